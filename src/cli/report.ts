@@ -1,0 +1,143 @@
+/**
+ * `report`: charts of a finished (or running) training run, written next to its
+ * metrics as `report.svg` and a standalone `report.html`.
+ *
+ * @module
+ */
+
+import { basename, join, resolve } from "node:path";
+import { UserError } from "../math/errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
+import type { RunReportData } from "../io/report_svg.ts";
+import { parseFlags } from "./_flags.ts";
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * `report --help`.
+ *
+ * @example
+ * ```ts
+ * console.log(reportHelp());
+ * ```
+ */
+export function reportHelp(): string {
+  return [
+    "Usage: delta-waypoint report RUN_DIR",
+    "",
+    "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
+    "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
+    "entropy, delta norm, ADE/FDE. Writes RUN_DIR/report.svg and RUN_DIR/report.html",
+    "(standalone, no external resources).",
+    "",
+    "Flags:",
+    "  -h, --help   this help",
+  ].join("\n");
+}
+
+/** The files {@linkcode writeReport} wrote. */
+export interface ReportPaths {
+  svg: string;
+  html: string;
+}
+
+/**
+ * Reads the run folder `runDir` and writes its `report.svg` and `report.html`
+ * atomically; a missing or malformed `metrics.json` is a {@linkcode UserError}.
+ *
+ * @example
+ * ```ts ignore
+ * const { svg, html } = await writeReport("out/rl_delta_waypoint_v0/run_001");
+ * ```
+ */
+export async function writeReport(
+  runDir: string,
+  options: { warn?: (line: string) => void } = {},
+): Promise<ReportPaths> {
+  const warn = options.warn ?? ((line: string) => console.error(line));
+  const data = readRun(runDir, warn);
+  const svg = renderReportSvg(data);
+  const html = renderReportHtml(data, svg);
+  const paths = { svg: join(runDir, "report.svg"), html: join(runDir, "report.html") };
+  await writeFileAtomic(paths.svg, svg);
+  await writeFileAtomic(paths.html, html);
+  return paths;
+}
+
+/**
+ * Runs `report` with command-line `args`; returns the process exit code.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runReport(["out/rl_delta_waypoint_v0/run_001"]);
+ * ```
+ */
+export async function runReport(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags("report", args, OPTIONS, true);
+  if (values.help) {
+    console.log(reportHelp());
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    const got = positionals.length === 0
+      ? "none"
+      : `${positionals.length}: ${positionals.join(" ")}`;
+    throw new UserError(`report: expected one run folder, got ${got} (see --help)`);
+  }
+  const paths = await writeReport(positionals[0]);
+  console.error(`report: wrote ${paths.svg}`);
+  console.error(`report: wrote ${paths.html}`);
+  return 0;
+}
+
+function readRun(runDir: string, warn: (line: string) => void): RunReportData {
+  const metricsPath = join(runDir, "metrics.json");
+  const metrics = readJsonFile(metricsPath, runDir);
+  if (metrics === undefined) {
+    throw new UserError(`report: ${metricsPath}: not found (is ${runDir} a run folder?)`);
+  }
+  if (!Array.isArray(metrics)) {
+    throw new UserError(`report: ${metricsPath}: expected a JSON list of metrics entries`);
+  }
+  // train_metrics.json is written at the end of a run: without it the report still works.
+  const trainPath = join(runDir, "train_metrics.json");
+  let trainMetrics: unknown = null;
+  try {
+    trainMetrics = readJsonFile(trainPath, runDir) ?? null;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    warn(`${e.message}; skipped`);
+  }
+  if (trainMetrics !== null && (typeof trainMetrics !== "object" || Array.isArray(trainMetrics))) {
+    warn(`report: ${trainPath}: expected a JSON object; skipped`);
+    trainMetrics = null;
+  }
+  return { name: basename(resolve(runDir)), metrics, trainMetrics };
+}
+
+// The parsed file, or undefined when it does not exist.
+function readJsonFile(path: string, runDir: string): unknown {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new UserError(`report: ${runDir}: not a folder`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) throw e;
+    throw new UserError(
+      `report: ${path}: cannot read (${e instanceof Error ? e.message.split("\n")[0] : e})`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      `report: ${path}: not valid JSON (${e instanceof Error ? e.message.split("\n")[0] : e})`,
+    );
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The toy driving environment: configuration, seeded routes, the kinematic car, the
+ * tracking controller, the single env (Gymnasium shape) and its vectorised form.
+ *
+ * @module
+ */
+
+export * from "./config.ts";
+export * from "./route.ts";
+export * from "./vehicle.ts";
+export * from "./controller.ts";
+export * from "./driving_env.ts";
+export * from "./vec_env.ts";
+export * from "./rollout.ts";

@@ -1,0 +1,133 @@
+/**
+ * The run folder: refusing to clobber an earlier run, and atomic JSON artifacts.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { UserError } from "../math/errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+/** Files whose presence means a folder already holds a run. */
+export const RUN_FILES = [
+  "config.json",
+  "metrics.json",
+  "train_metrics.json",
+  "final.pt",
+  "best.pt",
+];
+
+/** Paths of a run folder's artifacts. */
+export interface RunPaths {
+  dir: string;
+  config: string;
+  metrics: string;
+  trainMetrics: string;
+  final: string;
+  best: string;
+  checkpoints: string;
+  checkpoint(episode: number): string;
+}
+
+/**
+ * The artifact paths of the run folder `dir`.
+ *
+ * @example
+ * ```ts
+ * const p = runPaths("out/run");
+ * p.checkpoint(50); // "out/run/checkpoints/checkpoint_50.pt"
+ * ```
+ */
+export function runPaths(dir: string): RunPaths {
+  const checkpoints = join(dir, "checkpoints");
+  return {
+    dir,
+    config: join(dir, "config.json"),
+    metrics: join(dir, "metrics.json"),
+    trainMetrics: join(dir, "train_metrics.json"),
+    final: join(dir, "final.pt"),
+    best: join(dir, "best.pt"),
+    checkpoints,
+    checkpoint: (episode) => join(checkpoints, `checkpoint_${episode}.pt`),
+  };
+}
+
+/** What {@linkcode existingRunFiles} found. */
+function listCheckpoints(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && /^checkpoint_\d+\.pt$/.test(e.name))
+      .map((e) => join(dir, e.name));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/**
+ * The run artifacts already in `dir` (empty when the folder is new or holds none).
+ *
+ * @example
+ * ```ts
+ * if (existingRunFiles("out/run").length > 0) console.error("taken");
+ * ```
+ */
+export function existingRunFiles(dir: string): string[] {
+  const p = runPaths(dir);
+  const found: string[] = [];
+  for (const name of RUN_FILES) {
+    try {
+      Deno.statSync(join(dir, name));
+      found.push(join(dir, name));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return [...found, ...listCheckpoints(p.checkpoints)];
+}
+
+/**
+ * Makes `dir` ready for a new run. A folder that already holds a run is refused
+ * unless `overwrite`, in which case its old artifacts are removed first so that no
+ * stale checkpoint is mistaken for the new run's.
+ *
+ * @example
+ * ```ts ignore
+ * const paths = prepareRunDir("out/run", { overwrite: false });
+ * ```
+ */
+export function prepareRunDir(dir: string, opts: { overwrite: boolean; flag?: string }): RunPaths {
+  const flag = opts.flag ?? "--out-dir";
+  try {
+    const st = Deno.statSync(dir);
+    if (!st.isDirectory) throw new UserError(`${flag} ${dir}: exists and is not a folder`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const existing = existingRunFiles(dir);
+  if (existing.length > 0) {
+    if (!opts.overwrite) {
+      throw new UserError(
+        `${flag} ${dir} already holds a run (${
+          existing[0]
+        }); pass --overwrite to replace it, or choose another folder`,
+      );
+    }
+    for (const f of existing) Deno.removeSync(f);
+  }
+  const paths = runPaths(dir);
+  Deno.mkdirSync(paths.checkpoints, { recursive: true });
+  return paths;
+}
+
+/**
+ * Writes `value` as pretty JSON (2 spaces, trailing newline), atomically.
+ *
+ * @example
+ * ```ts ignore
+ * await writeJson("out/run/metrics.json", []);
+ * ```
+ */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}

@@ -1,0 +1,17 @@
+/**
+ * Numerical building blocks with no dependencies on the rest of the project: the
+ * seedable RNG and the dense typed-array kernels.
+ *
+ * @example
+ * ```ts
+ * import { matmulForward, Rng } from "./mod.ts";
+ * const rng = new Rng(42);
+ * const out = new Float64Array(1);
+ * matmulForward(out, new Float64Array([rng.uniform()]), new Float64Array([2]), null, 1, 1, 1);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./rng.ts";
+export * from "./kernels.ts";

@@ -1,0 +1,335 @@
+/**
+ * The two trainable heads on top of the frozen SFT planner's encoded state z:
+ *
+ * - delta head (the policy mean): in -> hidden -> ReLU -> hidden -> ReLU -> 2H, plus a
+ *   state-independent `log_std` [H, 2];
+ * - value head: in -> hidden -> ReLU -> 1.
+ *
+ * Parameter names and shapes are the PyTorch state_dict's, so checkpoints map 1:1.
+ *
+ * @module
+ */
+
+import type { Rng } from "../math/mod.ts";
+import { linearDefaultInit, xavierUniformInit } from "./init.ts";
+import {
+  linearBackward,
+  linearForward,
+  type LinearLayer,
+  linearLayer,
+  reluBackward,
+  reluForward,
+} from "./layers.ts";
+import { ParamSet } from "./params.ts";
+
+/** Options of {@linkcode ActorCritic}. */
+export interface ActorCriticOptions {
+  /** observation size (encoder_out_dim, 1 + 2H) */
+  inDim: number;
+  /** hidden width of both heads */
+  hidden: number;
+  /** number of waypoints H; the action has 2H dims */
+  horizon: number;
+  /** draws the initial weights */
+  rng: Rng;
+  /** initial value of every log_std entry (default 0) */
+  initLogStd?: number;
+  /** rows per chunk for {@linkcode ActorCritic.act} and {@linkcode ActorCritic.values} (default 256) */
+  maxBatch?: number;
+}
+
+/**
+ * Activations kept by a forward pass for the backward pass, and their gradients,
+ * for up to `maxBatch` rows. Allocated once; rows beyond the current n are stale.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../math/mod.ts";
+ * const model = new ActorCritic({ inDim: 41, hidden: 64, horizon: 20, rng: new Rng(0) });
+ * const cache = new ActorCriticCache(model, 64);
+ * model.forward(new Float64Array(64 * 41), 64, cache); // cache.mean (64, 40), cache.value (64)
+ * ```
+ */
+export class ActorCriticCache {
+  /** most rows one pass may hold */
+  readonly maxBatch: number;
+  /** hidden width of both heads */
+  readonly hidden: number;
+  /** 2H */
+  readonly actionDim: number;
+  /** (n, hidden) delta head net.0 output, before ReLU */
+  readonly deltaPre1: Float64Array;
+  /** (n, hidden) after ReLU */
+  readonly deltaHidden1: Float64Array;
+  /** (n, hidden) delta head net.2 output, before ReLU */
+  readonly deltaPre2: Float64Array;
+  /** (n, hidden) after ReLU */
+  readonly deltaHidden2: Float64Array;
+  /** (n, 2H) policy mean, the net.4 output */
+  readonly mean: Float64Array;
+  /** (n, hidden) value head net.0 output, before ReLU */
+  readonly valuePre1: Float64Array;
+  /** (n, hidden) after ReLU */
+  readonly valueHidden1: Float64Array;
+  /** (n) state values */
+  readonly value: Float64Array;
+  /** (n, hidden) ∂loss/∂deltaPre1 */
+  readonly dDeltaPre1: Float64Array;
+  /** (n, hidden) ∂loss/∂deltaHidden1 */
+  readonly dDeltaHidden1: Float64Array;
+  /** (n, hidden) ∂loss/∂deltaPre2 */
+  readonly dDeltaPre2: Float64Array;
+  /** (n, hidden) ∂loss/∂deltaHidden2 */
+  readonly dDeltaHidden2: Float64Array;
+  /** (n, 2H) ∂loss/∂mean, written by the loss */
+  readonly dMean: Float64Array;
+  /** (n, hidden) ∂loss/∂valuePre1 */
+  readonly dValuePre1: Float64Array;
+  /** (n, hidden) ∂loss/∂valueHidden1 */
+  readonly dValueHidden1: Float64Array;
+  /** (n) ∂loss/∂value, written by the loss */
+  readonly dValue: Float64Array;
+
+  /**
+   * Allocates every buffer for `maxBatch` rows.
+   *
+   * @param dims the model's sizes (an {@linkcode ActorCritic} will do)
+   * @param maxBatch most rows one pass may hold
+   */
+  constructor(dims: { hidden: number; actionDim: number }, maxBatch: number) {
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+      throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+    }
+    const { hidden, actionDim } = dims;
+    const rows = (width: number) => new Float64Array(maxBatch * width);
+    this.maxBatch = maxBatch;
+    this.hidden = hidden;
+    this.actionDim = actionDim;
+    this.deltaPre1 = rows(hidden);
+    this.deltaHidden1 = rows(hidden);
+    this.deltaPre2 = rows(hidden);
+    this.deltaHidden2 = rows(hidden);
+    this.mean = rows(actionDim);
+    this.valuePre1 = rows(hidden);
+    this.valueHidden1 = rows(hidden);
+    this.value = rows(1);
+    this.dDeltaPre1 = rows(hidden);
+    this.dDeltaHidden1 = rows(hidden);
+    this.dDeltaPre2 = rows(hidden);
+    this.dDeltaHidden2 = rows(hidden);
+    this.dMean = rows(actionDim);
+    this.dValuePre1 = rows(hidden);
+    this.dValueHidden1 = rows(hidden);
+    this.dValue = rows(1);
+  }
+
+  /** Zeroes the activation gradients of the first n rows (they accumulate). */
+  zeroGrad(n: number): void {
+    const h = this.hidden;
+    const a = this.actionDim;
+    this.dDeltaPre1.fill(0, 0, n * h);
+    this.dDeltaHidden1.fill(0, 0, n * h);
+    this.dDeltaPre2.fill(0, 0, n * h);
+    this.dDeltaHidden2.fill(0, 0, n * h);
+    this.dMean.fill(0, 0, n * a);
+    this.dValuePre1.fill(0, 0, n * h);
+    this.dValueHidden1.fill(0, 0, n * h);
+    this.dValue.fill(0, 0, n);
+  }
+}
+
+/**
+ * Delta head (Gaussian policy mean + log_std) and value head, with their parameters in
+ * two {@linkcode ParamSet}s named as the PyTorch state_dicts.
+ *
+ * Init: hidden layers as `torch.nn.Linear`'s default, the last delta layer
+ * xavier-uniform with gain 0.01 and zero bias (the initial delta is ≈ 0), log_std =
+ * `initLogStd`. All draws come from `rng` in parameter order, delta head first.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../math/mod.ts";
+ * const model = new ActorCritic({ inDim: 41, hidden: 64, horizon: 20, rng: new Rng(42) });
+ * const obs = new Float64Array(3 * 41);
+ * const mean = new Float64Array(3 * 40);
+ * const value = new Float64Array(3);
+ * model.act(obs, 3, mean, value);
+ * ```
+ */
+export class ActorCritic {
+  /** observation size */
+  readonly inDim: number;
+  /** hidden width of both heads */
+  readonly hidden: number;
+  /** number of waypoints H */
+  readonly horizon: number;
+  /** 2H: (dx, dy) per waypoint */
+  readonly actionDim: number;
+  /** rows per inference chunk */
+  readonly maxBatch: number;
+  /** log_std [H,2], net.0 [hidden,in], net.2 [hidden,hidden], net.4 [2H,hidden] (+ biases) */
+  readonly delta: ParamSet;
+  /** net.0 [hidden,in], net.2 [1,hidden] (+ biases) */
+  readonly value: ParamSet;
+
+  readonly #delta0: LinearLayer;
+  readonly #delta2: LinearLayer;
+  readonly #delta4: LinearLayer;
+  readonly #value0: LinearLayer;
+  readonly #value2: LinearLayer;
+  readonly #scratch: ActorCriticCache;
+
+  /** Builds and initialises both heads (see the class doc for the init). */
+  constructor(opts: ActorCriticOptions) {
+    const { inDim, hidden, horizon, rng } = opts;
+    for (const [key, v] of Object.entries({ inDim, hidden, horizon })) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`ActorCritic: ${key} must be a positive integer, got ${v}`);
+      }
+    }
+    this.inDim = inDim;
+    this.hidden = hidden;
+    this.horizon = horizon;
+    this.actionDim = 2 * horizon;
+    this.maxBatch = opts.maxBatch ?? 256;
+    const actionDim = this.actionDim;
+
+    this.delta = new ParamSet([
+      { name: "log_std", shape: [horizon, 2] },
+      { name: "net.0.weight", shape: [hidden, inDim] },
+      { name: "net.0.bias", shape: [hidden] },
+      { name: "net.2.weight", shape: [hidden, hidden] },
+      { name: "net.2.bias", shape: [hidden] },
+      { name: "net.4.weight", shape: [actionDim, hidden] },
+      { name: "net.4.bias", shape: [actionDim] },
+    ]);
+    this.value = new ParamSet([
+      { name: "net.0.weight", shape: [hidden, inDim] },
+      { name: "net.0.bias", shape: [hidden] },
+      { name: "net.2.weight", shape: [1, hidden] },
+      { name: "net.2.bias", shape: [1] },
+    ]);
+    this.#delta0 = linearLayer(this.delta, "net.0");
+    this.#delta2 = linearLayer(this.delta, "net.2");
+    this.#delta4 = linearLayer(this.delta, "net.4");
+    this.#value0 = linearLayer(this.value, "net.0");
+    this.#value2 = linearLayer(this.value, "net.2");
+    this.#scratch = new ActorCriticCache(this, this.maxBatch);
+
+    this.delta.view("log_std").fill(Math.fround(opts.initLogStd ?? 0));
+    linearDefaultInit(this.#delta0.weight, this.#delta0.bias, { fanIn: inDim, rng });
+    linearDefaultInit(this.#delta2.weight, this.#delta2.bias, { fanIn: hidden, rng });
+    xavierUniformInit(this.#delta4.weight, { fanIn: hidden, fanOut: actionDim, gain: 0.01, rng });
+    this.#delta4.bias.fill(0);
+    linearDefaultInit(this.#value0.weight, this.#value0.bias, { fanIn: inDim, rng });
+    linearDefaultInit(this.#value2.weight, this.#value2.bias, { fanIn: hidden, rng });
+  }
+
+  /**
+   * Training forward of both heads on n ≤ cache.maxBatch rows, keeping activations in
+   * `cache`: obs (n, in) -> cache.mean (n, 2H), cache.value (n).
+   */
+  forward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
+    this.#checkRows(obs, n, cache);
+    this.#forwardDelta(obs, n, cache);
+    this.#forwardValue(obs, n, cache);
+  }
+
+  /**
+   * Backward of {@linkcode ActorCritic.forward} from cache.dMean and cache.dValue,
+   * accumulating into `delta.grad` and `value.grad` (log_std excepted: the loss owns it).
+   * Expects the cache's other gradients zeroed ({@linkcode ActorCriticCache.zeroGrad}).
+   */
+  backward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
+    this.#checkRows(obs, n, cache);
+    const h = this.hidden;
+    const c = cache;
+    // delta head, last layer first
+    linearBackward(c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n); // (n,2H) -> (n,h)
+    reluBackward(c.dDeltaPre2, c.dDeltaHidden2, c.deltaHidden2, n * h);
+    linearBackward(c.dDeltaHidden1, c.dDeltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
+    reluBackward(c.dDeltaPre1, c.dDeltaHidden1, c.deltaHidden1, n * h);
+    linearBackward(null, c.dDeltaPre1, obs, this.#delta0, n); // (n,h) -> params only
+    // value head
+    linearBackward(c.dValueHidden1, c.dValue, c.valueHidden1, this.#value2, n); // (n,1) -> (n,h)
+    reluBackward(c.dValuePre1, c.dValueHidden1, c.valueHidden1, n * h);
+    linearBackward(null, c.dValuePre1, obs, this.#value0, n); // (n,h) -> params only
+  }
+
+  /** Zeroes the gradients of both heads. */
+  zeroGrad(): void {
+    this.delta.zeroGrad();
+    this.value.zeroGrad();
+  }
+
+  /**
+   * Inference, no gradient state: obs (n, in) -> meanOut (n, 2H), valueOut (n).
+   * Any n; rows go through in chunks of `maxBatch`. A row's result does not depend on
+   * n or on the other rows.
+   */
+  act(obs: Float64Array, n: number, meanOut: Float64Array, valueOut: Float64Array): void {
+    this.#checkInference(obs, n, valueOut);
+    if (meanOut.length < n * this.actionDim) {
+      throw new RangeError(
+        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
+      );
+    }
+    const s = this.#scratch;
+    const { inDim, actionDim, maxBatch } = this;
+    for (let start = 0; start < n; start += maxBatch) {
+      const rows = Math.min(maxBatch, n - start);
+      // Whole batch in one chunk (the rollout case) needs no view of obs.
+      const chunk = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      this.#forwardDelta(chunk, rows, s);
+      this.#forwardValue(chunk, rows, s);
+      const meanStart = start * actionDim;
+      for (let i = 0; i < rows * actionDim; i++) meanOut[meanStart + i] = s.mean[i];
+      for (let i = 0; i < rows; i++) valueOut[start + i] = s.value[i];
+    }
+  }
+
+  /** Value head only: obs (n, in) -> valueOut (n), any n. */
+  values(obs: Float64Array, n: number, valueOut: Float64Array): void {
+    this.#checkInference(obs, n, valueOut);
+    const s = this.#scratch;
+    const { inDim, maxBatch } = this;
+    for (let start = 0; start < n; start += maxBatch) {
+      const rows = Math.min(maxBatch, n - start);
+      const chunk = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      this.#forwardValue(chunk, rows, s);
+      for (let i = 0; i < rows; i++) valueOut[start + i] = s.value[i];
+    }
+  }
+
+  #forwardDelta(obs: Float64Array, n: number, c: ActorCriticCache): void {
+    const nh = n * this.hidden;
+    linearForward(c.deltaPre1, obs, this.#delta0, n); // (n,in) -> (n,h)
+    reluForward(c.deltaHidden1, c.deltaPre1, nh);
+    linearForward(c.deltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
+    reluForward(c.deltaHidden2, c.deltaPre2, nh);
+    linearForward(c.mean, c.deltaHidden2, this.#delta4, n); // (n,h) -> (n,2H), no squashing
+  }
+
+  #forwardValue(obs: Float64Array, n: number, c: ActorCriticCache): void {
+    linearForward(c.valuePre1, obs, this.#value0, n); // (n,in) -> (n,h)
+    reluForward(c.valueHidden1, c.valuePre1, n * this.hidden);
+    linearForward(c.value, c.valueHidden1, this.#value2, n); // (n,h) -> (n,1)
+  }
+
+  #checkInference(obs: Float64Array, n: number, valueOut: Float64Array): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bad row count ${n}`);
+    if (obs.length < n * this.inDim) {
+      throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
+    }
+    if (valueOut.length < n) throw new RangeError(`valueOut holds ${valueOut.length}, need ${n}`);
+  }
+
+  #checkRows(obs: Float64Array, n: number, cache: ActorCriticCache): void {
+    if (!Number.isInteger(n) || n < 0 || n > cache.maxBatch) {
+      throw new RangeError(`batch of ${n} rows does not fit a cache of ${cache.maxBatch}`);
+    }
+    if (obs.length < n * this.inDim) {
+      throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
+    }
+  }
+}

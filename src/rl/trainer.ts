@@ -1,0 +1,524 @@
+/**
+ * The PPO training loop, top to bottom: whole-episode rollouts over a vector env
+ * with batched forward passes, GAE per episode, advantage normalisation, then
+ * `update_epochs` passes over shuffled minibatches with a KL early stop.
+ *
+ * Rollouts always start and end on episode boundaries (one rollout = up to
+ * `num_envs` whole episodes, never crossing an eval or save point), so the state at
+ * every checkpoint is just weights, Adam state, two RNG streams and the episode
+ * counter: a resumed run replays the uninterrupted one exactly.
+ *
+ * @module
+ */
+
+import { hashSeeds, Rng } from "../math/rng.ts";
+import { UserError } from "../math/errors.ts";
+import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
+import type { EnvConfig, VecEnv } from "../env/mod.ts";
+import { DrivingVecEnv, obsDim as envObsDim } from "../env/mod.ts";
+import type { WaypointPlanner } from "../sft/mod.ts";
+import { computeGae } from "./gae.ts";
+import { PpoLearner } from "./ppo_update.ts";
+import type { MinibatchStats } from "./ppo_update.ts";
+import type { PpoConfig } from "./config.ts";
+import { HELDOUT_SEED_BASE } from "./config.ts";
+
+/** Averages of one PPO update (all minibatches it ran). */
+export interface UpdateStats {
+  policy_loss: number;
+  value_loss: number;
+  entropy: number;
+  kl: number;
+  clip_fraction: number;
+  explained_variance: number;
+  grad_norm_delta: number;
+  grad_norm_value: number;
+  epochs: number;
+  minibatches: number;
+}
+
+/** What one rollout + update produced. */
+export interface IterationResult {
+  /** First episode index of the rollout. */
+  firstEpisode: number;
+  episodes: number;
+  envSteps: number;
+  update: UpdateStats;
+  /** Norms of the clipped mean delta over every step of the rollout. */
+  deltaNorm: { mean: number; max: number; std: number };
+}
+
+/** One `metrics.json` entry. */
+export interface MetricsEntry {
+  episode: number;
+  mean_reward: number;
+  mean_length: number;
+  total_episodes: number;
+  success_rate: number;
+  update: UpdateStats;
+  eval: { mean_delta_norm: number; max_delta_norm: number; std_delta_norm: number };
+  timestamp: string;
+  [key: string]: unknown;
+}
+
+/** Everything a checkpoint must hold besides weights and Adam state. */
+export interface TrainerProgress {
+  episode: number;
+  rewards: number[];
+  lengths: number[];
+  successes: number[];
+  metrics: MetricsEntry[];
+  rng: { policy: number[]; shuffle: number[] };
+}
+
+/** Options of {@linkcode Trainer}. */
+export interface TrainerOptions {
+  env: EnvConfig;
+  ppo: PpoConfig;
+  /** The frozen SFT planner whose plans the delta corrects. */
+  planner: WaypointPlanner;
+  /** Builds the vector env (default: the toy driving env). */
+  makeEnv?: (numEnvs: number) => VecEnv;
+}
+
+/**
+ * Seed of training episode `k` of a run: a hash of (run seed, k) below
+ * {@linkcode HELDOUT_SEED_BASE}, so training never sees a held-out seed.
+ *
+ * @example
+ * ```ts
+ * const seed = trainingEpisodeSeed(42, 0);
+ * ```
+ */
+export function trainingEpisodeSeed(runSeed: number, episode: number): number {
+  return hashSeeds(runSeed, 0x5eed, episode) % HELDOUT_SEED_BASE;
+}
+
+/**
+ * PPO over whole-episode rollouts; owns the model, the optimiser, the buffers and the
+ * RNG streams. `iterate` runs one rollout and one update.
+ *
+ * @example
+ * ```ts ignore
+ * const trainer = new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
+ * while (trainer.episode < ppo.episodes) trainer.iterate(ppo.num_envs);
+ * ```
+ */
+export class Trainer {
+  readonly env: EnvConfig;
+  readonly ppo: PpoConfig;
+  readonly planner: WaypointPlanner;
+  readonly model: ActorCritic;
+  readonly optimizer: Adam;
+  readonly learner: PpoLearner;
+  readonly policyRng: Rng;
+  readonly shuffleRng: Rng;
+  episode = 0;
+  readonly rewards: number[] = [];
+  readonly lengths: number[] = [];
+  readonly successes: number[] = [];
+  readonly metrics: MetricsEntry[] = [];
+  /** Env steps taken by this process (not restored on resume; for speed figures). */
+  envStepsThisProcess = 0;
+
+  #vec: VecEnv;
+  #numEnvs: number;
+  #maxSteps: number;
+  #obsDim: number;
+  #actDim: number;
+  // Per-step arrays for the N envs: (N, ·)
+  #mean: Float64Array;
+  #value: Float64Array;
+  #action: Float64Array;
+  #logp: Float64Array;
+  #sftPlan: Float64Array;
+  #plan: Float64Array;
+  #finalValue: Float64Array;
+  // Rollout buffers, row = env * maxSteps + t: (N * T, ·)
+  #obsBuf: Float64Array;
+  #actBuf: Float64Array;
+  #logpBuf: Float64Array;
+  #valBuf: Float64Array;
+  #rewBuf: Float64Array;
+  #termBuf: Uint8Array;
+  #truncBuf: Uint8Array;
+  #nextValBuf: Float64Array;
+  #advBuf: Float64Array;
+  #retBuf: Float64Array;
+  #deltaNormBuf: Float64Array;
+  #rows: Int32Array;
+  #segLen: Int32Array;
+  // Minibatch gather buffers: (batch_size, ·)
+  #mbObs: Float64Array;
+  #mbAct: Float64Array;
+  #mbLogp: Float64Array;
+  #mbAdv: Float64Array;
+  #mbRet: Float64Array;
+
+  constructor(opts: TrainerOptions) {
+    const { env, ppo, planner } = opts;
+    this.env = env;
+    this.ppo = ppo;
+    this.planner = planner;
+    const obsDim = envObsDim(env);
+    if (ppo.encoder_out_dim !== obsDim) {
+      throw new UserError(
+        `ppo.encoder_out_dim (${ppo.encoder_out_dim}) does not match the environment's observation size ${obsDim}`,
+      );
+    }
+    if (planner.obsDim !== obsDim || planner.horizon !== env.horizon_steps) {
+      throw new UserError(
+        `SFT planner expects obs ${planner.obsDim} / horizon ${planner.horizon}, the environment has ${obsDim} / ${env.horizon_steps}`,
+      );
+    }
+    this.model = new ActorCritic({
+      inDim: obsDim,
+      hidden: ppo.hidden_dim,
+      horizon: env.horizon_steps,
+      rng: new Rng(hashSeeds(ppo.seed, 1)),
+      initLogStd: ppo.init_log_std,
+      maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
+    });
+    this.optimizer = new Adam([this.model.delta, this.model.value], {
+      lr: ppo.lr,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: ppo.weight_decay,
+      float32: true,
+    });
+    this.learner = new PpoLearner(this.model, this.optimizer, {
+      clipRatio: ppo.clip_ratio,
+      vfCoef: ppo.vf_coef,
+      entCoef: ppo.ent_coef,
+      maxGradNorm: ppo.max_grad_norm,
+    }, ppo.batch_size);
+    this.policyRng = new Rng(hashSeeds(ppo.seed, 2));
+    this.shuffleRng = new Rng(hashSeeds(ppo.seed, 3));
+
+    const n = ppo.num_envs;
+    const t = env.max_episode_steps;
+    const a = 2 * env.horizon_steps;
+    this.#vec = opts.makeEnv ? opts.makeEnv(n) : new DrivingVecEnv(env, n);
+    this.#numEnvs = n;
+    this.#maxSteps = t;
+    this.#obsDim = obsDim;
+    this.#actDim = a;
+    this.#mean = new Float64Array(n * a);
+    this.#value = new Float64Array(n);
+    this.#action = new Float64Array(n * a);
+    this.#logp = new Float64Array(n);
+    this.#sftPlan = new Float64Array(n * a);
+    this.#plan = new Float64Array(n * a);
+    this.#finalValue = new Float64Array(n);
+    const cap = n * t;
+    this.#obsBuf = new Float64Array(cap * obsDim);
+    this.#actBuf = new Float64Array(cap * a);
+    this.#logpBuf = new Float64Array(cap);
+    this.#valBuf = new Float64Array(cap);
+    this.#rewBuf = new Float64Array(cap);
+    this.#termBuf = new Uint8Array(cap);
+    this.#truncBuf = new Uint8Array(cap);
+    this.#nextValBuf = new Float64Array(cap);
+    this.#advBuf = new Float64Array(cap);
+    this.#retBuf = new Float64Array(cap);
+    this.#deltaNormBuf = new Float64Array(cap);
+    this.#rows = new Int32Array(cap);
+    this.#segLen = new Int32Array(n);
+    const b = ppo.batch_size;
+    this.#mbObs = new Float64Array(b * obsDim);
+    this.#mbAct = new Float64Array(b * a);
+    this.#mbLogp = new Float64Array(b);
+    this.#mbAdv = new Float64Array(b);
+    this.#mbRet = new Float64Array(b);
+  }
+
+  /** Episodes the next rollout should hold so it ends on an eval, save or final boundary. */
+  nextRolloutSize(): number {
+    const { episodes, eval_interval, save_interval } = this.ppo;
+    const e = this.episode;
+    const toEval = eval_interval - (e % eval_interval);
+    const toSave = save_interval - (e % save_interval);
+    return Math.min(this.#numEnvs, episodes - e, toEval, toSave);
+  }
+
+  /** One rollout of `count` whole episodes, then one PPO update on them. */
+  iterate(count: number): IterationResult {
+    const first = this.episode;
+    const envSteps = this.#rollout(count);
+    const rows = this.#finishBatch(count);
+    const update = this.#update(rows);
+    let sum = 0, sumSq = 0, max = 0;
+    for (let k = 0; k < rows; k++) {
+      const d = this.#deltaNormBuf[this.#rows[k]];
+      sum += d;
+      sumSq += d * d;
+      if (d > max) max = d;
+    }
+    const mean = sum / rows;
+    const std = Math.sqrt(Math.max(0, sumSq / rows - mean * mean));
+    this.envStepsThisProcess += envSteps;
+    return {
+      firstEpisode: first,
+      episodes: count,
+      envSteps,
+      update,
+      deltaNorm: { mean, max, std },
+    };
+  }
+
+  /** Builds the `metrics.json` entry for the episodes since the previous entry. */
+  metricsEntry(last: IterationResult, since: number): MetricsEntry {
+    const from = Math.max(0, since);
+    const r = this.rewards.slice(from);
+    const l = this.lengths.slice(from);
+    const s = this.successes.slice(from);
+    return {
+      episode: this.episode,
+      mean_reward: average(r),
+      mean_length: average(l),
+      total_episodes: this.episode,
+      success_rate: average(s),
+      update: last.update,
+      eval: {
+        mean_delta_norm: last.deltaNorm.mean,
+        max_delta_norm: last.deltaNorm.max,
+        std_delta_norm: last.deltaNorm.std,
+      },
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  /** Progress to store in a checkpoint. */
+  progress(): TrainerProgress {
+    return {
+      episode: this.episode,
+      rewards: [...this.rewards],
+      lengths: [...this.lengths],
+      successes: [...this.successes],
+      metrics: structuredClone(this.metrics),
+      rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
+    };
+  }
+
+  /** Restores progress saved by {@linkcode Trainer.progress}. */
+  restoreProgress(p: TrainerProgress): void {
+    this.episode = p.episode;
+    this.rewards.splice(0, this.rewards.length, ...p.rewards);
+    this.lengths.splice(0, this.lengths.length, ...p.lengths);
+    this.successes.splice(0, this.successes.length, ...p.successes);
+    this.metrics.splice(0, this.metrics.length, ...p.metrics);
+    this.policyRng.setState(p.rng.policy);
+    this.shuffleRng.setState(p.rng.shuffle);
+  }
+
+  // Runs `count` episodes in lockstep (envs >= count step along but are ignored).
+  // Returns the env steps taken by the counted episodes.
+  #rollout(count: number): number {
+    const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
+    const vec = this.#vec;
+    const seeds = new Array<number>(n);
+    for (let i = 0; i < n; i++) seeds[i] = trainingEpisodeSeed(this.ppo.seed, this.episode + i);
+    vec.reset(seeds);
+    const segLen = this.#segLen;
+    segLen.fill(0);
+    const done = new Uint8Array(n);
+    for (let i = count; i < n; i++) done[i] = 1;
+    let remaining = count;
+    const clip = this.ppo.delta_clip;
+    const logStd = this.model.delta.view("log_std");
+    const mean = this.#mean, action = this.#action, plan = this.#plan, sft = this.#sftPlan;
+    let steps = 0;
+    while (remaining > 0) {
+      const obs = vec.obs;
+      this.model.act(obs, n, mean, this.#value);
+      sampleGaussian(mean, logStd, n, this.policyRng, action, this.#logp);
+      this.planner.plan(obs, n, sft);
+      for (let j = 0; j < n * a; j++) plan[j] = sft[j] + clamp(action[j], clip);
+      for (let i = 0; i < n; i++) {
+        if (done[i]) continue;
+        const row = i * t + segLen[i];
+        this.#obsBuf.set(obs.subarray(i * od, (i + 1) * od), row * od);
+        this.#actBuf.set(action.subarray(i * a, (i + 1) * a), row * a);
+        this.#logpBuf[row] = this.#logp[i];
+        this.#valBuf[row] = this.#value[i];
+        let sq = 0;
+        for (let j = i * a; j < (i + 1) * a; j++) {
+          const d = clamp(mean[j], clip);
+          sq += d * d;
+        }
+        this.#deltaNormBuf[row] = Math.sqrt(sq);
+      }
+      vec.step(plan);
+      let anyDone = false;
+      for (let i = 0; i < n; i++) {
+        if (!done[i] && (vec.terminated[i] || vec.truncated[i])) anyDone = true;
+      }
+      if (anyDone) this.model.values(vec.finalObs, n, this.#finalValue);
+      for (let i = 0; i < n; i++) {
+        if (done[i]) continue;
+        const row = i * t + segLen[i];
+        const term = vec.terminated[i], trunc = vec.truncated[i];
+        this.#rewBuf[row] = vec.rewards[i];
+        this.#termBuf[row] = term;
+        this.#truncBuf[row] = trunc;
+        segLen[i]++;
+        steps++;
+        if (term || trunc) {
+          this.#nextValBuf[row] = this.#finalValue[i];
+          done[i] = 1;
+          remaining--;
+          const ep = this.episode + i;
+          this.rewards[ep] = vec.episodeReturns[i];
+          this.lengths[ep] = vec.episodeLengths[i];
+          this.successes[ep] = vec.success[i];
+        } else if (segLen[i] >= t) {
+          throw new Error(`env ${i} ran past max_episode_steps without truncating`);
+        }
+      }
+    }
+    this.episode += count;
+    return steps;
+  }
+
+  // GAE per episode, then the list of valid rows and normalised advantages.
+  #finishBatch(count: number): number {
+    const t = this.#maxSteps;
+    const { gamma, lam } = this.ppo;
+    let rows = 0;
+    for (let i = 0; i < count; i++) {
+      const start = i * t, len = this.#segLen[i];
+      // next value of step k is the value of step k + 1 within the episode
+      for (let k = start; k < start + len - 1; k++) this.#nextValBuf[k] = this.#valBuf[k + 1];
+      computeGae({
+        rewards: this.#rewBuf.subarray(start, start + len),
+        values: this.#valBuf.subarray(start, start + len),
+        nextValues: this.#nextValBuf.subarray(start, start + len),
+        terminated: this.#termBuf.subarray(start, start + len),
+        truncated: this.#truncBuf.subarray(start, start + len),
+        gamma,
+        lam,
+        n: len,
+        advantagesOut: this.#advBuf.subarray(start, start + len),
+        returnsOut: this.#retBuf.subarray(start, start + len),
+      });
+      for (let k = 0; k < len; k++) this.#rows[rows++] = start + k;
+    }
+    if (this.ppo.norm_adv && rows > 1) {
+      let sum = 0;
+      for (let k = 0; k < rows; k++) sum += this.#advBuf[this.#rows[k]];
+      const mean = sum / rows;
+      let ss = 0;
+      for (let k = 0; k < rows; k++) {
+        const d = this.#advBuf[this.#rows[k]] - mean;
+        ss += d * d;
+      }
+      // unbiased std, as torch.Tensor.std
+      const std = Math.sqrt(ss / (rows - 1));
+      for (let k = 0; k < rows; k++) {
+        const r = this.#rows[k];
+        this.#advBuf[r] = (this.#advBuf[r] - mean) / (std + 1e-8);
+      }
+    }
+    return rows;
+  }
+
+  #update(rows: number): UpdateStats {
+    const { update_epochs, batch_size, target_kl } = this.ppo;
+    const od = this.#obsDim, a = this.#actDim;
+    const idx = this.#rows.subarray(0, rows);
+    const sums = {
+      policyLoss: 0,
+      valueLoss: 0,
+      entropy: 0,
+      approxKl: 0,
+      clipFraction: 0,
+      gradNormDelta: 0,
+      gradNormValue: 0,
+    };
+    let minibatches = 0, epochs = 0;
+    for (let epoch = 0; epoch < update_epochs; epoch++) {
+      this.shuffleRng.shuffle(idx);
+      let epochKl = 0, epochBatches = 0;
+      for (let startRow = 0; startRow < rows; startRow += batch_size) {
+        const m = Math.min(batch_size, rows - startRow);
+        for (let k = 0; k < m; k++) {
+          const r = idx[startRow + k];
+          this.#mbObs.set(this.#obsBuf.subarray(r * od, (r + 1) * od), k * od);
+          this.#mbAct.set(this.#actBuf.subarray(r * a, (r + 1) * a), k * a);
+          this.#mbLogp[k] = this.#logpBuf[r];
+          this.#mbAdv[k] = this.#advBuf[r];
+          this.#mbRet[k] = this.#retBuf[r];
+        }
+        const s: MinibatchStats = this.learner.update({
+          obs: this.#mbObs,
+          actions: this.#mbAct,
+          logpOld: this.#mbLogp,
+          advantages: this.#mbAdv,
+          returns: this.#mbRet,
+        }, m);
+        if (!Number.isFinite(s.loss) || !Number.isFinite(s.gradNormDelta + s.gradNormValue)) {
+          throw new UserError(
+            `training diverged: non-finite loss or gradient in the update after episode ${this.episode} (epoch ${
+              epoch + 1
+            })`,
+            { exitCode: 3 },
+          );
+        }
+        sums.policyLoss += s.policyLoss;
+        sums.valueLoss += s.valueLoss;
+        sums.entropy += s.entropy;
+        sums.approxKl += s.approxKl;
+        sums.clipFraction += s.clipFraction;
+        sums.gradNormDelta += s.gradNormDelta;
+        sums.gradNormValue += s.gradNormValue;
+        epochKl += s.approxKl;
+        epochBatches++;
+        minibatches++;
+      }
+      epochs++;
+      if (epochKl / epochBatches > 1.5 * target_kl) break;
+    }
+    return {
+      policy_loss: sums.policyLoss / minibatches,
+      value_loss: sums.valueLoss / minibatches,
+      entropy: sums.entropy / minibatches,
+      kl: sums.approxKl / minibatches,
+      clip_fraction: sums.clipFraction / minibatches,
+      explained_variance: this.#explainedVariance(rows),
+      grad_norm_delta: sums.gradNormDelta / minibatches,
+      grad_norm_value: sums.gradNormValue / minibatches,
+      epochs,
+      minibatches,
+    };
+  }
+
+  // 1 - Var(returns - values) / Var(returns), with the values the rollout predicted.
+  #explainedVariance(rows: number): number {
+    let sr = 0, sd = 0;
+    for (let k = 0; k < rows; k++) {
+      const r = this.#rows[k];
+      sr += this.#retBuf[r];
+      sd += this.#retBuf[r] - this.#valBuf[r];
+    }
+    const mr = sr / rows, md = sd / rows;
+    let vr = 0, vd = 0;
+    for (let k = 0; k < rows; k++) {
+      const r = this.#rows[k];
+      const a = this.#retBuf[r] - mr, d = this.#retBuf[r] - this.#valBuf[r] - md;
+      vr += a * a;
+      vd += d * d;
+    }
+    return vr === 0 ? 0 : 1 - vd / vr;
+  }
+}
+
+function clamp(x: number, limit: number): number {
+  return x > limit ? limit : x < -limit ? -limit : x;
+}
+
+function average(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
