@@ -296,15 +296,30 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
       escapeXml(panel.title)
     }</text>`,
   );
-  const top = legend ? 52 : 36;
-  const left = 70, bottom = 46, right = hasRight ? 70 : 22;
+  const onLeft = (s: Series) => rightOnly || s.axis !== "right";
+  const yValues = (side: boolean) =>
+    series.filter((s) => onLeft(s) === side).flatMap((s) => [
+      ...s.points.map((p) => p[1]),
+      ...(s.band ?? []).flatMap(([, lo, hi]) => [lo, hi]),
+    ]);
+  const ys = series.length > 0 ? yScale(yValues(true)) : null;
+  const ys2 = hasRight ? yScale(yValues(false)) : null;
+  const yLabels = ys ? tickLabels(ys.ticks) : [];
+  const y2Labels = ys2 ? tickLabels(ys2.ticks) : [];
+
+  // Margins make room for the widest tick label, then the rotated axis label.
+  const room = (labels: string[]) =>
+    Math.ceil(Math.max(0, ...labels.map((l) => textWidth(l, TICK_FONT))));
+  const top = legend ? 52 : 36, bottom = 46;
+  const left = Math.max(64, room(yLabels) + 30);
+  const right = ys2 ? Math.max(64, room(y2Labels) + 30) : 22;
   const plotW = box.width - left - right, plotH = box.height - top - bottom;
   const px0 = left, py0 = top, px1 = left + plotW, py1 = top + plotH;
   out.push(
     `<rect x="${px0}" y="${py0}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`,
   );
 
-  if (series.length === 0) {
+  if (ys === null) {
     const cx = px0 + plotW / 2, cy = py0 + plotH / 2;
     out.push(
       `<text class="no-data" x="${cx}" y="${cy}" text-anchor="middle" font-size="15" fill="#888">no data</text>`,
@@ -320,14 +335,6 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
     return out.join("\n");
   }
 
-  const onLeft = (s: Series) => rightOnly || s.axis !== "right";
-  const yValues = (side: boolean) =>
-    series.filter((s) => onLeft(s) === side).flatMap((s) => [
-      ...s.points.map((p) => p[1]),
-      ...(s.band ?? []).flatMap(([, lo, hi]) => [lo, hi]),
-    ]);
-  const ys = yScale(yValues(true));
-  const ys2 = hasRight ? yScale(yValues(false)) : null;
   const xs = xScale(
     series.flatMap((s) => s.points.map((p) => p[0])),
     panel.integerX ?? false,
@@ -337,7 +344,6 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   const toY = (y: number, s: Scale) => py1 - ((y - s.lo) / (s.hi - s.lo)) * plotH;
 
   // Grid and ticks.
-  const yLabels = tickLabels(ys.ticks);
   ys.ticks.forEach((t, i) => {
     const y = r1(toY(t, ys));
     out.push(`<line x1="${px0}" y1="${y}" x2="${px1}" y2="${y}" stroke="#e4e4e4"/>`);
@@ -348,7 +354,7 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
     );
   });
   if (ys2) {
-    const labels = tickLabels(ys2.ticks);
+    const labels = y2Labels;
     ys2.ticks.forEach((t, i) => {
       const y = r1(toY(t, ys2));
       out.push(`<line x1="${px1}" y1="${y}" x2="${px1 + 4}" y2="${y}" stroke="#666"/>`);
@@ -382,14 +388,16 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   const yLabel = rightOnly ? (panel.y2Label ?? panel.yLabel) : panel.yLabel;
   const yMid = py0 + plotH / 2;
   out.push(
-    `<text class="axis-label" transform="translate(16,${yMid}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${
+    `<text class="axis-label" transform="translate(${
+      px0 - room(yLabels) - 14
+    },${yMid}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${
       escapeXml(yLabel)
     }</text>`,
   );
   if (ys2) {
     out.push(
       `<text class="axis-label" transform="translate(${
-        box.width - 12
+        px1 + room(y2Labels) + 16
       },${yMid}) rotate(90)" text-anchor="middle" font-size="12" fill="#222">${
         escapeXml(panel.y2Label ?? "")
       }</text>`,
