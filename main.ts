@@ -6,10 +6,22 @@
  */
 
 import { runTrain } from "./src/cli/train.ts";
+import { runReport } from "./src/cli/report.ts";
+import { runInspect } from "./src/cli/inspect.ts";
+import { runEval } from "./src/cli/eval.ts";
 import { UserError } from "./src/math/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
   train: { run: runTrain, about: "PPO refinement of a frozen SFT planner (the main job)" },
+  eval: {
+    run: runEval,
+    about: "roll out checkpoints, the SFT planner or the expert on seeded episodes, side by side",
+  },
+  inspect: {
+    run: runInspect,
+    about: "print what a checkpoint holds: keys, tensor shapes and dtypes, config",
+  },
+  report: { run: runReport, about: "draw a run's learning curves as SVG and HTML" },
 };
 
 function usage(): string {
@@ -51,7 +63,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`error: ${e.message}`);
       return e.exitCode;
     }
-    if (e instanceof Deno.errors.PermissionDenied) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
       console.error(`error: ${e.message.split("\n")[0]}`);
       return 2;
     }

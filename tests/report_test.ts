@@ -67,8 +67,11 @@ function trainMetrics(): Record<string, unknown> {
 /** Stands for a file that the fake run folder does not have. */
 const ABSENT = Symbol("absent");
 
+const TEMP_ROOT = Deno.makeTempDirSync({ prefix: "report_test_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TEMP_ROOT, { recursive: true }));
+
 function fakeRun(metrics: unknown, train: unknown): string {
-  const dir = Deno.makeTempDirSync({ prefix: "report_test_" });
+  const dir = Deno.makeTempDirSync({ dir: TEMP_ROOT, prefix: "run_" });
   if (metrics !== ABSENT) {
     Deno.writeTextFileSync(join(dir, "metrics.json"), JSON.stringify(metrics));
   }

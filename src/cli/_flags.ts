@@ -89,3 +89,52 @@ export function parseNumber(
   }
   return v;
 }
+
+/** A numeric flag that sets one key of a config object. */
+export interface NumberFlag {
+  /** Flag name without the dashes, e.g. "max-episode-steps". */
+  flag: string;
+  /** Config key it sets, e.g. "max_episode_steps". */
+  key: string;
+  kind: NumberKind;
+  lo: number;
+  hi: number;
+  exclusiveLow?: boolean;
+  /** One line for --help. */
+  help: string;
+}
+
+/** parseArgs options for a flag table (all take a string value). */
+export function flagOptions(flags: NumberFlag[]): Record<string, { type: "string" }> {
+  return Object.fromEntries(flags.map((f) => [f.flag, { type: "string" as const }]));
+}
+
+/** --help lines of a flag table, with each key's default. */
+export function flagHelp(flags: NumberFlag[], defaults: object): string[] {
+  const d = defaults as Record<string, unknown>;
+  return flags.map((f) => `  --${f.flag.padEnd(22)} ${f.help} (default ${d[f.key]})`);
+}
+
+/**
+ * Sets `target[key]` for every flag of the table that was given, checked.
+ *
+ * @example
+ * ```ts
+ * const ppo = { episodes: 500 };
+ * applyNumberFlags(ppo, { episodes: "10" }, [
+ *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "" },
+ * ]);
+ * ```
+ */
+export function applyNumberFlags(
+  target: object,
+  values: Record<string, unknown>,
+  flags: NumberFlag[],
+): void {
+  for (const f of flags) {
+    const raw = values[f.flag];
+    if (typeof raw !== "string") continue;
+    const v = parseNumber(`--${f.flag}`, raw, f.kind, f.lo, f.hi, { exclusiveLow: f.exclusiveLow });
+    (target as Record<string, unknown>)[f.key] = v;
+  }
+}

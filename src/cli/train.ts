@@ -10,19 +10,36 @@ import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { BuiltinSftPlanner } from "../sft/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
+import { basename, dirname, resolve } from "node:path";
 import {
   DEFAULT_PPO_CONFIG,
   evaluatePolicy,
   HELDOUT_SEED_BASE,
+  sftBaseline,
   Trainer,
+  trainLoop,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { EvalSummary, IterationResult, PpoConfig } from "../rl/mod.ts";
-import { prepareRunDir, writeJson } from "../io/run_dir.ts";
-import type { RunPaths } from "../io/run_dir.ts";
-import { saveTrainerCheckpoint } from "../io/checkpoint.ts";
-import { parseFlags, parseNumber } from "./_flags.ts";
-import type { NumberKind } from "./_flags.ts";
+import type {
+  BestRecord,
+  EvalSummary,
+  MetricsEntry,
+  PpoConfig,
+  TrainerProgress,
+} from "../rl/mod.ts";
+import { prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
+import {
+  loadAdamState,
+  loadStateDict,
+  parseTrainerCheckpoint,
+  saveTrainerCheckpoint,
+} from "../io/checkpoint.ts";
+import type { LoadedCheckpoint } from "../io/checkpoint.ts";
+import { readPt } from "../io/torch_pt.ts";
+import { loadSftPlanner } from "../io/sft_checkpoint.ts";
+import { applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
+import type { NumberFlag } from "./_flags.ts";
+import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
 /** The whole configuration of a run, as written to `config.json`. */
 export interface RunConfig {
@@ -35,29 +52,11 @@ export interface RunConfig {
 /** Where the Python trainer wrote by default. */
 export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
 
-interface NumberFlag {
-  flag: string;
-  /** Config keys it sets: "env.x" / "ppo.x". */
-  keys: string[];
-  kind: NumberKind;
-  lo: number;
-  hi: number;
-  exclusiveLow?: boolean;
-  help: string;
-}
-
-const NUMBER_FLAGS: NumberFlag[] = [
-  {
-    flag: "episodes",
-    keys: ["ppo.episodes"],
-    kind: "int",
-    lo: 1,
-    hi: 1e9,
-    help: "training episodes",
-  },
+const PPO_FLAGS: NumberFlag[] = [
+  { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
   {
     flag: "lr",
-    keys: ["ppo.lr"],
+    key: "lr",
     kind: "float",
     lo: 0,
     hi: 1,
@@ -66,39 +65,16 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "seed",
-    keys: ["ppo.seed"],
+    key: "seed",
     kind: "int",
     lo: 0,
     hi: 2 ** 32 - 1,
     help: "the one seed of the run",
   },
-  {
-    flag: "horizon-steps",
-    keys: ["env.horizon_steps", "ppo.horizon_steps"],
-    kind: "int",
-    lo: 1,
-    hi: 1000,
-    help: "waypoints per plan (H)",
-  },
-  {
-    flag: "max-episode-steps",
-    keys: ["env.max_episode_steps"],
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "steps before an episode is truncated",
-  },
-  {
-    flag: "num-envs",
-    keys: ["ppo.num_envs"],
-    kind: "int",
-    lo: 1,
-    hi: 4096,
-    help: "envs per rollout",
-  },
+  { flag: "num-envs", key: "num_envs", kind: "int", lo: 1, hi: 4096, help: "envs per rollout" },
   {
     flag: "eval-interval",
-    keys: ["ppo.eval_interval"],
+    key: "eval_interval",
     kind: "int",
     lo: 1,
     hi: 1e9,
@@ -106,7 +82,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "save-interval",
-    keys: ["ppo.save_interval"],
+    key: "save_interval",
     kind: "int",
     lo: 1,
     hi: 1e9,
@@ -114,7 +90,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "update-epochs",
-    keys: ["ppo.update_epochs"],
+    key: "update_epochs",
     kind: "int",
     lo: 1,
     hi: 1000,
@@ -122,7 +98,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "hidden-dim",
-    keys: ["ppo.hidden_dim"],
+    key: "hidden_dim",
     kind: "int",
     lo: 1,
     hi: 4096,
@@ -130,25 +106,18 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "batch-size",
-    keys: ["ppo.batch_size"],
+    key: "batch_size",
     kind: "int",
     lo: 1,
     hi: 1e6,
     help: "PPO minibatch size",
   },
-  { flag: "gamma", keys: ["ppo.gamma"], kind: "float", lo: 0, hi: 1, help: "discount" },
-  { flag: "lam", keys: ["ppo.lam"], kind: "float", lo: 0, hi: 1, help: "GAE lambda" },
-  {
-    flag: "clip-ratio",
-    keys: ["ppo.clip_ratio"],
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    help: "PPO clip epsilon",
-  },
+  { flag: "gamma", key: "gamma", kind: "float", lo: 0, hi: 1, help: "discount" },
+  { flag: "lam", key: "lam", kind: "float", lo: 0, hi: 1, help: "GAE lambda" },
+  { flag: "clip-ratio", key: "clip_ratio", kind: "float", lo: 0, hi: 1, help: "PPO clip epsilon" },
   {
     flag: "target-kl",
-    keys: ["ppo.target_kl"],
+    key: "target_kl",
     kind: "float",
     lo: 0,
     hi: 1e9,
@@ -156,7 +125,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "weight-decay",
-    keys: ["ppo.weight_decay"],
+    key: "weight_decay",
     kind: "float",
     lo: 0,
     hi: 1,
@@ -164,7 +133,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "delta-clip",
-    keys: ["ppo.delta_clip"],
+    key: "delta_clip",
     kind: "float",
     lo: 0,
     hi: 1e6,
@@ -172,28 +141,19 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "heldout-episodes",
-    keys: ["ppo.heldout_episodes"],
+    key: "heldout_episodes",
     kind: "int",
-    lo: 0,
+    lo: 1,
     hi: 1e6,
     help: "held-out episodes evaluated at the end",
   },
   {
-    flag: "world-size",
-    keys: ["env.world_size"],
-    kind: "float",
+    flag: "eval-episodes",
+    key: "eval_episodes",
+    kind: "int",
     lo: 1,
     hi: 1e6,
-    help: "side of the square world, m",
-  },
-  {
-    flag: "waypoint-spacing",
-    keys: ["env.waypoint_spacing"],
-    kind: "float",
-    lo: 0,
-    hi: 1e6,
-    exclusiveLow: true,
-    help: "meters between route waypoints",
+    help: "held-out episodes evaluated every eval interval",
   },
 ];
 
@@ -206,7 +166,8 @@ const OPTIONS = {
   overwrite: { type: "boolean" },
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
-  ...Object.fromEntries(NUMBER_FLAGS.map((f) => [f.flag, { type: "string" }])),
+  ...flagOptions(PPO_FLAGS),
+  ...ENV_FLAG_OPTIONS,
 } as const;
 
 /** `train --help`. */
@@ -227,40 +188,50 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  for (const f of NUMBER_FLAGS) {
-    const [section, key] = f.keys[0].split(".");
-    const defaults =
-      (section === "env" ? DEFAULT_ENV_CONFIG : DEFAULT_PPO_CONFIG) as unknown as Record<
-        string,
-        unknown
-      >;
-    lines.push(`  --${f.flag.padEnd(22)} ${f.help} (default ${defaults[key]})`);
-  }
+  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP);
   return lines.join("\n");
 }
 
-/** Parses `train`'s flags into a checked run configuration. */
-export function parseTrainArgs(
-  args: string[],
-): { run: RunConfig; overwrite: boolean; quiet: boolean; resume: string | null; help: boolean } {
+/** `train`'s command line, parsed but not yet turned into a configuration. */
+export interface TrainArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  overwrite: boolean;
+  quiet: boolean;
+  resume: string | null;
+  help: boolean;
+}
+
+/** Parses `train`'s flags (unknown flags are errors). */
+export function parseTrainArgs(args: string[]): TrainArgs {
   const { values } = parseFlags("train", args, OPTIONS);
-  if (values.help) {
-    return {
-      run: defaultRunConfig(),
-      overwrite: false,
-      quiet: false,
-      resume: null,
-      help: true,
-    };
-  }
-  const run = defaultRunConfig();
+  const resume = typeof values.resume === "string" ? values.resume : null;
+  if (resume !== null && resume.trim() === "") throw new UserError("--resume: must not be empty");
+  return {
+    values,
+    overwrite: values.overwrite === true,
+    quiet: values.quiet === true,
+    resume,
+    help: values.help === true,
+  };
+}
+
+/**
+ * The run configuration: `base` (defaults, or a resumed checkpoint's), then
+ * `--config FILE`, then the flags; checked.
+ *
+ * @example
+ * ```ts ignore
+ * const run = buildRunConfig(parseTrainArgs(["--episodes", "10"]).values);
+ * ```
+ */
+export function buildRunConfig(
+  values: TrainArgs["values"],
+  base: RunConfig = defaultRunConfig(),
+): RunConfig {
+  const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
   if (typeof values.config === "string") applyConfigFile(run, values.config);
-  for (const f of NUMBER_FLAGS) {
-    const raw = values[f.flag];
-    if (typeof raw !== "string") continue;
-    const v = parseNumber(`--${f.flag}`, raw, f.kind, f.lo, f.hi, { exclusiveLow: f.exclusiveLow });
-    for (const key of f.keys) setKey(run, key, v);
-  }
+  applyNumberFlags(run.ppo, values, PPO_FLAGS);
+  applyEnvFlags(run.env, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
       throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
@@ -271,22 +242,14 @@ export function parseTrainArgs(
     if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");
     run.out_dir = values["out-dir"];
   }
-  const resume = typeof values.resume === "string" ? values.resume : null;
-  if (typeof values["sft-model"] === "string") run.sft_model = values["sft-model"];
-  if (run.sft_model !== null) {
-    throw new UserError("--sft-model: not supported yet (only the built-in SFT planner)");
+  if (typeof values["sft-model"] === "string") {
+    if (values["sft-model"].trim() === "") throw new UserError("--sft-model: must not be empty");
+    run.sft_model = values["sft-model"];
   }
-  if (resume !== null) throw new UserError("--resume: not supported yet");
   run.ppo.encoder_out_dim = 1 + 2 * run.env.horizon_steps;
   run.ppo.horizon_steps = run.env.horizon_steps;
   checkConfig(run);
-  return {
-    run,
-    overwrite: values.overwrite === true,
-    quiet: values.quiet === true,
-    resume,
-    help: false,
-  };
+  return run;
 }
 
 function defaultRunConfig(): RunConfig {
@@ -296,11 +259,6 @@ function defaultRunConfig(): RunConfig {
     env: { ...DEFAULT_ENV_CONFIG },
     ppo: { ...DEFAULT_PPO_CONFIG },
   };
-}
-
-function setKey(run: RunConfig, key: string, value: number): void {
-  const [section, name] = key.split(".");
-  (run[section as "env" | "ppo"] as unknown as Record<string, unknown>)[name] = value;
 }
 
 function applyConfigFile(run: RunConfig, path: string): void {
@@ -355,10 +313,108 @@ function checkConfig(run: RunConfig): void {
   }
 }
 
-/** Options for {@linkcode runTrain} beyond the flags. */
-export interface TrainIo {
-  /** Progress and logs (default: stderr). */
-  log?: (line: string) => void;
+/** A checkpoint to continue from, and where it puts the run. */
+interface ResumePoint {
+  path: string;
+  ckpt: LoadedCheckpoint;
+  episode: number;
+  /** The run folder the checkpoint belongs to. */
+  runDir: string;
+}
+
+async function loadResumePoint(path: string): Promise<ResumePoint> {
+  const ckpt = parseTrainerCheckpoint(await readPt(path), path);
+  let episode = ckpt.episode;
+  if (episode === null) {
+    // The Python trainer stored no episode; its file names carry it.
+    const m = /checkpoint_(\d+)\.pt$/.exec(basename(path));
+    if (!m) {
+      throw new UserError(
+        `--resume ${path}: the file stores no episode and its name is not checkpoint_{N}.pt`,
+      );
+    }
+    episode = Number(m[1]);
+  }
+  const dir = dirname(path);
+  const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
+  return { path, ckpt, episode, runDir };
+}
+
+// The resumed run's base configuration: defaults, overlaid with what the checkpoint
+// recorded (ppo `cfg`, our `env_cfg`, the SFT planner it refined).
+function resumedBaseConfig(point: ResumePoint): RunConfig {
+  const run = defaultRunConfig();
+  run.out_dir = point.runDir;
+  const overlay = (target: Record<string, unknown>, from: Record<string, unknown> | null) => {
+    if (!from) return;
+    for (const [k, v] of Object.entries(from)) {
+      if (k in target && (typeof v === typeof target[k] || target[k] === null)) target[k] = v;
+    }
+  };
+  overlay(run.ppo as unknown as Record<string, unknown>, point.ckpt.cfg);
+  overlay(run.env as unknown as Record<string, unknown>, point.ckpt.envCfg);
+  if (!point.ckpt.envCfg && typeof point.ckpt.cfg?.horizon_steps === "number") {
+    run.env.horizon_steps = point.ckpt.cfg.horizon_steps;
+  }
+  const sft = point.ckpt.extra.sft_model;
+  run.sft_model = typeof sft === "string" ? sft : null;
+  return run;
+}
+
+// Puts weights, optimiser state and progress of the checkpoint into `trainer`.
+function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
+  const { ckpt, path, episode } = point;
+  loadStateDict(trainer.model.delta, ckpt.deltaHead, `${path}: delta_head`);
+  loadStateDict(trainer.model.value, ckpt.valueHead, `${path}: value_head`);
+  if (ckpt.optimizer) {
+    loadAdamState(
+      trainer.optimizer,
+      [trainer.model.delta, trainer.model.value],
+      ckpt.optimizer,
+      path,
+    );
+  } else {
+    warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
+  }
+  const x = ckpt.extra;
+  const progress = x.rng as TrainerProgress["rng"] | undefined;
+  if (progress && Array.isArray(progress.policy) && Array.isArray(progress.shuffle)) {
+    const list = (v: unknown) =>
+      Array.isArray(v) ? v.map((e) => (typeof e === "number" ? e : NaN)) : [];
+    trainer.restoreProgress({
+      episode,
+      rewards: list(x.rewards),
+      lengths: list(x.lengths),
+      successes: list(x.successes),
+      metrics: Array.isArray(x.metrics) ? x.metrics as MetricsEntry[] : [],
+      rng: progress,
+      best: isBest(x.best) ? x.best : null,
+    });
+  } else {
+    warn(
+      `warning: ${path} holds no RNG state (written by the Python trainer?); ` +
+        `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
+    );
+    trainer.episode = episode;
+    const unknown = new Array<number>(episode).fill(NaN);
+    trainer.rewards.push(...unknown);
+    trainer.lengths.push(...unknown);
+    trainer.successes.push(...unknown);
+  }
+}
+
+function isBest(v: unknown): v is BestRecord {
+  const b = v as BestRecord | null;
+  return typeof b === "object" && b !== null && typeof b.episode === "number" &&
+    typeof b.eval_return === "number" && typeof b.ade === "number";
+}
+
+async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
+  if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
+  return await loadSftPlanner(run.sft_model, {
+    horizon: run.env.horizon_steps,
+    obsDim: 1 + 2 * run.env.horizon_steps,
+  });
 }
 
 /**
@@ -375,15 +431,33 @@ export async function runTrain(args: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
-  const { run, quiet } = parsed;
-  const paths = prepareRunDir(run.out_dir, { overwrite: parsed.overwrite });
+  const { quiet } = parsed;
   const log = quiet ? () => {} : (line: string) => console.error(line);
-  const live = !quiet && Deno.stderr.isTerminal();
-  const planner: WaypointPlanner = new BuiltinSftPlanner(run.env);
+  const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
+  const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
+  if (point) {
+    run.ppo.resume = point.path;
+    if (point.episode >= run.ppo.episodes) {
+      throw new UserError(
+        `--resume ${point.path}: the checkpoint is at episode ${point.episode} and --episodes is ${run.ppo.episodes}; raise --episodes to train on`,
+      );
+    }
+  }
+  const planner = await makePlanner(run);
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
+  if (point) restoreTrainer(trainer, point, (line) => console.error(line));
+  const paths = point
+    ? prepareResumeDir(run.out_dir, {
+      episode: point.episode,
+      overwrite: parsed.overwrite,
+      sameRun: resolve(run.out_dir) === resolve(point.runDir),
+      keep: resolve(point.path),
+    })
+    : prepareRunDir(run.out_dir, { overwrite: parsed.overwrite });
   await writeJson(paths.config, run);
 
   const startTime = new Date();
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
+  const live = !quiet && Deno.stderr.isTerminal();
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -392,81 +466,77 @@ export async function runTrain(args: string[]): Promise<number> {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    let lastEntryEpisode = trainer.episode;
-    let last: IterationResult | null = null;
+    const extra = { sft_model: run.sft_model };
     log(
-      `train: ${run.ppo.episodes} episodes, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
+      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
-    while (trainer.episode < run.ppo.episodes) {
-      last = trainer.iterate(trainer.nextRolloutSize());
-      const ep = trainer.episode;
-      if (ep % run.ppo.eval_interval === 0) {
-        const entry = trainer.metricsEntry(last, lastEntryEpisode);
-        trainer.metrics.push(entry);
-        lastEntryEpisode = ep;
-        await writeJson(paths.metrics, trainer.metrics);
+    const sft = sftBaseline(trainer);
+    const { stopped } = await trainLoop(trainer, {
+      onMetrics: async (t, entry) => {
+        await writeJson(paths.metrics, t.metrics);
         if (!live) {
-          log(summaryLine(trainer, entry.mean_reward, entry.success_rate, last, t0, startEpisode));
+          log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
         }
-      }
-      if (ep % run.ppo.save_interval === 0) {
-        await saveTrainerCheckpoint(paths.checkpoint(ep), trainer);
-      }
-      if (live) {
-        const recent = trainer.rewards.slice(-run.ppo.eval_interval);
-        Deno.stderr.writeSync(
-          new TextEncoder().encode(
-            `\r${
-              summaryLine(
-                trainer,
-                mean(recent),
-                mean(trainer.successes.slice(-run.ppo.eval_interval)),
-                last,
-                t0,
-                startEpisode,
-              )
-            }\x1b[K`,
-          ),
+      },
+      onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
+      onCheckpoint: (t, ep) => saveTrainerCheckpoint(paths.checkpoint(ep), t, extra),
+      onIteration: (t) => {
+        if (!live) return;
+        const n = run.ppo.eval_interval;
+        const line = summaryLine(
+          t,
+          mean(t.rewards.slice(-n)),
+          mean(t.successes.slice(-n)),
+          t0,
+          startEpisode,
         );
-      }
-      // Let the SIGINT listener run.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (interrupted) break;
-    }
+        Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
+      },
+      shouldStop: () => interrupted,
+    }, sft);
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
-    if (interrupted) {
+    const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };
+    if (stopped) {
       const path = paths.checkpoint(trainer.episode);
-      await saveTrainerCheckpoint(path, trainer);
+      await saveTrainerCheckpoint(path, trainer, extra);
       await writeJson(paths.metrics, trainer.metrics);
       await writeJson(
         paths.trainMetrics,
-        trainSummary(run, trainer, startTime, wallSeconds, null, { interrupted: true }),
+        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
       );
       console.error(`train: interrupted at episode ${trainer.episode}; saved ${path}`);
       return 130;
     }
-    await saveTrainerCheckpoint(paths.final, trainer);
-    if (trainer.metrics.length === 0 || trainer.metrics.at(-1)!.episode !== trainer.episode) {
-      await writeJson(paths.metrics, trainer.metrics);
-    }
+    await saveTrainerCheckpoint(paths.final, trainer, extra);
+    await writeJson(paths.metrics, trainer.metrics);
     const heldout = heldoutEvaluation(run, trainer, planner);
     await writeJson(
       paths.trainMetrics,
-      trainSummary(run, trainer, startTime, wallSeconds, heldout),
+      trainSummary({ ...summaryBase, heldout, interrupted: false }),
     );
     printHeldout(heldout);
-    log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${describe(paths)}`);
+    log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
     return 0;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
 }
 
+/** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 interface Heldout {
   seeds: [number, number];
-  sft: EvalSummary;
-  refined: EvalSummary;
+  sft: HeldoutSummary;
+  refined: HeldoutSummary;
+}
+
+interface HeldoutSummary {
+  mean_return: number;
+  success_rate: number;
+  mean_length: number;
+  ade: number;
+  fde: number;
+  offroad_rate: number;
 }
 
 function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPlanner): Heldout {
@@ -478,18 +548,28 @@ function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPl
     firstSeed: HELDOUT_SEED_BASE,
     count,
   };
+  const pick = (s: EvalSummary): HeldoutSummary => ({
+    mean_return: s.return_mean,
+    success_rate: s.success_rate,
+    mean_length: s.steps_mean,
+    ade: s.ade_mean,
+    fde: s.fde_mean,
+    offroad_rate: s.offroad_rate,
+  });
   return {
     seeds: [HELDOUT_SEED_BASE, count],
-    sft: evaluatePolicy({ ...common, model: null }),
-    refined: evaluatePolicy({ ...common, model: trainer.model }),
+    sft: pick(evaluatePolicy({ ...common, model: null }).summary),
+    refined: pick(evaluatePolicy({ ...common, model: trainer.model }).summary),
   };
 }
 
 function printHeldout(h: Heldout): void {
-  const row = (name: string, s: EvalSummary) =>
+  const row = (name: string, s: HeldoutSummary) =>
     `${name.padEnd(12)} ${s.mean_return.toFixed(2).padStart(11)} ${
       (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.mean_length.toFixed(1).padStart(11)}`;
+    }% ${s.mean_length.toFixed(1).padStart(11)} ${s.ade.toFixed(3).padStart(8)} ${
+      s.fde.toFixed(3).padStart(8)
+    }`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
       h.seeds[0] + h.seeds[1] - 1
@@ -498,23 +578,26 @@ function printHeldout(h: Heldout): void {
   console.log(
     `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
       "mean length".padStart(11)
-    }`,
+    } ${"ADE m".padStart(8)} ${"FDE m".padStart(8)}`,
   );
   console.log(row("sft", h.sft));
   console.log(row("sft + delta", h.refined));
 }
 
-function trainSummary(
-  run: RunConfig,
-  trainer: Trainer,
-  startTime: Date,
-  wallSeconds: number,
-  heldout: Heldout | null,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
+function trainSummary(opts: {
+  run: RunConfig;
+  trainer: Trainer;
+  startTime: Date;
+  wallSeconds: number;
+  point: ResumePoint | null;
+  sft: EvalSummary;
+  heldout: Heldout | null;
+  interrupted: boolean;
+}): Record<string, unknown> {
+  const { run, trainer } = opts;
   const last100 = (xs: number[]) => mean(xs.slice(-100));
   return {
-    start_time: startTime.toISOString(),
+    start_time: opts.startTime.toISOString(),
     end_time: new Date().toISOString(),
     config: run,
     final_metrics: {
@@ -526,11 +609,22 @@ function trainSummary(
     rewards: trainer.rewards,
     lengths: trainer.lengths,
     successes: trainer.successes,
-    ...(heldout ? { heldout } : {}),
-    wall_time_s: wallSeconds,
+    ...(opts.heldout ? { heldout: opts.heldout } : {}),
+    sft_eval: {
+      seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
+      return: opts.sft.return_mean,
+      success_rate: opts.sft.success_rate,
+      ade: opts.sft.ade_mean,
+      fde: opts.sft.fde_mean,
+    },
+    best: trainer.best,
+    ...(opts.point
+      ? { resumed_from: opts.point.path, resumed_at_episode: opts.point.episode }
+      : {}),
+    interrupted: opts.interrupted,
+    wall_time_s: opts.wallSeconds,
     env_steps: trainer.envStepsThisProcess,
-    env_steps_per_second: trainer.envStepsThisProcess / Math.max(wallSeconds, 1e-9),
-    ...extra,
+    env_steps_per_second: trainer.envStepsThisProcess / Math.max(opts.wallSeconds, 1e-9),
   };
 }
 
@@ -538,24 +632,30 @@ function summaryLine(
   trainer: Trainer,
   meanReward: number,
   successRate: number,
-  last: IterationResult,
   t0: number,
   startEpisode: number,
+  entry?: MetricsEntry,
 ): string {
   const elapsed = (performance.now() - t0) / 1000;
   const sps = trainer.envStepsThisProcess / Math.max(elapsed, 1e-9);
   const total = trainer.ppo.episodes;
   const perEpisode = elapsed / Math.max(1, trainer.episode - startEpisode);
   const eta = Math.max(0, (total - trainer.episode) * perEpisode);
+  const kl = entry?.update.kl ?? trainer.metrics.at(-1)?.update.kl ?? 0;
+  const evalPart = entry && typeof entry.eval_return === "number"
+    ? `  eval ${(entry.eval_return as number).toFixed(2)}`
+    : "";
   return `episode ${trainer.episode}/${total}  reward ${meanReward.toFixed(2)}  success ${
     (100 * successRate).toFixed(0)
-  }%  kl ${last.update.kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
-}
-
-function describe(paths: RunPaths): string {
-  return paths.dir;
+  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
 }
 
 function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+  let s = 0, k = 0;
+  for (const x of xs) {
+    if (!Number.isFinite(x)) continue;
+    s += x;
+    k++;
+  }
+  return k === 0 ? 0 : s / k;
 }

@@ -53,6 +53,8 @@ export interface VecEnv {
   readonly distanceToGoal: Float64Array;
   /** (N) longitudinal acceleration applied this step (m/s^2). */
   readonly accel: Float64Array;
+  /** (N) 1 when the episode ended this step by leaving the corridor or the world. */
+  readonly offRoute: Uint8Array;
   /** Starts every env: env i with `seeds[i]`. */
   reset(seeds: ArrayLike<number>): void;
   /** Steps every env with its row of `plans` (N, actionDim); finished envs restart. */

@@ -5,13 +5,15 @@
  * @module
  */
 
-import type { ParamSet } from "../nn/mod.ts";
-import type { Adam } from "../nn/mod.ts";
+import { ActorCritic } from "../nn/mod.ts";
+import type { Adam, ParamSet } from "../nn/mod.ts";
+import { Rng } from "../math/rng.ts";
 import type { Trainer } from "../rl/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
 import type { PtValue } from "./torch_pt.ts";
 import { writePt } from "./torch_pt.ts";
+import { UserError } from "../math/errors.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";
@@ -126,4 +128,234 @@ export async function saveTrainerCheckpoint(
 
 function float32Tensor(values: Float64Array, shape: number[]): Tensor {
   return new Tensor("float32", [...shape], Float32Array.from(values));
+}
+
+/** What a training checkpoint holds, whoever wrote it (this program or the Python trainer). */
+export interface LoadedCheckpoint {
+  /** Path the checkpoint came from (for messages). */
+  source: string;
+  deltaHead: PtDict;
+  valueHead: PtDict;
+  /** torch Adam state_dict, or null when the file has none. */
+  optimizer: PtDict | null;
+  /** PPO config (`cfg`), as plain JSON. */
+  cfg: Record<string, unknown> | null;
+  /** Environment config (`env_cfg`, ours only). */
+  envCfg: Record<string, unknown> | null;
+  /** Episodes done when it was written (ours only; the Python trainer's name it in the file name). */
+  episode: number | null;
+  /** Everything else at the top level, as plain JSON (rng, rewards, metrics, ...). */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * A pickle value as plain JSON-like data: dicts become objects, tuples arrays, tensors
+ * `{dtype, shape, data}` with numbers, bigints numbers.
+ *
+ * @example
+ * ```ts
+ * ptToJson(new PtTuple([1, "x"])); // [1, "x"]
+ * ```
+ */
+export function ptToJson(value: PtValue): unknown {
+  if (value instanceof Tensor) {
+    return { dtype: value.dtype, shape: value.shape, data: Array.from(value.data, Number) };
+  }
+  if (value instanceof PtTuple) return value.items.map(ptToJson);
+  if (value instanceof PtDict) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value.entries()) out[String(k)] = ptToJson(v);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(ptToJson);
+  if (typeof value === "bigint") return Number(value);
+  return value;
+}
+
+/**
+ * Checks that a decoded `.pt` is a training checkpoint and takes it apart.
+ *
+ * @example
+ * ```ts ignore
+ * const ckpt = parseTrainerCheckpoint(await readPt(path), path);
+ * ```
+ */
+export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedCheckpoint {
+  if (!(root instanceof PtDict)) {
+    throw new UserError(
+      `${source}: not a training checkpoint (the file holds a ${kindOf(root)}, not a dict)`,
+    );
+  }
+  const need = (key: string): PtDict => {
+    const v = root.get(key);
+    if (!(v instanceof PtDict)) {
+      const keys = [...root.keys()].map(String).join(", ");
+      throw new UserError(
+        `${source}: not a training checkpoint (no '${key}' state_dict; top-level keys: ${
+          keys || "none"
+        })`,
+      );
+    }
+    return v;
+  };
+  const deltaHead = need("delta_head");
+  const valueHead = need("value_head");
+  const opt = root.get("optimizer");
+  const extra: Record<string, unknown> = {};
+  const known = new Set(["delta_head", "value_head", "optimizer", "cfg", "env_cfg", "episode"]);
+  for (const [k, v] of root.entries()) if (!known.has(String(k))) extra[String(k)] = ptToJson(v);
+  const episode = root.get("episode");
+  const asObject = (v: PtValue | undefined) =>
+    v instanceof PtDict ? ptToJson(v) as Record<string, unknown> : null;
+  return {
+    source,
+    deltaHead,
+    valueHead,
+    optimizer: opt instanceof PtDict ? opt : null,
+    cfg: asObject(root.get("cfg")),
+    envCfg: asObject(root.get("env_cfg")),
+    episode: typeof episode === "number" && Number.isInteger(episode) && episode >= 0
+      ? episode
+      : null,
+    extra,
+  };
+}
+
+/**
+ * Copies a state_dict into a ParamSet, checking every key and shape; the message of
+ * a mismatch names the key, the expected shape and the found one.
+ */
+export function loadStateDict(set: ParamSet, sd: PtDict, where: string): void {
+  for (const spec of set.specs) {
+    const t = sd.get(spec.name);
+    if (!(t instanceof Tensor)) {
+      throw new UserError(`${where}.${spec.name}: missing from the checkpoint`);
+    }
+    if (t.dtype === "int64" || !sameShape(t.shape, spec.shape)) {
+      throw new UserError(
+        `${where}.${spec.name}: has shape [${t.shape.join(", ")}] (${t.dtype}), expected [${
+          spec.shape.join(", ")
+        }] (float32)`,
+      );
+    }
+  }
+  for (const k of sd.keys()) {
+    if (!set.specs.some((s) => s.name === k)) throw new UserError(`${where}.${k}: unexpected key`);
+  }
+  for (const spec of set.specs) {
+    set.view(spec.name).set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
+  }
+}
+
+/**
+ * Loads torch Adam state (parameters numbered across `sets` in order) into `adam`.
+ * Returns the step count it found.
+ */
+export function loadAdamState(adam: Adam, sets: ParamSet[], sd: PtDict, source: string): number {
+  const state = sd.get("state");
+  if (!(state instanceof PtDict)) throw new UserError(`${source}: optimizer has no 'state' dict`);
+  let index = 0;
+  let step: number | null = null;
+  sets.forEach((set, s) => {
+    for (const spec of set.specs) {
+      const entry = state.get(index);
+      const where = `${source}: optimizer.state.${index} (${
+        s === 0 ? "delta_head" : "value_head"
+      }.${spec.name})`;
+      const range = [spec.offset, spec.offset + spec.size] as const;
+      if (entry === undefined) {
+        // torch keeps no state for a parameter that never had a gradient step
+        adam.expAvg[s].subarray(...range).fill(0);
+        adam.expAvgSq[s].subarray(...range).fill(0);
+        index++;
+        continue;
+      }
+      if (!(entry instanceof PtDict)) throw new UserError(`${where}: not a dict`);
+      for (const key of ["exp_avg", "exp_avg_sq"] as const) {
+        const t = entry.get(key);
+        if (!(t instanceof Tensor) || !sameShape(t.shape, spec.shape)) {
+          const found = t instanceof Tensor ? `[${t.shape.join(", ")}]` : "nothing";
+          throw new UserError(
+            `${where}.${key}: has shape ${found}, expected [${spec.shape.join(", ")}]`,
+          );
+        }
+        (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range).set(
+          t.data as Float32Array | Float64Array,
+        );
+      }
+      const st = entry.get("step");
+      const stepValue = st instanceof Tensor
+        ? Number(st.data[0])
+        : typeof st === "number"
+        ? st
+        : NaN;
+      if (!Number.isInteger(stepValue) || stepValue < 0) {
+        throw new UserError(`${where}.step: not a step count`);
+      }
+      step = Math.max(step ?? 0, stepValue);
+      index++;
+    }
+  });
+  if (state.size > index) {
+    throw new UserError(
+      `${source}: optimizer state has ${state.size} parameters, the model has ${index}`,
+    );
+  }
+  adam.stepCount = step ?? 0;
+  return adam.stepCount;
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function kindOf(v: PtValue): string {
+  if (v === null) return "None";
+  if (Array.isArray(v)) return "list";
+  if (v instanceof Tensor) return "tensor";
+  if (v instanceof PtTuple) return "tuple";
+  return typeof v;
+}
+
+/**
+ * The policy of a training checkpoint as an {@linkcode ActorCritic}, its sizes read
+ * from the tensors (`log_std` [H, 2], `net.0.weight` [hidden, in]) and checked against
+ * the environment's observation size.
+ *
+ * @example
+ * ```ts ignore
+ * const model = modelFromCheckpoint(parseTrainerCheckpoint(await readPt(p), p), 41);
+ * ```
+ */
+export function modelFromCheckpoint(ckpt: LoadedCheckpoint, obsDim: number): ActorCritic {
+  const shapeOf = (sd: PtDict, key: string, where: string): number[] => {
+    const t = sd.get(key);
+    if (!(t instanceof Tensor)) {
+      throw new UserError(`${ckpt.source}: ${where}.${key}: missing from the checkpoint`);
+    }
+    return t.shape;
+  };
+  const logStd = shapeOf(ckpt.deltaHead, "log_std", "delta_head");
+  const first = shapeOf(ckpt.deltaHead, "net.0.weight", "delta_head");
+  if (logStd.length !== 2 || logStd[1] !== 2 || first.length !== 2) {
+    throw new UserError(
+      `${ckpt.source}: delta_head.log_std has shape [${logStd.join(", ")}], expected [H, 2]`,
+    );
+  }
+  if (first[1] !== obsDim) {
+    throw new UserError(
+      `${ckpt.source}: delta_head.net.0.weight has shape [${first.join(", ")}], expected [${
+        first[0]
+      }, ${obsDim}] (the environment's observation size 1 + 2 * horizon_steps)`,
+    );
+  }
+  const model = new ActorCritic({
+    inDim: obsDim,
+    hidden: first[0],
+    horizon: logStd[0],
+    rng: new Rng(0),
+  });
+  loadStateDict(model.delta, ckpt.deltaHead, `${ckpt.source}: delta_head`);
+  loadStateDict(model.value, ckpt.valueHead, `${ckpt.source}: value_head`);
+  return model;
 }

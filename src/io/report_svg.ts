@@ -86,9 +86,23 @@ function niceStep(raw: number, integer: boolean): number {
   return integer ? Math.max(1, Math.round(step)) : step;
 }
 
-/** Tick labels with as few significant digits (from 3) as keep them distinct. */
+/** Tick labels: compact when that keeps them distinct, else with the digits they need. */
 function tickLabels(ticks: number[]): string[] {
-  for (let digits = 3; digits < 10; digits++) {
+  const compact = ticks.map((t) => formatNumber(t));
+  if (new Set(compact).size === compact.length) return compact;
+  // Ticks close together far from zero (episode 1000100, 1000200): all their digits.
+  if (ticks.length > 1 && ticks.every((t) => Math.abs(t) < 1e15)) {
+    const step = Math.abs(ticks[1] - ticks[0]);
+    let decimals = 0;
+    while (
+      decimals < 20 && Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6
+    ) {
+      decimals++;
+    }
+    const fixed = ticks.map((t) => t.toFixed(decimals));
+    if (new Set(fixed).size === fixed.length) return fixed;
+  }
+  for (let digits = 4; digits < 10; digits++) {
     const labels = ticks.map((t) => formatNumber(t, digits));
     if (new Set(labels).size === labels.length) return labels;
   }
@@ -368,9 +382,13 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   const xLabels = tickLabels(xs.ticks);
   xs.ticks.forEach((t, i) => {
     const x = r1(toX(t));
+    // A label that would stick out past the panel's right edge ends at its tick instead.
+    const anchor = x + textWidth(xLabels[i], TICK_FONT) / 2 > box.width - 4 ? "end" : "middle";
     out.push(`<line x1="${x}" y1="${py1}" x2="${x}" y2="${py1 + 4}" stroke="#666"/>`);
     out.push(
-      `<text x="${x}" y="${py1 + 17}" text-anchor="middle" font-size="${TICK_FONT}" fill="#444">${
+      `<text x="${x}" y="${
+        py1 + 17
+      }" text-anchor="${anchor}" font-size="${TICK_FONT}" fill="#444">${
         escapeXml(xLabels[i])
       }</text>`,
     );
@@ -443,7 +461,9 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
     out.push(`<path ${attrs.join(" ")}><title>${escapeXml(s.label)}</title></path>`);
   }
   for (const s of series) {
-    if (!(s.markers ?? (s.points.length <= MARKER_MAX_POINTS && !s.dashed))) continue;
+    const few = s.points.length <= MARKER_MAX_POINTS && !s.dashed;
+    // A lone point is invisible as a line, whatever the series asks.
+    if (!(s.points.length === 1 || (s.markers ?? few))) continue;
     const scale = onLeft(s) ? ys : ys2!;
     const dots = s.points.map(([x, y]) =>
       `<circle cx="${r1(toX(x))}" cy="${r1(toY(y, scale))}" r="3"/>`
@@ -646,8 +666,12 @@ export function reportPanels(data: RunReportData): Panel[] {
     }];
 
   // 2. Held-out return against the frozen SFT planner.
-  const allEpisodes = [...episodes, ...(rewards.length > 0 ? [1, rewards.length] : [])];
-  const span = allEpisodes.length > 0 ? extent(allEpisodes) : [];
+  // Reference lines span the entries' episodes (the episode count when there are none).
+  const span = episodes.length > 0
+    ? extent(episodes)
+    : rewards.length > 0
+    ? [1, rewards.length]
+    : [];
   const sftPerEntry = series("sft_eval_return");
   const sftConstant = numberAt(data.trainMetrics, "sft_eval.return") ??
     numberAt(data.trainMetrics, "heldout.sft.mean_return");
@@ -806,7 +830,7 @@ export function renderReportSvg(data: RunReportData): string {
   const last = data.metrics[count - 1];
   const parts = [`${count} metrics ${count === 1 ? "entry" : "entries"}`];
   const episode = numberAt(last, "episode");
-  if (episode !== null) parts.push(`last at episode ${formatNumber(episode, 6)}`);
+  if (episode !== null) parts.push(`last at episode ${episode}`);
   const when = valueAt(last, "timestamp");
   if (typeof when === "string") parts.push(when);
   return renderChartGrid(reportPanels(data), {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
@@ -130,4 +130,54 @@ export function prepareRunDir(dir: string, opts: { overwrite: boolean; flag?: st
  */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Options of {@linkcode prepareResumeDir}. */
+export interface ResumeDirOptions {
+  /** Episode the run resumes at. */
+  episode: number;
+  overwrite: boolean;
+  /** The folder is the run the checkpoint came from. */
+  sameRun: boolean;
+  /** Absolute path of the checkpoint being resumed (never removed). */
+  keep: string;
+}
+
+/**
+ * Makes `dir` ready for a resumed run. In the checkpoint's own run folder, files from
+ * later in that run (`final.pt`, checkpoints past `episode`) would be replaced, so they
+ * are refused unless `overwrite`; a different folder must not hold a run at all,
+ * as for a new run.
+ *
+ * @example
+ * ```ts ignore
+ * const paths = prepareResumeDir("out/run", { episode: 50, overwrite: false, sameRun: true, keep });
+ * ```
+ */
+export function prepareResumeDir(dir: string, opts: ResumeDirOptions): RunPaths {
+  if (!opts.sameRun) return prepareRunDir(dir, { overwrite: opts.overwrite });
+  const paths = runPaths(dir);
+  const ahead = listCheckpoints(paths.checkpoints).filter((p) => {
+    const n = Number(/checkpoint_(\d+)\.pt$/.exec(p)![1]);
+    return n > opts.episode;
+  });
+  try {
+    Deno.statSync(paths.final);
+    ahead.unshift(paths.final);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const removable = ahead.filter((p) => resolve(p) !== opts.keep);
+  if (removable.length > 0) {
+    if (!opts.overwrite) {
+      throw new UserError(
+        `--resume: ${dir} already holds later results of this run (${
+          removable[0]
+        }); pass --overwrite to replace them, or give a new --out-dir`,
+      );
+    }
+    for (const f of removable) Deno.removeSync(f);
+  }
+  Deno.mkdirSync(paths.checkpoints, { recursive: true });
+  return paths;
 }

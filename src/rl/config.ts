@@ -59,6 +59,8 @@ export interface PpoConfig {
   norm_adv: boolean;
   /** Held-out episodes evaluated at the end of training. */
   heldout_episodes: number;
+  /** Held-out episodes evaluated at every eval interval (for best.pt and the curves). */
+  eval_episodes: number;
 }
 
 /** The defaults: the Python trainer's values, plus ours. */
@@ -88,6 +90,7 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   init_log_std: -1.0,
   norm_adv: true,
   heldout_episodes: 200,
+  eval_episodes: 20,
 });
 
 /** The first of the held-out seeds: training episode seeds are all below it. */
@@ -117,7 +120,8 @@ const CHECKS: Check[] = [
   ["max_grad_norm", "float", 0, 1e9],
   ["delta_clip", "float", 0, 1e6],
   ["init_log_std", "float", -20, 5],
-  ["heldout_episodes", "int", 0, 1e6],
+  ["heldout_episodes", "int", 1, 1e6],
+  ["eval_episodes", "int", 1, 1e6],
 ];
 
 /**

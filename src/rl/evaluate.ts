@@ -1,87 +1,221 @@
 /**
- * Deterministic evaluation: roll out a planner, optionally corrected by a delta head's
- * mean action, on a range of seeded episodes.
+ * Evaluation on seeded episodes: roll out a planner, optionally corrected by a delta
+ * head (mean action, or sampled), and measure each episode: return, success, route
+ * completion, off-route, distance to the goal, ADE/FDE of the driven plan against the
+ * expert plan, delta norm, and comfort (peak |acceleration| and |jerk|).
  *
  * @module
  */
 
-import type { ActorCritic } from "../nn/mod.ts";
+import type { Rng } from "../math/rng.ts";
+import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";
+import { ExpertPlanner, planErrors } from "../sft/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 
-/** Summary of an evaluation (the keys of `train_metrics.json` `heldout.sft` / `.refined`). */
+/** One evaluated episode (an entry of `scenarios` in `eval --output`). */
+export interface EpisodeRecord {
+  /** "seed:N" */
+  scenario_id: string;
+  seed: number;
+  success: boolean;
+  return: number;
+  steps: number;
+  /** Fraction of the route's targets reached, 0..1. */
+  route_completion: number;
+  /** Left the corridor or the world. */
+  off_route: boolean;
+  /** Meters from the car to the goal when the episode ended. */
+  final_distance_to_goal: number;
+  /** Mean over steps of the plan's ADE against the expert plan, meters. */
+  ade: number;
+  /** Mean over steps of the plan's FDE (last waypoint), meters. */
+  fde: number;
+  /** Mean over steps of |clipped delta| (0 without a delta head). */
+  mean_delta_norm: number;
+  max_abs_accel: number;
+  max_abs_jerk: number;
+}
+
+/** Averages over the evaluated episodes. */
 export interface EvalSummary {
-  mean_return: number;
+  num_episodes: number;
+  return_mean: number;
   success_rate: number;
-  mean_length: number;
+  steps_mean: number;
+  offroad_rate: number;
+  ade_mean: number;
+  ade_std: number;
+  fde_mean: number;
+  fde_std: number;
+  route_completion_mean: number;
+  delta_norm_mean: number;
+}
+
+/** Episode records and their summary. */
+export interface EvalResult {
+  scenarios: EpisodeRecord[];
+  summary: EvalSummary;
 }
 
 /** Options of {@linkcode evaluatePolicy}. */
 export interface EvaluateOptions {
   env: EnvConfig;
+  /** The planner whose plans are driven (SFT, or the expert). */
   planner: WaypointPlanner;
-  /** Delta head to add (mean action, clipped); null evaluates the planner alone. */
+  /** Delta head added to the planner's plan, clipped to ±deltaClip; null: the planner alone. */
   model: ActorCritic | null;
   deltaClip: number;
   /** Seeds firstSeed .. firstSeed + count - 1. */
   firstSeed: number;
   count: number;
-  /** Envs stepped together (results do not depend on it). */
+  /** Sample the delta from the policy with this RNG instead of taking its mean. */
+  sampleRng?: Rng;
+  /** Envs stepped together (results do not depend on it unless sampling). */
   numEnvs?: number;
   makeEnv?: (numEnvs: number) => VecEnv;
 }
 
 /**
- * Rolls out `count` episodes and averages return, success and length.
+ * Rolls out `count` seeded episodes and measures each one.
  *
  * @example
  * ```ts ignore
- * const sft = evaluatePolicy({ env, planner, model: null, deltaClip: 2, firstSeed: 2 ** 30, count: 100 });
+ * const { summary } = evaluatePolicy({ env, planner, model: null, deltaClip: 2, firstSeed: 2 ** 30, count: 100 });
+ * console.log(summary.success_rate, summary.ade_mean);
  * ```
  */
-export function evaluatePolicy(opts: EvaluateOptions): EvalSummary {
+export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
   const { env, planner, model, deltaClip, firstSeed, count } = opts;
-  if (count <= 0) return { mean_return: 0, success_rate: 0, mean_length: 0 };
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`evaluation needs at least one episode, got ${count}`);
+  }
   const n = Math.min(count, opts.numEnvs ?? 16);
   const vec = opts.makeEnv ? opts.makeEnv(n) : new DrivingVecEnv(env, n);
+  const h = env.horizon_steps;
   const a = vec.actionDim;
+  const expert = new ExpertPlanner(env);
   const mean = new Float64Array(n * a);
   const value = new Float64Array(n);
+  const sampled = new Float64Array(n * a);
+  const logp = new Float64Array(n);
   const plan = new Float64Array(n * a);
+  const expertPlan = new Float64Array(n * a);
+  const ade = new Float64Array(n);
+  const fde = new Float64Array(n);
+  // per-env accumulators of the running episode
+  const sumAde = new Float64Array(n), sumFde = new Float64Array(n), sumDelta = new Float64Array(n);
+  const maxAccel = new Float64Array(n),
+    maxJerk = new Float64Array(n),
+    prevAccel = new Float64Array(n);
   const done = new Uint8Array(n);
   const seeds = new Array<number>(n);
-  let sumReturn = 0, sumSuccess = 0, sumLength = 0;
+  const scenarios: EpisodeRecord[] = [];
+
   for (let first = 0; first < count; first += n) {
     const batch = Math.min(n, count - first);
     for (let i = 0; i < n; i++) seeds[i] = firstSeed + first + i;
     vec.reset(seeds);
     done.fill(0);
     for (let i = batch; i < n; i++) done[i] = 1;
+    for (const acc of [sumAde, sumFde, sumDelta, maxAccel, maxJerk, prevAccel]) acc.fill(0);
+    const records: EpisodeRecord[] = new Array(batch);
     let remaining = batch;
+    let step = 0;
     while (remaining > 0) {
-      planner.plan(vec.obs, n, plan);
+      const obs = vec.obs;
+      planner.plan(obs, n, plan);
+      expert.plan(obs, n, expertPlan);
       if (model) {
-        model.act(vec.obs, n, mean, value);
-        for (let j = 0; j < n * a; j++) {
-          const d = mean[j];
-          plan[j] += d > deltaClip ? deltaClip : d < -deltaClip ? -deltaClip : d;
+        model.act(obs, n, mean, value);
+        let delta = mean;
+        if (opts.sampleRng) {
+          sampleGaussian(mean, model.delta.view("log_std"), n, opts.sampleRng, sampled, logp);
+          delta = sampled;
+        }
+        for (let i = 0; i < n; i++) {
+          let sq = 0;
+          for (let j = i * a; j < (i + 1) * a; j++) {
+            const d = delta[j] > deltaClip
+              ? deltaClip
+              : delta[j] < -deltaClip
+              ? -deltaClip
+              : delta[j];
+            plan[j] += d;
+            sq += d * d;
+          }
+          sumDelta[i] += Math.sqrt(sq);
         }
       }
+      planErrors(plan, expertPlan, n, h, ade, fde);
       vec.step(plan);
+      const dt = env.dt;
       for (let i = 0; i < n; i++) {
-        if (done[i] || !(vec.terminated[i] || vec.truncated[i])) continue;
+        if (done[i]) continue;
+        sumAde[i] += ade[i];
+        sumFde[i] += fde[i];
+        const acc = vec.accel[i];
+        if (Math.abs(acc) > maxAccel[i]) maxAccel[i] = Math.abs(acc);
+        if (step > 0) {
+          const jerk = Math.abs(acc - prevAccel[i]) / dt;
+          if (jerk > maxJerk[i]) maxJerk[i] = jerk;
+        }
+        prevAccel[i] = acc;
+        if (!(vec.terminated[i] || vec.truncated[i])) continue;
         done[i] = 1;
         remaining--;
-        sumReturn += vec.episodeReturns[i];
-        sumSuccess += vec.success[i];
-        sumLength += vec.episodeLengths[i];
+        const steps = vec.episodeLengths[i];
+        const success = vec.success[i] === 1;
+        records[i] = {
+          scenario_id: `seed:${seeds[i]}`,
+          seed: seeds[i],
+          success,
+          return: vec.episodeReturns[i],
+          steps,
+          route_completion: vec.routeCompletion[i],
+          off_route: vec.offRoute[i] === 1,
+          final_distance_to_goal: vec.distanceToGoal[i],
+          ade: sumAde[i] / steps,
+          fde: sumFde[i] / steps,
+          mean_delta_norm: sumDelta[i] / steps,
+          max_abs_accel: maxAccel[i],
+          max_abs_jerk: maxJerk[i],
+        };
       }
+      step++;
     }
+    scenarios.push(...records);
   }
+  return { scenarios, summary: summarize(scenarios) };
+}
+
+/**
+ * Averages episode records into a summary.
+ *
+ * @example
+ * ```ts ignore
+ * const summary = summarize(result.scenarios);
+ * ```
+ */
+export function summarize(records: EpisodeRecord[]): EvalSummary {
+  const k = records.length;
+  const avg = (f: (r: EpisodeRecord) => number) => records.reduce((s, r) => s + f(r), 0) / k;
+  const std = (f: (r: EpisodeRecord) => number) => {
+    const m = avg(f);
+    return Math.sqrt(records.reduce((s, r) => s + (f(r) - m) ** 2, 0) / k);
+  };
   return {
-    mean_return: sumReturn / count,
-    success_rate: sumSuccess / count,
-    mean_length: sumLength / count,
+    num_episodes: k,
+    return_mean: avg((r) => r.return),
+    success_rate: avg((r) => Number(r.success)),
+    steps_mean: avg((r) => r.steps),
+    offroad_rate: avg((r) => Number(r.off_route)),
+    ade_mean: avg((r) => r.ade),
+    ade_std: std((r) => r.ade),
+    fde_mean: avg((r) => r.fde),
+    fde_std: std((r) => r.fde),
+    route_completion_mean: avg((r) => r.route_completion),
+    delta_norm_mean: avg((r) => r.mean_delta_norm),
   };
 }

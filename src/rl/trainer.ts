@@ -69,6 +69,15 @@ export interface TrainerProgress {
   successes: number[];
   metrics: MetricsEntry[];
   rng: { policy: number[]; shuffle: number[] };
+  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
+  best: BestRecord | null;
+}
+
+/** Which evaluation `best.pt` holds: highest eval return, ties broken by lower ADE. */
+export interface BestRecord {
+  episode: number;
+  eval_return: number;
+  ade: number;
 }
 
 /** Options of {@linkcode Trainer}. */
@@ -118,6 +127,7 @@ export class Trainer {
   readonly lengths: number[] = [];
   readonly successes: number[] = [];
   readonly metrics: MetricsEntry[] = [];
+  best: BestRecord | null = null;
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
 
@@ -297,6 +307,7 @@ export class Trainer {
       successes: [...this.successes],
       metrics: structuredClone(this.metrics),
       rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
+      best: this.best === null ? null : { ...this.best },
     };
   }
 
@@ -309,6 +320,7 @@ export class Trainer {
     this.metrics.splice(0, this.metrics.length, ...p.metrics);
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
+    this.best = p.best === null ? null : { ...p.best };
   }
 
   // Runs `count` episodes in lockstep (envs >= count step along but are ignored).
@@ -516,9 +528,13 @@ function clamp(x: number, limit: number): number {
   return x > limit ? limit : x < -limit ? -limit : x;
 }
 
+// Mean of the known values (episodes before a resume from a Python checkpoint are NaN).
 function average(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
+  let s = 0, k = 0;
+  for (const x of xs) {
+    if (!Number.isFinite(x)) continue;
+    s += x;
+    k++;
+  }
+  return k === 0 ? 0 : s / k;
 }

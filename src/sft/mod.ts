@@ -1,8 +1,12 @@
 /**
  * SFT planners: the interface every waypoint planner implements, the expert (exact
- * route targets) and the built-in imperfect SFT planner.
+ * route targets), the built-in imperfect SFT planner, the behaviour-cloned MLP planner,
+ * ADE/FDE against the expert, and behaviour cloning itself.
  *
  * @module
  */
 
 export * from "./planner.ts";
+export * from "./mlp_planner.ts";
+export * from "./plan_metrics.ts";
+export * from "./behaviour_cloning.ts";

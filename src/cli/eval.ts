@@ -1,0 +1,270 @@
+/**
+ * `eval`: roll out one or more policies on the same seeded episodes and report them side
+ * by side: the SFT planner alone, the expert, or SFT + the delta head of a checkpoint.
+ *
+ * @module
+ */
+
+import { basename, dirname } from "node:path";
+import { UserError } from "../math/errors.ts";
+import { Rng } from "../math/rng.ts";
+import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
+import type { EnvConfig } from "../env/mod.ts";
+import type { ActorCritic } from "../nn/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../sft/mod.ts";
+import type { WaypointPlanner } from "../sft/mod.ts";
+import { DEFAULT_PPO_CONFIG, evaluatePolicy, HELDOUT_SEED_BASE } from "../rl/mod.ts";
+import type { EvalResult, EvalSummary } from "../rl/mod.ts";
+import { modelFromCheckpoint, parseTrainerCheckpoint } from "../io/checkpoint.ts";
+import type { LoadedCheckpoint } from "../io/checkpoint.ts";
+import { readPt } from "../io/torch_pt.ts";
+import { loadSftPlanner } from "../io/sft_checkpoint.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { parseFlags, parseNumber } from "./_flags.ts";
+import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+
+/** One evaluated policy, as written by `--output`. */
+export interface EvalDocument {
+  run_id: string;
+  domain: "rl";
+  policy: string;
+  episodes: { first_seed: number; count: number; stochastic: boolean };
+  scenarios: EvalResult["scenarios"];
+  summary: EvalSummary;
+}
+
+const OPTIONS = {
+  policy: { type: "string", multiple: true },
+  "sft-model": { type: "string" },
+  episodes: { type: "string" },
+  seed: { type: "string" },
+  stochastic: { type: "boolean" },
+  json: { type: "boolean" },
+  output: { type: "string" },
+  overwrite: { type: "boolean" },
+  config: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  ...ENV_FLAG_OPTIONS,
+} as const;
+
+/** `eval --help`. */
+export function evalHelp(): string {
+  return [
+    "Usage: delta-waypoint eval --policy P [--policy P ...] [flags]",
+    "",
+    "Roll out policies on the same seeded episodes (seeds S..S+N-1) and report them side by side:",
+    "success, return, steps, route completion, off-route, distance to goal, ADE/FDE of the plan",
+    "against the expert plan, delta norm, comfort (peak |acceleration| and |jerk|).",
+    "",
+    "Policies:",
+    "  sft          the SFT planner alone (built-in, or --sft-model)",
+    "  expert       the expert planner (the exact route)",
+    "  PATH.pt      SFT + the delta head of a training checkpoint (its mean action)",
+    "",
+    "Flags:",
+    "  --policy P             repeatable; default: sft",
+    `  --episodes N           episodes per policy (default 100)`,
+    `  --seed S               first seed (default ${HELDOUT_SEED_BASE}: training never uses seeds from there on)`,
+    "  --sft-model PATH       SFT planner checkpoint (default: the one a .pt policy was trained on, else built-in)",
+    "  --stochastic           sample the delta from the policy instead of taking its mean",
+    "  --json                 print the JSON document(s) instead of a table",
+    "  --output FILE          also write them to FILE (one document, or a list when comparing)",
+    "  --overwrite            replace an existing --output file",
+    '  --config FILE          JSON {"env": {...}} for the environment',
+    ...ENV_FLAG_HELP,
+    "  -h, --help             this help",
+  ].join("\n");
+}
+
+interface PolicySpec {
+  name: string;
+  runId: string;
+  planner: WaypointPlanner;
+  model: ActorCritic | null;
+  deltaClip: number;
+}
+
+/**
+ * Runs `eval`; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await runEval(["--policy", "sft", "--policy", "out/run/final.pt", "--episodes", "50"]);
+ * ```
+ */
+export async function runEval(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags("eval", args, OPTIONS, true);
+  if (values.help) {
+    console.log(evalHelp());
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UserError(
+      `eval: unexpected argument '${positionals[0]}' (policies go after --policy)`,
+    );
+  }
+  const names = (values.policy as string[] | undefined) ?? ["sft"];
+  const count = typeof values.episodes === "string"
+    ? parseNumber("--episodes", values.episodes, "int", 1, 1e6)
+    : 100;
+  const firstSeed = typeof values.seed === "string"
+    ? parseNumber("--seed", values.seed, "int", 0, 2 ** 32 - count)
+    : HELDOUT_SEED_BASE;
+  const output = typeof values.output === "string" ? values.output : null;
+  if (output !== null && !values.overwrite) {
+    try {
+      Deno.statSync(output);
+      throw new UserError(`--output ${output}: exists; pass --overwrite to replace it`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+
+  // Checkpoints first: the environment they were trained in is the default one.
+  const checkpoints = new Map<string, LoadedCheckpoint>();
+  for (const name of names) {
+    if (name === "sft" || name === "expert") continue;
+    checkpoints.set(name, parseTrainerCheckpoint(await readPt(name), name));
+  }
+  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
+  const first = [...checkpoints.values()][0];
+  if (first?.envCfg) {
+    for (const [k, v] of Object.entries(first.envCfg)) {
+      if (k in env && typeof v === "number") (env as unknown as Record<string, number>)[k] = v;
+    }
+  } else if (typeof first?.cfg?.horizon_steps === "number") {
+    env.horizon_steps = first.cfg.horizon_steps;
+  }
+  if (typeof values.config === "string") applyEnvConfigFile(env, values.config);
+  applyEnvFlags(env, values);
+  try {
+    validateEnvConfig(env);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
+    throw e;
+  }
+  const obsDim = 1 + 2 * env.horizon_steps;
+  const expect = { horizon: env.horizon_steps, obsDim };
+  const sftFlag = typeof values["sft-model"] === "string" ? values["sft-model"] : null;
+  const planners = new Map<string, WaypointPlanner>();
+  const plannerFor = async (path: string | null): Promise<WaypointPlanner> => {
+    const key = path ?? "";
+    if (!planners.has(key)) {
+      planners.set(
+        key,
+        path === null ? new BuiltinSftPlanner(env) : await loadSftPlanner(path, expect),
+      );
+    }
+    return planners.get(key)!;
+  };
+
+  const specs: PolicySpec[] = [];
+  for (const name of names) {
+    if (name === "sft") {
+      specs.push({
+        name,
+        runId: "sft",
+        planner: await plannerFor(sftFlag),
+        model: null,
+        deltaClip: 0,
+      });
+    } else if (name === "expert") {
+      specs.push({
+        name,
+        runId: "expert",
+        planner: new ExpertPlanner(env),
+        model: null,
+        deltaClip: 0,
+      });
+    } else {
+      const ckpt = checkpoints.get(name)!;
+      const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
+      const clip = typeof ckpt.cfg?.delta_clip === "number"
+        ? ckpt.cfg.delta_clip
+        : DEFAULT_PPO_CONFIG.delta_clip;
+      specs.push({
+        name,
+        runId: runIdOf(name),
+        planner: await plannerFor(sftFlag ?? recorded),
+        model: modelFromCheckpoint(ckpt, obsDim),
+        deltaClip: clip,
+      });
+    }
+  }
+
+  const stochastic = values.stochastic === true;
+  const docs: EvalDocument[] = specs.map((spec, i) => {
+    const result = evaluatePolicy({
+      env,
+      planner: spec.planner,
+      model: spec.model,
+      deltaClip: spec.deltaClip,
+      firstSeed,
+      count,
+      sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
+    });
+    return {
+      run_id: spec.runId,
+      domain: "rl",
+      policy: spec.name,
+      episodes: { first_seed: firstSeed, count, stochastic: stochastic && spec.model !== null },
+      scenarios: result.scenarios,
+      summary: result.summary,
+    };
+  });
+  const payload = docs.length === 1 ? docs[0] : docs;
+  if (output !== null) await writeFileAtomic(output, JSON.stringify(payload, null, 2) + "\n");
+  if (values.json) console.log(JSON.stringify(payload, null, 2));
+  else console.log(formatTable(docs, firstSeed, count));
+  return 0;
+}
+
+// A checkpoint's run: the folder that holds it (or holds its checkpoints/ folder), and the file.
+function runIdOf(path: string): string {
+  const dir = dirname(path);
+  const run = basename(dir) === "checkpoints" ? basename(dirname(dir)) : basename(dir);
+  return `${run}/${basename(path, ".pt")}`;
+}
+
+function applyEnvConfigFile(env: EnvConfig, path: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    throw new UserError(
+      `--config ${path}: cannot read it as JSON (${e instanceof Error ? e.message : e})`,
+    );
+  }
+  const body = (parsed as { env?: unknown })?.env;
+  if (typeof body !== "object" || body === null) {
+    throw new UserError(`--config ${path}: no "env" object`);
+  }
+  for (const [k, v] of Object.entries(body)) {
+    if (!(k in env)) throw new UserError(`--config ${path}: unknown key 'env.${k}'`);
+    (env as unknown as Record<string, unknown>)[k] = v;
+  }
+}
+
+/** The side-by-side table `eval` prints. */
+export function formatTable(docs: EvalDocument[], firstSeed: number, count: number): string {
+  const cols: [string, (s: EvalSummary) => string][] = [
+    ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
+    ["return", (s) => s.return_mean.toFixed(2)],
+    ["steps", (s) => s.steps_mean.toFixed(1)],
+    ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
+    ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
+    ["off-route", (s) => `${(100 * s.offroad_rate).toFixed(1)}%`],
+    ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
+    ["|delta| m", (s) => s.delta_norm_mean.toFixed(3)],
+  ];
+  const rows = docs.map((d) => [d.policy, ...cols.map(([, f]) => f(d.summary))]);
+  const header = ["policy", ...cols.map(([h]) => h)];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [
+    `eval: ${count} episodes per policy, seeds ${firstSeed}..${firstSeed + count - 1}`,
+    line(header),
+    ...rows.map(line),
+  ].join("\n");
+}
