@@ -9,6 +9,7 @@ import { runTrain } from "./src/cli/train.ts";
 import { runReport } from "./src/cli/report.ts";
 import { runInspect } from "./src/cli/inspect.ts";
 import { runEval } from "./src/cli/eval.ts";
+import { runSft } from "./src/cli/sft.ts";
 import { UserError } from "./src/math/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
     run: runEval,
     about: "roll out checkpoints, the SFT planner or the expert on seeded episodes, side by side",
   },
+  sft: { run: runSft, about: "behaviour cloning of an MLP waypoint planner (the SFT stage)" },
   inspect: {
     run: runInspect,
     about: "print what a checkpoint holds: keys, tensor shapes and dtypes, config",

@@ -9,24 +9,26 @@
  * @module
  */
 
+import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
 import {
-  DEFAULT_ENV_CONFIG,
-  type EnvConfig,
-  evaluatePlanner,
-  type PlanSource,
-} from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
+  BuiltinSftPlanner,
+  evaluatePolicy,
+  ExpertPlanner,
+  type WaypointPlanner,
+} from "../src/sft/mod.ts";
 
 /**
  * SFT plan plus the exact correction (expert - SFT), clipped to +-`clip` per
  * coordinate as the delta head's output is: with no clip it drives like the expert.
  */
-function correctedSft(cfg: EnvConfig, clip = Infinity): PlanSource {
+function correctedSft(cfg: EnvConfig, clip = Infinity): WaypointPlanner {
   const sft = new BuiltinSftPlanner(cfg);
   const expert = new ExpertPlanner(cfg);
   let sftPlans = new Float64Array(0);
   let expertPlans = new Float64Array(0);
   return {
+    horizon: cfg.horizon_steps,
+    obsDim: 1 + 2 * cfg.horizon_steps,
     plan(obs, rows, out) {
       const a = 2 * cfg.horizon_steps;
       if (sftPlans.length < rows * a) {
@@ -55,21 +57,29 @@ const settings: [string, EnvConfig][] = [
   }],
 ];
 for (const [name, cfg] of settings) {
-  const planners: [string, PlanSource][] = [
+  const planners: [string, WaypointPlanner][] = [
     ["expert", new ExpertPlanner(cfg)],
     ["sft", new BuiltinSftPlanner(cfg)],
     ["sft+ideal", correctedSft(cfg)],
     ["sft+clip2", correctedSft(cfg, 2)],
   ];
   for (const [label, planner] of planners) {
-    const s = evaluatePlanner(cfg, planner, { episodes });
+    const s = evaluatePolicy({
+      env: cfg,
+      planner,
+      model: null,
+      deltaClip: 0,
+      firstSeed: 0,
+      count: episodes,
+    })
+      .summary;
     console.log(
-      `${name.padEnd(8)} ${label.padEnd(10)} success ${(100 * s.successRate).toFixed(1)}%` +
-        `  offRoute ${(100 * s.offRouteRate).toFixed(1)}%  truncated ${
-          (100 * s.truncatedRate).toFixed(1)
+      `${name.padEnd(8)} ${label.padEnd(10)} success ${(100 * s.success_rate).toFixed(1)}%` +
+        `  offRoute ${(100 * s.offroad_rate).toFixed(1)}%  truncated ${
+          (100 * s.truncated_rate).toFixed(1)
         }%` +
-        `  return ${s.meanReturn.toFixed(2)}  length ${s.meanLength.toFixed(1)}` +
-        `  completion ${s.meanRouteCompletion.toFixed(3)}`,
+        `  return ${s.return_mean.toFixed(2)}  length ${s.steps_mean.toFixed(1)}` +
+        `  completion ${s.route_completion_mean.toFixed(3)}`,
     );
   }
 }

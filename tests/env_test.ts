@@ -5,13 +5,29 @@ import {
   DrivingEnv,
   DrivingVecEnv,
   type EnvConfig,
-  evaluatePlanner,
   obsDim,
   resolveEnvConfig,
   Route,
   validateEnvConfig,
 } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import {
+  BuiltinSftPlanner,
+  evaluatePolicy,
+  ExpertPlanner,
+  type WaypointPlanner,
+} from "../src/sft/mod.ts";
+
+/** Summary of a planner alone on seeds firstSeed.. (each once). */
+function evaluatePlanner(
+  env: EnvConfig,
+  planner: WaypointPlanner,
+  count: number,
+  firstSeed = 0,
+  numEnvs?: number,
+) {
+  return evaluatePolicy({ env, planner, model: null, deltaClip: 0, firstSeed, count, numEnvs })
+    .summary;
+}
 
 const CFG: EnvConfig = { ...DEFAULT_ENV_CONFIG };
 const SMOKE: EnvConfig = {
@@ -388,25 +404,25 @@ Deno.test("the SFT planner is wrong in a systematic way plus small noise", () =>
 });
 
 Deno.test("the expert succeeds more often than the SFT planner", () => {
-  const expert = evaluatePlanner(CFG, new ExpertPlanner(CFG), { episodes: 50 });
-  const sft = evaluatePlanner(CFG, new BuiltinSftPlanner(CFG), { episodes: 50 });
-  assert.ok(expert.successRate >= 0.95, `expert ${expert.successRate}`);
-  assert.ok(sft.successRate < 0.8, `sft ${sft.successRate}`);
-  assert.ok(expert.successRate > sft.successRate);
-  assert.ok(expert.meanReturn > sft.meanReturn);
+  const expert = evaluatePlanner(CFG, new ExpertPlanner(CFG), 50);
+  const sft = evaluatePlanner(CFG, new BuiltinSftPlanner(CFG), 50);
+  assert.ok(expert.success_rate >= 0.95, `expert ${expert.success_rate}`);
+  assert.ok(sft.success_rate < 0.8, `sft ${sft.success_rate}`);
+  assert.ok(expert.success_rate > sft.success_rate);
+  assert.ok(expert.return_mean > sft.return_mean);
   // The smoke settings run (episodes are cut at 20 steps).
-  const smoke = evaluatePlanner(SMOKE, new BuiltinSftPlanner(SMOKE), { episodes: 8 });
-  assert.equal(smoke.episodes, 8);
-  assert.ok(smoke.meanLength <= SMOKE.max_episode_steps);
+  const smoke = evaluatePlanner(SMOKE, new BuiltinSftPlanner(SMOKE), 8);
+  assert.equal(smoke.num_episodes, 8);
+  assert.ok(smoke.steps_mean <= SMOKE.max_episode_steps);
 });
 
-Deno.test("evaluatePlanner runs each seed once whatever numEnvs", () => {
+Deno.test("evaluatePolicy runs each seed once whatever numEnvs", () => {
   const sft = new BuiltinSftPlanner(CFG);
-  const a = evaluatePlanner(CFG, sft, { episodes: 12, numEnvs: 5, firstSeed: 100 });
-  const b = evaluatePlanner(CFG, sft, { episodes: 12, numEnvs: 12, firstSeed: 100 });
-  assert.ok(Math.abs(a.meanReturn - b.meanReturn) < 1e-9);
-  assert.equal(a.successRate, b.successRate);
+  const a = evaluatePlanner(CFG, sft, 12, 100, 5);
+  const b = evaluatePlanner(CFG, sft, 12, 100, 12);
+  assert.ok(Math.abs(a.return_mean - b.return_mean) < 1e-9);
+  assert.equal(a.success_rate, b.success_rate);
   let total = 0;
   for (let s = 100; s < 112; s++) total += drive(CFG, s, sft).rewards.reduce((x, r) => x + r, 0);
-  assert.ok(Math.abs(a.meanReturn - total / 12) < 1e-9);
+  assert.ok(Math.abs(a.return_mean - total / 12) < 1e-9);
 });

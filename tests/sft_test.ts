@@ -7,17 +7,36 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Rng } from "../src/math/mod.ts";
-import { type EnvConfig, evaluatePlanner, resolveEnvConfig } from "../src/env/mod.ts";
+import { type EnvConfig, resolveEnvConfig } from "../src/env/mod.ts";
 import {
   collectDemonstrations,
   demonstrationLoss,
-  evaluatePlannerAde,
+  evaluatePolicy,
   ExpertPlanner,
   MlpPlanner,
   MlpPlannerCache,
   planErrors,
   trainBehaviourCloning,
+  type WaypointPlanner,
 } from "../src/sft/mod.ts";
+
+/** Closed-loop summary of a planner alone on held-out seeds (from 2^30). */
+function evaluatePlanner(
+  env: EnvConfig,
+  planner: WaypointPlanner,
+  count: number,
+  numEnvs?: number,
+) {
+  return evaluatePolicy({
+    env,
+    planner,
+    model: null,
+    deltaClip: 0,
+    firstSeed: 2 ** 30,
+    count,
+    numEnvs,
+  }).summary;
+}
 import {
   loadSftPlanner,
   saveSftPlanner,
@@ -165,7 +184,7 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   const train = () => {
     const planner = new MlpPlanner({ inDim: 11, hidden: 16, horizon: 5, rng: new Rng(7) });
     const before = demonstrationLoss(planner, demos);
-    const untrained = evaluatePlannerAde(TINY_ENV, planner, { episodes: 20 });
+    const untrained = evaluatePlanner(TINY_ENV, planner, 20);
     const fit = trainBehaviourCloning(planner, demos, {
       epochs: 15,
       lr: 3e-3,
@@ -183,10 +202,13 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   // The folded-back weights are float32 and reproduce the training loss closely.
   for (const w of planner.params.data) assert.equal(w, Math.fround(w));
   assert.ok(Math.abs(after - fit.lossHistory[14]) < 0.5 * fit.lossHistory[14] + 0.05);
-  const trained = evaluatePlannerAde(TINY_ENV, planner, { episodes: 20 });
-  assert.ok(trained.ade < untrained.ade / 2, `ADE ${untrained.ade} -> ${trained.ade}`);
-  assert.ok(trained.fde < untrained.fde);
-  assert.ok(trained.meanReturn > untrained.meanReturn);
+  const trained = evaluatePlanner(TINY_ENV, planner, 20);
+  assert.ok(
+    trained.ade_mean < untrained.ade_mean / 2,
+    `ADE ${untrained.ade_mean} -> ${trained.ade_mean}`,
+  );
+  assert.ok(trained.fde_mean < untrained.fde_mean);
+  assert.ok(trained.return_mean > untrained.return_mean);
 
   // One seed fixes everything.
   const again = train();
@@ -194,18 +216,13 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   assert.deepEqual(again.fit.lossHistory, fit.lossHistory);
 });
 
-Deno.test("evaluatePlannerAde: the expert has zero error; each seed counted once", () => {
+Deno.test("evaluatePolicy: the expert has zero error; each seed counted once", () => {
   const expert = new ExpertPlanner(TINY_ENV);
-  const a = evaluatePlannerAde(TINY_ENV, expert, { episodes: 10, numEnvs: 3 });
-  const b = evaluatePlannerAde(TINY_ENV, expert, { episodes: 10, numEnvs: 10 });
-  assert.equal(a.ade, 0);
-  assert.equal(a.fde, 0);
+  const a = evaluatePlanner(TINY_ENV, expert, 10, 3);
+  const b = evaluatePlanner(TINY_ENV, expert, 10, 10);
+  assert.equal(a.ade_mean, 0);
+  assert.equal(a.fde_mean, 0);
   assert.deepEqual(a, b);
-  // The same episodes as the env's own evaluation.
-  const reference = evaluatePlanner(TINY_ENV, expert, { episodes: 10, firstSeed: 2 ** 30 });
-  assert.equal(a.successRate, reference.successRate);
-  assert.equal(a.meanReturn, reference.meanReturn);
-  assert.equal(a.meanLength, reference.meanLength);
 });
 
 Deno.test("SFT checkpoint: layout, and save -> load gives bit-identical plans", async () => {
@@ -389,11 +406,9 @@ Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.js
     const planner = await loadSftPlanner(join(outDir, "model.pt"), { horizon: 5, obsDim: 11 });
     assert.equal(planner.hidden, 8);
     // The file's planner is the one that was evaluated.
-    const again = evaluatePlannerAde(resolveEnvConfig(config.env as Partial<EnvConfig>), planner, {
-      episodes: 6,
-    });
-    assert.equal(again.ade, metrics.ade);
-    assert.equal(again.successRate, metrics.success_rate);
+    const again = evaluatePlanner(resolveEnvConfig(config.env as Partial<EnvConfig>), planner, 6);
+    assert.equal(again.ade_mean, metrics.ade);
+    assert.equal(again.success_rate, metrics.success_rate);
 
     // A second run into the same folder is refused and changes nothing...
     const before = snapshot(outDir);

@@ -8,13 +8,12 @@
 import { basename, dirname } from "node:path";
 import { UserError } from "../math/errors.ts";
 import { Rng } from "../math/rng.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
+import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
-import { DEFAULT_PPO_CONFIG, evaluatePolicy, HELDOUT_SEED_BASE } from "../rl/mod.ts";
-import type { EvalResult, EvalSummary } from "../rl/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
+import type { EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import { DEFAULT_PPO_CONFIG } from "../rl/mod.ts";
 import { modelFromCheckpoint, parseTrainerCheckpoint } from "../io/checkpoint.ts";
 import type { LoadedCheckpoint } from "../io/checkpoint.ts";
 import { readPt } from "../io/torch_pt.ts";

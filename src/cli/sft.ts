@@ -12,23 +12,23 @@
 import { join } from "node:path";
 import { UserError } from "../math/errors.ts";
 import { Rng } from "../math/mod.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
+import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import {
   BuiltinSftPlanner,
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
-  evaluatePlannerAde,
+  evaluatePolicy,
   MlpPlanner,
-  SFT_HELDOUT_SEED_BASE,
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
-import type { PlannerAdeSummary, SftConfig } from "../sft/mod.ts";
-import { writeJson } from "../io/run_dir.ts";
+import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
+import { prepareRunDir, writeJson } from "../io/run_dir.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../io/sft_checkpoint.ts";
-import { parseFlags, parseNumber } from "./_flags.ts";
-import type { NumberKind } from "./_flags.ts";
+import { applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
+import type { NumberFlag } from "./_flags.ts";
+import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
 /** Where `sft` writes by default. */
 export const DEFAULT_SFT_OUT_DIR = "out/sft_waypoint_bc";
@@ -43,30 +43,19 @@ export interface SftRunConfig {
   sft: SftConfig;
 }
 
-interface NumberFlag {
-  flag: string;
-  /** Config key it sets: "env.x" / "sft.x". */
-  key: string;
-  kind: NumberKind;
-  lo: number;
-  hi: number;
-  exclusiveLow?: boolean;
-  help: string;
-}
-
-const NUMBER_FLAGS: NumberFlag[] = [
+const SFT_FLAGS: NumberFlag[] = [
   {
     flag: "episodes",
-    key: "sft.episodes",
+    key: "episodes",
     kind: "int",
     lo: 1,
     hi: 1e6,
     help: "demonstration episodes",
   },
-  { flag: "epochs", key: "sft.epochs", kind: "int", lo: 1, hi: 1e6, help: "passes over the data" },
+  { flag: "epochs", key: "epochs", kind: "int", lo: 1, hi: 1e6, help: "passes over the data" },
   {
     flag: "lr",
-    key: "sft.lr",
+    key: "lr",
     kind: "float",
     lo: 0,
     hi: 1,
@@ -75,7 +64,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "batch-size",
-    key: "sft.batch_size",
+    key: "batch_size",
     kind: "int",
     lo: 1,
     hi: 1e6,
@@ -83,7 +72,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "hidden-dim",
-    key: "sft.hidden_dim",
+    key: "hidden_dim",
     kind: "int",
     lo: 1,
     hi: 4096,
@@ -91,7 +80,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "weight-decay",
-    key: "sft.weight_decay",
+    key: "weight_decay",
     kind: "float",
     lo: 0,
     hi: 100,
@@ -99,7 +88,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "seed",
-    key: "sft.seed",
+    key: "seed",
     kind: "int",
     lo: 0,
     hi: 2 ** 32 - 1,
@@ -107,7 +96,7 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "noise-std",
-    key: "sft.noise_std",
+    key: "noise_std",
     kind: "float",
     lo: 0,
     hi: 100,
@@ -115,44 +104,11 @@ const NUMBER_FLAGS: NumberFlag[] = [
   },
   {
     flag: "heldout-episodes",
-    key: "sft.heldout_episodes",
+    key: "heldout_episodes",
     kind: "int",
     lo: 0,
     hi: 1e6,
     help: "held-out episodes evaluated at the end (seeds from 2^30)",
-  },
-  {
-    flag: "horizon-steps",
-    key: "env.horizon_steps",
-    kind: "int",
-    lo: 1,
-    hi: 1000,
-    help: "waypoints per plan (H)",
-  },
-  {
-    flag: "max-episode-steps",
-    key: "env.max_episode_steps",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "steps before an episode is truncated",
-  },
-  {
-    flag: "world-size",
-    key: "env.world_size",
-    kind: "float",
-    lo: 1,
-    hi: 1e6,
-    help: "side of the square world, m",
-  },
-  {
-    flag: "waypoint-spacing",
-    key: "env.waypoint_spacing",
-    kind: "float",
-    lo: 0,
-    hi: 1e6,
-    exclusiveLow: true,
-    help: "meters between route waypoints",
   },
 ];
 
@@ -161,7 +117,8 @@ const OPTIONS = {
   overwrite: { type: "boolean" },
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
-  ...Object.fromEntries(NUMBER_FLAGS.map((f) => [f.flag, { type: "string" }])),
+  ...flagOptions(SFT_FLAGS),
+  ...ENV_FLAG_OPTIONS,
 } as const;
 
 /**
@@ -187,15 +144,7 @@ export function sftHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  for (const f of NUMBER_FLAGS) {
-    const [section, key] = f.key.split(".");
-    const defaults =
-      (section === "env" ? DEFAULT_ENV_CONFIG : DEFAULT_SFT_CONFIG) as unknown as Record<
-        string,
-        unknown
-      >;
-    lines.push(`  --${f.flag.padEnd(22)} ${f.help} (default ${defaults[key]})`);
-  }
+  lines.push(...flagHelp(SFT_FLAGS, DEFAULT_SFT_CONFIG), ...ENV_FLAG_HELP);
   return lines.join("\n");
 }
 
@@ -215,13 +164,8 @@ function parseSftArgs(args: string[]): SftArgs {
     sft: { ...DEFAULT_SFT_CONFIG },
   };
   if (values.help) return { run, overwrite: false, quiet: false, help: true };
-  for (const f of NUMBER_FLAGS) {
-    const raw = values[f.flag];
-    if (typeof raw !== "string") continue;
-    const v = parseNumber(`--${f.flag}`, raw, f.kind, f.lo, f.hi, { exclusiveLow: f.exclusiveLow });
-    const [section, key] = f.key.split(".");
-    (run[section as "env" | "sft"] as unknown as Record<string, number>)[key] = v;
-  }
+  applyNumberFlags(run.sft, values, SFT_FLAGS);
+  applyEnvFlags(run.env, values);
   if (typeof values["out-dir"] === "string") {
     if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");
     run.out_dir = values["out-dir"];
@@ -241,49 +185,15 @@ function parseSftArgs(args: string[]): SftArgs {
   };
 }
 
-/**
- * Makes `dir` ready: creates it, and refuses one that already holds an SFT run's files
- * unless `overwrite`, in which case they are removed first (no stale file survives).
- */
-function prepareSftDir(dir: string, overwrite: boolean): void {
-  try {
-    if (!Deno.statSync(dir).isDirectory) {
-      throw new UserError(`--out-dir ${dir}: exists and is not a folder`);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  const existing = SFT_RUN_FILES.map((f) => join(dir, f)).filter((p) => {
-    try {
-      Deno.statSync(p);
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw e;
-    }
-  });
-  if (existing.length > 0) {
-    if (!overwrite) {
-      throw new UserError(
-        `--out-dir ${dir} already holds a run (${
-          existing[0]
-        }); pass --overwrite to replace it, or choose another folder`,
-      );
-    }
-    for (const p of existing) Deno.removeSync(p);
-  }
-  Deno.mkdirSync(dir, { recursive: true });
-}
-
 /** The numbers `train_metrics.json` and the summary line report for one planner. */
-function heldoutFields(s: PlannerAdeSummary) {
+function heldoutFields(s: EvalSummary) {
   return {
-    ade: s.ade,
-    fde: s.fde,
-    success_rate: s.successRate,
-    mean_return: s.meanReturn,
-    mean_length: s.meanLength,
-    off_route_rate: s.offRouteRate,
+    ade: s.ade_mean,
+    fde: s.fde_mean,
+    success_rate: s.success_rate,
+    mean_return: s.return_mean,
+    mean_length: s.steps_mean,
+    off_route_rate: s.offroad_rate,
   };
 }
 
@@ -305,9 +215,8 @@ export async function runSft(args: string[]): Promise<number> {
   const { run, quiet } = parsed;
   const { env, sft } = run;
   const log = quiet ? () => {} : (line: string) => console.error(line);
-  prepareSftDir(run.out_dir, parsed.overwrite);
+  prepareRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
   const modelPath = join(run.out_dir, "model.pt");
-  await writeJson(join(run.out_dir, "config.json"), run);
 
   const startTime = new Date();
   const t0 = performance.now();
@@ -345,10 +254,17 @@ export async function runSft(args: string[]): Promise<number> {
       ),
   });
   const trainSeconds = (performance.now() - t0) / 1000;
-  const heldout = evaluatePlannerAde(env, planner, { episodes: sft.heldout_episodes });
-  const builtin = evaluatePlannerAde(env, new BuiltinSftPlanner(env), {
-    episodes: sft.heldout_episodes,
-  });
+  const evaluate = (p: WaypointPlanner) =>
+    evaluatePolicy({
+      env,
+      planner: p,
+      model: null,
+      deltaClip: 0,
+      firstSeed: HELDOUT_SEED_BASE,
+      count: sft.heldout_episodes,
+    }).summary;
+  const heldout = evaluate(planner);
+  const builtin = evaluate(new BuiltinSftPlanner(env));
   const lossMean = fit.lossHistory[fit.lossHistory.length - 1];
   const summary = {
     loss_mean: lossMean,
@@ -357,8 +273,11 @@ export async function runSft(args: string[]): Promise<number> {
     n_examples: demos.count,
     ...heldoutFields(heldout),
     heldout_episodes: sft.heldout_episodes,
-    heldout_first_seed: SFT_HELDOUT_SEED_BASE,
+    heldout_first_seed: HELDOUT_SEED_BASE,
   };
+  // All three files at the end, each atomically: an interrupted or failed run leaves
+  // none behind to block the next one.
+  await writeJson(join(run.out_dir, "config.json"), run);
   await saveSftPlanner(modelPath, planner, {
     env,
     extra: { sft_cfg: sft, metrics: summary },
@@ -381,17 +300,15 @@ export async function runSft(args: string[]): Promise<number> {
     train_time_s: trainSeconds,
     wall_time_s: wallSeconds,
   });
-  if (sft.heldout_episodes > 0) {
-    console.log(
-      `held-out (${sft.heldout_episodes} episodes, seeds from 2^30): success ${
-        (100 * heldout.successRate).toFixed(1)
-      }%  return ${heldout.meanReturn.toFixed(2)}  ADE ${heldout.ade.toFixed(3)} m  FDE ${
-        heldout.fde.toFixed(3)
-      } m  (built-in SFT: ${(100 * builtin.successRate).toFixed(1)}%, ADE ${
-        builtin.ade.toFixed(3)
-      } m)`,
-    );
-  }
+  console.log(
+    `held-out (${sft.heldout_episodes} episodes, seeds from 2^30): success ${
+      (100 * heldout.success_rate).toFixed(1)
+    }%  return ${heldout.return_mean.toFixed(2)}  ADE ${heldout.ade_mean.toFixed(3)} m  FDE ${
+      heldout.fde_mean.toFixed(3)
+    } m  (built-in SFT: ${(100 * builtin.success_rate).toFixed(1)}%, ADE ${
+      builtin.ade_mean.toFixed(3)
+    } m)`,
+  );
   log(
     `sft: done in ${wallSeconds.toFixed(1)} s; final loss ${
       lossMean.toFixed(4)

@@ -5,28 +5,20 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
 import { basename, dirname, resolve } from "node:path";
+import { UserError } from "../math/errors.ts";
+import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
+import type { EnvConfig } from "../env/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicy } from "../sft/mod.ts";
+import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
-  evaluatePolicy,
-  HELDOUT_SEED_BASE,
   sftBaseline,
   Trainer,
   trainLoop,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type {
-  BestRecord,
-  EvalSummary,
-  MetricsEntry,
-  PpoConfig,
-  TrainerProgress,
-} from "../rl/mod.ts";
+import type { BestRecord, MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
 import { prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
 import {
   loadAdamState,

@@ -225,3 +225,9 @@ export function obsDim(cfg: EnvConfig): number {
 export function actionDim(cfg: EnvConfig): number {
   return 2 * cfg.horizon_steps;
 }
+
+/**
+ * The first held-out seed: training and demonstration episodes use seeds below it, so
+ * seeds from here on are never seen in training.
+ */
+export const HELDOUT_SEED_BASE = 2 ** 30;

@@ -11,4 +11,3 @@ export * from "./vehicle.ts";
 export * from "./controller.ts";
 export * from "./driving_env.ts";
 export * from "./vec_env.ts";
-export * from "./rollout.ts";

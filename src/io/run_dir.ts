@@ -52,7 +52,7 @@ export function runPaths(dir: string): RunPaths {
   };
 }
 
-/** What {@linkcode existingRunFiles} found. */
+// The checkpoint_{N}.pt files of a checkpoints/ folder (none when it does not exist).
 function listCheckpoints(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)]
@@ -73,38 +73,45 @@ function listCheckpoints(dir: string): string[] {
  * ```
  */
 export function existingRunFiles(dir: string): string[] {
-  const p = runPaths(dir);
-  const found: string[] = [];
-  for (const name of RUN_FILES) {
+  return [...existingFiles(dir, RUN_FILES), ...listCheckpoints(runPaths(dir).checkpoints)];
+}
+
+function existingFiles(dir: string, names: string[]): string[] {
+  return names.map((name) => join(dir, name)).filter((path) => {
     try {
-      Deno.statSync(join(dir, name));
-      found.push(join(dir, name));
+      Deno.statSync(path);
+      return true;
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
     }
-  }
-  return [...found, ...listCheckpoints(p.checkpoints)];
+  });
 }
 
 /**
  * Makes `dir` ready for a new run. A folder that already holds a run is refused
  * unless `overwrite`, in which case its old artifacts are removed first so that no
- * stale checkpoint is mistaken for the new run's.
+ * stale checkpoint is mistaken for the new run's. `files` replaces the list of run
+ * files (for runs of other commands, which have no checkpoints/ folder).
  *
  * @example
  * ```ts ignore
  * const paths = prepareRunDir("out/run", { overwrite: false });
  * ```
  */
-export function prepareRunDir(dir: string, opts: { overwrite: boolean; flag?: string }): RunPaths {
+export function prepareRunDir(
+  dir: string,
+  opts: { overwrite: boolean; flag?: string; files?: string[] },
+): RunPaths {
   const flag = opts.flag ?? "--out-dir";
+  const files = opts.files ?? RUN_FILES;
   try {
     const st = Deno.statSync(dir);
     if (!st.isDirectory) throw new UserError(`${flag} ${dir}: exists and is not a folder`);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const existing = existingRunFiles(dir);
+  const existing = opts.files ? existingFiles(dir, files) : existingRunFiles(dir);
   if (existing.length > 0) {
     if (!opts.overwrite) {
       throw new UserError(
@@ -116,7 +123,7 @@ export function prepareRunDir(dir: string, opts: { overwrite: boolean; flag?: st
     for (const f of existing) Deno.removeSync(f);
   }
   const paths = runPaths(dir);
-  Deno.mkdirSync(paths.checkpoints, { recursive: true });
+  Deno.mkdirSync(opts.files ? dir : paths.checkpoints, { recursive: true });
   return paths;
 }
 

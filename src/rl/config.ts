@@ -93,9 +93,6 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   eval_episodes: 20,
 });
 
-/** The first of the held-out seeds: training episode seeds are all below it. */
-export const HELDOUT_SEED_BASE = 2 ** 30;
-
 type Check = [keyof PpoConfig, "int" | "float", number, number];
 
 const CHECKS: Check[] = [

@@ -8,9 +8,9 @@
  */
 
 import type { BestRecord, IterationResult, MetricsEntry, Trainer } from "./trainer.ts";
-import { evaluatePolicy } from "./evaluate.ts";
-import type { EvalSummary } from "./evaluate.ts";
-import { HELDOUT_SEED_BASE } from "./config.ts";
+import { evaluatePolicy } from "../sft/mod.ts";
+import type { EvalSummary } from "../sft/mod.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** What the loop tells its caller. */
 export interface LoopHooks {

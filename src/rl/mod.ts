@@ -9,5 +9,4 @@ export * from "./config.ts";
 export * from "./gae.ts";
 export * from "./ppo_update.ts";
 export * from "./trainer.ts";
-export * from "./evaluate.ts";
 export * from "./loop.ts";

@@ -21,7 +21,7 @@ import { computeGae } from "./gae.ts";
 import { PpoLearner } from "./ppo_update.ts";
 import type { MinibatchStats } from "./ppo_update.ts";
 import type { PpoConfig } from "./config.ts";
-import { HELDOUT_SEED_BASE } from "./config.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** Averages of one PPO update (all minibatches it ran). */
 export interface UpdateStats {

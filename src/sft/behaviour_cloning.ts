@@ -13,21 +13,9 @@
 import { UserError } from "../math/errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
-import { DrivingVecEnv, type EnvConfig } from "../env/mod.ts";
+import { DrivingVecEnv, type EnvConfig, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { type MlpPlanner, MlpPlannerCache } from "./mlp_planner.ts";
-import { planErrors } from "./plan_metrics.ts";
 import { ExpertPlanner, type WaypointPlanner } from "./planner.ts";
-
-/**
- * First seed of the held-out evaluation episodes (2^30). Demonstrations, like PPO's
- * training episodes, only use seeds below it.
- *
- * @example
- * ```ts ignore
- * evaluatePlannerAde(cfg, planner, { episodes: 100, firstSeed: SFT_HELDOUT_SEED_BASE });
- * ```
- */
-export const SFT_HELDOUT_SEED_BASE = 2 ** 30;
 
 /**
  * Hyperparameters of behaviour cloning, snake_case as written to `config.json` under `sft`.
@@ -101,7 +89,7 @@ export function validateSftConfig(cfg: SftConfig): void {
     ["batch_size", 1],
     ["hidden_dim", 1],
     ["seed", 0],
-    ["heldout_episodes", 0],
+    ["heldout_episodes", 1],
   ];
   for (const [key, lo] of ints) {
     const v = cfg[key];
@@ -174,7 +162,7 @@ const SEGMENT_MAX_STEPS = 20;
 export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions): Demonstrations {
   const { episodes, seed } = opts;
   const noiseStd = opts.noiseStd ?? DEFAULT_SFT_CONFIG.noise_std;
-  if (!Number.isSafeInteger(episodes) || episodes < 1 || episodes >= SFT_HELDOUT_SEED_BASE / 2) {
+  if (!Number.isSafeInteger(episodes) || episodes < 1 || episodes >= HELDOUT_SEED_BASE / 2) {
     throw new RangeError(`episodes: expected a positive integer below 2^29, got ${episodes}`);
   }
   if (!(Number.isFinite(noiseStd) && noiseStd >= 0)) {
@@ -184,7 +172,7 @@ export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions
   const venv = new DrivingVecEnv(cfg, numEnvs);
   const expert = new ExpertPlanner(cfg);
   const d = venv.obsDim, a = venv.actionDim;
-  const firstSeed = hashSeeds(seed, 0xde30) % (SFT_HELDOUT_SEED_BASE - episodes);
+  const firstSeed = hashSeeds(seed, 0xde30) % (HELDOUT_SEED_BASE - episodes);
   const lastSeed = firstSeed + episodes;
   const rng = new Rng(hashSeeds(seed, 0xde30, 1));
 
@@ -201,7 +189,7 @@ export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions
   }
   venv.reset(seeds);
 
-  let capacity = episodes * Math.min(cfg.max_episode_steps, 64);
+  let capacity = Math.min(episodes * cfg.max_episode_steps, 1 << 14);
   let obsRows: Float64Array = new Float64Array(capacity * d);
   let expertRows: Float64Array = new Float64Array(capacity * a);
   const expertPlans = new Float64Array(numEnvs * a);
@@ -492,118 +480,4 @@ export function demonstrationLoss(planner: WaypointPlanner, demos: Demonstration
     sum += diff * diff;
   }
   return sum / Math.max(1, plans.length);
-}
-
-/** Options of {@linkcode evaluatePlannerAde}. */
-export interface PlannerAdeOptions {
-  /** Episodes, with seeds firstSeed, firstSeed + 1, ... */
-  episodes: number;
-  /** Seed of the first episode. Default {@linkcode SFT_HELDOUT_SEED_BASE} (2^30). */
-  firstSeed?: number;
-  /** Envs stepped together (the result does not depend on it). Default min(episodes, 16). */
-  numEnvs?: number;
-}
-
-/** Closed-loop quality of a planner; ADE/FDE in meters. */
-export interface PlannerAdeSummary {
-  /** Episodes run. */
-  episodes: number;
-  /** ADE of the planner's plan against the expert's, averaged over steps, then episodes. */
-  ade: number;
-  /** FDE (last waypoint), averaged the same way. */
-  fde: number;
-  /** Fraction of episodes that reached the goal. */
-  successRate: number;
-  /** Fraction that left the corridor or the world. */
-  offRouteRate: number;
-  /** Mean undiscounted episode return. */
-  meanReturn: number;
-  /** Mean episode length (steps). */
-  meanLength: number;
-}
-
-/**
- * Drives `planner` alone (closed loop) on episodes `firstSeed ..`, each seed once, and
- * at every step compares its plan with the expert's plan for the same observation.
- *
- * @example
- * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
- * import { BuiltinSftPlanner } from "./planner.ts";
- * const s = evaluatePlannerAde(DEFAULT_ENV_CONFIG, new BuiltinSftPlanner(DEFAULT_ENV_CONFIG), {
- *   episodes: 20,
- * });
- * console.log(s.ade, s.successRate);
- * ```
- */
-export function evaluatePlannerAde(
-  cfg: EnvConfig,
-  planner: WaypointPlanner,
-  opts: PlannerAdeOptions,
-): PlannerAdeSummary {
-  const { episodes } = opts;
-  const firstSeed = opts.firstSeed ?? SFT_HELDOUT_SEED_BASE;
-  if (!Number.isSafeInteger(episodes) || episodes < 0) {
-    throw new RangeError(`episodes: expected a non-negative integer, got ${episodes}`);
-  }
-  if (episodes === 0) {
-    return {
-      episodes: 0,
-      ade: 0,
-      fde: 0,
-      successRate: 0,
-      offRouteRate: 0,
-      meanReturn: 0,
-      meanLength: 0,
-    };
-  }
-  const numEnvs = Math.min(opts.numEnvs ?? 16, episodes);
-  const venv = new DrivingVecEnv(cfg, numEnvs);
-  const expert = new ExpertPlanner(cfg);
-  const h = cfg.horizon_steps, a = venv.actionDim;
-  const plans = new Float64Array(numEnvs * a);
-  const expertPlans = new Float64Array(numEnvs * a);
-  const ade = new Float64Array(numEnvs), fde = new Float64Array(numEnvs);
-  const episodeAde = new Float64Array(numEnvs), episodeFde = new Float64Array(numEnvs);
-  const seeds = new Float64Array(numEnvs);
-  for (let i = 0; i < numEnvs; i++) seeds[i] = firstSeed + i;
-  venv.reset(seeds);
-  const lastSeed = firstSeed + episodes;
-  let done = 0, successes = 0, offRoutes = 0;
-  let sumAde = 0, sumFde = 0, sumReturn = 0, sumLength = 0;
-  while (done < episodes) {
-    for (let i = 0; i < numEnvs; i++) seeds[i] = venv.seeds[i];
-    planner.plan(venv.obs, numEnvs, plans);
-    expert.plan(venv.obs, numEnvs, expertPlans);
-    planErrors(plans, expertPlans, numEnvs, h, ade, fde);
-    for (let i = 0; i < numEnvs; i++) {
-      episodeAde[i] += ade[i];
-      episodeFde[i] += fde[i];
-    }
-    venv.step(plans);
-    for (let i = 0; i < numEnvs; i++) {
-      if (venv.terminated[i] === 0 && venv.truncated[i] === 0) continue;
-      if (seeds[i] < lastSeed) {
-        const steps = venv.episodeLengths[i];
-        done++;
-        sumAde += episodeAde[i] / steps;
-        sumFde += episodeFde[i] / steps;
-        successes += venv.success[i];
-        offRoutes += venv.offRoute[i];
-        sumReturn += venv.episodeReturns[i];
-        sumLength += steps;
-      }
-      episodeAde[i] = 0;
-      episodeFde[i] = 0;
-    }
-  }
-  return {
-    episodes,
-    ade: sumAde / episodes,
-    fde: sumFde / episodes,
-    successRate: successes / episodes,
-    offRouteRate: offRoutes / episodes,
-    meanReturn: sumReturn / episodes,
-    meanLength: sumLength / episodes,
-  };
 }

@@ -10,3 +10,4 @@ export * from "./planner.ts";
 export * from "./mlp_planner.ts";
 export * from "./plan_metrics.ts";
 export * from "./behaviour_cloning.ts";
+export * from "./evaluate.ts";

@@ -11,8 +11,9 @@ import type { Rng } from "../math/rng.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";
-import { ExpertPlanner, planErrors } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
+import { ExpertPlanner } from "./planner.ts";
+import type { WaypointPlanner } from "./planner.ts";
+import { planErrors } from "./plan_metrics.ts";
 
 /** One evaluated episode (an entry of `scenarios` in `eval --output`). */
 export interface EpisodeRecord {
@@ -26,6 +27,8 @@ export interface EpisodeRecord {
   route_completion: number;
   /** Left the corridor or the world. */
   off_route: boolean;
+  /** Cut at max_episode_steps. */
+  truncated: boolean;
   /** Meters from the car to the goal when the episode ended. */
   final_distance_to_goal: number;
   /** Mean over steps of the plan's ADE against the expert plan, meters. */
@@ -45,6 +48,7 @@ export interface EvalSummary {
   success_rate: number;
   steps_mean: number;
   offroad_rate: number;
+  truncated_rate: number;
   ade_mean: number;
   ade_std: number;
   fde_mean: number;
@@ -175,6 +179,7 @@ export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
           steps,
           route_completion: vec.routeCompletion[i],
           off_route: vec.offRoute[i] === 1,
+          truncated: vec.truncated[i] === 1,
           final_distance_to_goal: vec.distanceToGoal[i],
           ade: sumAde[i] / steps,
           fde: sumFde[i] / steps,
@@ -211,6 +216,7 @@ export function summarize(records: EpisodeRecord[]): EvalSummary {
     success_rate: avg((r) => Number(r.success)),
     steps_mean: avg((r) => r.steps),
     offroad_rate: avg((r) => Number(r.off_route)),
+    truncated_rate: avg((r) => Number(r.truncated)),
     ade_mean: avg((r) => r.ade),
     ade_std: std((r) => r.ade),
     fde_mean: avg((r) => r.fde),
