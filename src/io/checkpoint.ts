@@ -113,6 +113,7 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
   root.set("lengths", progress.lengths);
   root.set("successes", progress.successes);
   root.set("metrics", jsonToPt(progress.metrics));
+  root.set("best", jsonToPt(progress.best));
   for (const [k, v] of Object.entries(extra)) root.set(k, jsonToPt(v));
   return root;
 }
