@@ -138,3 +138,62 @@ export function applyNumberFlags(
     (target as Record<string, unknown>)[f.key] = v;
   }
 }
+
+/**
+ * Applies a JSON config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's
+ * `config.json`) to the config objects in `targets`, section by section. Unknown
+ * sections (other than `ignore`) and unknown keys are errors naming the file and key;
+ * a value must have the type of the key's current value.
+ *
+ * @example
+ * ```ts ignore
+ * applyConfigFile("run/config.json", { env }, { ignore: ["out_dir", "ppo"] });
+ * ```
+ */
+export function applyConfigFile(
+  path: string,
+  targets: Record<string, object>,
+  opts: { ignore?: string[]; skipKeys?: string[] } = {},
+): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    const why = e instanceof SyntaxError
+      ? `not valid JSON (${e.message})`
+      : `cannot read (${(e as Error).name})`;
+    throw new UserError(`--config ${path}: ${why}`);
+  }
+  const sections = Object.keys(targets);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new UserError(
+      `--config ${path}: expected an object with ${sections.map((s) => `"${s}"`).join(", ")}`,
+    );
+  }
+  for (const [section, body] of Object.entries(parsed)) {
+    if (opts.ignore?.includes(section)) continue;
+    const target = targets[section] as Record<string, unknown> | undefined;
+    if (!target) {
+      throw new UserError(
+        `--config ${path}: unknown section '${section}' (expected ${sections.join(", ")})`,
+      );
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new UserError(`--config ${path}: '${section}' must be an object`);
+    }
+    for (const [key, value] of Object.entries(body)) {
+      if (!(key in target)) {
+        throw new UserError(`--config ${path}: unknown key '${section}.${key}'`);
+      }
+      if (opts.skipKeys?.includes(key)) continue;
+      if (typeof value !== typeof target[key] && target[key] !== null) {
+        throw new UserError(
+          `--config ${path}: '${section}.${key}' must be a ${typeof target[key]}, got ${
+            JSON.stringify(value)
+          }`,
+        );
+      }
+      target[key] = value;
+    }
+  }
+}

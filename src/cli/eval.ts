@@ -19,7 +19,7 @@ import type { LoadedCheckpoint } from "../io/checkpoint.ts";
 import { readPt } from "../io/torch_pt.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { parseFlags, parseNumber } from "./_flags.ts";
+import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
 /** One evaluated policy, as written by `--output`. */
@@ -134,7 +134,9 @@ export async function runEval(args: string[]): Promise<number> {
   } else if (typeof first?.cfg?.horizon_steps === "number") {
     env.horizon_steps = first.cfg.horizon_steps;
   }
-  if (typeof values.config === "string") applyEnvConfigFile(env, values.config);
+  if (typeof values.config === "string") {
+    applyConfigFile(values.config, { env }, { ignore: ["out_dir", "sft_model", "ppo", "sft"] });
+  }
   applyEnvFlags(env, values);
   try {
     validateEnvConfig(env);
@@ -223,25 +225,6 @@ function runIdOf(path: string): string {
   const dir = dirname(path);
   const run = basename(dir) === "checkpoints" ? basename(dirname(dir)) : basename(dir);
   return `${run}/${basename(path, ".pt")}`;
-}
-
-function applyEnvConfigFile(env: EnvConfig, path: string): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Deno.readTextFileSync(path));
-  } catch (e) {
-    throw new UserError(
-      `--config ${path}: cannot read it as JSON (${e instanceof Error ? e.message : e})`,
-    );
-  }
-  const body = (parsed as { env?: unknown })?.env;
-  if (typeof body !== "object" || body === null) {
-    throw new UserError(`--config ${path}: no "env" object`);
-  }
-  for (const [k, v] of Object.entries(body)) {
-    if (!(k in env)) throw new UserError(`--config ${path}: unknown key 'env.${k}'`);
-    (env as unknown as Record<string, unknown>)[k] = v;
-  }
 }
 
 /** The side-by-side table `eval` prints. */

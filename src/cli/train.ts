@@ -7,6 +7,7 @@
 
 import { basename, dirname, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
+import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy } from "../sft/mod.ts";
@@ -29,7 +30,7 @@ import {
 import type { LoadedCheckpoint } from "../io/checkpoint.ts";
 import { readPt } from "../io/torch_pt.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
-import { applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
+import { applyConfigFile, applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
@@ -221,7 +222,13 @@ export function buildRunConfig(
   base: RunConfig = defaultRunConfig(),
 ): RunConfig {
   const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
-  if (typeof values.config === "string") applyConfigFile(run, values.config);
+  if (typeof values.config === "string") {
+    // a run's config.json works too; its resume path is not carried over
+    applyConfigFile(values.config, { env: run.env, ppo: run.ppo }, {
+      ignore: ["out_dir", "sft_model"],
+      skipKeys: ["resume"],
+    });
+  }
   applyNumberFlags(run.ppo, values, PPO_FLAGS);
   applyEnvFlags(run.env, values);
   if (typeof values.device === "string") {
@@ -251,48 +258,6 @@ function defaultRunConfig(): RunConfig {
     env: { ...DEFAULT_ENV_CONFIG },
     ppo: { ...DEFAULT_PPO_CONFIG },
   };
-}
-
-function applyConfigFile(run: RunConfig, path: string): void {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new UserError(`--config ${path}: cannot read (${e instanceof Error ? e.name : e})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`--config ${path}: not valid JSON (${e instanceof Error ? e.message : e})`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new UserError(`--config ${path}: expected an object {"env": {...}, "ppo": {...}}`);
-  }
-  for (const [section, body] of Object.entries(parsed)) {
-    if (section === "out_dir" || section === "sft_model") continue; // config.json of a run
-    if (section !== "env" && section !== "ppo") {
-      throw new UserError(`--config ${path}: unknown section '${section}' (expected env, ppo)`);
-    }
-    if (typeof body !== "object" || body === null) {
-      throw new UserError(`--config ${path}: '${section}' must be an object`);
-    }
-    const target = run[section] as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(body)) {
-      if (!(key in target)) {
-        throw new UserError(`--config ${path}: unknown key '${section}.${key}'`);
-      }
-      if (key === "resume") continue;
-      if (typeof value !== typeof target[key] && target[key] !== null) {
-        throw new UserError(
-          `--config ${path}: '${section}.${key}' must be a ${typeof target[key]}, got ${
-            JSON.stringify(value)
-          }`,
-        );
-      }
-      target[key] = value;
-    }
-  }
 }
 
 function checkConfig(run: RunConfig): void {
@@ -477,8 +442,8 @@ export async function runTrain(args: string[]): Promise<number> {
         const n = run.ppo.eval_interval;
         const line = summaryLine(
           t,
-          mean(t.rewards.slice(-n)),
-          mean(t.successes.slice(-n)),
+          finiteMean(t.rewards.slice(-n)),
+          finiteMean(t.successes.slice(-n)),
           t0,
           startEpisode,
         );
@@ -587,7 +552,7 @@ function trainSummary(opts: {
   interrupted: boolean;
 }): Record<string, unknown> {
   const { run, trainer } = opts;
-  const last100 = (xs: number[]) => mean(xs.slice(-100));
+  const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
   return {
     start_time: opts.startTime.toISOString(),
     end_time: new Date().toISOString(),
@@ -640,14 +605,4 @@ function summaryLine(
   return `episode ${trainer.episode}/${total}  reward ${meanReward.toFixed(2)}  success ${
     (100 * successRate).toFixed(0)
   }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
-}
-
-function mean(xs: number[]): number {
-  let s = 0, k = 0;
-  for (const x of xs) {
-    if (!Number.isFinite(x)) continue;
-    s += x;
-    k++;
-  }
-  return k === 0 ? 0 : s / k;
 }

@@ -20,6 +20,7 @@ import type { EnvConfig } from "../env/mod.ts";
 import { MlpPlanner } from "../sft/mod.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "./torch_pt.ts";
 import type { PtValue } from "./torch_pt.ts";
+import { jsonToPt } from "./checkpoint.ts";
 
 /** Value of the `format` key of an SFT planner checkpoint. */
 export const SFT_CHECKPOINT_FORMAT = "delta-waypoint-sft/1";
@@ -192,19 +193,4 @@ export function sftPlannerFromPt(
   const planner = new MlpPlanner({ inDim: obsDim, hidden, horizon, rng: new Rng(0) });
   for (const [key, t] of tensors) planner.params.view(key).set(t.data as Float32Array);
   return planner;
-}
-
-/** Plain JSON data (objects, arrays, numbers, strings, booleans, null) as pickle values. */
-function jsonToPt(value: unknown): PtValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
-    return value;
-  }
-  if (Array.isArray(value)) return value.map(jsonToPt);
-  if (typeof value === "object") {
-    const d = new PtDict();
-    for (const [k, v] of Object.entries(value)) d.set(k, jsonToPt(v));
-    return d;
-  }
-  throw new TypeError(`cannot store a ${typeof value} in a checkpoint`);
 }

@@ -15,3 +15,4 @@
 
 export * from "./rng.ts";
 export * from "./kernels.ts";
+export * from "./stats.ts";

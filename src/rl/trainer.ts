@@ -12,6 +12,7 @@
  */
 
 import { hashSeeds, Rng } from "../math/rng.ts";
+import { finiteMean } from "../math/stats.ts";
 import { UserError } from "../math/errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, VecEnv } from "../env/mod.ts";
@@ -284,10 +285,10 @@ export class Trainer {
     const s = this.successes.slice(from);
     return {
       episode: this.episode,
-      mean_reward: average(r),
-      mean_length: average(l),
+      mean_reward: finiteMean(r),
+      mean_length: finiteMean(l),
       total_episodes: this.episode,
-      success_rate: average(s),
+      success_rate: finiteMean(s),
       update: last.update,
       eval: {
         mean_delta_norm: last.deltaNorm.mean,
@@ -526,15 +527,4 @@ export class Trainer {
 
 function clamp(x: number, limit: number): number {
   return x > limit ? limit : x < -limit ? -limit : x;
-}
-
-// Mean of the known values (episodes before a resume from a Python checkpoint are NaN).
-function average(xs: number[]): number {
-  let s = 0, k = 0;
-  for (const x of xs) {
-    if (!Number.isFinite(x)) continue;
-    s += x;
-    k++;
-  }
-  return k === 0 ? 0 : s / k;
 }
