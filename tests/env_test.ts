@@ -16,6 +16,7 @@ import {
   ExpertPlanner,
   type WaypointPlanner,
 } from "../src/sft/mod.ts";
+import { SMOKE_ENV } from "./_helpers.ts";
 
 /** Summary of a planner alone on seeds firstSeed.. (each once). */
 function evaluatePlanner(
@@ -30,13 +31,6 @@ function evaluatePlanner(
 }
 
 const CFG: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-const SMOKE: EnvConfig = {
-  ...DEFAULT_ENV_CONFIG,
-  world_size: 50,
-  horizon_steps: 5,
-  waypoint_spacing: 5,
-  max_episode_steps: 20,
-};
 
 interface Trace {
   obs: Float64Array[];
@@ -80,13 +74,13 @@ function drive(cfg: EnvConfig, seed: number, planner: WaypointPlanner | Float64A
 Deno.test("obsDim and actionDim follow H", () => {
   assert.equal(obsDim(CFG), 41);
   assert.equal(actionDim(CFG), 40);
-  assert.equal(obsDim(SMOKE), 11);
-  assert.equal(actionDim(SMOKE), 10);
+  assert.equal(obsDim(SMOKE_ENV), 11);
+  assert.equal(actionDim(SMOKE_ENV), 10);
 });
 
 Deno.test("validateEnvConfig accepts the defaults and the smoke settings", () => {
   validateEnvConfig({ ...DEFAULT_ENV_CONFIG });
-  validateEnvConfig(SMOKE);
+  validateEnvConfig(SMOKE_ENV);
   assert.deepEqual(resolveEnvConfig({ horizon_steps: 5 }), {
     ...DEFAULT_ENV_CONFIG,
     horizon_steps: 5,
@@ -159,7 +153,7 @@ Deno.test("reset without a seed continues from the previous seed", () => {
 });
 
 Deno.test("routes stay inside the world for many seeds", () => {
-  for (const cfg of [CFG, SMOKE]) {
+  for (const cfg of [CFG, SMOKE_ENV]) {
     const route = new Route(cfg);
     const lo = cfg.corridor_half_width - 1e-9, hi = cfg.world_size - cfg.corridor_half_width + 1e-9;
     for (let seed = 0; seed < 300; seed++) {
@@ -189,7 +183,7 @@ Deno.test("routes stay inside the world for many seeds", () => {
 });
 
 Deno.test("obs has 1 + 2H entries in the car frame", () => {
-  for (const cfg of [CFG, SMOKE]) {
+  for (const cfg of [CFG, SMOKE_ENV]) {
     const env = new DrivingEnv(cfg);
     for (let seed = 0; seed < 20; seed++) {
       const { obs, info } = env.reset(seed);
@@ -356,7 +350,7 @@ Deno.test("auto-reset: finalObs is the last obs, obs the new episode's first, se
 });
 
 Deno.test("planners are pure functions of obs", () => {
-  for (const cfg of [CFG, SMOKE]) {
+  for (const cfg of [CFG, SMOKE_ENV]) {
     const venv = new DrivingVecEnv(cfg, 4);
     venv.reset([1, 2, 3, 4]);
     venv.step(new Float64Array(4 * actionDim(cfg)).fill(1));
@@ -411,9 +405,9 @@ Deno.test("the expert succeeds more often than the SFT planner", () => {
   assert.ok(expert.success_rate > sft.success_rate);
   assert.ok(expert.return_mean > sft.return_mean);
   // The smoke settings run (episodes are cut at 20 steps).
-  const smoke = evaluatePlanner(SMOKE, new BuiltinSftPlanner(SMOKE), 8);
+  const smoke = evaluatePlanner(SMOKE_ENV, new BuiltinSftPlanner(SMOKE_ENV), 8);
   assert.equal(smoke.num_episodes, 8);
-  assert.ok(smoke.steps_mean <= SMOKE.max_episode_steps);
+  assert.ok(smoke.steps_mean <= SMOKE_ENV.max_episode_steps);
 });
 
 Deno.test("evaluatePolicy runs each seed once whatever numEnvs", () => {

@@ -2,8 +2,8 @@
 // truncations (bootstrap from the final observation) and the segment end.
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { computeGae } from "../src/rl/gae.ts";
+import { readFixtureJson } from "./_helpers.ts";
 
 interface GaeCase {
   name: string;
@@ -16,21 +16,6 @@ interface GaeCase {
   truncated: number[];
   advantages: number[];
   returns: number[];
-}
-
-const FIXTURE_URL = new URL("../../shared/fixtures/ppo/gae.json", import.meta.url);
-
-function loadCases(): GaeCase[] {
-  const path = fileURLToPath(FIXTURE_URL);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new Error(
-      `GAE fixture missing: ${path} (the shared fixtures must sit in ../shared/fixtures/ beside the project): ${e}`,
-    );
-  }
-  return (JSON.parse(text) as { cases: GaeCase[] }).cases;
 }
 
 function assertWithin(key: string, actual: Float64Array, expected: number[], tol: number): void {
@@ -50,7 +35,7 @@ function assertWithin(key: string, actual: Float64Array, expected: number[], tol
   );
 }
 
-for (const c of loadCases()) {
+for (const c of readFixtureJson<{ cases: GaeCase[] }>("ppo/gae.json").cases) {
   Deno.test(`gae fixture: ${c.name}`, () => {
     const n = c.rewards.length;
     const advantages = new Float64Array(n);

@@ -6,17 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, runCli, SMOKE_FLAGS } from "./_cli.ts";
+import { readJson, ROOT, runCli, SMOKE_FLAGS, withFlags, withTempDir } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 
-const FLAGS = [
-  ...SMOKE_FLAGS.filter((f, i, a) =>
-    !["--episodes", "--save-interval"].includes(f) &&
-    !["--episodes", "--save-interval"].includes(a[i - 1])
-  ),
-  "--num-envs",
-  "5",
-];
+const FLAGS = withFlags(SMOKE_FLAGS, { "--num-envs": "5" });
 
 async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -31,9 +24,8 @@ async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
   throw new Error(`${path} never appeared`);
 }
 
-Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an uninterrupted run", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an uninterrupted run", () =>
+  withTempDir(async (dir) => {
     const out = join(dir, "run");
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -44,11 +36,7 @@ Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an 
         "train",
         "--out-dir",
         out,
-        ...FLAGS,
-        "--episodes",
-        "100000",
-        "--save-interval",
-        "100000",
+        ...withFlags(FLAGS, { "--episodes": "100000", "--save-interval": "100000" }),
       ],
       stdout: "piped",
       stderr: "piped",
@@ -83,11 +71,7 @@ Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an 
       "train",
       "--out-dir",
       straight,
-      ...FLAGS,
-      "--episodes",
-      target,
-      "--save-interval",
-      "100000",
+      ...withFlags(FLAGS, { "--episodes": target, "--save-interval": "100000" }),
     ]);
     assert.equal(s.code, 0, s.stderr);
     const [a, b] = [
@@ -103,10 +87,7 @@ Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an 
     const rewards = (p: string) =>
       (readJson(join(p, "train_metrics.json")) as { rewards: number[] }).rewards;
     assert.deepEqual(rewards(out), rewards(straight));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 const denort = Deno.env.get("DENORT_BIN");
 const hasRuntime = denort !== undefined && (() => {
@@ -125,9 +106,8 @@ if (!hasRuntime) {
 Deno.test({
   name: "deno task compile builds one executable that runs the commands (needs DENORT_BIN)",
   ignore: !hasRuntime,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withTempDir(async (dir) => {
       const exe = join(dir, "delta-waypoint");
       const build = await new Deno.Command(Deno.execPath(), {
         args: ["compile", "--allow-read", "--allow-write", "--output", exe, join(ROOT, "main.ts")],
@@ -147,8 +127,5 @@ Deno.test({
       }).output();
       assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
       Deno.statSync(join(dir, "run", "final.pt"));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });

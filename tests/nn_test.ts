@@ -17,25 +17,12 @@ import {
   sampleGaussian,
 } from "../src/nn/mod.ts";
 import { type PpoBatch, PpoLearner } from "../src/rl/ppo_update.ts";
+import { worstRelError } from "./_helpers.ts";
 
 function normals(rng: Rng, len: number, scale = 1): Float64Array {
   const a = new Float64Array(len);
   for (let i = 0; i < len; i++) a[i] = scale * rng.normal();
   return a;
-}
-
-/** Max over elements of |a − b| / max(|b|, floor), with the index. */
-function worstRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor: number) {
-  assert.equal(a.length, b.length);
-  let worst = 0, at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const err = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor);
-    if (!(err <= worst)) {
-      worst = err;
-      at = i;
-    }
-  }
-  return { worst, at };
 }
 
 function assertAllClose(key: string, a: ArrayLike<number>, b: ArrayLike<number>, rel: number) {

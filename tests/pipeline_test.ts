@@ -5,30 +5,21 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, runCli, SMOKE_FLAGS } from "./_cli.ts";
+import {
+  readJson,
+  runCli,
+  SMOKE_ENV,
+  SMOKE_ENV_FLAGS,
+  SMOKE_FLAGS,
+  TINY_SFT_FLAGS,
+  withFlags,
+  withTempDir,
+} from "./_helpers.ts";
 import { MlpPlanner } from "../src/sft/mod.ts";
 import { Rng } from "../src/math/rng.ts";
 import { saveSftPlanner } from "../src/io/sft_checkpoint.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-
-const ENV_FLAGS = [
-  "--world-size",
-  "50",
-  "--horizon-steps",
-  "5",
-  "--waypoint-spacing",
-  "5",
-  "--max-episode-steps",
-  "20",
-];
-const TINY_ENV = {
-  ...DEFAULT_ENV_CONFIG,
-  world_size: 50,
-  horizon_steps: 5,
-  waypoint_spacing: 5,
-  max_episode_steps: 20,
-};
 
 interface Summary {
   ade_mean: number;
@@ -49,12 +40,11 @@ interface EvalDoc {
   summary: Summary;
 }
 
-Deno.test("train --sft-model refines a planner read from a file; a misfit file is refused", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("train --sft-model refines a planner read from a file; a misfit file is refused", () =>
+  withTempDir(async (dir) => {
     const model = join(dir, "planner.pt");
     const planner = new MlpPlanner({ inDim: 11, hidden: 8, horizon: 5, rng: new Rng(3) });
-    await saveSftPlanner(model, planner, { env: TINY_ENV });
+    await saveSftPlanner(model, planner, { env: SMOKE_ENV });
     const out = join(dir, "run");
     const r = await runCli(["train", "--out-dir", out, ...SMOKE_FLAGS, "--sft-model", model]);
     assert.equal(r.code, 0, r.stderr);
@@ -108,28 +98,16 @@ Deno.test("train --sft-model refines a planner read from a file; a misfit file i
       notPlanner.stderr,
       /final\.pt: not an SFT planner checkpoint \(no 'head' state_dict\)/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best metrics entry", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best metrics entry", () =>
+  withTempDir(async (dir) => {
     const sftDir = join(dir, "sft");
     const sft = await runCli([
       "sft",
       "--out-dir",
       sftDir,
-      ...ENV_FLAGS,
-      "--episodes",
-      "12",
-      "--epochs",
-      "3",
-      "--hidden-dim",
-      "8",
-      "--heldout-episodes",
-      "6",
+      ...TINY_SFT_FLAGS,
       "--quiet",
     ]);
     assert.equal(sft.code, 0, sft.stderr);
@@ -139,9 +117,7 @@ Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best met
       "train",
       "--out-dir",
       run,
-      ...SMOKE_FLAGS.filter((f, i, a) => f !== "--episodes" && a[i - 1] !== "--episodes"),
-      "--episodes",
-      "20",
+      ...withFlags(SMOKE_FLAGS, { "--episodes": "20" }),
       "--sft-model",
       model,
     ]);
@@ -166,7 +142,7 @@ Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best met
     const output = join(dir, "eval.json");
     const args = [
       "eval",
-      ...ENV_FLAGS,
+      ...SMOKE_ENV_FLAGS,
       "--policy",
       "expert",
       "--policy",
@@ -231,10 +207,7 @@ Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best met
     const refused = await runCli(args);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--output .*eval\.json: exists; pass --overwrite/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("eval of the expert has ADE 0 and the highest success rate, on the default env", async () => {
   const r = await runCli([
@@ -256,9 +229,8 @@ Deno.test("eval of the expert has ADE 0 and the highest success rate, on the def
   assert.ok(sft.summary.fde_mean > sft.summary.ade_mean);
 });
 
-Deno.test("eval, sft and report: bad input is one line and exit code 2", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("eval, sft and report: bad input is one line and exit code 2", () =>
+  withTempDir(async (dir) => {
     const notCkpt = join(dir, "notes.pt");
     Deno.writeTextFileSync(notCkpt, "not a checkpoint");
     const cases: [string[], RegExp][] = [
@@ -300,7 +272,4 @@ Deno.test("eval, sft and report: bad input is one line and exit code 2", async (
     assert.deepEqual((head.get("2.weight") as Tensor).shape, [40, 4]);
     assert.equal(root.get("in_dim"), 41);
     assert.equal(root.get("horizon_steps"), 20);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

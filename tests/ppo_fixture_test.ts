@@ -3,10 +3,10 @@
 // parameters after clipping plus one Adam step.
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic, Adam, type ParamSet } from "../src/nn/mod.ts";
 import { PpoLearner } from "../src/rl/ppo_update.ts";
+import { readFixtureJson, worstRelError } from "./_helpers.ts";
 
 interface Tensor {
   shape: number[];
@@ -60,19 +60,8 @@ interface PpoFixture {
   };
 }
 
-const FIXTURE_URL = new URL("../../shared/fixtures/ppo/ppo_step.json", import.meta.url);
-
 function loadFixture(): PpoFixture {
-  const path = fileURLToPath(FIXTURE_URL);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new Error(
-      `PPO fixture missing: ${path} (the shared fixtures must sit in ../shared/fixtures/ beside the project): ${e}`,
-    );
-  }
-  return JSON.parse(text) as PpoFixture;
+  return readFixtureJson<PpoFixture>("ppo/ppo_step.json");
 }
 
 /**
@@ -91,15 +80,7 @@ function assertAllClose(
     expected.length,
     `${key}: length ${actual.length} != ${expected.length}`,
   );
-  const floor = opts.floor ?? 1e-12;
-  let worst = 0, worstAt = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
-    if (!(err <= worst)) {
-      worst = err;
-      worstAt = i;
-    }
-  }
+  const { worst, at: worstAt } = worstRelError(actual, expected, opts.floor ?? 1e-12);
   if (!(worst <= opts.rel)) {
     assert.fail(
       `${key}: worst relative error ${worst.toExponential(2)} > ${opts.rel} at [${worstAt}]: ` +

@@ -4,26 +4,19 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { readJson, runCli, SMOKE_FLAGS, snapshot } from "./_cli.ts";
+import {
+  fixturePath,
+  readJson,
+  runCli,
+  SMOKE_FLAGS,
+  snapshot,
+  withFlags,
+  withTempDir,
+} from "./_helpers.ts";
 import { encodePt, PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
 import { writeZip, ZipReader } from "../src/io/_zip.ts";
-
-const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/torch/", import.meta.url));
-
-function fixture(name: string): string {
-  const path = join(FIXTURES, name);
-  try {
-    Deno.statSync(path);
-  } catch {
-    throw new Error(
-      `fixture ${path} is missing: the tests need ../shared/fixtures/ beside the project`,
-    );
-  }
-  return path;
-}
 
 /** Every tensor of a file, keyed by its path in the tree; plus the non-tensor leaves. */
 async function flatten(path: string): Promise<Map<string, unknown>> {
@@ -47,22 +40,14 @@ function comparable(entries: Map<string, unknown>): Map<string, unknown> {
 const withoutTimestamps = (path: string) =>
   (readJson(path) as Record<string, unknown>[]).map(({ timestamp: _t, ...rest }) => rest);
 
-const RUN_FLAGS = [
-  ...SMOKE_FLAGS.filter((_, i, a) =>
-    !["--episodes", "--save-interval"].includes(a[i]) &&
-    !["--episodes", "--save-interval"].includes(a[i - 1])
-  ),
-  "--episodes",
-  "30",
-  "--save-interval",
-  "10",
-  "--num-envs",
-  "4",
-];
+const RUN_FLAGS = withFlags(SMOKE_FLAGS, {
+  "--episodes": "30",
+  "--save-interval": "10",
+  "--num-envs": "4",
+});
 
-Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, bit for bit", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, bit for bit", () =>
+  withTempDir(async (dir) => {
     const full = join(dir, "full");
     const r = await runCli(["train", "--out-dir", full, ...RUN_FLAGS]);
     assert.equal(r.code, 0, r.stderr);
@@ -163,18 +148,14 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
     ]);
     assert.equal(r6.code, 2);
     assert.match(r6.stderr, /episode 30 and --episodes is 30; raise --episodes/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("a checkpoint written by the Python trainer resumes from the episode in its file name", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("a checkpoint written by the Python trainer resumes from the episode in its file name", () =>
+  withTempDir(async (dir) => {
     const run = join(dir, "run");
     Deno.mkdirSync(join(run, "checkpoints"), { recursive: true });
     const ckpt = join(run, "checkpoints", "checkpoint_50.pt");
-    Deno.copyFileSync(fixture("seed_checkpoint.pt"), ckpt);
+    Deno.copyFileSync(fixturePath("torch/seed_checkpoint.pt"), ckpt);
     const r = await runCli([
       "train",
       "--resume",
@@ -203,9 +184,10 @@ Deno.test("a checkpoint written by the Python trainer resumes from the episode i
     const step0 = ((opt.get("state") as PtDict).get(0) as PtDict).get("step") as Tensor;
     assert.ok(step0.data[0] > 2, `step ${step0.data[0]}`);
     // The weights moved on from the file's, starting from them.
-    const fixtureLogStd =
-      ((await readPt(fixture("seed_checkpoint.pt")) as PtDict).get("delta_head") as PtDict)
-        .get("log_std") as Tensor;
+    const fixtureLogStd = ((await readPt(fixturePath("torch/seed_checkpoint.pt")) as PtDict).get(
+      "delta_head",
+    ) as PtDict)
+      .get("log_std") as Tensor;
     const logStd = (final.get("delta_head") as PtDict).get("log_std") as Tensor;
     let moved = 0;
     for (let i = 0; i < 40; i++) {
@@ -215,18 +197,15 @@ Deno.test("a checkpoint written by the Python trainer resumes from the episode i
       );
     }
     assert.ok(moved > 0 && moved < 0.1, `log_std moved by ${moved}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("inspect prints keys, shapes, dtypes and values, as text and JSON", async () => {
-  const text = await runCli(["inspect", fixture("seed_checkpoint.pt")]);
+  const text = await runCli(["inspect", fixturePath("torch/seed_checkpoint.pt")]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /top-level keys: delta_head, value_head, optimizer, cfg/);
   assert.match(text.stdout, /delta_head\.net\.0\.weight\s+float32\s+\[64, 41\]/);
   assert.match(text.stdout, /optimizer\.state\.0\.step\s+float32\s+\[\]\s+2\s+2\s+2/);
-  const json = await runCli(["inspect", fixture("misc.pt"), "--json"]);
+  const json = await runCli(["inspect", fixturePath("torch/misc.pt"), "--json"]);
   assert.equal(json.code, 0, json.stderr);
   const info = JSON.parse(json.stdout) as {
     keys: string[];
@@ -248,10 +227,9 @@ Deno.test("inspect prints keys, shapes, dtypes and values, as text and JSON", as
   assert.deepEqual(info.values.nested, { list: [1, 2, "x", null, true], tuple: [1, 2] });
 });
 
-Deno.test("bad checkpoint files: one line, exit code 2, for --resume and inspect", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const real = Deno.readFileSync(fixture("seed_checkpoint.pt"));
+Deno.test("bad checkpoint files: one line, exit code 2, for --resume and inspect", () =>
+  withTempDir(async (dir) => {
+    const real = Deno.readFileSync(fixturePath("torch/seed_checkpoint.pt"));
     const zip = (entries: [string, Uint8Array][]) =>
       writeZip(entries.map(([name, data]) => ({ name, data })));
     const enc = new TextEncoder();
@@ -275,7 +253,7 @@ Deno.test("bad checkpoint files: one line, exit code 2, for --resume and inspect
       ],
     ];
     // A storage record shorter than its tensor: cut the last record of a real file.
-    const short = Deno.readFileSync(fixture("misc.pt"));
+    const short = Deno.readFileSync(fixturePath("torch/misc.pt"));
     files.push(["short.pt", shortenStorage(short), /short\.pt: .*(shorter|bytes)/]);
     for (const [name, bytes, pattern] of files) {
       const path = join(dir, name);
@@ -296,7 +274,7 @@ Deno.test("bad checkpoint files: one line, exit code 2, for --resume and inspect
     // A shape that does not fit the model is refused, naming key, expected and found shape.
     const run = join(dir, "shape", "checkpoints");
     Deno.mkdirSync(run, { recursive: true });
-    Deno.copyFileSync(fixture("seed_checkpoint.pt"), join(run, "checkpoint_50.pt"));
+    Deno.copyFileSync(fixturePath("torch/seed_checkpoint.pt"), join(run, "checkpoint_50.pt"));
     const r = await runCli([
       "train",
       "--resume",
@@ -311,10 +289,7 @@ Deno.test("bad checkpoint files: one line, exit code 2, for --resume and inspect
       r.stderr.trim(),
       /^error: .*delta_head\.net\.0\.weight: has shape \[64, 41\] .*expected \[32, 41\]/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 // Rewrites misc.pt so that storage record data/3 (the 0-d tensor's 4 bytes) holds 2 bytes.
 function shortenStorage(bytes: Uint8Array): Uint8Array {

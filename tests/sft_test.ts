@@ -45,14 +45,9 @@ import {
   sftPlannerFromPt,
 } from "../src/io/sft_checkpoint.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
-import { readJson, ROOT, snapshot } from "./_cli.ts";
+import { readJson, ROOT, SMOKE_ENV, snapshot, TINY_SFT_FLAGS, withTempDir } from "./_helpers.ts";
 
-const TINY_ENV: EnvConfig = resolveEnvConfig({
-  world_size: 50,
-  horizon_steps: 5,
-  waypoint_spacing: 5,
-  max_episode_steps: 20,
-});
+const SFT_TEMP = { prefix: "sft_test_" };
 
 function randomArray(rng: Rng, len: number, scale = 1): Float64Array {
   const a = new Float64Array(len);
@@ -72,10 +67,6 @@ function randomObs(rng: Rng, rows: number, horizon: number, spacing = 4): Float6
     }
   }
   return obs;
-}
-
-async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "sft_test_" });
 }
 
 function catchMessage(fn: () => unknown): string {
@@ -172,19 +163,19 @@ Deno.test("MlpPlanner.plan: a pure function of each row, whatever the batch", ()
 });
 
 Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untrained ADE", () => {
-  const demos = collectDemonstrations(TINY_ENV, { episodes: 30, seed: 7, noiseStd: 0.5 });
+  const demos = collectDemonstrations(SMOKE_ENV, { episodes: 30, seed: 7, noiseStd: 0.5 });
   assert.equal(demos.obs.length, demos.count * 11);
   assert.equal(demos.expert.length, demos.count * 10);
   assert.ok(demos.firstSeed + demos.episodes <= 2 ** 30, "demonstrations use held-out seeds");
   // Labels are the expert's plans for the recorded observations.
   const expertPlans = new Float64Array(demos.count * 10);
-  new ExpertPlanner(TINY_ENV).plan(demos.obs, demos.count, expertPlans);
+  new ExpertPlanner(SMOKE_ENV).plan(demos.obs, demos.count, expertPlans);
   assert.deepEqual(expertPlans, demos.expert);
 
   const train = () => {
     const planner = new MlpPlanner({ inDim: 11, hidden: 16, horizon: 5, rng: new Rng(7) });
     const before = demonstrationLoss(planner, demos);
-    const untrained = evaluatePlanner(TINY_ENV, planner, 20);
+    const untrained = evaluatePlanner(SMOKE_ENV, planner, 20);
     const fit = trainBehaviourCloning(planner, demos, {
       epochs: 15,
       lr: 3e-3,
@@ -202,7 +193,7 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   // The folded-back weights are float32 and reproduce the training loss closely.
   for (const w of planner.params.data) assert.equal(w, Math.fround(w));
   assert.ok(Math.abs(after - fit.lossHistory[14]) < 0.5 * fit.lossHistory[14] + 0.05);
-  const trained = evaluatePlanner(TINY_ENV, planner, 20);
+  const trained = evaluatePlanner(SMOKE_ENV, planner, 20);
   assert.ok(
     trained.ade_mean < untrained.ade_mean / 2,
     `ADE ${untrained.ade_mean} -> ${trained.ade_mean}`,
@@ -217,17 +208,16 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
 });
 
 Deno.test("evaluatePolicy: the expert has zero error; each seed counted once", () => {
-  const expert = new ExpertPlanner(TINY_ENV);
-  const a = evaluatePlanner(TINY_ENV, expert, 10, 3);
-  const b = evaluatePlanner(TINY_ENV, expert, 10, 10);
+  const expert = new ExpertPlanner(SMOKE_ENV);
+  const a = evaluatePlanner(SMOKE_ENV, expert, 10, 3);
+  const b = evaluatePlanner(SMOKE_ENV, expert, 10, 10);
   assert.equal(a.ade_mean, 0);
   assert.equal(a.fde_mean, 0);
   assert.deepEqual(a, b);
 });
 
-Deno.test("SFT checkpoint: layout, and save -> load gives bit-identical plans", async () => {
-  const dir = await tempDir();
-  try {
+Deno.test("SFT checkpoint: layout, and save -> load gives bit-identical plans", () =>
+  withTempDir(async (dir) => {
     const planner = new MlpPlanner({ inDim: 41, hidden: 12, horizon: 20, rng: new Rng(9) });
     const path = join(dir, "model.pt");
     await saveSftPlanner(path, planner, { env: resolveEnvConfig(), extra: { seed: 9 } });
@@ -253,10 +243,7 @@ Deno.test("SFT checkpoint: layout, and save -> load gives bit-identical plans", 
     planner.plan(obs, 33, want);
     loaded.plan(obs, 33, got);
     assert.deepEqual(got, want);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }, SFT_TEMP));
 
 Deno.test("SFT checkpoint: wrong shapes, missing keys and non-checkpoints are refused", async () => {
   const small = new MlpPlanner({ inDim: 11, hidden: 16, horizon: 5, rng: new Rng(1) });
@@ -305,8 +292,7 @@ Deno.test("SFT checkpoint: wrong shapes, missing keys and non-checkpoints are re
   );
 
   // The same through files.
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, "model.pt");
     await saveSftPlanner(path, small, { env });
     await assert.rejects(
@@ -322,30 +308,10 @@ Deno.test("SFT checkpoint: wrong shapes, missing keys and non-checkpoints are re
       },
     );
     await assert.rejects(() => loadSftPlanner(join(dir, "nope.pt"), expect), PtFormatError);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, SFT_TEMP);
 });
 
 const SFT_CLI = join(ROOT, "src/cli/sft.ts");
-const TINY_FLAGS = [
-  "--world-size",
-  "50",
-  "--horizon-steps",
-  "5",
-  "--waypoint-spacing",
-  "5",
-  "--max-episode-steps",
-  "20",
-  "--episodes",
-  "12",
-  "--epochs",
-  "3",
-  "--hidden-dim",
-  "8",
-  "--heldout-episodes",
-  "6",
-];
 
 async function runSftCli(
   args: string[],
@@ -362,11 +328,10 @@ async function runSftCli(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.json", async () => {
-  const dir = await tempDir();
-  const outDir = join(dir, "bc");
-  try {
-    const run = await runSftCli([...TINY_FLAGS, "--out-dir", outDir]);
+Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.json", () =>
+  withTempDir(async (dir) => {
+    const outDir = join(dir, "bc");
+    const run = await runSftCli([...TINY_SFT_FLAGS, "--out-dir", outDir]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /held-out \(6 episodes.*success .*ADE .* m/);
     assert.match(run.stderr, /epoch 3\/3 +loss/);
@@ -412,28 +377,30 @@ Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.js
 
     // A second run into the same folder is refused and changes nothing...
     const before = snapshot(outDir);
-    const refused = await runSftCli([...TINY_FLAGS, "--out-dir", outDir, "--quiet"]);
+    const refused = await runSftCli([...TINY_SFT_FLAGS, "--out-dir", outDir, "--quiet"]);
     assert.equal(refused.code, 2);
     assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
     assert.match(refused.stderr, /^error: --out-dir .* already holds a run .*--overwrite/);
     assert.deepEqual(snapshot(outDir), before);
     // ... unless --overwrite, and the same seed gives the same model, byte for byte.
-    const redo = await runSftCli([...TINY_FLAGS, "--out-dir", outDir, "--quiet", "--overwrite"]);
+    const redo = await runSftCli([
+      ...TINY_SFT_FLAGS,
+      "--out-dir",
+      outDir,
+      "--quiet",
+      "--overwrite",
+    ]);
     assert.equal(redo.code, 0, redo.stderr);
     assert.equal(redo.stderr, "");
     assert.deepEqual(
       Deno.readFileSync(join(outDir, "model.pt")),
       before.get(join(outDir, "model.pt"))!.bytes,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }, SFT_TEMP));
 
-Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", async () => {
-  const dir = await tempDir();
-  const outDir = join(dir, "bc");
-  try {
+Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", () =>
+  withTempDir(async (dir) => {
+    const outDir = join(dir, "bc");
     for (
       const [args, pattern] of [
         [["--epochs", "ten"], /^error: --epochs: expected an integer, got 'ten'$/],
@@ -457,7 +424,4 @@ Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", as
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: delta-waypoint sft/);
     assert.match(help.stdout, /--hidden-dim +width of the MLP's hidden layer \(default 16\)/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }, SFT_TEMP));

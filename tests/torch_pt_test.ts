@@ -6,7 +6,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   decodePt,
   encodePt,
@@ -20,20 +19,7 @@ import {
 } from "../src/io/torch_pt.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../src/io/atomic.ts";
 import { crc32, writeZip, ZipReader } from "../src/io/_zip.ts";
-
-const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/torch/", import.meta.url));
-
-/** Path of a fixture file; fails clearly when the shared fixtures folder is absent. */
-function fixture(name: string): string {
-  try {
-    Deno.statSync(FIXTURES);
-  } catch {
-    throw new Error(
-      `fixtures folder missing: ${FIXTURES} (expected ../shared/fixtures/torch/ next to the project root)`,
-    );
-  }
-  return join(FIXTURES, name);
-}
+import { fixturePath, readFixtureJson, withTempDir } from "./_helpers.ts";
 
 /**
  * What `torch.save(tree, "golden.pt")` wrote with torch 1.13.0a0 (Debian python3-torch):
@@ -211,8 +197,8 @@ function entryNames(bytes: Uint8Array): string[] {
 // Fixtures written by torch.save
 
 Deno.test("reads seed_checkpoint.pt: every value, shape and dtype of its expected.json", async () => {
-  const ckpt = await readPt(fixture("seed_checkpoint.pt"));
-  const expected = JSON.parse(await Deno.readTextFile(fixture("seed_checkpoint.expected.json")));
+  const ckpt = await readPt(fixturePath("torch/seed_checkpoint.pt"));
+  const expected = readFixtureJson("torch/seed_checkpoint.expected.json");
   assertMatchesExpected(ckpt, expected, "");
 
   const root = dict(ckpt, "root");
@@ -239,8 +225,8 @@ Deno.test("reads seed_checkpoint.pt: every value, shape and dtype of its expecte
 });
 
 Deno.test("reads misc.pt: dtypes, 0-d tensor, views sharing a storage, nested values", async () => {
-  const misc = await readPt(fixture("misc.pt"));
-  const expected = JSON.parse(await Deno.readTextFile(fixture("misc.expected.json")));
+  const misc = await readPt(fixturePath("torch/misc.pt"));
+  const expected = readFixtureJson("torch/misc.expected.json");
   assertMatchesExpected(misc, expected, "");
 
   const root = dict(misc, "root");
@@ -257,17 +243,17 @@ Deno.test("reads misc.pt: dtypes, 0-d tensor, views sharing a storage, nested va
 
 Deno.test("fixtures re-encoded decode to the same values, keeping torch's storage keys", async () => {
   for (const name of ["seed_checkpoint", "misc"]) {
-    const bytes = await Deno.readFile(fixture(`${name}.pt`));
+    const bytes = await Deno.readFile(fixturePath(`torch/${name}.pt`));
     const first = decodePt(bytes, { source: name });
     const encoded = encodePt(first, { archiveName: name });
     const second = decodePt(encoded, { source: `${name} re-encoded` });
     assertPtEqual(second, first);
-    const expected = JSON.parse(await Deno.readTextFile(fixture(`${name}.expected.json`)));
+    const expected = readFixtureJson(`torch/${name}.expected.json`);
     assertMatchesExpected(second, expected, "");
     assert.deepEqual(encodePt(second, { archiveName: name }), encoded, `${name}: stable bytes`);
   }
   // seed_checkpoint has no views, so storage keys are assigned as torch assigned them.
-  const original = await Deno.readFile(fixture("seed_checkpoint.pt"));
+  const original = await Deno.readFile(fixturePath("torch/seed_checkpoint.pt"));
   const encoded = encodePt(decodePt(original), { archiveName: "seed_checkpoint" });
   const a = new ZipReader(original, "fixture");
   const b = new ZipReader(encoded, "encoded");
@@ -423,23 +409,18 @@ Deno.test("numbers: safe integers are Python ints, others floats; big ints read 
   assert.ok(Object.is(back.get("d"), -0));
 });
 
-Deno.test("writePt names the archive after the file and writes atomically; readPt reads it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("writePt names the archive after the file and writes atomically; readPt reads it", () =>
+  withTempDir(async (dir) => {
     const path = join(dir, "best.v2.pt");
     await writePt(path, goldenTree());
     const bytes = await Deno.readFile(path);
     assert.equal(entryNames(bytes)[0], "best.v2/data.pkl"); // torch drops the last extension
     assertPtEqual(await readPt(path), goldenTree());
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["best.v2.pt"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("writeFileAtomic / writeFileAtomicSync replace the file and leave no temp files", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("writeFileAtomic / writeFileAtomicSync replace the file and leave no temp files", () =>
+  withTempDir(async (dir) => {
     const path = join(dir, "metrics.json");
     await writeFileAtomic(path, "one\n");
     await writeFileAtomic(path, new TextEncoder().encode("two\n"));
@@ -453,10 +434,7 @@ Deno.test("writeFileAtomic / writeFileAtomicSync replace the file and leave no t
     await assert.rejects(() => writeFileAtomic(join(dir, "missing", "f.json"), "x"));
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names, ["metrics.json", "taken"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("Tensor and encodePt reject values that cannot be pickled", () => {
   assert.throws(() => new Tensor("float32", [2, 2], new Float32Array(3)), RangeError);

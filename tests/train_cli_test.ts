@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, runCli, SMOKE_FLAGS, snapshot } from "./_cli.ts";
+import { readJson, runCli, SMOKE_FLAGS, snapshot, withTempDir } from "./_helpers.ts";
 import { readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtDict, PtValue } from "../src/io/torch_pt.ts";
 
@@ -57,9 +57,8 @@ function tensorsOf(root: PtValue): Map<string, Tensor> {
   return out;
 }
 
-Deno.test("train with the Python smoke test's settings writes the full run layout", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("train with the Python smoke test's settings writes the full run layout", () =>
+  withTempDir(async (dir) => {
     const out = join(dir, "run");
     const r = await runCli(["train", "--out-dir", out, ...SMOKE_FLAGS]);
     assert.equal(r.code, 0, r.stderr);
@@ -177,14 +176,10 @@ Deno.test("train with the Python smoke test's settings writes the full run layou
     const fin = tensorsOf(final);
     assert.deepEqual([...ckpt.keys()], [...fin.keys()]);
     for (const [k, t] of fin) assert.deepEqual(ckpt.get(k)!.data, t.data, k);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("two runs with the same seed give identical metrics and bit-identical final.pt tensors", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("two runs with the same seed give identical metrics and bit-identical final.pt tensors", () =>
+  withTempDir(async (dir) => {
     const runs = [join(dir, "a"), join(dir, "b")];
     for (const out of runs) {
       const r = await runCli(["train", "--out-dir", out, ...SMOKE_FLAGS, "--seed", "7"]);
@@ -207,6 +202,18 @@ Deno.test("two runs with the same seed give identical metrics and bit-identical 
       const u = fb.get(k)!;
       assert.deepEqual(new Uint8Array(u.data.buffer), new Uint8Array(t.data.buffer), k);
     }
+    // A run's config.json given back with --config reproduces it, with no other flag.
+    const fromConfig = join(dir, "d");
+    const rc = await runCli([
+      "train",
+      "--out-dir",
+      fromConfig,
+      "--config",
+      join(runs[0], "config.json"),
+      "--quiet",
+    ]);
+    assert.equal(rc.code, 0, rc.stderr);
+    assert.deepEqual(strip(join(fromConfig, "metrics.json")), ma);
     // A different seed gives a different run.
     const other = join(dir, "c");
     assert.equal(
@@ -214,17 +221,15 @@ Deno.test("two runs with the same seed give identical metrics and bit-identical 
       0,
     );
     assert.notDeepEqual(strip(join(other, "metrics.json")), ma);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("bad input ends with a one-line error, exit 2, and an existing run untouched", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("bad input ends with a one-line error, exit 2, and an existing run untouched", () =>
+  withTempDir(async (dir) => {
     const out = join(dir, "run");
     assert.equal((await runCli(["train", "--out-dir", out, ...SMOKE_FLAGS])).code, 0);
     const before = snapshot(out);
+    const badConfig = join(dir, "bad.json");
+    Deno.writeTextFileSync(badConfig, JSON.stringify({ env: { wrold_size: 3 } }));
     const cases: [string[], RegExp][] = [
       [["--bogus"], /bogus/],
       [["--episodes", "ten"], /--episodes: expected an integer, got 'ten'/],
@@ -235,6 +240,8 @@ Deno.test("bad input ends with a one-line error, exit 2, and an existing run unt
       [["--device", "cuda"], /--device: only 'cpu'/],
       [["--gamma", "1.5"], /--gamma/],
       [[], /already holds a run/],
+      [["--config", join(dir, "nope.json")], /--config .*nope\.json: cannot read/],
+      [["--config", badConfig], /--config .*bad\.json: unknown key 'env\.wrold_size'/],
     ];
     for (const [flags, pattern] of cases) {
       const r = await runCli(["train", "--out-dir", out, ...SMOKE_FLAGS, ...flags]);
@@ -264,10 +271,7 @@ Deno.test("bad input ends with a one-line error, exit 2, and an existing run unt
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name), []);
     assert.equal((readJson(join(out, "metrics.json")) as unknown[]).length, 1);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("train --help and an unknown command", async () => {
   const help = await runCli(["train", "--help"]);

@@ -1,0 +1,177 @@
+/**
+ * Test helpers: run the program as a user does, read what it wrote, find the shared
+ * fixtures, and the small settings the tests share.
+ */
+
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
+
+/** The project root (the folder holding main.ts). */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** Result of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run main.ts ...args` in `cwd` (default: the project root). */
+export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", join(ROOT, "main.ts"), ...args],
+    cwd: opts.cwd ?? ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  });
+  const out = await cmd.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Reads a JSON file. */
+export function readJson(path: string): unknown {
+  return JSON.parse(Deno.readTextFileSync(path));
+}
+
+/** The environment part of the Python smoke test's settings, as flags. */
+export const SMOKE_ENV_FLAGS = [
+  "--world-size",
+  "50",
+  "--horizon-steps",
+  "5",
+  "--waypoint-spacing",
+  "5",
+  "--max-episode-steps",
+  "20",
+];
+
+/** The environment of SMOKE_ENV_FLAGS, as a config. */
+export const SMOKE_ENV: Readonly<EnvConfig> = Object.freeze({
+  ...DEFAULT_ENV_CONFIG,
+  world_size: 50,
+  horizon_steps: 5,
+  waypoint_spacing: 5,
+  max_episode_steps: 20,
+});
+
+/** The smoke settings of the Python trainer's smoke test, as flags. */
+export const SMOKE_FLAGS = [
+  ...SMOKE_ENV_FLAGS,
+  "--hidden-dim",
+  "32",
+  "--episodes",
+  "10",
+  "--update-epochs",
+  "2",
+  "--eval-interval",
+  "5",
+  "--save-interval",
+  "10",
+  "--heldout-episodes",
+  "8",
+  "--quiet",
+];
+
+/** A tiny `sft` run on the smoke environment, as flags. */
+export const TINY_SFT_FLAGS = [
+  ...SMOKE_ENV_FLAGS,
+  "--episodes",
+  "12",
+  "--epochs",
+  "3",
+  "--hidden-dim",
+  "8",
+  "--heldout-episodes",
+  "6",
+];
+
+/**
+ * `flags` with the value of each flag of `overrides` replaced (every occurrence), or the
+ * flag and its value appended where `flags` lacks it.
+ */
+export function withFlags(flags: string[], overrides: Record<string, string>): string[] {
+  const out = [...flags];
+  for (const [flag, value] of Object.entries(overrides)) {
+    let found = false;
+    out.forEach((f, i) => {
+      if (f !== flag) return;
+      if (i + 1 >= out.length || out[i + 1].startsWith("--")) {
+        throw new Error(`withFlags: ${flag} has no value to replace`);
+      }
+      out[i + 1] = value;
+      found = true;
+    });
+    if (!found) out.push(flag, value);
+  }
+  return out;
+}
+
+/**
+ * Absolute path of `../shared/fixtures/<relative>` (beside the project root); throws a
+ * clear error when it is missing.
+ */
+export function fixturePath(relative: string): string {
+  const path = resolve(ROOT, "../shared/fixtures", relative);
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new Error(
+      `fixture ${path} is missing: the tests need ../shared/fixtures/ beside the project (see ../shared/fixtures/README.md)`,
+    );
+  }
+  return path;
+}
+
+/** Parses the JSON fixture `../shared/fixtures/<relative>`. */
+export function readFixtureJson<T>(relative: string): T {
+  return JSON.parse(Deno.readTextFileSync(fixturePath(relative))) as T;
+}
+
+/** Makes a temporary folder, runs `fn` in it, and removes the folder whatever happens. */
+export async function withTempDir<T>(
+  fn: (dir: string) => Promise<T> | T,
+  options?: Deno.MakeTempOptions,
+): Promise<T> {
+  const dir = await Deno.makeTempDir(options);
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Max over elements of |a − b| / max(|b|, floor), with the index. */
+export function worstRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor: number) {
+  assert.equal(a.length, b.length);
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor);
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  return { worst, at };
+}
+
+/** Snapshot of every file under `dir`: path -> bytes and mtime. */
+export function snapshot(dir: string): Map<string, { bytes: Uint8Array; mtime: number }> {
+  const out = new Map<string, { bytes: Uint8Array; mtime: number }>();
+  const walk = (d: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) walk(p);
+      else {out.set(p, {
+          bytes: Deno.readFileSync(p),
+          mtime: Deno.statSync(p).mtime?.getTime() ?? 0,
+        });}
+    }
+  };
+  walk(dir);
+  return out;
+}
