@@ -62,5 +62,5 @@ export const ENV_FLAG_HELP = flagHelp(ENV_FLAGS, DEFAULT_ENV_CONFIG);
  * ```
  */
 export function applyEnvFlags(env: EnvConfig, values: Record<string, unknown>): void {
-  applyNumberFlags(env, values, ENV_FLAGS);
+  applyNumberFlags(env, { values, flags: ENV_FLAGS });
 }

@@ -60,46 +60,46 @@ function joinNegativeValues(args: string[], options: OptionTable): string[] {
 /** Kinds of numeric flag. */
 export type NumberKind = "int" | "float";
 
+/** What a numeric flag accepts; `flag` names it in errors. */
+export interface NumberSpec {
+  flag: string;
+  kind: NumberKind;
+  lo: number;
+  hi: number;
+  /** `lo` itself is out of range. */
+  exclusiveLow?: boolean;
+}
+
 /**
  * Parses a numeric flag value, checking its kind and range; errors name the flag.
  *
  * @example
  * ```ts
- * parseNumber("--episodes", "500", "int", 1, 1e9); // 500
+ * parseNumber("500", { flag: "--episodes", kind: "int", lo: 1, hi: 1e9 }); // 500
  * ```
  */
-export function parseNumber(
-  flag: string,
-  raw: string,
-  kind: NumberKind,
-  lo: number,
-  hi: number,
-  opts: { exclusiveLow?: boolean } = {},
-): number {
+export function parseNumber(raw: string, spec: NumberSpec): number {
+  const { flag, kind, lo, hi } = spec;
   const text = raw.trim();
   const v = text === "" ? NaN : Number(text);
   if (!Number.isFinite(v) || (kind === "int" && !Number.isInteger(v))) {
     const what = kind === "int" ? "an integer" : "a number";
     throw new UserError(`${flag}: expected ${what}, got '${raw}'`);
   }
-  const belowLow = opts.exclusiveLow ? v <= lo : v < lo;
+  const belowLow = spec.exclusiveLow ? v <= lo : v < lo;
   if (belowLow || v > hi) {
-    const low = opts.exclusiveLow ? `> ${lo}` : `>= ${lo}`;
+    const low = spec.exclusiveLow ? `> ${lo}` : `>= ${lo}`;
     throw new UserError(`${flag}: ${raw} is out of range (must be ${low} and <= ${hi})`);
   }
   return v;
 }
 
 /** A numeric flag that sets one key of a config object. */
-export interface NumberFlag {
+export interface NumberFlag extends NumberSpec {
   /** Flag name without the dashes, e.g. "max-episode-steps". */
   flag: string;
   /** Config key it sets, e.g. "max_episode_steps". */
   key: string;
-  kind: NumberKind;
-  lo: number;
-  hi: number;
-  exclusiveLow?: boolean;
   /** One line for --help. */
   help: string;
 }
@@ -121,21 +121,20 @@ export function flagHelp(flags: NumberFlag[], defaults: object): string[] {
  * @example
  * ```ts
  * const ppo = { episodes: 500 };
- * applyNumberFlags(ppo, { episodes: "10" }, [
- *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "" },
- * ]);
+ * applyNumberFlags(ppo, {
+ *   values: { episodes: "10" },
+ *   flags: [{ flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "" }],
+ * });
  * ```
  */
 export function applyNumberFlags(
   target: object,
-  values: Record<string, unknown>,
-  flags: NumberFlag[],
+  opts: { values: Record<string, unknown>; flags: NumberFlag[] },
 ): void {
-  for (const f of flags) {
-    const raw = values[f.flag];
+  for (const f of opts.flags) {
+    const raw = opts.values[f.flag];
     if (typeof raw !== "string") continue;
-    const v = parseNumber(`--${f.flag}`, raw, f.kind, f.lo, f.hi, { exclusiveLow: f.exclusiveLow });
-    (target as Record<string, unknown>)[f.key] = v;
+    (target as Record<string, unknown>)[f.key] = parseNumber(raw, { ...f, flag: `--${f.flag}` });
   }
 }
 

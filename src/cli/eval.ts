@@ -104,10 +104,10 @@ export async function runEval(args: string[]): Promise<number> {
   }
   const names = (values.policy as string[] | undefined) ?? ["sft"];
   const count = typeof values.episodes === "string"
-    ? parseNumber("--episodes", values.episodes, "int", 1, 1e6)
+    ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
   const firstSeed = typeof values.seed === "string"
-    ? parseNumber("--seed", values.seed, "int", 0, 2 ** 32 - count)
+    ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
   const output = typeof values.output === "string" ? values.output : null;
   if (output !== null && !values.overwrite) {

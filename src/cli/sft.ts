@@ -164,7 +164,7 @@ function parseSftArgs(args: string[]): SftArgs {
     sft: { ...DEFAULT_SFT_CONFIG },
   };
   if (values.help) return { run, overwrite: false, quiet: false, help: true };
-  applyNumberFlags(run.sft, values, SFT_FLAGS);
+  applyNumberFlags(run.sft, { values, flags: SFT_FLAGS });
   applyEnvFlags(run.env, values);
   if (typeof values["out-dir"] === "string") {
     if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");

@@ -229,7 +229,7 @@ export function buildRunConfig(
       skipKeys: ["resume"],
     });
   }
-  applyNumberFlags(run.ppo, values, PPO_FLAGS);
+  applyNumberFlags(run.ppo, { values, flags: PPO_FLAGS });
   applyEnvFlags(run.env, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
@@ -321,15 +321,13 @@ function resumedBaseConfig(point: ResumePoint): RunConfig {
 // Puts weights, optimiser state and progress of the checkpoint into `trainer`.
 function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
   const { ckpt, path, episode } = point;
-  loadStateDict(trainer.model.delta, ckpt.deltaHead, `${path}: delta_head`);
-  loadStateDict(trainer.model.value, ckpt.valueHead, `${path}: value_head`);
+  loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
+  loadStateDict(trainer.model.value, ckpt.valueHead, { where: `${path}: value_head` });
   if (ckpt.optimizer) {
-    loadAdamState(
-      trainer.optimizer,
-      [trainer.model.delta, trainer.model.value],
-      ckpt.optimizer,
-      path,
-    );
+    loadAdamState(trainer.optimizer, ckpt.optimizer, {
+      sets: [trainer.model.delta, trainer.model.value],
+      source: path,
+    });
   } else {
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
   }
@@ -429,6 +427,7 @@ export async function runTrain(args: string[]): Promise<number> {
     );
     const sft = sftBaseline(trainer);
     const { stopped } = await trainLoop(trainer, {
+      sft,
       onMetrics: async (t, entry) => {
         await writeJson(paths.metrics, t.metrics);
         if (!live) {
@@ -450,7 +449,7 @@ export async function runTrain(args: string[]): Promise<number> {
         Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
       },
       shouldStop: () => interrupted,
-    }, sft);
+    });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };

@@ -226,7 +226,8 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
  * Copies a state_dict into a ParamSet, checking every key and shape; the message of
  * a mismatch names the key, the expected shape and the found one.
  */
-export function loadStateDict(set: ParamSet, sd: PtDict, where: string): void {
+export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }): void {
+  const { where } = opts;
   for (const spec of set.specs) {
     const t = sd.get(spec.name);
     if (!(t instanceof Tensor)) {
@@ -252,7 +253,12 @@ export function loadStateDict(set: ParamSet, sd: PtDict, where: string): void {
  * Loads torch Adam state (parameters numbered across `sets` in order) into `adam`.
  * Returns the step count it found.
  */
-export function loadAdamState(adam: Adam, sets: ParamSet[], sd: PtDict, source: string): number {
+export function loadAdamState(
+  adam: Adam,
+  sd: PtDict,
+  opts: { sets: ParamSet[]; source: string },
+): number {
+  const { sets, source } = opts;
   const state = sd.get("state");
   if (!(state instanceof PtDict)) throw new UserError(`${source}: optimizer has no 'state' dict`);
   let index = 0;
@@ -356,7 +362,7 @@ export function modelFromCheckpoint(ckpt: LoadedCheckpoint, obsDim: number): Act
     horizon: logStd[0],
     rng: new Rng(0),
   });
-  loadStateDict(model.delta, ckpt.deltaHead, `${ckpt.source}: delta_head`);
-  loadStateDict(model.value, ckpt.valueHead, `${ckpt.source}: value_head`);
+  loadStateDict(model.delta, ckpt.deltaHead, { where: `${ckpt.source}: delta_head` });
+  loadStateDict(model.value, ckpt.valueHead, { where: `${ckpt.source}: value_head` });
   return model;
 }

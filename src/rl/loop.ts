@@ -12,8 +12,10 @@ import { evaluatePolicy } from "../sft/mod.ts";
 import type { EvalSummary } from "../sft/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
-/** What the loop tells its caller. */
+/** What the loop tells its caller, and the SFT baseline its metrics entries compare with. */
 export interface LoopHooks {
+  /** The SFT planner alone on the evaluation seeds ({@linkcode sftBaseline}). */
+  sft: EvalSummary;
   /** A new `metrics.json` entry was appended to `trainer.metrics`. */
   onMetrics(trainer: Trainer, entry: MetricsEntry): Promise<void>;
   /** The policy now is the best so far (write `best.pt`). */
@@ -51,14 +53,11 @@ export function sftBaseline(trainer: Trainer): EvalSummary {
  *
  * @example
  * ```ts ignore
- * const { stopped } = await trainLoop(trainer, hooks, sftBaseline(trainer));
+ * const { stopped } = await trainLoop(trainer, { ...hooks, sft: sftBaseline(trainer) });
  * ```
  */
-export async function trainLoop(
-  trainer: Trainer,
-  hooks: LoopHooks,
-  sft: EvalSummary,
-): Promise<{ stopped: boolean }> {
+export async function trainLoop(trainer: Trainer, hooks: LoopHooks): Promise<{ stopped: boolean }> {
+  const { sft } = hooks;
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
     const last = trainer.iterate(trainer.nextRolloutSize());
