@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { Rng } from "../src/math/rng.ts";
+import { UserError } from "../src/math/errors.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
@@ -133,4 +134,29 @@ Deno.test("PPO trains on any VecEnv: the delta head learns the planner's fixed o
   assert.ok(late > early, `returns ${early} -> ${late}`);
   assert.equal(trainer.rewards.length, 1000);
   assert.ok(trainer.lengths.every((l) => l === EPISODE_STEPS));
+});
+
+Deno.test("a non-finite reward stops training with a one-line UserError (exit code 3)", () => {
+  class NanEnv extends AimVecEnv {
+    override step(plans: Float64Array): void {
+      super.step(plans);
+      this.rewards[0] = NaN;
+    }
+  }
+  const env = { ...DEFAULT_ENV_CONFIG, horizon_steps: 1, max_episode_steps: EPISODE_STEPS };
+  const ppo = {
+    ...DEFAULT_PPO_CONFIG,
+    encoder_out_dim: 3,
+    horizon_steps: 1,
+    hidden_dim: 8,
+    num_envs: 2,
+  };
+  const trainer = new Trainer({ env, ppo, planner: aimSft, makeEnv: (n) => new NanEnv(n) });
+  assert.throws(() => trainer.iterate(2), (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /^training diverged: non-finite loss or gradient .* after episode 2/);
+    assert.ok(!e.message.includes("\n"));
+    return true;
+  });
 });
