@@ -47,10 +47,10 @@ export const ENV_FLAGS: NumberFlag[] = [
 ];
 
 /** parseArgs options of {@linkcode ENV_FLAGS}. */
-export const ENV_FLAG_OPTIONS = flagOptions(ENV_FLAGS);
+export const ENV_FLAG_OPTIONS: Record<string, { type: "string" }> = flagOptions(ENV_FLAGS);
 
 /** --help lines of {@linkcode ENV_FLAGS}. */
-export const ENV_FLAG_HELP = flagHelp(ENV_FLAGS, DEFAULT_ENV_CONFIG);
+export const ENV_FLAG_HELP: string[] = flagHelp(ENV_FLAGS, DEFAULT_ENV_CONFIG);
 
 /**
  * Applies the environment flags that were given to `env`.

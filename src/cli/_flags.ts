@@ -17,6 +17,12 @@ export type OptionTable = Record<
 /**
  * parseArgs in strict mode; an unknown flag or a missing value becomes a UserError
  * naming the command and the flag.
+ *
+ * @example
+ * ```ts
+ * const { values } = parseFlags("report", ["--help"], { help: { type: "boolean", short: "h" } });
+ * values.help; // true
+ * ```
  */
 export function parseFlags(
   command: string,
@@ -62,9 +68,13 @@ export type NumberKind = "int" | "float";
 
 /** What a numeric flag accepts; `flag` names it in errors. */
 export interface NumberSpec {
+  /** Name used in error messages, with its dashes, e.g. "--episodes". */
   flag: string;
+  /** `int` also rejects non-integers. */
   kind: NumberKind;
+  /** Smallest accepted value (inclusive unless `exclusiveLow`). */
   lo: number;
+  /** Largest accepted value (inclusive). */
   hi: number;
   /** `lo` itself is out of range. */
   exclusiveLow?: boolean;
@@ -104,12 +114,33 @@ export interface NumberFlag extends NumberSpec {
   help: string;
 }
 
-/** parseArgs options for a flag table (all take a string value). */
+/**
+ * parseArgs options for a flag table (all take a string value).
+ *
+ * @example
+ * ```ts
+ * const flags: NumberFlag[] = [
+ *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
+ * ];
+ * flagOptions(flags); // { episodes: { type: "string" } }
+ * ```
+ */
 export function flagOptions(flags: NumberFlag[]): Record<string, { type: "string" }> {
   return Object.fromEntries(flags.map((f) => [f.flag, { type: "string" as const }]));
 }
 
-/** --help lines of a flag table, with each key's default. */
+/**
+ * --help lines of a flag table, with each key's default.
+ *
+ * @example
+ * ```ts
+ * const flags: NumberFlag[] = [
+ *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
+ * ];
+ * flagHelp(flags, { episodes: 500 });
+ * // ["  --episodes               training episodes (default 500)"]
+ * ```
+ */
 export function flagHelp(flags: NumberFlag[], defaults: object): string[] {
   const d = defaults as Record<string, unknown>;
   return flags.map((f) => `  --${f.flag.padEnd(22)} ${f.help} (default ${d[f.key]})`);

@@ -24,11 +24,20 @@ import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts"
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
+  /** "sft", "expert", or "<run folder>/<checkpoint name>" for a `.pt` policy. */
   run_id: string;
+  /** Task family tag; always "rl". */
   domain: "rl";
+  /** The `--policy` value as given: "sft", "expert" or a checkpoint path. */
   policy: string;
+  /**
+   * Seeds `first_seed .. first_seed + count - 1`; `stochastic` when the delta was sampled
+   * rather than taken as the policy's mean (false for policies without a delta head).
+   */
   episodes: { first_seed: number; count: number; stochastic: boolean };
+  /** One record per episode, in seed order. */
   scenarios: EvalResult["scenarios"];
+  /** Averages over `scenarios`. */
   summary: EvalSummary;
 }
 
@@ -46,7 +55,14 @@ const OPTIONS = {
   ...ENV_FLAG_OPTIONS,
 } as const;
 
-/** `eval --help`. */
+/**
+ * `eval --help`.
+ *
+ * @example
+ * ```ts
+ * console.log(evalHelp());
+ * ```
+ */
 export function evalHelp(): string {
   return [
     "Usage: delta-waypoint eval --policy P [--policy P ...] [flags]",
@@ -227,7 +243,14 @@ function runIdOf(path: string): string {
   return `${run}/${basename(path, ".pt")}`;
 }
 
-/** The side-by-side table `eval` prints. */
+/**
+ * The side-by-side table `eval` prints: one row per document, in the given order.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(formatTable(docs, HELDOUT_SEED_BASE, 100));
+ * ```
+ */
 export function formatTable(docs: EvalDocument[], firstSeed: number, count: number): string {
   const cols: [string, (s: EvalSummary) => string][] = [
     ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],

@@ -14,25 +14,45 @@ import { parseFlags } from "./_flags.ts";
 
 /** One tensor of the file. */
 export interface TensorInfo {
+  /**
+   * Path from the root: dict keys joined by ".", list and tuple items as "[i]", e.g.
+   * "delta_head.net.0.weight".
+   */
   key: string;
+  /** "float32", "float64" or "int64". */
   dtype: string;
+  /** Size of each dimension, outermost first (`[]` for a 0-d tensor). */
   shape: number[];
+  /** Number of elements. */
   numel: number;
+  /** Smallest element; null for an empty tensor. */
   min: number | null;
+  /** Mean of the elements; null for an empty tensor. */
   mean: number | null;
+  /** Largest element; null for an empty tensor. */
   max: number | null;
 }
 
 /** What `inspect --json` prints. */
 export interface CheckpointInfo {
+  /** The file as given on the command line. */
   path: string;
+  /** Top-level keys in file order (empty when the root is not a dict). */
   keys: string[];
+  /** Every tensor in the file, depth first in file order. */
   tensors: TensorInfo[];
   /** Top-level entries that hold no tensor, as JSON. */
   values: Record<string, unknown>;
 }
 
-/** `inspect --help`. */
+/**
+ * `inspect --help`.
+ *
+ * @example
+ * ```ts
+ * console.log(inspectHelp());
+ * ```
+ */
 export function inspectHelp(): string {
   return [
     "Usage: delta-waypoint inspect PATH [--json]",
@@ -106,7 +126,15 @@ function tensorInfo(t: Tensor, key: string): TensorInfo {
   };
 }
 
-/** The text form of {@linkcode CheckpointInfo}. */
+/**
+ * The text form of {@linkcode CheckpointInfo}: a table of the tensors, then the other
+ * values (long lists shortened to their length and ends).
+ *
+ * @example
+ * ```ts ignore
+ * console.log(formatCheckpointInfo(describeCheckpoint(await readPt("final.pt"), "final.pt")));
+ * ```
+ */
 export function formatCheckpointInfo(info: CheckpointInfo): string {
   const lines = [`${info.path}`, `top-level keys: ${info.keys.join(", ") || "(not a dict)"}`, ""];
   const keyWidth = Math.max(3, ...info.tensors.map((t) => t.key.length));

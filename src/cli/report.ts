@@ -40,7 +40,9 @@ export function reportHelp(): string {
 
 /** The files {@linkcode writeReport} wrote. */
 export interface ReportPaths {
+  /** `<runDir>/report.svg`. */
   svg: string;
+  /** `<runDir>/report.html`, standalone (no external resources). */
   html: string;
 }
 

@@ -38,8 +38,11 @@ export const SFT_RUN_FILES = ["model.pt", "config.json", "train_metrics.json"];
 
 /** The whole configuration of an `sft` run, as written to `config.json`. */
 export interface SftRunConfig {
+  /** Run folder (`--out-dir`). */
   out_dir: string;
+  /** Environment the demonstrations are collected and evaluated in. */
   env: EnvConfig;
+  /** Demonstration and behaviour-cloning settings. */
   sft: SftConfig;
 }
 

@@ -36,9 +36,13 @@ import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts"
 
 /** The whole configuration of a run, as written to `config.json`. */
 export interface RunConfig {
+  /** Run folder (`--out-dir`). */
   out_dir: string;
+  /** SFT planner checkpoint (`--sft-model`); null: the built-in planner. */
   sft_model: string | null;
+  /** Environment the policy is trained and evaluated in. */
   env: EnvConfig;
+  /** PPO hyperparameters; `encoder_out_dim` and `horizon_steps` follow `env`. */
   ppo: PpoConfig;
 }
 
@@ -163,7 +167,14 @@ const OPTIONS = {
   ...ENV_FLAG_OPTIONS,
 } as const;
 
-/** `train --help`. */
+/**
+ * `train --help`.
+ *
+ * @example
+ * ```ts
+ * console.log(trainHelp());
+ * ```
+ */
 export function trainHelp(): string {
   const lines = [
     "Usage: delta-waypoint train [flags]",
@@ -187,14 +198,27 @@ export function trainHelp(): string {
 
 /** `train`'s command line, parsed but not yet turned into a configuration. */
 export interface TrainArgs {
+  /** Every flag given, by name without the dashes, as parseArgs returns it. */
   values: Record<string, string | boolean | string[] | undefined>;
+  /** `--overwrite`: replace the run already in the out dir. */
   overwrite: boolean;
+  /** `--quiet`: no progress output. */
   quiet: boolean;
+  /** `--resume` checkpoint path, or null. */
   resume: string | null;
+  /** `-h` / `--help`. */
   help: boolean;
 }
 
-/** Parses `train`'s flags (unknown flags are errors). */
+/**
+ * Parses `train`'s flags (unknown flags are errors).
+ *
+ * @example
+ * ```ts
+ * const args = parseTrainArgs(["--episodes", "10", "--quiet"]);
+ * args.quiet; // true
+ * ```
+ */
 export function parseTrainArgs(args: string[]): TrainArgs {
   const { values } = parseFlags("train", args, OPTIONS);
   const resume = typeof values.resume === "string" ? values.resume : null;

@@ -11,13 +11,31 @@ import { trackPlan } from "./controller.ts";
 import { Route } from "./route.ts";
 import { stepVehicle, VEHICLE_STATE_SIZE } from "./vehicle.ts";
 
-/** N episodes of the driving task and the outputs of their latest step. */
+/**
+ * N episodes of the driving task and the outputs of their latest step.
+ *
+ * @example
+ * ```ts
+ * const episodes = new Episodes(DEFAULT_ENV_CONFIG, 2);
+ * const obs = new Float64Array(2 * episodes.obsDim); // (N, obsDim)
+ * for (let i = 0; i < 2; i++) {
+ *   episodes.resetEnv(i, 100 + i, obs, i * episodes.obsDim);
+ *   episodes.clearOutputs(i);
+ * }
+ * ```
+ */
 export class Episodes {
+  /** The validated configuration (a frozen copy). */
   readonly cfg: Readonly<EnvConfig>;
+  /** N: episodes run side by side. */
   readonly numEnvs: number;
+  /** H: targets in an observation, waypoints in a plan. */
   readonly horizon: number;
+  /** 1 + 2H. */
   readonly obsDim: number;
+  /** 2H. */
   readonly actionDim: number;
+  /** (N) route of each env, regenerated in place when its episode starts. */
   readonly routes: Route[];
   /** (N, 4) x, y, heading, speed. */
   readonly vehicle: Float64Array;
@@ -33,21 +51,35 @@ export class Episodes {
   readonly projIndex: Int32Array;
 
   // Outputs of the latest step (or reset), one per env.
+  /** (N) reward of the latest step. */
   readonly rewards: Float64Array;
+  /** (N) 1 when the latest step reached the goal or left the corridor or the world. */
   readonly terminated: Uint8Array;
+  /** (N) 1 when the latest step hit `max_episode_steps` without terminating. */
   readonly truncated: Uint8Array;
+  /** (N) 1 when the latest step reached the goal. */
   readonly success: Uint8Array;
+  /** (N) 1 when the latest step left the corridor or the world. */
   readonly offRoute: Uint8Array;
+  /** (N) targets reached within the radius so far this episode. */
   readonly targetsReached: Int32Array;
+  /** (N) fraction of the route's targets reached or passed, 0..1. */
   readonly routeCompletion: Float64Array;
+  /** (N) route length left beyond the car's projection on the route (m); 0 on success. */
   readonly distanceToGoal: Float64Array;
+  /** (N) car speed after the step (m/s). */
   readonly speed: Float64Array;
+  /** (N) longitudinal acceleration applied this step (m/s^2). */
   readonly accel: Float64Array;
 
   readonly #command = new Float64Array(2);
   /** Route segments searched on each side of the last closest one. */
   readonly #window: number;
 
+  /**
+   * Validates `cfg` (a `RangeError` names the key at fault) and allocates every array
+   * once; call {@linkcode Episodes.resetEnv} on each env next.
+   */
   constructor(cfg: EnvConfig, numEnvs: number) {
     validateEnvConfig(cfg);
     if (!Number.isInteger(numEnvs) || numEnvs < 1) {

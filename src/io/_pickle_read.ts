@@ -605,6 +605,11 @@ class Unpickler {
 /**
  * Parses a torch `data.pkl`; storages come from `loadStorage`. `source` names the file
  * in every error.
+ *
+ * @example
+ * ```ts ignore
+ * const root = unpickleTree(zip.read(zip.entry("best/data.pkl")!), "best.pt", loadStorage);
+ * ```
  */
 export function unpickleTree(
   pickle: Uint8Array,

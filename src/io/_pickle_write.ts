@@ -130,7 +130,14 @@ class ByteSink {
   }
 }
 
-/** UTF-8 like Python's `str.encode("utf-8", "surrogatepass")`: lone surrogates kept. */
+/**
+ * UTF-8 like Python's `str.encode("utf-8", "surrogatepass")`: lone surrogates kept.
+ *
+ * @example
+ * ```ts
+ * encodeUtf8("\ud800"); // Uint8Array [0xed, 0xa0, 0x80]
+ * ```
+ */
 export function encodeUtf8(s: string): Uint8Array {
   if (s.isWellFormed()) return new TextEncoder().encode(s);
   const out: number[] = [];
@@ -385,6 +392,13 @@ class Pickler {
 /**
  * Pickles `root` with protocol 2 as `torch.save` does. Tensors sharing one `data`
  * array share one storage record.
+ *
+ * @example
+ * ```ts
+ * const w = new Tensor("float32", [2], new Float32Array([1, 2]));
+ * const { pickle, storages } = pickleTree(new PtDict([["w", w]], true));
+ * storages.length; // 1
+ * ```
  */
 export function pickleTree(root: PtValue): PickledTree {
   const p = new Pickler();

@@ -83,6 +83,11 @@ export class Tensor {
   /** The elements in row-major order; its type matches `dtype`. */
   readonly data: TensorData;
 
+  /**
+   * Checks that `data` is the typed array of `dtype` and holds exactly the product of
+   * `shape` elements (a `TypeError` or `RangeError` otherwise); keeps `shape` and
+   * `data` without copying.
+   */
   constructor(dtype: PtDtype, shape: number[], data: TensorData) {
     if (!(dtype in DTYPE_SIZE)) throw new TypeError(`Tensor: unknown dtype '${dtype}'`);
     for (const d of shape) {
@@ -123,6 +128,7 @@ export class PtTuple {
   /** The tuple's elements, in order. */
   readonly items: PtValue[];
 
+  /** Wraps `items` (kept, not copied). */
   constructor(items: PtValue[]) {
     this.items = items;
   }
@@ -150,6 +156,7 @@ export class PtDict {
   ordered: boolean;
   #map: Map<PtKey, PtValue>;
 
+  /** `entries` in insertion order; `ordered`: write as `collections.OrderedDict`. */
   constructor(entries?: Iterable<readonly [PtKey, PtValue]>, ordered = false) {
     this.#map = new Map(entries);
     this.ordered = ordered;
@@ -196,6 +203,7 @@ export class PtDict {
     return this.#map.size;
   }
 
+  /** `[key, value]` pairs in insertion order, as {@linkcode PtDict.entries}. */
   [Symbol.iterator](): IterableIterator<[PtKey, PtValue]> {
     return this.#map.entries();
   }
@@ -222,6 +230,7 @@ export class PtFormatError extends UserError {
   /** What is wrong, without the file name. */
   readonly problem: string;
 
+  /** The message is `"<source>: <problem>"` on one line (line breaks become spaces). */
   constructor(source: string, problem: string, options?: { cause?: unknown }) {
     const line = `${source}: ${problem}`.replace(/[\r\n]+/g, " ");
     super(line, options);
@@ -234,6 +243,11 @@ export class PtFormatError extends UserError {
 /**
  * Quotes a name read from a file for an error message: one line, control characters
  * escaped, at most 80 characters.
+ *
+ * @example
+ * ```ts
+ * quoteName("data\n.pkl"); // "'data\\x0a.pkl'"
+ * ```
  */
 export function quoteName(name: string): string {
   const short = name.length > 80 ? name.slice(0, 77) + "..." : name;

@@ -37,6 +37,11 @@ export function stateDict(set: ParamSet): PtDict {
 /**
  * Adam state in torch.optim.Adam's state_dict layout: parameters numbered across the
  * sets in order, each with a 0-d float32 `step` and the two moments.
+ *
+ * @example
+ * ```ts ignore
+ * const sd = adamStateDict(trainer.optimizer, [trainer.model.delta, trainer.model.value]);
+ * ```
  */
 export function adamStateDict(adam: Adam, sets: ParamSet[]): PtDict {
   const state = new PtDict();
@@ -118,7 +123,14 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
   return root;
 }
 
-/** Writes {@linkcode trainerCheckpoint} atomically to `path`. */
+/**
+ * Writes {@linkcode trainerCheckpoint} atomically to `path`.
+ *
+ * @example
+ * ```ts ignore
+ * await saveTrainerCheckpoint("out/run/best.pt", trainer, { sft_model: null });
+ * ```
+ */
 export async function saveTrainerCheckpoint(
   path: string,
   trainer: Trainer,
@@ -135,7 +147,9 @@ function float32Tensor(values: Float64Array, shape: number[]): Tensor {
 export interface LoadedCheckpoint {
   /** Path the checkpoint came from (for messages). */
   source: string;
+  /** state_dict of the delta head: `log_std` (H, 2) and the MLP's `net.*` tensors. */
   deltaHead: PtDict;
+  /** state_dict of the value head (`net.*` tensors). */
   valueHead: PtDict;
   /** torch Adam state_dict, or null when the file has none. */
   optimizer: PtDict | null;
@@ -225,6 +239,11 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
 /**
  * Copies a state_dict into a ParamSet, checking every key and shape; the message of
  * a mismatch names the key, the expected shape and the found one.
+ *
+ * @example
+ * ```ts ignore
+ * loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
+ * ```
  */
 export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }): void {
   const { where } = opts;
@@ -252,6 +271,14 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
 /**
  * Loads torch Adam state (parameters numbered across `sets` in order) into `adam`.
  * Returns the step count it found.
+ *
+ * @example
+ * ```ts ignore
+ * const steps = loadAdamState(trainer.optimizer, ckpt.optimizer!, {
+ *   sets: [trainer.model.delta, trainer.model.value],
+ *   source: path,
+ * });
+ * ```
  */
 export function loadAdamState(
   adam: Adam,

@@ -143,11 +143,15 @@ export interface Series {
   metric: string;
   /** Legend text. */
   label: string;
+  /** Data points in any order (drawn sorted by x). */
   points: ReadonlyArray<Point>;
+  /** Stroke color, any SVG color, e.g. "#1f77b4". */
   color: string;
   /** Stroke width in px (default 1.75). */
   width?: number;
+  /** Dashed stroke, for reference lines; a dashed series gets no markers. */
   dashed?: boolean;
+  /** Stroke opacity, 0..1 (default opaque). */
   opacity?: number;
   /** Which y axis (default left); a panel with right series gets a second scale. */
   axis?: "left" | "right";
@@ -159,11 +163,15 @@ export interface Series {
 
 /** One chart of the grid. */
 export interface Panel {
+  /** Heading at the panel's top left. */
   title: string;
+  /** Label of the x axis. */
   xLabel: string;
+  /** Label of the left y axis. */
   yLabel: string;
   /** Label of the right y axis, for series with `axis: "right"`. */
   y2Label?: string;
+  /** Lines to draw, in order; those without a plottable point are left out. */
   series: Series[];
   /** Shown under "no data" when no series has a point. */
   emptyNote?: string;
@@ -173,9 +181,13 @@ export interface Panel {
 
 /** Where a panel goes, in SVG user units. */
 export interface PanelBox {
+  /** Left edge. */
   x: number;
+  /** Top edge (y grows downwards). */
   y: number;
+  /** Width, axes and labels included. */
   width: number;
+  /** Height, title and labels included. */
   height: number;
 }
 
@@ -504,8 +516,9 @@ function renderLegend(series: Series[], x0: number, y: number, twoScales: boolea
 export interface GridOptions {
   /** Panels per row (default 2). */
   columns?: number;
-  /** Size of one panel in SVG units (default 640 x 360). */
+  /** Width of one panel in SVG units (default 640). */
   panelWidth?: number;
+  /** Height of one panel in SVG units (default 360). */
   panelHeight?: number;
   /** Space between columns, keeping one panel's right axis off the next one's left (default 28). */
   gap?: number;

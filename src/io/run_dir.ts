@@ -19,13 +19,21 @@ export const RUN_FILES = [
 
 /** Paths of a run folder's artifacts. */
 export interface RunPaths {
+  /** The run folder itself. */
   dir: string;
+  /** `config.json`: the whole run configuration. */
   config: string;
+  /** `metrics.json`: one entry per evaluation during training. */
   metrics: string;
+  /** `train_metrics.json`: the run's summary, written at the end or on interrupt. */
   trainMetrics: string;
+  /** `final.pt`: the checkpoint after the last episode. */
   final: string;
+  /** `best.pt`: the checkpoint of the best held-out evaluation. */
   best: string;
+  /** `checkpoints/`: the folder of periodic checkpoints. */
   checkpoints: string;
+  /** `checkpoints/checkpoint_<episode>.pt`: the checkpoint after `episode` episodes. */
   checkpoint(episode: number): string;
 }
 
@@ -143,6 +151,10 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 export interface ResumeDirOptions {
   /** Episode the run resumes at. */
   episode: number;
+  /**
+   * Remove the run's later results instead of refusing; in another folder, replace the
+   * run it holds.
+   */
   overwrite: boolean;
   /** The folder is the run the checkpoint came from. */
   sameRun: boolean;

@@ -18,6 +18,7 @@ export class UserError extends Error {
   /** Process exit code for this error (2: bad input). */
   readonly exitCode: number;
 
+  /** `options.exitCode` defaults to 2; `options.cause` becomes the standard `Error.cause`. */
   constructor(message: string, options?: { exitCode?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "UserError";

@@ -44,17 +44,22 @@ export function hashSeeds(...parts: number[]): number {
   return h;
 }
 
-/** xoshiro128** generator with uniform, normal and integer draws. */
+/**
+ * xoshiro128** generator with uniform, normal and integer draws.
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(42);
+ * const u = rng.uniform(); // in [0, 1)
+ * ```
+ */
 export class Rng {
   #s = new Uint32Array(4);
 
   /**
+   * Starts the stream of `seed`.
+   *
    * @param seed any integer; equal seeds give equal streams
-   * @example
-   * ```ts
-   * const rng = new Rng(42);
-   * const u = rng.uniform(); // in [0, 1)
-   * ```
    */
   constructor(seed: number) {
     this.seed(seed);

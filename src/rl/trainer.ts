@@ -26,15 +26,25 @@ import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** Averages of one PPO update (all minibatches it ran). */
 export interface UpdateStats {
+  /** Clipped surrogate loss, −mean(min(r·A, clip(r)·A)). */
   policy_loss: number;
+  /** mean((V − R)²) against the GAE returns. */
   value_loss: number;
+  /** Joint entropy of the Gaussian over the 2H delta components (nats). */
   entropy: number;
+  /** Approximate KL(old ‖ new), mean((r − 1) − log r). */
   kl: number;
+  /** Fraction of rows whose ratio r left [1 − clip_ratio, 1 + clip_ratio]. */
   clip_fraction: number;
+  /** 1 − Var(R − V) / Var(R) over the rollout, V as predicted in it (0 when Var(R) = 0). */
   explained_variance: number;
+  /** L2 norm of the delta head's gradient (log_std included), before clipping. */
   grad_norm_delta: number;
+  /** L2 norm of the value head's gradient, before clipping. */
   grad_norm_value: number;
+  /** Epochs run: fewer than `update_epochs` after a KL early stop. */
   epochs: number;
+  /** Minibatch steps over all epochs. */
   minibatches: number;
 }
 
@@ -42,33 +52,54 @@ export interface UpdateStats {
 export interface IterationResult {
   /** First episode index of the rollout. */
   firstEpisode: number;
+  /** Whole episodes in the rollout. */
   episodes: number;
+  /** Env steps of those episodes. */
   envSteps: number;
+  /** The PPO update on the rollout. */
   update: UpdateStats;
-  /** Norms of the clipped mean delta over every step of the rollout. */
+  /** Norms of the clipped mean delta over every step of the rollout (m). */
   deltaNorm: { mean: number; max: number; std: number };
 }
 
 /** One `metrics.json` entry. */
 export interface MetricsEntry {
+  /** Episodes done when the entry was made. */
   episode: number;
+  /** Mean episode return over the training episodes since the previous entry. */
   mean_reward: number;
+  /** Mean length (steps) of those episodes. */
   mean_length: number;
+  /** Equal to `episode`. */
   total_episodes: number;
+  /** Fraction of those episodes that reached the goal. */
   success_rate: number;
+  /** The latest PPO update. */
   update: UpdateStats;
+  /** Norms of the clipped mean delta (m) over every step of the latest rollout. */
   eval: { mean_delta_norm: number; max_delta_norm: number; std_delta_norm: number };
+  /** ISO 8601 time the entry was made. */
   timestamp: string;
+  /**
+   * The held-out evaluation `trainLoop` adds: `eval_return`, `eval_success_rate`, `ade`,
+   * `fde` (m), and the SFT planner's `sft_eval_return`, `sft_ade`.
+   */
   [key: string]: unknown;
 }
 
 /** Everything a checkpoint must hold besides weights and Adam state. */
 export interface TrainerProgress {
+  /** Training episodes done. */
   episode: number;
+  /** Return of each training episode, by episode index. */
   rewards: number[];
+  /** Length (steps) of each training episode. */
   lengths: number[];
+  /** 1 where the training episode reached the goal, else 0. */
   successes: number[];
+  /** `metrics.json` entries so far. */
   metrics: MetricsEntry[];
+  /** State (four uint32 words) of the policy-sampling and the minibatch-shuffling RNG. */
   rng: { policy: number[]; shuffle: number[] };
   /** The best held-out evaluation so far (what `best.pt` holds), or null. */
   best: BestRecord | null;
@@ -76,14 +107,19 @@ export interface TrainerProgress {
 
 /** Which evaluation `best.pt` holds: highest eval return, ties broken by lower ADE. */
 export interface BestRecord {
+  /** Episodes done at that evaluation. */
   episode: number;
+  /** Mean held-out return. */
   eval_return: number;
+  /** Mean held-out ADE against the expert plan (m). */
   ade: number;
 }
 
 /** Options of {@linkcode Trainer}. */
 export interface TrainerOptions {
+  /** Environment configuration; also sizes the rollout buffers. */
   env: EnvConfig;
+  /** PPO hyperparameters; `encoder_out_dim` must equal the observation size 1 + 2H. */
   ppo: PpoConfig;
   /** The frozen SFT planner whose plans the delta corrects. */
   planner: WaypointPlanner;
@@ -115,19 +151,33 @@ export function trainingEpisodeSeed(runSeed: number, episode: number): number {
  * ```
  */
 export class Trainer {
+  /** The environment configuration it was built with. */
   readonly env: EnvConfig;
+  /** The PPO hyperparameters it was built with. */
   readonly ppo: PpoConfig;
+  /** The frozen SFT planner; the policy's clipped delta is added to its plans. */
   readonly planner: WaypointPlanner;
+  /** Delta (policy) head and value head. */
   readonly model: ActorCritic;
+  /** Adam over both heads. */
   readonly optimizer: Adam;
+  /** Loss, backward and optimiser step of one minibatch. */
   readonly learner: PpoLearner;
+  /** Draws the deltas sampled during rollouts. */
   readonly policyRng: Rng;
+  /** Shuffles the rollout's rows into minibatches. */
   readonly shuffleRng: Rng;
+  /** Training episodes done; the next rollout starts at this episode index. */
   episode = 0;
+  /** Return of each training episode, by episode index. */
   readonly rewards: number[] = [];
+  /** Length (steps) of each training episode. */
   readonly lengths: number[] = [];
+  /** 1 where the training episode reached the goal, else 0. */
   readonly successes: number[] = [];
+  /** `metrics.json` entries, one per evaluation. */
   readonly metrics: MetricsEntry[] = [];
+  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
   best: BestRecord | null = null;
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
@@ -166,6 +216,11 @@ export class Trainer {
   #mbAdv: Float64Array;
   #mbRet: Float64Array;
 
+  /**
+   * Builds the model, the optimiser and the vector env, and allocates every buffer once.
+   * Throws a {@linkcode UserError} when `ppo.encoder_out_dim` or the planner's sizes do
+   * not match the environment.
+   */
   constructor(opts: TrainerOptions) {
     const { env, ppo, planner } = opts;
     this.env = env;

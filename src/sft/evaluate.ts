@@ -19,11 +19,15 @@ import { planErrors } from "./plan_metrics.ts";
 export interface EpisodeRecord {
   /** "seed:N" */
   scenario_id: string;
+  /** Seed of the episode's route. */
   seed: number;
+  /** Reached the goal. */
   success: boolean;
+  /** Sum of the episode's rewards. */
   return: number;
+  /** Steps the episode lasted. */
   steps: number;
-  /** Fraction of the route's targets reached, 0..1. */
+  /** Fraction of the route's targets reached or passed, 0..1. */
   route_completion: number;
   /** Left the corridor or the world. */
   off_route: boolean;
@@ -37,47 +41,67 @@ export interface EpisodeRecord {
   fde: number;
   /** Mean over steps of |clipped delta| (0 without a delta head). */
   mean_delta_norm: number;
+  /** Peak |longitudinal acceleration| over the episode (m/s^2). */
   max_abs_accel: number;
+  /** Peak |change of acceleration| / dt over the episode (m/s^3). */
   max_abs_jerk: number;
 }
 
 /** Averages over the evaluated episodes. */
 export interface EvalSummary {
+  /** Episodes averaged. */
   num_episodes: number;
+  /** Mean episode return. */
   return_mean: number;
+  /** Fraction of episodes that reached the goal. */
   success_rate: number;
+  /** Mean episode length (steps). */
   steps_mean: number;
+  /** Fraction of episodes that left the corridor or the world. */
   offroad_rate: number;
+  /** Fraction of episodes cut at `max_episode_steps`. */
   truncated_rate: number;
+  /** Mean over episodes of the episode's ADE (m). */
   ade_mean: number;
+  /** Population standard deviation over episodes of the episode's ADE (m). */
   ade_std: number;
+  /** Mean over episodes of the episode's FDE (m). */
   fde_mean: number;
+  /** Population standard deviation over episodes of the episode's FDE (m). */
   fde_std: number;
+  /** Mean fraction of the route's targets reached or passed, 0..1. */
   route_completion_mean: number;
+  /** Mean over episodes of `mean_delta_norm` (m; 0 without a delta head). */
   delta_norm_mean: number;
 }
 
 /** Episode records and their summary. */
 export interface EvalResult {
+  /** One record per episode, in seed order. */
   scenarios: EpisodeRecord[];
+  /** Averages over `scenarios`. */
   summary: EvalSummary;
 }
 
 /** Options of {@linkcode evaluatePolicy}. */
 export interface EvaluateOptions {
+  /** Environment configuration of the episodes. */
   env: EnvConfig;
   /** The planner whose plans are driven (SFT, or the expert). */
   planner: WaypointPlanner;
   /** Delta head added to the planner's plan, clipped to ±deltaClip; null: the planner alone. */
   model: ActorCritic | null;
+  /** Bound on each delta component (m); ignored without `model`. */
   deltaClip: number;
   /** Seeds firstSeed .. firstSeed + count - 1. */
   firstSeed: number;
+  /** Episodes to run (at least 1). */
   count: number;
   /** Sample the delta from the policy with this RNG instead of taking its mean. */
   sampleRng?: Rng;
   /** Envs stepped together (results do not depend on it unless sampling). */
   numEnvs?: number;
+  /** Builds the vector env of `numEnvs` envs (default: the toy driving env). */
   makeEnv?: (numEnvs: number) => VecEnv;
 }
 
