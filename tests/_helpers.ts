@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
+import { type EvalSummary, evaluatePolicy, type WaypointPlanner } from "../src/sft/mod.ts";
 
 /** The project root (the folder holding main.ts). */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -174,4 +175,24 @@ export function snapshot(dir: string): Map<string, { bytes: Uint8Array; mtime: n
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Closed-loop summary of a planner alone (no delta head) on seeds firstSeed.. (default
+ * 2^30, the held-out range), each seed once.
+ */
+export function plannerSummary(
+  env: EnvConfig,
+  planner: WaypointPlanner,
+  opts: { count: number; firstSeed?: number; numEnvs?: number },
+): EvalSummary {
+  return evaluatePolicy({
+    env,
+    planner,
+    model: null,
+    deltaClip: 0,
+    firstSeed: opts.firstSeed ?? 2 ** 30,
+    count: opts.count,
+    numEnvs: opts.numEnvs,
+  }).summary;
 }

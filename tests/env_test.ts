@@ -10,25 +10,8 @@ import {
   Route,
   validateEnvConfig,
 } from "../src/env/mod.ts";
-import {
-  BuiltinSftPlanner,
-  evaluatePolicy,
-  ExpertPlanner,
-  type WaypointPlanner,
-} from "../src/sft/mod.ts";
-import { SMOKE_ENV } from "./_helpers.ts";
-
-/** Summary of a planner alone on seeds firstSeed.. (each once). */
-function evaluatePlanner(
-  env: EnvConfig,
-  planner: WaypointPlanner,
-  count: number,
-  firstSeed = 0,
-  numEnvs?: number,
-) {
-  return evaluatePolicy({ env, planner, model: null, deltaClip: 0, firstSeed, count, numEnvs })
-    .summary;
-}
+import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import { plannerSummary, SMOKE_ENV } from "./_helpers.ts";
 
 const CFG: EnvConfig = { ...DEFAULT_ENV_CONFIG };
 
@@ -398,22 +381,25 @@ Deno.test("the SFT planner is wrong in a systematic way plus small noise", () =>
 });
 
 Deno.test("the expert succeeds more often than the SFT planner", () => {
-  const expert = evaluatePlanner(CFG, new ExpertPlanner(CFG), 50);
-  const sft = evaluatePlanner(CFG, new BuiltinSftPlanner(CFG), 50);
+  const expert = plannerSummary(CFG, new ExpertPlanner(CFG), { count: 50, firstSeed: 0 });
+  const sft = plannerSummary(CFG, new BuiltinSftPlanner(CFG), { count: 50, firstSeed: 0 });
   assert.ok(expert.success_rate >= 0.95, `expert ${expert.success_rate}`);
   assert.ok(sft.success_rate < 0.8, `sft ${sft.success_rate}`);
   assert.ok(expert.success_rate > sft.success_rate);
   assert.ok(expert.return_mean > sft.return_mean);
   // The smoke settings run (episodes are cut at 20 steps).
-  const smoke = evaluatePlanner(SMOKE_ENV, new BuiltinSftPlanner(SMOKE_ENV), 8);
+  const smoke = plannerSummary(SMOKE_ENV, new BuiltinSftPlanner(SMOKE_ENV), {
+    count: 8,
+    firstSeed: 0,
+  });
   assert.equal(smoke.num_episodes, 8);
   assert.ok(smoke.steps_mean <= SMOKE_ENV.max_episode_steps);
 });
 
 Deno.test("evaluatePolicy runs each seed once whatever numEnvs", () => {
   const sft = new BuiltinSftPlanner(CFG);
-  const a = evaluatePlanner(CFG, sft, 12, 100, 5);
-  const b = evaluatePlanner(CFG, sft, 12, 100, 12);
+  const a = plannerSummary(CFG, sft, { count: 12, firstSeed: 100, numEnvs: 5 });
+  const b = plannerSummary(CFG, sft, { count: 12, firstSeed: 100, numEnvs: 12 });
   assert.ok(Math.abs(a.return_mean - b.return_mean) < 1e-9);
   assert.equal(a.success_rate, b.success_rate);
   let total = 0;

@@ -11,32 +11,13 @@ import { type EnvConfig, resolveEnvConfig } from "../src/env/mod.ts";
 import {
   collectDemonstrations,
   demonstrationLoss,
-  evaluatePolicy,
   ExpertPlanner,
   MlpPlanner,
   MlpPlannerCache,
   planErrors,
   trainBehaviourCloning,
-  type WaypointPlanner,
 } from "../src/sft/mod.ts";
 
-/** Closed-loop summary of a planner alone on held-out seeds (from 2^30). */
-function evaluatePlanner(
-  env: EnvConfig,
-  planner: WaypointPlanner,
-  count: number,
-  numEnvs?: number,
-) {
-  return evaluatePolicy({
-    env,
-    planner,
-    model: null,
-    deltaClip: 0,
-    firstSeed: 2 ** 30,
-    count,
-    numEnvs,
-  }).summary;
-}
 import {
   loadSftPlanner,
   saveSftPlanner,
@@ -45,7 +26,15 @@ import {
   sftPlannerFromPt,
 } from "../src/io/sft_checkpoint.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
-import { readJson, ROOT, SMOKE_ENV, snapshot, TINY_SFT_FLAGS, withTempDir } from "./_helpers.ts";
+import {
+  plannerSummary,
+  readJson,
+  ROOT,
+  SMOKE_ENV,
+  snapshot,
+  TINY_SFT_FLAGS,
+  withTempDir,
+} from "./_helpers.ts";
 
 const SFT_TEMP = { prefix: "sft_test_" };
 
@@ -175,7 +164,7 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   const train = () => {
     const planner = new MlpPlanner({ inDim: 11, hidden: 16, horizon: 5, rng: new Rng(7) });
     const before = demonstrationLoss(planner, demos);
-    const untrained = evaluatePlanner(SMOKE_ENV, planner, 20);
+    const untrained = plannerSummary(SMOKE_ENV, planner, { count: 20 });
     const fit = trainBehaviourCloning(planner, demos, {
       epochs: 15,
       lr: 3e-3,
@@ -193,7 +182,7 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
   // The folded-back weights are float32 and reproduce the training loss closely.
   for (const w of planner.params.data) assert.equal(w, Math.fround(w));
   assert.ok(Math.abs(after - fit.lossHistory[14]) < 0.5 * fit.lossHistory[14] + 0.05);
-  const trained = evaluatePlanner(SMOKE_ENV, planner, 20);
+  const trained = plannerSummary(SMOKE_ENV, planner, { count: 20 });
   assert.ok(
     trained.ade_mean < untrained.ade_mean / 2,
     `ADE ${untrained.ade_mean} -> ${trained.ade_mean}`,
@@ -209,8 +198,8 @@ Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untr
 
 Deno.test("evaluatePolicy: the expert has zero error; each seed counted once", () => {
   const expert = new ExpertPlanner(SMOKE_ENV);
-  const a = evaluatePlanner(SMOKE_ENV, expert, 10, 3);
-  const b = evaluatePlanner(SMOKE_ENV, expert, 10, 10);
+  const a = plannerSummary(SMOKE_ENV, expert, { count: 10, numEnvs: 3 });
+  const b = plannerSummary(SMOKE_ENV, expert, { count: 10, numEnvs: 10 });
   assert.equal(a.ade_mean, 0);
   assert.equal(a.fde_mean, 0);
   assert.deepEqual(a, b);
@@ -371,7 +360,9 @@ Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.js
     const planner = await loadSftPlanner(join(outDir, "model.pt"), { horizon: 5, obsDim: 11 });
     assert.equal(planner.hidden, 8);
     // The file's planner is the one that was evaluated.
-    const again = evaluatePlanner(resolveEnvConfig(config.env as Partial<EnvConfig>), planner, 6);
+    const again = plannerSummary(resolveEnvConfig(config.env as Partial<EnvConfig>), planner, {
+      count: 6,
+    });
     assert.equal(again.ade_mean, metrics.ade);
     assert.equal(again.success_rate, metrics.success_rate);
 

@@ -8,6 +8,14 @@
 import { parseArgs } from "node:util";
 import { UserError } from "../math/errors.ts";
 
+/** The flags of every command that writes a run folder. */
+export const RUN_OPTIONS = {
+  "out-dir": { type: "string" },
+  overwrite: { type: "boolean" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** A parseArgs option table. */
 export type OptionTable = Record<
   string,

@@ -26,7 +26,7 @@ import {
 import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
 import { prepareRunDir, writeJson } from "../io/run_dir.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../io/sft_checkpoint.ts";
-import { applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
+import { applyNumberFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
@@ -116,10 +116,7 @@ const SFT_FLAGS: NumberFlag[] = [
 ];
 
 const OPTIONS = {
-  "out-dir": { type: "string" },
-  overwrite: { type: "boolean" },
-  quiet: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
+  ...RUN_OPTIONS,
   ...flagOptions(SFT_FLAGS),
   ...ENV_FLAG_OPTIONS,
 } as const;

@@ -30,7 +30,14 @@ import {
 import type { LoadedCheckpoint } from "../io/checkpoint.ts";
 import { readPt } from "../io/torch_pt.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
-import { applyConfigFile, applyNumberFlags, flagHelp, flagOptions, parseFlags } from "./_flags.ts";
+import {
+  applyConfigFile,
+  applyNumberFlags,
+  flagHelp,
+  flagOptions,
+  parseFlags,
+  RUN_OPTIONS,
+} from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
@@ -155,14 +162,11 @@ const PPO_FLAGS: NumberFlag[] = [
 ];
 
 const OPTIONS = {
-  "out-dir": { type: "string" },
+  ...RUN_OPTIONS,
   "sft-model": { type: "string" },
   resume: { type: "string" },
   device: { type: "string" },
   config: { type: "string" },
-  overwrite: { type: "boolean" },
-  quiet: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
   ...flagOptions(PPO_FLAGS),
   ...ENV_FLAG_OPTIONS,
 } as const;
