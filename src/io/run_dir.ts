@@ -112,14 +112,13 @@ export function prepareRunDir(
   opts: { overwrite: boolean; flag?: string; files?: string[] },
 ): RunPaths {
   const flag = opts.flag ?? "--out-dir";
-  const files = opts.files ?? RUN_FILES;
   try {
     const st = Deno.statSync(dir);
     if (!st.isDirectory) throw new UserError(`${flag} ${dir}: exists and is not a folder`);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const existing = opts.files ? existingFiles(dir, files) : existingRunFiles(dir);
+  const existing = opts.files ? existingFiles(dir, opts.files) : existingRunFiles(dir);
   if (existing.length > 0) {
     if (!opts.overwrite) {
       throw new UserError(
