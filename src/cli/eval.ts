@@ -14,7 +14,11 @@ import type { ActorCritic } from "../nn/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
 import type { EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import { DEFAULT_PPO_CONFIG } from "../rl/mod.ts";
-import { modelFromCheckpoint, parseTrainerCheckpoint } from "../io/checkpoint.ts";
+import {
+  checkpointEnvConfig,
+  modelFromCheckpoint,
+  parseTrainerCheckpoint,
+} from "../io/checkpoint.ts";
 import type { LoadedCheckpoint } from "../io/checkpoint.ts";
 import { readPt } from "../io/torch_pt.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
@@ -141,15 +145,8 @@ export async function runEval(args: string[]): Promise<number> {
     if (name === "sft" || name === "expert") continue;
     checkpoints.set(name, parseTrainerCheckpoint(await readPt(name), name));
   }
-  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
   const first = [...checkpoints.values()][0];
-  if (first?.envCfg) {
-    for (const [k, v] of Object.entries(first.envCfg)) {
-      if (k in env && typeof v === "number") (env as unknown as Record<string, number>)[k] = v;
-    }
-  } else if (typeof first?.cfg?.horizon_steps === "number") {
-    env.horizon_steps = first.cfg.horizon_steps;
-  }
+  const env: EnvConfig = first ? checkpointEnvConfig(first) : { ...DEFAULT_ENV_CONFIG };
   if (typeof values.config === "string") {
     applyConfigFile(values.config, { env }, { ignore: ["out_dir", "sft_model", "ppo", "sft"] });
   }

@@ -22,6 +22,7 @@ import {
 import type { BestRecord, MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
 import { prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
 import {
+  checkpointEnvConfig,
   loadAdamState,
   loadStateDict,
   parseTrainerCheckpoint,
@@ -330,17 +331,11 @@ async function loadResumePoint(path: string): Promise<ResumePoint> {
 function resumedBaseConfig(point: ResumePoint): RunConfig {
   const run = defaultRunConfig();
   run.out_dir = point.runDir;
-  const overlay = (target: Record<string, unknown>, from: Record<string, unknown> | null) => {
-    if (!from) return;
-    for (const [k, v] of Object.entries(from)) {
-      if (k in target && (typeof v === typeof target[k] || target[k] === null)) target[k] = v;
-    }
-  };
-  overlay(run.ppo as unknown as Record<string, unknown>, point.ckpt.cfg);
-  overlay(run.env as unknown as Record<string, unknown>, point.ckpt.envCfg);
-  if (!point.ckpt.envCfg && typeof point.ckpt.cfg?.horizon_steps === "number") {
-    run.env.horizon_steps = point.ckpt.cfg.horizon_steps;
+  const ppo = run.ppo as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(point.ckpt.cfg ?? {})) {
+    if (k in ppo && (typeof v === typeof ppo[k] || ppo[k] === null)) ppo[k] = v;
   }
+  run.env = checkpointEnvConfig(point.ckpt);
   const sft = point.ckpt.extra.sft_model;
   run.sft_model = typeof sft === "string" ? sft : null;
   return run;

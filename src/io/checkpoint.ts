@@ -9,6 +9,7 @@ import { ActorCritic } from "../nn/mod.ts";
 import type { Adam, ParamSet } from "../nn/mod.ts";
 import { Rng } from "../math/rng.ts";
 import type { Trainer } from "../rl/mod.ts";
+import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
 import type { PtValue } from "./torch_pt.ts";
@@ -349,6 +350,28 @@ function kindOf(v: PtValue): string {
   if (v instanceof Tensor) return "tensor";
   if (v instanceof PtTuple) return "tuple";
   return typeof v;
+}
+
+/**
+ * The environment a checkpoint was trained in: the defaults overlaid with its
+ * `env_cfg` (ours), or with the horizon of its `cfg` (the Python trainer's, which
+ * stores no environment).
+ *
+ * @example
+ * ```ts ignore
+ * const env = checkpointEnvConfig(parseTrainerCheckpoint(await readPt(p), p));
+ * ```
+ */
+export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
+  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
+  if (ckpt.envCfg) {
+    for (const [k, v] of Object.entries(ckpt.envCfg)) {
+      if (k in env && typeof v === "number") (env as unknown as Record<string, number>)[k] = v;
+    }
+  } else if (typeof ckpt.cfg?.horizon_steps === "number") {
+    env.horizon_steps = ckpt.cfg.horizon_steps;
+  }
+  return env;
 }
 
 /**
