@@ -55,6 +55,9 @@ const ALLOWED_GLOBALS = new Set([
   "torch.LongStorage",
 ]);
 
+/** Longest storage key accepted (torch's are decimal numbers: "0", "1", ...). */
+const MAX_STORAGE_KEY_LENGTH = 64;
+
 const OPCODE_NAMES: Readonly<Record<number, string>> = {
   0x49: "INT",
   0x4c: "LONG",
@@ -326,6 +329,10 @@ class Unpickler {
       typeof key !== "string" || typeof items[3] !== "string" || !isIndex(numel)
     ) {
       this.#failAt("persistent id is not a ('storage', type, key, location, numel) tuple");
+    }
+    if (key.length > MAX_STORAGE_KEY_LENGTH) {
+      // torch's keys are short decimal numbers; a long one would be hashed at every use.
+      this.#failAt(`storage key of ${key.length} characters (torch writes short numbers)`);
     }
     const dtype = STORAGE_DTYPE[cls.name];
     if (cls.module !== "torch" || dtype === undefined) {

@@ -142,12 +142,14 @@ function decode(bytes: Uint8Array, source: string): PtValue {
     throw new PtFormatError(source, "zip archive has no <name>/data.pkl record");
   }
   const prefix = pickleEntry.name.slice(0, -"data.pkl".length);
-  // The same (dtype, numel, key) gives the same array: tensors sharing it share storage.
-  const loaded = new Map<string, TensorData>();
-  const records = new Map<string, { bytes: Uint8Array; aligned: ArrayBuffer }>();
+  // The same (key, dtype, numel) gives the same array: tensors sharing it share storage.
+  const records = new Map<
+    string,
+    { bytes: Uint8Array; aligned: ArrayBuffer; views: Map<string, TensorData> }
+  >();
   const loadStorage = (key: string, dtype: PtDtype, numel: number): TensorData => {
-    const cacheKey = `${dtype}:${numel}:${key}`;
-    const cached = loaded.get(cacheKey);
+    const viewKey = `${dtype}:${numel}`;
+    const cached = records.get(key)?.views.get(viewKey);
     if (cached !== undefined) return cached;
     const name = `${prefix}data/${key}`;
     let record = records.get(key);
@@ -160,7 +162,7 @@ function decode(bytes: Uint8Array, source: string): PtValue {
       // Rounded up to 8 bytes so that any dtype's whole elements fit.
       const aligned = new ArrayBuffer(Math.ceil(bytes.length / 8) * 8);
       if (LITTLE_ENDIAN_HOST) new Uint8Array(aligned).set(bytes);
-      record = { bytes, aligned };
+      record = { bytes, aligned, views: new Map() };
       records.set(key, record);
     }
     const needed = numel * DTYPE_SIZE[dtype];
@@ -172,7 +174,7 @@ function decode(bytes: Uint8Array, source: string): PtValue {
       );
     }
     const data = storageData(record.bytes, record.aligned, { dtype, numel });
-    loaded.set(cacheKey, data);
+    record.views.set(viewKey, data);
     return data;
   };
   return unpickleTree(zip.read(pickleEntry), source, {
