@@ -158,7 +158,9 @@ function hostilePtFiles(): Record<string, Uint8Array> {
   files["laughs.pt"] = ptFile(inCheckpointDict(...laughs));
 
   // A 400 KB integer (LONG4).
-  files["long4.pt"] = ptFile(inCheckpointDict(0x8b, u32(400 * 1024), new Uint8Array(400 * 1024)));
+  files["long4.pt"] = ptFile(
+    inCheckpointDict(0x8b, u32(400 * 1024), new Uint8Array(400 * 1024).fill(0x5a)),
+  );
 
   // A 2 MiB string.
   files["bigstring.pt"] = ptFile(inCheckpointDict(op.str("a".repeat(2 * 1024 * 1024))));

@@ -657,80 +657,77 @@ function stringCost(s: string): number {
   return 1 + Math.floor(s.length / 64);
 }
 
-/** What a leaf costs each time it appears: 1, plus its elements or its length / 64. */
-function leafCost(v: PtValue): number {
-  if (typeof v === "string") return stringCost(v);
-  if (v instanceof Tensor) return 1 + v.numel;
-  return 1;
-}
-
+/** A container being walked: its list of items, or an iterator over its dict's values. */
 interface Frame {
   node: PtValue[] | PtTuple | PtDict;
-  children: PtValue[];
+  items: PtValue[] | null;
+  values: Iterator<PtValue> | null;
   next: number;
-  cost: number;
 }
 
 /**
  * Checks the finished tree once, iteratively, so that every walker of it afterwards
  * (to JSON, `inspect`, the checkpoint readers) is safe with plain recursion: nesting is
- * at most MAX_PICKLE_DEPTH deep, no container holds itself, and the tree expanded (a
- * shared value counted at every place it appears: a "billion laughs" pickle) holds at
- * most `budget` values. Linear in the distinct containers and their entries.
+ * at most MAX_PICKLE_DEPTH deep (so no container holds itself), and the tree expanded
+ * (a shared value counted at every place it appears: a "billion laughs" pickle) holds
+ * at most `budget` values. The walk goes over the expanded tree, each step counting at
+ * least 1, so it stops within `budget` steps whatever the sharing.
  */
 function checkTree(root: PtValue, budget: number, fail: (problem: string) => never): void {
   if (!isContainer(root)) return;
-  const cost = new Map<object, number>(); // finished containers, expanded size
-  const onPath = new Set<object>();
   const stack: Frame[] = [];
-  const enter = (node: PtValue[] | PtTuple | PtDict) => {
-    if (stack.length >= MAX_PICKLE_DEPTH) {
-      fail(`pickle nests lists, tuples or dicts deeper than the limit of ${MAX_PICKLE_DEPTH}`);
-    }
-    let own = 1;
-    let children: PtValue[];
-    if (node instanceof PtDict) {
-      children = [];
-      for (const [k, v] of node.entries()) {
-        own += typeof k === "string" ? stringCost(k) : 1;
-        children.push(v);
-      }
-    } else {
-      children = node instanceof PtTuple ? node.items : node;
-    }
-    onPath.add(node);
-    stack.push({ node, children, next: 0, cost: own });
-  };
-  const add = (frame: Frame, n: number) => {
-    frame.cost += n;
-    if (frame.cost > budget) {
+  let total = 0;
+  const count = (n: number) => {
+    total += n;
+    if (total > budget) {
       fail(
         `pickle holds more than ${budget} values once shared values are counted where they ` +
           `appear, over the limit for this file (its size in bytes + 65536)`,
       );
     }
   };
-  enter(root);
-  for (;;) {
-    const top = stack[stack.length - 1];
-    if (top.next < top.children.length) {
-      const child = top.children[top.next++];
-      if (!isContainer(child)) {
-        add(top, leafCost(child));
-      } else if (cost.has(child)) {
-        add(top, cost.get(child)!);
-      } else if (onPath.has(child)) {
-        fail(`pickle builds a ${typeName(child)} that contains itself, which is not supported`);
-      } else {
-        enter(child);
+  const enter = (node: PtValue[] | PtTuple | PtDict) => {
+    if (stack.length >= MAX_PICKLE_DEPTH) {
+      if (stack.some((f) => f.node === node)) {
+        fail(`pickle builds a ${typeName(node)} that contains itself, which is not supported`);
       }
-      continue;
+      fail(`pickle nests lists, tuples or dicts deeper than the limit of ${MAX_PICKLE_DEPTH}`);
     }
-    stack.pop();
-    onPath.delete(top.node);
-    cost.set(top.node, top.cost);
-    if (stack.length === 0) return;
-    add(stack[stack.length - 1], top.cost);
+    let cost = 1;
+    if (node instanceof PtDict) {
+      for (const k of node.keys()) cost += typeof k === "string" ? stringCost(k) : 1;
+    }
+    count(cost);
+    const dict = node instanceof PtDict;
+    stack.push({
+      node,
+      items: dict ? null : node instanceof PtTuple ? node.items : node,
+      values: dict ? node.values() : null,
+      next: 0,
+    });
+  };
+  enter(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    let child: PtValue;
+    if (top.items !== null) {
+      if (top.next === top.items.length) {
+        stack.pop();
+        continue;
+      }
+      child = top.items[top.next++];
+    } else {
+      const step = top.values!.next();
+      if (step.done) {
+        stack.pop();
+        continue;
+      }
+      child = step.value;
+    }
+    if (typeof child === "string") count(stringCost(child));
+    else if (typeof child !== "object" || child === null) count(1);
+    else if (child instanceof Tensor) count(1 + child.numel);
+    else enter(child);
   }
 }
 
