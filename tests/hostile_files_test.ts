@@ -14,7 +14,13 @@ import { join } from "node:path";
 import { writeZip } from "../src/io/_zip.ts";
 import { writePt } from "../src/io/torch_pt.ts";
 import { trainerCheckpoint } from "../src/io/checkpoint.ts";
-import { MAX_CONFIG_FILE_BYTES, MAX_PT_FILE_BYTES } from "../src/io/limits.ts";
+import {
+  FileReadError,
+  MAX_CONFIG_FILE_BYTES,
+  MAX_PT_FILE_BYTES,
+  readBoundedFile,
+  readBoundedFileSync,
+} from "../src/io/limits.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/rl/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 import { ROOT, SMOKE_ENV, withTempDir } from "./_helpers.ts";
@@ -299,7 +305,7 @@ Deno.test("hostile .pt and --config files: exit 2, one line naming the file, bou
 
     const out = (name: string) => ["--out-dir", at(`run_${name}`)];
     const overBudget: Record<string, RegExp> = {
-      "stride0.pt": /has 16777216 elements, its storage '0' 1: over the limit of 65536/,
+      "stride0.pt": /has 16777216 elements but its storage '0' holds 1: over the limit of 65536/,
       "views.pt": /materialises more than \d+ values, over the limit/,
       "laughs.pt": /more than \d+ values once shared values are counted where they appear/,
       "long4.pt": /integer of 409600 bytes is over the limit of 256 bytes/,
@@ -373,5 +379,26 @@ Deno.test("hostile .pt and --config files: exit 2, one line naming the file, bou
       ),
     );
     await runCases(cases, dir);
+  });
+});
+
+Deno.test("readBoundedFile: reads a regular file up to the limit, refuses one byte more", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "f.bin");
+    Deno.writeFileSync(path, new Uint8Array(1000).fill(7));
+    const opts = { maxBytes: 1000, what: "a test file" };
+    assert.deepEqual(await readBoundedFile(path, opts), new Uint8Array(1000).fill(7));
+    assert.deepEqual(readBoundedFileSync(path, opts), new Uint8Array(1000).fill(7));
+    const tooBig = /^f\.bin: file is 1000 bytes, over the limit of 999 bytes for a test file$/;
+    const small = { maxBytes: 999, what: "a test file" };
+    const check = (e: unknown) => {
+      assert.ok(e instanceof FileReadError && e.exitCode === 2);
+      assert.match(e.message.replace(dir + "/", ""), tooBig);
+      return true;
+    };
+    await assert.rejects(() => readBoundedFile(path, small), check);
+    assert.throws(() => readBoundedFileSync(path, small), check);
+    await assert.rejects(() => readBoundedFile(join(dir, "none"), opts), /file not found/);
+    assert.throws(() => readBoundedFileSync(dir, opts), /is a folder/);
   });
 });

@@ -786,7 +786,7 @@ Deno.test("budgets: tensor elements beyond the storage, copies, one copy per sto
   assertBad(
     zipWith(wideTensorPickle(1, { offset: 0, size: 65_538, stride: 0 }), { "0": storage }),
     "slack.pt",
-    /tensor of shape \[65538\] has 65538 elements, its storage '0' 1: over the limit of 65536/,
+    /tensor of shape \[65538\] has 65538 elements but its storage '0' holds 1: over the limit of 65536/,
   );
   // Copies of views count against the budget (file size + 65536 values)...
   const big = new Uint8Array(4 * 100_000);

@@ -2,7 +2,10 @@
  * A pickle parser for torch checkpoints that never runs code: it interprets the
  * opcodes that `torch.save` emits (protocols 2 to 5) with a small stack machine, and
  * the only "calls" it knows are building an OrderedDict, a tensor from a storage and
- * a parameter from a tensor. Any other global is an error naming it.
+ * a parameter from a tensor. Any other global is an error naming it. Every budget of
+ * `limits.ts` that concerns the pickle is enforced here: integer and string sizes,
+ * tensor elements beyond their storage, values materialised, and (once the tree is
+ * finished) nesting depth and the size of the tree with shared values expanded.
  *
  * @module
  */
@@ -367,8 +370,8 @@ class Unpickler {
     }
     if (numel > data.length + MAX_TENSOR_SLACK) {
       this.#failAt(
-        `${what} has ${numel} elements, its storage '${storage.key}' ${data.length}: over the ` +
-          `limit of ${MAX_TENSOR_SLACK} elements more than the storage`,
+        `${what} has ${numel} elements but its storage '${storage.key}' holds ${data.length}: ` +
+          `over the limit of ${MAX_TENSOR_SLACK} elements beyond the storage`,
       );
     }
     let contiguous = true;
