@@ -22,7 +22,13 @@ import {
   Tensor,
   type TensorData,
 } from "./_pt_types.ts";
-import { MAX_INT_BYTES, MAX_PICKLE_DEPTH, MAX_STRING_BYTES, MAX_TENSOR_SLACK } from "./limits.ts";
+import {
+  MATERIALISE_SLACK,
+  MAX_INT_BYTES,
+  MAX_PICKLE_DEPTH,
+  MAX_STRING_BYTES,
+  MAX_TENSOR_SLACK,
+} from "./limits.ts";
 
 /**
  * Returns the elements of storage record `key` as `dtype` (at least `numel` of them),
@@ -182,7 +188,7 @@ class Unpickler {
     if (this.#materialised > this.#budget) {
       this.#failAt(
         `pickle materialises more than ${this.#budget} values, over the limit for this file ` +
-          `(its size in bytes + 65536)`,
+          `(its size in bytes + ${MATERIALISE_SLACK})`,
       );
     }
   }
@@ -685,7 +691,7 @@ function checkTree(root: PtValue, budget: number, fail: (problem: string) => nev
     if (total > budget) {
       fail(
         `pickle holds more than ${budget} values once shared values are counted where they ` +
-          `appear, over the limit for this file (its size in bytes + 65536)`,
+          `appear, over the limit for this file (its size in bytes + ${MATERIALISE_SLACK})`,
       );
     }
   };

@@ -95,7 +95,7 @@ function kindOf(info: Deno.FileInfo): string {
   if (info.isCharDevice) return "a character device";
   if (info.isBlockDevice) return "a block device";
   if (info.isSocket) return "a socket";
-  return "not a regular file";
+  return "a special file";
 }
 
 function notRegular(path: string, info: Deno.FileInfo): FileReadError {
