@@ -26,6 +26,7 @@ import {
   MATERIALISE_SLACK,
   MAX_INT_BYTES,
   MAX_PICKLE_DEPTH,
+  MAX_STORAGE_KEY_LENGTH,
   MAX_STRING_BYTES,
   MAX_TENSOR_SLACK,
 } from "./limits.ts";
@@ -63,9 +64,6 @@ const ALLOWED_GLOBALS = new Set([
   "torch.DoubleStorage",
   "torch.LongStorage",
 ]);
-
-/** Longest storage key accepted (torch's are decimal numbers: "0", "1", ...). */
-const MAX_STORAGE_KEY_LENGTH = 64;
 
 const OPCODE_NAMES: Readonly<Record<number, string>> = {
   0x49: "INT",

@@ -33,6 +33,12 @@ export const MAX_INT_BYTES = 256;
 export const MAX_STRING_BYTES = 1024 * 1024;
 
 /**
+ * Longest storage key in a pickle (characters). torch's are decimal numbers ("0", "1",
+ * ...); a long key would be hashed again at every use.
+ */
+export const MAX_STORAGE_KEY_LENGTH = 64;
+
+/**
  * Elements a tensor may have beyond those of its storage (a stride-0 view repeats
  * elements): 65,536.
  */
