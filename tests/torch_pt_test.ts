@@ -736,6 +736,19 @@ Deno.test("budgets: integers, strings, nesting depth", () => {
   // A string's declared length is checked before its bytes are read.
   const str = (n: number) => zipWith(pk.bytes(PROTO2, 0x58, ...BININT(n).subarray(1), STOP));
   assertBad(str(1024 * 1024 + 1), "s.pt", /string of 1048577 bytes is over the limit of 1048576/);
+  const longKey = pk.bytes(
+    PROTO2,
+    MARK,
+    pk.str("storage"),
+    pk.global("torch", "FloatStorage"),
+    pk.str("k".repeat(65)),
+    pk.str("cpu"),
+    pk.int1(1),
+    TUPLE,
+    0x51, // BINPERSID
+    STOP,
+  );
+  assertBad(zipWith(longKey), "key.pt", /storage key of 65 characters/);
   const mib = "é".repeat(512 * 1024); // exactly 1 MiB of UTF-8
   assert.equal(decodePt(encodePt(mib)), mib);
   // 100 nested lists read; 101 are refused.
