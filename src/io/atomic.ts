@@ -6,9 +6,71 @@
  * @module
  */
 
+import { join } from "node:path";
+
+// Temporary files this process is writing right now (removed by an abrupt exit).
+const pending = new Set<string>();
+
 function tempPath(path: string): string {
   const random = crypto.getRandomValues(new Uint32Array(2));
-  return `${path}.tmp-${Deno.pid}-${random[0].toString(36)}${random[1].toString(36)}`;
+  const tmp = `${path}.tmp-${Deno.pid}-${random[0].toString(36)}${random[1].toString(36)}`;
+  pending.add(tmp);
+  return tmp;
+}
+
+/** Names of the temporary files {@linkcode writeFileAtomic} writes: `<name>.tmp-<pid>-<random>`. */
+export const TEMP_FILE_PATTERN: RegExp = /\.tmp-\d+-[0-9a-z]+$/;
+
+/**
+ * Removes the temporary files of writes still in flight in this process, for an exit
+ * that cannot wait for them (a second Ctrl-C). Synchronous; never throws.
+ *
+ * @example
+ * ```ts
+ * removePendingTempFiles();
+ * ```
+ */
+export function removePendingTempFiles(): void {
+  for (const tmp of pending) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+  }
+  pending.clear();
+}
+
+/**
+ * Removes the leftover temporary files of {@linkcode writeFileAtomic} (any process's,
+ * e.g. one killed mid-write) directly in `dir`; returns their paths. Only for a folder
+ * this process owns (see `lockRunDir`).
+ *
+ * @example
+ * ```ts ignore
+ * removeStaleTempFiles("out/run/checkpoints");
+ * ```
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return removed;
+    throw e;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile || !TEMP_FILE_PATTERN.test(entry.name)) continue;
+    const path = join(dir, entry.name);
+    try {
+      Deno.removeSync(path);
+      removed.push(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return removed;
 }
 
 /**
@@ -30,6 +92,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  } finally {
+    pending.delete(tmp);
   }
 }
 
@@ -54,5 +118,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
       // The temporary file was never created, or is already gone.
     }
     throw e;
+  } finally {
+    pending.delete(tmp);
   }
 }

@@ -6,7 +6,7 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
 
 /** Files whose presence means a folder already holds a run. */
 export const RUN_FILES = [
@@ -198,4 +198,194 @@ export function prepareResumeDir(dir: string, opts: ResumeDirOptions): RunPaths 
   }
   Deno.mkdirSync(paths.checkpoints, { recursive: true });
   return paths;
+}
+
+/** Name of the lock file that marks a run folder as owned by one process. */
+export const LOCK_FILE = ".lock";
+
+/** What a lock file holds (JSON). */
+export interface LockOwner {
+  /** Process id of the owner. */
+  pid: number;
+  /** Host name of the owner's machine (`/proc/sys/kernel/hostname`), or "". */
+  host: string;
+  /** The owner's start time in clock ticks since boot (`/proc/<pid>/stat`), or null. */
+  proc_start: number | null;
+  /** ISO 8601 time the lock was taken. */
+  started: string;
+}
+
+/** A run folder owned by this process; {@linkcode RunLock.release} gives it up. */
+export interface RunLock {
+  /** The run folder. */
+  dir: string;
+  /** Its lock file. */
+  path: string;
+  /** Removes the lock file if it is still ours; idempotent, synchronous, never throws. */
+  release(): void;
+}
+
+function readSmall(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function hostName(): string {
+  return readSmall("/proc/sys/kernel/hostname")?.trim() ?? "";
+}
+
+// Field 22 of /proc/<pid>/stat (after the parenthesised command name): start time.
+function procStart(pid: number | "self"): number | null {
+  const stat = readSmall(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const v = Number(fields[19]);
+  return Number.isInteger(v) ? v : null;
+}
+
+// Whether the owner of a lock is certainly gone: same host, /proc present, and no live
+// process with that pid and start time. Unknown (another host, no /proc) counts as alive.
+function ownerIsDead(owner: LockOwner): boolean {
+  if (owner.host !== hostName() || procStart("self") === null) return false;
+  const start = procStart(owner.pid);
+  if (start === null) return true;
+  return owner.proc_start !== null && start !== owner.proc_start;
+}
+
+function parseOwner(text: string | null): LockOwner | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as LockOwner;
+    if (typeof v !== "object" || v === null || !Number.isInteger(v.pid) || v.pid <= 0) return null;
+    return {
+      pid: v.pid,
+      host: typeof v.host === "string" ? v.host : "",
+      proc_start: Number.isInteger(v.proc_start) ? v.proc_start : null,
+      started: typeof v.started === "string" ? v.started : "",
+    };
+  } catch {
+    return null;
+  }
+}
+
+// Creates `path` holding `text` if no file is there, atomically and complete: the text
+// goes to a private file first, which is then hard-linked to `path` (link fails if it
+// exists). Returns false when `path` already exists.
+function createComplete(path: string, text: string): boolean {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  const staging = `${path}-${Deno.pid}-${random}`;
+  Deno.writeTextFileSync(staging, text, { createNew: true });
+  try {
+    Deno.linkSync(staging, path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    // no hard links on this file system: create-exclusive, then write
+    try {
+      Deno.writeTextFileSync(path, text, { createNew: true });
+      return true;
+    } catch (e2) {
+      if (e2 instanceof Deno.errors.AlreadyExists) return false;
+      throw e;
+    }
+  } finally {
+    try {
+      Deno.removeSync(staging);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Takes the run folder `dir` for this process: creates it if needed, then creates
+ * `<dir>/.lock` (pid, host, start time) atomically. A folder locked by a live process
+ * is refused with a {@linkcode UserError} naming the folder and the owner's pid; a
+ * lock left by a process that is gone is taken over, with `warn` told so. Once the
+ * folder is ours, leftover temporary files of interrupted atomic writes are removed.
+ *
+ * @example
+ * ```ts ignore
+ * const lock = lockRunDir("out/run", { warn: console.error });
+ * try { ... } finally { lock.release(); }
+ * ```
+ */
+export function lockRunDir(
+  dir: string,
+  opts: { flag?: string; warn?: (line: string) => void } = {},
+): RunLock {
+  const flag = opts.flag ?? "--out-dir";
+  try {
+    const st = Deno.statSync(dir);
+    if (!st.isDirectory) throw new UserError(`${flag} ${dir}: exists and is not a folder`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  Deno.mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  const me: LockOwner = {
+    pid: Deno.pid,
+    host: hostName(),
+    proc_start: procStart("self"),
+    started: new Date().toISOString(),
+  };
+  const text = JSON.stringify(me) + "\n";
+  for (let attempt = 0;; attempt++) {
+    if (createComplete(path, text)) break;
+    const seen = readSmall(path);
+    if (seen === null) continue; // released in between: try again
+    const owner = parseOwner(seen);
+    if (owner === null) {
+      throw new UserError(
+        `${flag} ${dir}: locked by ${path}, which is not a lock this program wrote; remove it if no process is using the folder`,
+      );
+    }
+    if (!ownerIsDead(owner) || attempt > 0) {
+      throw new UserError(
+        `${flag} ${dir}: in use by another process (pid ${owner.pid}${
+          owner.host ? ` on ${owner.host}` : ""
+        }, since ${owner.started}; lock ${path})`,
+      );
+    }
+    // Stale: take it over. Renaming it aside is atomic, so of two processes taking
+    // over the same stale lock only one moves it; the other finds the new owner's lock.
+    const aside = `${path}.stale-${Deno.pid}`;
+    try {
+      Deno.renameSync(path, aside);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    const moved = readSmall(aside);
+    Deno.removeSync(aside);
+    if (moved !== seen) {
+      // we moved a newer owner's lock: put it back and give way
+      createComplete(path, moved ?? "");
+      throw new UserError(`${flag} ${dir}: in use by another process (lock ${path})`);
+    }
+    opts.warn?.(
+      `warning: ${dir}: took over the lock of pid ${owner.pid}, which is no longer running`,
+    );
+  }
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    try {
+      if (readSmall(path) === text) Deno.removeSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  try {
+    removeStaleTempFiles(dir);
+    removeStaleTempFiles(join(dir, "checkpoints"));
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { dir, path, release };
 }

@@ -24,7 +24,10 @@ export interface LoopHooks {
   onCheckpoint(trainer: Trainer, episode: number): Promise<void>;
   /** After every rollout + update (progress display). */
   onIteration?(trainer: Trainer, result: IterationResult): void;
-  /** Polled after every iteration; true stops the loop at that episode boundary. */
+  /**
+   * Polled after every iteration and about every 0.2 s inside a rollout; true stops
+   * the loop at an episode boundary (a rollout in progress is dropped).
+   */
   shouldStop(): boolean;
 }
 
@@ -49,18 +52,26 @@ export function sftBaseline(trainer: Trainer): EvalSummary {
 }
 
 /**
- * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped early.
+ * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped
+ * early, and whether a rollout in progress was dropped for it.
  *
  * @example
  * ```ts ignore
  * const { stopped } = await trainLoop(trainer, { ...hooks, sft: sftBaseline(trainer) });
  * ```
  */
-export async function trainLoop(trainer: Trainer, hooks: LoopHooks): Promise<{ stopped: boolean }> {
+export async function trainLoop(
+  trainer: Trainer,
+  hooks: LoopHooks,
+): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft } = hooks;
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
-    const last = trainer.iterate(trainer.nextRolloutSize());
+    if (hooks.shouldStop()) return { stopped: true, dropped: false };
+    const last = await trainer.iterateUntil(trainer.nextRolloutSize(), {
+      shouldStop: hooks.shouldStop,
+    });
+    if (last === null) return { stopped: true, dropped: true };
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
       const since = trainer.metrics.at(-1)?.episode ?? 0;
@@ -94,7 +105,7 @@ export async function trainLoop(trainer: Trainer, hooks: LoopHooks): Promise<{ s
     hooks.onIteration?.(trainer, last);
     // Give signal listeners (Ctrl-C) a turn.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (hooks.shouldStop()) return { stopped: trainer.episode < episodes };
+    if (hooks.shouldStop()) return { stopped: trainer.episode < episodes, dropped: false };
   }
-  return { stopped: false };
+  return { stopped: false, dropped: false };
 }

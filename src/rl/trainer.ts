@@ -309,8 +309,46 @@ export class Trainer {
 
   /** One rollout of `count` whole episodes, then one PPO update on them. */
   iterate(count: number): IterationResult {
-    const first = this.episode;
-    const envSteps = this.#rollout(count);
+    const steps = this.#rollout(count);
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return this.#finishIteration(count, r.value);
+  }
+
+  /**
+   * {@linkcode Trainer.iterate} that gives the event loop a turn about every
+   * `yieldMs` milliseconds of the rollout (default 200) and then asks `shouldStop`;
+   * on a stop the rollout in progress is dropped and the trainer is left exactly as
+   * it was before it (returns null), so a checkpoint of it resumes exactly. The numbers
+   * are those of `iterate`.
+   */
+  async iterateUntil(
+    count: number,
+    opts: { shouldStop: () => boolean; yieldMs?: number },
+  ): Promise<IterationResult | null> {
+    const yieldMs = opts.yieldMs ?? 200;
+    const rngState = this.policyRng.getState();
+    const historyLength = this.rewards.length;
+    const steps = this.#rollout(count);
+    let due = performance.now() + yieldMs;
+    let r = steps.next();
+    while (!r.done) {
+      if (performance.now() >= due) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (opts.shouldStop()) {
+          this.policyRng.setState(rngState);
+          this.rewards.length = this.lengths.length = this.successes.length = historyLength;
+          return null;
+        }
+        due = performance.now() + yieldMs;
+      }
+      r = steps.next();
+    }
+    return this.#finishIteration(count, r.value);
+  }
+
+  #finishIteration(count: number, envSteps: number): IterationResult {
+    const first = this.episode - count;
     const rows = this.#finishBatch(count);
     const update = this.#update(rows);
     let sum = 0, sumSq = 0, max = 0;
@@ -370,18 +408,25 @@ export class Trainer {
   /** Restores progress saved by {@linkcode Trainer.progress}. */
   restoreProgress(p: TrainerProgress): void {
     this.episode = p.episode;
-    this.rewards.splice(0, this.rewards.length, ...p.rewards);
-    this.lengths.splice(0, this.lengths.length, ...p.lengths);
-    this.successes.splice(0, this.successes.length, ...p.successes);
-    this.metrics.splice(0, this.metrics.length, ...p.metrics);
+    // element by element: spreading a long history into arguments overflows the stack
+    const copy = <T>(to: T[], from: readonly T[]) => {
+      to.length = 0;
+      for (let i = 0; i < from.length; i++) to.push(from[i]);
+    };
+    copy(this.rewards, p.rewards);
+    copy(this.lengths, p.lengths);
+    copy(this.successes, p.successes);
+    copy(this.metrics, p.metrics);
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
     this.best = p.best === null ? null : { ...p.best };
   }
 
-  // Runs `count` episodes in lockstep (envs >= count step along but are ignored).
-  // Returns the env steps taken by the counted episodes.
-  #rollout(count: number): number {
+  // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
+  // pausing (yield) after every lockstep step. Returns the env steps taken by the
+  // counted episodes. Nothing but the policy RNG and the episode histories changes
+  // before the last step, when the episode counter moves on.
+  *#rollout(count: number): Generator<void, number, void> {
     const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
     const vec = this.#vec;
     const seeds = new Array<number>(n);
@@ -443,6 +488,7 @@ export class Trainer {
           throw new Error(`env ${i} ran past max_episode_steps without truncating`);
         }
       }
+      if (remaining > 0) yield;
     }
     this.episode += count;
     return steps;

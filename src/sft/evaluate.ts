@@ -214,7 +214,7 @@ export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
       }
       step++;
     }
-    scenarios.push(...records);
+    for (const record of records) scenarios.push(record);
   }
   return { scenarios, summary: summarize(scenarios) };
 }
