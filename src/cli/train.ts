@@ -14,7 +14,7 @@ import { BuiltinSftPlanner, evaluatePolicy } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
-  sftBaseline,
+  sftBaselineUntil,
   Trainer,
   trainLoop,
   validatePpoConfig,
@@ -520,34 +520,37 @@ async function trainRun(opts: {
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
-    const sft = sftBaseline(trainer);
-    const { stopped, dropped } = await trainLoop(trainer, {
-      sft,
-      onMetrics: async (t, entry) => {
-        await writeJson(paths.metrics, t.metrics);
-        if (!live) {
-          log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
-        }
-      },
-      onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
-      onCheckpoint: async (t, ep) => {
-        await saveTrainerCheckpoint(paths.checkpoint(ep), t, extra);
-        lastCheckpoint = paths.checkpoint(ep);
-      },
-      onIteration: (t) => {
-        if (!live) return;
-        const n = run.ppo.eval_interval;
-        const line = summaryLine(
-          t,
-          finiteMean(t.rewards.slice(-n)),
-          finiteMean(t.successes.slice(-n)),
-          t0,
-          startEpisode,
-        );
-        Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
-      },
-      shouldStop: () => stop.code !== null,
-    });
+    const shouldStop = () => stop.code !== null;
+    const sft = await sftBaselineUntil(trainer, { shouldStop });
+    const { stopped, dropped } = sft === null
+      ? { stopped: true, dropped: false }
+      : await trainLoop(trainer, {
+        sft,
+        onMetrics: async (t, entry) => {
+          await writeJson(paths.metrics, t.metrics);
+          if (!live) {
+            log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
+          }
+        },
+        onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
+        onCheckpoint: async (t, ep) => {
+          await saveTrainerCheckpoint(paths.checkpoint(ep), t, extra);
+          lastCheckpoint = paths.checkpoint(ep);
+        },
+        onIteration: (t) => {
+          if (!live) return;
+          const n = run.ppo.eval_interval;
+          const line = summaryLine(
+            t,
+            finiteMean(t.rewards.slice(-n)),
+            finiteMean(t.successes.slice(-n)),
+            t0,
+            startEpisode,
+          );
+          Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
+        },
+        shouldStop,
+      });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };
@@ -652,7 +655,8 @@ function trainSummary(opts: {
   startTime: Date;
   wallSeconds: number;
   point: ResumePoint | null;
-  sft: EvalSummary;
+  /** The SFT baseline; null when stopped before it was done. */
+  sft: EvalSummary | null;
   heldout: Heldout | null;
   interrupted: boolean;
 }): Record<string, unknown> {
@@ -672,7 +676,7 @@ function trainSummary(opts: {
     lengths: trainer.lengths,
     successes: trainer.successes,
     ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: {
+    sft_eval: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
       return: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,

@@ -8,8 +8,8 @@
  */
 
 import type { BestRecord, IterationResult, MetricsEntry, Trainer } from "./trainer.ts";
-import { evaluatePolicy } from "../sft/mod.ts";
-import type { EvalSummary } from "../sft/mod.ts";
+import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
+import type { EvalResult, EvalSummary, EvaluateOptions } from "../sft/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** What the loop tells its caller, and the SFT baseline its metrics entries compare with. */
@@ -41,14 +41,79 @@ export interface LoopHooks {
  * ```
  */
 export function sftBaseline(trainer: Trainer): EvalSummary {
-  return evaluatePolicy({
+  return evaluatePolicy(sftBaselineOptions(trainer)).summary;
+}
+
+/**
+ * {@linkcode sftBaseline} that gives the event loop a turn about every 0.2 s and
+ * returns null as soon as `opts.shouldStop()` says so.
+ *
+ * @example
+ * ```ts ignore
+ * const sft = await sftBaselineUntil(trainer, { shouldStop: () => interrupted });
+ * ```
+ */
+export async function sftBaselineUntil(
+  trainer: Trainer,
+  opts: { shouldStop: () => boolean },
+): Promise<EvalSummary | null> {
+  const result = await runUntil(evaluatePolicySteps(sftBaselineOptions(trainer)), opts.shouldStop);
+  return result === null ? null : result.summary;
+}
+
+function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
+  return {
     env: trainer.env,
     planner: trainer.planner,
     model: null,
     deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,
     count: trainer.ppo.eval_episodes,
-  }).summary;
+  };
+}
+
+// Drives a step generator to its end, giving the event loop a turn (signal listeners
+// run then) about every `yieldMs` of work; null when `shouldStop` says so at a turn.
+async function runUntil<T>(
+  steps: Generator<void, T, void>,
+  shouldStop: () => boolean,
+  yieldMs = 200,
+): Promise<T | null> {
+  let due = performance.now() + yieldMs;
+  let r = steps.next();
+  while (!r.done) {
+    if (performance.now() >= due) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (shouldStop()) return null;
+      due = performance.now() + yieldMs;
+    }
+    r = steps.next();
+  }
+  return r.value;
+}
+
+// The trainer's whole state before an iteration, and a function that puts it back:
+// a stop during the evaluation after an update must not leave half an iteration.
+function snapshot(trainer: Trainer): () => void {
+  const opt = trainer.optimizer;
+  const params = opt.paramSets.map((set) => set.data.slice());
+  const m = opt.expAvg.map((a) => a.slice());
+  const v = opt.expAvgSq.map((a) => a.slice());
+  const step = opt.stepCount;
+  const policy = trainer.policyRng.getState();
+  const shuffle = trainer.shuffleRng.getState();
+  const episode = trainer.episode;
+  const history = trainer.rewards.length;
+  return () => {
+    opt.paramSets.forEach((set, i) => set.data.set(params[i]));
+    opt.expAvg.forEach((a, i) => a.set(m[i]));
+    opt.expAvgSq.forEach((a, i) => a.set(v[i]));
+    opt.stepCount = step;
+    trainer.policyRng.setState(policy);
+    trainer.shuffleRng.setState(shuffle);
+    trainer.episode = episode;
+    trainer.rewards.length = trainer.lengths.length = trainer.successes.length = history;
+  };
 }
 
 /**
@@ -68,22 +133,32 @@ export async function trainLoop(
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
     if (hooks.shouldStop()) return { stopped: true, dropped: false };
-    const last = await trainer.iterateUntil(trainer.nextRolloutSize(), {
-      shouldStop: hooks.shouldStop,
-    });
+    const size = trainer.nextRolloutSize();
+    const evaluates = (trainer.episode + size) % eval_interval === 0;
+    const restore = evaluates ? snapshot(trainer) : null;
+    const last = await trainer.iterateUntil(size, { shouldStop: hooks.shouldStop });
     if (last === null) return { stopped: true, dropped: true };
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
       const since = trainer.metrics.at(-1)?.episode ?? 0;
       const entry = trainer.metricsEntry(last, since);
-      const ev = evaluatePolicy({
-        env: trainer.env,
-        planner: trainer.planner,
-        model: trainer.model,
-        deltaClip: trainer.ppo.delta_clip,
-        firstSeed: HELDOUT_SEED_BASE,
-        count: trainer.ppo.eval_episodes,
-      }).summary;
+      const result: EvalResult | null = await runUntil(
+        evaluatePolicySteps({
+          env: trainer.env,
+          planner: trainer.planner,
+          model: trainer.model,
+          deltaClip: trainer.ppo.delta_clip,
+          firstSeed: HELDOUT_SEED_BASE,
+          count: trainer.ppo.eval_episodes,
+        }),
+        hooks.shouldStop,
+      );
+      if (result === null) {
+        // stopped during the evaluation: back to the state before this iteration
+        restore!();
+        return { stopped: true, dropped: true };
+      }
+      const ev = result.summary;
       entry.eval_return = ev.return_mean;
       entry.eval_success_rate = ev.success_rate;
       entry.ade = ev.ade_mean;
