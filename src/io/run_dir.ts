@@ -207,10 +207,6 @@ export const LOCK_FILE = ".lock";
 export interface LockOwner {
   /** Process id of the owner. */
   pid: number;
-  /** Host name of the owner's machine (`/proc/sys/kernel/hostname`), or "". */
-  host: string;
-  /** The owner's start time in clock ticks since boot (`/proc/<pid>/stat`), or null. */
-  proc_start: number | null;
   /** ISO 8601 time the lock was taken. */
   started: string;
 }
@@ -221,38 +217,8 @@ export interface RunLock {
   dir: string;
   /** Its lock file. */
   path: string;
-  /** Removes the lock file if it is still ours; idempotent, synchronous, never throws. */
+  /** Removes the lock file and unlocks it; idempotent, synchronous, never throws. */
   release(): void;
-}
-
-function readSmall(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
-  }
-}
-
-function hostName(): string {
-  return readSmall("/proc/sys/kernel/hostname")?.trim() ?? "";
-}
-
-// Field 22 of /proc/<pid>/stat (after the parenthesised command name): start time.
-function procStart(pid: number | "self"): number | null {
-  const stat = readSmall(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const v = Number(fields[19]);
-  return Number.isInteger(v) ? v : null;
-}
-
-// Whether the owner of a lock is certainly gone: same host, /proc present, and no live
-// process with that pid and start time. Unknown (another host, no /proc) counts as alive.
-function ownerIsDead(owner: LockOwner): boolean {
-  if (owner.host !== hostName() || procStart("self") === null) return false;
-  const start = procStart(owner.pid);
-  if (start === null) return true;
-  return owner.proc_start !== null && start !== owner.proc_start;
 }
 
 function parseOwner(text: string | null): LockOwner | null {
@@ -260,52 +226,40 @@ function parseOwner(text: string | null): LockOwner | null {
   try {
     const v = JSON.parse(text) as LockOwner;
     if (typeof v !== "object" || v === null || !Number.isInteger(v.pid) || v.pid <= 0) return null;
-    return {
-      pid: v.pid,
-      host: typeof v.host === "string" ? v.host : "",
-      proc_start: Number.isInteger(v.proc_start) ? v.proc_start : null,
-      started: typeof v.started === "string" ? v.started : "",
-    };
+    return { pid: v.pid, started: typeof v.started === "string" ? v.started : "" };
   } catch {
     return null;
   }
 }
 
-// Creates `path` holding `text` if no file is there, atomically and complete: the text
-// goes to a private file first, which is then hard-linked to `path` (link fails if it
-// exists). Returns false when `path` already exists.
-function createComplete(path: string, text: string): boolean {
-  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  const staging = `${path}-${Deno.pid}-${random}`;
-  Deno.writeTextFileSync(staging, text, { createNew: true });
+function readText(path: string): string | null {
   try {
-    Deno.linkSync(staging, path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) return false;
-    // no hard links on this file system: create-exclusive, then write
-    try {
-      Deno.writeTextFileSync(path, text, { createNew: true });
-      return true;
-    } catch (e2) {
-      if (e2 instanceof Deno.errors.AlreadyExists) return false;
-      throw e;
-    }
-  } finally {
-    try {
-      Deno.removeSync(staging);
-    } catch {
-      // already gone
-    }
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
   }
 }
 
+// The owner of a busy lock, waiting a moment for one that has just taken it to write its pid.
+function busyOwner(path: string): LockOwner | null {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 20; i++) {
+    const owner = parseOwner(readText(path));
+    if (owner !== null) return owner;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  return null;
+}
+
 /**
- * Takes the run folder `dir` for this process: creates it if needed, then creates
- * `<dir>/.lock` (pid, host, start time) atomically. A folder locked by a live process
- * is refused with a {@linkcode UserError} naming the folder and the owner's pid; a
- * lock left by a process that is gone is taken over, with `warn` told so. Once the
- * folder is ours, leftover temporary files of interrupted atomic writes are removed.
+ * Takes the run folder `dir` for this process: creates it if needed, then opens
+ * `<dir>/.lock` and holds an exclusive OS lock on it (`flock`) until
+ * {@linkcode RunLock.release} or the process ends, however it ends; the file records the
+ * owner's pid. A folder locked by a live process is refused with a
+ * {@linkcode UserError} naming the folder and the owner's pid. A lock file left by a
+ * process that is gone (killed: its OS lock went with it) is taken over, with `warn`
+ * told so. Once the folder is ours, leftover temporary files of interrupted atomic
+ * writes are removed.
  *
  * @example
  * ```ts ignore
@@ -326,66 +280,65 @@ export function lockRunDir(
   }
   Deno.mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
-  const me: LockOwner = {
-    pid: Deno.pid,
-    host: hostName(),
-    proc_start: procStart("self"),
-    started: new Date().toISOString(),
-  };
-  const text = JSON.stringify(me) + "\n";
-  for (let attempt = 0;; attempt++) {
-    if (createComplete(path, text)) break;
-    const seen = readSmall(path);
-    if (seen === null) continue; // released in between: try again
-    const owner = parseOwner(seen);
-    if (owner === null) {
-      throw new UserError(
-        `${flag} ${dir}: locked by ${path}, which is not a lock this program wrote; remove it if no process is using the folder`,
-      );
-    }
-    if (!ownerIsDead(owner) || attempt > 0) {
-      throw new UserError(
-        `${flag} ${dir}: in use by another process (pid ${owner.pid}${
-          owner.host ? ` on ${owner.host}` : ""
-        }, since ${owner.started}; lock ${path})`,
-      );
-    }
-    // Stale: take it over. Renaming it aside is atomic, so of two processes taking
-    // over the same stale lock only one moves it; the other finds the new owner's lock.
-    const aside = `${path}.stale-${Deno.pid}`;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const file = Deno.openSync(path, { read: true, write: true, create: true });
+    let kept = false;
     try {
-      Deno.renameSync(path, aside);
+      if (!file.tryLockSync(true)) {
+        const owner = busyOwner(path);
+        const who = owner ? `pid ${owner.pid}, since ${owner.started}; ` : "";
+        throw new UserError(`${flag} ${dir}: in use by another process (${who}lock ${path})`);
+      }
+      // The owner before us may have removed the file between our open and our lock:
+      // the lock only counts on the file that is at `path` now.
+      let current: Deno.FileInfo | null = null;
+      try {
+        current = Deno.statSync(path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      const held = file.statSync();
+      if (current === null || current.ino !== held.ino || current.dev !== held.dev) continue;
+      const previous = readText(path);
+      if (previous !== null && previous.trim() !== "") {
+        const owner = parseOwner(previous);
+        opts.warn?.(
+          owner
+            ? `warning: ${dir}: took over the lock of pid ${owner.pid}, which is no longer running`
+            : `warning: ${dir}: took over the unreadable lock file ${path}, which no process holds`,
+        );
+      }
+      const me: LockOwner = { pid: Deno.pid, started: new Date().toISOString() };
+      file.truncateSync(0);
+      const bytes = new TextEncoder().encode(JSON.stringify(me) + "\n");
+      for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
+      kept = true;
+    } finally {
+      if (!kept) file.close();
+    }
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      try {
+        Deno.removeSync(path); // while still locked, so no one takes the old file
+      } catch {
+        // already gone
+      }
+      try {
+        file.close();
+      } catch {
+        // already closed
+      }
+    };
+    try {
+      removeStaleTempFiles(dir);
+      removeStaleTempFiles(join(dir, "checkpoints"));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
+      release();
       throw e;
     }
-    const moved = readSmall(aside);
-    Deno.removeSync(aside);
-    if (moved !== seen) {
-      // we moved a newer owner's lock: put it back and give way
-      createComplete(path, moved ?? "");
-      throw new UserError(`${flag} ${dir}: in use by another process (lock ${path})`);
-    }
-    opts.warn?.(
-      `warning: ${dir}: took over the lock of pid ${owner.pid}, which is no longer running`,
-    );
+    return { dir, path, release };
   }
-  let held = true;
-  const release = () => {
-    if (!held) return;
-    held = false;
-    try {
-      if (readSmall(path) === text) Deno.removeSync(path);
-    } catch {
-      // already gone
-    }
-  };
-  try {
-    removeStaleTempFiles(dir);
-    removeStaleTempFiles(join(dir, "checkpoints"));
-  } catch (e) {
-    release();
-    throw e;
-  }
-  return { dir, path, release };
+  throw new UserError(`${flag} ${dir}: could not take the lock ${path} (it keeps changing)`);
 }
