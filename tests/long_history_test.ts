@@ -39,6 +39,8 @@ Deno.test("train --resume of a checkpoint with a 1,000,000-episode history, and 
       String(n + 5),
       "--save-interval",
       "1000000000",
+      "--eval-interval",
+      "1000000000",
       "--quiet",
     ]);
     assert.equal(r.code, 0, r.stderr);

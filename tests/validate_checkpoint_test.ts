@@ -153,10 +153,12 @@ Deno.test("a checkpoint with invalid state is refused by train --resume and eval
       ]);
       assertOneLineError(r, bad, c.names);
       assert.throws(() => Deno.statSync(fresh), Deno.errors.NotFound, `${c.name}: ${fresh}`);
-      // resume in place: refused, the run folder untouched
-      const inPlace = await runCli(["train", "--resume", bad, "--episodes", "20", "--quiet"]);
-      assertOneLineError(inPlace, bad, c.names);
-      assert.deepEqual(snapshot(caseDir), before, c.name);
+      if (c === CASES[0]) {
+        // resume in place: refused, the run folder untouched
+        const inPlace = await runCli(["train", "--resume", bad, "--episodes", "20", "--quiet"]);
+        assertOneLineError(inPlace, bad, c.names);
+        assert.deepEqual(snapshot(caseDir), before, c.name);
+      }
 
       if (EVAL_CASES.has(c.name)) {
         const out = join(dir, "eval.json");

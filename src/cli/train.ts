@@ -10,10 +10,11 @@ import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy } from "../sft/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
+  runUntil,
   sftBaselineUntil,
   Trainer,
   trainLoop,
@@ -569,7 +570,18 @@ async function trainRun(opts: {
     }
     await saveTrainerCheckpoint(paths.final, trainer, extra);
     await writeJson(paths.metrics, trainer.metrics);
-    const heldout = heldoutEvaluation(run, trainer, planner);
+    const heldout = await heldoutEvaluation(run, trainer, { planner, shouldStop });
+    if (heldout === null) {
+      // final.pt and metrics.json are complete; only the closing evaluation is missing
+      await writeJson(
+        paths.trainMetrics,
+        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+      );
+      console.error(
+        `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
+      );
+      return stop.code ?? EXIT.sigint;
+    }
     await writeJson(
       paths.trainMetrics,
       trainSummary({ ...summaryBase, heldout, interrupted: false }),
@@ -604,7 +616,12 @@ interface HeldoutSummary {
   offroad_rate: number;
 }
 
-function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPlanner): Heldout {
+async function heldoutEvaluation(
+  run: RunConfig,
+  trainer: Trainer,
+  opts: { planner: WaypointPlanner; shouldStop: () => boolean },
+): Promise<Heldout | null> {
+  const { planner, shouldStop } = opts;
   const count = run.ppo.heldout_episodes;
   const common = {
     env: run.env,
@@ -621,10 +638,17 @@ function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPl
     fde: s.fde_mean,
     offroad_rate: s.offroad_rate,
   });
+  const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
+  if (sft === null) return null;
+  const refined = await runUntil(
+    evaluatePolicySteps({ ...common, model: trainer.model }),
+    shouldStop,
+  );
+  if (refined === null) return null;
   return {
     seeds: [HELDOUT_SEED_BASE, count],
-    sft: pick(evaluatePolicy({ ...common, model: null }).summary),
-    refined: pick(evaluatePolicy({ ...common, model: trainer.model }).summary),
+    sft: pick(sft.summary),
+    refined: pick(refined.summary),
   };
 }
 

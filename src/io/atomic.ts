@@ -73,6 +73,12 @@ export function removeStaleTempFiles(dir: string): string[] {
   return removed;
 }
 
+// An OS error whose message does not say which file: the path is added to it.
+function namingPath(e: unknown, path: string): unknown {
+  if (e instanceof Error && !e.message.includes(path)) e.message += `: writing '${path}'`;
+  return e;
+}
+
 /**
  * Writes `data` (bytes, or text as UTF-8) to `path` atomically: first to
  * `<path>.tmp-<pid>-<random>`, then renamed over `path`. The temporary file is removed
@@ -91,7 +97,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    throw namingPath(e, path);
   } finally {
     pending.delete(tmp);
   }
@@ -117,7 +123,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
     } catch {
       // The temporary file was never created, or is already gone.
     }
-    throw e;
+    throw namingPath(e, path);
   } finally {
     pending.delete(tmp);
   }

@@ -72,9 +72,17 @@ function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
   };
 }
 
-// Drives a step generator to its end, giving the event loop a turn (signal listeners
-// run then) about every `yieldMs` of work; null when `shouldStop` says so at a turn.
-async function runUntil<T>(
+/**
+ * Drives a step generator (such as `evaluatePolicySteps`) to its end, giving the event
+ * loop a turn (signal listeners run then) about every `yieldMs` milliseconds of work
+ * (default 200); returns null as soon as `shouldStop` says so at such a turn.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await runUntil(evaluatePolicySteps(opts), () => interrupted);
+ * ```
+ */
+export async function runUntil<T>(
   steps: Generator<void, T, void>,
   shouldStop: () => boolean,
   yieldMs = 200,
