@@ -74,7 +74,7 @@ for (const overwrite of [false, true]) {
   );
 }
 
-Deno.test("a folder locked by a live process is refused; a dead owner's lock is taken over and stale temp files removed", () =>
+Deno.test("a folder locked by a live process is refused; a dead owner's lock is taken over, stale temp files removed; a symlinked .lock is refused", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "run");
     // This test process owns the folder: train must refuse it and write nothing.
@@ -117,4 +117,18 @@ Deno.test("a folder locked by a live process is refused; a dead owner's lock is 
     assert.ok(files.includes("final.pt"), files.join(", "));
     assert.ok(!files.includes(LOCK_FILE), files.join(", "));
     assert.ok(files.every((f) => !/\.tmp-/.test(f)), files.join(", "));
+
+    // A .lock that is a symlink is never opened (taking it over would truncate its target).
+    const other = join(dir, "other");
+    const target = join(dir, "precious.txt");
+    Deno.writeTextFileSync(target, "keep me");
+    Deno.mkdirSync(other);
+    Deno.symlinkSync(target, join(other, LOCK_FILE));
+    const linked = await runCli(["train", "--out-dir", other, ...SMOKE_FLAGS]);
+    assert.equal(linked.code, 2, linked.stderr);
+    assert.match(
+      linked.stderr,
+      /^error: --out-dir .*other: .*\.lock is not a regular file; remove it\n$/,
+    );
+    assert.equal(Deno.readTextFileSync(target), "keep me");
   }));

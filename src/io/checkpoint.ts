@@ -416,7 +416,8 @@ export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): Ppo
   const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG };
   const record = ppo as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(ckpt.cfg ?? {})) {
-    if (!(k in ppo)) continue;
+    // the device of the machine that wrote it says nothing about this one
+    if (!(k in ppo) || k === "device") continue;
     const want = DEFAULT_PPO_CONFIG[k as keyof PpoConfig];
     if (k === "resume") {
       if (v !== null && typeof v !== "string") {

@@ -280,6 +280,14 @@ export function lockRunDir(
   }
   Deno.mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
+  try {
+    // never open (and truncate) what a symlink or a special file named .lock points to
+    if (!Deno.lstatSync(path).isFile) {
+      throw new UserError(`${flag} ${dir}: ${path} is not a regular file; remove it`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
   for (let attempt = 0; attempt < 10; attempt++) {
     const file = Deno.openSync(path, { read: true, write: true, create: true });
     let kept = false;
