@@ -29,6 +29,8 @@ export interface LoopHooks {
    * the loop at an episode boundary (a rollout in progress is dropped).
    */
   shouldStop(): boolean;
+  /** Milliseconds of rollout or evaluation work between two polls of `shouldStop` (200). */
+  yieldMs?: number;
 }
 
 /**
@@ -144,7 +146,10 @@ export async function trainLoop(
     const size = trainer.nextRolloutSize();
     const evaluates = (trainer.episode + size) % eval_interval === 0;
     const restore = evaluates ? snapshot(trainer) : null;
-    const last = await trainer.iterateUntil(size, { shouldStop: hooks.shouldStop });
+    const last = await trainer.iterateUntil(size, {
+      shouldStop: hooks.shouldStop,
+      yieldMs: hooks.yieldMs,
+    });
     if (last === null) return { stopped: true, dropped: true };
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
@@ -160,6 +165,7 @@ export async function trainLoop(
           count: trainer.ppo.eval_episodes,
         }),
         hooks.shouldStop,
+        hooks.yieldMs,
       );
       if (result === null) {
         // stopped during the evaluation: back to the state before this iteration
