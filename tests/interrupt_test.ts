@@ -50,7 +50,7 @@ Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an 
     assert.equal(code, 130, err);
     // (a machine slow enough may see the stop inside a rollout, which is then dropped)
     const m =
-      /interrupted at episode (\d+)(?: \(the rollout in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
+      /interrupted at episode (\d+)(?: \(the iteration in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
         .exec(err);
     assert.ok(m, err);
     const episode = Number(m[1]);

@@ -119,7 +119,7 @@ Deno.test("Ctrl-C inside a long rollout is noticed, the rollout dropped, exit 13
     const code = await t.done;
     assert.equal(code, 130, t.stderr);
     const m =
-      /interrupted at episode 0 \(the rollout in progress was dropped\); saved (.*checkpoint_0\.pt)/
+      /interrupted at episode 0 \(the iteration in progress was dropped\); saved (.*checkpoint_0\.pt)/
         .exec(t.stderr);
     assert.ok(m, t.stderr);
     assert.throws(() => Deno.statSync(join(out, ".lock")), Deno.errors.NotFound);
@@ -149,7 +149,7 @@ Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an
     t.child.kill("SIGTERM");
     assert.equal(await t.done, 143, t.stderr);
     const m =
-      /interrupted at episode (\d+)(?: \(the rollout in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
+      /interrupted at episode (\d+)(?: \(the iteration in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
         .exec(t.stderr);
     assert.ok(m, t.stderr);
     const episode = Number(m[1]);

@@ -564,7 +564,7 @@ async function trainRun(opts: {
         paths.trainMetrics,
         trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
       );
-      const note = dropped ? " (the rollout in progress was dropped)" : "";
+      const note = dropped ? " (the iteration in progress was dropped)" : "";
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
       return stop.code ?? EXIT.sigint;
     }

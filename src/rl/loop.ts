@@ -128,7 +128,8 @@ function snapshot(trainer: Trainer): () => void {
 
 /**
  * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped
- * early, and whether a rollout in progress was dropped for it.
+ * early, and whether an iteration in progress (its rollout, or the evaluation after its
+ * update) was dropped for it, the trainer put back to the state before it.
  *
  * @example
  * ```ts ignore
