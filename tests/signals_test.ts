@@ -176,39 +176,43 @@ Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an
 
 Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", () =>
   withTempDir(async (dir) => {
-    const out = join(dir, "run");
     // A wide delta head makes the checkpoint big (about 50 MB), so its saving takes long
-    // enough for the second Ctrl-C to arrive during it.
-    const t = new Train(["--out-dir", out, "--hidden-dim", "2048"]);
-    while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
-    t.child.kill("SIGINT");
-    let ended = false;
-    t.done.then(() => ended = true);
-    // after the first has been noticed, press Ctrl-C again until the process is gone
-    await t.waitFor(/SIGINT: stopping/).catch(() => {});
-    while (!ended) {
-      try {
-        t.child.kill("SIGINT");
-      } catch {
-        break; // already gone
+    // enough (a few hundred ms) for a second Ctrl-C to arrive during it. On a machine so
+    // busy that it arrives only after the save, the run ends as for one Ctrl-C; then the
+    // scenario is tried again (at most three times).
+    let quitAtOnce = false;
+    for (let attempt = 0; attempt < 3 && !quitAtOnce; attempt++) {
+      const out = join(dir, `run${attempt}`);
+      const t = new Train(["--out-dir", out, "--hidden-dim", "2048"]);
+      while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
+      t.child.kill("SIGINT");
+      let ended = false;
+      t.done.then(() => ended = true);
+      // after the first has been noticed, press Ctrl-C again until the process is gone
+      await t.waitFor(/SIGINT: stopping/).catch(() => {});
+      while (!ended) {
+        try {
+          t.child.kill("SIGINT");
+        } catch {
+          break; // already gone
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await t.done, 130, t.stderr);
+      quitAtOnce = /train: SIGINT again: quitting without saving/.test(t.stderr);
+      const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+      const checkpoints = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
+      if (quitAtOnce) {
+        assert.deepEqual(files, ["checkpoints", "config.json"]);
+        assert.deepEqual(checkpoints, []);
+      } else {
+        assert.match(t.stderr, /interrupted at episode 0.*; saved/);
+        assert.deepEqual(checkpoints, ["checkpoint_0.pt"]);
+        assert.ok(!files.includes(".lock") && files.every((f) => !/\.tmp-/.test(f)), `${files}`);
+      }
     }
-    assert.equal(await t.done, 130, t.stderr);
-    assert.match(t.stderr, /train: SIGINT again: quitting without saving/);
-    const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
-    assert.deepEqual(left, ["checkpoints", "config.json"]);
-    assert.deepEqual([...Deno.readDirSync(join(out, "checkpoints"))], []);
+    assert.ok(quitAtOnce, "the second Ctrl-C never arrived during the save");
   }));
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("a file-system fault while the run writes ends with one line and exit 4", () =>
   withTempDir(async (dir) => {
@@ -230,3 +234,12 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
     const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
     assert.deepEqual(left, ["checkpoints", "config.json"]);
   }));
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

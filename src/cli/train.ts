@@ -23,7 +23,7 @@ import {
 import type { MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
 import type { RunPaths } from "../io/run_dir.ts";
-import { removePendingTempFiles } from "../io/atomic.ts";
+import { abortPendingWrites } from "../io/atomic.ts";
 import {
   checkpointEnvConfig,
   checkpointPpoConfig,
@@ -474,10 +474,13 @@ function listenForStop(opts: { onAbort: () => void; log: (line: string) => void 
     const handler = () => {
       const c = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
       if (code !== null) {
-        removePendingTempFiles();
-        opts.onAbort();
         console.error(`train: ${signal} again: quitting without saving`);
-        Deno.exit(c);
+        // a write in flight is waited for (its temporary file then removed), never renamed
+        abortPendingWrites().finally(() => {
+          opts.onAbort();
+          Deno.exit(c);
+        });
+        return;
       }
       code = c;
       opts.log(

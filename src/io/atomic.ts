@@ -8,13 +8,16 @@
 
 import { join } from "node:path";
 
-// Temporary files this process is writing right now (removed by an abrupt exit).
-const pending = new Set<string>();
+// Temporary files this process is writing right now, with the write in flight (if
+// async); an abort waits for those writes, then removes the files.
+const pending = new Map<string, Promise<void> | null>();
+// Set by abortPendingWrites: no write renames its temporary file any more.
+let aborting = false;
 
 function tempPath(path: string): string {
   const random = crypto.getRandomValues(new Uint32Array(2));
   const tmp = `${path}.tmp-${Deno.pid}-${random[0].toString(36)}${random[1].toString(36)}`;
-  pending.add(tmp);
+  pending.set(tmp, null);
   return tmp;
 }
 
@@ -22,16 +25,25 @@ function tempPath(path: string): string {
 export const TEMP_FILE_PATTERN: RegExp = /\.tmp-\d+-[0-9a-z]+$/;
 
 /**
- * Removes the temporary files of writes still in flight in this process, for an exit
- * that cannot wait for them (a second Ctrl-C). Synchronous; never throws.
+ * For an exit that must not wait for the run (a second Ctrl-C): from now on no atomic
+ * write completes (none renames its temporary file over its target, and the promise of
+ * one still in flight never settles), the writes in flight are waited for (at most
+ * `maxMs`, default 2000), and their temporary files are removed. Never throws.
  *
  * @example
- * ```ts
- * removePendingTempFiles();
+ * ```ts ignore
+ * await abortPendingWrites();
+ * Deno.exit(130);
  * ```
  */
-export function removePendingTempFiles(): void {
-  for (const tmp of pending) {
+export async function abortPendingWrites(maxMs = 2000): Promise<void> {
+  aborting = true;
+  const writes = [...pending.values()].filter((w) => w !== null);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, maxMs));
+  await Promise.race([Promise.allSettled(writes), deadline]);
+  clearTimeout(timer);
+  for (const tmp of pending.keys()) {
     try {
       Deno.removeSync(tmp);
     } catch {
@@ -92,8 +104,16 @@ function namingPath(e: unknown, path: string): unknown {
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = tempPath(path);
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
+    const write = typeof data === "string"
+      ? Deno.writeTextFile(tmp, data)
+      : Deno.writeFile(tmp, data);
+    pending.set(tmp, write);
+    await write;
+    if (aborting) {
+      // the process is ending without saving: never put this file in place
+      Deno.removeSync(tmp);
+      return new Promise<void>(() => {});
+    }
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
