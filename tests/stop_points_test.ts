@@ -1,6 +1,6 @@
 /**
- * Where a stop lands inside an iteration: inside a rollout, or inside the evaluation
- * that follows an update, the loop puts the trainer back to the state before that
+ * Where a stop lands inside an iteration: inside a rollout, inside the PPO update, or
+ * inside the evaluation that follows it, the loop puts the trainer back to the state before that
  * iteration, so a run stopped there and continued ends bit for bit like a run never
  * stopped. Polled at every step (`yieldMs: 0`) so the stop points are exact.
  */
@@ -53,25 +53,49 @@ function assertSameState(a: Trainer, b: Trainer): void {
   assert.deepEqual(strip(a), strip(b));
 }
 
-Deno.test("a stop inside a rollout or inside the evaluation after an update leaves the state before that iteration", async () => {
+Deno.test("a stop inside a rollout, an update or the evaluation after it leaves the state before that iteration", async () => {
   const straight = newTrainer();
   assert.deepEqual(await trainLoop(straight, hooks(straight, () => false)), {
     stopped: false,
     dropped: false,
   });
 
-  // (a) the third poll of the second iteration's rollout (episode 5, before its update);
-  // (b) inside the evaluation at episode 10, after the second update.
+  // Polls of the second iteration once its rollout is done (episode 10): one after each
+  // minibatch of its update, then one after each step of the evaluation.
+  const minibatches = (straight.metrics[1].update as { minibatches: number }).minibatches;
   const stops: Array<[string, (t: Trainer) => () => boolean]> = [
+    // the third poll after the first evaluation: the second rollout's first step
     ["rollout", (t) => {
       let polls = 0;
       return () => t.episode === 5 && t.metrics.length === 1 && ++polls === 3;
     }],
-    ["evaluation", (t) => () => t.episode === 10],
+    ["update", (t) => () => t.episode === 10],
+    ["evaluation", (t) => {
+      let polls = 0;
+      return () => t.episode === 10 && ++polls === minibatches + 2;
+    }],
   ];
+  // Adam steps (one per minibatch) done when each stop lands: in the rollout none of the
+  // second update's, in the update some, in the evaluation all.
+  const before = (straight.metrics[0].update as { minibatches: number }).minibatches;
+  const expectSteps: Record<string, (n: number) => boolean> = {
+    rollout: (n) => n === before,
+    update: (n) => n > before && n < before + minibatches,
+    evaluation: (n) => n === before + minibatches,
+  };
   for (const [where, stopAt] of stops) {
     const trainer = newTrainer();
-    const first = await trainLoop(trainer, hooks(trainer, stopAt(trainer)));
+    const stop = stopAt(trainer);
+    let stepsAtStop = -1;
+    const first = await trainLoop(
+      trainer,
+      hooks(trainer, () => {
+        if (!stop()) return false;
+        stepsAtStop = trainer.optimizer.stepCount;
+        return true;
+      }),
+    );
+    assert.ok(expectSteps[where](stepsAtStop), `${where}: stopped after ${stepsAtStop} steps`);
     assert.deepEqual(first, { stopped: true, dropped: true }, where);
     assert.equal(trainer.episode, 5, where);
     assert.equal(trainer.rewards.length, 5, where);

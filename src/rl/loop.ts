@@ -102,30 +102,6 @@ export async function runUntil<T>(
   return r.value;
 }
 
-// The trainer's whole state before an iteration, and a function that puts it back:
-// a stop during the evaluation after an update must not leave half an iteration.
-function snapshot(trainer: Trainer): () => void {
-  const opt = trainer.optimizer;
-  const params = opt.paramSets.map((set) => set.data.slice());
-  const m = opt.expAvg.map((a) => a.slice());
-  const v = opt.expAvgSq.map((a) => a.slice());
-  const step = opt.stepCount;
-  const policy = trainer.policyRng.getState();
-  const shuffle = trainer.shuffleRng.getState();
-  const episode = trainer.episode;
-  const history = trainer.rewards.length;
-  return () => {
-    opt.paramSets.forEach((set, i) => set.data.set(params[i]));
-    opt.expAvg.forEach((a, i) => a.set(m[i]));
-    opt.expAvgSq.forEach((a, i) => a.set(v[i]));
-    opt.stepCount = step;
-    trainer.policyRng.setState(policy);
-    trainer.shuffleRng.setState(shuffle);
-    trainer.episode = episode;
-    trainer.rewards.length = trainer.lengths.length = trainer.successes.length = history;
-  };
-}
-
 /**
  * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped
  * early, and whether an iteration in progress (its rollout, or the evaluation after its
@@ -146,7 +122,7 @@ export async function trainLoop(
     if (hooks.shouldStop()) return { stopped: true, dropped: false };
     const size = trainer.nextRolloutSize();
     const evaluates = (trainer.episode + size) % eval_interval === 0;
-    const restore = evaluates ? snapshot(trainer) : null;
+    const restore = evaluates ? trainer.snapshot() : null;
     const last = await trainer.iterateUntil(size, {
       shouldStop: hooks.shouldStop,
       yieldMs: hooks.yieldMs,
