@@ -111,7 +111,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await write;
     if (aborting) {
       // the process is ending without saving: never put this file in place
-      Deno.removeSync(tmp);
+      await Deno.remove(tmp).catch(() => {});
       return new Promise<void>(() => {});
     }
     await Deno.rename(tmp, path);
