@@ -420,13 +420,15 @@ export async function runTrain(args: string[]): Promise<number> {
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
   if (point) restoreTrainer(trainer, point, (line) => console.error(line));
 
+  // resuming in place, the user named no folder: the messages say which one
+  const flag = typeof parsed.values["out-dir"] === "string" || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
-    run.out_dir,
-    () => lockRunDir(run.out_dir, { warn: (line) => console.error(line) }),
+    `${flag} ${run.out_dir}`,
+    () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
   const stop = listenForStop({ onAbort: () => lock.release(), log });
   try {
-    const paths = await unusablePathIsBadInput(run.out_dir, async () => {
+    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
       const p = point
         ? prepareResumeDir(run.out_dir, {
           episode: point.episode,
@@ -447,12 +449,12 @@ export async function runTrain(args: string[]): Promise<number> {
 
 // Before training, a folder that cannot be written (below a file, read-only, /proc,
 // no permission, disk full) is bad input: one line with the OS's reason, exit 2.
-async function unusablePathIsBadInput<T>(dir: string, f: () => T | Promise<T>): Promise<T> {
+async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
     if (!isOsError(e)) throw e;
-    throw new UserError(`--out-dir ${dir}: cannot write the run there: ${firstLine(e)}`);
+    throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
   }
 }
 

@@ -232,9 +232,19 @@ function parseOwner(text: string | null): LockOwner | null {
   }
 }
 
+// The start of a lock file (a lock this program wrote is far shorter than 4 KiB).
 function readText(path: string): string | null {
   try {
-    return Deno.readTextFileSync(path);
+    using file = Deno.openSync(path, { read: true });
+    const buf = new Uint8Array(4096);
+    let n = 0;
+    for (;;) {
+      const got = file.readSync(buf.subarray(n));
+      if (got === null || got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    return new TextDecoder().decode(buf.subarray(0, n));
   } catch {
     return null;
   }
