@@ -332,6 +332,9 @@ function resumedBaseConfig(point: ResumePoint): RunConfig {
   const run = defaultRunConfig();
   run.out_dir = point.runDir;
   const ppo = run.ppo as unknown as Record<string, unknown>;
+  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither
+  ppo.obs_norm = false;
+  ppo.value_scale = 1;
   for (const [k, v] of Object.entries(point.ckpt.cfg ?? {})) {
     if (k in ppo && (typeof v === typeof ppo[k] || ppo[k] === null)) ppo[k] = v;
   }
@@ -344,12 +347,14 @@ function resumedBaseConfig(point: ResumePoint): RunConfig {
 // Puts weights, optimiser state and progress of the checkpoint into `trainer`.
 function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
   const { ckpt, path, episode } = point;
-  loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
-  loadStateDict(trainer.model.value, ckpt.valueHead, { where: `${path}: value_head` });
+  const { model } = trainer; // converts the stored (raw-observation) form to the model's
+  loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
+  loadStateDict(model.value, ckpt.valueHead, { where: `${path}: value_head`, model });
   if (ckpt.optimizer) {
     loadAdamState(trainer.optimizer, ckpt.optimizer, {
       sets: [trainer.model.delta, trainer.model.value],
       source: path,
+      model,
     });
   } else {
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
