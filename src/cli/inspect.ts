@@ -9,7 +9,7 @@
 import { UserError } from "../math/errors.ts";
 import { PtDict, PtTuple, readPt, Tensor } from "../io/torch_pt.ts";
 import type { PtValue } from "../io/torch_pt.ts";
-import { ptToJson } from "../io/checkpoint.ts";
+import { ptToJson } from "../io/pt_json.ts";
 import { MAX_PICKLE_DEPTH } from "../io/limits.ts";
 import { parseFlags } from "./_flags.ts";
 

@@ -21,6 +21,7 @@ import {
   validatePpoConfig,
 } from "../rl/mod.ts";
 import type { MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
+import { loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
 import type { RunPaths } from "../io/run_dir.ts";
 import { abortPendingWrites } from "../io/atomic.ts";
@@ -28,8 +29,6 @@ import {
   checkpointEnvConfig,
   checkpointPpoConfig,
   checkpointProgress,
-  loadAdamState,
-  loadStateDict,
   parseTrainerCheckpoint,
   saveTrainerCheckpoint,
 } from "../io/checkpoint.ts";
