@@ -31,10 +31,10 @@ import {
   checkpointProgress,
   parseTrainerCheckpoint,
   saveTrainerCheckpoint,
-} from "../io/checkpoint.ts";
-import type { LoadedCheckpoint } from "../io/checkpoint.ts";
+} from "../rl/mod.ts";
+import type { LoadedCheckpoint } from "../rl/mod.ts";
 import { readPt } from "../io/torch_pt.ts";
-import { loadSftPlanner } from "../io/sft_checkpoint.ts";
+import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
   applyNumberFlags,

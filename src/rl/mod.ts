@@ -11,3 +11,4 @@ export * from "./ppo_update.ts";
 export * from "./trainer.ts";
 export * from "./loop.ts";
 export * from "./obs_scale.ts";
+export * from "./checkpoint.ts";

@@ -10,5 +10,6 @@ export * from "./planner.ts";
 export * from "./mlp_planner.ts";
 export * from "./plan_metrics.ts";
 export * from "./compose_plan.ts";
+export * from "./planner_file.ts";
 export * from "./behaviour_cloning.ts";
 export * from "./evaluate.ts";

@@ -6,16 +6,15 @@
  */
 
 import { ActorCritic, adamStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
-import { Rng } from "../math/rng.ts";
-import type { BestRecord, MetricsEntry, PpoConfig, Trainer, TrainerProgress } from "../rl/mod.ts";
-import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../rl/config.ts";
+import { Rng } from "../math/mod.ts";
+import { UserError } from "../math/errors.ts";
 import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
-import type { PtValue } from "./torch_pt.ts";
-import { writePt } from "./torch_pt.ts";
-import { jsonToPt, ptToJson } from "./pt_json.ts";
-import { UserError } from "../math/errors.ts";
+import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
+import type { PtValue } from "../io/mod.ts";
+import type { BestRecord, MetricsEntry, Trainer, TrainerProgress } from "./trainer.ts";
+import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "./config.ts";
+import type { PpoConfig } from "./config.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";

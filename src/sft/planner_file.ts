@@ -17,12 +17,11 @@
 
 import { Rng } from "../math/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { MlpPlanner } from "../sft/mod.ts";
 import { checkStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
 import type { StateDictFault } from "../nn/mod.ts";
-import { PtDict, PtFormatError, readPt, Tensor, writePt } from "./torch_pt.ts";
-import type { PtValue } from "./torch_pt.ts";
-import { jsonToPt } from "./pt_json.ts";
+import { jsonToPt, PtDict, PtFormatError, readPt, Tensor, writePt } from "../io/mod.ts";
+import type { PtValue } from "../io/mod.ts";
+import { MlpPlanner } from "./mlp_planner.ts";
 
 /** Value of the `format` key of an SFT planner checkpoint. */
 export const SFT_CHECKPOINT_FORMAT = "delta-waypoint-sft/1";
