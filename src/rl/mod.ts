@@ -12,3 +12,5 @@ export * from "./trainer.ts";
 export * from "./loop.ts";
 export * from "./obs_scale.ts";
 export * from "./checkpoint.ts";
+export * from "./run_config.ts";
+export * from "./resume.ts";
