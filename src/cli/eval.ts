@@ -20,9 +20,9 @@ import {
   parseTrainerCheckpoint,
 } from "../rl/mod.ts";
 import type { LoadedCheckpoint } from "../rl/mod.ts";
-import { readPt } from "../io/torch_pt.ts";
+import { readPt } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 

@@ -24,9 +24,9 @@ import {
   validatePpoConfig,
 } from "../rl/mod.ts";
 import type { MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
-import type { RunPaths } from "../io/run_dir.ts";
-import { abortPendingWrites } from "../io/atomic.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunPaths } from "../io/mod.ts";
+import { abortPendingWrites } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
