@@ -136,51 +136,66 @@ export function sftPlannerFromPt(
   }
   const inWhy = "in_dim = 1 + 2 * horizon_steps of the environment";
   const outWhy = "2 * horizon_steps of the environment";
-  const expected = [
+  const expected: ExpectedTensor[] = [
     { name: "0.weight", shape: [hidden, obsDim], why: [hiddenWhy, inWhy] },
     { name: "0.bias", shape: [hidden], why: [hiddenWhy] },
     { name: "2.weight", shape: [a, hidden], why: [outWhy, hiddenWhy] },
     { name: "2.bias", shape: [a], why: [outWhy] },
   ];
-  const shapeText = (shape: readonly number[]) =>
-    `[${shape.map((d) => (d < 0 ? "hidden_dim" : String(d))).join(", ")}]`;
-  const fault = (f: StateDictFault): PtFormatError => {
-    const at = `head.${f.key}`;
-    switch (f.kind) {
-      case "missing":
-        return new PtFormatError(
-          source,
-          `${at} is missing (expected a tensor of shape ${shapeText(f.shape)})`,
-        );
-      case "not_tensor":
-        return new PtFormatError(source, `${at} is not a tensor`);
-      case "dtype":
-        return new PtFormatError(source, `${at} has dtype int64, expected float32`);
-      case "shape": {
-        const found = f.found.shape;
-        const why = expected.find((e) => e.name === f.key)!.why;
-        const reasons = found.length === f.shape.length
-          ? why.filter((_, i) => found[i] !== f.shape[i])
-          : why;
-        return new PtFormatError(
-          source,
-          `${at} has shape ${shapeText(found)}, expected ${shapeText(f.shape)} (${
-            reasons.join("; ")
-          })`,
-        );
-      }
-      case "non_finite":
-        return new PtFormatError(source, `${at} holds a non-finite value at index ${f.index}`);
-      case "unexpected":
-        return new PtFormatError(
-          source,
-          `head has an unexpected key '${f.key}' (expected 0.weight, 0.bias, 2.weight, 2.bias)`,
-        );
-    }
-  };
+  const fault = (f: StateDictFault) => headFault(f, { source, expected });
   // no width known (neither hidden_dim nor a usable head.0.weight): the check fails
   if (hidden < 1) checkStateDict(head, expected, { where: "head", fault });
   const planner = new MlpPlanner({ inDim: obsDim, hidden, horizon, rng: new Rng(0) });
   loadStateDict(planner.params, head, { where: "head", fault });
   return planner;
+}
+
+/** A tensor of `head`, its shape (-1: hidden_dim unknown) and why each dim is what it is. */
+interface ExpectedTensor {
+  name: string;
+  shape: number[];
+  why: string[];
+}
+
+// A fault of `head` in this file's words: the key, the shapes, and which of the
+// environment or the file fixes each mismatched dim.
+function headFault(
+  f: StateDictFault,
+  opts: { source: string; expected: ExpectedTensor[] },
+): PtFormatError {
+  const { source, expected } = opts;
+  const shapeText = (shape: readonly number[]) =>
+    `[${shape.map((d) => (d < 0 ? "hidden_dim" : String(d))).join(", ")}]`;
+  const at = `head.${f.key}`;
+  switch (f.kind) {
+    case "missing":
+      return new PtFormatError(
+        source,
+        `${at} is missing (expected a tensor of shape ${shapeText(f.shape)})`,
+      );
+    case "not_tensor":
+      return new PtFormatError(source, `${at} is not a tensor`);
+    case "dtype":
+      return new PtFormatError(source, `${at} has dtype int64, expected float32`);
+    case "shape": {
+      const found = f.found.shape;
+      const why = expected.find((e) => e.name === f.key)!.why;
+      const reasons = found.length === f.shape.length
+        ? why.filter((_, i) => found[i] !== f.shape[i])
+        : why;
+      return new PtFormatError(
+        source,
+        `${at} has shape ${shapeText(found)}, expected ${shapeText(f.shape)} (${
+          reasons.join("; ")
+        })`,
+      );
+    }
+    case "non_finite":
+      return new PtFormatError(source, `${at} holds a non-finite value at index ${f.index}`);
+    case "unexpected":
+      return new PtFormatError(
+        source,
+        `head has an unexpected key '${f.key}' (expected 0.weight, 0.bias, 2.weight, 2.bias)`,
+      );
+  }
 }
