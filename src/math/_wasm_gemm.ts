@@ -459,25 +459,37 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   const { memory, gemm_rows, gemm_cols, transpose } = wasm;
   let f64 = new Float64Array(memory.buffer);
 
-  /** Byte offsets of scratch regions holding `sizes` f64 each (16-byte aligned, 16 bytes slack). */
-  const regions = (...sizes: number[]): number[] => {
-    const offsets: number[] = [];
-    let end = 0;
-    for (const size of sizes) {
-      offsets.push(end);
-      end += (size * 8 + 31) & ~15;
-    }
-    if (end > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  // Scratch regions are taken from the start of memory afresh by each product:
+  // 16-byte aligned, with 16 bytes of slack (a lone last column loads a whole f64x2).
+  let top = 0;
+  const take = (len: number): number => {
+    const at = top;
+    top += (len * 8 + 31) & ~15;
+    return at;
+  };
+  /** Grows memory to hold everything taken since `top = 0`; refreshes the view. */
+  const reserve = () => {
+    if (top > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
     }
     if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
-    return offsets;
   };
+  // Short copies go element by element: cheaper than a subarray view for a few rows.
   const copyIn = (byteOffset: number, src: Float64Array, len: number) => {
-    f64.set(src.length === len ? src : src.subarray(0, len), byteOffset >> 3);
+    const at = byteOffset >> 3;
+    if (len <= 256) {
+      for (let i = 0; i < len; i++) f64[at + i] = src[i];
+    } else {
+      f64.set(src.length === len ? src : src.subarray(0, len), at);
+    }
   };
   const copyOut = (dst: Float64Array, byteOffset: number, len: number) => {
-    dst.set(f64.subarray(byteOffset >> 3, (byteOffset >> 3) + len));
+    const at = byteOffset >> 3;
+    if (len <= 256) {
+      for (let i = 0; i < len; i++) dst[i] = f64[at + i];
+    } else {
+      dst.set(f64.subarray(at, at + len));
+    }
   };
   /** rows (count, width) at `byteOffset` = bias (or 0) */
   const fillRows = (
@@ -504,13 +516,10 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
       if (n === 0) return;
       if (n * (inDim + outDim) < inDim * outDim) {
         // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
-        const [x, xt, w, ct, c] = regions(
-          n * inDim,
-          n * inDim,
-          outDim * inDim,
-          outDim * n,
-          n * outDim,
-        );
+        top = 0;
+        const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
+        const ct = take(outDim * n), c = take(n * outDim);
+        reserve();
         copyIn(x, inp, n * inDim);
         transpose(xt, x, n, inDim);
         copyIn(w, weight, outDim * inDim);
@@ -524,7 +533,10 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
         copyOut(out, c, n * outDim);
       } else {
         // out (n, outDim) = bias + inp · Wᵀ
-        const [x, w, wt, c] = regions(n * inDim, outDim * inDim, inDim * outDim, n * outDim);
+        top = 0;
+        const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
+        const c = take(n * outDim);
+        reserve();
         copyIn(x, inp, n * inDim);
         copyIn(w, weight, outDim * inDim);
         transpose(wt, w, outDim, inDim);
@@ -535,7 +547,9 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     },
     backwardInput(dinp, dout, weight, n, inDim, outDim) {
       if (n === 0) return;
-      const [d, w, c] = regions(n * outDim, outDim * inDim, n * inDim);
+      top = 0;
+      const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
+      reserve();
       copyIn(d, dout, n * outDim);
       copyIn(w, weight, outDim * inDim);
       copyIn(c, dinp, n * inDim);
@@ -543,7 +557,9 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
       copyOut(dinp, c, n * inDim);
     },
     backwardWeight(dweight, dout, inp, n, inDim, outDim) {
-      const [d, x, c] = regions(n * outDim, n * inDim, outDim * inDim);
+      top = 0;
+      const d = take(n * outDim), x = take(n * inDim), c = take(outDim * inDim);
+      reserve();
       copyIn(d, dout, n * outDim);
       copyIn(x, inp, n * inDim);
       copyIn(c, dweight, outDim * inDim);
