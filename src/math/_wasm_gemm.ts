@@ -300,14 +300,13 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
       }
     }
     f.get(P.k).set(p);
-    if (layout === "rows") {
-      // p unrolled by 4: A offsets are immediates, pointers move 32 bytes per 4 steps
-      f.block().loop();
-      f.get(p).const(4).op("lt_s").brIf(1);
-      for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
-      for (let r = 0; r < rows; r++) f.addConst(aps[r], 32);
-      f.addConst(p, -4).br(0).end().end();
-    }
+    // p unrolled by 4 (for "rows", A offsets are immediates and the row pointers move
+    // 32 bytes per 4 steps), then one step at a time
+    f.block().loop();
+    f.get(p).const(4).op("lt_s").brIf(1);
+    for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
+    if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 32); }
+    f.addConst(p, -4).br(0).end().end();
     f.block().loop();
     f.get(p).op("eqz").brIf(1);
     step(rows, vecs, half, 0);
@@ -362,26 +361,55 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
   return f;
 }
 
-/** `dst (cols, rows) = src (rows, cols)ᵀ`, f64, offsets in bytes. */
+/**
+ * `dst (cols, rows) = src (rows, cols)ᵀ`, f64, offsets in bytes: 2 × 2 blocks through
+ * two f64x2 shuffles, then the odd last column and row one element at a time.
+ */
 function transposeBody(): Body {
   const f = new Body(4); // dst, src, rows, cols
   const [dst, src, rows, cols] = [0, 1, 2, 3];
   const r = f.local(I32), c = f.local(I32), s = f.local(I32), d = f.local(I32);
-  const stride = f.local(I32);
-  f.get(rows).const(3).op("shl").set(stride);
+  const srcStride = f.local(I32), dstStride = f.local(I32);
+  const v0 = f.local(V128), v1 = f.local(V128);
+  const low = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const high = low.map((lane) => lane + 8);
+  f.get(cols).const(3).op("shl").set(srcStride);
+  f.get(rows).const(3).op("shl").set(dstStride);
+  /** the loop over columns of row r (s, d at column 0), `pair`: rows r and r + 1 */
+  const columns = (pair: boolean) => {
+    f.const(0).set(c);
+    if (pair) {
+      f.block().loop();
+      f.get(c).const(2).op("add").get(cols).op("gt_s").brIf(1);
+      f.get(s).v128Load(0).set(v0);
+      f.get(s).get(srcStride).op("add").v128Load(0).set(v1);
+      f.get(d).get(v0).get(v1).simd(0x0d, ...low).v128Store(0);
+      f.get(d).get(dstStride).op("add").get(v0).get(v1).simd(0x0d, ...high).v128Store(0);
+      f.addConst(s, 16).addTo(d, dstStride).addTo(d, dstStride).addConst(c, 2);
+      f.br(0).end().end();
+    }
+    f.block().loop();
+    f.get(c).get(cols).op("ge_s").brIf(1);
+    f.get(d).get(s).f64Load(0).f64Store(0);
+    if (pair) f.get(d).get(s).get(srcStride).op("add").f64Load(0).f64Store(8);
+    f.addConst(s, 8).addTo(d, dstStride).addConst(c, 1);
+    f.br(0).end().end();
+  };
+  /** s = src + 8 r cols; d = dst + 8 r */
+  const rowPointers = () => {
+    f.get(src).get(r).get(srcStride).op("mul").op("add").set(s);
+    f.get(dst).get(r).const(3).op("shl").op("add").set(d);
+  };
   f.const(0).set(r);
   f.block().loop();
-  f.get(r).get(rows).op("ge_s").brIf(1);
-  // s = src + 8 r cols; d = dst + 8 r
-  f.get(src).get(r).get(cols).op("mul").const(3).op("shl").op("add").set(s);
-  f.get(dst).get(r).const(3).op("shl").op("add").set(d);
-  f.const(0).set(c);
-  f.block().loop();
-  f.get(c).get(cols).op("ge_s").brIf(1);
-  f.get(d).get(s).f64Load(0).f64Store(0);
-  f.addConst(s, 8).addTo(d, stride).addConst(c, 1);
-  f.br(0).end().end();
-  f.addConst(r, 1).br(0).end().end();
+  f.get(r).const(2).op("add").get(rows).op("gt_s").brIf(1);
+  rowPointers();
+  columns(true);
+  f.addConst(r, 2).br(0).end().end();
+  f.get(r).get(rows).op("lt_s").if();
+  rowPointers();
+  columns(false);
+  f.end();
   return f;
 }
 
@@ -474,10 +502,10 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     }
     if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
   };
-  // Short copies go element by element: cheaper than a subarray view for a few rows.
+  // Very short copies go element by element; the rest as one memcpy.
   const copyIn = (byteOffset: number, src: Float64Array, len: number) => {
     const at = byteOffset >> 3;
-    if (len <= 256) {
+    if (len <= 16) {
       for (let i = 0; i < len; i++) f64[at + i] = src[i];
     } else {
       f64.set(src.length === len ? src : src.subarray(0, len), at);
@@ -485,7 +513,7 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   };
   const copyOut = (dst: Float64Array, byteOffset: number, len: number) => {
     const at = byteOffset >> 3;
-    if (len <= 256) {
+    if (len <= 16) {
       for (let i = 0; i < len; i++) dst[i] = f64[at + i];
     } else {
       dst.set(f64.subarray(at, at + len));

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { createWasmMatmul, hasRelaxedSimd, type MatmulProducts } from "./_wasm_gemm.ts";
+import { createWasmMatmul, type MatmulProducts } from "./_wasm_gemm.ts";
 
 export type { MatmulProducts } from "./_wasm_gemm.ts";
 
@@ -161,7 +161,7 @@ function simdDisabledByEnv(): boolean {
 function selectProducts(): MatmulProducts {
   if (simdDisabledByEnv()) return jsMatmul;
   try {
-    return createWasmMatmul({ relaxed: hasRelaxedSimd() }) ?? jsMatmul;
+    return createWasmMatmul({ relaxed: true }) ?? createWasmMatmul({ relaxed: false }) ?? jsMatmul;
   } catch {
     return jsMatmul; // no WebAssembly at all
   }
