@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  addColumnSums,
   jsMatmul,
   matmulBackend,
   matmulBackwardInput,
@@ -228,4 +229,18 @@ Deno.test("DELTA_WAYPOINT_NO_SIMD=1 forces the JavaScript kernel; without env ac
   // `deno task train` grants no env access: the variable is not read, and nothing prompts
   // (--no-prompt turns a prompt into an error).
   assert.equal(await backendOf([], { DELTA_WAYPOINT_NO_SIMD: "1" }), simdName);
+});
+
+Deno.test("column sums add each column's rows in order, for any width", () => {
+  const rng = new Rng(21);
+  for (const [n, dim] of [[1, 1], [3, 5], [64, 64], [10, 41], [7, 1], [13, 6]]) {
+    const x = normals(rng, n * dim), start = normals(rng, dim);
+    const want = start.slice();
+    for (let j = 0; j < dim; j++) {
+      for (let r = 0; r < n; r++) want[j] += x[r * dim + j];
+    }
+    const got = start.slice();
+    addColumnSums(got, x, n, dim);
+    assert.deepEqual(got, want, `${n} x ${dim}`);
+  }
 });

@@ -261,8 +261,25 @@ export function matmulBackwardWeight(
  * ```
  */
 export function addColumnSums(sums: Float64Array, x: Float64Array, n: number, dim: number): void {
-  for (let r = 0, ro = 0; r < n; r++, ro += dim) {
-    for (let j = 0; j < dim; j++) sums[j] += x[ro + j];
+  // Four columns at a time, each sum kept in a register down the rows (same order: r = 0, 1, ...).
+  let j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    let s0 = sums[j], s1 = sums[j + 1], s2 = sums[j + 2], s3 = sums[j + 3];
+    for (let r = 0, ro = j; r < n; r++, ro += dim) {
+      s0 += x[ro];
+      s1 += x[ro + 1];
+      s2 += x[ro + 2];
+      s3 += x[ro + 3];
+    }
+    sums[j] = s0;
+    sums[j + 1] = s1;
+    sums[j + 2] = s2;
+    sums[j + 3] = s3;
+  }
+  for (; j < dim; j++) {
+    let s = sums[j];
+    for (let r = 0, ro = j; r < n; r++, ro += dim) s += x[ro];
+    sums[j] = s;
   }
 }
 
