@@ -6,14 +6,14 @@
 // single evaluation and no checkpoint in between); the peer's is its loop's steps/s.
 // Skips with a message (exit 0) when python3 with torch is not installed.
 //
-// Run: deno task peer-bench [--episodes 300] [--repeats 3]
+// Run: deno task peer-bench [--episodes 1000] [--repeats 3]
 
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    episodes: { type: "string", default: "300" },
+    episodes: { type: "string", default: "1000" },
     repeats: { type: "string", default: "3" },
   },
 });
