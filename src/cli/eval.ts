@@ -13,9 +13,9 @@ import type { EnvConfig } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
 import type { EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
-import { DEFAULT_PPO_CONFIG } from "../rl/mod.ts";
 import {
   checkpointEnvConfig,
+  checkpointPpoConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../io/checkpoint.ts";
@@ -193,9 +193,8 @@ export async function runEval(args: string[]): Promise<number> {
     } else {
       const ckpt = checkpoints.get(name)!;
       const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
-      const clip = typeof ckpt.cfg?.delta_clip === "number"
-        ? ckpt.cfg.delta_clip
-        : DEFAULT_PPO_CONFIG.delta_clip;
+      // the recorded configuration, checked: a delta_clip of -5 or NaN is refused
+      const clip = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt)).delta_clip;
       specs.push({
         name,
         runId: runIdOf(name),

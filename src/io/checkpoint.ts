@@ -8,8 +8,9 @@
 import { ActorCritic } from "../nn/mod.ts";
 import type { Adam, ParamSet } from "../nn/mod.ts";
 import { Rng } from "../math/rng.ts";
-import type { Trainer } from "../rl/mod.ts";
-import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
+import type { BestRecord, MetricsEntry, PpoConfig, Trainer, TrainerProgress } from "../rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../rl/config.ts";
+import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
 import type { PtValue } from "./torch_pt.ts";
@@ -221,6 +222,13 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
   const known = new Set(["delta_head", "value_head", "optimizer", "cfg", "env_cfg", "episode"]);
   for (const [k, v] of root.entries()) if (!known.has(String(k))) extra[String(k)] = ptToJson(v);
   const episode = root.get("episode");
+  const validEpisode = typeof episode === "number" && Number.isInteger(episode) && episode >= 0 &&
+    episode <= 1e9;
+  if (episode !== undefined && episode !== null && !validEpisode) {
+    throw new UserError(
+      `${source}: episode: expected an integer in [0, 1e9], got ${describe(ptToJson(episode))}`,
+    );
+  }
   const asObject = (v: PtValue | undefined) =>
     v instanceof PtDict ? ptToJson(v) as Record<string, unknown> : null;
   return {
@@ -230,9 +238,7 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
     optimizer: opt instanceof PtDict ? opt : null,
     cfg: asObject(root.get("cfg")),
     envCfg: asObject(root.get("env_cfg")),
-    episode: typeof episode === "number" && Number.isInteger(episode) && episode >= 0
-      ? episode
-      : null,
+    episode: validEpisode ? episode as number : null,
     extra,
   };
 }
@@ -264,6 +270,7 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
   for (const k of sd.keys()) {
     if (!set.specs.some((s) => s.name === k)) throw new UserError(`${where}.${k}: unexpected key`);
   }
+  for (const spec of set.specs) requireFinite(sd.get(spec.name) as Tensor, `${where}.${spec.name}`);
   for (const spec of set.specs) {
     set.view(spec.name).set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
   }
@@ -314,6 +321,7 @@ export function loadAdamState(
             `${where}.${key}: has shape ${found}, expected [${spec.shape.join(", ")}]`,
           );
         }
+        requireFinite(t, `${where}.${key}`, key === "exp_avg_sq" ? 0 : -Infinity);
         (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range).set(
           t.data as Float32Array | Float64Array,
         );
@@ -340,6 +348,18 @@ export function loadAdamState(
   return adam.stepCount;
 }
 
+// Refuses a tensor holding NaN, an infinity, or a value below `min`.
+function requireFinite(t: Tensor, where: string, min = -Infinity): void {
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isFinite(v) || v < min) {
+      const what = Number.isFinite(v) ? `a negative value (${v})` : `a non-finite value (${v})`;
+      throw new UserError(`${where}: holds ${what} at index ${i}`);
+    }
+  }
+}
+
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -355,7 +375,8 @@ function kindOf(v: PtValue): string {
 /**
  * The environment a checkpoint was trained in: the defaults overlaid with its
  * `env_cfg` (ours), or with the horizon of its `cfg` (the Python trainer's, which
- * stores no environment).
+ * stores no environment). Checked against the ranges the flags accept; a value out
+ * of range is refused with a {@linkcode UserError} naming the file and the key.
  *
  * @example
  * ```ts ignore
@@ -364,14 +385,173 @@ function kindOf(v: PtValue): string {
  */
 export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
   const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
+  const record = env as unknown as Record<string, unknown>;
   if (ckpt.envCfg) {
-    for (const [k, v] of Object.entries(ckpt.envCfg)) {
-      if (k in env && typeof v === "number") (env as unknown as Record<string, number>)[k] = v;
-    }
-  } else if (typeof ckpt.cfg?.horizon_steps === "number") {
-    env.horizon_steps = ckpt.cfg.horizon_steps;
+    for (const [k, v] of Object.entries(ckpt.envCfg)) if (k in env) record[k] = v;
+  } else if (ckpt.cfg && "horizon_steps" in ckpt.cfg) {
+    env.horizon_steps = ckpt.cfg.horizon_steps as number;
+  }
+  try {
+    validateEnvConfig(env);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const where = ckpt.envCfg ? "env_cfg." : "cfg.";
+    throw new UserError(`${ckpt.source}: ${e.message.replace(/^env\./, where)}`);
   }
   return env;
+}
+
+/**
+ * The PPO configuration a checkpoint records (`cfg`) over the defaults, with
+ * `encoder_out_dim` and `horizon_steps` following `env`. Every value must have the
+ * type of its default and lie in the range the flags accept (the table of
+ * `validatePpoConfig`); otherwise a {@linkcode UserError} names the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const ppo = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt));
+ * ```
+ */
+export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
+  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG };
+  const record = ppo as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(ckpt.cfg ?? {})) {
+    // the device of the machine that wrote it says nothing about this one
+    if (!(k in ppo) || k === "device") continue;
+    const want = DEFAULT_PPO_CONFIG[k as keyof PpoConfig];
+    if (k === "resume") {
+      if (v !== null && typeof v !== "string") {
+        throw new UserError(
+          `${ckpt.source}: cfg.resume: expected a path or None, got ${describe(v)}`,
+        );
+      }
+    } else if (typeof v !== typeof want) {
+      throw new UserError(
+        `${ckpt.source}: cfg.${k}: expected a ${typeof want}, got ${describe(v)}`,
+      );
+    }
+    record[k] = v;
+  }
+  ppo.encoder_out_dim = 1 + 2 * env.horizon_steps;
+  ppo.horizon_steps = env.horizon_steps;
+  try {
+    validatePpoConfig(ppo);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new UserError(`${ckpt.source}: ${e.message.replace(/^ppo\./, "cfg.")}`);
+  }
+  return ppo;
+}
+
+/**
+ * The progress a checkpoint of ours holds for a resume (episode histories, metrics, RNG
+ * streams, best record), checked: histories as long as `episode`, numbers where numbers
+ * belong (NaN marks an unknown episode of a run resumed from the Python trainer), RNG
+ * states of four uint32 words (not all zero), a best record with finite numbers. Null
+ * when the file holds no RNG state (the Python trainer's). A violation is refused with a
+ * {@linkcode UserError} naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const progress = checkpointProgress(ckpt, 250);
+ * ```
+ */
+export function checkpointProgress(
+  ckpt: LoadedCheckpoint,
+  episode: number,
+): TrainerProgress | null {
+  const x = ckpt.extra;
+  const fail = (key: string, want: string, got: unknown): never => {
+    throw new UserError(`${ckpt.source}: ${key}: expected ${want}, got ${describe(got)}`);
+  };
+  if (x.rng === undefined || x.rng === null) return null;
+  const rng = x.rng as Record<string, unknown>;
+  if (typeof rng !== "object" || Array.isArray(rng)) fail("rng", "a dict {policy, shuffle}", rng);
+  const words = (key: "policy" | "shuffle"): number[] => {
+    const v = rng[key];
+    const ok = Array.isArray(v) && v.length === 4 &&
+      v.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && v.some((w) => w !== 0);
+    if (!ok) fail(`rng.${key}`, "four uint32 words, not all zero", v);
+    return v as number[];
+  };
+  const history = (key: string, check: (v: number) => boolean, want: string): number[] => {
+    const v = x[key];
+    if (v === undefined) return new Array<number>(episode).fill(NaN);
+    if (!Array.isArray(v)) return fail(key, `a list of ${episode} numbers`, v);
+    if (v.length !== episode) {
+      throw new UserError(
+        `${ckpt.source}: ${key}: holds ${v.length} entries, expected ${episode} (one per episode)`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i];
+      if (typeof e !== "number" || !(Number.isNaN(e) || check(e))) {
+        throw new UserError(`${ckpt.source}: ${key}[${i}]: expected ${want}, got ${describe(e)}`);
+      }
+    }
+    return v as number[];
+  };
+  const rewards = history("rewards", Number.isFinite, "a finite number");
+  const lengths = history("lengths", (v) => Number.isInteger(v) && v >= 1, "a positive integer");
+  const successes = history("successes", (v) => v === 0 || v === 1, "0 or 1");
+  const metrics = x.metrics ?? [];
+  if (!Array.isArray(metrics)) fail("metrics", "a list of dicts", metrics);
+  let previous = 0;
+  (metrics as unknown[]).forEach((m, i) => {
+    const ep = (m as Record<string, unknown> | null)?.episode;
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      fail(`metrics[${i}]`, "a dict", m);
+    }
+    if (!Number.isInteger(ep) || (ep as number) < previous || (ep as number) > episode) {
+      fail(`metrics[${i}].episode`, `an integer in [${previous}, ${episode}]`, ep);
+    }
+    previous = ep as number;
+  });
+  let best: BestRecord | null = null;
+  if (x.best !== undefined && x.best !== null) {
+    const b = x.best as Record<string, unknown>;
+    if (typeof b !== "object" || Array.isArray(b)) fail("best", "a dict or None", b);
+    if (
+      !Number.isInteger(b.episode) || (b.episode as number) < 0 || (b.episode as number) > episode
+    ) {
+      fail("best.episode", `an integer in [0, ${episode}]`, b.episode);
+    }
+    for (const key of ["eval_return", "ade"]) {
+      if (typeof b[key] !== "number" || !Number.isFinite(b[key])) {
+        fail(`best.${key}`, "a finite number", b[key]);
+      }
+    }
+    best = {
+      episode: b.episode as number,
+      eval_return: b.eval_return as number,
+      ade: b.ade as number,
+    };
+  }
+  return {
+    episode,
+    rewards,
+    lengths,
+    successes,
+    metrics: metrics as MetricsEntry[],
+    rng: { policy: words("policy"), shuffle: words("shuffle") },
+    best,
+  };
+}
+
+// A value for an error message: short JSON (NaN and infinities spelled out).
+function describe(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (v === undefined) return "nothing";
+  let text: string;
+  try {
+    text = JSON.stringify(
+      v,
+      (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x),
+    ) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**

@@ -137,7 +137,9 @@ export function validatePpoConfig(cfg: PpoConfig): void {
     if (!ok) {
       const what = kind === "int" ? "an integer" : "a number";
       throw new RangeError(
-        `ppo.${key}: expected ${what} in [${lo}, ${hi}], got ${JSON.stringify(v)}`,
+        `ppo.${key}: expected ${what} in [${lo}, ${hi}], got ${
+          typeof v === "number" ? v : JSON.stringify(v)
+        }`,
       );
     }
   }

@@ -115,6 +115,25 @@ export interface EvaluateOptions {
  * ```
  */
 export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
+  const steps = evaluatePolicySteps(opts);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * {@linkcode evaluatePolicy} as a generator that pauses after every lockstep env step,
+ * so a caller can give the event loop a turn (and stop) during a long evaluation;
+ * its result is the same.
+ *
+ * @example
+ * ```ts ignore
+ * const steps = evaluatePolicySteps(opts);
+ * let r = steps.next();
+ * while (!r.done) r = steps.next();
+ * ```
+ */
+export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
   const { env, planner, model, deltaClip, firstSeed, count } = opts;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`evaluation needs at least one episode, got ${count}`);
@@ -213,8 +232,9 @@ export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
         };
       }
       step++;
+      yield;
     }
-    scenarios.push(...records);
+    for (const record of records) scenarios.push(record);
   }
   return { scenarios, summary: summarize(scenarios) };
 }
