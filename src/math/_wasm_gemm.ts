@@ -64,35 +64,75 @@ export interface MatmulProducts {
 const I32 = 0x7f;
 const V128 = 0x7b;
 
-/** Unsigned LEB128. */
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
+/**
+ * A growable byte buffer with the LEB128 encodings. Everything is written in place:
+ * the assembler allocates almost nothing, so building the module does not grow the heap.
+ */
+class ByteWriter {
+  #buf = new Uint8Array(1024);
+  /** bytes written */
+  length = 0;
 
-/** Signed LEB128 of a 32-bit integer. */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
+  byte(b: number): void {
+    if (this.length === this.#buf.length) {
+      const bigger = new Uint8Array(2 * this.#buf.length);
+      bigger.set(this.#buf);
+      this.#buf = bigger;
     }
-    out.push(byte | 0x80);
+    this.#buf[this.length++] = b;
+  }
+  /** unsigned LEB128 */
+  uleb(v: number): void {
+    do {
+      let byte = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) byte |= 0x80;
+      this.byte(byte);
+    } while (v !== 0);
+  }
+  /** signed LEB128 of a 32-bit integer */
+  sleb(v: number): void {
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        this.byte(byte);
+        return;
+      }
+      this.byte(byte | 0x80);
+    }
+  }
+  append(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]);
+  }
+  /** `bytes` preceded by their length (a section or a function body) */
+  sized(bytes: ArrayLike<number>): void {
+    this.uleb(bytes.length);
+    this.append(bytes);
+  }
+  /** a name: its UTF-8 length, then its bytes */
+  name(s: string): void {
+    this.sized(new TextEncoder().encode(s));
+  }
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.#buf.slice(0, this.length);
   }
 }
 
+const I32_OPS = {
+  add: 0x6a,
+  sub: 0x6b,
+  mul: 0x6c,
+  gt_s: 0x4a,
+  ge_s: 0x4e,
+  lt_s: 0x48,
+  eqz: 0x45,
+  shl: 0x74,
+} as const;
+
 /** A function body under construction: locals plus an instruction byte stream. */
 class Body {
-  readonly code: number[] = [];
+  readonly code = new ByteWriter();
   readonly #locals: number[] = [];
   readonly #params: number;
 
@@ -106,31 +146,25 @@ class Body {
     return this.#params + this.#locals.length - 1;
   }
 
-  get(i: number): this {
-    this.code.push(0x20, ...uleb(i));
+  #op(opcode: number, immediate: number): this {
+    this.code.byte(opcode);
+    this.code.uleb(immediate);
     return this;
+  }
+  get(i: number): this {
+    return this.#op(0x20, i);
   }
   set(i: number): this {
-    this.code.push(0x21, ...uleb(i));
-    return this;
+    return this.#op(0x21, i);
   }
   const(v: number): this {
-    this.code.push(0x41, ...sleb(v));
+    this.code.byte(0x41);
+    this.code.sleb(v);
     return this;
   }
   /** i32 binary ops by name */
-  op(name: "add" | "sub" | "mul" | "gt_s" | "ge_s" | "lt_s" | "eqz" | "shl"): this {
-    const codes = {
-      add: 0x6a,
-      sub: 0x6b,
-      mul: 0x6c,
-      gt_s: 0x4a,
-      ge_s: 0x4e,
-      lt_s: 0x48,
-      eqz: 0x45,
-      shl: 0x74,
-    };
-    this.code.push(codes[name]);
+  op(name: keyof typeof I32_OPS): this {
+    this.code.byte(I32_OPS[name]);
     return this;
   }
   /** `local[i] += local[j]` */
@@ -142,88 +176,92 @@ class Body {
     return this.get(i).const(v).op("add").set(i);
   }
   block(): this {
-    this.code.push(0x02, 0x40);
-    return this;
+    return this.#op(0x02, 0x40);
   }
   loop(): this {
-    this.code.push(0x03, 0x40);
-    return this;
+    return this.#op(0x03, 0x40);
   }
   if(): this {
-    this.code.push(0x04, 0x40);
-    return this;
+    return this.#op(0x04, 0x40);
   }
   end(): this {
-    this.code.push(0x0b);
+    this.code.byte(0x0b);
     return this;
   }
   br(depth: number): this {
-    this.code.push(0x0c, ...uleb(depth));
-    return this;
+    return this.#op(0x0c, depth);
   }
   brIf(depth: number): this {
-    this.code.push(0x0d, ...uleb(depth));
+    return this.#op(0x0d, depth);
+  }
+  /** a load or store opcode with its memarg (align 2^3, `offset`) */
+  #mem(opcode: number, offset: number): this {
+    this.code.byte(opcode);
+    this.code.byte(3);
+    this.code.uleb(offset);
     return this;
   }
   f64Load(offset: number): this {
-    this.code.push(0x2b, 3, ...uleb(offset));
-    return this;
+    return this.#mem(0x2b, offset);
   }
   f64Store(offset: number): this {
-    this.code.push(0x39, 3, ...uleb(offset));
-    return this;
+    return this.#mem(0x39, offset);
   }
-  /** a SIMD instruction (0xfd prefix) with optional immediates */
-  simd(opcode: number, ...imm: number[]): this {
-    this.code.push(0xfd, ...uleb(opcode), ...imm);
+  /** a SIMD instruction (0xfd prefix), immediates to follow */
+  simd(opcode: number): this {
+    return this.#op(0xfd, opcode);
+  }
+  #simdMem(opcode: number, offset: number): this {
+    this.simd(opcode);
+    this.code.byte(3);
+    this.code.uleb(offset);
     return this;
   }
   v128Load(offset: number): this {
-    return this.simd(0x00, 3, ...uleb(offset));
+    return this.#simdMem(0x00, offset);
   }
   v128Store(offset: number): this {
-    return this.simd(0x0b, 3, ...uleb(offset));
+    return this.#simdMem(0x0b, offset);
   }
   load64Splat(offset: number): this {
-    return this.simd(0x0a, 3, ...uleb(offset));
+    return this.#simdMem(0x0a, offset);
   }
   load64Zero(offset: number): this {
-    return this.simd(0x5d, 3, ...uleb(offset));
+    return this.#simdMem(0x5d, offset);
   }
   /** stores lane 0 of a v128 as one f64 */
   store64Lane0(offset: number): this {
-    return this.simd(0x5b, 3, ...uleb(offset), 0);
+    this.#simdMem(0x5b, offset);
+    this.code.byte(0);
+    return this;
+  }
+  /** i8x16.shuffle with 16 lane indices */
+  shuffle(lanes: readonly number[]): this {
+    this.simd(0x0d);
+    this.code.append(lanes);
+    return this;
   }
 
-  /** The encoded body: local declarations (runs of one type), code, `end`. */
-  encode(): number[] {
+  /** Writes the body to `out`: its size, local declarations (runs of one type), code, `end`. */
+  encodeTo(out: ByteWriter): void {
     const runs: [number, number][] = [];
     for (const type of this.#locals) {
       const last = runs[runs.length - 1];
       if (last !== undefined && last[1] === type) last[0]++;
       else runs.push([1, type]);
     }
-    const bytes = [
-      ...uleb(runs.length),
-      ...runs.flatMap(([count, type]) => [...uleb(count), type]),
-      ...this.code,
-      0x0b,
-    ];
-    return [...uleb(bytes.length), ...bytes];
+    const head = new ByteWriter();
+    head.uleb(runs.length);
+    for (const [count, type] of runs) {
+      head.uleb(count);
+      head.byte(type);
+    }
+    const code = this.code.bytes();
+    out.uleb(head.length + code.length + 1);
+    out.append(head.bytes());
+    out.append(code);
+    out.byte(0x0b);
   }
-}
-
-function section(id: number, payload: number[]): number[] {
-  return [id, ...uleb(payload.length), ...payload];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
 }
 
 // ---------------------------------------------------------------------------------
@@ -383,8 +421,8 @@ function transposeBody(): Body {
       f.get(c).const(2).op("add").get(cols).op("gt_s").brIf(1);
       f.get(s).v128Load(0).set(v0);
       f.get(s).get(srcStride).op("add").v128Load(0).set(v1);
-      f.get(d).get(v0).get(v1).simd(0x0d, ...low).v128Store(0);
-      f.get(d).get(dstStride).op("add").get(v0).get(v1).simd(0x0d, ...high).v128Store(0);
+      f.get(d).get(v0).get(v1).shuffle(low).v128Store(0);
+      f.get(d).get(dstStride).op("add").get(v0).get(v1).shuffle(high).v128Store(0);
       f.addConst(s, 16).addTo(d, dstStride).addTo(d, dstStride).addConst(c, 2);
       f.br(0).end().end();
     }
@@ -418,33 +456,40 @@ function transposeBody(): Body {
  * two A layouts) and `transpose`. `relaxed` picks `f64x2.relaxed_madd` over mul + add.
  */
 export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
-  const gemmType = [0x60, ...vec(Array(9).fill([I32])), 0];
-  const transposeType = [0x60, ...vec(Array(4).fill([I32])), 0];
-  const bodies = [gemmBody("rows", relaxed), gemmBody("cols", relaxed), transposeBody()];
-  const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec([gemmType, transposeType])),
-    ...section(3, vec([[0], [0], [1]])),
-    ...section(5, vec([[0x00, ...uleb(1)]])), // memory: min 1 page, no max
-    ...section(
-      7,
-      vec([
-        [...name("memory"), 0x02, 0],
-        [...name("gemm_rows"), 0x00, 0],
-        [...name("gemm_cols"), 0x00, 1],
-        [...name("transpose"), 0x00, 2],
-      ]),
-    ),
-    ...section(10, [...uleb(bodies.length), ...bodies.flatMap((b) => b.encode())]),
-  ];
-  return new Uint8Array(bytes);
+  const out = new ByteWriter();
+  const section = (id: number, fill: (payload: ByteWriter) => void) => {
+    const payload = new ByteWriter();
+    fill(payload);
+    out.byte(id);
+    out.sized(payload.bytes());
+  };
+  out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
+  section(1, (t) => { // types: 0 = (i32 x 9) -> (), 1 = (i32 x 4) -> ()
+    t.uleb(2);
+    for (const params of [9, 4]) {
+      t.byte(0x60);
+      t.uleb(params);
+      for (let i = 0; i < params; i++) t.byte(I32);
+      t.uleb(0);
+    }
+  });
+  section(3, (f) => f.append([3, 0, 0, 1])); // three functions and their types
+  section(5, (m) => m.append([1, 0x00, 1])); // one memory: min 1 page, no max
+  section(7, (e) => { // exports
+    e.uleb(4);
+    e.name("memory");
+    e.append([0x02, 0]);
+    ["gemm_rows", "gemm_cols", "transpose"].forEach((fn, index) => {
+      e.name(fn);
+      e.append([0x00, index]);
+    });
+  });
+  section(10, (c) => { // code
+    const bodies = [gemmBody("rows", relaxed), gemmBody("cols", relaxed), transposeBody()];
+    c.uleb(bodies.length);
+    for (const body of bodies) body.encodeTo(c);
+  });
+  return out.bytes();
 }
 
 // ---------------------------------------------------------------------------------
