@@ -30,6 +30,9 @@ const simdBuilds = [plain, relaxed].filter((p): p is MatmulProducts => p !== nul
 const SHAPES: [number, number, number][] = [];
 for (let n = 1; n <= 13; n++) SHAPES.push([n, 41, 64], [n, 64, 40], [n, 7, 3]);
 SHAPES.push([64, 64, 64], [64, 41, 1], [257, 13, 5], [3, 1, 1], [2, 5, 2], [31, 64, 17]);
+// WebAssembly memory starts at one 64 KiB page and grows on demand: a large product in
+// between small ones checks the products keep working across a growth.
+SHAPES.push([1500, 41, 64], [4, 41, 64]);
 
 /** Every product of one shape, accumulating onto random values, under `products`. */
 function allProducts(products: MatmulProducts, [n, inDim, outDim]: [number, number, number]) {

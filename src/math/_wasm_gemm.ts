@@ -3,9 +3,9 @@
  * bytes by the small assembler below when the module loads: the source of the
  * WebAssembly is this file, there is no binary in the repository.
  *
- * One register-blocked loop nest computes `C (m, n) += A (m, k) · B`, where B is given
- * row-major as Bᵀ-panels-free `(k, n)` rows (`B[p, j] = b + p*ldb + 8j`), A is read one
- * element at a time and broadcast (`v128.load64_splat`), and each f64x2 lane holds one
+ * One register-blocked loop nest computes `C (m, n) += A (m, k) · B (k, n)`: B is read
+ * two columns at a time from its rows (`B[p, j]` at `b + p*ldb + 8j`), A one element at a
+ * time, broadcast to both lanes (`v128.load64_splat`), so each f64x2 lane holds one
  * output column. Output tiles are `rows × 4` (5 × 4 with separate multiply and add, 6 × 4
  * with `f64x2.relaxed_madd`, so the accumulators stay within the 16 vector registers);
  * the last rows and columns use smaller tiles of the same loop. Every output element is
@@ -16,10 +16,13 @@
  * JavaScript kernel in `kernels.ts`.
  *
  * The JavaScript arrays live outside WebAssembly memory, so each product copies its
- * operands into a scratch area, runs there and copies the result back. The forward
- * pass needs the weight transposed; for small batches (the rollout's 1..10 rows) it
- * transposes the activations instead (`Cᵀ = W · Xᵀ`, then Cᵀ back), which costs less than
- * transposing the weight. Both orders compute each element identically.
+ * operands into a scratch area, runs there and copies the result back (the weights too,
+ * on every call: a memcpy costs less than keeping a cached copy provably in step with
+ * every writer of the weights). The input gradient reads the weight as it is and the
+ * weight gradient reads the activations as they are; the forward pass needs the weight
+ * transposed, or, cheaper for small batches (the rollout's and evaluation's 10 to 16
+ * rows), the activations transposed (`outᵀ = W · inpᵀ`, then outᵀ back). Both orders
+ * compute each element identically.
  *
  * @module
  */
