@@ -354,12 +354,14 @@ function resumedBaseConfig(point: ResumePoint): RunConfig {
 // Puts weights, optimiser state and progress of the checkpoint into `trainer`.
 function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
   const { ckpt, path, episode } = point;
-  loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
-  loadStateDict(trainer.model.value, ckpt.valueHead, { where: `${path}: value_head` });
+  const { model } = trainer; // converts the stored (raw-observation) form to the model's
+  loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
+  loadStateDict(model.value, ckpt.valueHead, { where: `${path}: value_head`, model });
   if (ckpt.optimizer) {
     loadAdamState(trainer.optimizer, ckpt.optimizer, {
       sets: [trainer.model.delta, trainer.model.value],
       source: path,
+      model,
     });
   } else {
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);

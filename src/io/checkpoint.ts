@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ActorCritic } from "../nn/mod.ts";
+import { ActorCritic, scaleByFactors } from "../nn/mod.ts";
 import type { Adam, ParamSet } from "../nn/mod.ts";
 import { Rng } from "../math/rng.ts";
 import type { BestRecord, MetricsEntry, PpoConfig, Trainer, TrainerProgress } from "../rl/mod.ts";
@@ -22,30 +22,61 @@ export const CHECKPOINT_FORMAT = "delta-waypoint/1";
 
 /**
  * A ParamSet as a torch state_dict: an OrderedDict of float32 tensors in spec order.
+ * Given the `model` the set belongs to, parameters are stored in the PyTorch contract's
+ * form (raw observation in, value out: {@linkcode ActorCritic.storedFactors}).
  *
  * @example
  * ```ts ignore
  * const sd = stateDict(model.delta); // OrderedDict{log_std, net.0.weight, ...}
  * ```
  */
-export function stateDict(set: ParamSet): PtDict {
+export function stateDict(set: ParamSet, model: ActorCritic | null = null): PtDict {
   const sd = new PtDict([], true);
   for (const spec of set.specs) {
-    sd.set(spec.name, float32Tensor(set.view(spec.name), spec.shape));
+    const values = storedForm(set.view(spec.name), { model, set, name: spec.name, power: 1 });
+    sd.set(spec.name, float32Tensor(values, spec.shape));
   }
   return sd;
 }
 
+interface StoredFormOptions {
+  model: ActorCritic | null;
+  set: ParamSet;
+  name: string;
+  /** 1 for a parameter, -1 for its exp_avg, -2 for its exp_avg_sq */
+  power: 1 | -1 | -2;
+}
+
+// `values` as stored (a converted copy), when the model holds the parameter otherwise.
+function storedForm(values: Float64Array, opts: StoredFormOptions): Float64Array {
+  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
+  if (factors === null) return values;
+  const out = values.slice();
+  scaleByFactors(out, factors, opts.power);
+  return out;
+}
+
+// In place, from the stored form back to the model's: the exact inverse of storedForm.
+function heldForm(values: Float64Array, opts: StoredFormOptions): void {
+  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
+  if (factors !== null) scaleByFactors(values, factors, -opts.power);
+}
+
 /**
  * Adam state in torch.optim.Adam's state_dict layout: parameters numbered across the
- * sets in order, each with a 0-d float32 `step` and the two moments.
+ * sets in order, each with a 0-d float32 `step` and the two moments (stored as the
+ * gradients of the stored parameters would make them, given the sets' `model`).
  *
  * @example
  * ```ts ignore
  * const sd = adamStateDict(trainer.optimizer, [trainer.model.delta, trainer.model.value]);
  * ```
  */
-export function adamStateDict(adam: Adam, sets: ParamSet[]): PtDict {
+export function adamStateDict(
+  adam: Adam,
+  sets: ParamSet[],
+  model: ActorCritic | null = null,
+): PtDict {
   const state = new PtDict();
   let index = 0;
   sets.forEach((set, s) => {
@@ -53,8 +84,10 @@ export function adamStateDict(adam: Adam, sets: ParamSet[]): PtDict {
       const range = [spec.offset, spec.offset + spec.size] as const;
       const entry = new PtDict();
       entry.set("step", new Tensor("float32", [], new Float32Array([adam.stepCount])));
-      entry.set("exp_avg", float32Tensor(adam.expAvg[s].subarray(...range), spec.shape));
-      entry.set("exp_avg_sq", float32Tensor(adam.expAvgSq[s].subarray(...range), spec.shape));
+      const moment = (values: Float64Array, power: -1 | -2) =>
+        float32Tensor(storedForm(values, { model, set, name: spec.name, power }), spec.shape);
+      entry.set("exp_avg", moment(adam.expAvg[s].subarray(...range), -1));
+      entry.set("exp_avg_sq", moment(adam.expAvgSq[s].subarray(...range), -2));
       state.set(index++, entry);
     }
   });
@@ -108,9 +141,9 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
   const { model, optimizer } = trainer;
   const progress = trainer.progress();
   const root = new PtDict();
-  root.set("delta_head", stateDict(model.delta));
-  root.set("value_head", stateDict(model.value));
-  root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value]));
+  root.set("delta_head", stateDict(model.delta, model));
+  root.set("value_head", stateDict(model.value, model));
+  root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value], model));
   root.set("cfg", jsonToPt(trainer.ppo));
   root.set("env_cfg", jsonToPt(trainer.env as EnvConfig));
   root.set("format", CHECKPOINT_FORMAT);
@@ -245,14 +278,20 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
 
 /**
  * Copies a state_dict into a ParamSet, checking every key and shape; the message of
- * a mismatch names the key, the expected shape and the found one.
+ * a mismatch names the key, the expected shape and the found one. Given the `model`
+ * the set belongs to, stored parameters are converted to the model's form (the exact
+ * inverse of {@linkcode stateDict}).
  *
  * @example
  * ```ts ignore
  * loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
  * ```
  */
-export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }): void {
+export function loadStateDict(
+  set: ParamSet,
+  sd: PtDict,
+  opts: { where: string; model?: ActorCritic },
+): void {
   const { where } = opts;
   for (const spec of set.specs) {
     const t = sd.get(spec.name);
@@ -272,7 +311,9 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
   }
   for (const spec of set.specs) requireFinite(sd.get(spec.name) as Tensor, `${where}.${spec.name}`);
   for (const spec of set.specs) {
-    set.view(spec.name).set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
+    const view = set.view(spec.name);
+    view.set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
+    heldForm(view, { model: opts.model ?? null, set, name: spec.name, power: 1 });
   }
 }
 
@@ -291,9 +332,10 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
 export function loadAdamState(
   adam: Adam,
   sd: PtDict,
-  opts: { sets: ParamSet[]; source: string },
+  opts: { sets: ParamSet[]; source: string; model?: ActorCritic },
 ): number {
   const { sets, source } = opts;
+  const model = opts.model ?? null;
   const state = sd.get("state");
   if (!(state instanceof PtDict)) throw new UserError(`${source}: optimizer has no 'state' dict`);
   let index = 0;
@@ -322,9 +364,9 @@ export function loadAdamState(
           );
         }
         requireFinite(t, `${where}.${key}`, key === "exp_avg_sq" ? 0 : -Infinity);
-        (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range).set(
-          t.data as Float32Array | Float64Array,
-        );
+        const target = (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range);
+        target.set(t.data as Float32Array | Float64Array);
+        heldForm(target, { model, set, name: spec.name, power: key === "exp_avg" ? -1 : -2 });
       }
       const st = entry.get("step");
       const stepValue = st instanceof Tensor
@@ -413,7 +455,8 @@ export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
  * ```
  */
 export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
-  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG };
+  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither
+  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG, obs_norm: false, value_scale: 1 };
   const record = ppo as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(ckpt.cfg ?? {})) {
     // the device of the machine that wrote it says nothing about this one

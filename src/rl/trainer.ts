@@ -19,6 +19,7 @@ import type { EnvConfig, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv, obsDim as envObsDim } from "../env/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import { computeGae } from "./gae.ts";
+import { observationScale } from "./obs_scale.ts";
 import { PpoLearner } from "./ppo_update.ts";
 import type { MinibatchStats } from "./ppo_update.ts";
 import type { PpoConfig } from "./config.ts";
@@ -244,6 +245,8 @@ export class Trainer {
       rng: new Rng(hashSeeds(ppo.seed, 1)),
       initLogStd: ppo.init_log_std,
       maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
+      ...(ppo.obs_norm ? { inputScale: observationScale(env) } : {}),
+      valueScale: ppo.value_scale,
     });
     this.optimizer = new Adam([this.model.delta, this.model.value], {
       lr: ppo.lr,
