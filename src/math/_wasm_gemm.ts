@@ -341,13 +341,17 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
       }
     }
     f.get(P.k).set(p);
-    // p unrolled by 4 (for "rows", A offsets are immediates and the row pointers move
-    // 32 bytes per 4 steps), then one step at a time
-    f.block().loop();
-    f.get(p).const(4).op("lt_s").brIf(1);
-    for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
-    if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 32); }
-    f.addConst(p, -4).br(0).end().end();
+    // Whole tiles: p unrolled by 4 (for "rows", A offsets are immediates and the row
+    // pointers move 32 bytes per 4 steps). Then, and for the edge tiles (which would
+    // only make the code, and the compiler's memory, several times larger), one step
+    // at a time.
+    if (rows === maxRows && vecs === 2) {
+      f.block().loop();
+      f.get(p).const(4).op("lt_s").brIf(1);
+      for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
+      if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 32); }
+      f.addConst(p, -4).br(0).end().end();
+    }
     f.block().loop();
     f.get(p).op("eqz").brIf(1);
     step(rows, vecs, half, 0);
