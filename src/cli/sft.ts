@@ -186,15 +186,15 @@ function parseSftArgs(args: string[]): SftArgs {
   };
 }
 
-/** The numbers `train_metrics.json` and the summary line report for one planner. */
+/** The numbers of `eval`'s summary that `train_metrics.json` keeps, under the same names. */
 function heldoutFields(s: EvalSummary) {
   return {
-    ade: s.ade_mean,
-    fde: s.fde_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
     success_rate: s.success_rate,
-    mean_return: s.return_mean,
-    mean_length: s.steps_mean,
-    off_route_rate: s.offroad_rate,
+    return_mean: s.return_mean,
+    steps_mean: s.steps_mean,
+    offroad_rate: s.offroad_rate,
   };
 }
 

@@ -614,14 +614,11 @@ interface Heldout {
   refined: HeldoutSummary;
 }
 
-interface HeldoutSummary {
-  mean_return: number;
-  success_rate: number;
-  mean_length: number;
-  ade: number;
-  fde: number;
-  offroad_rate: number;
-}
+/** The numbers of `eval`'s summary that the held-out block keeps, under the same names. */
+type HeldoutSummary = Pick<
+  EvalSummary,
+  "return_mean" | "success_rate" | "steps_mean" | "ade_mean" | "fde_mean" | "offroad_rate"
+>;
 
 async function heldoutEvaluation(
   run: RunConfig,
@@ -638,11 +635,11 @@ async function heldoutEvaluation(
     count,
   };
   const pick = (s: EvalSummary): HeldoutSummary => ({
-    mean_return: s.return_mean,
+    return_mean: s.return_mean,
     success_rate: s.success_rate,
-    mean_length: s.steps_mean,
-    ade: s.ade_mean,
-    fde: s.fde_mean,
+    steps_mean: s.steps_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
     offroad_rate: s.offroad_rate,
   });
   const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
@@ -661,10 +658,10 @@ async function heldoutEvaluation(
 
 function printHeldout(h: Heldout): void {
   const row = (name: string, s: HeldoutSummary) =>
-    `${name.padEnd(12)} ${s.mean_return.toFixed(2).padStart(11)} ${
+    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
       (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.mean_length.toFixed(1).padStart(11)} ${s.ade.toFixed(3).padStart(8)} ${
-      s.fde.toFixed(3).padStart(8)
+    }% ${s.steps_mean.toFixed(1).padStart(11)} ${s.ade_mean.toFixed(3).padStart(8)} ${
+      s.fde_mean.toFixed(3).padStart(8)
     }`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
@@ -709,10 +706,10 @@ function trainSummary(opts: {
     ...(opts.heldout ? { heldout: opts.heldout } : {}),
     sft_eval: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
-      return: opts.sft.return_mean,
+      return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,
-      ade: opts.sft.ade_mean,
-      fde: opts.sft.fde_mean,
+      ade_mean: opts.sft.ade_mean,
+      fde_mean: opts.sft.fde_mean,
     },
     best: trainer.best,
     ...(opts.point
