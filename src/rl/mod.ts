@@ -1,6 +1,7 @@
 /**
  * Reinforcement learning: PPO configuration, GAE, the minibatch update, the
- * training loop and deterministic evaluation.
+ * training loop and deterministic evaluation; the trainer checkpoint schema and
+ * resuming from it; the run's `config.json`.
  *
  * @module
  */
