@@ -9,21 +9,22 @@ import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";
+import type { EpisodeMetric } from "../env/mod.ts";
+import { BuiltinSftPlanner } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
+  heldoutEvaluation,
   loadResumePoint,
   restoreTrainer,
   resumedBaseConfig,
-  runUntil,
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
   trainLoop,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
+import type { Heldout, HeldoutSummary, MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import { abortPendingWrites } from "../io/mod.ts";
@@ -420,7 +421,7 @@ async function trainRun(opts: {
   log: (line: string) => void;
   quiet: boolean;
 }): Promise<number> {
-  const { run, trainer, planner, point, paths, stop, log, quiet } = opts;
+  const { run, trainer, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
   let lastCheckpoint: string | null = point ? point.path : null;
@@ -480,7 +481,7 @@ async function trainRun(opts: {
     }
     await saveTrainerCheckpoint(paths.final, trainer, extra);
     await writeJson(paths.metrics, trainer.metrics);
-    const heldout = await heldoutEvaluation(run, trainer, { planner, shouldStop });
+    const heldout = await heldoutEvaluation(trainer, { shouldStop });
     if (heldout === null) {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
       await writeJson(
@@ -496,7 +497,7 @@ async function trainRun(opts: {
       paths.trainMetrics,
       trainSummary({ ...summaryBase, heldout, interrupted: false }),
     );
-    printHeldout(heldout);
+    printHeldout(heldout, trainer.episodeMetrics);
     log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
     return 0;
   } catch (e) {
@@ -510,61 +511,13 @@ async function trainRun(opts: {
   }
 }
 
-/** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
-interface Heldout {
-  seeds: [number, number];
-  sft: HeldoutSummary;
-  refined: HeldoutSummary;
-}
-
-/** The numbers of `eval`'s summary that the held-out block keeps, under the same names. */
-type HeldoutSummary = Pick<
-  EvalSummary,
-  "return_mean" | "success_rate" | "steps_mean" | "ade_mean" | "fde_mean" | "offroad_rate"
->;
-
-async function heldoutEvaluation(
-  run: RunConfig,
-  trainer: Trainer,
-  opts: { planner: WaypointPlanner; shouldStop: () => boolean },
-): Promise<Heldout | null> {
-  const { planner, shouldStop } = opts;
-  const count = run.ppo.heldout_episodes;
-  const common = {
-    env: run.env,
-    planner,
-    deltaClip: run.ppo.delta_clip,
-    firstSeed: HELDOUT_SEED_BASE,
-    count,
-  };
-  const pick = (s: EvalSummary): HeldoutSummary => ({
-    return_mean: s.return_mean,
-    success_rate: s.success_rate,
-    steps_mean: s.steps_mean,
-    ade_mean: s.ade_mean,
-    fde_mean: s.fde_mean,
-    offroad_rate: s.offroad_rate,
-  });
-  const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
-  if (sft === null) return null;
-  const refined = await runUntil(
-    evaluatePolicySteps({ ...common, model: trainer.model }),
-    shouldStop,
-  );
-  if (refined === null) return null;
-  return {
-    seeds: [HELDOUT_SEED_BASE, count],
-    sft: pick(sft.summary),
-    refined: pick(refined.summary),
-  };
-}
-
-function printHeldout(h: Heldout): void {
+function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
+  const shown = metrics.filter((m) => m.label && m.mean);
   const row = (name: string, s: HeldoutSummary) =>
     `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
       (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.steps_mean.toFixed(1).padStart(11)} ${s.ade_mean.toFixed(3).padStart(8)} ${
-      s.fde_mean.toFixed(3).padStart(8)
+    }% ${s.steps_mean.toFixed(1).padStart(11)}${
+      shown.map((m) => ` ${s[m.mean!].toFixed(3).padStart(8)}`).join("")
     }`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
@@ -574,7 +527,7 @@ function printHeldout(h: Heldout): void {
   console.log(
     `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
       "mean length".padStart(11)
-    } ${"ADE m".padStart(8)} ${"FDE m".padStart(8)}`,
+    }${shown.map((m) => ` ${m.label!.padStart(8)}`).join("")}`,
   );
   console.log(row("sft", h.sft));
   console.log(row("sft + delta", h.refined));
@@ -611,8 +564,11 @@ function trainSummary(opts: {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
       return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,
-      ade_mean: opts.sft.ade_mean,
-      fde_mean: opts.sft.fde_mean,
+      ...Object.fromEntries(
+        trainer.episodeMetrics.filter((m) => m.entry && m.mean).map((
+          m,
+        ) => [m.mean!, opts.sft![m.mean!]]),
+      ),
     },
     best: trainer.best,
     ...(opts.point

@@ -11,3 +11,5 @@ export * from "./vehicle.ts";
 export * from "./controller.ts";
 export * from "./driving_env.ts";
 export * from "./vec_env.ts";
+export * from "./plan_metrics.ts";
+export * from "./obs_scale.ts";

@@ -7,10 +7,39 @@
 
 import type { EnvConfig } from "./config.ts";
 import { Episodes } from "./_episodes.ts";
+import { observationScale } from "./obs_scale.ts";
+import { planErrors } from "./plan_metrics.ts";
+
+/**
+ * A number an env reports for each finished episode, besides return, length and success
+ * (which every env reports). Generic evaluation averages whatever metrics the env declares.
+ */
+export interface EpisodeMetric {
+  /** Key in each episode record of `eval --output`; a dot nests ("comfort.max_accel"). */
+  readonly name: string;
+  /** One line: what it measures, with its unit. */
+  readonly description: string;
+  /** Key of its mean over episodes in the evaluation summary (absent: not summarised). */
+  readonly mean?: string;
+  /** Key of its population standard deviation over episodes in the summary. */
+  readonly std?: string;
+  /**
+   * Key of its held-out mean in every `metrics.json` entry (absent: not logged there);
+   * `sft` also logs the SFT baseline's as `sft_<key>`; `tieBreak` makes it the metric
+   * (lower is better) that breaks ties of eval return when picking `best.pt`.
+   */
+  readonly entry?: { key: string; sft?: boolean; tieBreak?: boolean };
+  /** Also kept in `train_metrics.json`'s held-out block (metrics with `entry` always are). */
+  readonly heldout?: boolean;
+  /** Column header of its mean in `train`'s held-out table (absent: not printed). */
+  readonly label?: string;
+}
 
 /**
  * A batch of N environments over flat arrays. Any environment that fills these
- * arrays can be trained on; row i of an (N, D) array is `[i * D, (i + 1) * D)`.
+ * arrays can be trained on and evaluated; row i of an (N, D) array is `[i * D, (i + 1) * D)`.
+ * The env declares its sizes (`obsDim`, `actionDim`, `actionShape`, `maxEpisodeSteps`)
+ * and the per-episode metrics it reports (`metrics`, filled into `episodeMetrics`).
  *
  * @example
  * ```ts
@@ -31,35 +60,91 @@ export interface VecEnv {
   readonly obsDim: number;
   /** Length of one action (plan) row. */
   readonly actionDim: number;
+  /**
+   * Shape of one action, its product `actionDim`; the policy's `log_std` has this shape
+   * (driving: [H, 2], the Python DeltaHead's). Default [actionDim].
+   */
+  readonly actionShape?: readonly number[];
+  /**
+   * Steps after which an episode is truncated at the latest: sizes the trainer's rollout
+   * buffers. Default: the trainer's `EnvConfig.max_episode_steps`.
+   */
+  readonly maxEpisodeSteps?: number;
+  /**
+   * (obsDim) powers of two the policy divides the observation by when `ppo.obs_norm` is
+   * on (see `observationScale`); absent: the raw observation.
+   */
+  readonly obsScale?: Float64Array;
+  /** The per-episode metrics the env reports (default none). */
+  readonly metrics?: readonly EpisodeMetric[];
+  /** (N, metrics.length) metrics of the episode that ended this step (valid where terminated or truncated). */
+  readonly episodeMetrics?: Float64Array;
   /** (N, obsDim) current observations; after an auto-reset, the new episode's first. */
   readonly obs: Float64Array;
   /** (N, obsDim) the observation each env's step produced before any auto-reset (equal to `obs` for envs not done). */
   readonly finalObs: Float64Array;
   /** (N) rewards of the latest step. */
   readonly rewards: Float64Array;
-  /** (N) 1 when the episode ended this step: goal reached, left the corridor or the world. */
+  /** (N) 1 when the episode ended this step (the env's own terminal condition). */
   readonly terminated: Uint8Array;
-  /** (N) 1 when `max_episode_steps` was hit this step without terminating. */
+  /** (N) 1 when `maxEpisodeSteps` was hit this step without terminating. */
   readonly truncated: Uint8Array;
-  /** (N) 1 when the goal was reached this step. */
+  /** (N) 1 when the episode reached its goal this step. */
   readonly success: Uint8Array;
   /** (N) return of the episode that ended this step (valid where terminated or truncated). */
   readonly episodeReturns: Float64Array;
   /** (N) length of the episode that ended this step (valid where terminated or truncated). */
   readonly episodeLengths: Int32Array;
-  /** (N) fraction of targets reached or passed, this step (before any reset). */
-  readonly routeCompletion: Float64Array;
-  /** (N) route length left (m), this step (before any reset). */
-  readonly distanceToGoal: Float64Array;
-  /** (N) longitudinal acceleration applied this step (m/s^2). */
-  readonly accel: Float64Array;
-  /** (N) 1 when the episode ended this step by leaving the corridor or the world. */
-  readonly offRoute: Uint8Array;
   /** Starts every env: env i with `seeds[i]`. */
   reset(seeds: ArrayLike<number>): void;
   /** Steps every env with its row of `plans` (N, actionDim); finished envs restart. */
   step(plans: Float64Array): void;
 }
+
+/**
+ * The per-episode metrics of the driving env, in the research repo's evaluation schema's
+ * names: ADE/FDE of the driven plan against the expert plan (the route targets), route
+ * completion, off-route, distance to the goal, comfort; collisions and red lights are
+ * always 0 (no other road users, no lights).
+ */
+export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
+  {
+    name: "ade",
+    description: "mean over steps of the plan's ADE against the expert plan (m)",
+    mean: "ade_mean",
+    std: "ade_std",
+    entry: { key: "ade", sft: true, tieBreak: true },
+    label: "ADE m",
+  },
+  {
+    name: "fde",
+    description: "mean over steps of the plan's FDE (last waypoint) against the expert plan (m)",
+    mean: "fde_mean",
+    std: "fde_std",
+    entry: { key: "fde" },
+    label: "FDE m",
+  },
+  {
+    name: "route_completion",
+    description: "fraction of the route's targets reached or passed, 0..1",
+    mean: "route_completion_mean",
+  },
+  { name: "collisions", description: "collisions: always 0, no other road users" },
+  {
+    name: "offroad",
+    description: "1 if the episode ended by leaving the corridor or the world, else 0",
+    mean: "offroad_rate",
+    heldout: true,
+  },
+  { name: "red_light", description: "red lights run: always 0, no traffic lights" },
+  {
+    name: "final_dist",
+    description: "route length left (m) when the episode ended",
+    mean: "final_dist_mean",
+  },
+  { name: "comfort.max_accel", description: "peak |longitudinal acceleration| (m/s^2)" },
+  { name: "comfort.max_jerk", description: "peak |change of acceleration| / dt (m/s^3)" },
+]);
 
 /**
  * N toy driving envs. A finished env i restarts in the same step with seed = its
@@ -81,6 +166,12 @@ export class DrivingVecEnv implements VecEnv {
   readonly obsDim: number;
   /** 2H. */
   readonly actionDim: number;
+  /** [H, 2]: (dx, dy) per waypoint. */
+  readonly actionShape: readonly number[];
+  readonly maxEpisodeSteps: number;
+  readonly obsScale: Float64Array;
+  readonly metrics: readonly EpisodeMetric[] = DRIVING_METRICS;
+  readonly episodeMetrics: Float64Array;
   readonly obs: Float64Array;
   readonly finalObs: Float64Array;
   readonly rewards: Float64Array;
@@ -89,8 +180,11 @@ export class DrivingVecEnv implements VecEnv {
   readonly success: Uint8Array;
   readonly episodeReturns: Float64Array;
   readonly episodeLengths: Int32Array;
+  /** (N) fraction of targets reached or passed, this step (before any reset). */
   readonly routeCompletion: Float64Array;
+  /** (N) route length left (m), this step (before any reset). */
   readonly distanceToGoal: Float64Array;
+  /** (N) longitudinal acceleration applied this step (m/s^2). */
   readonly accel: Float64Array;
   /** (N) 1 when the car left the corridor or the world this step. */
   readonly offRoute: Uint8Array;
@@ -104,6 +198,15 @@ export class DrivingVecEnv implements VecEnv {
   readonly #episodes: Episodes;
   /** (N) return so far of each running episode. */
   readonly #runningReturns: Float64Array;
+  // Per-env accumulators of the running episode, for its metrics: sums over steps of the
+  // plan's ADE and FDE, peak |accel| and |jerk|, the previous step's accel.
+  readonly #sumAde: Float64Array;
+  readonly #sumFde: Float64Array;
+  readonly #maxAccel: Float64Array;
+  readonly #maxJerk: Float64Array;
+  readonly #prevAccel: Float64Array;
+  readonly #ade = new Float64Array(1);
+  readonly #fde = new Float64Array(1);
   #started = false;
 
   /** Validates `cfg` and allocates every buffer once; call `reset` next. */
@@ -113,6 +216,10 @@ export class DrivingVecEnv implements VecEnv {
     this.numEnvs = numEnvs;
     this.obsDim = e.obsDim;
     this.actionDim = e.actionDim;
+    this.actionShape = Object.freeze([e.horizon, 2]);
+    this.maxEpisodeSteps = e.cfg.max_episode_steps;
+    this.obsScale = observationScale(e.cfg);
+    this.episodeMetrics = new Float64Array(numEnvs * DRIVING_METRICS.length);
     this.obs = new Float64Array(numEnvs * e.obsDim);
     this.finalObs = new Float64Array(numEnvs * e.obsDim);
     this.rewards = e.rewards;
@@ -129,6 +236,11 @@ export class DrivingVecEnv implements VecEnv {
     this.episodeReturns = new Float64Array(numEnvs);
     this.episodeLengths = new Int32Array(numEnvs);
     this.#runningReturns = new Float64Array(numEnvs);
+    this.#sumAde = new Float64Array(numEnvs);
+    this.#sumFde = new Float64Array(numEnvs);
+    this.#maxAccel = new Float64Array(numEnvs);
+    this.#maxJerk = new Float64Array(numEnvs);
+    this.#prevAccel = new Float64Array(numEnvs);
   }
 
   /** The (validated, frozen) configuration. */
@@ -148,6 +260,7 @@ export class DrivingVecEnv implements VecEnv {
       this.#runningReturns[i] = 0;
       this.episodeReturns[i] = 0;
       this.episodeLengths[i] = 0;
+      this.#clearAccumulators(i);
     }
     this.finalObs.set(this.obs);
     this.#started = true;
@@ -163,19 +276,65 @@ export class DrivingVecEnv implements VecEnv {
     }
     const e = this.#episodes;
     const obs = this.obs, finalObs = this.finalObs;
+    const h = e.horizon;
     for (let i = 0; i < n; i++) {
       const row = i * d;
+      // the expert plan is the observation's route targets, obs[1..]
+      planErrors(
+        plans.subarray(i * a, (i + 1) * a),
+        obs.subarray(row + 1, row + d),
+        1,
+        h,
+        this.#ade,
+        this.#fde,
+      );
+      const firstStep = e.stepCount[i] === 0;
       e.stepEnv(i, plans, i * a, finalObs, row);
+      this.#accumulate(i, firstStep);
       const episodeReturn = this.#runningReturns[i] + e.rewards[i];
       if (e.terminated[i] === 1 || e.truncated[i] === 1) {
         this.episodeReturns[i] = episodeReturn;
         this.episodeLengths[i] = e.stepCount[i];
         this.#runningReturns[i] = 0;
+        this.#writeMetrics(i);
+        this.#clearAccumulators(i);
         e.resetEnv(i, e.seeds[i] + n, obs, row);
       } else {
         this.#runningReturns[i] = episodeReturn;
         for (let j = 0; j < d; j++) obs[row + j] = finalObs[row + j];
       }
     }
+  }
+
+  #accumulate(i: number, firstStep: boolean): void {
+    this.#sumAde[i] += this.#ade[0];
+    this.#sumFde[i] += this.#fde[0];
+    const acc = this.accel[i];
+    if (Math.abs(acc) > this.#maxAccel[i]) this.#maxAccel[i] = Math.abs(acc);
+    if (!firstStep) {
+      const jerk = Math.abs(acc - this.#prevAccel[i]) / this.#episodes.cfg.dt;
+      if (jerk > this.#maxJerk[i]) this.#maxJerk[i] = jerk;
+    }
+    this.#prevAccel[i] = acc;
+  }
+
+  // the metrics of env i's episode that ended this step, in DRIVING_METRICS order
+  #writeMetrics(i: number): void {
+    const steps = this.#episodes.stepCount[i];
+    const m = this.episodeMetrics, o = i * DRIVING_METRICS.length;
+    m[o] = this.#sumAde[i] / steps;
+    m[o + 1] = this.#sumFde[i] / steps;
+    m[o + 2] = this.routeCompletion[i];
+    m[o + 3] = 0;
+    m[o + 4] = this.offRoute[i];
+    m[o + 5] = 0;
+    m[o + 6] = this.distanceToGoal[i];
+    m[o + 7] = this.#maxAccel[i];
+    m[o + 8] = this.#maxJerk[i];
+  }
+
+  #clearAccumulators(i: number): void {
+    this.#sumAde[i] = this.#sumFde[i] = 0;
+    this.#maxAccel[i] = this.#maxJerk[i] = this.#prevAccel[i] = 0;
   }
 }

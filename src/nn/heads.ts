@@ -28,8 +28,13 @@ export interface ActorCriticOptions {
   inDim: number;
   /** hidden width of both heads */
   hidden: number;
-  /** number of waypoints H; the action has 2H dims */
-  horizon: number;
+  /** number of waypoints H: the action has 2H dims and log_std is [H, 2] (driving) */
+  horizon?: number;
+  /**
+   * instead of `horizon`, any env's action shape: log_std has this shape and the action
+   * its product of dims (e.g. [1] for a 1-D force)
+   */
+  actionShape?: readonly number[];
   /** draws the initial weights */
   rng: Rng;
   /** initial value of every log_std entry (default 0) */
@@ -174,9 +179,11 @@ export class ActorCritic {
   readonly inDim: number;
   /** hidden width of both heads */
   readonly hidden: number;
-  /** number of waypoints H */
+  /** number of waypoints H (the first dim of `actionShape`) */
   readonly horizon: number;
-  /** 2H: (dx, dy) per waypoint */
+  /** shape of log_std and of one action: [H, 2] for driving */
+  readonly actionShape: readonly number[];
+  /** product of `actionShape` (2H for driving: (dx, dy) per waypoint) */
   readonly actionDim: number;
   /** rows per inference chunk */
   readonly maxBatch: number;
@@ -206,16 +213,20 @@ export class ActorCritic {
 
   /** Builds and initialises both heads (see the class doc for the init). */
   constructor(opts: ActorCriticOptions) {
-    const { inDim, hidden, horizon, rng } = opts;
-    for (const [key, v] of Object.entries({ inDim, hidden, horizon })) {
+    const { inDim, hidden, rng } = opts;
+    const actionShape = opts.actionShape ?? [opts.horizon as number, 2];
+    const dims = Object.fromEntries(actionShape.map((d, i) => [`actionShape[${i}]`, d]));
+    for (const [key, v] of Object.entries({ inDim, hidden, ...dims })) {
       if (!Number.isInteger(v) || v < 1) {
         throw new RangeError(`ActorCritic: ${key} must be a positive integer, got ${v}`);
       }
     }
+    if (actionShape.length === 0) throw new RangeError("ActorCritic: actionShape is empty");
     this.inDim = inDim;
     this.hidden = hidden;
-    this.horizon = horizon;
-    this.actionDim = 2 * horizon;
+    this.horizon = actionShape[0];
+    this.actionShape = Object.freeze([...actionShape]);
+    this.actionDim = actionShape.reduce((p, d) => p * d, 1);
     this.maxBatch = opts.maxBatch ?? 256;
     this.inputScale = opts.inputScale ? checkInputScale(opts.inputScale, inDim) : null;
     this.valueScale = opts.valueScale ?? 1;
@@ -227,7 +238,7 @@ export class ActorCritic {
     const actionDim = this.actionDim;
 
     this.delta = new ParamSet([
-      { name: "log_std", shape: [horizon, 2] },
+      { name: "log_std", shape: [...actionShape] },
       { name: "net.0.weight", shape: [hidden, inDim] },
       { name: "net.0.bias", shape: [hidden] },
       { name: "net.2.weight", shape: [hidden, hidden] },

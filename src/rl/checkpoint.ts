@@ -291,16 +291,14 @@ export function checkpointProgress(
     ) {
       fail("best.episode", `an integer in [0, ${episode}]`, b.episode);
     }
-    for (const key of ["eval_return", "ade"]) {
+    // eval_return and the env's tie-break metric (driving: ade)
+    const keys = ["eval_return", ...Object.keys(b).filter((k) => k !== "episode")];
+    for (const key of new Set(keys)) {
       if (typeof b[key] !== "number" || !Number.isFinite(b[key])) {
         fail(`best.${key}`, "a finite number", b[key]);
       }
     }
-    best = {
-      episode: b.episode as number,
-      eval_return: b.eval_return as number,
-      ade: b.ade as number,
-    };
+    best = { ...(b as Record<string, number>) } as BestRecord;
   }
   return {
     episode,
@@ -339,7 +337,11 @@ function describe(v: unknown): string {
  * const model = modelFromCheckpoint(parseTrainerCheckpoint(await readPt(p), p), 41);
  * ```
  */
-export function modelFromCheckpoint(ckpt: LoadedCheckpoint, obsDim: number): ActorCritic {
+export function modelFromCheckpoint(
+  ckpt: LoadedCheckpoint,
+  obsDim: number,
+  opts: { actionShape?: readonly number[] } = {},
+): ActorCritic {
   const shapeOf = (sd: PtDict, key: string, where: string): number[] => {
     const t = sd.get(key);
     if (!(t instanceof Tensor)) {
@@ -349,22 +351,28 @@ export function modelFromCheckpoint(ckpt: LoadedCheckpoint, obsDim: number): Act
   };
   const logStd = shapeOf(ckpt.deltaHead, "log_std", "delta_head");
   const first = shapeOf(ckpt.deltaHead, "net.0.weight", "delta_head");
-  if (logStd.length !== 2 || logStd[1] !== 2 || first.length !== 2) {
+  const want = opts.actionShape;
+  const shapeOk = want
+    ? logStd.length === want.length && logStd.every((d, i) => d === want[i])
+    : logStd.length === 2 && logStd[1] === 2;
+  if (!shapeOk || first.length !== 2) {
     throw new UserError(
-      `${ckpt.source}: delta_head.log_std has shape [${logStd.join(", ")}], expected [H, 2]`,
+      `${ckpt.source}: delta_head.log_std has shape [${logStd.join(", ")}], expected [${
+        want ? want.join(", ") : "H, 2"
+      }]`,
     );
   }
   if (first[1] !== obsDim) {
     throw new UserError(
       `${ckpt.source}: delta_head.net.0.weight has shape [${first.join(", ")}], expected [${
         first[0]
-      }, ${obsDim}] (the environment's observation size 1 + 2 * horizon_steps)`,
+      }, ${obsDim}] (the environment's observation size${want ? "" : " 1 + 2 * horizon_steps"})`,
     );
   }
   const model = new ActorCritic({
     inDim: obsDim,
     hidden: first[0],
-    horizon: logStd[0],
+    actionShape: logStd,
     rng: new Rng(0),
   });
   loadStateDict(model.delta, ckpt.deltaHead, { where: `${ckpt.source}: delta_head` });

@@ -63,15 +63,32 @@ export async function sftBaselineUntil(
   return result === null ? null : result.summary;
 }
 
-function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
+/**
+ * {@linkcode evaluatePolicy}'s options for the per-interval evaluation of `trainer` on
+ * the env it trains on: its planner, corrected by `model` (null: the planner alone).
+ *
+ * @example
+ * ```ts ignore
+ * const result = evaluatePolicy(intervalEvalOptions(trainer, trainer.model));
+ * ```
+ */
+export function intervalEvalOptions(
+  trainer: Trainer,
+  model: Trainer["model"] | null,
+): EvaluateOptions {
   return {
     env: trainer.env,
     planner: trainer.planner,
-    model: null,
+    model,
     deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,
     count: trainer.ppo.eval_episodes,
+    makeEnv: trainer.makeEnv,
   };
+}
+
+function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
+  return intervalEvalOptions(trainer, null);
 }
 
 /**
@@ -117,6 +134,7 @@ export async function trainLoop(
   hooks: LoopHooks,
 ): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft } = hooks;
+  const metrics = trainer.episodeMetrics;
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
     if (hooks.shouldStop()) return { stopped: true, dropped: false };
@@ -133,14 +151,7 @@ export async function trainLoop(
       const since = trainer.metrics.at(-1)?.episode ?? 0;
       const entry = trainer.metricsEntry(last, since);
       const result: EvalResult | null = await runUntil(
-        evaluatePolicySteps({
-          env: trainer.env,
-          planner: trainer.planner,
-          model: trainer.model,
-          deltaClip: trainer.ppo.delta_clip,
-          firstSeed: HELDOUT_SEED_BASE,
-          count: trainer.ppo.eval_episodes,
-        }),
+        evaluatePolicySteps(intervalEvalOptions(trainer, trainer.model)),
         hooks.shouldStop,
         hooks.yieldMs,
       );
@@ -150,20 +161,26 @@ export async function trainLoop(
         return { stopped: true, dropped: true };
       }
       const ev = result.summary;
+      const logged = metrics.filter((m) => m.entry && m.mean);
       entry.eval_return = ev.return_mean;
       entry.eval_success_rate = ev.success_rate;
-      entry.ade = ev.ade_mean;
-      entry.fde = ev.fde_mean;
+      for (const m of logged) entry[m.entry!.key] = ev[m.mean!];
       entry.sft_eval_return = sft.return_mean;
-      entry.sft_ade = sft.ade_mean;
+      for (const m of logged) if (m.entry!.sft) entry[`sft_${m.entry!.key}`] = sft[m.mean!];
       trainer.metrics.push(entry);
       await hooks.onMetrics(trainer, entry);
       const best = trainer.best;
+      const tie = logged.find((m) => m.entry!.tieBreak);
       if (
         best === null || ev.return_mean > best.eval_return ||
-        (ev.return_mean === best.eval_return && ev.ade_mean < best.ade)
+        (tie !== undefined && ev.return_mean === best.eval_return &&
+          ev[tie.mean!] < best[tie.entry!.key])
       ) {
-        trainer.best = { episode: ep, eval_return: ev.return_mean, ade: ev.ade_mean };
+        trainer.best = {
+          episode: ep,
+          eval_return: ev.return_mean,
+          ...(tie ? { [tie.entry!.key]: ev[tie.mean!] } : {}),
+        };
         await hooks.onBest(trainer, trainer.best);
       }
     }

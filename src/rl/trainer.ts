@@ -15,12 +15,11 @@ import { hashSeeds, Rng } from "../math/rng.ts";
 import { finiteMean } from "../math/stats.ts";
 import { UserError } from "../math/errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, VecEnv } from "../env/mod.ts";
-import { DrivingVecEnv, obsDim as envObsDim } from "../env/mod.ts";
-import { clippedDeltaNorm, composePlan } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
+import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
+import { DrivingVecEnv } from "../env/mod.ts";
+import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import { computeGae } from "./gae.ts";
-import { observationScale } from "./obs_scale.ts";
 import { PpoLearner } from "./ppo_update.ts";
 import type { MinibatchStats } from "./ppo_update.ts";
 import type { PpoConfig } from "./config.ts";
@@ -32,7 +31,7 @@ export interface UpdateStats {
   policy_loss: number;
   /** mean((V − R)²) against the GAE returns. */
   value_loss: number;
-  /** Joint entropy of the Gaussian over the 2H delta components (nats). */
+  /** Joint entropy of the Gaussian over the action's delta components (nats). */
   entropy: number;
   /** Approximate KL(old ‖ new), mean((r − 1) − log r). */
   kl: number;
@@ -107,25 +106,35 @@ export interface TrainerProgress {
   best: BestRecord | null;
 }
 
-/** Which evaluation `best.pt` holds: highest eval return, ties broken by lower ADE. */
+/**
+ * Which evaluation `best.pt` holds: highest eval return, ties broken by the lower value
+ * of the env's tie-break metric (driving: `ade`, the mean held-out ADE in m), stored
+ * under its `metrics.json` key.
+ */
 export interface BestRecord {
   /** Episodes done at that evaluation. */
   episode: number;
   /** Mean held-out return. */
   eval_return: number;
-  /** Mean held-out ADE against the expert plan (m). */
-  ade: number;
+  /** The tie-break metric's held-out mean, under its key (driving: `ade`). */
+  [tieBreak: string]: number;
 }
 
 /** Options of {@linkcode Trainer}. */
 export interface TrainerOptions {
-  /** Environment configuration; also sizes the rollout buffers. */
+  /**
+   * The driving env's configuration (what checkpoints record as `env_cfg`); builds the
+   * default env, and gives `max_episode_steps` to an env that declares none.
+   */
   env: EnvConfig;
-  /** PPO hyperparameters; `encoder_out_dim` must equal the observation size 1 + 2H. */
+  /** PPO hyperparameters; `encoder_out_dim` must equal the env's `obsDim`. */
   ppo: PpoConfig;
-  /** The frozen SFT planner whose plans the delta corrects. */
-  planner: WaypointPlanner;
-  /** Builds the vector env (default: the toy driving env). */
+  /** The frozen base planner whose actions the delta corrects (SFT, or zero for plain PPO). */
+  planner: BasePlanner | WaypointPlanner;
+  /**
+   * Builds the vector env (default: the toy driving env); the trainer takes observation
+   * and action sizes, action shape, episode cap and observation scale from it.
+   */
   makeEnv?: (numEnvs: number) => VecEnv;
 }
 
@@ -157,8 +166,12 @@ export class Trainer {
   readonly env: EnvConfig;
   /** The PPO hyperparameters it was built with. */
   readonly ppo: PpoConfig;
-  /** The frozen SFT planner; the policy's clipped delta is added to its plans. */
-  readonly planner: WaypointPlanner;
+  /** The frozen base planner; the policy's clipped delta is added to its actions. */
+  readonly planner: BasePlanner | WaypointPlanner;
+  /** Builds a vector env of the env trained on (evaluation uses it too). */
+  readonly makeEnv: (numEnvs: number) => VecEnv;
+  /** The per-episode metrics that env declares. */
+  readonly episodeMetrics: readonly EpisodeMetric[];
   /** Delta (policy) head and value head. */
   readonly model: ActorCritic;
   /** Adam over both heads. */
@@ -228,25 +241,30 @@ export class Trainer {
     this.env = env;
     this.ppo = ppo;
     this.planner = planner;
-    const obsDim = envObsDim(env);
+    this.makeEnv = opts.makeEnv ?? ((n) => new DrivingVecEnv(env, n));
+    const n = ppo.num_envs;
+    const vec = this.makeEnv(n);
+    const obsDim = vec.obsDim, a = vec.actionDim;
+    this.episodeMetrics = vec.metrics ?? [];
     if (ppo.encoder_out_dim !== obsDim) {
       throw new UserError(
         `ppo.encoder_out_dim (${ppo.encoder_out_dim}) does not match the environment's observation size ${obsDim}`,
       );
     }
-    if (planner.obsDim !== obsDim || planner.horizon !== env.horizon_steps) {
+    const plannerDim = plannerActionDim(planner);
+    if (planner.obsDim !== obsDim || plannerDim !== a) {
       throw new UserError(
-        `SFT planner expects obs ${planner.obsDim} / horizon ${planner.horizon}, the environment has ${obsDim} / ${env.horizon_steps}`,
+        `the base planner maps obs ${planner.obsDim} to actions of ${plannerDim}, the environment has obs ${obsDim} and actions of ${a}`,
       );
     }
     this.model = new ActorCritic({
       inDim: obsDim,
       hidden: ppo.hidden_dim,
-      horizon: env.horizon_steps,
+      actionShape: vec.actionShape ?? [a],
       rng: new Rng(hashSeeds(ppo.seed, 1)),
       initLogStd: ppo.init_log_std,
       maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
-      ...(ppo.obs_norm ? { inputScale: observationScale(env) } : {}),
+      ...(ppo.obs_norm && vec.obsScale ? { inputScale: vec.obsScale } : {}),
       valueScale: ppo.value_scale,
     });
     this.optimizer = new Adam([this.model.delta, this.model.value], {
@@ -265,10 +283,8 @@ export class Trainer {
     this.policyRng = new Rng(hashSeeds(ppo.seed, 2));
     this.shuffleRng = new Rng(hashSeeds(ppo.seed, 3));
 
-    const n = ppo.num_envs;
-    const t = env.max_episode_steps;
-    const a = 2 * env.horizon_steps;
-    this.#vec = opts.makeEnv ? opts.makeEnv(n) : new DrivingVecEnv(env, n);
+    const t = vec.maxEpisodeSteps ?? env.max_episode_steps;
+    this.#vec = vec;
     this.#numEnvs = n;
     this.#maxSteps = t;
     this.#obsDim = obsDim;

@@ -1,63 +1,53 @@
 /**
- * Evaluation on seeded episodes: roll out a planner, optionally corrected by a delta
- * head (mean action, or sampled), and measure each episode: return, success, route
- * completion, off-route, distance to the goal, ADE/FDE of the driven plan against the
- * expert plan, delta norm, and comfort (peak |acceleration| and |jerk|).
+ * Evaluation on seeded episodes of any env: roll out a base planner, optionally corrected
+ * by a delta head (mean action, or sampled), and record each episode: return, success,
+ * length, delta norm, and the per-episode metrics the env declares (driving: ADE/FDE
+ * against the expert plan, route completion, off-route, distance to the goal, comfort).
  *
  * @module
  */
 
 import type { Rng } from "../math/rng.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, VecEnv } from "../env/mod.ts";
+import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";
-import { ExpertPlanner } from "./planner.ts";
-import type { WaypointPlanner } from "./planner.ts";
-import { planErrors } from "./plan_metrics.ts";
+import type { BasePlanner, WaypointPlanner } from "./planner.ts";
 import { clippedDeltaNorm, composePlan } from "./compose_plan.ts";
 
 /**
- * One evaluated episode: an entry of `scenarios` in `eval --output`, named as the
- * research repo's evaluation schema names them (`eval_metrics.schema.json` beside this
- * file); our extras are under `raw`.
+ * One evaluated episode: an entry of `scenarios` in `eval --output`. Besides the fields
+ * every env has, it holds the metrics the env declares, under their names (driving: the
+ * research repo's evaluation schema's `ade`, `fde`, `route_completion`, `collisions`,
+ * `offroad`, `red_light`, `final_dist`, `comfort {max_accel, max_jerk}`); our extras are
+ * under `raw`.
  */
 export interface EpisodeRecord {
   /** "seed:N" */
   scenario_id: string;
   /** Reached the goal. */
   success: boolean;
-  /** Mean over steps of the plan's ADE against the expert plan, meters. */
-  ade: number;
-  /** Mean over steps of the plan's FDE (last waypoint), meters. */
-  fde: number;
-  /** Fraction of the route's targets reached or passed, 0..1. */
-  route_completion: number;
-  /** Collisions: always 0, the toy env has no other road users. */
-  collisions: number;
-  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
-  offroad: number;
-  /** Red lights run: always 0, the toy env has no traffic lights. */
-  red_light: number;
   /** Sum of the episode's rewards. */
   return: number;
   /** Steps the episode lasted. */
   steps: number;
-  /** Meters from the car to the goal (the route's end) when the episode ended. */
-  final_dist: number;
-  /** Peak |longitudinal acceleration| (m/s^2) and peak |change of acceleration| / dt (m/s^3). */
-  comfort: { max_accel: number; max_jerk: number };
   /** Ours, beyond the schema. */
   raw: {
-    /** Seed of the episode's route. */
+    /** Seed of the episode. */
     seed: number;
-    /** Cut at max_episode_steps. */
+    /** Cut at the env's episode cap. */
     truncated: boolean;
     /** Mean over steps of |clipped delta| (0 without a delta head). */
     mean_delta_norm: number;
   };
+  /** The env's metrics by name (a dotted name nests an object). */
+  [metric: string]: unknown;
 }
 
-/** Averages over the evaluated episodes. */
+/**
+ * Averages over the evaluated episodes: the fields every env has, then each declared
+ * metric's mean (and std) under the keys the env names (driving: `ade_mean`, `ade_std`,
+ * `fde_mean`, `fde_std`, `route_completion_mean`, `offroad_rate`, `final_dist_mean`).
+ */
 export interface EvalSummary {
   /** Episodes averaged. */
   num_episodes: number;
@@ -67,24 +57,12 @@ export interface EvalSummary {
   success_rate: number;
   /** Mean episode length (steps). */
   steps_mean: number;
-  /** Fraction of episodes that left the corridor or the world. */
-  offroad_rate: number;
-  /** Fraction of episodes cut at `max_episode_steps`. */
+  /** Fraction of episodes cut at the env's episode cap. */
   truncated_rate: number;
-  /** Mean over episodes of the episode's ADE (m). */
-  ade_mean: number;
-  /** Population standard deviation over episodes of the episode's ADE (m). */
-  ade_std: number;
-  /** Mean over episodes of the episode's FDE (m). */
-  fde_mean: number;
-  /** Population standard deviation over episodes of the episode's FDE (m). */
-  fde_std: number;
-  /** Mean fraction of the route's targets reached or passed, 0..1. */
-  route_completion_mean: number;
-  /** Mean over episodes of `final_dist` (m). */
-  final_dist_mean: number;
-  /** Mean over episodes of `mean_delta_norm` (m; 0 without a delta head). */
+  /** Mean over episodes of `mean_delta_norm` (0 without a delta head). */
   delta_norm_mean: number;
+  /** The env's metric summaries, under the keys its metrics declare. */
+  [summaryKey: string]: number;
 }
 
 /** Episode records and their summary. */
@@ -93,14 +71,16 @@ export interface EvalResult {
   scenarios: EpisodeRecord[];
   /** Averages over `scenarios`. */
   summary: EvalSummary;
+  /** The metrics the env declared (what `summary` and the records hold beyond the basics). */
+  metrics: readonly EpisodeMetric[];
 }
 
 /** Options of {@linkcode evaluatePolicy}. */
 export interface EvaluateOptions {
-  /** Environment configuration of the episodes. */
+  /** Driving configuration of the episodes (used by the default `makeEnv`). */
   env: EnvConfig;
-  /** The planner whose plans are driven (SFT, or the expert). */
-  planner: WaypointPlanner;
+  /** The base planner whose actions are taken (SFT, the expert, or zero). */
+  planner: BasePlanner | WaypointPlanner;
   /** Delta head added to the planner's plan, clipped to ±deltaClip; null: the planner alone. */
   model: ActorCritic | null;
   /** Bound on each delta component (m); ignored without `model`. */
@@ -113,7 +93,7 @@ export interface EvaluateOptions {
   sampleRng?: Rng;
   /** Envs stepped together (results do not depend on it unless sampling). */
   numEnvs?: number;
-  /** Builds the vector env of `numEnvs` envs (default: the toy driving env). */
+  /** Builds the vector env of `numEnvs` envs (default: the toy driving env of `env`). */
   makeEnv?: (numEnvs: number) => VecEnv;
 }
 
@@ -152,22 +132,15 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
   }
   const n = Math.min(count, opts.numEnvs ?? 16);
   const vec = opts.makeEnv ? opts.makeEnv(n) : new DrivingVecEnv(env, n);
-  const h = env.horizon_steps;
   const a = vec.actionDim;
-  const expert = new ExpertPlanner(env);
+  const metrics = vec.metrics ?? [];
+  const m = metrics.length;
   const mean = new Float64Array(n * a);
   const value = new Float64Array(n);
   const sampled = new Float64Array(n * a);
   const logp = new Float64Array(n);
   const plan = new Float64Array(n * a);
-  const expertPlan = new Float64Array(n * a);
-  const ade = new Float64Array(n);
-  const fde = new Float64Array(n);
-  // per-env accumulators of the running episode
-  const sumAde = new Float64Array(n), sumFde = new Float64Array(n), sumDelta = new Float64Array(n);
-  const maxAccel = new Float64Array(n),
-    maxJerk = new Float64Array(n),
-    prevAccel = new Float64Array(n);
+  const sumDelta = new Float64Array(n);
   const done = new Uint8Array(n);
   const seeds = new Array<number>(n);
   const scenarios: EpisodeRecord[] = [];
@@ -178,14 +151,12 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
     vec.reset(seeds);
     done.fill(0);
     for (let i = batch; i < n; i++) done[i] = 1;
-    for (const acc of [sumAde, sumFde, sumDelta, maxAccel, maxJerk, prevAccel]) acc.fill(0);
+    sumDelta.fill(0);
     const records: EpisodeRecord[] = new Array(batch);
     let remaining = batch;
-    let step = 0;
     while (remaining > 0) {
       const obs = vec.obs;
       planner.plan(obs, n, plan);
-      expert.plan(obs, n, expertPlan);
       if (model) {
         model.act(obs, n, mean, value);
         let delta = mean;
@@ -198,51 +169,57 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
           sumDelta[i] += clippedDeltaNorm(delta, { row: i, actDim: a, deltaClip });
         }
       }
-      planErrors(plan, expertPlan, n, h, ade, fde);
       vec.step(plan);
-      const dt = env.dt;
       for (let i = 0; i < n; i++) {
-        if (done[i]) continue;
-        sumAde[i] += ade[i];
-        sumFde[i] += fde[i];
-        const acc = vec.accel[i];
-        if (Math.abs(acc) > maxAccel[i]) maxAccel[i] = Math.abs(acc);
-        if (step > 0) {
-          const jerk = Math.abs(acc - prevAccel[i]) / dt;
-          if (jerk > maxJerk[i]) maxJerk[i] = jerk;
-        }
-        prevAccel[i] = acc;
-        if (!(vec.terminated[i] || vec.truncated[i])) continue;
+        if (done[i] || !(vec.terminated[i] || vec.truncated[i])) continue;
         done[i] = 1;
         remaining--;
         const steps = vec.episodeLengths[i];
-        const success = vec.success[i] === 1;
-        records[i] = {
+        const record: EpisodeRecord = {
           scenario_id: `seed:${seeds[i]}`,
-          success,
-          ade: sumAde[i] / steps,
-          fde: sumFde[i] / steps,
-          route_completion: vec.routeCompletion[i],
-          collisions: 0,
-          offroad: vec.offRoute[i],
-          red_light: 0,
+          success: vec.success[i] === 1,
           return: vec.episodeReturns[i],
           steps,
-          final_dist: vec.distanceToGoal[i],
-          comfort: { max_accel: maxAccel[i], max_jerk: maxJerk[i] },
           raw: {
             seed: seeds[i],
             truncated: vec.truncated[i] === 1,
             mean_delta_norm: sumDelta[i] / steps,
           },
         };
+        for (let k = 0; k < m; k++) {
+          setMetric(record, metrics[k].name, vec.episodeMetrics![i * m + k]);
+        }
+        records[i] = record;
       }
-      step++;
       yield;
     }
     for (const record of records) scenarios.push(record);
   }
-  return { scenarios, summary: summarize(scenarios) };
+  return { scenarios, summary: summarize(scenarios, metrics), metrics };
+}
+
+// record.a.b = x for the name "a.b"
+function setMetric(record: Record<string, unknown>, name: string, x: number): void {
+  const parts = name.split(".");
+  let at = record;
+  for (let j = 0; j < parts.length - 1; j++) {
+    at = (at[parts[j]] ??= {}) as Record<string, unknown>;
+  }
+  at[parts[parts.length - 1]] = x;
+}
+
+/**
+ * A metric's value in an episode record (a dotted name reads a nested object).
+ *
+ * @example
+ * ```ts ignore
+ * metricOf(result.scenarios[0], "comfort.max_accel");
+ * ```
+ */
+export function metricOf(record: EpisodeRecord, name: string): number {
+  let at: unknown = record;
+  for (const part of name.split(".")) at = (at as Record<string, unknown>)[part];
+  return at as number;
 }
 
 /**
@@ -253,26 +230,31 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
  * const summary = summarize(result.scenarios);
  * ```
  */
-export function summarize(records: EpisodeRecord[]): EvalSummary {
+export function summarize(
+  records: EpisodeRecord[],
+  metrics: readonly EpisodeMetric[] = [],
+): EvalSummary {
   const k = records.length;
   const avg = (f: (r: EpisodeRecord) => number) => records.reduce((s, r) => s + f(r), 0) / k;
   const std = (f: (r: EpisodeRecord) => number) => {
     const m = avg(f);
     return Math.sqrt(records.reduce((s, r) => s + (f(r) - m) ** 2, 0) / k);
   };
-  return {
+  const summary: EvalSummary = {
     num_episodes: k,
     return_mean: avg((r) => r.return),
     success_rate: avg((r) => Number(r.success)),
     steps_mean: avg((r) => r.steps),
-    offroad_rate: avg((r) => r.offroad),
     truncated_rate: avg((r) => Number(r.raw.truncated)),
-    ade_mean: avg((r) => r.ade),
-    ade_std: std((r) => r.ade),
-    fde_mean: avg((r) => r.fde),
-    fde_std: std((r) => r.fde),
-    route_completion_mean: avg((r) => r.route_completion),
-    final_dist_mean: avg((r) => r.final_dist),
-    delta_norm_mean: avg((r) => r.raw.mean_delta_norm),
+    delta_norm_mean: 0,
   };
+  for (const metric of metrics) {
+    const f = (r: EpisodeRecord) => metricOf(r, metric.name);
+    if (metric.mean) summary[metric.mean] = avg(f);
+    if (metric.std) summary[metric.std] = std(f);
+  }
+  // last, as before the env declared its metrics
+  delete (summary as Partial<EvalSummary>).delta_norm_mean;
+  summary.delta_norm_mean = avg((r) => r.raw.mean_delta_norm);
+  return summary;
 }

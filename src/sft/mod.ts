@@ -9,7 +9,7 @@
 
 export * from "./planner.ts";
 export * from "./mlp_planner.ts";
-export * from "./plan_metrics.ts";
+export { planErrors } from "../env/mod.ts";
 export * from "./compose_plan.ts";
 export * from "./planner_file.ts";
 export * from "./behaviour_cloning.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EnvConfig } from "../env/mod.ts";
+import type { EnvConfig } from "./config.ts";
 
 /**
  * Per-feature divisors of the observation [speed, x1, y1, ..., xH, yH]: the power of two
