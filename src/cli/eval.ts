@@ -8,13 +8,21 @@
 import { basename, dirname } from "node:path";
 import { UserError } from "../math/errors.ts";
 import { Rng } from "../math/rng.ts";
-import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  defaultEpisodeCap,
+  DRIVING_METRICS,
+  HELDOUT_SEED_BASE,
+  validateEnvConfig,
+  vecEnvFactory,
+} from "../env/mod.ts";
+import type { EnvConfig, EpisodeMetric } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
-import type { EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner, ZeroPlanner } from "../sft/mod.ts";
+import type { BasePlanner, EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   checkpointEnvConfig,
+  checkpointEnvName,
   checkpointPpoConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
@@ -25,6 +33,7 @@ import { loadSftPlanner } from "../sft/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
@@ -63,6 +72,7 @@ const OPTIONS = {
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
   ...ENV_FLAG_OPTIONS,
+  ...ENV_CHOICE_OPTION,
 } as const;
 
 /**
@@ -97,6 +107,8 @@ export function evalHelp(): string {
     "  --overwrite            replace an existing --output file",
     '  --config FILE          JSON {"env": {...}} for the environment',
     ...ENV_FLAG_HELP,
+    ENV_CHOICE_HELP,
+    "  (with --env other than driving: policies are sft, the zero action, and PATH.pt)",
     "  -h, --help             this help",
   ].join("\n");
 }
@@ -106,7 +118,7 @@ interface PolicySpec {
   checkpoint: string | null;
   sftModel: string | null;
   runId: string;
-  planner: WaypointPlanner;
+  planner: BasePlanner | WaypointPlanner;
   model: ActorCritic | null;
   deltaClip: number;
 }
@@ -154,7 +166,16 @@ export async function runEval(args: string[]): Promise<number> {
     checkpoints.set(name, parseTrainerCheckpoint(await readPt(name), name));
   }
   const first = [...checkpoints.values()][0];
+  const envName = envChoice(values, first ? checkpointEnvName(first) : "driving");
+  for (const [name, ckpt] of checkpoints) {
+    if (checkpointEnvName(ckpt) !== envName) {
+      throw new UserError(
+        `--policy ${name}: trained on ${checkpointEnvName(ckpt)}, evaluated on --env ${envName}`,
+      );
+    }
+  }
   const env: EnvConfig = first ? checkpointEnvConfig(first) : { ...DEFAULT_ENV_CONFIG };
+  if (!first && envName !== "driving") env.max_episode_steps = defaultEpisodeCap(envName);
   if (typeof values.config === "string") {
     applyConfigFile(values.config, { env }, { ignore: ["out_dir", "sft_model", "ppo", "sft"] });
   }
@@ -165,11 +186,18 @@ export async function runEval(args: string[]): Promise<number> {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-  const obsDim = 1 + 2 * env.horizon_steps;
+  // driving: the default env of `env`; any other: its own, refining the zero action
+  const makeEnv = envName === "driving" ? undefined : vecEnvFactory(envName, env);
+  const probe = makeEnv ? makeEnv(1) : null;
+  if (probe && (sftFlagOf(values) !== null || names.includes("expert"))) {
+    throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
+  }
+  const obsDim = probe ? probe.obsDim : 1 + 2 * env.horizon_steps;
   const expect = { horizon: env.horizon_steps, obsDim };
-  const sftFlag = typeof values["sft-model"] === "string" ? values["sft-model"] : null;
-  const planners = new Map<string, WaypointPlanner>();
-  const plannerFor = async (path: string | null): Promise<WaypointPlanner> => {
+  const sftFlag = sftFlagOf(values);
+  const planners = new Map<string, BasePlanner | WaypointPlanner>();
+  const plannerFor = async (path: string | null): Promise<BasePlanner | WaypointPlanner> => {
+    if (probe) return new ZeroPlanner(probe);
     const key = path ?? "";
     if (!planners.has(key)) {
       planners.set(
@@ -213,16 +241,22 @@ export async function runEval(args: string[]): Promise<number> {
         sftModel: sftFlag ?? recorded,
         runId: runIdOf(name),
         planner: await plannerFor(sftFlag ?? recorded),
-        model: modelFromCheckpoint(ckpt, obsDim),
+        model: modelFromCheckpoint(
+          ckpt,
+          obsDim,
+          probe ? { actionShape: probe.actionShape ?? [probe.actionDim] } : {},
+        ),
         deltaClip: clip,
       });
     }
   }
 
   const stochastic = values.stochastic === true;
+  let metrics: readonly EpisodeMetric[] = [];
   const docs: EvalDocument[] = specs.map((spec, i) => {
     const result = evaluatePolicy({
       env,
+      makeEnv,
       planner: spec.planner,
       model: spec.model,
       deltaClip: spec.deltaClip,
@@ -230,6 +264,7 @@ export async function runEval(args: string[]): Promise<number> {
       count,
       sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
     });
+    metrics = result.metrics;
     return {
       run_id: spec.runId,
       domain: "rl",
@@ -246,7 +281,7 @@ export async function runEval(args: string[]): Promise<number> {
   const payload = docs.length === 1 ? docs[0] : docs;
   if (output !== null) await writeFileAtomic(output, JSON.stringify(payload, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(payload, null, 2));
-  else console.log(formatTable(docs, firstSeed, count));
+  else console.log(formatTable(docs, { firstSeed, count, metrics }));
   return 0;
 }
 
@@ -258,23 +293,33 @@ function runIdOf(path: string): string {
 }
 
 /**
- * The side-by-side table `eval` prints: one row per document, in the given order.
+ * The side-by-side table `eval` prints: one row per document, in the given order, with
+ * a column per summarised metric of the env (`metrics`; the driving env's as before).
  *
  * @example
  * ```ts ignore
- * console.log(formatTable(docs, HELDOUT_SEED_BASE, 100));
+ * console.log(formatTable(docs, { firstSeed: HELDOUT_SEED_BASE, count: 100, metrics }));
  * ```
  */
-export function formatTable(docs: EvalDocument[], firstSeed: number, count: number): string {
+export function formatTable(
+  docs: EvalDocument[],
+  opts: { firstSeed: number; count: number; metrics: readonly EpisodeMetric[] },
+): string {
+  const { firstSeed, count, metrics } = opts;
+  const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
+    ? [
+      ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
+      ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
+      ["off-route", (s) => `${(100 * s.offroad_rate).toFixed(1)}%`],
+      ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
+    ]
+    : metrics.filter((m) => m.mean).map((m) => [m.label ?? m.name, (s) => s[m.mean!].toFixed(3)]);
   const cols: [string, (s: EvalSummary) => string][] = [
     ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
     ["return", (s) => s.return_mean.toFixed(2)],
     ["steps", (s) => s.steps_mean.toFixed(1)],
-    ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
-    ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
-    ["off-route", (s) => `${(100 * s.offroad_rate).toFixed(1)}%`],
-    ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
-    ["|delta| m", (s) => s.delta_norm_mean.toFixed(3)],
+    ...envCols,
+    [metrics === DRIVING_METRICS ? "|delta| m" : "|delta|", (s) => s.delta_norm_mean.toFixed(3)],
   ];
   const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
   const header = ["policy", ...cols.map(([h]) => h)];
@@ -286,4 +331,8 @@ export function formatTable(docs: EvalDocument[], firstSeed: number, count: numb
     line(header),
     ...rows.map(line),
   ].join("\n");
+}
+
+function sftFlagOf(values: Record<string, unknown>): string | null {
+  return typeof values["sft-model"] === "string" ? values["sft-model"] : null;
 }

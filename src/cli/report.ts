@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
 import type { RunReportData } from "../io/report_svg.ts";
 import { parseFlags } from "./_flags.ts";
+import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
@@ -117,7 +118,32 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  return { name: basename(resolve(runDir)), metrics, trainMetrics };
+  const envMetrics = envMetricsOf(runDir);
+  return {
+    name: basename(resolve(runDir)),
+    metrics,
+    trainMetrics,
+    ...(envMetrics ? { envMetrics } : {}),
+  };
+}
+
+// The logged metrics of the run's env when it is not the driving env (config.json's
+// env_name), for the report's last panel; undefined for driving or without config.json.
+function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
+  let config: unknown;
+  try {
+    config = readJsonFile(join(runDir, "config.json"), runDir);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return undefined;
+  }
+  const name = (config as { env_name?: unknown } | undefined)?.env_name;
+  if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
+  return vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics?.filter((m) => m.entry).map((m) => ({
+    key: m.entry!.key,
+    label: m.label ?? m.name,
+    sft: m.entry!.sft,
+  }));
 }
 
 // The parsed file, or undefined when it does not exist.

@@ -8,14 +8,21 @@
 import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
 import { finiteMean } from "../math/stats.ts";
-import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
-import type { EpisodeMetric } from "../env/mod.ts";
-import { BuiltinSftPlanner } from "../sft/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  defaultEpisodeCap,
+  HELDOUT_SEED_BASE,
+  validateEnvConfig,
+  vecEnvFactory,
+} from "../env/mod.ts";
+import type { EnvName, EpisodeMetric } from "../env/mod.ts";
+import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
   heldoutEvaluation,
   loadResumePoint,
+  ppoDefaultsFor,
   restoreTrainer,
   resumedBaseConfig,
   saveTrainerCheckpoint,
@@ -39,6 +46,7 @@ import {
 } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -158,6 +166,7 @@ const OPTIONS = {
   config: { type: "string" },
   ...flagOptions(PPO_FLAGS),
   ...ENV_FLAG_OPTIONS,
+  ...ENV_CHOICE_OPTION,
 } as const;
 
 /**
@@ -185,7 +194,7 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP);
+  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP, ENV_CHOICE_HELP);
   return lines.join("\n");
 }
 
@@ -236,8 +245,14 @@ export function parseTrainArgs(args: string[]): TrainArgs {
  */
 export function buildRunConfig(
   values: TrainArgs["values"],
-  base: RunConfig = defaultRunConfig(),
+  base: RunConfig = defaultRunConfig(envChoice(values, "driving")),
 ): RunConfig {
+  const envName = envChoice(values, base.env_name ?? "driving");
+  if (envName !== (base.env_name ?? "driving")) {
+    throw new UserError(
+      `--env ${envName}: the checkpoint resumed was trained on ${base.env_name ?? "driving"}`,
+    );
+  }
   const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
   if (typeof values.config === "string") {
     // a run's config.json works too; its resume path is not carried over
@@ -265,15 +280,28 @@ export function buildRunConfig(
   run.ppo.encoder_out_dim = 1 + 2 * run.env.horizon_steps;
   run.ppo.horizon_steps = run.env.horizon_steps;
   checkConfig(run);
+  if (run.env_name !== undefined) {
+    if (run.sft_model !== null) {
+      throw new UserError(`--sft-model: only for the driving env, not --env ${run.env_name}`);
+    }
+    // the policy's input is the env's observation (encoder_out_dim's 1 + 2H is driving's)
+    run.ppo.encoder_out_dim = vecEnvFactory(run.env_name, run.env)(1).obsDim;
+  }
   return run;
 }
 
-function defaultRunConfig(): RunConfig {
+function defaultRunConfig(envName: EnvName): RunConfig {
+  const env = { ...DEFAULT_ENV_CONFIG };
+  if (envName === "driving") {
+    return { out_dir: DEFAULT_OUT_DIR, sft_model: null, env, ppo: ppoDefaultsFor(envName) };
+  }
+  env.max_episode_steps = defaultEpisodeCap(envName);
   return {
-    out_dir: DEFAULT_OUT_DIR,
+    out_dir: `out/${envName}/run_001`,
     sft_model: null,
-    env: { ...DEFAULT_ENV_CONFIG },
-    ppo: { ...DEFAULT_PPO_CONFIG },
+    env_name: envName,
+    env,
+    ppo: ppoDefaultsFor(envName),
   };
 }
 
@@ -322,8 +350,10 @@ export async function runTrain(args: string[]): Promise<number> {
       );
     }
   }
-  const planner = await makePlanner(run);
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
+  // driving: the SFT planner and the default env; any other env: plain PPO on it
+  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env) : undefined;
+  const planner = makeEnv ? new ZeroPlanner(makeEnv(1)) : await makePlanner(run);
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
   if (point) restoreTrainer(trainer, point, { warn: (line) => console.error(line) });
 
   // resuming in place, the user named no folder: the messages say which one
@@ -346,7 +376,7 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, planner, point, paths, stop, log, quiet });
+    return await trainRun({ run, trainer, point, paths, stop, log, quiet });
   } finally {
     stop.dispose();
     lock.release();
@@ -414,7 +444,6 @@ function listenForStop(opts: { onAbort: () => void; log: (line: string) => void 
 async function trainRun(opts: {
   run: RunConfig;
   trainer: Trainer;
-  planner: WaypointPlanner;
   point: ResumePoint | null;
   paths: RunPaths;
   stop: StopRequest;
@@ -428,7 +457,7 @@ async function trainRun(opts: {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const extra = { sft_model: run.sft_model };
+    const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );

@@ -13,3 +13,5 @@ export * from "./driving_env.ts";
 export * from "./vec_env.ts";
 export * from "./plan_metrics.ts";
 export * from "./obs_scale.ts";
+export * from "./mountain_car.ts";
+export * from "./registry.ts";

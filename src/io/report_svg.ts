@@ -585,6 +585,12 @@ export interface RunReportData {
   metrics: ReadonlyArray<unknown>;
   /** Parsed `train_metrics.json`, or null when the run has none. */
   trainMetrics: unknown;
+  /**
+   * For an env other than driving: the metrics its `metrics.json` entries log (`key`,
+   * with the base planner's as `sft_<key>` when `sft`), charted in the last panel in
+   * place of ADE/FDE.
+   */
+  envMetrics?: ReadonlyArray<{ key: string; label: string; sft?: boolean }>;
 }
 
 /**
@@ -804,7 +810,7 @@ export function reportPanels(data: RunReportData): Panel[] {
       }],
       emptyNote: missing("eval.mean_delta_norm"),
     },
-    {
+    data.envMetrics ? envMetricsPanel(data.envMetrics, { series, base }) : {
       ...base,
       title: "Waypoint error: ADE / FDE",
       yLabel: "error (m)",
@@ -833,6 +839,35 @@ export function reportPanels(data: RunReportData): Panel[] {
       emptyNote: missing("ade / fde"),
     },
   ];
+}
+
+// The last panel for an env other than driving: its logged metrics, the base planner's dashed.
+function envMetricsPanel(
+  metrics: NonNullable<RunReportData["envMetrics"]>,
+  ctx: {
+    series: (path: string) => Point[];
+    base: { xLabel: string; integerX: boolean };
+  },
+): Panel {
+  const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
+  const lines: Series[] = metrics.flatMap((m, i) => {
+    const color = palette[i % palette.length];
+    const own = ctx.series(m.key);
+    const sft = m.sft ? ctx.series(`sft_${m.key}`) : [];
+    return [
+      { metric: m.key, label: m.label, points: own, color },
+      ...(sft.length > 0
+        ? [{ metric: `sft_${m.key}`, label: `base ${m.label}`, points: sft, color, dashed: true }]
+        : []),
+    ];
+  });
+  return {
+    ...ctx.base,
+    title: `Held-out metrics: ${metrics.map((m) => m.label).join(" / ")}`,
+    yLabel: "mean",
+    series: lines,
+    emptyNote: `no ${metrics.map((m) => m.key).join(" / ")} in metrics.json`,
+  };
 }
 
 /**

@@ -16,3 +16,4 @@ export { observationScale } from "../env/mod.ts";
 export * from "./run_config.ts";
 export * from "./resume.ts";
 export * from "./heldout.ts";
+export * from "./env_defaults.ts";

@@ -7,7 +7,8 @@
 
 import { basename, dirname } from "node:path";
 import { UserError } from "../math/errors.ts";
-import type { EnvConfig } from "../env/mod.ts";
+import type { EnvConfig, EnvName } from "../env/mod.ts";
+import { ENV_NAMES, isEnvName } from "../env/mod.ts";
 import { loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { readPt } from "../io/mod.ts";
 import type { PpoConfig } from "./config.ts";
@@ -82,9 +83,11 @@ export async function loadResumePoint(path: string): Promise<ResumePoint> {
  */
 export function resumedBaseConfig(point: ResumePoint): RunConfig {
   const sft = point.ckpt.extra.sft_model;
+  const envName = checkpointEnvName(point.ckpt);
   return {
     out_dir: point.runDir,
     sft_model: typeof sft === "string" ? sft : null,
+    ...(envName === "driving" ? {} : { env_name: envName }),
     env: { ...point.env },
     ppo: { ...point.ppo },
   };
@@ -133,4 +136,26 @@ export function restoreTrainer(
       trainer.successes.push(NaN);
     }
   }
+}
+
+/**
+ * The env a checkpoint was trained on: its `env_name` (ours, written for envs other than
+ * driving), else "driving".
+ *
+ * @example
+ * ```ts ignore
+ * checkpointEnvName(parseTrainerCheckpoint(await readPt(p), p)); // "mountain_car"
+ * ```
+ */
+export function checkpointEnvName(ckpt: LoadedCheckpoint): EnvName {
+  const name = ckpt.extra.env_name;
+  if (name === undefined || name === null) return "driving";
+  if (typeof name !== "string" || !isEnvName(name)) {
+    throw new UserError(
+      `${ckpt.source}: env_name: expected one of ${ENV_NAMES.join(", ")}, got ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+  return name;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EnvConfig } from "../env/mod.ts";
+import type { EnvConfig, EnvName } from "../env/mod.ts";
 import type { PpoConfig } from "./config.ts";
 
 /** The whole configuration of a run, as written to `config.json`. */
@@ -13,7 +13,15 @@ export interface RunConfig {
   out_dir: string;
   /** SFT planner checkpoint (`--sft-model`); null: the built-in planner. */
   sft_model: string | null;
-  /** Environment the policy is trained and evaluated in. */
+  /**
+   * The env trained on (`--env`), when not the driving env (absent: driving, so a driving
+   * run's config.json is as before).
+   */
+  env_name?: Exclude<EnvName, "driving">;
+  /**
+   * Configuration of the driving env the policy is trained and evaluated in; for other
+   * envs only `max_episode_steps` applies (the episode cap).
+   */
   env: EnvConfig;
   /** PPO hyperparameters; `encoder_out_dim` and `horizon_steps` follow `env`. */
   ppo: PpoConfig;

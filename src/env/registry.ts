@@ -1,0 +1,64 @@
+/**
+ * The envs `train --env NAME` and `eval --env NAME` know, by name: how to build each
+ * one's vector form from the run's `env` configuration section.
+ *
+ * @module
+ */
+
+import type { EnvConfig } from "./config.ts";
+import { DrivingVecEnv } from "./vec_env.ts";
+import type { VecEnv } from "./vec_env.ts";
+import { MOUNTAIN_CAR_MAX_STEPS, MountainCarVecEnv } from "./mountain_car.ts";
+
+/** Names of the envs the CLI can train and evaluate on; "driving" is the default. */
+export const ENV_NAMES = ["driving", "mountain_car"] as const;
+
+/** One of {@linkcode ENV_NAMES}. */
+export type EnvName = typeof ENV_NAMES[number];
+
+/**
+ * Whether `name` is one of {@linkcode ENV_NAMES}.
+ *
+ * @example
+ * ```ts
+ * isEnvName("mountain_car"); // true
+ * ```
+ */
+export function isEnvName(name: string): name is EnvName {
+  return (ENV_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * The default episode cap of env `name` (driving: its config's default).
+ *
+ * @example
+ * ```ts
+ * defaultEpisodeCap("mountain_car"); // 999
+ * ```
+ */
+export function defaultEpisodeCap(name: Exclude<EnvName, "driving">): number {
+  switch (name) {
+    case "mountain_car":
+      return MOUNTAIN_CAR_MAX_STEPS;
+  }
+}
+
+/**
+ * Builds N envs of `name`. The driving env takes the whole `env` section; the others
+ * take only its `max_episode_steps`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
+ * const makeEnv = vecEnvFactory("mountain_car", { ...DEFAULT_ENV_CONFIG, max_episode_steps: 999 });
+ * const venv = makeEnv(8);
+ * ```
+ */
+export function vecEnvFactory(name: EnvName, env: EnvConfig): (numEnvs: number) => VecEnv {
+  switch (name) {
+    case "driving":
+      return (n) => new DrivingVecEnv(env, n);
+    case "mountain_car":
+      return (n) => new MountainCarVecEnv(n, { maxEpisodeSteps: env.max_episode_steps });
+  }
+}
