@@ -42,16 +42,41 @@ export function planErrors(
   if (adeOut.length < rows || fdeOut.length < rows) {
     throw new RangeError(`planErrors: adeOut and fdeOut must hold ${rows} numbers`);
   }
+  const errors = new Float64Array(2);
   for (let r = 0; r < rows; r++) {
-    const p = r * a;
-    let sum = 0, d = 0;
-    for (let j = 0; j < a; j += 2) {
-      const dx = plan[p + j] - expert[p + j];
-      const dy = plan[p + j + 1] - expert[p + j + 1];
-      d = Math.sqrt(dx * dx + dy * dy);
-      sum += d;
-    }
-    adeOut[r] = sum / horizon;
-    fdeOut[r] = d;
+    rowPlanErrors(plan, expert, { planAt: r * a, expertAt: r * a, horizon, out: errors });
+    adeOut[r] = errors[0];
+    fdeOut[r] = errors[1];
   }
+}
+
+/**
+ * {@linkcode planErrors} of one plan: the H waypoints of `plan` from `planAt` against
+ * those of `expert` from `expertAt` (the two may be rows of arrays of different widths,
+ * such as the driving observation, whose route targets are the expert plan); writes
+ * `out[0]` = ADE, `out[1]` = FDE (meters). No allocation: it runs once per env step.
+ *
+ * @example
+ * ```ts
+ * const out = new Float64Array(2);
+ * const obs = new Float64Array([3, 4, 0, 8, 0]); // [speed, targets...]
+ * rowPlanErrors(new Float64Array([4, 0, 11, 4]), obs, { planAt: 0, expertAt: 1, horizon: 2, out });
+ * // out = [2.5, 5]
+ * ```
+ */
+export function rowPlanErrors(
+  plan: Float64Array,
+  expert: Float64Array,
+  opts: { planAt: number; expertAt: number; horizon: number; out: Float64Array },
+): void {
+  const { planAt, expertAt, horizon, out } = opts;
+  let sum = 0, d = 0;
+  for (let j = 0; j < 2 * horizon; j += 2) {
+    const dx = plan[planAt + j] - expert[expertAt + j];
+    const dy = plan[planAt + j + 1] - expert[expertAt + j + 1];
+    d = Math.sqrt(dx * dx + dy * dy);
+    sum += d;
+  }
+  out[0] = sum / horizon;
+  out[1] = d;
 }

@@ -8,7 +8,7 @@
 import type { EnvConfig } from "./config.ts";
 import { Episodes } from "./_episodes.ts";
 import { observationScale } from "./obs_scale.ts";
-import { planErrors } from "./plan_metrics.ts";
+import { rowPlanErrors } from "./plan_metrics.ts";
 
 /**
  * A number an env reports for each finished episode, besides return, length and success
@@ -205,8 +205,8 @@ export class DrivingVecEnv implements VecEnv {
   readonly #maxAccel: Float64Array;
   readonly #maxJerk: Float64Array;
   readonly #prevAccel: Float64Array;
-  readonly #ade = new Float64Array(1);
-  readonly #fde = new Float64Array(1);
+  /** [ADE, FDE] of this step's plan. */
+  readonly #errors = new Float64Array(2);
   #started = false;
 
   /** Validates `cfg` and allocates every buffer once; call `reset` next. */
@@ -276,18 +276,11 @@ export class DrivingVecEnv implements VecEnv {
     }
     const e = this.#episodes;
     const obs = this.obs, finalObs = this.finalObs;
-    const h = e.horizon;
+    const h = e.horizon, errors = this.#errors;
     for (let i = 0; i < n; i++) {
       const row = i * d;
       // the expert plan is the observation's route targets, obs[1..]
-      planErrors(
-        plans.subarray(i * a, (i + 1) * a),
-        obs.subarray(row + 1, row + d),
-        1,
-        h,
-        this.#ade,
-        this.#fde,
-      );
+      rowPlanErrors(plans, obs, { planAt: i * a, expertAt: row + 1, horizon: h, out: errors });
       const firstStep = e.stepCount[i] === 0;
       e.stepEnv(i, plans, i * a, finalObs, row);
       this.#accumulate(i, firstStep);
@@ -307,8 +300,8 @@ export class DrivingVecEnv implements VecEnv {
   }
 
   #accumulate(i: number, firstStep: boolean): void {
-    this.#sumAde[i] += this.#ade[0];
-    this.#sumFde[i] += this.#fde[0];
+    this.#sumAde[i] += this.#errors[0];
+    this.#sumFde[i] += this.#errors[1];
     const acc = this.accel[i];
     if (Math.abs(acc) > this.#maxAccel[i]) this.#maxAccel[i] = Math.abs(acc);
     if (!firstStep) {

@@ -14,11 +14,12 @@ import type { PpoConfig } from "./config.ts";
  * MountainCarContinuous with a zero base planner (plain PPO): wide initial exploration
  * (init_log_std 0.5, std ≈ 1.65, so random pushing sometimes reaches the flag and the
  * sparse +100 is seen), the delta clipped to the force range ±1, 16 envs and 512-row
- * minibatches over whole 999-step episodes, 128 episodes (~100k env steps). With these,
- * seeds 1..6 all reached success rate 1 on held-out seeds (see README).
+ * minibatches over whole 999-step episodes, 192 episodes (~110k env steps, ~3 s). With
+ * these, seeds 1..8 and 42 all reach a held-out success rate >= 0.99 (at 128 episodes
+ * seed 7 did not; see README).
  */
 const MOUNTAIN_CAR_PPO: Partial<PpoConfig> = {
-  episodes: 128,
+  episodes: 192,
   num_envs: 16,
   batch_size: 512,
   init_log_std: 0.5,
