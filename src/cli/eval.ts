@@ -108,7 +108,7 @@ export function evalHelp(): string {
     '  --config FILE          JSON {"env": {...}} for the environment',
     ...ENV_FLAG_HELP,
     ENV_CHOICE_HELP,
-    "  (with --env other than driving: policies are sft, the zero action, and PATH.pt)",
+    "  (on an env other than driving, sft is the zero action; no expert, no --sft-model)",
     "  -h, --help             this help",
   ].join("\n");
 }
