@@ -10,7 +10,7 @@ import { runReport } from "./src/cli/report.ts";
 import { runInspect } from "./src/cli/inspect.ts";
 import { runEval } from "./src/cli/eval.ts";
 import { runSft } from "./src/cli/sft.ts";
-import { reportError } from "./src/math/errors.ts";
+import { reportError } from "./src/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
   train: { run: runTrain, about: "PPO refinement of a frozen SFT planner (the main job)" },

@@ -16,7 +16,7 @@ import {
   renderPanel,
   renderReportSvg,
 } from "../src/io/report_svg.ts";
-import { UserError } from "../src/math/errors.ts";
+import { UserError } from "../src/errors.ts";
 
 const ENTRY_COUNT = 6;
 const REWARD_COUNT = 60;

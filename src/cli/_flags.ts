@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "../io/mod.ts";
 
 /** The flags of every command that writes a run folder. */

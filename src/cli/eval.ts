@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { Rng } from "../math/rng.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";

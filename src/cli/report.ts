@@ -6,7 +6,7 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
 import type { RunReportData } from "../io/report_svg.ts";

@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { firstLine, isOsError, reportError, UserError } from "../math/errors.ts";
+import { firstLine, isOsError, reportError, UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";

@@ -6,7 +6,7 @@
  */
 
 import { resolve } from "node:path";
-import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
+import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
 import { DrivingVecEnv, type EnvConfig, HELDOUT_SEED_BASE } from "../env/mod.ts";
