@@ -8,22 +8,24 @@
 import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/stats.ts";
-import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";
-import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
+import { BuiltinSftPlanner } from "../sft/mod.ts";
+import type { WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
+  heldoutEvaluation,
   loadResumePoint,
+  progressLine,
   restoreTrainer,
   resumedBaseConfig,
-  runUntil,
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
   trainLoop,
+  trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
+import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import { abortPendingWrites } from "../io/mod.ts";
@@ -440,7 +442,13 @@ async function trainRun(opts: {
         onMetrics: async (t, entry) => {
           await writeJson(paths.metrics, t.metrics);
           if (!live) {
-            log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
+            log(progressLine(t, {
+              meanReward: entry.mean_reward,
+              successRate: entry.success_rate,
+              t0,
+              startEpisode,
+              entry,
+            }));
           }
         },
         onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
@@ -451,20 +459,19 @@ async function trainRun(opts: {
         onIteration: (t) => {
           if (!live) return;
           const n = run.ppo.eval_interval;
-          const line = summaryLine(
-            t,
-            finiteMean(t.rewards.slice(-n)),
-            finiteMean(t.successes.slice(-n)),
+          const line = progressLine(t, {
+            meanReward: finiteMean(t.rewards.slice(-n)),
+            successRate: finiteMean(t.successes.slice(-n)),
             t0,
             startEpisode,
-          );
+          });
           Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
         },
         shouldStop,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
-    const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };
+    const summaryBase = { trainer, startTime, wallSeconds, point, sft };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
       await saveTrainerCheckpoint(path, trainer, extra);
@@ -472,7 +479,7 @@ async function trainRun(opts: {
       await writeJson(paths.metrics, trainer.metrics);
       await writeJson(
         paths.trainMetrics,
-        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
       );
       const note = dropped ? " (the iteration in progress was dropped)" : "";
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
@@ -485,7 +492,7 @@ async function trainRun(opts: {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
       await writeJson(
         paths.trainMetrics,
-        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
       );
       console.error(
         `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
@@ -494,7 +501,7 @@ async function trainRun(opts: {
     }
     await writeJson(
       paths.trainMetrics,
-      trainSummary({ ...summaryBase, heldout, interrupted: false }),
+      trainMetrics(run, { ...summaryBase, heldout, interrupted: false }),
     );
     printHeldout(heldout);
     log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
@@ -508,55 +515,6 @@ async function trainRun(opts: {
       { exitCode: EXIT.ioFault },
     );
   }
-}
-
-/** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
-interface Heldout {
-  seeds: [number, number];
-  sft: HeldoutSummary;
-  refined: HeldoutSummary;
-}
-
-/** The numbers of `eval`'s summary that the held-out block keeps, under the same names. */
-type HeldoutSummary = Pick<
-  EvalSummary,
-  "return_mean" | "success_rate" | "steps_mean" | "ade_mean" | "fde_mean" | "offroad_rate"
->;
-
-async function heldoutEvaluation(
-  run: RunConfig,
-  trainer: Trainer,
-  opts: { planner: WaypointPlanner; shouldStop: () => boolean },
-): Promise<Heldout | null> {
-  const { planner, shouldStop } = opts;
-  const count = run.ppo.heldout_episodes;
-  const common = {
-    env: run.env,
-    planner,
-    deltaClip: run.ppo.delta_clip,
-    firstSeed: HELDOUT_SEED_BASE,
-    count,
-  };
-  const pick = (s: EvalSummary): HeldoutSummary => ({
-    return_mean: s.return_mean,
-    success_rate: s.success_rate,
-    steps_mean: s.steps_mean,
-    ade_mean: s.ade_mean,
-    fde_mean: s.fde_mean,
-    offroad_rate: s.offroad_rate,
-  });
-  const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
-  if (sft === null) return null;
-  const refined = await runUntil(
-    evaluatePolicySteps({ ...common, model: trainer.model }),
-    shouldStop,
-  );
-  if (refined === null) return null;
-  return {
-    seeds: [HELDOUT_SEED_BASE, count],
-    sft: pick(sft.summary),
-    refined: pick(refined.summary),
-  };
 }
 
 function printHeldout(h: Heldout): void {
@@ -578,71 +536,4 @@ function printHeldout(h: Heldout): void {
   );
   console.log(row("sft", h.sft));
   console.log(row("sft + delta", h.refined));
-}
-
-function trainSummary(opts: {
-  run: RunConfig;
-  trainer: Trainer;
-  startTime: Date;
-  wallSeconds: number;
-  point: ResumePoint | null;
-  /** The SFT baseline; null when stopped before it was done. */
-  sft: EvalSummary | null;
-  heldout: Heldout | null;
-  interrupted: boolean;
-}): Record<string, unknown> {
-  const { run, trainer } = opts;
-  const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
-  return {
-    start_time: opts.startTime.toISOString(),
-    end_time: new Date().toISOString(),
-    config: run,
-    final_metrics: {
-      mean_reward_100ep: last100(trainer.rewards),
-      mean_length_100ep: last100(trainer.lengths),
-      total_episodes: trainer.episode,
-      success_rate_100ep: last100(trainer.successes),
-    },
-    rewards: trainer.rewards,
-    lengths: trainer.lengths,
-    successes: trainer.successes,
-    ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: opts.sft && {
-      seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
-      return_mean: opts.sft.return_mean,
-      success_rate: opts.sft.success_rate,
-      ade_mean: opts.sft.ade_mean,
-      fde_mean: opts.sft.fde_mean,
-    },
-    best: trainer.best,
-    ...(opts.point
-      ? { resumed_from: opts.point.path, resumed_at_episode: opts.point.episode }
-      : {}),
-    interrupted: opts.interrupted,
-    wall_time_s: opts.wallSeconds,
-    env_steps: trainer.envStepsThisProcess,
-    env_steps_per_second: trainer.envStepsThisProcess / Math.max(opts.wallSeconds, 1e-9),
-  };
-}
-
-function summaryLine(
-  trainer: Trainer,
-  meanReward: number,
-  successRate: number,
-  t0: number,
-  startEpisode: number,
-  entry?: MetricsEntry,
-): string {
-  const elapsed = (performance.now() - t0) / 1000;
-  const sps = trainer.envStepsThisProcess / Math.max(elapsed, 1e-9);
-  const total = trainer.ppo.episodes;
-  const perEpisode = elapsed / Math.max(1, trainer.episode - startEpisode);
-  const eta = Math.max(0, (total - trainer.episode) * perEpisode);
-  const kl = entry?.update.kl ?? trainer.metrics.at(-1)?.update.kl ?? 0;
-  const evalPart = entry && typeof entry.eval_return === "number"
-    ? `  eval ${(entry.eval_return as number).toFixed(2)}`
-    : "";
-  return `episode ${trainer.episode}/${total}  reward ${meanReward.toFixed(2)}  success ${
-    (100 * successRate).toFixed(0)
-  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
 }
