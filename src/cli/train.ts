@@ -15,6 +15,7 @@ import {
   DEFAULT_PPO_CONFIG,
   heldoutEvaluation,
   loadResumePoint,
+  PPO_CONFIG_TABLE,
   progressLine,
   restoreTrainer,
   resumedBaseConfig,
@@ -32,13 +33,12 @@ import { abortPendingWrites } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
-  applyNumberFlags,
+  applyFlags,
   flagHelp,
   flagOptions,
   parseFlags,
   RUN_OPTIONS,
 } from "./_flags.ts";
-import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
@@ -46,118 +46,13 @@ export type { RunConfig } from "../rl/mod.ts";
 /** Where the Python trainer wrote by default. */
 export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
 
-const PPO_FLAGS: NumberFlag[] = [
-  { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
-  {
-    flag: "lr",
-    key: "lr",
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    exclusiveLow: true,
-    help: "Adam learning rate",
-  },
-  {
-    flag: "seed",
-    key: "seed",
-    kind: "int",
-    lo: 0,
-    hi: 2 ** 32 - 1,
-    help: "the one seed of the run",
-  },
-  { flag: "num-envs", key: "num_envs", kind: "int", lo: 1, hi: 4096, help: "envs per rollout" },
-  {
-    flag: "eval-interval",
-    key: "eval_interval",
-    kind: "int",
-    lo: 1,
-    hi: 1e9,
-    help: "episodes between metrics.json entries",
-  },
-  {
-    flag: "save-interval",
-    key: "save_interval",
-    kind: "int",
-    lo: 1,
-    hi: 1e9,
-    help: "episodes between checkpoints",
-  },
-  {
-    flag: "update-epochs",
-    key: "update_epochs",
-    kind: "int",
-    lo: 1,
-    hi: 1000,
-    help: "PPO epochs per update",
-  },
-  {
-    flag: "hidden-dim",
-    key: "hidden_dim",
-    kind: "int",
-    lo: 1,
-    hi: 4096,
-    help: "hidden width of both heads",
-  },
-  {
-    flag: "batch-size",
-    key: "batch_size",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "PPO minibatch size",
-  },
-  { flag: "gamma", key: "gamma", kind: "float", lo: 0, hi: 1, help: "discount" },
-  { flag: "lam", key: "lam", kind: "float", lo: 0, hi: 1, help: "GAE lambda" },
-  { flag: "clip-ratio", key: "clip_ratio", kind: "float", lo: 0, hi: 1, help: "PPO clip epsilon" },
-  {
-    flag: "target-kl",
-    key: "target_kl",
-    kind: "float",
-    lo: 0,
-    hi: 1e9,
-    help: "KL early-stop target",
-  },
-  {
-    flag: "weight-decay",
-    key: "weight_decay",
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    help: "Adam L2 weight decay",
-  },
-  {
-    flag: "delta-clip",
-    key: "delta_clip",
-    kind: "float",
-    lo: 0,
-    hi: 1e6,
-    help: "bound on |delta|, meters",
-  },
-  {
-    flag: "heldout-episodes",
-    key: "heldout_episodes",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "held-out episodes evaluated at the end",
-  },
-  {
-    flag: "eval-episodes",
-    key: "eval_episodes",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "held-out episodes evaluated every eval interval",
-  },
-];
-
 const OPTIONS = {
   ...RUN_OPTIONS,
   "sft-model": { type: "string" },
   resume: { type: "string" },
   device: { type: "string" },
   config: { type: "string" },
-  ...flagOptions(PPO_FLAGS),
+  ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
 } as const;
 
@@ -186,7 +81,7 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP);
+  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP);
   return lines.join("\n");
 }
 
@@ -247,7 +142,7 @@ export function buildRunConfig(
       skipKeys: ["resume"],
     });
   }
-  applyNumberFlags(run.ppo, { values, flags: PPO_FLAGS });
+  applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
