@@ -29,7 +29,8 @@ import {
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
-import { abortPendingWrites } from "../io/mod.ts";
+import { listenForStop } from "./_stop_signals.ts";
+import type { StopRequest } from "./_stop_signals.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
@@ -260,50 +261,6 @@ async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>):
   }
 }
 
-/** A stop requested by SIGINT or SIGTERM, as {@linkcode listenForStop} reports it. */
-interface StopRequest {
-  /** The exit code of the first stop signal (130 or 143), or null while none came. */
-  readonly code: number | null;
-  /** Stops listening. */
-  dispose(): void;
-}
-
-// Ctrl-C (SIGINT) or SIGTERM asks the loop to stop at the next safe point (it then
-// saves a checkpoint); a second one quits at once, removing half-written temporary
-// files and calling `onAbort` (which releases the run folder).
-function listenForStop(opts: { onAbort: () => void; log: (line: string) => void }): StopRequest {
-  let code: number | null = null;
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      const c = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
-      if (code !== null) {
-        console.error(`train: ${signal} again: quitting without saving`);
-        // a write in flight is waited for (its temporary file then removed), never renamed
-        abortPendingWrites().finally(() => {
-          opts.onAbort();
-          Deno.exit(c);
-        });
-        return;
-      }
-      code = c;
-      opts.log(
-        `train: ${signal}: stopping at the next episode boundary to save a checkpoint (again to quit at once)`,
-      );
-    };
-    Deno.addSignalListener(signal, handler);
-    return handler;
-  });
-  return {
-    get code() {
-      return code;
-    },
-    dispose() {
-      signals.forEach((signal, i) => Deno.removeSignalListener(signal, handlers[i]));
-    },
-  };
-}
-
 // The training itself, in a run folder already taken and prepared. A file-system fault
 // from here on (disk full, say) ends the run with exit code 4; every file written before
 // it is complete (atomic writes), so the last checkpoint stands.
@@ -317,7 +274,7 @@ async function trainRun(opts: {
   log: (line: string) => void;
   quiet: boolean;
 }): Promise<number> {
-  const { run, trainer, planner, point, paths, stop, log, quiet } = opts;
+  const { run, trainer, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
   let lastCheckpoint: string | null = point ? point.path : null;
@@ -382,7 +339,7 @@ async function trainRun(opts: {
     }
     await saveTrainerCheckpoint(paths.final, trainer, extra);
     await writeJson(paths.metrics, trainer.metrics);
-    const heldout = await heldoutEvaluation(run, trainer, { planner, shouldStop });
+    const heldout = await heldoutEvaluation(trainer, { shouldStop });
     if (heldout === null) {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
       await writeJson(

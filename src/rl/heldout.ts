@@ -1,25 +1,23 @@
 /**
- * The held-out evaluation at the end of training: the SFT planner alone next to SFT +
- * the trained delta head, on seeds never used in training (`heldout` of
- * `train_metrics.json`).
+ * The held-out evaluation at the end of a run (`heldout` of `train_metrics.json`): the
+ * SFT planner alone next to SFT + delta on `heldout_episodes` unseen seeds.
  *
  * @module
  */
 
-import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { evaluatePolicySteps } from "../sft/mod.ts";
-import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
-import { runUntil } from "./loop.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { EvalSummary } from "../sft/mod.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "./trainer.ts";
+import { runUntil } from "./loop.ts";
 
 /** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 export interface Heldout {
-  /** `[first seed, episodes]`. */
+  /** [first seed, count]. */
   seeds: [number, number];
   /** The SFT planner alone. */
   sft: HeldoutSummary;
-  /** SFT + the delta head's mean action. */
+  /** SFT planner + clipped delta. */
   refined: HeldoutSummary;
 }
 
@@ -30,29 +28,35 @@ export type HeldoutSummary = Pick<
 >;
 
 /**
- * Evaluates the SFT planner alone, then SFT + `trainer`'s delta head, on
- * `run.ppo.heldout_episodes` episodes from {@linkcode HELDOUT_SEED_BASE}; null when
- * `shouldStop` asked for a stop first.
+ * Runs the held-out evaluation of `trainer` (its planner, env and model), giving the
+ * event loop a turn about every 0.2 s; null as soon as `opts.shouldStop()` says so.
  *
  * @example
  * ```ts ignore
- * const heldout = await heldoutEvaluation(run, trainer, { planner, shouldStop: () => false });
+ * const heldout = await heldoutEvaluation(trainer, { shouldStop: () => false });
  * ```
  */
 export async function heldoutEvaluation(
-  run: RunConfig,
   trainer: Trainer,
-  opts: { planner: WaypointPlanner; shouldStop: () => boolean },
+  opts: { shouldStop: () => boolean },
 ): Promise<Heldout | null> {
-  const { planner, shouldStop } = opts;
-  const count = run.ppo.heldout_episodes;
+  const { shouldStop } = opts;
+  const count = trainer.ppo.heldout_episodes;
   const common = {
-    env: run.env,
-    planner,
-    deltaClip: run.ppo.delta_clip,
+    env: trainer.env,
+    planner: trainer.planner,
+    deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,
     count,
   };
+  const pick = (s: EvalSummary): HeldoutSummary => ({
+    return_mean: s.return_mean,
+    success_rate: s.success_rate,
+    steps_mean: s.steps_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
+    offroad_rate: s.offroad_rate,
+  });
   const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
   if (sft === null) return null;
   const refined = await runUntil(
@@ -62,18 +66,7 @@ export async function heldoutEvaluation(
   if (refined === null) return null;
   return {
     seeds: [HELDOUT_SEED_BASE, count],
-    sft: heldoutSummary(sft.summary),
-    refined: heldoutSummary(refined.summary),
-  };
-}
-
-function heldoutSummary(s: EvalSummary): HeldoutSummary {
-  return {
-    return_mean: s.return_mean,
-    success_rate: s.success_rate,
-    steps_mean: s.steps_mean,
-    ade_mean: s.ade_mean,
-    fde_mean: s.fde_mean,
-    offroad_rate: s.offroad_rate,
+    sft: pick(sft.summary),
+    refined: pick(refined.summary),
   };
 }
