@@ -28,14 +28,15 @@ import { DrivingVecEnv } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
 import type { EpisodeRecord, WaypointPlanner } from "../src/sft/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
-import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/io/checkpoint.ts";
-import { loadSftPlanner } from "../src/io/sft_checkpoint.ts";
+import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/rl/mod.ts";
+import { loadSftPlanner } from "../src/sft/mod.ts";
 import { readPt } from "../src/io/torch_pt.ts";
 
+/** A held-out block of `train_metrics.json` (named as `eval`'s summary). */
 interface HeldoutSummary {
-  mean_return: number;
+  return_mean: number;
   success_rate: number;
-  ade: number;
+  ade_mean: number;
 }
 
 interface Row {
@@ -194,7 +195,7 @@ const expert = evaluatePolicy({
   count,
 }).summary.return_mean;
 
-const gap = (r: Row) => (r.refined.mean_return - r.sft.mean_return) / (expert - r.sft.mean_return);
+const gap = (r: Row) => (r.refined.return_mean - r.sft.return_mean) / (expert - r.sft.return_mean);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(
   `${count} held-out episodes (seeds ${HELDOUT_SEED_BASE}..), expert return ${expert.toFixed(2)}`,
@@ -208,20 +209,20 @@ console.log(
 );
 for (const r of rows) {
   console.log(
-    `| ${r.seed} | ${r.sft.mean_return.toFixed(2)} | ${r.refined.mean_return.toFixed(2)} | ${
+    `| ${r.seed} | ${r.sft.return_mean.toFixed(2)} | ${r.refined.return_mean.toFixed(2)} | ${
       (100 * gap(r)).toFixed(1)
-    }% | ${(100 * r.refined.success_rate).toFixed(1)}% | ${r.refined.ade.toFixed(3)} | ${
+    }% | ${(100 * r.refined.success_rate).toFixed(1)}% | ${r.refined.ade_mean.toFixed(3)} | ${
       r.firstKl.toFixed(4)
     } | ${r.sftAdeOnRefined.toFixed(3)} |`,
   );
 }
 const gaps = rows.map(gap);
 console.log(
-  `| mean | ${mean(rows.map((r) => r.sft.mean_return)).toFixed(2)} | ${
-    mean(rows.map((r) => r.refined.mean_return)).toFixed(2)
+  `| mean | ${mean(rows.map((r) => r.sft.return_mean)).toFixed(2)} | ${
+    mean(rows.map((r) => r.refined.return_mean)).toFixed(2)
   } | ${(100 * mean(gaps)).toFixed(1)}% (min ${(100 * Math.min(...gaps)).toFixed(1)}%) | ${
     (100 * mean(rows.map((r) => r.refined.success_rate))).toFixed(1)
-  }% | ${mean(rows.map((r) => r.refined.ade)).toFixed(3)} | max ${
+  }% | ${mean(rows.map((r) => r.refined.ade_mean)).toFixed(3)} | max ${
     Math.max(...rows.map((r) => r.firstKl)).toFixed(4)
   } | ${mean(rows.map((r) => r.sftAdeOnRefined)).toFixed(3)} |`,
 );

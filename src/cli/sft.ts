@@ -24,9 +24,9 @@ import {
   validateSftConfig,
 } from "../sft/mod.ts";
 import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
-import { lockRunDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
-import type { RunLock } from "../io/run_dir.ts";
-import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../io/sft_checkpoint.ts";
+import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunLock } from "../io/mod.ts";
+import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
 import { applyNumberFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
@@ -186,15 +186,15 @@ function parseSftArgs(args: string[]): SftArgs {
   };
 }
 
-/** The numbers `train_metrics.json` and the summary line report for one planner. */
+/** The numbers of `eval`'s summary that `train_metrics.json` keeps, under the same names. */
 function heldoutFields(s: EvalSummary) {
   return {
-    ade: s.ade_mean,
-    fde: s.fde_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
     success_rate: s.success_rate,
-    mean_return: s.return_mean,
-    mean_length: s.steps_mean,
-    off_route_rate: s.offroad_rate,
+    return_mean: s.return_mean,
+    steps_mean: s.steps_mean,
+    offroad_rate: s.offroad_rate,
   };
 }
 
