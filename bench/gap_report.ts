@@ -251,7 +251,7 @@ async function compareWithBaseline(baseline: string): Promise<void> {
       }
       if (!b.success) {
         unfinished++;
-        if (b.truncated) cut++;
+        if (b.raw.truncated) cut++;
         unfinishedDiff += now.ade - b.ade;
       }
     });
