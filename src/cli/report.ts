@@ -11,6 +11,8 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
 import type { RunReportData } from "../io/report_svg.ts";
 import { parseFlags } from "./_flags.ts";
+import { isMultiSeedDir } from "./_seed_dirs.ts";
+import { writeSeedsReport } from "./_seeds_report.ts";
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
@@ -27,6 +29,9 @@ const OPTIONS = {
 export function reportHelp(): string {
   return [
     "Usage: delta-waypoint report RUN_DIR",
+    "",
+    "For a multi-seed folder (train --seeds): the mean curves across seeds with a band of",
+    "± 1 standard deviation, and the held-out results table of `aggregate`.",
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
     "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
@@ -89,7 +94,9 @@ export async function runReport(args: string[]): Promise<number> {
       : `${positionals.length}: ${positionals.join(" ")}`;
     throw new UserError(`report: expected one run folder, got ${got} (see --help)`);
   }
-  const paths = await writeReport(positionals[0]);
+  const dir = positionals[0];
+  // A multi-seed folder (train --seeds): mean curves across its seeds.
+  const paths = isMultiSeedDir(dir) ? await writeSeedsReport(dir) : await writeReport(dir);
   console.error(`report: wrote ${paths.svg}`);
   console.error(`report: wrote ${paths.html}`);
   return 0;

@@ -41,6 +41,7 @@ import {
 } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 
 /** The whole configuration of a run, as written to `config.json`. */
 export interface RunConfig {
@@ -197,7 +198,7 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP);
+  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP, ...SEEDS_HELP);
   return lines.join("\n");
 }
 
@@ -404,6 +405,7 @@ async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
+  if (hasSeedsFlag(args)) return await runSeeds(args);
   const parsed = parseTrainArgs(args);
   if (parsed.help) {
     console.log(trainHelp());

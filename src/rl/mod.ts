@@ -10,3 +10,4 @@ export * from "./gae.ts";
 export * from "./ppo_update.ts";
 export * from "./trainer.ts";
 export * from "./loop.ts";
+export * from "./aggregate.ts";
