@@ -25,6 +25,9 @@ import { formatSummary, writeSummary } from "./aggregate.ts";
 import { parseEmitTargets, writeEmitted } from "./_emit.ts";
 import { readManifest, seedDir, writeManifest } from "./_seed_dirs.ts";
 
+/** Where `train --seeds` writes without `--out-dir`. */
+export const DEFAULT_SEEDS_OUT_DIR = "out/rl_delta_waypoint_v0/seeds";
+
 /** At most this many seeds in one `--seeds` list. */
 export const MAX_SEEDS = 1000;
 
@@ -33,6 +36,7 @@ export const SEEDS_HELP = [
   "",
   "Many seeds (one run folder <out-dir>/seed_N per seed; then summary.json and a table):",
   "  --seeds LIST             e.g. 1-5 or 1,3,7: independent runs, as many `train --seed N`",
+  "                           (--out-dir default: out/rl_delta_waypoint_v0/seeds)",
   "  --jobs N                 seeds trained at a time (default: the number of cores)",
   "  --task-index I           run only seed number I (0-based) of LIST: one task of a cluster job",
   "  --emit slurm,k8s,ray     write a Slurm array script, a Kubernetes Indexed Job and a Ray",
@@ -173,7 +177,8 @@ export async function runSeeds(args: string[]): Promise<number> {
   const list = own.get("seeds")!;
   const seeds = parseSeedList(list);
   const run = buildRunConfig(parsed.values);
-  const outDir = run.out_dir;
+  // Not the single run's default folder: that may well hold a run already.
+  const outDir = parsed.values["out-dir"] === undefined ? DEFAULT_SEEDS_OUT_DIR : run.out_dir;
   const flags = withoutFlags(rest, []);
   const jobsFlag = own.get("jobs");
   const jobs = jobsFlag === undefined
@@ -342,7 +347,9 @@ async function runChildren(opts: ChildrenOptions): Promise<number> {
       }
     }
   };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   const timer = setInterval(() => display.poll(), display.live ? 500 : 2000);
   try {
@@ -383,8 +390,8 @@ async function runChildren(opts: ChildrenOptions): Promise<number> {
   if (notStarted.length > 0) console.error(`train: not started: seeds ${notStarted.join(" ")}`);
   if (!opts.quiet) console.error(`train: wrote ${join(outDir, "summary.json")}`);
   const failed = jobs.find((j) => j.state === "failed");
-  if (failed) return failed.code && failed.code !== 0 ? failed.code : 1;
-  return stopping ? 130 : 0;
+  if (stopping) return 130;
+  return failed ? (failed.code || 1) : 0;
 }
 
 // The line of a child's stderr that says what went wrong: its "error: ..." line, else
