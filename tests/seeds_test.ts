@@ -13,6 +13,7 @@ import { readJson, ROOT, SMOKE_ENV, SMOKE_ENV_FLAGS, withFlags, withTempDir } fr
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import { evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
 import { parseSeedList } from "../src/cli/_seeds.ts";
+import { describeSeeds, interquartileMean } from "../src/rl/aggregate.ts";
 import type { SeedsSummary } from "../src/cli/aggregate.ts";
 import { UserError } from "../src/math/errors.ts";
 
@@ -218,6 +219,12 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
         // `delta-waypoint` on PATH standing for the image's executable).
         const t0 = await run(["bash", slurm], { env: { SLURM_ARRAY_TASK_ID: "0" } });
         assert.equal(t0.code, 0, t0.stderr);
+        // Half done: the summary has seed 3 and lists seed 1 as missing.
+        const half = await cli(["aggregate", "--json", jobs]);
+        assert.equal(half.code, 0, half.stderr);
+        const partial = JSON.parse(half.stdout) as SeedsSummary;
+        assert.deepEqual(partial.finished, [3]);
+        assert.deepEqual(partial.missing, [{ seed: 1, reason: "no folder" }]);
         const bin = join(dir, "bin");
         Deno.mkdirSync(bin);
         Deno.writeTextFileSync(
@@ -284,6 +291,25 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
   });
 });
 
+Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {
+  // 8 seeds: the IQM is the mean of the middle 4 of the sorted values.
+  const xs = [9, 1, 7, 3, 100, 5, 2, -50];
+  assert.equal(interquartileMean(xs), (2 + 3 + 5 + 7) / 4);
+  assert.equal(interquartileMean([4, 1, 3]), 8 / 3); // under 4 seeds nothing is trimmed
+  const a = describeSeeds(xs)!, b = describeSeeds([...xs])!;
+  assert.deepEqual(a, b);
+  assert.equal(a.n, 8);
+  assert.equal(a.mean, xs.reduce((s, x) => s + x, 0) / 8);
+  const m = a.mean;
+  assert.equal(a.std, Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / 7));
+  assert.ok(a.mean_ci[0] < a.mean && a.mean < a.mean_ci[1]);
+  assert.ok(a.iqm_ci[0] <= a.iqm && a.iqm <= a.iqm_ci[1]);
+  // The outliers widen the mean's interval more than the IQM's.
+  assert.ok(a.mean_ci[1] - a.mean_ci[0] > a.iqm_ci[1] - a.iqm_ci[0]);
+  assert.equal(describeSeeds([null, NaN]), null);
+  assert.deepEqual(describeSeeds([2, null])!.mean_ci, [2, 2]);
+});
+
 Deno.test("parseSeedList: ranges and lists in order; bad lists are one-line errors", () => {
   assert.deepEqual(parseSeedList("1-5"), [1, 2, 3, 4, 5]);
   assert.deepEqual(parseSeedList("1,3,7"), [1, 3, 7]);
@@ -338,7 +364,7 @@ Deno.test("train --seeds refuses bad lists and flag combinations with one line a
     assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
   }));
 
-Deno.test("train --seeds: a failing seed does not stop the others; Ctrl-C stops all, each resumable", async (t) => {
+Deno.test("train --seeds: a failing seed does not stop the others; SIGTERM / Ctrl-C stops all, each resumable", async (t) => {
   await withTempDir(async (dir) => {
     await t.step("failing seed", async () => {
       const out = join(dir, "fail");
@@ -357,7 +383,7 @@ Deno.test("train --seeds: a failing seed does not stop the others; Ctrl-C stops 
       assert.match(r.stdout, /missing: seed 2: failed/);
     });
 
-    await t.step("Ctrl-C", async () => {
+    await t.step("SIGTERM", async () => {
       const out = join(dir, "int");
       const long = withFlags(FLAGS, { "--episodes": "100000", "--save-interval": "100000" });
       const child = new Deno.Command(Deno.execPath(), {
@@ -390,7 +416,7 @@ Deno.test("train --seeds: a failing seed does not stop the others; Ctrl-C stops 
       };
       await started(join(out, "seed_1", "metrics.json"));
       await started(join(out, "seed_2", "metrics.json"));
-      child.kill("SIGINT");
+      child.kill("SIGTERM"); // handled as Ctrl-C is: passed on to every seed
       const { code, stderr } = await child.output();
       const err = new TextDecoder().decode(stderr);
       assert.equal(code, 130, err);

@@ -11,6 +11,43 @@ import { join } from "node:path";
 import { UserError } from "../math/errors.ts";
 import { writeJson } from "../io/run_dir.ts";
 
+/** At most this many seeds in one multi-seed job. */
+export const MAX_SEEDS = 1000;
+
+/** Largest JSON file the multi-seed readers open (a run's files are far smaller). */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Parses the JSON file `path` if it is a regular file of at most
+ * {@linkcode MAX_JSON_BYTES}; otherwise says what is wrong (`notFound` when it does not
+ * exist). Permission errors are thrown (main.ts reports them).
+ *
+ * @example
+ * ```ts ignore
+ * const r = readJsonFile("out/seeds/seed_1/train_metrics.json");
+ * if ("value" in r) console.log(r.value);
+ * ```
+ */
+export function readJsonFile(
+  path: string,
+): { value: unknown } | { problem: string; notFound: boolean } {
+  try {
+    const st = Deno.statSync(path);
+    if (!st.isFile) return { problem: `${path}: not a regular file`, notFound: false };
+    if (st.size > MAX_JSON_BYTES) {
+      return { problem: `${path}: larger than ${MAX_JSON_BYTES} bytes`, notFound: false };
+    }
+    return { value: JSON.parse(Deno.readTextFileSync(path)) };
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return { problem: `${path}: not found`, notFound: true };
+    }
+    const why = e instanceof SyntaxError ? "not valid JSON" : "cannot read";
+    return { problem: `${path}: ${why} (${(e as Error).message.split("\n")[0]})`, notFound: false };
+  }
+}
+
 /** The run folder of `seed` inside a multi-seed folder. */
 export function seedDir(dir: string, seed: number): string {
   return join(dir, `seed_${seed}`);
@@ -74,27 +111,23 @@ export const SUMMARY_FILE = "summary.json";
  */
 export function readManifest(dir: string): SeedsManifest | null {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
-    throw e;
+  const read = readJsonFile(path);
+  if ("problem" in read) {
+    if (read.notFound) return null;
+    throw new UserError(read.problem);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
-  }
+  const parsed = read.value;
   const m = parsed as Partial<SeedsManifest> | null;
   const seedsOk = Array.isArray(m?.seeds) &&
+    m.seeds.length <= MAX_SEEDS &&
     m.seeds.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32);
   if (
     !seedsOk || typeof m?.list !== "string" || !Array.isArray(m.flags) ||
     !m.flags.every((f) => typeof f === "string")
   ) {
-    throw new UserError(`${path}: expected {"seeds": [integers], "list": "...", "flags": [...]}`);
+    throw new UserError(
+      `${path}: expected {"seeds": [at most ${MAX_SEEDS} integers], "list": "...", "flags": [...]}`,
+    );
   }
   return { seeds: m.seeds!, list: m.list, flags: m.flags };
 }

@@ -23,13 +23,10 @@ import { buildRunConfig, parseTrainArgs, runTrain, trainHelp } from "./train.ts"
 import { parseNumber } from "./_flags.ts";
 import { formatSummary, writeSummary } from "./aggregate.ts";
 import { parseEmitTargets, writeEmitted } from "./_emit.ts";
-import { readManifest, seedDir, writeManifest } from "./_seed_dirs.ts";
+import { MAX_SEEDS, readJsonFile, readManifest, seedDir, writeManifest } from "./_seed_dirs.ts";
 
 /** Where `train --seeds` writes without `--out-dir`. */
 export const DEFAULT_SEEDS_OUT_DIR = "out/rl_delta_waypoint_v0/seeds";
-
-/** At most this many seeds in one `--seeds` list. */
-export const MAX_SEEDS = 1000;
 
 /** `train --help` lines of the multi-seed flags. */
 export const SEEDS_HELP = [
@@ -536,7 +533,8 @@ class Progress {
         const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
         // An older file is a previous run's, about to be replaced (--overwrite).
         if (mtime === job.metricsMtime || mtime < job.startedAt - 1000) continue;
-        const entries = JSON.parse(Deno.readTextFileSync(path));
+        const read = readJsonFile(path);
+        const entries = "value" in read ? read.value : null;
         const last = Array.isArray(entries) ? entries.at(-1) : null;
         if (typeof last?.episode === "number") job.episode = last.episode;
         job.metricsMtime = mtime;
@@ -588,7 +586,10 @@ class Progress {
 
   #heldout(job: SeedJob): string {
     try {
-      const tm = JSON.parse(Deno.readTextFileSync(join(job.dir, "train_metrics.json")));
+      const read = readJsonFile(join(job.dir, "train_metrics.json"));
+      const tm = "value" in read
+        ? read.value as { heldout?: { refined?: Record<string, number> } }
+        : null;
       const r = tm?.heldout?.refined;
       if (typeof r?.mean_return !== "number") return "";
       return `: held-out return ${r.mean_return.toFixed(2)}, success ${

@@ -14,7 +14,7 @@ import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../io/repor
 import type { Panel, Point, Series } from "../io/report_svg.ts";
 import { mean, sampleStd } from "../rl/aggregate.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
-import { seedFolders } from "./_seed_dirs.ts";
+import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
 
 /** One seed's curves: x (episode) -> value, per metric. */
 type Curves = Map<string, Map<number, number>>;
@@ -26,12 +26,8 @@ const METRICS: { path: string; title: string; yLabel: string }[] = [
 ];
 
 function readJson(path: string): unknown {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
-    return null;
-  }
+  const read = readJsonFile(path);
+  return "value" in read ? read.value : null;
 }
 
 // A seed's curves from its metrics.json (eval metrics per interval) and

@@ -17,7 +17,7 @@ import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "../rl/aggregate.ts";
 import type { IntervalMethod, SeedStats } from "../rl/aggregate.ts";
 import { writeJson } from "../io/run_dir.ts";
 import { applyConfigFile, parseFlags } from "./_flags.ts";
-import { readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
+import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
 
 /** The metrics compared across seeds, in table order. */
 export const SEED_METRICS = ["return", "success_rate", "ade", "gap_closed"] as const;
@@ -205,28 +205,20 @@ function readSeed(
   path: string,
 ): { run: SeedRun; env: EnvConfig; comparable: string } | { missing: string } {
   const file = join(path, "train_metrics.json");
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(file);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      try {
-        Deno.statSync(path);
-      } catch {
-        return { missing: "no folder" };
-      }
-      return { missing: "unfinished (no train_metrics.json)" };
+  const read = readJsonFile(file);
+  if ("problem" in read) {
+    if (!read.notFound) return { missing: read.problem };
+    try {
+      Deno.statSync(path);
+    } catch {
+      return { missing: "no folder" };
     }
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
-    return { missing: `cannot read ${file}` };
+    return { missing: "unfinished (no train_metrics.json)" };
   }
-  let tm: Record<string, unknown>;
-  try {
-    tm = JSON.parse(text);
-  } catch {
-    return { missing: `${file}: not valid JSON` };
+  const tm = read.value as Record<string, unknown> | null;
+  if (typeof tm !== "object" || tm === null || Array.isArray(tm)) {
+    return { missing: `${file}: not an object` };
   }
-  if (typeof tm !== "object" || tm === null) return { missing: `${file}: not an object` };
   if (tm.interrupted === true) {
     const at = (tm.final_metrics as Record<string, unknown> | undefined)?.total_episodes;
     return { missing: `interrupted${typeof at === "number" ? ` at episode ${at}` : ""}` };
@@ -254,20 +246,20 @@ function readSeed(
     return { missing: `${file}: no complete heldout block` };
   }
   const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-  let config: Record<string, unknown>;
+  const configPath = join(path, "config.json");
+  const configRead = readJsonFile(configPath);
+  if ("problem" in configRead) return { missing: configRead.problem };
+  const config = configRead.value as Record<string, unknown>;
   try {
-    applyConfigFile(join(path, "config.json"), { env }, {
-      ignore: ["out_dir", "sft_model", "ppo"],
-    });
+    applyConfigFile(configPath, { env }, { ignore: ["out_dir", "sft_model", "ppo"] });
     validateEnvConfig(env);
-    config = JSON.parse(Deno.readTextFileSync(join(path, "config.json")));
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     return { missing: `config.json: ${why}` };
   }
   // What must agree between seeds: everything but the seed and where the run went.
-  const ppo = { ...(config.ppo as Record<string, unknown>), seed: null, resume: null };
+  const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
   const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
   return { run: run as SeedRun, env, comparable };
 }
