@@ -441,3 +441,43 @@ Deno.test("train --seeds: a failing seed does not stop the others; SIGTERM / Ctr
     });
   });
 });
+
+const denort = Deno.env.get("DENORT_BIN");
+const hasRuntime = denort !== undefined && (() => {
+  try {
+    return Deno.statSync(denort).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "a compiled executable starts itself for each seed (needs DENORT_BIN)",
+  ignore: !hasRuntime,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const exe = join(dir, "delta-waypoint");
+      const build = await run([
+        Deno.execPath(),
+        "compile",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        "--output",
+        exe,
+        MAIN,
+      ]);
+      assert.equal(build.code, 0, build.stderr);
+      const out = join(dir, "multi");
+      const r = await run([exe, "train", "--seeds", "1,2", "--out-dir", out, ...FLAGS]);
+      assert.equal(r.code, 0, r.stderr);
+      const single = join(dir, "single");
+      const s = await cli(["train", "--seed", "2", "--out-dir", single, ...FLAGS, "--quiet"]);
+      assert.equal(s.code, 0, s.stderr);
+      await assertSameTensors(join(out, "seed_2", "final.pt"), join(single, "final.pt"));
+      const jobs = join(dir, "jobs");
+      const em = await run([exe, "train", "--seeds", "1,2", "--emit", "slurm", "--out-dir", jobs]);
+      assert.equal(em.code, 0, em.stderr);
+      assert.ok(Deno.readTextFileSync(join(jobs, "slurm_array.sh")).includes(`program=(${exe})`));
+    }),
+});

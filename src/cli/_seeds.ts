@@ -511,6 +511,12 @@ class Progress {
     if (job.state === "finished") {
       this.note(`seed ${job.seed}: finished in ${secs} s${this.#heldout(job)}`);
     } else if (job.state === "interrupted") {
+      const read = readJsonFile(join(job.dir, "train_metrics.json"));
+      const tm = "value" in read
+        ? read.value as { final_metrics?: { total_episodes?: unknown } }
+        : null;
+      const at = tm?.final_metrics?.total_episodes;
+      if (typeof at === "number") job.episode = at;
       this.note(`seed ${job.seed}: interrupted at episode ${job.episode}`);
     } else {
       const why = errorLine(job.stderrTail);
