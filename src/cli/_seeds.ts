@@ -461,7 +461,9 @@ async function runOne(job: SeedJob, opts: ChildrenOptions, display: Progress): P
       copy(job.child.stderr, true),
     ]);
     job.code = status.code;
-    job.state = status.success ? "finished" : status.code === 130 ? "interrupted" : "failed";
+    // 130 (SIGINT) and 143 (SIGTERM): the run saved its checkpoint and stopped.
+    const stopped = status.code === 130 || status.code === 143;
+    job.state = status.success ? "finished" : stopped ? "interrupted" : "failed";
   } catch (e) {
     if (job.child === null) {
       job.state = "failed";
