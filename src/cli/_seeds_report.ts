@@ -16,6 +16,8 @@ import { mean, sampleStd } from "../rl/aggregate.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
 import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
 
+const MAX_SEED_LINES = 50;
+
 /** One seed's curves: x (episode) -> value, per metric. */
 type Curves = Map<string, Map<number, number>>;
 
@@ -24,6 +26,10 @@ const METRICS: { path: string; title: string; yLabel: string }[] = [
   { path: "eval_success_rate", title: "Held-out success rate", yLabel: "success rate" },
   { path: "ade", title: "Held-out ADE against the expert plan", yLabel: "ADE (m)" },
 ];
+
+// The SFT planner alone on the same evaluation seeds, drawn as a reference in the panel
+// of the metric it compares with.
+const SFT_REFERENCE: Record<string, string> = { eval_return: "sft_eval_return", ade: "sft_ade" };
 
 function readJson(path: string): unknown {
   const read = readJsonFile(path);
@@ -35,7 +41,7 @@ function readJson(path: string): unknown {
 function seedCurves(path: string): Curves {
   const curves: Curves = new Map();
   const entries = readJson(join(path, "metrics.json"));
-  for (const { path: key } of METRICS) {
+  for (const key of [...METRICS.map((m) => m.path), ...Object.values(SFT_REFERENCE)]) {
     const points = new Map<number, number>();
     for (const e of Array.isArray(entries) ? entries : []) {
       const x = numberAt(e, "episode"), y = numberAt(e, key);
@@ -94,7 +100,8 @@ export async function writeSeedsReport(dir: string): Promise<{ svg: string; html
       yLabel,
       integerX: true,
       series: [
-        ...seeds.map((s, i) => ({
+        // Each seed as a faint line, while that stays readable.
+        ...seeds.slice(0, seeds.length <= MAX_SEED_LINES ? seeds.length : 0).map((s, i) => ({
           metric: `${key}_seed_${s.seed}`,
           label: i === 0 ? "each seed" : "",
           points: [...perSeed[i]].sort((a, b) => a[0] - b[0]),
@@ -108,8 +115,17 @@ export async function writeSeedsReport(dir: string): Promise<{ svg: string; html
           label: `mean of ${seeds.length} seeds ± 1 std`,
           color: "#1f77b4",
         }),
-      ].filter((s) => s.label !== "" || seeds.length <= 50),
+        ...(key in SFT_REFERENCE ? [sftLine(SFT_REFERENCE[key])] : []),
+      ],
     };
+  };
+  const sftLine = (key: string): Series => {
+    const ref = meanSeries(seeds.map((s) => s.curves.get(key)!), {
+      metric: key,
+      label: "SFT planner alone",
+      color: "#555",
+    });
+    return { ...ref, band: undefined, dashed: true, width: 1.5 };
   };
   const panels = [
     panel("reward_ma", "Episode return (moving average, 20 episodes)", "return"),
