@@ -11,7 +11,7 @@ import { runInspect } from "./src/cli/inspect.ts";
 import { runEval } from "./src/cli/eval.ts";
 import { runSft } from "./src/cli/sft.ts";
 import { runAggregate } from "./src/cli/aggregate.ts";
-import { UserError } from "./src/math/errors.ts";
+import { reportError } from "./src/math/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
   train: { run: runTrain, about: "PPO refinement of a frozen SFT planner (the main job)" },
@@ -39,8 +39,8 @@ function usage(): string {
 }
 
 /**
- * Runs the command line `args` and returns the exit code; errors from bad input are
- * printed as one line on stderr.
+ * Runs the command line `args` and returns the exit code; every error is printed as
+ * one line on stderr (see `reportError`), never as a stack trace.
  *
  * @example
  * ```ts ignore
@@ -63,15 +63,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`error: ${e.message}`);
-      return e.exitCode;
-    }
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-      console.error(`error: ${e.message.split("\n")[0]}`);
-      return 2;
-    }
-    throw e;
+    return reportError(e);
   }
 }
 

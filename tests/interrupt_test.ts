@@ -48,7 +48,10 @@ Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an 
     const { code, stderr } = await child.output();
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 130, err);
-    const m = /interrupted at episode (\d+); saved (.*checkpoint_\d+\.pt)/.exec(err);
+    // (a machine slow enough may see the stop inside a rollout, which is then dropped)
+    const m =
+      /interrupted at episode (\d+)(?: \(the iteration in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
+        .exec(err);
     assert.ok(m, err);
     const episode = Number(m[1]);
     assert.ok(episode >= 5 && episode % 5 === 0, `episode ${episode}`);

@@ -57,10 +57,10 @@ function trainMetrics(): Record<string, unknown> {
     lengths: Array.from({ length: REWARD_COUNT }, () => 30),
     heldout: {
       seeds: [1000000, 8],
-      sft: { mean_return: -3, success_rate: 0.25, mean_length: 35 },
-      refined: { mean_return: 2, success_rate: 0.5, mean_length: 30 },
+      sft: { return_mean: -3, success_rate: 0.25, steps_mean: 35 },
+      refined: { return_mean: 2, success_rate: 0.5, steps_mean: 30 },
     },
-    sft_eval: { return: -3, ade: 2.2, fde: 4.5 },
+    sft_eval: { return_mean: -3, ade_mean: 2.2, fde_mean: 4.5 },
   };
 }
 
@@ -248,6 +248,29 @@ Deno.test("report of entries without ade/fde or eval keys still renders, saying 
   assert.equal([...svg.matchAll(/class="no-data"/g)].length, 2);
   assert.match(svg, /no ade \/ fde in metrics\.json/);
   assert.doesNotMatch(Deno.readTextFileSync(join(dir, "report.html")), /Held-out evaluation/);
+});
+
+Deno.test("report reads a train_metrics.json with the names used before eval's", async () => {
+  const train = {
+    ...trainMetrics(),
+    heldout: {
+      seeds: [1000000, 8],
+      sft: { mean_return: -3, success_rate: 0.25, mean_length: 35 },
+      refined: { mean_return: 2.5, success_rate: 0.75, mean_length: 31 },
+    },
+    sft_eval: { return: -3, ade: 2.2, fde: 4.5 },
+  };
+  const dir = fakeRun([0, 1, 2].map(fullEntry), train);
+  const { result } = await quietly(() => runReport([dir]));
+  assert.equal(result, 0);
+  const html = Deno.readTextFileSync(join(dir, "report.html"));
+  assert.match(
+    html,
+    /<th>SFT \+ delta<\/th><td class="num">2\.5<\/td><td class="num">75%<\/td><td class="num">31<\/td>/,
+  );
+  // the SFT planner's ADE/FDE still draw as references
+  const counts = metricCounts(Deno.readTextFileSync(join(dir, "report.svg")));
+  assert.ok(counts.has("sft_ade") && counts.has("sft_fde"), [...counts.keys()].join(", "));
 });
 
 Deno.test("report survives NaN, null, strings, a single entry and no train_metrics.json", async () => {

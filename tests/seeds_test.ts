@@ -35,7 +35,13 @@ const FLAGS = [
   "4",
 ];
 const MAIN = join(ROOT, "main.ts");
-const DENO_RUN = [Deno.execPath(), "run", "--allow-read", "--allow-write"];
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=DELTA_WAYPOINT_DEBUG",
+];
 
 interface Result {
   code: number;
@@ -80,8 +86,8 @@ const withoutTimestamps = (entries: Record<string, unknown>[]) =>
 const heldoutOf = (dir: string) =>
   (readJson(join(dir, "train_metrics.json")) as {
     heldout: {
-      refined: { mean_return: number; success_rate: number; ade: number };
-      sft: { mean_return: number };
+      refined: { return_mean: number; success_rate: number; ade_mean: number };
+      sft: { return_mean: number };
     };
   }).heldout;
 
@@ -132,10 +138,10 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
       const rows = [3, 1].map((seed) => {
         const h = heldoutOf(join(multi, `seed_${seed}`));
         return {
-          return: h.refined.mean_return,
+          return: h.refined.return_mean,
           success_rate: h.refined.success_rate,
-          ade: h.refined.ade,
-          gap_closed: (h.refined.mean_return - h.sft.mean_return) / (expert - h.sft.mean_return),
+          ade: h.refined.ade_mean,
+          gap_closed: (h.refined.return_mean - h.sft.return_mean) / (expert - h.sft.return_mean),
         };
       });
       for (const [i, seed] of [3, 1].entries()) {

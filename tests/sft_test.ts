@@ -340,10 +340,12 @@ Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.js
         "num_steps",
         "horizon_steps",
         "n_examples",
-        "ade",
-        "fde",
+        "ade_mean",
+        "fde_mean",
         "success_rate",
-        "mean_return",
+        "return_mean",
+        "steps_mean",
+        "offroad_rate",
         "loss_history",
         "start_time",
         "end_time",
@@ -363,7 +365,7 @@ Deno.test("sft CLI: a tiny run writes model.pt, config.json and train_metrics.js
     const again = plannerSummary(resolveEnvConfig(config.env as Partial<EnvConfig>), planner, {
       count: 6,
     });
-    assert.equal(again.ade_mean, metrics.ade);
+    assert.equal(again.ade_mean, metrics.ade_mean);
     assert.equal(again.success_rate, metrics.success_rate);
 
     // A second run into the same folder is refused and changes nothing...

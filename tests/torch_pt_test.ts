@@ -448,11 +448,14 @@ Deno.test("Tensor and encodePt reject values that cannot be pickled", () => {
   loop.items.push([loop]);
   assert.throws(() => encodePt(loop), /tuple that contains itself/);
   assert.throws(() => encodePt(1, { archiveName: "a/b" }), RangeError);
-  // A list that contains itself is fine, as in Python.
+  // A list that contains itself pickles as in Python, but reading one back is refused:
+  // every walker of a decoded tree may then recurse safely.
   const list: PtValue[] = [1];
   list.push(list);
-  const back = decodePt(encodePt(list)) as PtValue[];
-  assert.equal(back[1], back);
+  assert.throws(
+    () => decodePt(encodePt(list), { source: "loop.pt" }),
+    /^PtFormatError: loop\.pt: pickle builds a list that contains itself/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -675,4 +678,178 @@ Deno.test("bad input: corrupted files never escape as anything but PtFormatError
     if (file.length > 0) file[next() % file.length] = next() & 0xff;
     check(file);
   }
+});
+
+// ---------------------------------------------------------------------------------------
+// Budgets (src/io/limits.ts): every one refused with a one-line PtFormatError, and the
+// largest accepted value at each limit still decodes
+
+const BININT = (n: number) => pk.bytes(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24);
+const LONG_BINPUT = (i: number) => pk.bytes(0x72, ...BININT(i).subarray(1));
+const LONG_BINGET = (i: number) => pk.bytes(0x6a, ...BININT(i).subarray(1));
+
+/** {@linkcode tensorPickle} of a 1-d view, with 4-byte ints. */
+function wideTensorPickle(numel: number, view: { offset: number; size: number; stride: number }) {
+  return pk.bytes(
+    PROTO2,
+    pk.global("torch._utils", "_rebuild_tensor_v2"),
+    MARK,
+    MARK,
+    pk.str("storage"),
+    pk.global("torch", "FloatStorage"),
+    pk.str("0"),
+    pk.str("cpu"),
+    BININT(numel),
+    TUPLE,
+    0x51,
+    BININT(view.offset),
+    MARK,
+    BININT(view.size),
+    TUPLE,
+    MARK,
+    BININT(view.stride),
+    TUPLE,
+    0x89,
+    pk.global("collections", "OrderedDict"),
+    EMPTY_TUPLE,
+    REDUCE,
+    TUPLE,
+    REDUCE,
+    STOP,
+  );
+}
+
+Deno.test("budgets: integers, strings, nesting depth", () => {
+  // LONG4 of 256 bytes (the limit) reads, two's complement as before; 257 is refused.
+  const long = (payload: number[]) =>
+    zipWith(pk.bytes(PROTO2, 0x8b, ...BININT(payload.length).subarray(1), ...payload, STOP));
+  const minus2to2047 = new Array(256).fill(0);
+  minus2to2047[255] = 0x80;
+  assert.equal(decodePt(long(minus2to2047)), -(2n ** 2047n));
+  assert.equal(decodePt(long([0xff, 0x7f])), 0x7fff);
+  assert.equal(decodePt(long([0x00, 0x80])), -0x8000);
+  assertBad(
+    long(new Array(257).fill(1)),
+    "long.pt",
+    /integer of 257 bytes is over the limit of 256/,
+  );
+  // A string's declared length is checked before its bytes are read.
+  const str = (n: number) => zipWith(pk.bytes(PROTO2, 0x58, ...BININT(n).subarray(1), STOP));
+  assertBad(str(1024 * 1024 + 1), "s.pt", /string of 1048577 bytes is over the limit of 1048576/);
+  const longKey = pk.bytes(
+    PROTO2,
+    MARK,
+    pk.str("storage"),
+    pk.global("torch", "FloatStorage"),
+    pk.str("k".repeat(65)),
+    pk.str("cpu"),
+    pk.int1(1),
+    TUPLE,
+    0x51, // BINPERSID
+    STOP,
+  );
+  assertBad(zipWith(longKey), "key.pt", /storage key of 65 characters/);
+  const mib = "é".repeat(512 * 1024); // exactly 1 MiB of UTF-8
+  assert.equal(decodePt(encodePt(mib)), mib);
+  // 100 nested lists read; 101 are refused.
+  const nested = (depth: number) =>
+    zipWith(
+      pk.bytes(PROTO2, ...new Array(depth).fill(0x5d), ...new Array(depth - 1).fill(0x61), STOP),
+    );
+  let v = decodePt(nested(100));
+  for (let d = 1; d < 100; d++) v = (v as PtValue[])[0];
+  assert.deepEqual(v, []);
+  assertBad(nested(101), "deep.pt", /nests lists, tuples or dicts deeper than the limit of 100/);
+});
+
+Deno.test("budgets: shared values are kept shared, counted where they appear; cycles refused", () => {
+  // Levels of a list holding the level below twice: 2^levels leaves once expanded.
+  const laughs = (levels: number) => {
+    const parts: (number | Uint8Array)[] = [PROTO2, 0x5d, LONG_BINPUT(0), 0x30];
+    for (let i = 1; i <= levels; i++) {
+      parts.push(MARK, LONG_BINGET(i - 1), LONG_BINGET(i - 1), 0x6c, LONG_BINPUT(i), 0x30);
+    }
+    return zipWith(pk.bytes(...parts, LONG_BINGET(levels), STOP));
+  };
+  const small = decodePt(laughs(10)) as PtValue[];
+  assert.equal(small[0], small[1], "sharing is kept");
+  assertBad(laughs(16), "laughs.pt", /more than \d+ values once shared values are counted/);
+  // A list in a dict in a list that holds the outer list.
+  const cycle = pk.bytes(
+    PROTO2,
+    0x5d,
+    LONG_BINPUT(0),
+    0x7d,
+    pk.str("back"),
+    LONG_BINGET(0),
+    0x73, // SETITEM: d["back"] = outer
+    0x61, // APPEND: outer.append(d)
+    STOP,
+  );
+  assertBad(zipWith(cycle), "cycle.pt", /builds a list that contains itself/);
+});
+
+Deno.test("budgets: tensor elements beyond the storage, copies, one copy per storage record", () => {
+  const storage = new Uint8Array(new Float32Array(1).fill(7).buffer);
+  const atSlack = decodePt(zipWith(wideTensorPickle(1, { offset: 0, size: 65_537, stride: 0 }), {
+    "0": storage,
+  }));
+  assert.equal((atSlack as Tensor).numel, 65_537);
+  assert.equal((atSlack as Tensor).data[65_536], 7);
+  assertBad(
+    zipWith(wideTensorPickle(1, { offset: 0, size: 65_538, stride: 0 }), { "0": storage }),
+    "slack.pt",
+    /tensor of shape \[65538\] has 65538 elements but its storage '0' holds 1: over the limit of 65536/,
+  );
+  // Copies of views count against the budget (file size + 65536 values)...
+  const big = new Uint8Array(4 * 100_000);
+  const views = (count: number, declared: (i: number) => number, offset: number) => {
+    const parts: (number | Uint8Array)[] = [PROTO2, 0x5d, MARK];
+    for (let i = 0; i < count; i++) {
+      const one = wideTensorPickle(declared(i), { offset, size: declared(i) - offset, stride: 1 });
+      parts.push(one.subarray(2, one.length - 1)); // without PROTO and STOP
+    }
+    return zipWith(pk.bytes(...parts, 0x65, STOP), { "0": big });
+  };
+  assertBad(views(100, () => 100_000, 1), "views.pt", /materialises more than \d+ values/);
+  assert.equal((decodePt(views(3, () => 100_000, 1)) as PtValue[]).length, 3);
+  // ...while whole-storage tensors share the record's one copy, whatever numel they declare
+  // (their elements still count once per tensor in the tree).
+  const shared = decodePt(views(4, (i) => 100_000 - i, 0)) as Tensor[];
+  assert.equal(shared.length, 4);
+  assert.ok(shared.every((t) => t.data.buffer === shared[0].data.buffer));
+  assert.equal(shared[3].numel, 99_997);
+});
+
+Deno.test("budgets: zip entry count, entries sharing bytes", () => {
+  // A ZIP64 end record claiming 70,000 entries.
+  const empty = writeZip([]);
+  const many = empty.slice();
+  const view = new DataView(many.buffer);
+  view.setBigUint64(24, 70_000n, true);
+  view.setBigUint64(32, 70_000n, true);
+  view.setUint16(many.length - 22 + 8, 0xffff, true);
+  view.setUint16(many.length - 22 + 10, 0xffff, true);
+  assertBad(many, "many.pt", /zip lists 70000 entries, over the limit of 65535/);
+  // Two entries whose central records point at the same 64 KB of data.
+  const data = new Uint8Array(65_536);
+  const bytes = writeZip([{ name: "a/data.pkl", data }, { name: "a/data/0", data }]);
+  const zip = new ZipReader(bytes, "z");
+  const second = zip.entries[1];
+  const overlap = bytes.slice();
+  const cd = new DataView(overlap.buffer);
+  // Find the second central header and point it at the first entry's local header.
+  const name = new TextEncoder().encode(second.name);
+  for (let p = 0; p + 46 < overlap.length; p++) {
+    if (cd.getUint32(p, true) === 0x02014b50 && cd.getUint16(p + 28, true) === name.length) {
+      if (
+        new TextDecoder().decode(overlap.subarray(p + 46, p + 46 + name.length)) === second.name
+      ) {
+        cd.setUint32(p + 42, 0, true);
+        cd.setUint32(p + 20, bytes.length - 100, true);
+        cd.setUint32(p + 24, bytes.length - 100, true);
+      }
+    }
+  }
+  assertBad(overlap, "overlap.pt", /zip entries hold \d+ bytes in all, more than the file's/);
 });

@@ -130,7 +130,7 @@ Deno.test("train with the Python smoke test's settings writes the full run layou
       refined: Record<string, number>;
     };
     assert.equal(heldout.seeds[1], 8);
-    for (const k of ["mean_return", "success_rate", "mean_length"]) {
+    for (const k of ["return_mean", "success_rate", "steps_mean", "ade_mean", "offroad_rate"]) {
       assert.ok(Number.isFinite(heldout.sft[k]) && Number.isFinite(heldout.refined[k]));
     }
     assert.match(r.stdout, /sft \+ delta/);

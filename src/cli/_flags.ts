@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { UserError } from "../math/errors.ts";
+import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "../io/limits.ts";
 
 /** The flags of every command that writes a run folder. */
 export const RUN_OPTIONS = {
@@ -195,10 +196,20 @@ export function applyConfigFile(
 ): void {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Deno.readTextFileSync(path));
+    const bytes = readBoundedFileSync(path, {
+      maxBytes: MAX_CONFIG_FILE_BYTES,
+      what: "a config file",
+    });
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
-    const why = e instanceof SyntaxError
-      ? `not valid JSON (${e.message})`
+    const why = e instanceof FileReadError
+      ? (e.osError && !e.problem.startsWith("cannot read")
+        ? `cannot read (${e.problem})`
+        : e.problem)
+      : e instanceof SyntaxError
+      ? `not valid JSON (${e.message.slice(0, 200)})`
+      : e instanceof TypeError
+      ? "not UTF-8 text"
       : `cannot read (${(e as Error).name})`;
     throw new UserError(`--config ${path}: ${why}`);
   }
@@ -213,7 +224,9 @@ export function applyConfigFile(
     const target = targets[section] as Record<string, unknown> | undefined;
     if (!target) {
       throw new UserError(
-        `--config ${path}: unknown section '${section}' (expected ${sections.join(", ")})`,
+        `--config ${path}: unknown section '${shortKey(section)}' (expected ${
+          sections.join(", ")
+        })`,
       );
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -221,17 +234,35 @@ export function applyConfigFile(
     }
     for (const [key, value] of Object.entries(body)) {
       if (!(key in target)) {
-        throw new UserError(`--config ${path}: unknown key '${section}.${key}'`);
+        throw new UserError(`--config ${path}: unknown key '${section}.${shortKey(key)}'`);
       }
       if (opts.skipKeys?.includes(key)) continue;
       if (typeof value !== typeof target[key] && target[key] !== null) {
         throw new UserError(
           `--config ${path}: '${section}.${key}' must be a ${typeof target[key]}, got ${
-            JSON.stringify(value)
+            describeJson(value)
           }`,
         );
       }
       target[key] = value;
     }
   }
+}
+
+/** A JSON value for a one-line message: short, whatever its size or depth. */
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object" && value !== null) return "an object";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** A key read from a file, for a one-line message: control characters escaped, short. */
+function shortKey(key: string): string {
+  let safe = "";
+  for (const ch of key.length > 80 ? `${key.slice(0, 77)}...` : key) {
+    const c = ch.charCodeAt(0);
+    safe += c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+  }
+  return safe;
 }

@@ -16,7 +16,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../math/errors.ts";
+import { DEBUG_ENV, UserError } from "../math/errors.ts";
 import { existingRunFiles } from "../io/run_dir.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
 import { buildRunConfig, parseTrainArgs, runTrain, trainHelp } from "./train.ts";
@@ -132,8 +132,8 @@ function withoutFlags(rest: string[], drop: string[]): string[] {
 
 /**
  * How to start this same program: the executable itself when it was built with
- * `deno compile`, else Deno running `main.ts` with the read and write permissions a
- * `train` run needs.
+ * `deno compile`, else Deno running `main.ts` with the permissions a `train` run needs
+ * (read, write, and the debug switch's environment variable).
  *
  * @example
  * ```ts ignore
@@ -143,7 +143,14 @@ function withoutFlags(rest: string[], drop: string[]): string[] {
 export function selfCommand(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
-  return [Deno.execPath(), "run", "--allow-read", "--allow-write", main];
+  return [
+    Deno.execPath(),
+    "run",
+    "--allow-read",
+    "--allow-write",
+    `--allow-env=${DEBUG_ENV}`,
+    main,
+  ];
 }
 
 /**
@@ -599,8 +606,8 @@ class Progress {
         ? read.value as { heldout?: { refined?: Record<string, number> } }
         : null;
       const r = tm?.heldout?.refined;
-      if (typeof r?.mean_return !== "number") return "";
-      return `: held-out return ${r.mean_return.toFixed(2)}, success ${
+      if (typeof r?.return_mean !== "number") return "";
+      return `: held-out return ${r.return_mean.toFixed(2)}, success ${
         (100 * r.success_rate).toFixed(1)
       }%`;
     } catch {

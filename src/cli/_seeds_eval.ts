@@ -71,7 +71,7 @@ export function expandSeedPolicies(
  */
 export function seedMeanDocs(docs: EvalDocument[], groups: SeedGroup[]): EvalDocument[] {
   return groups.map((g) => {
-    const members = g.policies.map((p) => docs.find((d) => d.policy === p)!);
+    const members = g.policies.map((p) => docs.find((d) => d.policy.name === p)!);
     const summary = { ...members[0].summary } as unknown as Record<string, number>;
     for (const key of Object.keys(summary)) {
       summary[key] = members.reduce(
@@ -82,7 +82,7 @@ export function seedMeanDocs(docs: EvalDocument[], groups: SeedGroup[]): EvalDoc
     return {
       ...members[0],
       run_id: g.dir,
-      policy: `${g.dir} (mean of ${members.length} seeds)`,
+      policy: { name: `${g.dir} (mean of ${members.length} seeds)` },
       scenarios: [],
       summary: summary as unknown as EvalSummary,
     };

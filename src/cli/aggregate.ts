@@ -231,10 +231,11 @@ function readSeed(
       first_seed: Array.isArray(seeds) ? num(seeds[0]) : null,
       count: Array.isArray(seeds) ? num(seeds[1]) : null,
     },
-    return: num(h?.refined?.mean_return),
+    // eval's summary names; runs from before them wrote mean_return and ade
+    return: num(h?.refined?.return_mean ?? h?.refined?.mean_return),
     success_rate: num(h?.refined?.success_rate),
-    ade: num(h?.refined?.ade),
-    sft_return: num(h?.sft?.mean_return),
+    ade: num(h?.refined?.ade_mean ?? h?.refined?.ade),
+    sft_return: num(h?.sft?.return_mean ?? h?.sft?.mean_return),
   };
   const { first_seed, count } = run.heldout;
   if (

@@ -13,9 +13,9 @@ import type { EnvConfig } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
 import type { EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
-import { DEFAULT_PPO_CONFIG } from "../rl/mod.ts";
 import {
   checkpointEnvConfig,
+  checkpointPpoConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../io/checkpoint.ts";
@@ -31,10 +31,16 @@ import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";
 export interface EvalDocument {
   /** "sft", "expert", or "<run folder>/<checkpoint name>" for a `.pt` policy. */
   run_id: string;
-  /** Task family tag; always "rl". */
+  /** Task family tag of the evaluation schema; always "rl". */
   domain: "rl";
-  /** The `--policy` value as given: "sft", "expert" or a checkpoint path. */
-  policy: string;
+  /**
+   * `name`: the `--policy` value as given ("sft", "expert" or a checkpoint path).
+   * `checkpoint`: the file the policy's weights came from: the checkpoint for a `.pt`
+   * policy, the `--sft-model` file for `sft` (absent for the built-in planner and the
+   * expert, which have none). `sft_model`: for a `.pt` policy, the SFT planner file it
+   * was refined from (absent: the built-in planner).
+   */
+  policy: { name: string; checkpoint?: string; sft_model?: string };
   /**
    * Seeds `first_seed .. first_seed + count - 1`; `stochastic` when the delta was sampled
    * rather than taken as the policy's mean (false for policies without a delta head).
@@ -99,6 +105,8 @@ export function evalHelp(): string {
 
 interface PolicySpec {
   name: string;
+  checkpoint: string | null;
+  sftModel: string | null;
   runId: string;
   planner: WaypointPlanner;
   model: ActorCritic | null;
@@ -180,6 +188,8 @@ export async function runEval(args: string[]): Promise<number> {
     if (name === "sft") {
       specs.push({
         name,
+        checkpoint: sftFlag,
+        sftModel: null,
         runId: "sft",
         planner: await plannerFor(sftFlag),
         model: null,
@@ -188,6 +198,8 @@ export async function runEval(args: string[]): Promise<number> {
     } else if (name === "expert") {
       specs.push({
         name,
+        checkpoint: null,
+        sftModel: null,
         runId: "expert",
         planner: new ExpertPlanner(env),
         model: null,
@@ -196,11 +208,12 @@ export async function runEval(args: string[]): Promise<number> {
     } else {
       const ckpt = checkpoints.get(name)!;
       const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
-      const clip = typeof ckpt.cfg?.delta_clip === "number"
-        ? ckpt.cfg.delta_clip
-        : DEFAULT_PPO_CONFIG.delta_clip;
+      // the recorded configuration, checked: a delta_clip of -5 or NaN is refused
+      const clip = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt)).delta_clip;
       specs.push({
         name,
+        checkpoint: name,
+        sftModel: sftFlag ?? recorded,
         runId: runIdOf(name),
         planner: await plannerFor(sftFlag ?? recorded),
         model: modelFromCheckpoint(ckpt, obsDim),
@@ -223,7 +236,11 @@ export async function runEval(args: string[]): Promise<number> {
     return {
       run_id: spec.runId,
       domain: "rl",
-      policy: spec.name,
+      policy: {
+        name: spec.name,
+        ...(spec.checkpoint !== null ? { checkpoint: spec.checkpoint } : {}),
+        ...(spec.sftModel !== null ? { sft_model: spec.sftModel } : {}),
+      },
       episodes: { first_seed: firstSeed, count, stochastic: stochastic && spec.model !== null },
       scenarios: result.scenarios,
       summary: result.summary,
@@ -262,7 +279,7 @@ export function formatTable(docs: EvalDocument[], firstSeed: number, count: numb
     ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
     ["|delta| m", (s) => s.delta_norm_mean.toFixed(3)],
   ];
-  const rows = docs.map((d) => [d.policy, ...cols.map(([, f]) => f(d.summary))]);
+  const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
   const header = ["policy", ...cols.map(([h]) => h)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>

@@ -10,6 +10,7 @@ import { UserError } from "../math/errors.ts";
 import { PtDict, PtTuple, readPt, Tensor } from "../io/torch_pt.ts";
 import type { PtValue } from "../io/torch_pt.ts";
 import { ptToJson } from "../io/checkpoint.ts";
+import { MAX_PICKLE_DEPTH } from "../io/limits.ts";
 import { parseFlags } from "./_flags.ts";
 
 /** One tensor of the file. */
@@ -76,34 +77,58 @@ export function inspectHelp(): string {
  */
 export function describeCheckpoint(root: PtValue, path: string): CheckpointInfo {
   const tensors: TensorInfo[] = [];
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) tensors.push(tensorInfo(v, key));
-    else if (v instanceof PtDict) {
-      for (const [k, x] of v.entries()) walk(x, key ? `${key}.${k}` : String(k));
-    } else if (v instanceof PtTuple || Array.isArray(v)) {
-      (v instanceof PtTuple ? v.items : v).forEach((x, i) => walk(x, `${key}[${i}]`));
+  // Recursion is safe on a decoded tree: decodePt refuses nesting deeper than
+  // MAX_PICKLE_DEPTH and containers that hold themselves, and bounds the tree's size
+  // with shared values counted where they appear; the depth check here is for trees
+  // built in code. Returns whether `v` holds a tensor.
+  const walk = (v: PtValue, key: string, depth: number): boolean => {
+    if (depth > MAX_PICKLE_DEPTH) {
+      throw new UserError(`${path}: nested deeper than ${MAX_PICKLE_DEPTH} levels`);
     }
+    if (v instanceof Tensor) {
+      tensors.push(tensorInfo(v, key));
+      return true;
+    }
+    let holds = false;
+    if (v instanceof PtDict) {
+      for (const [k, x] of v.entries()) {
+        const part = displayKey(String(k));
+        holds = walk(x, capKey(key ? `${key}.${part}` : part), depth + 1) || holds;
+      }
+    } else if (v instanceof PtTuple || Array.isArray(v)) {
+      const items = v instanceof PtTuple ? v.items : v;
+      for (let i = 0; i < items.length; i++) {
+        holds = walk(items[i], capKey(`${key}[${i}]`), depth + 1) || holds;
+      }
+    }
+    return holds;
   };
-  walk(root, "");
   const keys: string[] = [];
   const values: Record<string, unknown> = {};
   if (root instanceof PtDict) {
     for (const [k, v] of root.entries()) {
       keys.push(String(k));
-      if (!holdsTensor(v)) values[String(k)] = ptToJson(v);
+      if (!walk(v, displayKey(String(k)), 1)) values[String(k)] = ptToJson(v);
     }
-  } else if (!holdsTensor(root)) {
+  } else if (!walk(root, "", 0)) {
     values[""] = ptToJson(root);
   }
   return { path, keys, tensors, values };
 }
 
-function holdsTensor(v: PtValue): boolean {
-  if (v instanceof Tensor) return true;
-  if (v instanceof PtDict) return [...v.values()].some(holdsTensor);
-  if (v instanceof PtTuple) return v.items.some(holdsTensor);
-  if (Array.isArray(v)) return v.some(holdsTensor);
-  return false;
+/** A key as shown in a tensor's path: control characters escaped, at most 80 characters. */
+function displayKey(key: string): string {
+  let out = "";
+  for (const ch of key.length > 80 ? `${key.slice(0, 77)}...` : key) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+  }
+  return out;
+}
+
+/** A tensor's path kept to 200 characters (its start and end), whatever the nesting. */
+function capKey(key: string): string {
+  return key.length > 200 ? `${key.slice(0, 100)}...${key.slice(-97)}` : key;
 }
 
 function tensorInfo(t: Tensor, key: string): TensorInfo {
@@ -137,7 +162,8 @@ function tensorInfo(t: Tensor, key: string): TensorInfo {
  */
 export function formatCheckpointInfo(info: CheckpointInfo): string {
   const lines = [`${info.path}`, `top-level keys: ${info.keys.join(", ") || "(not a dict)"}`, ""];
-  const keyWidth = Math.max(3, ...info.tensors.map((t) => t.key.length));
+  let keyWidth = 3;
+  for (const t of info.tensors) keyWidth = Math.max(keyWidth, t.key.length);
   lines.push(
     `${"key".padEnd(keyWidth)}  ${"dtype".padEnd(7)}  ${"shape".padEnd(10)}  ${
       "min".padStart(11)

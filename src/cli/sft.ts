@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { firstLine, isOsError, reportError, UserError } from "../math/errors.ts";
 import { Rng } from "../math/mod.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
@@ -24,7 +24,8 @@ import {
   validateSftConfig,
 } from "../sft/mod.ts";
 import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
-import { prepareRunDir, writeJson } from "../io/run_dir.ts";
+import { lockRunDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
+import type { RunLock } from "../io/run_dir.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../io/sft_checkpoint.ts";
 import { applyNumberFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
@@ -185,15 +186,15 @@ function parseSftArgs(args: string[]): SftArgs {
   };
 }
 
-/** The numbers `train_metrics.json` and the summary line report for one planner. */
+/** The numbers of `eval`'s summary that `train_metrics.json` keeps, under the same names. */
 function heldoutFields(s: EvalSummary) {
   return {
-    ade: s.ade_mean,
-    fde: s.fde_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
     success_rate: s.success_rate,
-    mean_return: s.return_mean,
-    mean_length: s.steps_mean,
-    off_route_rate: s.offroad_rate,
+    return_mean: s.return_mean,
+    steps_mean: s.steps_mean,
+    offroad_rate: s.offroad_rate,
   };
 }
 
@@ -213,13 +214,32 @@ export async function runSft(args: string[]): Promise<number> {
     return 0;
   }
   const { run, quiet } = parsed;
-  const { env, sft } = run;
   const log = quiet ? () => {} : (line: string) => console.error(line);
-  prepareRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
+  // One writer per folder, as for `train`; an unusable folder is bad input.
+  let lock: RunLock;
+  try {
+    lock = lockRunDir(run.out_dir, { warn: (line) => console.error(line) });
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`--out-dir ${run.out_dir}: cannot write there: ${firstLine(e)}`);
+  }
+  try {
+    prepareRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
+    return await sftRun(run, { log, t0: performance.now() });
+  } finally {
+    lock.release();
+  }
+}
+
+async function sftRun(
+  run: SftRunConfig,
+  opts: { log: (line: string) => void; t0: number },
+): Promise<number> {
+  const { env, sft } = run;
+  const { log, t0 } = opts;
   const modelPath = join(run.out_dir, "model.pt");
 
   const startTime = new Date();
-  const t0 = performance.now();
   log(
     `sft: ${sft.episodes} demonstration episodes, hidden ${sft.hidden_dim}, ${sft.epochs} epochs, seed ${sft.seed} -> ${run.out_dir}`,
   );
@@ -318,8 +338,8 @@ export async function runSft(args: string[]): Promise<number> {
 }
 
 /**
- * {@linkcode runSft} with bad input turned into one line `error: ...` on stderr and its
- * exit code (2), as `main.ts` does; for running this file on its own.
+ * {@linkcode runSft} with every error turned into one line `error: ...` on stderr and
+ * its exit code by `reportError`, as `main.ts` does; for running this file on its own.
  *
  * @example
  * ```ts ignore
@@ -330,15 +350,7 @@ export async function runSftMain(args: string[]): Promise<number> {
   try {
     return await runSft(args);
   } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`error: ${e.message}`);
-      return e.exitCode;
-    }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      console.error(`error: ${e.message.split("\n")[0]}`);
-      return 2;
-    }
-    throw e;
+    return reportError(e);
   }
 }
 

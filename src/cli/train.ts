@@ -6,23 +6,28 @@
  */
 
 import { basename, dirname, resolve } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy } from "../sft/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
-  sftBaseline,
+  runUntil,
+  sftBaselineUntil,
   Trainer,
   trainLoop,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { BestRecord, MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
-import { prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
+import type { MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
+import type { RunPaths } from "../io/run_dir.ts";
+import { abortPendingWrites } from "../io/atomic.ts";
 import {
   checkpointEnvConfig,
+  checkpointPpoConfig,
+  checkpointProgress,
   loadAdamState,
   loadStateDict,
   parseTrainerCheckpoint,
@@ -307,6 +312,11 @@ interface ResumePoint {
   episode: number;
   /** The run folder the checkpoint belongs to. */
   runDir: string;
+  /** Its configuration, checked (`cfg` over the defaults, `env_cfg`). */
+  ppo: PpoConfig;
+  env: EnvConfig;
+  /** Its progress, checked; null for the Python trainer's files (no RNG state). */
+  progress: TrainerProgress | null;
 }
 
 async function loadResumePoint(path: string): Promise<ResumePoint> {
@@ -324,68 +334,54 @@ async function loadResumePoint(path: string): Promise<ResumePoint> {
   }
   const dir = dirname(path);
   const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
-  return { path, ckpt, episode, runDir };
+  const env = checkpointEnvConfig(ckpt);
+  const ppo = checkpointPpoConfig(ckpt, env);
+  const progress = checkpointProgress(ckpt, episode);
+  return { path, ckpt, episode, runDir, ppo, env, progress };
 }
 
-// The resumed run's base configuration: defaults, overlaid with what the checkpoint
-// recorded (ppo `cfg`, our `env_cfg`, the SFT planner it refined).
+// The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, our
+// `env_cfg`, the SFT planner it refined) over the defaults.
 function resumedBaseConfig(point: ResumePoint): RunConfig {
-  const run = defaultRunConfig();
-  run.out_dir = point.runDir;
-  const ppo = run.ppo as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(point.ckpt.cfg ?? {})) {
-    if (k in ppo && (typeof v === typeof ppo[k] || ppo[k] === null)) ppo[k] = v;
-  }
-  run.env = checkpointEnvConfig(point.ckpt);
   const sft = point.ckpt.extra.sft_model;
-  run.sft_model = typeof sft === "string" ? sft : null;
-  return run;
+  return {
+    out_dir: point.runDir,
+    sft_model: typeof sft === "string" ? sft : null,
+    env: { ...point.env },
+    ppo: { ...point.ppo },
+  };
 }
 
 // Puts weights, optimiser state and progress of the checkpoint into `trainer`.
 function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
   const { ckpt, path, episode } = point;
-  loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
-  loadStateDict(trainer.model.value, ckpt.valueHead, { where: `${path}: value_head` });
+  const { model } = trainer; // converts the stored (raw-observation) form to the model's
+  loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
+  loadStateDict(model.value, ckpt.valueHead, { where: `${path}: value_head`, model });
   if (ckpt.optimizer) {
     loadAdamState(trainer.optimizer, ckpt.optimizer, {
       sets: [trainer.model.delta, trainer.model.value],
       source: path,
+      model,
     });
   } else {
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
   }
-  const x = ckpt.extra;
-  const progress = x.rng as TrainerProgress["rng"] | undefined;
-  if (progress && Array.isArray(progress.policy) && Array.isArray(progress.shuffle)) {
-    const list = (v: unknown) =>
-      Array.isArray(v) ? v.map((e) => (typeof e === "number" ? e : NaN)) : [];
-    trainer.restoreProgress({
-      episode,
-      rewards: list(x.rewards),
-      lengths: list(x.lengths),
-      successes: list(x.successes),
-      metrics: Array.isArray(x.metrics) ? x.metrics as MetricsEntry[] : [],
-      rng: progress,
-      best: isBest(x.best) ? x.best : null,
-    });
+  if (point.progress) {
+    trainer.restoreProgress(point.progress);
   } else {
     warn(
       `warning: ${path} holds no RNG state (written by the Python trainer?); ` +
         `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
     );
     trainer.episode = episode;
-    const unknown = new Array<number>(episode).fill(NaN);
-    trainer.rewards.push(...unknown);
-    trainer.lengths.push(...unknown);
-    trainer.successes.push(...unknown);
+    // one by one: spreading a long history into push() would overflow the stack
+    for (let i = 0; i < episode; i++) {
+      trainer.rewards.push(NaN);
+      trainer.lengths.push(NaN);
+      trainer.successes.push(NaN);
+    }
   }
-}
-
-function isBest(v: unknown): v is BestRecord {
-  const b = v as BestRecord | null;
-  return typeof b === "object" && b !== null && typeof b.episode === "number" &&
-    typeof b.eval_return === "number" && typeof b.ade === "number";
 }
 
 async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
@@ -413,6 +409,7 @@ export async function runTrain(args: string[]): Promise<number> {
   }
   const { quiet } = parsed;
   const log = quiet ? () => {} : (line: string) => console.error(line);
+  // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
   const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
   if (point) {
@@ -426,23 +423,106 @@ export async function runTrain(args: string[]): Promise<number> {
   const planner = await makePlanner(run);
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
   if (point) restoreTrainer(trainer, point, (line) => console.error(line));
-  const paths = point
-    ? prepareResumeDir(run.out_dir, {
-      episode: point.episode,
-      overwrite: parsed.overwrite,
-      sameRun: resolve(run.out_dir) === resolve(point.runDir),
-      keep: resolve(point.path),
-    })
-    : prepareRunDir(run.out_dir, { overwrite: parsed.overwrite });
-  await writeJson(paths.config, run);
 
+  // resuming in place, the user named no folder: the messages say which one
+  const flag = typeof parsed.values["out-dir"] === "string" || !point ? "--out-dir" : "run folder";
+  const lock = await unusablePathIsBadInput(
+    `${flag} ${run.out_dir}`,
+    () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
+  );
+  const stop = listenForStop({ onAbort: () => lock.release(), log });
+  try {
+    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
+      const p = point
+        ? prepareResumeDir(run.out_dir, {
+          episode: point.episode,
+          overwrite: parsed.overwrite,
+          sameRun: resolve(run.out_dir) === resolve(point.runDir),
+          keep: resolve(point.path),
+        })
+        : prepareRunDir(run.out_dir, { overwrite: parsed.overwrite });
+      await writeJson(p.config, run);
+      return p;
+    });
+    return await trainRun({ run, trainer, planner, point, paths, stop, log, quiet });
+  } finally {
+    stop.dispose();
+    lock.release();
+  }
+}
+
+// Before training, a folder that cannot be written (below a file, read-only, /proc,
+// no permission, disk full) is bad input: one line with the OS's reason, exit 2.
+async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
+  }
+}
+
+/** A stop requested by SIGINT or SIGTERM, as {@linkcode listenForStop} reports it. */
+interface StopRequest {
+  /** The exit code of the first stop signal (130 or 143), or null while none came. */
+  readonly code: number | null;
+  /** Stops listening. */
+  dispose(): void;
+}
+
+// Ctrl-C (SIGINT) or SIGTERM asks the loop to stop at the next safe point (it then
+// saves a checkpoint); a second one quits at once, removing half-written temporary
+// files and calling `onAbort` (which releases the run folder).
+function listenForStop(opts: { onAbort: () => void; log: (line: string) => void }): StopRequest {
+  let code: number | null = null;
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      const c = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+      if (code !== null) {
+        console.error(`train: ${signal} again: quitting without saving`);
+        // a write in flight is waited for (its temporary file then removed), never renamed
+        abortPendingWrites().finally(() => {
+          opts.onAbort();
+          Deno.exit(c);
+        });
+        return;
+      }
+      code = c;
+      opts.log(
+        `train: ${signal}: stopping at the next episode boundary to save a checkpoint (again to quit at once)`,
+      );
+    };
+    Deno.addSignalListener(signal, handler);
+    return handler;
+  });
+  return {
+    get code() {
+      return code;
+    },
+    dispose() {
+      signals.forEach((signal, i) => Deno.removeSignalListener(signal, handlers[i]));
+    },
+  };
+}
+
+// The training itself, in a run folder already taken and prepared. A file-system fault
+// from here on (disk full, say) ends the run with exit code 4; every file written before
+// it is complete (atomic writes), so the last checkpoint stands.
+async function trainRun(opts: {
+  run: RunConfig;
+  trainer: Trainer;
+  planner: WaypointPlanner;
+  point: ResumePoint | null;
+  paths: RunPaths;
+  stop: StopRequest;
+  log: (line: string) => void;
+  quiet: boolean;
+}): Promise<number> {
+  const { run, trainer, planner, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
+  let lastCheckpoint: string | null = point ? point.path : null;
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
@@ -450,48 +530,67 @@ export async function runTrain(args: string[]): Promise<number> {
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
-    const sft = sftBaseline(trainer);
-    const { stopped } = await trainLoop(trainer, {
-      sft,
-      onMetrics: async (t, entry) => {
-        await writeJson(paths.metrics, t.metrics);
-        if (!live) {
-          log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
-        }
-      },
-      onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
-      onCheckpoint: (t, ep) => saveTrainerCheckpoint(paths.checkpoint(ep), t, extra),
-      onIteration: (t) => {
-        if (!live) return;
-        const n = run.ppo.eval_interval;
-        const line = summaryLine(
-          t,
-          finiteMean(t.rewards.slice(-n)),
-          finiteMean(t.successes.slice(-n)),
-          t0,
-          startEpisode,
-        );
-        Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
-      },
-      shouldStop: () => interrupted,
-    });
+    const shouldStop = () => stop.code !== null;
+    const sft = await sftBaselineUntil(trainer, { shouldStop });
+    const { stopped, dropped } = sft === null
+      ? { stopped: true, dropped: false }
+      : await trainLoop(trainer, {
+        sft,
+        onMetrics: async (t, entry) => {
+          await writeJson(paths.metrics, t.metrics);
+          if (!live) {
+            log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
+          }
+        },
+        onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
+        onCheckpoint: async (t, ep) => {
+          await saveTrainerCheckpoint(paths.checkpoint(ep), t, extra);
+          lastCheckpoint = paths.checkpoint(ep);
+        },
+        onIteration: (t) => {
+          if (!live) return;
+          const n = run.ppo.eval_interval;
+          const line = summaryLine(
+            t,
+            finiteMean(t.rewards.slice(-n)),
+            finiteMean(t.successes.slice(-n)),
+            t0,
+            startEpisode,
+          );
+          Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
+        },
+        shouldStop,
+      });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
       await saveTrainerCheckpoint(path, trainer, extra);
+      lastCheckpoint = path;
       await writeJson(paths.metrics, trainer.metrics);
       await writeJson(
         paths.trainMetrics,
         trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
       );
-      console.error(`train: interrupted at episode ${trainer.episode}; saved ${path}`);
-      return 130;
+      const note = dropped ? " (the iteration in progress was dropped)" : "";
+      console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+      return stop.code ?? EXIT.sigint;
     }
     await saveTrainerCheckpoint(paths.final, trainer, extra);
     await writeJson(paths.metrics, trainer.metrics);
-    const heldout = heldoutEvaluation(run, trainer, planner);
+    const heldout = await heldoutEvaluation(run, trainer, { planner, shouldStop });
+    if (heldout === null) {
+      // final.pt and metrics.json are complete; only the closing evaluation is missing
+      await writeJson(
+        paths.trainMetrics,
+        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+      );
+      console.error(
+        `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
+      );
+      return stop.code ?? EXIT.sigint;
+    }
     await writeJson(
       paths.trainMetrics,
       trainSummary({ ...summaryBase, heldout, interrupted: false }),
@@ -499,8 +598,14 @@ export async function runTrain(args: string[]): Promise<number> {
     printHeldout(heldout);
     log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
     return 0;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(
+      `I/O error while writing the run in ${run.out_dir}: ${
+        firstLine(e)
+      }; the last complete checkpoint is ${lastCheckpoint ?? "none"}`,
+      { exitCode: EXIT.ioFault },
+    );
   }
 }
 
@@ -511,16 +616,18 @@ interface Heldout {
   refined: HeldoutSummary;
 }
 
-interface HeldoutSummary {
-  mean_return: number;
-  success_rate: number;
-  mean_length: number;
-  ade: number;
-  fde: number;
-  offroad_rate: number;
-}
+/** The numbers of `eval`'s summary that the held-out block keeps, under the same names. */
+type HeldoutSummary = Pick<
+  EvalSummary,
+  "return_mean" | "success_rate" | "steps_mean" | "ade_mean" | "fde_mean" | "offroad_rate"
+>;
 
-function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPlanner): Heldout {
+async function heldoutEvaluation(
+  run: RunConfig,
+  trainer: Trainer,
+  opts: { planner: WaypointPlanner; shouldStop: () => boolean },
+): Promise<Heldout | null> {
+  const { planner, shouldStop } = opts;
   const count = run.ppo.heldout_episodes;
   const common = {
     env: run.env,
@@ -530,26 +637,33 @@ function heldoutEvaluation(run: RunConfig, trainer: Trainer, planner: WaypointPl
     count,
   };
   const pick = (s: EvalSummary): HeldoutSummary => ({
-    mean_return: s.return_mean,
+    return_mean: s.return_mean,
     success_rate: s.success_rate,
-    mean_length: s.steps_mean,
-    ade: s.ade_mean,
-    fde: s.fde_mean,
+    steps_mean: s.steps_mean,
+    ade_mean: s.ade_mean,
+    fde_mean: s.fde_mean,
     offroad_rate: s.offroad_rate,
   });
+  const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
+  if (sft === null) return null;
+  const refined = await runUntil(
+    evaluatePolicySteps({ ...common, model: trainer.model }),
+    shouldStop,
+  );
+  if (refined === null) return null;
   return {
     seeds: [HELDOUT_SEED_BASE, count],
-    sft: pick(evaluatePolicy({ ...common, model: null }).summary),
-    refined: pick(evaluatePolicy({ ...common, model: trainer.model }).summary),
+    sft: pick(sft.summary),
+    refined: pick(refined.summary),
   };
 }
 
 function printHeldout(h: Heldout): void {
   const row = (name: string, s: HeldoutSummary) =>
-    `${name.padEnd(12)} ${s.mean_return.toFixed(2).padStart(11)} ${
+    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
       (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.mean_length.toFixed(1).padStart(11)} ${s.ade.toFixed(3).padStart(8)} ${
-      s.fde.toFixed(3).padStart(8)
+    }% ${s.steps_mean.toFixed(1).padStart(11)} ${s.ade_mean.toFixed(3).padStart(8)} ${
+      s.fde_mean.toFixed(3).padStart(8)
     }`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
@@ -571,7 +685,8 @@ function trainSummary(opts: {
   startTime: Date;
   wallSeconds: number;
   point: ResumePoint | null;
-  sft: EvalSummary;
+  /** The SFT baseline; null when stopped before it was done. */
+  sft: EvalSummary | null;
   heldout: Heldout | null;
   interrupted: boolean;
 }): Record<string, unknown> {
@@ -591,12 +706,12 @@ function trainSummary(opts: {
     lengths: trainer.lengths,
     successes: trainer.successes,
     ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: {
+    sft_eval: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
-      return: opts.sft.return_mean,
+      return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,
-      ade: opts.sft.ade_mean,
-      fde: opts.sft.fde_mean,
+      ade_mean: opts.sft.ade_mean,
+      fde_mean: opts.sft.fde_mean,
     },
     best: trainer.best,
     ...(opts.point

@@ -2,7 +2,10 @@
  * A pickle parser for torch checkpoints that never runs code: it interprets the
  * opcodes that `torch.save` emits (protocols 2 to 5) with a small stack machine, and
  * the only "calls" it knows are building an OrderedDict, a tensor from a storage and
- * a parameter from a tensor. Any other global is an error naming it.
+ * a parameter from a tensor. Any other global is an error naming it. Every budget of
+ * `limits.ts` that concerns the pickle is enforced here: integer and string sizes,
+ * tensor elements beyond their storage, values materialised, and (once the tree is
+ * finished) nesting depth and the size of the tree with shared values expanded.
  *
  * @module
  */
@@ -19,6 +22,14 @@ import {
   Tensor,
   type TensorData,
 } from "./_pt_types.ts";
+import {
+  MATERIALISE_SLACK,
+  MAX_INT_BYTES,
+  MAX_PICKLE_DEPTH,
+  MAX_STORAGE_KEY_LENGTH,
+  MAX_STRING_BYTES,
+  MAX_TENSOR_SLACK,
+} from "./limits.ts";
 
 /**
  * Returns the elements of storage record `key` as `dtype` (at least `numel` of them),
@@ -53,9 +64,6 @@ const ALLOWED_GLOBALS = new Set([
   "torch.DoubleStorage",
   "torch.LongStorage",
 ]);
-
-/** Tensors with more elements than this must not outgrow their storage (stride-0 views). */
-const MAX_EXPANDED_NUMEL = 1 << 24;
 
 const OPCODE_NAMES: Readonly<Record<number, string>> = {
   0x49: "INT",
@@ -156,12 +164,31 @@ class Unpickler {
   readonly #memo = new Map<number, unknown>();
   /** Tuples that hold (maybe deep down) a global or storage: never part of the result. */
   readonly #tainted = new WeakSet<PtTuple>();
+  /** Most values this pickle may materialise (see `materialiseBudget` in limits.ts). */
+  readonly #budget: number;
+  /**
+   * Values materialised beyond one per opcode: tensor elements copied out of a storage,
+   * entries of an OrderedDict built from a list (the same list can be used many times).
+   */
+  #materialised = 0;
 
-  constructor(bytes: Uint8Array, source: string, loadStorage: StorageLoader) {
+  constructor(bytes: Uint8Array, source: string, opts: UnpickleOptions) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#source = source;
-    this.#loadStorage = loadStorage;
+    this.#loadStorage = opts.loadStorage;
+    this.#budget = opts.budget;
+  }
+
+  /** Counts `n` more values materialised against the budget. */
+  #charge(n: number): void {
+    this.#materialised += n;
+    if (this.#materialised > this.#budget) {
+      this.#failAt(
+        `pickle materialises more than ${this.#budget} values, over the limit for this file ` +
+          `(its size in bytes + ${MATERIALISE_SLACK})`,
+      );
+    }
   }
 
   #fail(problem: string): never {
@@ -202,6 +229,9 @@ class Unpickler {
   }
 
   #text(n: number): string {
+    if (n > MAX_STRING_BYTES) {
+      this.#failAt(`string of ${n} bytes is over the limit of ${MAX_STRING_BYTES} bytes`);
+    }
     const at = this.#need(n);
     const s = decodeUtf8(this.#bytes.subarray(at, at + n));
     return s ?? this.#failAt("invalid UTF-8 in a pickled string");
@@ -217,11 +247,15 @@ class Unpickler {
   }
 
   #long(n: number): number | bigint {
+    if (n > MAX_INT_BYTES) {
+      this.#failAt(`integer of ${n} bytes is over the limit of ${MAX_INT_BYTES} bytes`);
+    }
     const at = this.#need(n);
     if (n === 0) return 0;
-    let x = 0n;
-    for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(this.#bytes[at + i]);
-    if (this.#bytes[at + n - 1] & 0x80) x -= 1n << BigInt(8 * n);
+    // Little-endian two's complement; via hex so that decoding is linear in n.
+    let hex = "0x";
+    for (let i = n - 1; i >= 0; i--) hex += this.#bytes[at + i].toString(16).padStart(2, "0");
+    const x = BigInt.asIntN(8 * n, BigInt(hex));
     return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(x)
       : x;
@@ -303,6 +337,10 @@ class Unpickler {
     ) {
       this.#failAt("persistent id is not a ('storage', type, key, location, numel) tuple");
     }
+    if (key.length > MAX_STORAGE_KEY_LENGTH) {
+      // torch's keys are short decimal numbers; a long one would be hashed at every use.
+      this.#failAt(`storage key of ${key.length} characters (torch writes short numbers)`);
+    }
     const dtype = STORAGE_DTYPE[cls.name];
     if (cls.module !== "torch" || dtype === undefined) {
       this.#failAt(`persistent id names ${quoteName(cls.toString())}, not a storage type`);
@@ -334,8 +372,11 @@ class Unpickler {
           `at offset ${offset} needs ${last + 1}`,
       );
     }
-    if (numel > data.length && numel > MAX_EXPANDED_NUMEL) {
-      this.#failAt(`${what} is far larger than its storage '${storage.key}'`);
+    if (numel > data.length + MAX_TENSOR_SLACK) {
+      this.#failAt(
+        `${what} has ${numel} elements but its storage '${storage.key}' holds ${data.length}: ` +
+          `over the limit of ${MAX_TENSOR_SLACK} elements beyond the storage`,
+      );
     }
     let contiguous = true;
     for (let d = shape.length - 1, s = 1; d >= 0; d--) {
@@ -345,8 +386,10 @@ class Unpickler {
     if (contiguous) {
       // A tensor spanning its whole storage keeps it (shared, as in torch); views copy.
       const whole = offset === 0 && numel === data.length;
+      if (!whole) this.#charge(numel);
       return new Tensor(storage.dtype, shape, whole ? data : data.slice(offset, offset + numel));
     }
+    this.#charge(numel);
     const out = emptyLike(data, numel);
     const src = data as Float64Array; // element reads/writes alike for all three types
     const dst = out as Float64Array;
@@ -376,6 +419,7 @@ class Unpickler {
         if (items.length === 0) return dict;
         const pairs = items[0];
         if (items.length === 1 && Array.isArray(pairs)) {
+          this.#charge(pairs.length);
           for (const pair of pairs) {
             if (!(pair instanceof PtTuple) || pair.items.length !== 2) {
               this.#failAt("OrderedDict built from something other than (key, value) pairs");
@@ -421,8 +465,9 @@ class Unpickler {
           this.#need(8);
           break;
         case 0x2e: { // STOP
-          const result = this.#pop();
-          return this.#value(result, "checkpoint");
+          const result = this.#value(this.#pop(), "checkpoint");
+          checkTree(result, this.#budget, (problem) => this.#failAt(problem));
+          return result;
         }
         case 0x28: // MARK
           this.#marks.push(this.#stack.length);
@@ -602,19 +647,114 @@ class Unpickler {
   }
 }
 
+/** Options of {@linkcode unpickleTree}. */
+export interface UnpickleOptions {
+  /** Returns the elements of a storage record. */
+  loadStorage: StorageLoader;
+  /** Most values the pickle may materialise, also once shared values are expanded. */
+  budget: number;
+}
+
+function isContainer(v: PtValue): v is PtValue[] | PtTuple | PtDict {
+  return Array.isArray(v) || v instanceof PtTuple || v instanceof PtDict;
+}
+
+/** What a string costs each time it appears: 1, plus 1 per 64 characters. */
+function stringCost(s: string): number {
+  return 1 + Math.floor(s.length / 64);
+}
+
+/** A container being walked: its list of items, or an iterator over its dict's values. */
+interface Frame {
+  node: PtValue[] | PtTuple | PtDict;
+  items: PtValue[] | null;
+  values: Iterator<PtValue> | null;
+  next: number;
+}
+
 /**
- * Parses a torch `data.pkl`; storages come from `loadStorage`. `source` names the file
- * in every error.
+ * Checks the finished tree once, iteratively, so that every walker of it afterwards
+ * (to JSON, `inspect`, the checkpoint readers) is safe with plain recursion: nesting is
+ * at most MAX_PICKLE_DEPTH deep (so no container holds itself), and the tree expanded
+ * (a shared value counted at every place it appears: a "billion laughs" pickle) holds
+ * at most `budget` values. The walk goes over the expanded tree, each step counting at
+ * least 1, so it stops within `budget` steps whatever the sharing.
+ */
+function checkTree(root: PtValue, budget: number, fail: (problem: string) => never): void {
+  if (!isContainer(root)) return;
+  const stack: Frame[] = [];
+  let total = 0;
+  const count = (n: number) => {
+    total += n;
+    if (total > budget) {
+      fail(
+        `pickle holds more than ${budget} values once shared values are counted where they ` +
+          `appear, over the limit for this file (its size in bytes + ${MATERIALISE_SLACK})`,
+      );
+    }
+  };
+  const enter = (node: PtValue[] | PtTuple | PtDict) => {
+    if (stack.length >= MAX_PICKLE_DEPTH) {
+      if (stack.some((f) => f.node === node)) {
+        fail(`pickle builds a ${typeName(node)} that contains itself, which is not supported`);
+      }
+      fail(`pickle nests lists, tuples or dicts deeper than the limit of ${MAX_PICKLE_DEPTH}`);
+    }
+    let cost = 1;
+    if (node instanceof PtDict) {
+      for (const k of node.keys()) cost += typeof k === "string" ? stringCost(k) : 1;
+    }
+    count(cost);
+    const dict = node instanceof PtDict;
+    stack.push({
+      node,
+      items: dict ? null : node instanceof PtTuple ? node.items : node,
+      values: dict ? node.values() : null,
+      next: 0,
+    });
+  };
+  enter(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    let child: PtValue;
+    if (top.items !== null) {
+      if (top.next === top.items.length) {
+        stack.pop();
+        continue;
+      }
+      child = top.items[top.next++];
+    } else {
+      const step = top.values!.next();
+      if (step.done) {
+        stack.pop();
+        continue;
+      }
+      child = step.value;
+    }
+    if (typeof child === "string") count(stringCost(child));
+    else if (typeof child !== "object" || child === null) count(1);
+    else if (child instanceof Tensor) count(1 + child.numel);
+    else enter(child);
+  }
+}
+
+/**
+ * Parses a torch `data.pkl`; storages come from `opts.loadStorage`. `source` names the
+ * file in every error. The result is a tree (no container holds itself) at most
+ * MAX_PICKLE_DEPTH deep, within `opts.budget` values even with shared values expanded.
  *
  * @example
  * ```ts ignore
- * const root = unpickleTree(zip.read(zip.entry("best/data.pkl")!), "best.pt", loadStorage);
+ * const root = unpickleTree(zip.read(zip.entry("best/data.pkl")!), "best.pt", {
+ *   loadStorage,
+ *   budget: materialiseBudget(fileBytes),
+ * });
  * ```
  */
 export function unpickleTree(
   pickle: Uint8Array,
   source: string,
-  loadStorage: StorageLoader,
+  opts: UnpickleOptions,
 ): PtValue {
-  return new Unpickler(pickle, source, loadStorage).run();
+  return new Unpickler(pickle, source, opts).run();
 }

@@ -13,6 +13,7 @@
  */
 
 import { PtFormatError, quoteName } from "./_pt_types.ts";
+import { MAX_ZIP_ENTRIES } from "./limits.ts";
 
 /** One file to store in an archive. */
 export interface ZipInput {
@@ -268,8 +269,12 @@ export class ZipReader {
     if (cdOffset + cdSize > end) {
       this.#fail("truncated zip archive (central directory out of bounds)");
     }
+    if (count > MAX_ZIP_ENTRIES) {
+      this.#fail(`zip lists ${count} entries, over the limit of ${MAX_ZIP_ENTRIES}`);
+    }
     const entries: ZipEntry[] = [];
     const decoder = new TextDecoder();
+    let stored = 0;
     let p = cdOffset;
     for (let i = 0; i < count; i++) {
       if (p + CENTRAL_HEADER_SIZE > cdOffset + cdSize || view.getUint32(p, true) !== SIG_CENTRAL) {
@@ -303,7 +308,13 @@ export class ZipReader {
         this.#fail(`truncated zip archive (entry ${quoteName(name)} out of bounds)`);
       }
       entries.push(entry);
+      stored += entry.compressedSize;
       p = next;
+    }
+    // Stored entries side by side fit in the file; more means entries share bytes (a zip
+    // bomb's trick to make each byte count many times).
+    if (stored > total) {
+      this.#fail(`zip entries hold ${stored} bytes in all, more than the file's ${total}`);
     }
     return entries;
   }

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { ActorCritic } from "../nn/mod.ts";
+import { ActorCritic, scaleByFactors } from "../nn/mod.ts";
 import type { Adam, ParamSet } from "../nn/mod.ts";
 import { Rng } from "../math/rng.ts";
-import type { Trainer } from "../rl/mod.ts";
-import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
+import type { BestRecord, MetricsEntry, PpoConfig, Trainer, TrainerProgress } from "../rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../rl/config.ts";
+import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
 import type { PtValue } from "./torch_pt.ts";
@@ -21,30 +22,61 @@ export const CHECKPOINT_FORMAT = "delta-waypoint/1";
 
 /**
  * A ParamSet as a torch state_dict: an OrderedDict of float32 tensors in spec order.
+ * Given the `model` the set belongs to, parameters are stored in the PyTorch contract's
+ * form (raw observation in, value out: {@linkcode ActorCritic.storedFactors}).
  *
  * @example
  * ```ts ignore
  * const sd = stateDict(model.delta); // OrderedDict{log_std, net.0.weight, ...}
  * ```
  */
-export function stateDict(set: ParamSet): PtDict {
+export function stateDict(set: ParamSet, model: ActorCritic | null = null): PtDict {
   const sd = new PtDict([], true);
   for (const spec of set.specs) {
-    sd.set(spec.name, float32Tensor(set.view(spec.name), spec.shape));
+    const values = storedForm(set.view(spec.name), { model, set, name: spec.name, power: 1 });
+    sd.set(spec.name, float32Tensor(values, spec.shape));
   }
   return sd;
 }
 
+interface StoredFormOptions {
+  model: ActorCritic | null;
+  set: ParamSet;
+  name: string;
+  /** 1 for a parameter, -1 for its exp_avg, -2 for its exp_avg_sq */
+  power: 1 | -1 | -2;
+}
+
+// `values` as stored (a converted copy), when the model holds the parameter otherwise.
+function storedForm(values: Float64Array, opts: StoredFormOptions): Float64Array {
+  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
+  if (factors === null) return values;
+  const out = values.slice();
+  scaleByFactors(out, factors, opts.power);
+  return out;
+}
+
+// In place, from the stored form back to the model's: the exact inverse of storedForm.
+function heldForm(values: Float64Array, opts: StoredFormOptions): void {
+  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
+  if (factors !== null) scaleByFactors(values, factors, -opts.power);
+}
+
 /**
  * Adam state in torch.optim.Adam's state_dict layout: parameters numbered across the
- * sets in order, each with a 0-d float32 `step` and the two moments.
+ * sets in order, each with a 0-d float32 `step` and the two moments (stored as the
+ * gradients of the stored parameters would make them, given the sets' `model`).
  *
  * @example
  * ```ts ignore
  * const sd = adamStateDict(trainer.optimizer, [trainer.model.delta, trainer.model.value]);
  * ```
  */
-export function adamStateDict(adam: Adam, sets: ParamSet[]): PtDict {
+export function adamStateDict(
+  adam: Adam,
+  sets: ParamSet[],
+  model: ActorCritic | null = null,
+): PtDict {
   const state = new PtDict();
   let index = 0;
   sets.forEach((set, s) => {
@@ -52,8 +84,10 @@ export function adamStateDict(adam: Adam, sets: ParamSet[]): PtDict {
       const range = [spec.offset, spec.offset + spec.size] as const;
       const entry = new PtDict();
       entry.set("step", new Tensor("float32", [], new Float32Array([adam.stepCount])));
-      entry.set("exp_avg", float32Tensor(adam.expAvg[s].subarray(...range), spec.shape));
-      entry.set("exp_avg_sq", float32Tensor(adam.expAvgSq[s].subarray(...range), spec.shape));
+      const moment = (values: Float64Array, power: -1 | -2) =>
+        float32Tensor(storedForm(values, { model, set, name: spec.name, power }), spec.shape);
+      entry.set("exp_avg", moment(adam.expAvg[s].subarray(...range), -1));
+      entry.set("exp_avg_sq", moment(adam.expAvgSq[s].subarray(...range), -2));
       state.set(index++, entry);
     }
   });
@@ -107,9 +141,9 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
   const { model, optimizer } = trainer;
   const progress = trainer.progress();
   const root = new PtDict();
-  root.set("delta_head", stateDict(model.delta));
-  root.set("value_head", stateDict(model.value));
-  root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value]));
+  root.set("delta_head", stateDict(model.delta, model));
+  root.set("value_head", stateDict(model.value, model));
+  root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value], model));
   root.set("cfg", jsonToPt(trainer.ppo));
   root.set("env_cfg", jsonToPt(trainer.env as EnvConfig));
   root.set("format", CHECKPOINT_FORMAT);
@@ -221,6 +255,13 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
   const known = new Set(["delta_head", "value_head", "optimizer", "cfg", "env_cfg", "episode"]);
   for (const [k, v] of root.entries()) if (!known.has(String(k))) extra[String(k)] = ptToJson(v);
   const episode = root.get("episode");
+  const validEpisode = typeof episode === "number" && Number.isInteger(episode) && episode >= 0 &&
+    episode <= 1e9;
+  if (episode !== undefined && episode !== null && !validEpisode) {
+    throw new UserError(
+      `${source}: episode: expected an integer in [0, 1e9], got ${describe(ptToJson(episode))}`,
+    );
+  }
   const asObject = (v: PtValue | undefined) =>
     v instanceof PtDict ? ptToJson(v) as Record<string, unknown> : null;
   return {
@@ -230,23 +271,27 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
     optimizer: opt instanceof PtDict ? opt : null,
     cfg: asObject(root.get("cfg")),
     envCfg: asObject(root.get("env_cfg")),
-    episode: typeof episode === "number" && Number.isInteger(episode) && episode >= 0
-      ? episode
-      : null,
+    episode: validEpisode ? episode as number : null,
     extra,
   };
 }
 
 /**
  * Copies a state_dict into a ParamSet, checking every key and shape; the message of
- * a mismatch names the key, the expected shape and the found one.
+ * a mismatch names the key, the expected shape and the found one. Given the `model`
+ * the set belongs to, stored parameters are converted to the model's form (the exact
+ * inverse of {@linkcode stateDict}).
  *
  * @example
  * ```ts ignore
  * loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
  * ```
  */
-export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }): void {
+export function loadStateDict(
+  set: ParamSet,
+  sd: PtDict,
+  opts: { where: string; model?: ActorCritic },
+): void {
   const { where } = opts;
   for (const spec of set.specs) {
     const t = sd.get(spec.name);
@@ -264,8 +309,11 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
   for (const k of sd.keys()) {
     if (!set.specs.some((s) => s.name === k)) throw new UserError(`${where}.${k}: unexpected key`);
   }
+  for (const spec of set.specs) requireFinite(sd.get(spec.name) as Tensor, `${where}.${spec.name}`);
   for (const spec of set.specs) {
-    set.view(spec.name).set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
+    const view = set.view(spec.name);
+    view.set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
+    heldForm(view, { model: opts.model ?? null, set, name: spec.name, power: 1 });
   }
 }
 
@@ -284,9 +332,10 @@ export function loadStateDict(set: ParamSet, sd: PtDict, opts: { where: string }
 export function loadAdamState(
   adam: Adam,
   sd: PtDict,
-  opts: { sets: ParamSet[]; source: string },
+  opts: { sets: ParamSet[]; source: string; model?: ActorCritic },
 ): number {
   const { sets, source } = opts;
+  const model = opts.model ?? null;
   const state = sd.get("state");
   if (!(state instanceof PtDict)) throw new UserError(`${source}: optimizer has no 'state' dict`);
   let index = 0;
@@ -314,9 +363,10 @@ export function loadAdamState(
             `${where}.${key}: has shape ${found}, expected [${spec.shape.join(", ")}]`,
           );
         }
-        (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range).set(
-          t.data as Float32Array | Float64Array,
-        );
+        requireFinite(t, `${where}.${key}`, key === "exp_avg_sq" ? 0 : -Infinity);
+        const target = (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range);
+        target.set(t.data as Float32Array | Float64Array);
+        heldForm(target, { model, set, name: spec.name, power: key === "exp_avg" ? -1 : -2 });
       }
       const st = entry.get("step");
       const stepValue = st instanceof Tensor
@@ -340,6 +390,18 @@ export function loadAdamState(
   return adam.stepCount;
 }
 
+// Refuses a tensor holding NaN, an infinity, or a value below `min`.
+function requireFinite(t: Tensor, where: string, min = -Infinity): void {
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isFinite(v) || v < min) {
+      const what = Number.isFinite(v) ? `a negative value (${v})` : `a non-finite value (${v})`;
+      throw new UserError(`${where}: holds ${what} at index ${i}`);
+    }
+  }
+}
+
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -355,7 +417,8 @@ function kindOf(v: PtValue): string {
 /**
  * The environment a checkpoint was trained in: the defaults overlaid with its
  * `env_cfg` (ours), or with the horizon of its `cfg` (the Python trainer's, which
- * stores no environment).
+ * stores no environment). Checked against the ranges the flags accept; a value out
+ * of range is refused with a {@linkcode UserError} naming the file and the key.
  *
  * @example
  * ```ts ignore
@@ -364,14 +427,174 @@ function kindOf(v: PtValue): string {
  */
 export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
   const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
+  const record = env as unknown as Record<string, unknown>;
   if (ckpt.envCfg) {
-    for (const [k, v] of Object.entries(ckpt.envCfg)) {
-      if (k in env && typeof v === "number") (env as unknown as Record<string, number>)[k] = v;
-    }
-  } else if (typeof ckpt.cfg?.horizon_steps === "number") {
-    env.horizon_steps = ckpt.cfg.horizon_steps;
+    for (const [k, v] of Object.entries(ckpt.envCfg)) if (k in env) record[k] = v;
+  } else if (ckpt.cfg && "horizon_steps" in ckpt.cfg) {
+    env.horizon_steps = ckpt.cfg.horizon_steps as number;
+  }
+  try {
+    validateEnvConfig(env);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const where = ckpt.envCfg ? "env_cfg." : "cfg.";
+    throw new UserError(`${ckpt.source}: ${e.message.replace(/^env\./, where)}`);
   }
   return env;
+}
+
+/**
+ * The PPO configuration a checkpoint records (`cfg`) over the defaults, with
+ * `encoder_out_dim` and `horizon_steps` following `env`. Every value must have the
+ * type of its default and lie in the range the flags accept (the table of
+ * `validatePpoConfig`); otherwise a {@linkcode UserError} names the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const ppo = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt));
+ * ```
+ */
+export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
+  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither
+  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG, obs_norm: false, value_scale: 1 };
+  const record = ppo as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(ckpt.cfg ?? {})) {
+    // the device of the machine that wrote it says nothing about this one
+    if (!(k in ppo) || k === "device") continue;
+    const want = DEFAULT_PPO_CONFIG[k as keyof PpoConfig];
+    if (k === "resume") {
+      if (v !== null && typeof v !== "string") {
+        throw new UserError(
+          `${ckpt.source}: cfg.resume: expected a path or None, got ${describe(v)}`,
+        );
+      }
+    } else if (typeof v !== typeof want) {
+      throw new UserError(
+        `${ckpt.source}: cfg.${k}: expected a ${typeof want}, got ${describe(v)}`,
+      );
+    }
+    record[k] = v;
+  }
+  ppo.encoder_out_dim = 1 + 2 * env.horizon_steps;
+  ppo.horizon_steps = env.horizon_steps;
+  try {
+    validatePpoConfig(ppo);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new UserError(`${ckpt.source}: ${e.message.replace(/^ppo\./, "cfg.")}`);
+  }
+  return ppo;
+}
+
+/**
+ * The progress a checkpoint of ours holds for a resume (episode histories, metrics, RNG
+ * streams, best record), checked: histories as long as `episode`, numbers where numbers
+ * belong (NaN marks an unknown episode of a run resumed from the Python trainer), RNG
+ * states of four uint32 words (not all zero), a best record with finite numbers. Null
+ * when the file holds no RNG state (the Python trainer's). A violation is refused with a
+ * {@linkcode UserError} naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const progress = checkpointProgress(ckpt, 250);
+ * ```
+ */
+export function checkpointProgress(
+  ckpt: LoadedCheckpoint,
+  episode: number,
+): TrainerProgress | null {
+  const x = ckpt.extra;
+  const fail = (key: string, want: string, got: unknown): never => {
+    throw new UserError(`${ckpt.source}: ${key}: expected ${want}, got ${describe(got)}`);
+  };
+  if (x.rng === undefined || x.rng === null) return null;
+  const rng = x.rng as Record<string, unknown>;
+  if (typeof rng !== "object" || Array.isArray(rng)) fail("rng", "a dict {policy, shuffle}", rng);
+  const words = (key: "policy" | "shuffle"): number[] => {
+    const v = rng[key];
+    const ok = Array.isArray(v) && v.length === 4 &&
+      v.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && v.some((w) => w !== 0);
+    if (!ok) fail(`rng.${key}`, "four uint32 words, not all zero", v);
+    return v as number[];
+  };
+  const history = (key: string, check: (v: number) => boolean, want: string): number[] => {
+    const v = x[key];
+    if (v === undefined) return new Array<number>(episode).fill(NaN);
+    if (!Array.isArray(v)) return fail(key, `a list of ${episode} numbers`, v);
+    if (v.length !== episode) {
+      throw new UserError(
+        `${ckpt.source}: ${key}: holds ${v.length} entries, expected ${episode} (one per episode)`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i];
+      if (typeof e !== "number" || !(Number.isNaN(e) || check(e))) {
+        throw new UserError(`${ckpt.source}: ${key}[${i}]: expected ${want}, got ${describe(e)}`);
+      }
+    }
+    return v as number[];
+  };
+  const rewards = history("rewards", Number.isFinite, "a finite number");
+  const lengths = history("lengths", (v) => Number.isInteger(v) && v >= 1, "a positive integer");
+  const successes = history("successes", (v) => v === 0 || v === 1, "0 or 1");
+  const metrics = x.metrics ?? [];
+  if (!Array.isArray(metrics)) fail("metrics", "a list of dicts", metrics);
+  let previous = 0;
+  (metrics as unknown[]).forEach((m, i) => {
+    const ep = (m as Record<string, unknown> | null)?.episode;
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      fail(`metrics[${i}]`, "a dict", m);
+    }
+    if (!Number.isInteger(ep) || (ep as number) < previous || (ep as number) > episode) {
+      fail(`metrics[${i}].episode`, `an integer in [${previous}, ${episode}]`, ep);
+    }
+    previous = ep as number;
+  });
+  let best: BestRecord | null = null;
+  if (x.best !== undefined && x.best !== null) {
+    const b = x.best as Record<string, unknown>;
+    if (typeof b !== "object" || Array.isArray(b)) fail("best", "a dict or None", b);
+    if (
+      !Number.isInteger(b.episode) || (b.episode as number) < 0 || (b.episode as number) > episode
+    ) {
+      fail("best.episode", `an integer in [0, ${episode}]`, b.episode);
+    }
+    for (const key of ["eval_return", "ade"]) {
+      if (typeof b[key] !== "number" || !Number.isFinite(b[key])) {
+        fail(`best.${key}`, "a finite number", b[key]);
+      }
+    }
+    best = {
+      episode: b.episode as number,
+      eval_return: b.eval_return as number,
+      ade: b.ade as number,
+    };
+  }
+  return {
+    episode,
+    rewards,
+    lengths,
+    successes,
+    metrics: metrics as MetricsEntry[],
+    rng: { policy: words("policy"), shuffle: words("shuffle") },
+    best,
+  };
+}
+
+// A value for an error message: short JSON (NaN and infinities spelled out).
+function describe(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (v === undefined) return "nothing";
+  let text: string;
+  try {
+    text = JSON.stringify(
+      v,
+      (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x),
+    ) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**

@@ -687,7 +687,10 @@ export function reportPanels(data: RunReportData): Panel[] {
     ? [1, rewards.length]
     : [];
   const sftPerEntry = series("sft_eval_return");
-  const sftConstant = numberAt(data.trainMetrics, "sft_eval.return") ??
+  // eval's names first; the older spellings for run folders written before them
+  const sftConstant = numberAt(data.trainMetrics, "sft_eval.return_mean") ??
+    numberAt(data.trainMetrics, "sft_eval.return") ??
+    numberAt(data.trainMetrics, "heldout.sft.return_mean") ??
     numberAt(data.trainMetrics, "heldout.sft.mean_return");
   const sftLine = (value: number): Point[] =>
     span.length === 0
@@ -704,7 +707,8 @@ export function reportPanels(data: RunReportData): Panel[] {
   }
   const evalReturn = series("eval_return");
   // Runs without per-entry evals still have the final held-out evaluation: one point.
-  const heldoutReturn = numberAt(data.trainMetrics, "heldout.refined.mean_return");
+  const heldoutReturn = numberAt(data.trainMetrics, "heldout.refined.return_mean") ??
+    numberAt(data.trainMetrics, "heldout.refined.mean_return");
   const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
     ? [{
       metric: "heldout_return",
@@ -717,8 +721,10 @@ export function reportPanels(data: RunReportData): Panel[] {
     : [];
 
   // 6. ADE / FDE, with the SFT planner's as dashed references when known.
-  const sftAde = numberAt(data.trainMetrics, "sft_eval.ade");
-  const sftFde = numberAt(data.trainMetrics, "sft_eval.fde");
+  const sftAde = numberAt(data.trainMetrics, "sft_eval.ade_mean") ??
+    numberAt(data.trainMetrics, "sft_eval.ade");
+  const sftFde = numberAt(data.trainMetrics, "sft_eval.fde_mean") ??
+    numberAt(data.trainMetrics, "sft_eval.fde");
   const ade = series("ade"), fde = series("fde");
 
   const deltaStd = new Map(series("eval.std_delta_norm").map(([x, s]) => [x, s]));
@@ -961,14 +967,16 @@ function heldoutTable(trainMetrics: unknown): string | null {
     typeof valueAt(trainMetrics, `heldout.${key}`) === "object"
   );
   if (rows.length === 0) return null;
-  const cell = (key: string, field: string) => {
-    const v = numberAt(trainMetrics, `heldout.${key}.${field}`);
+  // eval's names, or the older spelling of a run folder written before them
+  const cell = (key: string, field: string, older: string) => {
+    const v = numberAt(trainMetrics, `heldout.${key}.${field}`) ??
+      numberAt(trainMetrics, `heldout.${key}.${older}`);
     return `<td class="num">${v === null ? "–" : escapeXml(showNumber(field, v))}</td>`;
   };
   const body = rows.map(([key, label]) =>
-    `<tr><th>${label}</th>${cell(key, "mean_return")}${cell(key, "success_rate")}${
-      cell(key, "mean_length")
-    }</tr>`
+    `<tr><th>${label}</th>${cell(key, "return_mean", "mean_return")}${
+      cell(key, "success_rate", "success_rate")
+    }${cell(key, "steps_mean", "mean_length")}</tr>`
   );
   const seeds = valueAt(trainMetrics, "heldout.seeds");
   const note =

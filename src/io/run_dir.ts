@@ -6,7 +6,7 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
 
 /** Files whose presence means a folder already holds a run. */
 export const RUN_FILES = [
@@ -198,4 +198,165 @@ export function prepareResumeDir(dir: string, opts: ResumeDirOptions): RunPaths 
   }
   Deno.mkdirSync(paths.checkpoints, { recursive: true });
   return paths;
+}
+
+/** Name of the lock file that marks a run folder as owned by one process. */
+export const LOCK_FILE = ".lock";
+
+/** What a lock file holds (JSON). */
+export interface LockOwner {
+  /** Process id of the owner. */
+  pid: number;
+  /** ISO 8601 time the lock was taken. */
+  started: string;
+}
+
+/** A run folder owned by this process; {@linkcode RunLock.release} gives it up. */
+export interface RunLock {
+  /** The run folder. */
+  dir: string;
+  /** Its lock file. */
+  path: string;
+  /** Removes the lock file and unlocks it; idempotent, synchronous, never throws. */
+  release(): void;
+}
+
+function parseOwner(text: string | null): LockOwner | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as LockOwner;
+    if (typeof v !== "object" || v === null || !Number.isInteger(v.pid) || v.pid <= 0) return null;
+    return { pid: v.pid, started: typeof v.started === "string" ? v.started : "" };
+  } catch {
+    return null;
+  }
+}
+
+// The start of a lock file (a lock this program wrote is far shorter than 4 KiB).
+function readText(path: string): string | null {
+  try {
+    using file = Deno.openSync(path, { read: true });
+    const buf = new Uint8Array(4096);
+    let n = 0;
+    for (;;) {
+      const got = file.readSync(buf.subarray(n));
+      if (got === null || got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } catch {
+    return null;
+  }
+}
+
+// The owner of a busy lock, waiting a moment for one that has just taken it to write its pid.
+function busyOwner(path: string): LockOwner | null {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 20; i++) {
+    const owner = parseOwner(readText(path));
+    if (owner !== null) return owner;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  return null;
+}
+
+/**
+ * Takes the run folder `dir` for this process: creates it if needed, then opens
+ * `<dir>/.lock` and holds an exclusive OS lock on it (`flock`) until
+ * {@linkcode RunLock.release} or the process ends, however it ends; the file records the
+ * owner's pid. A folder locked by a live process is refused with a
+ * {@linkcode UserError} naming the folder and the owner's pid. A lock file left by a
+ * process that is gone (killed: its OS lock went with it) is taken over, with `warn`
+ * told so. Once the folder is ours, leftover temporary files of interrupted atomic
+ * writes are removed.
+ *
+ * @example
+ * ```ts ignore
+ * const lock = lockRunDir("out/run", { warn: console.error });
+ * try { ... } finally { lock.release(); }
+ * ```
+ */
+export function lockRunDir(
+  dir: string,
+  opts: { flag?: string; warn?: (line: string) => void } = {},
+): RunLock {
+  const flag = opts.flag ?? "--out-dir";
+  try {
+    const st = Deno.statSync(dir);
+    if (!st.isDirectory) throw new UserError(`${flag} ${dir}: exists and is not a folder`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  Deno.mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  try {
+    // never open (and truncate) what a symlink or a special file named .lock points to
+    if (!Deno.lstatSync(path).isFile) {
+      throw new UserError(`${flag} ${dir}: ${path} is not a regular file; remove it`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const file = Deno.openSync(path, { read: true, write: true, create: true });
+    let kept = false;
+    try {
+      if (!file.tryLockSync(true)) {
+        const owner = busyOwner(path);
+        const who = owner ? `pid ${owner.pid}, since ${owner.started}; ` : "";
+        throw new UserError(`${flag} ${dir}: in use by another process (${who}lock ${path})`);
+      }
+      // The owner before us may have removed the file between our open and our lock:
+      // the lock only counts on the file that is at `path` now.
+      let current: Deno.FileInfo | null = null;
+      try {
+        current = Deno.statSync(path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      const held = file.statSync();
+      if (current === null || current.ino !== held.ino || current.dev !== held.dev) continue;
+      const previous = readText(path);
+      if (previous !== null && previous.trim() !== "") {
+        const owner = parseOwner(previous);
+        opts.warn?.(
+          owner
+            ? `warning: ${dir}: took over the lock of pid ${owner.pid}, which is no longer running`
+            : `warning: ${dir}: took over the unreadable lock file ${path}, which no process holds`,
+        );
+      }
+      const me: LockOwner = { pid: Deno.pid, started: new Date().toISOString() };
+      file.truncateSync(0);
+      const bytes = new TextEncoder().encode(JSON.stringify(me) + "\n");
+      for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
+      kept = true;
+    } finally {
+      if (!kept) file.close();
+    }
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      try {
+        Deno.removeSync(path); // while still locked, so no one takes the old file
+      } catch {
+        // already gone
+      }
+      try {
+        file.close();
+      } catch {
+        // already closed
+      }
+    };
+    try {
+      removeStaleTempFiles(dir);
+      removeStaleTempFiles(join(dir, "checkpoints"));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return { dir, path, release };
+  }
+  throw new UserError(`${flag} ${dir}: could not take the lock ${path} (it keeps changing)`);
 }

@@ -34,6 +34,7 @@ import {
   type TensorData,
 } from "./_pt_types.ts";
 import { writeZip, ZipReader } from "./_zip.ts";
+import { FileReadError, materialiseBudget, MAX_PT_FILE_BYTES, readBoundedFile } from "./limits.ts";
 
 export { PtDict, PtFormatError, PtTuple, Tensor } from "./_pt_types.ts";
 export type { PtDtype, PtKey, PtValue, TensorData } from "./_pt_types.ts";
@@ -106,14 +107,23 @@ export async function writePt(path: string, root: PtValue): Promise<void> {
   await writeFileAtomic(path, encodePt(root, { archiveName: archiveNameFor(path) }));
 }
 
-function storageData(bytes: Uint8Array, dtype: PtDtype, numel: number): TensorData {
-  const n = numel * DTYPE_SIZE[dtype];
+/**
+ * The first `numel` elements of a storage record. `aligned` is the record copied once
+ * (aligned for any typed array) and shared by every view of it, so a record declared
+ * with many sizes is still copied once.
+ */
+function storageData(
+  bytes: Uint8Array,
+  aligned: ArrayBuffer,
+  opts: { dtype: PtDtype; numel: number },
+): TensorData {
+  const { dtype, numel } = opts;
   if (LITTLE_ENDIAN_HOST) {
-    const buffer = bytes.slice(0, n).buffer; // a copy, aligned for the typed array
-    if (dtype === "float32") return new Float32Array(buffer);
-    if (dtype === "float64") return new Float64Array(buffer);
-    return new BigInt64Array(buffer);
+    if (dtype === "float32") return new Float32Array(aligned, 0, numel);
+    if (dtype === "float64") return new Float64Array(aligned, 0, numel);
+    return new BigInt64Array(aligned, 0, numel);
   }
+  const n = numel * DTYPE_SIZE[dtype];
   const view = new DataView(bytes.buffer, bytes.byteOffset, n);
   if (dtype === "float32") {
     return Float32Array.from({ length: numel }, (_, i) => view.getFloat32(i * 4, true));
@@ -132,28 +142,44 @@ function decode(bytes: Uint8Array, source: string): PtValue {
     throw new PtFormatError(source, "zip archive has no <name>/data.pkl record");
   }
   const prefix = pickleEntry.name.slice(0, -"data.pkl".length);
-  const loaded = new Map<string, TensorData>();
-  return unpickleTree(zip.read(pickleEntry), source, (key, dtype, numel) => {
-    const cacheKey = `${dtype}:${numel}:${key}`;
-    const cached = loaded.get(cacheKey);
+  // The same (key, dtype, numel) gives the same array: tensors sharing it share storage.
+  const records = new Map<
+    string,
+    { bytes: Uint8Array; aligned: ArrayBuffer; views: Map<string, TensorData> }
+  >();
+  const loadStorage = (key: string, dtype: PtDtype, numel: number): TensorData => {
+    const viewKey = `${dtype}:${numel}`;
+    const cached = records.get(key)?.views.get(viewKey);
     if (cached !== undefined) return cached;
     const name = `${prefix}data/${key}`;
-    const entry = zip.entry(name);
-    if (entry === undefined) {
-      throw new PtFormatError(source, `storage record ${quoteName(name)} is missing`);
+    let record = records.get(key);
+    if (record === undefined) {
+      const entry = zip.entry(name);
+      if (entry === undefined) {
+        throw new PtFormatError(source, `storage record ${quoteName(name)} is missing`);
+      }
+      const bytes = zip.read(entry);
+      // Rounded up to 8 bytes so that any dtype's whole elements fit.
+      const aligned = new ArrayBuffer(Math.ceil(bytes.length / 8) * 8);
+      if (LITTLE_ENDIAN_HOST) new Uint8Array(aligned).set(bytes);
+      record = { bytes, aligned, views: new Map() };
+      records.set(key, record);
     }
-    const record = zip.read(entry);
     const needed = numel * DTYPE_SIZE[dtype];
-    if (record.length < needed) {
+    if (record.bytes.length < needed) {
       throw new PtFormatError(
         source,
-        `storage record ${quoteName(name)} has ${record.length} bytes, ` +
+        `storage record ${quoteName(name)} has ${record.bytes.length} bytes, ` +
           `but the pickle declares ${numel} ${dtype} values (${needed} bytes)`,
       );
     }
-    const data = storageData(record, dtype, numel);
-    loaded.set(cacheKey, data);
+    const data = storageData(record.bytes, record.aligned, { dtype, numel });
+    record.views.set(viewKey, data);
     return data;
+  };
+  return unpickleTree(zip.read(pickleEntry), source, {
+    loadStorage,
+    budget: materialiseBudget(bytes.length),
   });
 }
 
@@ -164,7 +190,9 @@ function decode(bytes: Uint8Array, source: string): PtValue {
  * `_metadata` attribute is dropped), tensors as contiguous `Tensor`s: views are copied out
  * of their storage, tensors spanning a whole storage share its array as in torch. Throws
  * {@linkcode PtFormatError}, naming `opts.source`, for anything it cannot read,
- * including any pickle global outside a small allow-list.
+ * including any pickle global outside a small allow-list, and any file over the budgets
+ * of `limits.ts` (nesting depth, integer and string sizes, tensor elements beyond their
+ * storage, values materialised, counting shared values where they appear).
  *
  * @example
  * ```ts
@@ -185,8 +213,9 @@ export function decodePt(bytes: Uint8Array, opts: DecodePtOptions = {}): PtValue
 }
 
 /**
- * Reads the checkpoint at `path` (see {@linkcode decodePt}). A missing or unreadable
- * file is a {@linkcode PtFormatError} too.
+ * Reads the checkpoint at `path` (see {@linkcode decodePt}). Only a regular file of at
+ * most `MAX_PT_FILE_BYTES` is read (see `readBoundedFile`); a missing, unreadable,
+ * oversized or non-regular file (a folder, FIFO, device) is a {@linkcode PtFormatError}.
  *
  * @example
  * ```ts
@@ -196,12 +225,10 @@ export function decodePt(bytes: Uint8Array, opts: DecodePtOptions = {}): PtValue
 export async function readPt(path: string): Promise<PtValue> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readBoundedFile(path, { maxBytes: MAX_PT_FILE_BYTES, what: "a .pt file" });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new PtFormatError(path, "file not found");
-    if (e instanceof Deno.errors.IsADirectory) throw new PtFormatError(path, "is a folder");
-    const detail = e instanceof Error ? e.message : String(e);
-    throw new PtFormatError(path, `cannot read file (${detail})`, { cause: e });
+    if (e instanceof FileReadError) throw new PtFormatError(path, e.problem, { cause: e });
+    throw e;
   }
   return decodePt(bytes, { source: path });
 }

@@ -36,6 +36,13 @@ export interface ActorCriticOptions {
   initLogStd?: number;
   /** rows per chunk for {@linkcode ActorCritic.act} and {@linkcode ActorCritic.values} (default 256) */
   maxBatch?: number;
+  /**
+   * (in) per-feature divisors applied to the observation before net.0 of both heads,
+   * powers of two (see {@linkcode ActorCritic.inputScale}); default none (raw input)
+   */
+  inputScale?: Float64Array;
+  /** the value head's output is multiplied by this power of two (default 1) */
+  valueScale?: number;
 }
 
 /**
@@ -89,6 +96,10 @@ export class ActorCriticCache {
   readonly dValueHidden1: Float64Array;
   /** (n) ∂loss/∂value, written by the loss */
   readonly dValue: Float64Array;
+  /** (n, in) the scaled observation net.0 saw, when the model has an input scale */
+  readonly input: Float64Array;
+  /** (n) ∂loss/∂(value net.2 output) = valueScale · dValue */
+  readonly dValueOut: Float64Array;
 
   /**
    * Allocates every buffer for `maxBatch` rows.
@@ -96,11 +107,11 @@ export class ActorCriticCache {
    * @param dims the model's sizes (an {@linkcode ActorCritic} will do)
    * @param maxBatch most rows one pass may hold
    */
-  constructor(dims: { hidden: number; actionDim: number }, maxBatch: number) {
+  constructor(dims: { inDim: number; hidden: number; actionDim: number }, maxBatch: number) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
     }
-    const { hidden, actionDim } = dims;
+    const { inDim, hidden, actionDim } = dims;
     const rows = (width: number) => new Float64Array(maxBatch * width);
     this.maxBatch = maxBatch;
     this.hidden = hidden;
@@ -121,6 +132,8 @@ export class ActorCriticCache {
     this.dValuePre1 = rows(hidden);
     this.dValueHidden1 = rows(hidden);
     this.dValue = rows(1);
+    this.input = rows(inDim);
+    this.dValueOut = rows(1);
   }
 
   /** Zeroes the activation gradients of the first n rows (they accumulate). */
@@ -171,6 +184,18 @@ export class ActorCritic {
   readonly delta: ParamSet;
   /** net.0 [hidden,in], net.2 [1,hidden] (+ biases) */
   readonly value: ParamSet;
+  /**
+   * (in) divisors s of the observation, or null: both heads' net.0 see z / s. Each s is a
+   * power of two, so net.0 with weight W on z / s computes bit for bit what weight W / s
+   * computes on raw z ({@linkcode foldInputScale}): the scale changes the init and the
+   * optimiser's geometry, not the function a set of weights stands for.
+   */
+  readonly inputScale: Float64Array | null;
+  /**
+   * The value head outputs valueScale · net(z), a power of two: the value reaches the
+   * size of the returns in few Adam steps. Folds into net.2 likewise.
+   */
+  readonly valueScale: number;
 
   readonly #delta0: LinearLayer;
   readonly #delta2: LinearLayer;
@@ -192,6 +217,13 @@ export class ActorCritic {
     this.horizon = horizon;
     this.actionDim = 2 * horizon;
     this.maxBatch = opts.maxBatch ?? 256;
+    this.inputScale = opts.inputScale ? checkInputScale(opts.inputScale, inDim) : null;
+    this.valueScale = opts.valueScale ?? 1;
+    if (!isPowerOfTwo(this.valueScale)) {
+      throw new RangeError(
+        `ActorCritic: valueScale must be a power of two, got ${this.valueScale}`,
+      );
+    }
     const actionDim = this.actionDim;
 
     this.delta = new ParamSet([
@@ -231,8 +263,9 @@ export class ActorCritic {
    */
   forward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
-    this.#forwardDelta(obs, n, cache);
-    this.#forwardValue(obs, n, cache);
+    const x = this.#scaleInput(obs, n, cache);
+    this.#forwardDelta(x, n, cache);
+    this.#forwardValue(x, n, cache);
   }
 
   /**
@@ -244,22 +277,42 @@ export class ActorCritic {
     this.#checkRows(obs, n, cache);
     const h = this.hidden;
     const c = cache;
+    const x = this.inputScale ? c.input : obs; // what forward fed net.0
     // delta head, last layer first
     linearBackward(c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n); // (n,2H) -> (n,h)
     reluBackward(c.dDeltaPre2, c.dDeltaHidden2, c.deltaHidden2, n * h);
     linearBackward(c.dDeltaHidden1, c.dDeltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
     reluBackward(c.dDeltaPre1, c.dDeltaHidden1, c.deltaHidden1, n * h);
-    linearBackward(null, c.dDeltaPre1, obs, this.#delta0, n); // (n,h) -> params only
+    linearBackward(null, c.dDeltaPre1, x, this.#delta0, n); // (n,h) -> params only
     // value head
-    linearBackward(c.dValueHidden1, c.dValue, c.valueHidden1, this.#value2, n); // (n,1) -> (n,h)
+    const vs = this.valueScale;
+    for (let r = 0; r < n; r++) c.dValueOut[r] = vs * c.dValue[r];
+    linearBackward(c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n); // (n,1) -> (n,h)
     reluBackward(c.dValuePre1, c.dValueHidden1, c.valueHidden1, n * h);
-    linearBackward(null, c.dValuePre1, obs, this.#value0, n); // (n,h) -> params only
+    linearBackward(null, c.dValuePre1, x, this.#value0, n); // (n,h) -> params only
   }
 
   /** Zeroes the gradients of both heads. */
   zeroGrad(): void {
     this.delta.zeroGrad();
     this.value.zeroGrad();
+  }
+
+  /**
+   * How parameter `name` of `set` (`this.delta` or `this.value`) is stored: the
+   * factors f, one per entry of its last dimension, with stored = f · held, for heads
+   * that act on the raw observation and output the value itself (the PyTorch
+   * contract); null when stored as held. net.0 weights get 1 / inputScale, the value
+   * head's net.2 valueScale. Apply with {@linkcode scaleByFactors}.
+   */
+  storedFactors(set: ParamSet, name: string): Float64Array | null {
+    if (name === "net.0.weight" && this.inputScale !== null) {
+      return this.inputScale.map((s) => 1 / s);
+    }
+    if (set === this.value && name.startsWith("net.2.") && this.valueScale !== 1) {
+      return new Float64Array([this.valueScale]);
+    }
+    return null;
   }
 
   /**
@@ -279,7 +332,8 @@ export class ActorCritic {
     for (let start = 0; start < n; start += maxBatch) {
       const rows = Math.min(maxBatch, n - start);
       // Whole batch in one chunk (the rollout case) needs no view of obs.
-      const chunk = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      const chunk = this.#scaleInput(raw, rows, s);
       this.#forwardDelta(chunk, rows, s);
       this.#forwardValue(chunk, rows, s);
       const meanStart = start * actionDim;
@@ -295,10 +349,22 @@ export class ActorCritic {
     const { inDim, maxBatch } = this;
     for (let start = 0; start < n; start += maxBatch) {
       const rows = Math.min(maxBatch, n - start);
-      const chunk = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
-      this.#forwardValue(chunk, rows, s);
+      const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      this.#forwardValue(this.#scaleInput(raw, rows, s), rows, s);
       for (let i = 0; i < rows; i++) valueOut[start + i] = s.value[i];
     }
+  }
+
+  // z / inputScale into c.input (returned), or obs itself when there is no scale.
+  #scaleInput(obs: Float64Array, n: number, c: ActorCriticCache): Float64Array {
+    const scale = this.inputScale;
+    if (scale === null) return obs;
+    const d = this.inDim, out = c.input;
+    for (let r = 0; r < n; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) out[o + j] = obs[o + j] / scale[j];
+    }
+    return out;
   }
 
   #forwardDelta(obs: Float64Array, n: number, c: ActorCriticCache): void {
@@ -314,6 +380,8 @@ export class ActorCritic {
     linearForward(c.valuePre1, obs, this.#value0, n); // (n,in) -> (n,h)
     reluForward(c.valueHidden1, c.valuePre1, n * this.hidden);
     linearForward(c.value, c.valueHidden1, this.#value2, n); // (n,h) -> (n,1)
+    const vs = this.valueScale;
+    if (vs !== 1) { for (let r = 0; r < n; r++) c.value[r] *= vs; }
   }
 
   #checkInference(obs: Float64Array, n: number, valueOut: Float64Array): void {
@@ -332,4 +400,60 @@ export class ActorCritic {
       throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
     }
   }
+}
+
+/**
+ * Converts values in place between a model's parametrisation and the stored one:
+ * `values[i] *= factors[i % factors.length] ** power`, where `factors` comes from
+ * {@linkcode ActorCritic.storedFactors}. Power 1 takes a parameter to its stored form,
+ * -1 its Adam `exp_avg` and -2 its `exp_avg_sq` (a stored parameter f·p has gradient
+ * g / f); the negated powers convert back. Factors are powers of two, so every
+ * conversion is exact (outside the subnormal range) and round trips bit for bit.
+ *
+ * @example
+ * ```ts
+ * const w = new Float64Array([1, 1, 1, 1]); // (2, 2), columns scaled by [1, 1/4]
+ * scaleByFactors(w, new Float64Array([1, 0.25]), 1); // w = [1, 0.25, 1, 0.25]
+ * ```
+ */
+export function scaleByFactors(values: Float64Array, factors: Float64Array, power: number): void {
+  const d = factors.length;
+  if (!Number.isInteger(power) || values.length % d !== 0) {
+    throw new RangeError(`cannot scale ${values.length} numbers by ${d} factors to ${power}`);
+  }
+  // f^power by repeated exact multiplications (f and 1/f are powers of two)
+  const scaled = Float64Array.from(factors, (f) => {
+    let x = 1;
+    for (let k = 0; k < Math.abs(power); k++) x *= power > 0 ? f : 1 / f;
+    return x;
+  });
+  for (let i = 0; i < values.length; i++) values[i] *= scaled[i % d];
+}
+
+/**
+ * True when `x` is 2^k for an integer k in [-1000, 1000]: scaling by it is exact.
+ *
+ * @example
+ * ```ts
+ * isPowerOfTwo(32); // true
+ * isPowerOfTwo(10); // false
+ * ```
+ */
+export function isPowerOfTwo(x: number): boolean {
+  if (!(x > 0) || !Number.isFinite(x)) return false;
+  const k = Math.round(Math.log2(x));
+  return Math.abs(k) <= 1000 && 2 ** k === x;
+}
+
+// Every scale entry must be a power of two (what makes folding exact).
+function checkInputScale(scale: Float64Array, inDim: number): Float64Array {
+  if (scale.length !== inDim) {
+    throw new RangeError(`inputScale has ${scale.length} entries, the input has ${inDim}`);
+  }
+  for (const s of scale) {
+    if (!isPowerOfTwo(s)) {
+      throw new RangeError(`inputScale entries must be powers of two, got ${s}`);
+    }
+  }
+  return Float64Array.from(scale);
 }

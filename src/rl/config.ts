@@ -57,6 +57,16 @@ export interface PpoConfig {
   init_log_std: number;
   /** Normalise advantages over each rollout's batch. */
   norm_adv: boolean;
+  /**
+   * Both heads see the observation divided by a fixed, config-derived power-of-two scale
+   * (`observationScale`); checkpoints still store net.0 for the raw observation.
+   */
+  obs_norm: boolean;
+  /**
+   * The value head outputs this power of two times its last layer (stored folded into
+   * net.2), about the largest episode return, so values reach the returns' size early.
+   */
+  value_scale: number;
   /** Held-out episodes evaluated at the end of training. */
   heldout_episodes: number;
   /** Held-out episodes evaluated at every eval interval (for best.pt and the curves). */
@@ -89,6 +99,8 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   delta_clip: 2.0,
   init_log_std: -1.0,
   norm_adv: true,
+  obs_norm: true,
+  value_scale: 32,
   heldout_episodes: 200,
   eval_episodes: 20,
 });
@@ -119,6 +131,7 @@ const CHECKS: Check[] = [
   ["init_log_std", "float", -20, 5],
   ["heldout_episodes", "int", 1, 1e6],
   ["eval_episodes", "int", 1, 1e6],
+  ["value_scale", "float", 2 ** -20, 2 ** 20],
 ];
 
 /**
@@ -137,9 +150,14 @@ export function validatePpoConfig(cfg: PpoConfig): void {
     if (!ok) {
       const what = kind === "int" ? "an integer" : "a number";
       throw new RangeError(
-        `ppo.${key}: expected ${what} in [${lo}, ${hi}], got ${JSON.stringify(v)}`,
+        `ppo.${key}: expected ${what} in [${lo}, ${hi}], got ${
+          typeof v === "number" ? v : JSON.stringify(v)
+        }`,
       );
     }
+  }
+  if (2 ** Math.round(Math.log2(cfg.value_scale)) !== cfg.value_scale) {
+    throw new RangeError(`ppo.value_scale: must be a power of two, got ${cfg.value_scale}`);
   }
   if (cfg.lr <= 0) throw new RangeError(`ppo.lr: must be > 0, got ${cfg.lr}`);
   if (cfg.device !== "cpu") {
@@ -152,9 +170,9 @@ export function validatePpoConfig(cfg: PpoConfig): void {
       }, got ${cfg.encoder_out_dim}`,
     );
   }
-  if (typeof cfg.norm_adv !== "boolean") {
-    throw new RangeError(
-      `ppo.norm_adv: expected true or false, got ${JSON.stringify(cfg.norm_adv)}`,
-    );
+  for (const key of ["norm_adv", "obs_norm"] as const) {
+    if (typeof cfg[key] !== "boolean") {
+      throw new RangeError(`ppo.${key}: expected true or false, got ${JSON.stringify(cfg[key])}`);
+    }
   }
 }

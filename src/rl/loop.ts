@@ -8,8 +8,8 @@
  */
 
 import type { BestRecord, IterationResult, MetricsEntry, Trainer } from "./trainer.ts";
-import { evaluatePolicy } from "../sft/mod.ts";
-import type { EvalSummary } from "../sft/mod.ts";
+import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
+import type { EvalResult, EvalSummary, EvaluateOptions } from "../sft/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** What the loop tells its caller, and the SFT baseline its metrics entries compare with. */
@@ -24,8 +24,13 @@ export interface LoopHooks {
   onCheckpoint(trainer: Trainer, episode: number): Promise<void>;
   /** After every rollout + update (progress display). */
   onIteration?(trainer: Trainer, result: IterationResult): void;
-  /** Polled after every iteration; true stops the loop at that episode boundary. */
+  /**
+   * Polled after every iteration and about every 0.2 s inside a rollout; true stops
+   * the loop at an episode boundary (a rollout in progress is dropped).
+   */
   shouldStop(): boolean;
+  /** Milliseconds of rollout or evaluation work between two polls of `shouldStop` (200). */
+  yieldMs?: number;
 }
 
 /**
@@ -38,41 +43,113 @@ export interface LoopHooks {
  * ```
  */
 export function sftBaseline(trainer: Trainer): EvalSummary {
-  return evaluatePolicy({
+  return evaluatePolicy(sftBaselineOptions(trainer)).summary;
+}
+
+/**
+ * {@linkcode sftBaseline} that gives the event loop a turn about every 0.2 s and
+ * returns null as soon as `opts.shouldStop()` says so.
+ *
+ * @example
+ * ```ts ignore
+ * const sft = await sftBaselineUntil(trainer, { shouldStop: () => interrupted });
+ * ```
+ */
+export async function sftBaselineUntil(
+  trainer: Trainer,
+  opts: { shouldStop: () => boolean },
+): Promise<EvalSummary | null> {
+  const result = await runUntil(evaluatePolicySteps(sftBaselineOptions(trainer)), opts.shouldStop);
+  return result === null ? null : result.summary;
+}
+
+function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
+  return {
     env: trainer.env,
     planner: trainer.planner,
     model: null,
     deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,
     count: trainer.ppo.eval_episodes,
-  }).summary;
+  };
 }
 
 /**
- * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped early.
+ * Drives a step generator (such as `evaluatePolicySteps`) to its end, giving the event
+ * loop a turn (signal listeners run then) about every `yieldMs` milliseconds of work
+ * (default 200); returns null as soon as `shouldStop` says so at such a turn.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await runUntil(evaluatePolicySteps(opts), () => interrupted);
+ * ```
+ */
+export async function runUntil<T>(
+  steps: Generator<void, T, void>,
+  shouldStop: () => boolean,
+  yieldMs = 200,
+): Promise<T | null> {
+  let due = performance.now() + yieldMs;
+  let r = steps.next();
+  while (!r.done) {
+    if (performance.now() >= due) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (shouldStop()) return null;
+      due = performance.now() + yieldMs;
+    }
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/**
+ * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped
+ * early, and whether an iteration in progress (its rollout, or the evaluation after its
+ * update) was dropped for it, the trainer put back to the state before it.
  *
  * @example
  * ```ts ignore
  * const { stopped } = await trainLoop(trainer, { ...hooks, sft: sftBaseline(trainer) });
  * ```
  */
-export async function trainLoop(trainer: Trainer, hooks: LoopHooks): Promise<{ stopped: boolean }> {
+export async function trainLoop(
+  trainer: Trainer,
+  hooks: LoopHooks,
+): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft } = hooks;
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
-    const last = trainer.iterate(trainer.nextRolloutSize());
+    if (hooks.shouldStop()) return { stopped: true, dropped: false };
+    const size = trainer.nextRolloutSize();
+    const evaluates = (trainer.episode + size) % eval_interval === 0;
+    const restore = evaluates ? trainer.snapshot() : null;
+    const last = await trainer.iterateUntil(size, {
+      shouldStop: hooks.shouldStop,
+      yieldMs: hooks.yieldMs,
+    });
+    if (last === null) return { stopped: true, dropped: true };
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
       const since = trainer.metrics.at(-1)?.episode ?? 0;
       const entry = trainer.metricsEntry(last, since);
-      const ev = evaluatePolicy({
-        env: trainer.env,
-        planner: trainer.planner,
-        model: trainer.model,
-        deltaClip: trainer.ppo.delta_clip,
-        firstSeed: HELDOUT_SEED_BASE,
-        count: trainer.ppo.eval_episodes,
-      }).summary;
+      const result: EvalResult | null = await runUntil(
+        evaluatePolicySteps({
+          env: trainer.env,
+          planner: trainer.planner,
+          model: trainer.model,
+          deltaClip: trainer.ppo.delta_clip,
+          firstSeed: HELDOUT_SEED_BASE,
+          count: trainer.ppo.eval_episodes,
+        }),
+        hooks.shouldStop,
+        hooks.yieldMs,
+      );
+      if (result === null) {
+        // stopped during the evaluation: back to the state before this iteration
+        restore!();
+        return { stopped: true, dropped: true };
+      }
+      const ev = result.summary;
       entry.eval_return = ev.return_mean;
       entry.eval_success_rate = ev.success_rate;
       entry.ade = ev.ade_mean;
@@ -94,7 +171,7 @@ export async function trainLoop(trainer: Trainer, hooks: LoopHooks): Promise<{ s
     hooks.onIteration?.(trainer, last);
     // Give signal listeners (Ctrl-C) a turn.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (hooks.shouldStop()) return { stopped: trainer.episode < episodes };
+    if (hooks.shouldStop()) return { stopped: trainer.episode < episodes, dropped: false };
   }
-  return { stopped: false };
+  return { stopped: false, dropped: false };
 }

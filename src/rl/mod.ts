@@ -10,4 +10,5 @@ export * from "./gae.ts";
 export * from "./ppo_update.ts";
 export * from "./trainer.ts";
 export * from "./loop.ts";
+export * from "./obs_scale.ts";
 export * from "./aggregate.ts";

@@ -19,6 +19,7 @@ import type { EnvConfig, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv, obsDim as envObsDim } from "../env/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import { computeGae } from "./gae.ts";
+import { observationScale } from "./obs_scale.ts";
 import { PpoLearner } from "./ppo_update.ts";
 import type { MinibatchStats } from "./ppo_update.ts";
 import type { PpoConfig } from "./config.ts";
@@ -244,6 +245,8 @@ export class Trainer {
       rng: new Rng(hashSeeds(ppo.seed, 1)),
       initLogStd: ppo.init_log_std,
       maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
+      ...(ppo.obs_norm ? { inputScale: observationScale(env) } : {}),
+      valueScale: ppo.value_scale,
     });
     this.optimizer = new Adam([this.model.delta, this.model.value], {
       lr: ppo.lr,
@@ -309,10 +312,78 @@ export class Trainer {
 
   /** One rollout of `count` whole episodes, then one PPO update on them. */
   iterate(count: number): IterationResult {
+    const steps = this.#iteration(count);
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return r.value;
+  }
+
+  /**
+   * {@linkcode Trainer.iterate} that gives the event loop a turn about every
+   * `yieldMs` milliseconds of work (default 200; rollout steps and PPO minibatches) and
+   * then asks `shouldStop`. On a stop the iteration in progress is dropped and the
+   * trainer put back exactly as it was before it (returns null), so a checkpoint of it
+   * resumes exactly. The numbers are those of `iterate`.
+   */
+  async iterateUntil(
+    count: number,
+    opts: { shouldStop: () => boolean; yieldMs?: number },
+  ): Promise<IterationResult | null> {
+    const yieldMs = opts.yieldMs ?? 200;
+    const restore = this.snapshot();
+    const steps = this.#iteration(count);
+    let due = performance.now() + yieldMs;
+    let r = steps.next();
+    while (!r.done) {
+      if (performance.now() >= due) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (opts.shouldStop()) {
+          restore();
+          return null;
+        }
+        due = performance.now() + yieldMs;
+      }
+      r = steps.next();
+    }
+    return r.value;
+  }
+
+  /**
+   * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
+   * counter and histories; not `metrics` or `best`, which only the loop appends to and
+   * sets), and a function that puts it back.
+   */
+  snapshot(): () => void {
+    const opt = this.optimizer;
+    const params = opt.paramSets.map((set) => set.data.slice());
+    const m = opt.expAvg.map((x) => x.slice());
+    const v = opt.expAvgSq.map((x) => x.slice());
+    const step = opt.stepCount;
+    const policy = this.policyRng.getState();
+    const shuffle = this.shuffleRng.getState();
+    const episode = this.episode;
+    const history = this.rewards.length;
+    const envSteps = this.envStepsThisProcess;
+    return () => {
+      opt.paramSets.forEach((set, i) => set.data.set(params[i]));
+      opt.expAvg.forEach((x, i) => x.set(m[i]));
+      opt.expAvgSq.forEach((x, i) => x.set(v[i]));
+      opt.stepCount = step;
+      this.policyRng.setState(policy);
+      this.shuffleRng.setState(shuffle);
+      this.episode = episode;
+      this.rewards.length = this.lengths.length = this.successes.length = history;
+      this.envStepsThisProcess = envSteps;
+    };
+  }
+
+  // One rollout and one update, pausing (yield) after every rollout step and every
+  // minibatch.
+  *#iteration(count: number): Generator<void, IterationResult, void> {
     const first = this.episode;
-    const envSteps = this.#rollout(count);
+    const envSteps = yield* this.#rollout(count);
     const rows = this.#finishBatch(count);
-    const update = this.#update(rows);
+    const update = yield* this.#update(rows);
     let sum = 0, sumSq = 0, max = 0;
     for (let k = 0; k < rows; k++) {
       const d = this.#deltaNormBuf[this.#rows[k]];
@@ -370,18 +441,25 @@ export class Trainer {
   /** Restores progress saved by {@linkcode Trainer.progress}. */
   restoreProgress(p: TrainerProgress): void {
     this.episode = p.episode;
-    this.rewards.splice(0, this.rewards.length, ...p.rewards);
-    this.lengths.splice(0, this.lengths.length, ...p.lengths);
-    this.successes.splice(0, this.successes.length, ...p.successes);
-    this.metrics.splice(0, this.metrics.length, ...p.metrics);
+    // element by element: spreading a long history into arguments overflows the stack
+    const copy = <T>(to: T[], from: readonly T[]) => {
+      to.length = 0;
+      for (let i = 0; i < from.length; i++) to.push(from[i]);
+    };
+    copy(this.rewards, p.rewards);
+    copy(this.lengths, p.lengths);
+    copy(this.successes, p.successes);
+    copy(this.metrics, p.metrics);
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
     this.best = p.best === null ? null : { ...p.best };
   }
 
-  // Runs `count` episodes in lockstep (envs >= count step along but are ignored).
-  // Returns the env steps taken by the counted episodes.
-  #rollout(count: number): number {
+  // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
+  // pausing (yield) after every lockstep step. Returns the env steps taken by the
+  // counted episodes. Nothing but the policy RNG and the episode histories changes
+  // before the last step, when the episode counter moves on.
+  *#rollout(count: number): Generator<void, number, void> {
     const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
     const vec = this.#vec;
     const seeds = new Array<number>(n);
@@ -443,6 +521,7 @@ export class Trainer {
           throw new Error(`env ${i} ran past max_episode_steps without truncating`);
         }
       }
+      if (remaining > 0) yield;
     }
     this.episode += count;
     return steps;
@@ -490,7 +569,7 @@ export class Trainer {
     return rows;
   }
 
-  #update(rows: number): UpdateStats {
+  *#update(rows: number): Generator<void, UpdateStats, void> {
     const { update_epochs, batch_size, target_kl } = this.ppo;
     const od = this.#obsDim, a = this.#actDim;
     const idx = this.#rows.subarray(0, rows);
@@ -542,6 +621,7 @@ export class Trainer {
         epochKl += s.approxKl;
         epochBatches++;
         minibatches++;
+        yield;
       }
       epochs++;
       if (epochKl / epochBatches > 1.5 * target_kl) break;

@@ -15,36 +15,45 @@ import { ExpertPlanner } from "./planner.ts";
 import type { WaypointPlanner } from "./planner.ts";
 import { planErrors } from "./plan_metrics.ts";
 
-/** One evaluated episode (an entry of `scenarios` in `eval --output`). */
+/**
+ * One evaluated episode: an entry of `scenarios` in `eval --output`, named as the
+ * research repo's evaluation schema names them (`eval_metrics.schema.json` beside this
+ * file); our extras are under `raw`.
+ */
 export interface EpisodeRecord {
   /** "seed:N" */
   scenario_id: string;
-  /** Seed of the episode's route. */
-  seed: number;
   /** Reached the goal. */
   success: boolean;
-  /** Sum of the episode's rewards. */
-  return: number;
-  /** Steps the episode lasted. */
-  steps: number;
-  /** Fraction of the route's targets reached or passed, 0..1. */
-  route_completion: number;
-  /** Left the corridor or the world. */
-  off_route: boolean;
-  /** Cut at max_episode_steps. */
-  truncated: boolean;
-  /** Meters from the car to the goal when the episode ended. */
-  final_distance_to_goal: number;
   /** Mean over steps of the plan's ADE against the expert plan, meters. */
   ade: number;
   /** Mean over steps of the plan's FDE (last waypoint), meters. */
   fde: number;
-  /** Mean over steps of |clipped delta| (0 without a delta head). */
-  mean_delta_norm: number;
-  /** Peak |longitudinal acceleration| over the episode (m/s^2). */
-  max_abs_accel: number;
-  /** Peak |change of acceleration| / dt over the episode (m/s^3). */
-  max_abs_jerk: number;
+  /** Fraction of the route's targets reached or passed, 0..1. */
+  route_completion: number;
+  /** Collisions: always 0, the toy env has no other road users. */
+  collisions: number;
+  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
+  offroad: number;
+  /** Red lights run: always 0, the toy env has no traffic lights. */
+  red_light: number;
+  /** Sum of the episode's rewards. */
+  return: number;
+  /** Steps the episode lasted. */
+  steps: number;
+  /** Meters from the car to the goal (the route's end) when the episode ended. */
+  final_dist: number;
+  /** Peak |longitudinal acceleration| (m/s^2) and peak |change of acceleration| / dt (m/s^3). */
+  comfort: { max_accel: number; max_jerk: number };
+  /** Ours, beyond the schema. */
+  raw: {
+    /** Seed of the episode's route. */
+    seed: number;
+    /** Cut at max_episode_steps. */
+    truncated: boolean;
+    /** Mean over steps of |clipped delta| (0 without a delta head). */
+    mean_delta_norm: number;
+  };
 }
 
 /** Averages over the evaluated episodes. */
@@ -71,6 +80,8 @@ export interface EvalSummary {
   fde_std: number;
   /** Mean fraction of the route's targets reached or passed, 0..1. */
   route_completion_mean: number;
+  /** Mean over episodes of `final_dist` (m). */
+  final_dist_mean: number;
   /** Mean over episodes of `mean_delta_norm` (m; 0 without a delta head). */
   delta_norm_mean: number;
 }
@@ -115,6 +126,25 @@ export interface EvaluateOptions {
  * ```
  */
 export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
+  const steps = evaluatePolicySteps(opts);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * {@linkcode evaluatePolicy} as a generator that pauses after every lockstep env step,
+ * so a caller can give the event loop a turn (and stop) during a long evaluation;
+ * its result is the same.
+ *
+ * @example
+ * ```ts ignore
+ * const steps = evaluatePolicySteps(opts);
+ * let r = steps.next();
+ * while (!r.done) r = steps.next();
+ * ```
+ */
+export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
   const { env, planner, model, deltaClip, firstSeed, count } = opts;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`evaluation needs at least one episode, got ${count}`);
@@ -197,24 +227,28 @@ export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
         const success = vec.success[i] === 1;
         records[i] = {
           scenario_id: `seed:${seeds[i]}`,
-          seed: seeds[i],
           success,
-          return: vec.episodeReturns[i],
-          steps,
-          route_completion: vec.routeCompletion[i],
-          off_route: vec.offRoute[i] === 1,
-          truncated: vec.truncated[i] === 1,
-          final_distance_to_goal: vec.distanceToGoal[i],
           ade: sumAde[i] / steps,
           fde: sumFde[i] / steps,
-          mean_delta_norm: sumDelta[i] / steps,
-          max_abs_accel: maxAccel[i],
-          max_abs_jerk: maxJerk[i],
+          route_completion: vec.routeCompletion[i],
+          collisions: 0,
+          offroad: vec.offRoute[i],
+          red_light: 0,
+          return: vec.episodeReturns[i],
+          steps,
+          final_dist: vec.distanceToGoal[i],
+          comfort: { max_accel: maxAccel[i], max_jerk: maxJerk[i] },
+          raw: {
+            seed: seeds[i],
+            truncated: vec.truncated[i] === 1,
+            mean_delta_norm: sumDelta[i] / steps,
+          },
         };
       }
       step++;
+      yield;
     }
-    scenarios.push(...records);
+    for (const record of records) scenarios.push(record);
   }
   return { scenarios, summary: summarize(scenarios) };
 }
@@ -239,13 +273,14 @@ export function summarize(records: EpisodeRecord[]): EvalSummary {
     return_mean: avg((r) => r.return),
     success_rate: avg((r) => Number(r.success)),
     steps_mean: avg((r) => r.steps),
-    offroad_rate: avg((r) => Number(r.off_route)),
-    truncated_rate: avg((r) => Number(r.truncated)),
+    offroad_rate: avg((r) => r.offroad),
+    truncated_rate: avg((r) => Number(r.raw.truncated)),
     ade_mean: avg((r) => r.ade),
     ade_std: std((r) => r.ade),
     fde_mean: avg((r) => r.fde),
     fde_std: std((r) => r.fde),
     route_completion_mean: avg((r) => r.route_completion),
-    delta_norm_mean: avg((r) => r.mean_delta_norm),
+    final_dist_mean: avg((r) => r.final_dist),
+    delta_norm_mean: avg((r) => r.raw.mean_delta_norm),
   };
 }

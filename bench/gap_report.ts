@@ -1,0 +1,194 @@
+/**
+ * Share of the SFT-to-expert return gap a default training run closes, over training
+ * seeds: runs `main.ts train --seed S` for each seed (two at a time), reads the held-out
+ * block of each run's `train_metrics.json`, and compares with the expert on the same
+ * held-out seeds. Prints one row per seed and the mean, as a markdown table.
+ *
+ *     deno run -A bench/gap_report.ts --seeds 1-20 [--sft-model PATH] [--out DIR] [-- train flags]
+ *
+ * gap closed = (refined return - SFT return) / (expert return - SFT return). The last
+ * column is the SFT plan's ADE on the states the refined policy visits (next to the
+ * refined plan's ADE, the usual one): how much of the ADE is the delta's doing and how
+ * much is where the car drives.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
+import { DrivingVecEnv } from "../src/env/mod.ts";
+import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
+import type { WaypointPlanner } from "../src/sft/mod.ts";
+import type { ActorCritic } from "../src/nn/mod.ts";
+import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/io/checkpoint.ts";
+import { loadSftPlanner } from "../src/io/sft_checkpoint.ts";
+import { readPt } from "../src/io/torch_pt.ts";
+
+/** A held-out block of `train_metrics.json` (named as `eval`'s summary). */
+interface HeldoutSummary {
+  return_mean: number;
+  success_rate: number;
+  ade_mean: number;
+}
+
+interface Row {
+  seed: number;
+  sft: HeldoutSummary;
+  refined: HeldoutSummary;
+  firstKl: number;
+  /** ADE of the SFT plan alone on the states the refined policy visits */
+  sftAdeOnRefined: number;
+}
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    seeds: { type: "string", default: "1-5" },
+    "sft-model": { type: "string" },
+    out: { type: "string" },
+    jobs: { type: "string", default: "2" },
+  },
+  allowPositionals: true,
+});
+const [lo, hi] = values.seeds.split("-").map(Number);
+const seeds = Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
+const out = values.out ?? Deno.makeTempDirSync({ prefix: "gap_report_" });
+const plannerFlags = values["sft-model"] ? ["--sft-model", values["sft-model"]] : [];
+const main = new URL("../main.ts", import.meta.url).pathname;
+
+async function trainSeed(seed: number): Promise<Row> {
+  const dir = join(out, `seed_${seed}`);
+  const args = ["run", "-A", main, "train", "--seed", String(seed), "--out-dir", dir];
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [...args, "--overwrite", "--quiet", ...plannerFlags, ...positionals],
+    stdout: "null",
+    stderr: "piped",
+  });
+  const r = await cmd.output();
+  if (r.code !== 0) throw new Error(`seed ${seed}: ${new TextDecoder().decode(r.stderr)}`);
+  const tm = JSON.parse(Deno.readTextFileSync(join(dir, "train_metrics.json")));
+  const metrics = JSON.parse(Deno.readTextFileSync(join(dir, "metrics.json")));
+  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG, ...tm.config.env };
+  const final = join(dir, "final.pt");
+  const model = modelFromCheckpoint(
+    parseTrainerCheckpoint(await readPt(final), final),
+    1 + 2 * env.horizon_steps,
+  );
+  const planner = values["sft-model"]
+    ? await loadSftPlanner(values["sft-model"], { horizon: env.horizon_steps, obsDim: model.inDim })
+    : new BuiltinSftPlanner(env);
+  return {
+    seed,
+    sft: tm.heldout.sft,
+    refined: tm.heldout.refined,
+    firstKl: metrics[0].update.kl,
+    sftAdeOnRefined: sftAdeOnRefinedStates(env, {
+      planner,
+      model,
+      count: tm.heldout.seeds[1],
+      clip: tm.config.ppo.delta_clip,
+    }),
+  };
+}
+
+/**
+ * Drives the held-out episodes with SFT + the clipped mean delta and returns the SFT
+ * plan's ADE against the expert plan on those states, averaged as `evaluatePolicy`
+ * averages ADE (over the steps of an episode, then over episodes).
+ */
+function sftAdeOnRefinedStates(
+  env: EnvConfig,
+  opts: { planner: WaypointPlanner; model: ActorCritic; count: number; clip: number },
+): number {
+  const { planner, model, count, clip } = opts;
+  const h = env.horizon_steps, od = 1 + 2 * h, a = 2 * h, n = 20;
+  const vec = new DrivingVecEnv(env, n);
+  const mean = new Float64Array(n * a), value = new Float64Array(n);
+  const sft = new Float64Array(n * a), plan = new Float64Array(n * a);
+  let total = 0;
+  for (let first = 0; first < count; first += n) {
+    const rows = Math.min(n, count - first);
+    vec.reset(Array.from({ length: n }, (_, i) => HELDOUT_SEED_BASE + first + i));
+    const done = new Uint8Array(n), sum = new Float64Array(n), steps = new Float64Array(n);
+    for (let i = rows; i < n; i++) done[i] = 1;
+    while (done.some((d) => d === 0)) {
+      const obs = vec.obs;
+      model.act(obs, n, mean, value);
+      planner.plan(obs, n, sft);
+      for (let j = 0; j < n * a; j++) plan[j] = sft[j] + Math.max(-clip, Math.min(clip, mean[j]));
+      for (let i = 0; i < n; i++) {
+        if (done[i]) continue;
+        let d = 0;
+        for (let k = 0; k < h; k++) {
+          const ex = obs[i * od + 1 + 2 * k], ey = obs[i * od + 2 + 2 * k];
+          d += Math.hypot(sft[i * a + 2 * k] - ex, sft[i * a + 2 * k + 1] - ey) / h;
+        }
+        sum[i] += d;
+        steps[i]++;
+      }
+      vec.step(plan);
+      for (let i = 0; i < n; i++) {
+        if (!done[i] && (vec.terminated[i] || vec.truncated[i])) {
+          done[i] = 1;
+          total += sum[i] / steps[i];
+        }
+      }
+    }
+  }
+  return total / count;
+}
+
+const rows: Row[] = [];
+const queue = [...seeds];
+await Promise.all(
+  Array.from({ length: Number(values.jobs) }, async () => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) rows.push(await trainSeed(s));
+  }),
+);
+rows.sort((a, b) => a.seed - b.seed);
+
+// the expert on the runs' environment and held-out seeds
+const config = JSON.parse(Deno.readTextFileSync(join(out, `seed_${seeds[0]}`, "config.json")));
+const env: EnvConfig = { ...DEFAULT_ENV_CONFIG, ...config.env };
+const count: number = config.ppo.heldout_episodes;
+const expert = evaluatePolicy({
+  env,
+  planner: new ExpertPlanner(env),
+  model: null,
+  deltaClip: 0,
+  firstSeed: HELDOUT_SEED_BASE,
+  count,
+}).summary.return_mean;
+
+const gap = (r: Row) => (r.refined.return_mean - r.sft.return_mean) / (expert - r.sft.return_mean);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(
+  `${count} held-out episodes (seeds ${HELDOUT_SEED_BASE}..), expert return ${expert.toFixed(2)}`,
+);
+console.log(`runs in ${out}\n`);
+console.log(
+  "| seed | SFT return | refined return | gap closed | success | ADE m | first KL | SFT plan ADE on its states |",
+);
+console.log(
+  "| ---: | ---------: | -------------: | ---------: | ------: | ----: | -------: | -------------------------: |",
+);
+for (const r of rows) {
+  console.log(
+    `| ${r.seed} | ${r.sft.return_mean.toFixed(2)} | ${r.refined.return_mean.toFixed(2)} | ${
+      (100 * gap(r)).toFixed(1)
+    }% | ${(100 * r.refined.success_rate).toFixed(1)}% | ${r.refined.ade_mean.toFixed(3)} | ${
+      r.firstKl.toFixed(4)
+    } | ${r.sftAdeOnRefined.toFixed(3)} |`,
+  );
+}
+const gaps = rows.map(gap);
+console.log(
+  `| mean | ${mean(rows.map((r) => r.sft.return_mean)).toFixed(2)} | ${
+    mean(rows.map((r) => r.refined.return_mean)).toFixed(2)
+  } | ${(100 * mean(gaps)).toFixed(1)}% (min ${(100 * Math.min(...gaps)).toFixed(1)}%) | ${
+    (100 * mean(rows.map((r) => r.refined.success_rate))).toFixed(1)
+  }% | ${mean(rows.map((r) => r.refined.ade_mean)).toFixed(3)} | max ${
+    Math.max(...rows.map((r) => r.firstKl)).toFixed(4)
+  } | ${mean(rows.map((r) => r.sftAdeOnRefined)).toFixed(3)} |`,
+);

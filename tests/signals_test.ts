@@ -1,0 +1,245 @@
+/**
+ * Signals: SIGTERM stops `train` like Ctrl-C (a checkpoint, metrics, exit 143); a stop
+ * is noticed inside a rollout of very long episodes (the rollout is dropped and the
+ * state at its start saved, so a resume is exact); a second Ctrl-C quits at once with
+ * 130 and leaves no partial file and no lock.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readJson, ROOT, runCli, SMOKE_FLAGS, withFlags, withTempDir } from "./_helpers.ts";
+import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
+
+/** A `train` child whose stderr is collected as it comes. */
+class Train {
+  readonly child: Deno.ChildProcess;
+  stderr = "";
+  readonly done: Promise<number>;
+
+  constructor(args: string[]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", join(ROOT, "main.ts"), "train", ...args],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    this.child = child;
+    // A stop must end the process long before this; it only keeps a broken build from hanging.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const reading = (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of child.stderr) this.stderr += dec.decode(chunk);
+    })();
+    this.done = (async () => {
+      const { code } = await child.status;
+      await reading;
+      clearTimeout(killer);
+      return code;
+    })();
+  }
+
+  /** Resolves once stderr matches `pattern` (or fails when the process ends first). */
+  async waitFor(pattern: RegExp): Promise<void> {
+    let ended = false;
+    this.done.then(() => ended = true);
+    while (!pattern.test(this.stderr)) {
+      if (ended) throw new Error(`train ended without printing ${pattern}: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function sameFinal(a: string, b: string): Promise<void> {
+  const [x, y] = [await readPt(join(a, "final.pt")), await readPt(join(b, "final.pt"))] as PtDict[];
+  for (const head of ["delta_head", "value_head"]) {
+    for (const [k, t] of (x.get(head) as PtDict).entries()) {
+      assert.deepEqual(
+        (t as Tensor).data,
+        ((y.get(head) as PtDict).get(k) as Tensor).data,
+        String(k),
+      );
+    }
+  }
+  const state = (p: PtDict) => (p.get("optimizer") as PtDict).get("state") as PtDict;
+  for (const [k, e] of state(x).entries()) {
+    for (const [n, t] of (e as PtDict).entries()) {
+      const u = (state(y).get(k) as PtDict).get(n) as Tensor;
+      assert.deepEqual((t as Tensor).data, u.data, `optimizer.state.${k}.${n}`);
+    }
+  }
+  const rewards = (p: string) =>
+    (readJson(join(p, "train_metrics.json")) as { rewards: number[] }).rewards;
+  assert.deepEqual(rewards(a), rewards(b));
+  const metrics = (p: string) =>
+    (readJson(join(p, "metrics.json")) as Record<string, unknown>[]).map((m) => ({
+      ...m,
+      timestamp: null,
+    }));
+  assert.deepEqual(metrics(a), metrics(b));
+}
+
+// Episodes that last up to a million steps: one rollout runs for minutes.
+const LONG = [
+  "--world-size",
+  "1000000",
+  "--max-episode-steps",
+  "1000000",
+  "--eval-episodes",
+  "1",
+  "--hidden-dim",
+  "16",
+];
+// What the stopped run and the straight run finish with: short episodes, a few iterations.
+const SHORT = [
+  "--world-size",
+  "100",
+  "--max-episode-steps",
+  "30",
+  "--episodes",
+  "10",
+  "--eval-interval",
+  "5",
+  "--save-interval",
+  "10",
+  "--heldout-episodes",
+  "4",
+  "--update-epochs",
+  "2",
+  "--quiet",
+];
+
+Deno.test("Ctrl-C inside a long rollout is noticed, the rollout dropped, exit 130; the resume is exact", () =>
+  withTempDir(async (dir) => {
+    const out = join(dir, "long");
+    const t = new Train(["--out-dir", out, ...LONG]);
+    await t.waitFor(/train: episodes 0\.\.500/);
+    // the SFT baseline (one episode) is quick; then the first rollout runs on and on
+    await new Promise((r) => setTimeout(r, 500));
+    t.child.kill("SIGINT");
+    const code = await t.done;
+    assert.equal(code, 130, t.stderr);
+    const m =
+      /interrupted at episode 0 \(the iteration in progress was dropped\); saved (.*checkpoint_0\.pt)/
+        .exec(t.stderr);
+    assert.ok(m, t.stderr);
+    assert.throws(() => Deno.statSync(join(out, ".lock")), Deno.errors.NotFound);
+
+    // Its state is the run's start: resumed with short episodes it ends exactly as a
+    // run that was never stopped.
+    const resumed = join(dir, "resumed");
+    const r = await runCli(["train", "--resume", m[1], "--out-dir", resumed, ...SHORT]);
+    assert.equal(r.code, 0, r.stderr);
+    const straight = join(dir, "straight");
+    const s = await runCli(["train", "--out-dir", straight, ...LONG, ...SHORT]);
+    assert.equal(s.code, 0, s.stderr);
+    await sameFinal(resumed, straight);
+  }));
+
+Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an uninterrupted run", () =>
+  withTempDir(async (dir) => {
+    const flags = withFlags(SMOKE_FLAGS, { "--num-envs": "5" });
+    const out = join(dir, "run");
+    const t = new Train([
+      "--out-dir",
+      out,
+      ...withFlags(flags, { "--episodes": "100000", "--save-interval": "100000" }),
+    ]);
+    // once training is under way (the first metrics are written)
+    while (!exists(join(out, "metrics.json"))) await new Promise((r) => setTimeout(r, 20));
+    t.child.kill("SIGTERM");
+    assert.equal(await t.done, 143, t.stderr);
+    const m =
+      /interrupted at episode (\d+)(?: \(the iteration in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
+        .exec(t.stderr);
+    assert.ok(m, t.stderr);
+    const episode = Number(m[1]);
+    const tm = readJson(join(out, "train_metrics.json")) as {
+      interrupted: boolean;
+      rewards: number[];
+    };
+    assert.equal(tm.interrupted, true);
+    assert.equal(tm.rewards.length, episode);
+
+    const target = String(episode + 10);
+    const r = await runCli(["train", "--resume", m[2], "--episodes", target, "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    const straight = join(dir, "straight");
+    const s = await runCli([
+      "train",
+      "--out-dir",
+      straight,
+      ...withFlags(flags, { "--episodes": target, "--save-interval": "100000" }),
+    ]);
+    assert.equal(s.code, 0, s.stderr);
+    await sameFinal(out, straight);
+  }));
+
+Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", () =>
+  withTempDir(async (dir) => {
+    // A wide delta head makes the checkpoint big (about 50 MB), so its saving takes long
+    // enough (a few hundred ms) for a second Ctrl-C to arrive during it. On a machine so
+    // busy that it arrives only after the save, the run ends as for one Ctrl-C; then the
+    // scenario is tried again (at most three times).
+    let quitAtOnce = false;
+    for (let attempt = 0; attempt < 3 && !quitAtOnce; attempt++) {
+      const out = join(dir, `run${attempt}`);
+      const t = new Train(["--out-dir", out, "--hidden-dim", "2048"]);
+      while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
+      t.child.kill("SIGINT");
+      let ended = false;
+      t.done.then(() => ended = true);
+      // after the first has been noticed, press Ctrl-C again until the process is gone
+      await t.waitFor(/SIGINT: stopping/).catch(() => {});
+      while (!ended) {
+        try {
+          t.child.kill("SIGINT");
+        } catch {
+          break; // already gone
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(await t.done, 130, t.stderr);
+      quitAtOnce = /train: SIGINT again: quitting without saving/.test(t.stderr);
+      const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+      const checkpoints = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
+      if (quitAtOnce) {
+        assert.deepEqual(files, ["checkpoints", "config.json"]);
+        assert.deepEqual(checkpoints, []);
+      } else {
+        assert.match(t.stderr, /interrupted at episode 0.*; saved/);
+        assert.deepEqual(checkpoints, ["checkpoint_0.pt"]);
+        assert.ok(!files.includes(".lock") && files.every((f) => !/\.tmp-/.test(f)), `${files}`);
+      }
+    }
+    assert.ok(quitAtOnce, "the second Ctrl-C never arrived during the save");
+  }));
+
+Deno.test("a file-system fault while the run writes ends with one line and exit 4", () =>
+  withTempDir(async (dir) => {
+    const out = join(dir, "run");
+    const t = new Train(["--out-dir", out, ...LONG, "--quiet"]);
+    while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
+    // While the first (endless) rollout runs, checkpoints/ becomes a regular file:
+    // the checkpoint the stop saves cannot be written.
+    Deno.removeSync(join(out, "checkpoints"));
+    Deno.writeTextFileSync(join(out, "checkpoints"), "not a folder");
+    t.child.kill("SIGINT");
+    assert.equal(await t.done, 4, t.stderr);
+    const lines = t.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, t.stderr);
+    assert.match(
+      lines[0],
+      /^error: I\/O error while writing the run in .*run: Not a directory \(os error 20\).*checkpoint_0\.pt.*; the last complete checkpoint is none$/,
+    );
+    const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    assert.deepEqual(left, ["checkpoints", "config.json"]);
+  }));
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
