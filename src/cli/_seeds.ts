@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEBUG_ENV, UserError } from "../math/errors.ts";
+import { NO_SIMD_VAR } from "../math/kernels.ts";
 import { existingRunFiles } from "../io/run_dir.ts";
 import { loadSftPlanner } from "../io/sft_checkpoint.ts";
 import { buildRunConfig, parseTrainArgs, runTrain, trainHelp } from "./train.ts";
@@ -133,7 +134,7 @@ function withoutFlags(rest: string[], drop: string[]): string[] {
 /**
  * How to start this same program: the executable itself when it was built with
  * `deno compile`, else Deno running `main.ts` with the permissions a `train` run needs
- * (read, write, and the debug switch's environment variable).
+ * (read, write, and the program's environment switches that this process may read).
  *
  * @example
  * ```ts ignore
@@ -143,14 +144,12 @@ function withoutFlags(rest: string[], drop: string[]): string[] {
 export function selfCommand(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
-  return [
-    Deno.execPath(),
-    "run",
-    "--allow-read",
-    "--allow-write",
-    `--allow-env=${DEBUG_ENV}`,
-    main,
-  ];
+  // The program's own environment switches, as far as this process may read them.
+  const env = [DEBUG_ENV, NO_SIMD_VAR].filter((variable) =>
+    Deno.permissions.querySync({ name: "env", variable }).state === "granted"
+  );
+  const allowEnv = env.length > 0 ? [`--allow-env=${env.join(",")}`] : [];
+  return [Deno.execPath(), "run", "--allow-read", "--allow-write", ...allowEnv, main];
 }
 
 /**

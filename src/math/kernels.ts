@@ -2,17 +2,29 @@
  * Dense typed-array kernels: the three matrix products of a linear layer and a few
  * vector reductions. Everything is row-major `Float64Array`.
  *
- * All three products go through one private register-blocked kernel that computes
- * `C += A · Bᵀ` over 4 × 2 output tiles. Each output element is summed in the same
- * order (its initial value, then k = 0, 1, ...) whichever tile or tail it falls in, so
- * a row's result does not depend on how many rows are in the batch: running one
- * observation or a batch of 257 gives bit-identical rows.
+ * The products run on WebAssembly SIMD (f64x2, `_wasm_gemm.ts`, with `relaxed_madd`
+ * where the runtime has relaxed SIMD) and fall back to the JavaScript kernel below when
+ * WebAssembly SIMD is missing or the environment variable `DELTA_WAYPOINT_NO_SIMD=1`
+ * asks for it ({@linkcode matmulBackend} says which one runs). The choice is made once,
+ * when this module loads.
+ *
+ * The JavaScript products go through one private register-blocked kernel that computes
+ * `C += A · Bᵀ` over 4 × 2 output tiles. In both implementations each output element is
+ * summed in the same order (its initial value, then k = 0, 1, ...) whichever tile or
+ * tail it falls in, so a row's result does not depend on how many rows are in the
+ * batch: running one observation or a batch of 257 gives bit-identical rows. (With
+ * relaxed SIMD each step is one fused multiply-add, so its bits differ from the
+ * JavaScript kernel's in the last place; without it they are the same.)
  *
  * Like llm.c's kernels these take positional arguments (arrays, then sizes): they sit
  * in hot loops and are called with the same few shapes over and over.
  *
  * @module
  */
+
+import { createWasmMatmul, type MatmulProducts } from "./_wasm_gemm.ts";
+
+export type { MatmulProducts } from "./_wasm_gemm.ts";
 
 /**
  * `c (m, n) += A (m, k) · B (n, k)ᵀ`, where `A[i, p] = a[i*aRow + p*aCol]` and
@@ -109,6 +121,64 @@ function gemmAccumulate(
   }
 }
 
+/** The JavaScript products: the fallback, and the reference the SIMD build is tested against. */
+export const jsMatmul: MatmulProducts = {
+  name: "js",
+  forward(out, inp, weight, bias, n, inDim, outDim) {
+    if (bias === null) {
+      out.fill(0, 0, n * outDim);
+    } else {
+      for (let r = 0, ro = 0; r < n; r++, ro += outDim) {
+        for (let j = 0; j < outDim; j++) out[ro + j] = bias[j];
+      }
+    }
+    gemmAccumulate(out, inp, weight, n, outDim, inDim, inDim, 1, inDim, 1);
+  },
+  backwardInput(dinp, dout, weight, n, inDim, outDim) {
+    gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
+  },
+  backwardWeight(dweight, dout, inp, n, inDim, outDim) {
+    gemmAccumulate(dweight, dout, inp, outDim, inDim, n, 1, outDim, 1, inDim);
+  },
+};
+
+/** The environment variable that, set to anything but "" or "0", forces the JavaScript products. */
+export const NO_SIMD_VAR = "DELTA_WAYPOINT_NO_SIMD";
+
+/** Reads {@linkcode NO_SIMD_VAR} only if env access is already granted (never prompts). */
+function simdDisabledByEnv(): boolean {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: NO_SIMD_VAR }).state !== "granted") {
+      return false;
+    }
+    const value = Deno.env.get(NO_SIMD_VAR);
+    return value !== undefined && value !== "" && value !== "0";
+  } catch {
+    return false;
+  }
+}
+
+function selectProducts(): MatmulProducts {
+  if (simdDisabledByEnv()) return jsMatmul;
+  try {
+    return createWasmMatmul({ relaxed: true }) ?? createWasmMatmul({ relaxed: false }) ?? jsMatmul;
+  } catch {
+    return jsMatmul; // no WebAssembly at all
+  }
+}
+
+const products = selectProducts();
+
+/**
+ * Which implementation runs the products: `"wasm-relaxed-simd"`, `"wasm-simd"` or `"js"`.
+ *
+ * @example
+ * ```ts
+ * console.log(`matrix kernels: ${matmulBackend}`);
+ * ```
+ */
+export const matmulBackend: string = products.name;
+
 /**
  * Affine map of a batch, as `torch.nn.Linear`: `out = inp · weightᵀ + bias`.
  * Shapes: inp (n, inDim), weight (outDim, inDim), bias (outDim) or null, out (n, outDim).
@@ -131,14 +201,7 @@ export function matmulForward(
   inDim: number,
   outDim: number,
 ): void {
-  if (bias === null) {
-    out.fill(0, 0, n * outDim);
-  } else {
-    for (let r = 0, ro = 0; r < n; r++, ro += outDim) {
-      for (let j = 0; j < outDim; j++) out[ro + j] = bias[j];
-    }
-  }
-  gemmAccumulate(out, inp, weight, n, outDim, inDim, inDim, 1, inDim, 1);
+  products.forward(out, inp, weight, bias, n, inDim, outDim);
 }
 
 /**
@@ -161,7 +224,7 @@ export function matmulBackwardInput(
   inDim: number,
   outDim: number,
 ): void {
-  gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
+  products.backwardInput(dinp, dout, weight, n, inDim, outDim);
 }
 
 /**
@@ -184,7 +247,7 @@ export function matmulBackwardWeight(
   inDim: number,
   outDim: number,
 ): void {
-  gemmAccumulate(dweight, dout, inp, outDim, inDim, n, 1, outDim, 1, inDim);
+  products.backwardWeight(dweight, dout, inp, n, inDim, outDim);
 }
 
 /**
@@ -198,8 +261,25 @@ export function matmulBackwardWeight(
  * ```
  */
 export function addColumnSums(sums: Float64Array, x: Float64Array, n: number, dim: number): void {
-  for (let r = 0, ro = 0; r < n; r++, ro += dim) {
-    for (let j = 0; j < dim; j++) sums[j] += x[ro + j];
+  // Four columns at a time, each sum kept in a register down the rows (same order: r = 0, 1, ...).
+  let j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    let s0 = sums[j], s1 = sums[j + 1], s2 = sums[j + 2], s3 = sums[j + 3];
+    for (let r = 0, ro = j; r < n; r++, ro += dim) {
+      s0 += x[ro];
+      s1 += x[ro + 1];
+      s2 += x[ro + 2];
+      s3 += x[ro + 3];
+    }
+    sums[j] = s0;
+    sums[j + 1] = s1;
+    sums[j + 2] = s2;
+    sums[j + 3] = s3;
+  }
+  for (; j < dim; j++) {
+    let s = sums[j];
+    for (let r = 0, ro = j; r < n; r++, ro += dim) s += x[ro];
+    sums[j] = s;
   }
 }
 
