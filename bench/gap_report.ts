@@ -21,8 +21,8 @@ import { DrivingVecEnv } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
-import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/io/checkpoint.ts";
-import { loadSftPlanner } from "../src/io/sft_checkpoint.ts";
+import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/rl/mod.ts";
+import { loadSftPlanner } from "../src/sft/mod.ts";
 import { readPt } from "../src/io/torch_pt.ts";
 
 /** A held-out block of `train_metrics.json` (named as `eval`'s summary). */

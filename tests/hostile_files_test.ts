@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeZip } from "../src/io/_zip.ts";
 import { writePt } from "../src/io/torch_pt.ts";
-import { trainerCheckpoint } from "../src/io/checkpoint.ts";
+import { trainerCheckpoint } from "../src/rl/mod.ts";
 import {
   FileReadError,
   MAX_CONFIG_FILE_BYTES,

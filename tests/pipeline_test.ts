@@ -17,7 +17,7 @@ import {
 } from "./_helpers.ts";
 import { MlpPlanner } from "../src/sft/mod.ts";
 import { Rng } from "../src/math/rng.ts";
-import { saveSftPlanner } from "../src/io/sft_checkpoint.ts";
+import { saveSftPlanner } from "../src/sft/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 

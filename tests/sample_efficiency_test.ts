@@ -11,7 +11,7 @@ import { Rng } from "../src/math/mod.ts";
 import { ActorCritic, Adam } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { DEFAULT_PPO_CONFIG, observationScale } from "../src/rl/mod.ts";
-import { adamStateDict, loadAdamState, loadStateDict, stateDict } from "../src/io/checkpoint.ts";
+import { adamStateDict, loadAdamState, loadStateDict, stateDict } from "../src/nn/mod.ts";
 import { Tensor } from "../src/io/torch_pt.ts";
 import { readJson, runCli, withTempDir } from "./_helpers.ts";
 

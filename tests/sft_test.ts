@@ -24,7 +24,7 @@ import {
   SFT_CHECKPOINT_FORMAT,
   sftCheckpoint,
   sftPlannerFromPt,
-} from "../src/io/sft_checkpoint.ts";
+} from "../src/sft/mod.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import {
   plannerSummary,

@@ -16,7 +16,7 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 
 /** The schedulers a job can be emitted for. */
 export const EMIT_TARGETS = ["slurm", "k8s", "ray"] as const;

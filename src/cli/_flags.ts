@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { UserError } from "../math/errors.ts";
-import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "../io/limits.ts";
+import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "../io/mod.ts";
 
 /** The flags of every command that writes a run folder. */
 export const RUN_OPTIONS = {

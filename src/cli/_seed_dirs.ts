@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeJson } from "../io/run_dir.ts";
+import { writeJson } from "../io/mod.ts";
 
 /** At most this many seeds in one multi-seed job. */
 export const MAX_SEEDS = 1000;

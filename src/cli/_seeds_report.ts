@@ -9,7 +9,7 @@
 
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../io/report_svg.ts";
 import type { Panel, Point, Series } from "../io/report_svg.ts";
 import { mean, sampleStd } from "../rl/aggregate.ts";

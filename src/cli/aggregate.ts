@@ -15,7 +15,7 @@ import type { EnvConfig } from "../env/mod.ts";
 import { evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "../rl/aggregate.ts";
 import type { IntervalMethod, SeedStats } from "../rl/aggregate.ts";
-import { writeJson } from "../io/run_dir.ts";
+import { writeJson } from "../io/mod.ts";
 import { applyConfigFile, parseFlags } from "./_flags.ts";
 import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
 

@@ -18,11 +18,11 @@ import {
   checkpointPpoConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
-} from "../io/checkpoint.ts";
-import type { LoadedCheckpoint } from "../io/checkpoint.ts";
-import { readPt } from "../io/torch_pt.ts";
-import { loadSftPlanner } from "../io/sft_checkpoint.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+} from "../rl/mod.ts";
+import type { LoadedCheckpoint } from "../rl/mod.ts";
+import { readPt } from "../io/mod.ts";
+import { loadSftPlanner } from "../sft/mod.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";

@@ -7,10 +7,10 @@
  */
 
 import { UserError } from "../math/errors.ts";
-import { PtDict, PtTuple, readPt, Tensor } from "../io/torch_pt.ts";
-import type { PtValue } from "../io/torch_pt.ts";
-import { ptToJson } from "../io/checkpoint.ts";
-import { MAX_PICKLE_DEPTH } from "../io/limits.ts";
+import { PtDict, PtTuple, readPt, Tensor } from "../io/mod.ts";
+import type { PtValue } from "../io/mod.ts";
+import { ptToJson } from "../io/mod.ts";
+import { MAX_PICKLE_DEPTH } from "../io/mod.ts";
 import { parseFlags } from "./_flags.ts";
 
 /** One tensor of the file. */

@@ -24,9 +24,9 @@ import {
   validateSftConfig,
 } from "../sft/mod.ts";
 import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
-import { lockRunDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
-import type { RunLock } from "../io/run_dir.ts";
-import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../io/sft_checkpoint.ts";
+import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunLock } from "../io/mod.ts";
+import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
 import { applyNumberFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";

@@ -5,37 +5,29 @@
  * @module
  */
 
-import { basename, dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
 import {
   DEFAULT_PPO_CONFIG,
+  loadResumePoint,
+  restoreTrainer,
+  resumedBaseConfig,
   runUntil,
+  saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
   trainLoop,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { MetricsEntry, PpoConfig, TrainerProgress } from "../rl/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/run_dir.ts";
-import type { RunPaths } from "../io/run_dir.ts";
-import { abortPendingWrites } from "../io/atomic.ts";
-import {
-  checkpointEnvConfig,
-  checkpointPpoConfig,
-  checkpointProgress,
-  loadAdamState,
-  loadStateDict,
-  parseTrainerCheckpoint,
-  saveTrainerCheckpoint,
-} from "../io/checkpoint.ts";
-import type { LoadedCheckpoint } from "../io/checkpoint.ts";
-import { readPt } from "../io/torch_pt.ts";
-import { loadSftPlanner } from "../io/sft_checkpoint.ts";
+import type { MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunPaths } from "../io/mod.ts";
+import { abortPendingWrites } from "../io/mod.ts";
+import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
   applyNumberFlags,
@@ -48,17 +40,7 @@ import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 
-/** The whole configuration of a run, as written to `config.json`. */
-export interface RunConfig {
-  /** Run folder (`--out-dir`). */
-  out_dir: string;
-  /** SFT planner checkpoint (`--sft-model`); null: the built-in planner. */
-  sft_model: string | null;
-  /** Environment the policy is trained and evaluated in. */
-  env: EnvConfig;
-  /** PPO hyperparameters; `encoder_out_dim` and `horizon_steps` follow `env`. */
-  ppo: PpoConfig;
-}
+export type { RunConfig } from "../rl/mod.ts";
 
 /** Where the Python trainer wrote by default. */
 export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
@@ -305,85 +287,6 @@ function checkConfig(run: RunConfig): void {
   }
 }
 
-/** A checkpoint to continue from, and where it puts the run. */
-interface ResumePoint {
-  path: string;
-  ckpt: LoadedCheckpoint;
-  episode: number;
-  /** The run folder the checkpoint belongs to. */
-  runDir: string;
-  /** Its configuration, checked (`cfg` over the defaults, `env_cfg`). */
-  ppo: PpoConfig;
-  env: EnvConfig;
-  /** Its progress, checked; null for the Python trainer's files (no RNG state). */
-  progress: TrainerProgress | null;
-}
-
-async function loadResumePoint(path: string): Promise<ResumePoint> {
-  const ckpt = parseTrainerCheckpoint(await readPt(path), path);
-  let episode = ckpt.episode;
-  if (episode === null) {
-    // The Python trainer stored no episode; its file names carry it.
-    const m = /checkpoint_(\d+)\.pt$/.exec(basename(path));
-    if (!m) {
-      throw new UserError(
-        `--resume ${path}: the file stores no episode and its name is not checkpoint_{N}.pt`,
-      );
-    }
-    episode = Number(m[1]);
-  }
-  const dir = dirname(path);
-  const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
-  const env = checkpointEnvConfig(ckpt);
-  const ppo = checkpointPpoConfig(ckpt, env);
-  const progress = checkpointProgress(ckpt, episode);
-  return { path, ckpt, episode, runDir, ppo, env, progress };
-}
-
-// The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, our
-// `env_cfg`, the SFT planner it refined) over the defaults.
-function resumedBaseConfig(point: ResumePoint): RunConfig {
-  const sft = point.ckpt.extra.sft_model;
-  return {
-    out_dir: point.runDir,
-    sft_model: typeof sft === "string" ? sft : null,
-    env: { ...point.env },
-    ppo: { ...point.ppo },
-  };
-}
-
-// Puts weights, optimiser state and progress of the checkpoint into `trainer`.
-function restoreTrainer(trainer: Trainer, point: ResumePoint, warn: (line: string) => void): void {
-  const { ckpt, path, episode } = point;
-  const { model } = trainer; // converts the stored (raw-observation) form to the model's
-  loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
-  loadStateDict(model.value, ckpt.valueHead, { where: `${path}: value_head`, model });
-  if (ckpt.optimizer) {
-    loadAdamState(trainer.optimizer, ckpt.optimizer, {
-      sets: [trainer.model.delta, trainer.model.value],
-      source: path,
-      model,
-    });
-  } else {
-    warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
-  }
-  if (point.progress) {
-    trainer.restoreProgress(point.progress);
-  } else {
-    warn(
-      `warning: ${path} holds no RNG state (written by the Python trainer?); ` +
-        `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
-    );
-    trainer.episode = episode;
-    // one by one: spreading a long history into push() would overflow the stack
-    for (let i = 0; i < episode; i++) {
-      trainer.rewards.push(NaN);
-      trainer.lengths.push(NaN);
-      trainer.successes.push(NaN);
-    }
-  }
-}
-
 async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
   if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
   return await loadSftPlanner(run.sft_model, {
@@ -422,7 +325,7 @@ export async function runTrain(args: string[]): Promise<number> {
   }
   const planner = await makePlanner(run);
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner });
-  if (point) restoreTrainer(trainer, point, (line) => console.error(line));
+  if (point) restoreTrainer(trainer, point, { warn: (line) => console.error(line) });
 
   // resuming in place, the user named no folder: the messages say which one
   const flag = typeof parsed.values["out-dir"] === "string" || !point ? "--out-dir" : "run folder";

@@ -20,3 +20,4 @@ export * from "./layers.ts";
 export * from "./gaussian.ts";
 export * from "./heads.ts";
 export * from "./adam.ts";
+export * from "./state_dict.ts";

@@ -1,6 +1,7 @@
 /**
  * Reinforcement learning: PPO configuration, GAE, the minibatch update, the
- * training loop and deterministic evaluation.
+ * training loop and deterministic evaluation; the trainer checkpoint schema and
+ * resuming from it; the run's `config.json`; statistics across seeds.
  *
  * @module
  */
@@ -11,4 +12,7 @@ export * from "./ppo_update.ts";
 export * from "./trainer.ts";
 export * from "./loop.ts";
 export * from "./obs_scale.ts";
+export * from "./checkpoint.ts";
+export * from "./run_config.ts";
+export * from "./resume.ts";
 export * from "./aggregate.ts";

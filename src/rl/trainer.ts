@@ -17,6 +17,7 @@ import { UserError } from "../math/errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv, obsDim as envObsDim } from "../env/mod.ts";
+import { clippedDeltaNorm, composePlan } from "../sft/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import { computeGae } from "./gae.ts";
 import { observationScale } from "./obs_scale.ts";
@@ -479,7 +480,7 @@ export class Trainer {
       this.model.act(obs, n, mean, this.#value);
       sampleGaussian(mean, logStd, n, this.policyRng, action, this.#logp);
       this.planner.plan(obs, n, sft);
-      for (let j = 0; j < n * a; j++) plan[j] = sft[j] + clamp(action[j], clip);
+      composePlan(plan, { sft, delta: action, deltaClip: clip });
       for (let i = 0; i < n; i++) {
         if (done[i]) continue;
         const row = i * t + segLen[i];
@@ -487,12 +488,7 @@ export class Trainer {
         this.#actBuf.set(action.subarray(i * a, (i + 1) * a), row * a);
         this.#logpBuf[row] = this.#logp[i];
         this.#valBuf[row] = this.#value[i];
-        let sq = 0;
-        for (let j = i * a; j < (i + 1) * a; j++) {
-          const d = clamp(mean[j], clip);
-          sq += d * d;
-        }
-        this.#deltaNormBuf[row] = Math.sqrt(sq);
+        this.#deltaNormBuf[row] = clippedDeltaNorm(mean, { row: i, actDim: a, deltaClip: clip });
       }
       vec.step(plan);
       let anyDone = false;
@@ -658,8 +654,4 @@ export class Trainer {
     }
     return vr === 0 ? 0 : 1 - vd / vr;
   }
-}
-
-function clamp(x: number, limit: number): number {
-  return x > limit ? limit : x < -limit ? -limit : x;
 }

@@ -14,6 +14,7 @@ import { DrivingVecEnv } from "../env/mod.ts";
 import { ExpertPlanner } from "./planner.ts";
 import type { WaypointPlanner } from "./planner.ts";
 import { planErrors } from "./plan_metrics.ts";
+import { clippedDeltaNorm, composePlan } from "./compose_plan.ts";
 
 /**
  * One evaluated episode: an entry of `scenarios` in `eval --output`, named as the
@@ -192,18 +193,9 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
           sampleGaussian(mean, model.delta.view("log_std"), n, opts.sampleRng, sampled, logp);
           delta = sampled;
         }
+        composePlan(plan, { sft: plan, delta, deltaClip });
         for (let i = 0; i < n; i++) {
-          let sq = 0;
-          for (let j = i * a; j < (i + 1) * a; j++) {
-            const d = delta[j] > deltaClip
-              ? deltaClip
-              : delta[j] < -deltaClip
-              ? -deltaClip
-              : delta[j];
-            plan[j] += d;
-            sq += d * d;
-          }
-          sumDelta[i] += Math.sqrt(sq);
+          sumDelta[i] += clippedDeltaNorm(delta, { row: i, actDim: a, deltaClip });
         }
       }
       planErrors(plan, expertPlan, n, h, ade, fde);

@@ -1,7 +1,8 @@
 /**
  * SFT planners: the interface every waypoint planner implements, the expert (exact
  * route targets), the built-in imperfect SFT planner, the behaviour-cloned MLP planner,
- * ADE/FDE against the expert, and behaviour cloning itself.
+ * ADE/FDE against the expert, behaviour cloning itself, the planner file schema, and the
+ * one composition of a plan with the delta head (`sft + clip(delta)`).
  *
  * @module
  */
@@ -9,5 +10,7 @@
 export * from "./planner.ts";
 export * from "./mlp_planner.ts";
 export * from "./plan_metrics.ts";
+export * from "./compose_plan.ts";
+export * from "./planner_file.ts";
 export * from "./behaviour_cloning.ts";
 export * from "./evaluate.ts";

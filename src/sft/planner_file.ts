@@ -17,10 +17,11 @@
 
 import { Rng } from "../math/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { MlpPlanner } from "../sft/mod.ts";
-import { PtDict, PtFormatError, readPt, Tensor, writePt } from "./torch_pt.ts";
-import type { PtValue } from "./torch_pt.ts";
-import { jsonToPt } from "./checkpoint.ts";
+import { checkStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
+import type { StateDictFault } from "../nn/mod.ts";
+import { jsonToPt, PtDict, PtFormatError, readPt, Tensor, writePt } from "../io/mod.ts";
+import type { PtValue } from "../io/mod.ts";
+import { MlpPlanner } from "./mlp_planner.ts";
 
 /** Value of the `format` key of an SFT planner checkpoint. */
 export const SFT_CHECKPOINT_FORMAT = "delta-waypoint-sft/1";
@@ -51,13 +52,8 @@ export interface SftPlannerExpectation {
  * ```
  */
 export function sftCheckpoint(planner: MlpPlanner, meta: SftCheckpointMeta): PtDict {
-  const head = new PtDict([], true);
-  for (const spec of planner.params.specs) {
-    const values = Float32Array.from(planner.params.view(spec.name));
-    head.set(spec.name, new Tensor("float32", [...spec.shape], values));
-  }
   const root = new PtDict();
-  root.set("head", head);
+  root.set("head", stateDict(planner.params));
   root.set("in_dim", planner.obsDim);
   root.set("horizon_steps", planner.horizon);
   root.set("hidden_dim", planner.hidden);
@@ -140,57 +136,66 @@ export function sftPlannerFromPt(
   }
   const inWhy = "in_dim = 1 + 2 * horizon_steps of the environment";
   const outWhy = "2 * horizon_steps of the environment";
-  const expected: Array<{ key: string; shape: number[]; why: string[] }> = [
-    { key: "0.weight", shape: [hidden, obsDim], why: [hiddenWhy, inWhy] },
-    { key: "0.bias", shape: [hidden], why: [hiddenWhy] },
-    { key: "2.weight", shape: [a, hidden], why: [outWhy, hiddenWhy] },
-    { key: "2.bias", shape: [a], why: [outWhy] },
+  const expected: ExpectedTensor[] = [
+    { name: "0.weight", shape: [hidden, obsDim], why: [hiddenWhy, inWhy] },
+    { name: "0.bias", shape: [hidden], why: [hiddenWhy] },
+    { name: "2.weight", shape: [a, hidden], why: [outWhy, hiddenWhy] },
+    { name: "2.bias", shape: [a], why: [outWhy] },
   ];
-  const shapeText = (shape: number[]) =>
+  const fault = (f: StateDictFault) => headFault(f, { source, expected });
+  // no width known (neither hidden_dim nor a usable head.0.weight): the check fails
+  if (hidden < 1) checkStateDict(head, expected, { where: "head", fault });
+  const planner = new MlpPlanner({ inDim: obsDim, hidden, horizon, rng: new Rng(0) });
+  loadStateDict(planner.params, head, { where: "head", fault });
+  return planner;
+}
+
+/** A tensor of `head`, its shape (-1: hidden_dim unknown) and why each dim is what it is. */
+interface ExpectedTensor {
+  name: string;
+  shape: number[];
+  why: string[];
+}
+
+// A fault of `head` in this file's words: the key, the shapes, and which of the
+// environment or the file fixes each mismatched dim.
+function headFault(
+  f: StateDictFault,
+  opts: { source: string; expected: ExpectedTensor[] },
+): PtFormatError {
+  const { source, expected } = opts;
+  const shapeText = (shape: readonly number[]) =>
     `[${shape.map((d) => (d < 0 ? "hidden_dim" : String(d))).join(", ")}]`;
-  const tensors = new Map<string, Tensor>();
-  for (const { key, shape, why } of expected) {
-    const t = head.get(key);
-    if (t === undefined) {
-      throw new PtFormatError(
+  const at = `head.${f.key}`;
+  switch (f.kind) {
+    case "missing":
+      return new PtFormatError(
         source,
-        `head.${key} is missing (expected a tensor of shape ${shapeText(shape)})`,
+        `${at} is missing (expected a tensor of shape ${shapeText(f.shape)})`,
       );
-    }
-    if (!(t instanceof Tensor)) {
-      throw new PtFormatError(source, `head.${key} is not a tensor`);
-    }
-    if (t.dtype === "int64") {
-      throw new PtFormatError(source, `head.${key} has dtype int64, expected float32`);
-    }
-    const fits = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-    if (!fits) {
-      const reasons = t.shape.length === shape.length
-        ? why.filter((_, i) => t.shape[i] !== shape[i])
+    case "not_tensor":
+      return new PtFormatError(source, `${at} is not a tensor`);
+    case "dtype":
+      return new PtFormatError(source, `${at} has dtype int64, expected float32`);
+    case "shape": {
+      const found = f.found.shape;
+      const why = expected.find((e) => e.name === f.key)!.why;
+      const reasons = found.length === f.shape.length
+        ? why.filter((_, i) => found[i] !== f.shape[i])
         : why;
-      throw new PtFormatError(
+      return new PtFormatError(
         source,
-        `head.${key} has shape ${shapeText(t.shape)}, expected ${shapeText(shape)} (${
+        `${at} has shape ${shapeText(found)}, expected ${shapeText(f.shape)} (${
           reasons.join("; ")
         })`,
       );
     }
-    for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i] as number)) {
-        throw new PtFormatError(source, `head.${key} holds a non-finite value at index ${i}`);
-      }
-    }
-    tensors.set(key, t);
-  }
-  for (const key of head.keys()) {
-    if (!tensors.has(String(key))) {
-      throw new PtFormatError(
+    case "non_finite":
+      return new PtFormatError(source, `${at} holds a non-finite value at index ${f.index}`);
+    case "unexpected":
+      return new PtFormatError(
         source,
-        `head has an unexpected key '${String(key)}' (expected 0.weight, 0.bias, 2.weight, 2.bias)`,
+        `head has an unexpected key '${f.key}' (expected 0.weight, 0.bias, 2.weight, 2.bias)`,
       );
-    }
   }
-  const planner = new MlpPlanner({ inDim: obsDim, hidden, horizon, rng: new Rng(0) });
-  for (const [key, t] of tensors) planner.params.view(key).set(t.data as Float32Array);
-  return planner;
 }

@@ -5,129 +5,19 @@
  * @module
  */
 
-import { ActorCritic, scaleByFactors } from "../nn/mod.ts";
-import type { Adam, ParamSet } from "../nn/mod.ts";
-import { Rng } from "../math/rng.ts";
-import type { BestRecord, MetricsEntry, PpoConfig, Trainer, TrainerProgress } from "../rl/mod.ts";
-import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../rl/config.ts";
+import { ActorCritic, adamStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
+import { Rng } from "../math/mod.ts";
+import { UserError } from "../math/errors.ts";
 import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
-import { PtDict, PtTuple, Tensor } from "./torch_pt.ts";
-import type { PtValue } from "./torch_pt.ts";
-import { writePt } from "./torch_pt.ts";
-import { UserError } from "../math/errors.ts";
+import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
+import type { PtValue } from "../io/mod.ts";
+import type { BestRecord, MetricsEntry, Trainer, TrainerProgress } from "./trainer.ts";
+import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "./config.ts";
+import type { PpoConfig } from "./config.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";
-
-/**
- * A ParamSet as a torch state_dict: an OrderedDict of float32 tensors in spec order.
- * Given the `model` the set belongs to, parameters are stored in the PyTorch contract's
- * form (raw observation in, value out: {@linkcode ActorCritic.storedFactors}).
- *
- * @example
- * ```ts ignore
- * const sd = stateDict(model.delta); // OrderedDict{log_std, net.0.weight, ...}
- * ```
- */
-export function stateDict(set: ParamSet, model: ActorCritic | null = null): PtDict {
-  const sd = new PtDict([], true);
-  for (const spec of set.specs) {
-    const values = storedForm(set.view(spec.name), { model, set, name: spec.name, power: 1 });
-    sd.set(spec.name, float32Tensor(values, spec.shape));
-  }
-  return sd;
-}
-
-interface StoredFormOptions {
-  model: ActorCritic | null;
-  set: ParamSet;
-  name: string;
-  /** 1 for a parameter, -1 for its exp_avg, -2 for its exp_avg_sq */
-  power: 1 | -1 | -2;
-}
-
-// `values` as stored (a converted copy), when the model holds the parameter otherwise.
-function storedForm(values: Float64Array, opts: StoredFormOptions): Float64Array {
-  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
-  if (factors === null) return values;
-  const out = values.slice();
-  scaleByFactors(out, factors, opts.power);
-  return out;
-}
-
-// In place, from the stored form back to the model's: the exact inverse of storedForm.
-function heldForm(values: Float64Array, opts: StoredFormOptions): void {
-  const factors = opts.model?.storedFactors(opts.set, opts.name) ?? null;
-  if (factors !== null) scaleByFactors(values, factors, -opts.power);
-}
-
-/**
- * Adam state in torch.optim.Adam's state_dict layout: parameters numbered across the
- * sets in order, each with a 0-d float32 `step` and the two moments (stored as the
- * gradients of the stored parameters would make them, given the sets' `model`).
- *
- * @example
- * ```ts ignore
- * const sd = adamStateDict(trainer.optimizer, [trainer.model.delta, trainer.model.value]);
- * ```
- */
-export function adamStateDict(
-  adam: Adam,
-  sets: ParamSet[],
-  model: ActorCritic | null = null,
-): PtDict {
-  const state = new PtDict();
-  let index = 0;
-  sets.forEach((set, s) => {
-    for (const spec of set.specs) {
-      const range = [spec.offset, spec.offset + spec.size] as const;
-      const entry = new PtDict();
-      entry.set("step", new Tensor("float32", [], new Float32Array([adam.stepCount])));
-      const moment = (values: Float64Array, power: -1 | -2) =>
-        float32Tensor(storedForm(values, { model, set, name: spec.name, power }), spec.shape);
-      entry.set("exp_avg", moment(adam.expAvg[s].subarray(...range), -1));
-      entry.set("exp_avg_sq", moment(adam.expAvgSq[s].subarray(...range), -2));
-      state.set(index++, entry);
-    }
-  });
-  const group = new PtDict([
-    ["lr", adam.lr],
-    ["betas", new PtTuple([adam.betas[0], adam.betas[1]])],
-    ["eps", adam.eps],
-    ["weight_decay", adam.weightDecay],
-    ["amsgrad", false],
-    ["maximize", false],
-    ["foreach", null],
-    ["capturable", false],
-    ["differentiable", false],
-    ["fused", false],
-    ["params", Array.from({ length: index }, (_, i) => i)],
-  ]);
-  return new PtDict([["state", state], ["param_groups", [group]]]);
-}
-
-/**
- * Plain JSON-like data (objects, arrays, numbers, strings, booleans, null) as pickle values.
- *
- * @example
- * ```ts
- * const v = jsonToPt({ a: [1, 2.5, "x", null] });
- * ```
- */
-export function jsonToPt(value: unknown): PtValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
-    return value;
-  }
-  if (Array.isArray(value)) return value.map(jsonToPt);
-  if (typeof value === "object") {
-    const d = new PtDict();
-    for (const [k, v] of Object.entries(value)) d.set(k, jsonToPt(v));
-    return d;
-  }
-  throw new TypeError(`cannot store a ${typeof value} in a checkpoint`);
-}
 
 /**
  * The whole checkpoint of a trainer at its current episode.
@@ -174,10 +64,6 @@ export async function saveTrainerCheckpoint(
   await writePt(path, trainerCheckpoint(trainer, extra));
 }
 
-function float32Tensor(values: Float64Array, shape: number[]): Tensor {
-  return new Tensor("float32", [...shape], Float32Array.from(values));
-}
-
 /** What a training checkpoint holds, whoever wrote it (this program or the Python trainer). */
 export interface LoadedCheckpoint {
   /** Path the checkpoint came from (for messages). */
@@ -196,30 +82,6 @@ export interface LoadedCheckpoint {
   episode: number | null;
   /** Everything else at the top level, as plain JSON (rng, rewards, metrics, ...). */
   extra: Record<string, unknown>;
-}
-
-/**
- * A pickle value as plain JSON-like data: dicts become objects, tuples arrays, tensors
- * `{dtype, shape, data}` with numbers, bigints numbers.
- *
- * @example
- * ```ts
- * ptToJson(new PtTuple([1, "x"])); // [1, "x"]
- * ```
- */
-export function ptToJson(value: PtValue): unknown {
-  if (value instanceof Tensor) {
-    return { dtype: value.dtype, shape: value.shape, data: Array.from(value.data, Number) };
-  }
-  if (value instanceof PtTuple) return value.items.map(ptToJson);
-  if (value instanceof PtDict) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value.entries()) out[String(k)] = ptToJson(v);
-    return out;
-  }
-  if (Array.isArray(value)) return value.map(ptToJson);
-  if (typeof value === "bigint") return Number(value);
-  return value;
 }
 
 /**
@@ -274,136 +136,6 @@ export function parseTrainerCheckpoint(root: PtValue, source: string): LoadedChe
     episode: validEpisode ? episode as number : null,
     extra,
   };
-}
-
-/**
- * Copies a state_dict into a ParamSet, checking every key and shape; the message of
- * a mismatch names the key, the expected shape and the found one. Given the `model`
- * the set belongs to, stored parameters are converted to the model's form (the exact
- * inverse of {@linkcode stateDict}).
- *
- * @example
- * ```ts ignore
- * loadStateDict(trainer.model.delta, ckpt.deltaHead, { where: `${path}: delta_head` });
- * ```
- */
-export function loadStateDict(
-  set: ParamSet,
-  sd: PtDict,
-  opts: { where: string; model?: ActorCritic },
-): void {
-  const { where } = opts;
-  for (const spec of set.specs) {
-    const t = sd.get(spec.name);
-    if (!(t instanceof Tensor)) {
-      throw new UserError(`${where}.${spec.name}: missing from the checkpoint`);
-    }
-    if (t.dtype === "int64" || !sameShape(t.shape, spec.shape)) {
-      throw new UserError(
-        `${where}.${spec.name}: has shape [${t.shape.join(", ")}] (${t.dtype}), expected [${
-          spec.shape.join(", ")
-        }] (float32)`,
-      );
-    }
-  }
-  for (const k of sd.keys()) {
-    if (!set.specs.some((s) => s.name === k)) throw new UserError(`${where}.${k}: unexpected key`);
-  }
-  for (const spec of set.specs) requireFinite(sd.get(spec.name) as Tensor, `${where}.${spec.name}`);
-  for (const spec of set.specs) {
-    const view = set.view(spec.name);
-    view.set((sd.get(spec.name) as Tensor).data as Float32Array | Float64Array);
-    heldForm(view, { model: opts.model ?? null, set, name: spec.name, power: 1 });
-  }
-}
-
-/**
- * Loads torch Adam state (parameters numbered across `sets` in order) into `adam`.
- * Returns the step count it found.
- *
- * @example
- * ```ts ignore
- * const steps = loadAdamState(trainer.optimizer, ckpt.optimizer!, {
- *   sets: [trainer.model.delta, trainer.model.value],
- *   source: path,
- * });
- * ```
- */
-export function loadAdamState(
-  adam: Adam,
-  sd: PtDict,
-  opts: { sets: ParamSet[]; source: string; model?: ActorCritic },
-): number {
-  const { sets, source } = opts;
-  const model = opts.model ?? null;
-  const state = sd.get("state");
-  if (!(state instanceof PtDict)) throw new UserError(`${source}: optimizer has no 'state' dict`);
-  let index = 0;
-  let step: number | null = null;
-  sets.forEach((set, s) => {
-    for (const spec of set.specs) {
-      const entry = state.get(index);
-      const where = `${source}: optimizer.state.${index} (${
-        s === 0 ? "delta_head" : "value_head"
-      }.${spec.name})`;
-      const range = [spec.offset, spec.offset + spec.size] as const;
-      if (entry === undefined) {
-        // torch keeps no state for a parameter that never had a gradient step
-        adam.expAvg[s].subarray(...range).fill(0);
-        adam.expAvgSq[s].subarray(...range).fill(0);
-        index++;
-        continue;
-      }
-      if (!(entry instanceof PtDict)) throw new UserError(`${where}: not a dict`);
-      for (const key of ["exp_avg", "exp_avg_sq"] as const) {
-        const t = entry.get(key);
-        if (!(t instanceof Tensor) || !sameShape(t.shape, spec.shape)) {
-          const found = t instanceof Tensor ? `[${t.shape.join(", ")}]` : "nothing";
-          throw new UserError(
-            `${where}.${key}: has shape ${found}, expected [${spec.shape.join(", ")}]`,
-          );
-        }
-        requireFinite(t, `${where}.${key}`, key === "exp_avg_sq" ? 0 : -Infinity);
-        const target = (key === "exp_avg" ? adam.expAvg : adam.expAvgSq)[s].subarray(...range);
-        target.set(t.data as Float32Array | Float64Array);
-        heldForm(target, { model, set, name: spec.name, power: key === "exp_avg" ? -1 : -2 });
-      }
-      const st = entry.get("step");
-      const stepValue = st instanceof Tensor
-        ? Number(st.data[0])
-        : typeof st === "number"
-        ? st
-        : NaN;
-      if (!Number.isInteger(stepValue) || stepValue < 0) {
-        throw new UserError(`${where}.step: not a step count`);
-      }
-      step = Math.max(step ?? 0, stepValue);
-      index++;
-    }
-  });
-  if (state.size > index) {
-    throw new UserError(
-      `${source}: optimizer state has ${state.size} parameters, the model has ${index}`,
-    );
-  }
-  adam.stepCount = step ?? 0;
-  return adam.stepCount;
-}
-
-// Refuses a tensor holding NaN, an infinity, or a value below `min`.
-function requireFinite(t: Tensor, where: string, min = -Infinity): void {
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    const v = Number(data[i]);
-    if (!Number.isFinite(v) || v < min) {
-      const what = Number.isFinite(v) ? `a negative value (${v})` : `a non-finite value (${v})`;
-      throw new UserError(`${where}: holds ${what} at index ${i}`);
-    }
-  }
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function kindOf(v: PtValue): string {

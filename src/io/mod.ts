@@ -1,0 +1,13 @@
+/**
+ * The PyTorch `.pt` codec (zip, pickle, tensors), plain-data helpers for pickle values,
+ * atomic files, size limits of what is read, and the run folder. A leaf: it imports no
+ * trainer, env, nn, sft, rl or CLI code.
+ *
+ * @module
+ */
+
+export * from "./torch_pt.ts";
+export * from "./pt_json.ts";
+export * from "./atomic.ts";
+export * from "./limits.ts";
+export * from "./run_dir.ts";

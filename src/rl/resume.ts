@@ -1,0 +1,136 @@
+/**
+ * Resuming a run: a checkpoint read and checked into a {@linkcode ResumePoint}, the
+ * configuration it implies, and its state put back into a {@linkcode Trainer}.
+ *
+ * @module
+ */
+
+import { basename, dirname } from "node:path";
+import { UserError } from "../math/errors.ts";
+import type { EnvConfig } from "../env/mod.ts";
+import { loadAdamState, loadStateDict } from "../nn/mod.ts";
+import { readPt } from "../io/mod.ts";
+import type { PpoConfig } from "./config.ts";
+import type { Trainer, TrainerProgress } from "./trainer.ts";
+import type { RunConfig } from "./run_config.ts";
+import {
+  checkpointEnvConfig,
+  checkpointPpoConfig,
+  checkpointProgress,
+  parseTrainerCheckpoint,
+} from "./checkpoint.ts";
+import type { LoadedCheckpoint } from "./checkpoint.ts";
+
+/** A checkpoint to continue from, and where it puts the run. */
+export interface ResumePoint {
+  /** The checkpoint file (`--resume`). */
+  path: string;
+  /** What it holds, taken apart. */
+  ckpt: LoadedCheckpoint;
+  /** Episodes done when it was written. */
+  episode: number;
+  /** The run folder the checkpoint belongs to. */
+  runDir: string;
+  /** Its configuration, checked (`cfg` over the defaults, `env_cfg`). */
+  ppo: PpoConfig;
+  /** The environment it was trained in, checked. */
+  env: EnvConfig;
+  /** Its progress, checked; null for the Python trainer's files (no RNG state). */
+  progress: TrainerProgress | null;
+}
+
+/**
+ * Reads and checks the checkpoint at `path` for a resume: its episode (from the file, or
+ * for the Python trainer's files from the name `checkpoint_{N}.pt`), run folder,
+ * configuration and progress. Bad content is refused with a {@linkcode UserError}
+ * naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const point = await loadResumePoint("out/run/checkpoints/checkpoint_250.pt");
+ * ```
+ */
+export async function loadResumePoint(path: string): Promise<ResumePoint> {
+  const ckpt = parseTrainerCheckpoint(await readPt(path), path);
+  let episode = ckpt.episode;
+  if (episode === null) {
+    // The Python trainer stored no episode; its file names carry it.
+    const m = /checkpoint_(\d+)\.pt$/.exec(basename(path));
+    if (!m) {
+      throw new UserError(
+        `--resume ${path}: the file stores no episode and its name is not checkpoint_{N}.pt`,
+      );
+    }
+    episode = Number(m[1]);
+  }
+  const dir = dirname(path);
+  const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
+  const env = checkpointEnvConfig(ckpt);
+  const ppo = checkpointPpoConfig(ckpt, env);
+  const progress = checkpointProgress(ckpt, episode);
+  return { path, ckpt, episode, runDir, ppo, env, progress };
+}
+
+/**
+ * The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, our
+ * `env_cfg`, the SFT planner it refined) over the defaults, in its own run folder.
+ *
+ * @example
+ * ```ts ignore
+ * const base = resumedBaseConfig(await loadResumePoint(path));
+ * ```
+ */
+export function resumedBaseConfig(point: ResumePoint): RunConfig {
+  const sft = point.ckpt.extra.sft_model;
+  return {
+    out_dir: point.runDir,
+    sft_model: typeof sft === "string" ? sft : null,
+    env: { ...point.env },
+    ppo: { ...point.ppo },
+  };
+}
+
+/**
+ * Puts weights, optimiser state and progress of the checkpoint into `trainer`; what the
+ * file lacks (optimizer state, RNG state: the Python trainer's files) is said by `warn`.
+ *
+ * @example
+ * ```ts ignore
+ * restoreTrainer(trainer, point, { warn: (line) => console.error(line) });
+ * ```
+ */
+export function restoreTrainer(
+  trainer: Trainer,
+  point: ResumePoint,
+  opts: { warn: (line: string) => void },
+): void {
+  const { warn } = opts;
+  const { ckpt, path, episode } = point;
+  const { model } = trainer; // converts the stored (raw-observation) form to the model's
+  loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
+  loadStateDict(model.value, ckpt.valueHead, { where: `${path}: value_head`, model });
+  if (ckpt.optimizer) {
+    loadAdamState(trainer.optimizer, ckpt.optimizer, {
+      sets: [trainer.model.delta, trainer.model.value],
+      source: path,
+      model,
+    });
+  } else {
+    warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
+  }
+  if (point.progress) {
+    trainer.restoreProgress(point.progress);
+  } else {
+    warn(
+      `warning: ${path} holds no RNG state (written by the Python trainer?); ` +
+        `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
+    );
+    trainer.episode = episode;
+    // one by one: spreading a long history into push() would overflow the stack
+    for (let i = 0; i < episode; i++) {
+      trainer.rewards.push(NaN);
+      trainer.lengths.push(NaN);
+      trainer.successes.push(NaN);
+    }
+  }
+}
