@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { UserError } from "../math/errors.ts";
-import { writeJson } from "../io/mod.ts";
+import { FileReadError, readBoundedFileSync, writeJson } from "../io/mod.ts";
 
 /** At most this many seeds in one multi-seed job. */
 export const MAX_SEEDS = 1000;
@@ -19,7 +19,9 @@ export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 /**
  * Parses the JSON file `path` if it is a regular file of at most
- * {@linkcode MAX_JSON_BYTES}; otherwise says what is wrong (`notFound` when it does not
+ * {@linkcode MAX_JSON_BYTES} (read with the bounded reader of `io/`, so a FIFO or a
+ * device is never opened and a growing file never read past the limit); otherwise says
+ * what is wrong (`notFound` when it does not
  * exist). Permission errors are thrown (main.ts reports them).
  *
  * @example
@@ -32,17 +34,17 @@ export function readJsonFile(
   path: string,
 ): { value: unknown } | { problem: string; notFound: boolean } {
   try {
-    const st = Deno.statSync(path);
-    if (!st.isFile) return { problem: `${path}: not a regular file`, notFound: false };
-    if (st.size > MAX_JSON_BYTES) {
-      return { problem: `${path}: larger than ${MAX_JSON_BYTES} bytes`, notFound: false };
-    }
-    return { value: JSON.parse(Deno.readTextFileSync(path)) };
+    const bytes = readBoundedFileSync(path, { maxBytes: MAX_JSON_BYTES, what: "a JSON file" });
+    return { value: JSON.parse(new TextDecoder().decode(bytes)) };
   } catch (e) {
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+    const cause = e instanceof FileReadError ? e.cause : e;
+    if (cause instanceof Deno.errors.PermissionDenied || cause instanceof Deno.errors.NotCapable) {
+      throw cause;
+    }
+    if (cause instanceof Deno.errors.NotFound || cause instanceof Deno.errors.NotADirectory) {
       return { problem: `${path}: not found`, notFound: true };
     }
+    if (e instanceof FileReadError) return { problem: e.message, notFound: false };
     const why = e instanceof SyntaxError ? "not valid JSON" : "cannot read";
     return { problem: `${path}: ${why} (${(e as Error).message.split("\n")[0]})`, notFound: false };
   }
