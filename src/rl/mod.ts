@@ -1,7 +1,7 @@
 /**
  * Reinforcement learning: PPO configuration, GAE, the minibatch update, the
  * training loop and deterministic evaluation; the trainer checkpoint schema and
- * resuming from it; the run's `config.json`.
+ * resuming from it; the run's `config.json`; statistics across seeds.
  *
  * @module
  */
@@ -15,3 +15,4 @@ export * from "./obs_scale.ts";
 export * from "./checkpoint.ts";
 export * from "./run_config.ts";
 export * from "./resume.ts";
+export * from "./aggregate.ts";
