@@ -326,6 +326,14 @@ Deno.test("report rejects metrics.json that is not a JSON list", async () => {
   await rejectsWithUserError(() => runReport([notJson]), /metrics\.json: not valid JSON/);
 });
 
+Deno.test("report reads regular files only: metrics.json linked to /dev/zero is refused", async () => {
+  const dir = fakeRun(ABSENT, ABSENT);
+  Deno.symlinkSync("/dev/zero", join(dir, "metrics.json"));
+  const err = await rejectsWithUserError(() => runReport([dir]), /not a regular file/);
+  assert.ok(err.message.includes(join(dir, "metrics.json")), err.message);
+  assert.throws(() => Deno.statSync(join(dir, "report.svg")), Deno.errors.NotFound);
+});
+
 Deno.test("report rejects unknown flags and a wrong number of run folders", async () => {
   const dir = fakeRun([fullEntry(0)], trainMetrics());
   await rejectsWithUserError(() => runReport([dir, "--bogus"]), /^report: .*bogus/);

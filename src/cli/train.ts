@@ -41,6 +41,7 @@ import {
   RUN_OPTIONS,
 } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -82,7 +83,7 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP);
+  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ...SEEDS_HELP);
   return lines.join("\n");
 }
 
@@ -201,6 +202,7 @@ async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
+  if (hasSeedsFlag(args)) return await runSeeds(args);
   const parsed = parseTrainArgs(args);
   if (parsed.help) {
     console.log(trainHelp());

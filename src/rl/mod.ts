@@ -2,7 +2,7 @@
  * Reinforcement learning: PPO configuration, GAE, the minibatch update, the
  * training loop and deterministic evaluation; the trainer checkpoint schema and
  * resuming from it; the run's `config.json`; the closing held-out evaluation and
- * `train_metrics.json`.
+ * `train_metrics.json`; statistics across seeds.
  *
  * @module
  */
@@ -16,5 +16,6 @@ export * from "./obs_scale.ts";
 export * from "./checkpoint.ts";
 export * from "./run_config.ts";
 export * from "./resume.ts";
+export * from "./aggregate.ts";
 export * from "./heldout.ts";
 export * from "./train_metrics.ts";
