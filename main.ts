@@ -10,7 +10,8 @@ import { runReport } from "./src/cli/report.ts";
 import { runInspect } from "./src/cli/inspect.ts";
 import { runEval } from "./src/cli/eval.ts";
 import { runSft } from "./src/cli/sft.ts";
-import { reportError } from "./src/math/errors.ts";
+import { runAggregate } from "./src/cli/aggregate.ts";
+import { reportError } from "./src/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
   train: { run: runTrain, about: "PPO refinement of a frozen SFT planner (the main job)" },
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
     about: "print what a checkpoint holds: keys, tensor shapes and dtypes, config",
   },
   report: { run: runReport, about: "draw a run's learning curves as SVG and HTML" },
+  aggregate: { run: runAggregate, about: "summarise a multi-seed folder across its seeds" },
 };
 
 function usage(): string {

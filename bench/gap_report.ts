@@ -11,6 +11,13 @@
  * refined plan's ADE, the usual one): how much of the ADE is the delta's doing and how
  * much is where the car drives.
  *
+ * `--baseline DIR` (the `--out` folder of an earlier report, say of the runs before a
+ * change) compares ADE per (training seed, held-out route): ADE is a mean over an
+ * episode's steps, so a run that stops short of the goal and waits for the step limit
+ * adds low-error steps to its mean; the comparison on the pairs both runs complete
+ * leaves that out, and the baseline's unfinished episodes' share of the difference is
+ * printed next to it.
+ *
  * @module
  */
 
@@ -19,7 +26,7 @@ import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
 import { DrivingVecEnv } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
-import type { WaypointPlanner } from "../src/sft/mod.ts";
+import type { DrivingEpisodeRecord, WaypointPlanner } from "../src/sft/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
 import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/rl/mod.ts";
 import { loadSftPlanner } from "../src/sft/mod.ts";
@@ -39,6 +46,8 @@ interface Row {
   firstKl: number;
   /** ADE of the SFT plan alone on the states the refined policy visits */
   sftAdeOnRefined: number;
+  /** the refined policy's held-out episodes, in seed order */
+  episodes: DrivingEpisodeRecord[];
 }
 
 const { values, positionals } = parseArgs({
@@ -48,6 +57,7 @@ const { values, positionals } = parseArgs({
     "sft-model": { type: "string" },
     out: { type: "string" },
     jobs: { type: "string", default: "2" },
+    baseline: { type: "string" },
   },
   allowPositionals: true,
 });
@@ -69,6 +79,29 @@ async function trainSeed(seed: number): Promise<Row> {
   if (r.code !== 0) throw new Error(`seed ${seed}: ${new TextDecoder().decode(r.stderr)}`);
   const tm = JSON.parse(Deno.readTextFileSync(join(dir, "train_metrics.json")));
   const metrics = JSON.parse(Deno.readTextFileSync(join(dir, "metrics.json")));
+  const run = await loadRun(dir);
+  return {
+    seed,
+    sft: tm.heldout.sft,
+    refined: tm.heldout.refined,
+    firstKl: metrics[0].update.kl,
+    sftAdeOnRefined: sftAdeOnRefinedStates(run.env, run),
+    episodes: heldoutEpisodes(run),
+  };
+}
+
+/** A finished run folder's environment, final delta head and SFT planner. */
+interface Run {
+  env: EnvConfig;
+  model: ActorCritic;
+  planner: WaypointPlanner;
+  /** held-out episodes of the closing evaluation */
+  count: number;
+  clip: number;
+}
+
+async function loadRun(dir: string): Promise<Run> {
+  const tm = JSON.parse(Deno.readTextFileSync(join(dir, "train_metrics.json")));
   const env: EnvConfig = { ...DEFAULT_ENV_CONFIG, ...tm.config.env };
   const final = join(dir, "final.pt");
   const model = modelFromCheckpoint(
@@ -78,18 +111,19 @@ async function trainSeed(seed: number): Promise<Row> {
   const planner = values["sft-model"]
     ? await loadSftPlanner(values["sft-model"], { horizon: env.horizon_steps, obsDim: model.inDim })
     : new BuiltinSftPlanner(env);
-  return {
-    seed,
-    sft: tm.heldout.sft,
-    refined: tm.heldout.refined,
-    firstKl: metrics[0].update.kl,
-    sftAdeOnRefined: sftAdeOnRefinedStates(env, {
-      planner,
-      model,
-      count: tm.heldout.seeds[1],
-      clip: tm.config.ppo.delta_clip,
-    }),
-  };
+  return { env, model, planner, count: tm.heldout.seeds[1], clip: tm.config.ppo.delta_clip };
+}
+
+/** The run's held-out episodes (mean action), as the closing evaluation ran them. */
+function heldoutEpisodes(run: Run): DrivingEpisodeRecord[] {
+  return evaluatePolicy({
+    env: run.env,
+    planner: run.planner,
+    model: run.model,
+    deltaClip: run.clip,
+    firstSeed: HELDOUT_SEED_BASE,
+    count: run.count,
+  }).scenarios as DrivingEpisodeRecord[];
 }
 
 /**
@@ -192,3 +226,48 @@ console.log(
     Math.max(...rows.map((r) => r.firstKl)).toFixed(4)
   } | ${mean(rows.map((r) => r.sftAdeOnRefined)).toFixed(3)} |`,
 );
+
+if (values.baseline) await compareWithBaseline(values.baseline);
+
+/**
+ * ADE against the runs in `baseline` (same seeds), per (training seed, held-out route):
+ * over all pairs, over the pairs both runs complete, and the share of the difference
+ * that comes from the routes the baseline's run did not complete.
+ */
+async function compareWithBaseline(baseline: string): Promise<void> {
+  let pairs = 0, both = 0, adeNow = 0, adeBase = 0, bothNow = 0, bothBase = 0;
+  let unfinished = 0, cut = 0, unfinishedDiff = 0;
+  for (const r of rows) {
+    const base = heldoutEpisodes(await loadRun(join(baseline, `seed_${r.seed}`)));
+    r.episodes.forEach((now, i) => {
+      const b = base[i];
+      pairs++;
+      adeNow += now.ade;
+      adeBase += b.ade;
+      if (now.success && b.success) {
+        both++;
+        bothNow += now.ade;
+        bothBase += b.ade;
+      }
+      if (!b.success) {
+        unfinished++;
+        if (b.raw.truncated) cut++;
+        unfinishedDiff += now.ade - b.ade;
+      }
+    });
+  }
+  console.log(`\nADE against ${baseline}, per (training seed, held-out route), ${pairs} pairs:`);
+  console.log(
+    `- all: ${(adeNow / pairs).toFixed(3)} m, baseline ${(adeBase / pairs).toFixed(3)} m`,
+  );
+  console.log(
+    `- the ${both} pairs both runs complete: ${(bothNow / both).toFixed(3)} m, baseline ${
+      (bothBase / both).toFixed(3)
+    } m`,
+  );
+  console.log(
+    `- the baseline's ${unfinished} unfinished episodes (${cut} cut at the step limit) account for ${
+      (unfinishedDiff / pairs).toFixed(3)
+    } m of the difference`,
+  );
+}

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, SMOKE_FLAGS, TINY_SFT_FLAGS, withTempDir } from "./_helpers.ts";
-import { EXIT, reportError, UserError } from "../src/math/errors.ts";
+import { EXIT, reportError, UserError } from "../src/errors.ts";
 
 function assertOneLine(r: { code: number; stderr: string }, code: number, pattern: RegExp) {
   assert.equal(r.code, code, r.stderr);

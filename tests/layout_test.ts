@@ -14,12 +14,23 @@ import { ROOT } from "./_helpers.ts";
 
 Deno.test("src/io imports nothing but itself, node built-ins and the error module", () => {
   const dir = join(ROOT, "src", "io");
-  const allowed = /^(\.\/[a-z_]+\.ts|node:[a-z/]+|\.\.\/(math\/)?errors\.ts)$/;
+  const allowed = /^(\.\/[a-z_]+\.ts|node:[a-z/]+|\.\.\/errors\.ts)$/;
   for (const entry of Deno.readDirSync(dir)) {
     if (!entry.name.endsWith(".ts")) continue;
     const text = Deno.readTextFileSync(join(dir, entry.name));
     for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
       assert.match(m[1], allowed, `src/io/${entry.name} imports ${m[1]}`);
+    }
+  }
+});
+
+Deno.test("src/math imports nothing but itself", () => {
+  const dir = join(ROOT, "src", "math");
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    const text = Deno.readTextFileSync(join(dir, entry.name));
+    for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
+      assert.match(m[1], /^\.\/[a-z_]+\.ts$/, `src/math/${entry.name} imports ${m[1]}`);
     }
   }
 });

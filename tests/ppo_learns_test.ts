@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { Rng } from "../src/math/rng.ts";
-import { UserError } from "../src/math/errors.ts";
+import { UserError } from "../src/errors.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";

@@ -16,7 +16,7 @@ import {
   renderPanel,
   renderReportSvg,
 } from "../src/io/report_svg.ts";
-import { UserError } from "../src/math/errors.ts";
+import { UserError } from "../src/errors.ts";
 
 const ENTRY_COUNT = 6;
 const REWARD_COUNT = 60;
@@ -324,6 +324,14 @@ Deno.test("report rejects metrics.json that is not a JSON list", async () => {
   const notJson = fakeRun(ABSENT, ABSENT);
   Deno.writeTextFileSync(join(notJson, "metrics.json"), "[1, 2");
   await rejectsWithUserError(() => runReport([notJson]), /metrics\.json: not valid JSON/);
+});
+
+Deno.test("report reads regular files only: metrics.json linked to /dev/zero is refused", async () => {
+  const dir = fakeRun(ABSENT, ABSENT);
+  Deno.symlinkSync("/dev/zero", join(dir, "metrics.json"));
+  const err = await rejectsWithUserError(() => runReport([dir]), /not a regular file/);
+  assert.ok(err.message.includes(join(dir, "metrics.json")), err.message);
+  assert.throws(() => Deno.statSync(join(dir, "report.svg")), Deno.errors.NotFound);
 });
 
 Deno.test("report rejects unknown flags and a wrong number of run folders", async () => {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { ENV_NAMES, isEnvName } from "../env/mod.ts";
 import type { EnvName } from "../env/mod.ts";
 

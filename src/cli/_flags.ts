@@ -6,7 +6,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
+import { type AnyRow, type ConfigTable, tableRows } from "../config_table.ts";
 import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "../io/mod.ts";
 
 /** The flags of every command that writes a run folder. */
@@ -113,69 +114,68 @@ export function parseNumber(raw: string, spec: NumberSpec): number {
   return v;
 }
 
-/** A numeric flag that sets one key of a config object. */
-export interface NumberFlag extends NumberSpec {
-  /** Flag name without the dashes, e.g. "max-episode-steps". */
-  flag: string;
-  /** Config key it sets, e.g. "max_episode_steps". */
-  key: string;
-  /** One line for --help. */
-  help: string;
-}
-
 /**
- * parseArgs options for a flag table (all take a string value).
+ * parseArgs options for the flags of a config table (all take a string value).
  *
  * @example
  * ```ts
- * const flags: NumberFlag[] = [
- *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
- * ];
- * flagOptions(flags); // { episodes: { type: "string" } }
+ * flagOptions(SFT_CONFIG_TABLE); // { episodes: { type: "string" }, epochs: ..., ... }
  * ```
  */
-export function flagOptions(flags: NumberFlag[]): Record<string, { type: "string" }> {
-  return Object.fromEntries(flags.map((f) => [f.flag, { type: "string" as const }]));
+export function flagOptions<T>(table: ConfigTable<T>): Record<string, { type: "string" }> {
+  return Object.fromEntries(flagRows(table).map(([f]) => [f, { type: "string" as const }]));
 }
 
 /**
- * --help lines of a flag table, with each key's default.
+ * --help lines of the flags of a config table, with each key's default.
  *
  * @example
  * ```ts
- * const flags: NumberFlag[] = [
- *   { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
- * ];
- * flagHelp(flags, { episodes: 500 });
- * // ["  --episodes               training episodes (default 500)"]
+ * flagHelp(SFT_CONFIG_TABLE)[0];
+ * // "  --episodes               demonstration episodes (default 200)"
  * ```
  */
-export function flagHelp(flags: NumberFlag[], defaults: object): string[] {
-  const d = defaults as Record<string, unknown>;
-  return flags.map((f) => `  --${f.flag.padEnd(22)} ${f.help} (default ${d[f.key]})`);
+export function flagHelp<T>(table: ConfigTable<T>): string[] {
+  return flagRows(table).map(([f, , row]) =>
+    `  --${f.padEnd(22)} ${row.help} (default ${row.default})`
+  );
 }
 
 /**
- * Sets `target[key]` for every flag of the table that was given, checked.
+ * Sets `target[key]` for every flag of the table that was given, checked against the
+ * key's range (errors name the flag).
  *
  * @example
  * ```ts
- * const ppo = { episodes: 500 };
- * applyNumberFlags(ppo, {
- *   values: { episodes: "10" },
- *   flags: [{ flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "" }],
- * });
+ * const sft = { ...DEFAULT_SFT_CONFIG };
+ * applyFlags(sft, { values: { episodes: "10" }, table: SFT_CONFIG_TABLE });
  * ```
  */
-export function applyNumberFlags(
-  target: object,
-  opts: { values: Record<string, unknown>; flags: NumberFlag[] },
+export function applyFlags<T>(
+  target: T,
+  opts: { values: Record<string, unknown>; table: ConfigTable<T> },
 ): void {
-  for (const f of opts.flags) {
-    const raw = opts.values[f.flag];
+  for (const [f, key, row] of flagRows(opts.table)) {
+    const raw = opts.values[f];
     if (typeof raw !== "string") continue;
-    (target as Record<string, unknown>)[f.key] = parseNumber(raw, { ...f, flag: `--${f.flag}` });
+    if (row.type !== "int" && row.type !== "float") {
+      throw new Error(`flag --${f}: only numeric keys are flags here (${key} is ${row.type})`);
+    }
+    (target as Record<string, unknown>)[key] = parseNumber(raw, {
+      flag: `--${f}`,
+      kind: row.type,
+      lo: row.range[0],
+      hi: row.range[1],
+      exclusiveLow: row.exclusiveMin,
+    });
   }
+}
+
+// [flag, key, row] of every row that has a flag, in table order.
+function flagRows<T>(table: ConfigTable<T>): Array<[string, string, AnyRow]> {
+  return tableRows(table).flatMap(([key, row]) =>
+    row.flag === undefined ? [] : [[row.flag, key, row] as [string, string, AnyRow]]
+  );
 }
 
 /**

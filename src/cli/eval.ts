@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { Rng } from "../math/rng.ts";
 import {
   DEFAULT_ENV_CONFIG,
@@ -34,6 +34,7 @@ import { writeFileAtomic } from "../io/mod.ts";
 import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
+import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
@@ -95,6 +96,7 @@ export function evalHelp(): string {
     "  sft          the SFT planner alone (built-in, or --sft-model)",
     "  expert       the expert planner (the exact route)",
     "  PATH.pt      SFT + the delta head of a training checkpoint (its mean action)",
+    "  DIR          a multi-seed folder (train --seeds): each seed's final.pt, and their mean",
     "",
     "Flags:",
     "  --policy P             repeatable; default: sft",
@@ -142,7 +144,8 @@ export async function runEval(args: string[]): Promise<number> {
       `eval: unexpected argument '${positionals[0]}' (policies go after --policy)`,
     );
   }
-  const names = (values.policy as string[] | undefined) ?? ["sft"];
+  // A multi-seed folder stands for each of its seeds' final.pt.
+  const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
   const count = typeof values.episodes === "string"
     ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
@@ -281,7 +284,11 @@ export async function runEval(args: string[]): Promise<number> {
   const payload = docs.length === 1 ? docs[0] : docs;
   if (output !== null) await writeFileAtomic(output, JSON.stringify(payload, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(payload, null, 2));
-  else console.log(formatTable(docs, { firstSeed, count, metrics }));
+  else {
+    console.log(
+      formatTable([...docs, ...seedMeanDocs(docs, groups)], { firstSeed, count, metrics }),
+    );
+  }
   return 0;
 }
 

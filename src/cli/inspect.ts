@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { PtDict, PtTuple, readPt, Tensor } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
 import { ptToJson } from "../io/mod.ts";

@@ -6,12 +6,14 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
 import type { RunReportData } from "../io/report_svg.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
+import { isMultiSeedDir, readJsonFile as readRunJson } from "./_seed_dirs.ts";
+import { writeSeedsReport } from "./_seeds_report.ts";
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
@@ -28,6 +30,9 @@ const OPTIONS = {
 export function reportHelp(): string {
   return [
     "Usage: delta-waypoint report RUN_DIR",
+    "",
+    "For a multi-seed folder (train --seeds): the mean curves across seeds with a band of",
+    "± 1 standard deviation, and the held-out results table of `aggregate`.",
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
     "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
@@ -90,7 +95,9 @@ export async function runReport(args: string[]): Promise<number> {
       : `${positionals.length}: ${positionals.join(" ")}`;
     throw new UserError(`report: expected one run folder, got ${got} (see --help)`);
   }
-  const paths = await writeReport(positionals[0]);
+  const dir = positionals[0];
+  // A multi-seed folder (train --seeds): mean curves across its seeds.
+  const paths = isMultiSeedDir(dir) ? await writeSeedsReport(dir) : await writeReport(dir);
   console.error(`report: wrote ${paths.svg}`);
   console.error(`report: wrote ${paths.html}`);
   return 0;
@@ -98,7 +105,7 @@ export async function runReport(args: string[]): Promise<number> {
 
 function readRun(runDir: string, warn: (line: string) => void): RunReportData {
   const metricsPath = join(runDir, "metrics.json");
-  const metrics = readJsonFile(metricsPath, runDir);
+  const metrics = readJsonFile(metricsPath);
   if (metrics === undefined) {
     throw new UserError(`report: ${metricsPath}: not found (is ${runDir} a run folder?)`);
   }
@@ -109,7 +116,7 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
   const trainPath = join(runDir, "train_metrics.json");
   let trainMetrics: unknown = null;
   try {
-    trainMetrics = readJsonFile(trainPath, runDir) ?? null;
+    trainMetrics = readJsonFile(trainPath) ?? null;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     warn(`${e.message}; skipped`);
@@ -132,7 +139,7 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
 function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
   let config: unknown;
   try {
-    config = readJsonFile(join(runDir, "config.json"), runDir);
+    config = readJsonFile(join(runDir, "config.json"));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     return undefined;
@@ -146,26 +153,11 @@ function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
   }));
 }
 
-// The parsed file, or undefined when it does not exist.
-function readJsonFile(path: string, runDir: string): unknown {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    if (e instanceof Deno.errors.NotADirectory) {
-      throw new UserError(`report: ${runDir}: not a folder`);
-    }
-    if (e instanceof Deno.errors.PermissionDenied) throw e;
-    throw new UserError(
-      `report: ${path}: cannot read (${e instanceof Error ? e.message.split("\n")[0] : e})`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(
-      `report: ${path}: not valid JSON (${e instanceof Error ? e.message.split("\n")[0] : e})`,
-    );
-  }
+// The parsed file, or undefined when it does not exist (read within the JSON budget
+// of the multi-seed readers, regular files only).
+function readJsonFile(path: string): unknown {
+  const read = readRunJson(path);
+  if ("value" in read) return read.value;
+  if (read.notFound) return undefined;
+  throw new UserError(`report: ${read.problem}`);
 }

@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { firstLine, isOsError, reportError, UserError } from "../math/errors.ts";
+import { firstLine, isOsError, reportError, UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
 import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
@@ -20,6 +20,7 @@ import {
   DEFAULT_SFT_CONFIG,
   evaluatePolicy,
   MlpPlanner,
+  SFT_CONFIG_TABLE,
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
@@ -27,8 +28,7 @@ import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
 import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
-import { applyNumberFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
-import type { NumberFlag } from "./_flags.ts";
+import { applyFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 
 /** Where `sft` writes by default. */
@@ -47,78 +47,9 @@ export interface SftRunConfig {
   sft: SftConfig;
 }
 
-const SFT_FLAGS: NumberFlag[] = [
-  {
-    flag: "episodes",
-    key: "episodes",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "demonstration episodes",
-  },
-  { flag: "epochs", key: "epochs", kind: "int", lo: 1, hi: 1e6, help: "passes over the data" },
-  {
-    flag: "lr",
-    key: "lr",
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    exclusiveLow: true,
-    help: "Adam learning rate (decayed linearly to 0)",
-  },
-  {
-    flag: "batch-size",
-    key: "batch_size",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "examples per optimizer step",
-  },
-  {
-    flag: "hidden-dim",
-    key: "hidden_dim",
-    kind: "int",
-    lo: 1,
-    hi: 4096,
-    help: "width of the MLP's hidden layer",
-  },
-  {
-    flag: "weight-decay",
-    key: "weight_decay",
-    kind: "float",
-    lo: 0,
-    hi: 100,
-    help: "Adam L2 penalty (standardized weights)",
-  },
-  {
-    flag: "seed",
-    key: "seed",
-    kind: "int",
-    lo: 0,
-    hi: 2 ** 32 - 1,
-    help: "the one seed of the run",
-  },
-  {
-    flag: "noise-std",
-    key: "noise_std",
-    kind: "float",
-    lo: 0,
-    hi: 100,
-    help: "std of the lateral offset on the driven expert plan, m",
-  },
-  {
-    flag: "heldout-episodes",
-    key: "heldout_episodes",
-    kind: "int",
-    lo: 0,
-    hi: 1e6,
-    help: "held-out episodes evaluated at the end (seeds from 2^30)",
-  },
-];
-
 const OPTIONS = {
   ...RUN_OPTIONS,
-  ...flagOptions(SFT_FLAGS),
+  ...flagOptions(SFT_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
 } as const;
 
@@ -145,7 +76,7 @@ export function sftHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(SFT_FLAGS, DEFAULT_SFT_CONFIG), ...ENV_FLAG_HELP);
+  lines.push(...flagHelp(SFT_CONFIG_TABLE), ...ENV_FLAG_HELP);
   return lines.join("\n");
 }
 
@@ -165,7 +96,7 @@ function parseSftArgs(args: string[]): SftArgs {
     sft: { ...DEFAULT_SFT_CONFIG },
   };
   if (values.help) return { run, overwrite: false, quiet: false, help: true };
-  applyNumberFlags(run.sft, { values, flags: SFT_FLAGS });
+  applyFlags(run.sft, { values, table: SFT_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
   if (typeof values["out-dir"] === "string") {
     if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");

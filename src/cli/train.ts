@@ -6,46 +6,48 @@
  */
 
 import { resolve } from "node:path";
-import { EXIT, firstLine, isOsError, UserError } from "../math/errors.ts";
+import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/stats.ts";
 import {
   DEFAULT_ENV_CONFIG,
   defaultEpisodeCap,
-  HELDOUT_SEED_BASE,
   validateEnvConfig,
   vecEnvFactory,
 } from "../env/mod.ts";
 import type { EnvName, EpisodeMetric } from "../env/mod.ts";
 import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
-import type { EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import type { WaypointPlanner } from "../sft/mod.ts";
 import {
-  DEFAULT_PPO_CONFIG,
   heldoutEvaluation,
   loadResumePoint,
+  PPO_CONFIG_TABLE,
   ppoDefaultsFor,
+  progressLine,
   restoreTrainer,
   resumedBaseConfig,
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
   trainLoop,
+  trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { Heldout, HeldoutSummary, MetricsEntry, ResumePoint, RunConfig } from "../rl/mod.ts";
+import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
-import { abortPendingWrites } from "../io/mod.ts";
+import { listenForStop } from "./_stop_signals.ts";
+import type { StopRequest } from "./_stop_signals.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
-  applyNumberFlags,
+  applyFlags,
   flagHelp,
   flagOptions,
   parseFlags,
   RUN_OPTIONS,
 } from "./_flags.ts";
-import type { NumberFlag } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
@@ -53,118 +55,13 @@ export type { RunConfig } from "../rl/mod.ts";
 /** Where the Python trainer wrote by default. */
 export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
 
-const PPO_FLAGS: NumberFlag[] = [
-  { flag: "episodes", key: "episodes", kind: "int", lo: 1, hi: 1e9, help: "training episodes" },
-  {
-    flag: "lr",
-    key: "lr",
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    exclusiveLow: true,
-    help: "Adam learning rate",
-  },
-  {
-    flag: "seed",
-    key: "seed",
-    kind: "int",
-    lo: 0,
-    hi: 2 ** 32 - 1,
-    help: "the one seed of the run",
-  },
-  { flag: "num-envs", key: "num_envs", kind: "int", lo: 1, hi: 4096, help: "envs per rollout" },
-  {
-    flag: "eval-interval",
-    key: "eval_interval",
-    kind: "int",
-    lo: 1,
-    hi: 1e9,
-    help: "episodes between metrics.json entries",
-  },
-  {
-    flag: "save-interval",
-    key: "save_interval",
-    kind: "int",
-    lo: 1,
-    hi: 1e9,
-    help: "episodes between checkpoints",
-  },
-  {
-    flag: "update-epochs",
-    key: "update_epochs",
-    kind: "int",
-    lo: 1,
-    hi: 1000,
-    help: "PPO epochs per update",
-  },
-  {
-    flag: "hidden-dim",
-    key: "hidden_dim",
-    kind: "int",
-    lo: 1,
-    hi: 4096,
-    help: "hidden width of both heads",
-  },
-  {
-    flag: "batch-size",
-    key: "batch_size",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "PPO minibatch size",
-  },
-  { flag: "gamma", key: "gamma", kind: "float", lo: 0, hi: 1, help: "discount" },
-  { flag: "lam", key: "lam", kind: "float", lo: 0, hi: 1, help: "GAE lambda" },
-  { flag: "clip-ratio", key: "clip_ratio", kind: "float", lo: 0, hi: 1, help: "PPO clip epsilon" },
-  {
-    flag: "target-kl",
-    key: "target_kl",
-    kind: "float",
-    lo: 0,
-    hi: 1e9,
-    help: "KL early-stop target",
-  },
-  {
-    flag: "weight-decay",
-    key: "weight_decay",
-    kind: "float",
-    lo: 0,
-    hi: 1,
-    help: "Adam L2 weight decay",
-  },
-  {
-    flag: "delta-clip",
-    key: "delta_clip",
-    kind: "float",
-    lo: 0,
-    hi: 1e6,
-    help: "bound on |delta|, meters",
-  },
-  {
-    flag: "heldout-episodes",
-    key: "heldout_episodes",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "held-out episodes evaluated at the end",
-  },
-  {
-    flag: "eval-episodes",
-    key: "eval_episodes",
-    kind: "int",
-    lo: 1,
-    hi: 1e6,
-    help: "held-out episodes evaluated every eval interval",
-  },
-];
-
 const OPTIONS = {
   ...RUN_OPTIONS,
   "sft-model": { type: "string" },
   resume: { type: "string" },
   device: { type: "string" },
   config: { type: "string" },
-  ...flagOptions(PPO_FLAGS),
+  ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
 } as const;
@@ -194,7 +91,7 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_FLAGS, DEFAULT_PPO_CONFIG), ...ENV_FLAG_HELP, ENV_CHOICE_HELP);
+  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
   return lines.join("\n");
 }
 
@@ -261,7 +158,7 @@ export function buildRunConfig(
       skipKeys: ["resume"],
     });
   }
-  applyNumberFlags(run.ppo, { values, flags: PPO_FLAGS });
+  applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
@@ -332,6 +229,7 @@ async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
+  if (hasSeedsFlag(args)) return await runSeeds(args);
   const parsed = parseTrainArgs(args);
   if (parsed.help) {
     console.log(trainHelp());
@@ -394,50 +292,6 @@ async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>):
   }
 }
 
-/** A stop requested by SIGINT or SIGTERM, as {@linkcode listenForStop} reports it. */
-interface StopRequest {
-  /** The exit code of the first stop signal (130 or 143), or null while none came. */
-  readonly code: number | null;
-  /** Stops listening. */
-  dispose(): void;
-}
-
-// Ctrl-C (SIGINT) or SIGTERM asks the loop to stop at the next safe point (it then
-// saves a checkpoint); a second one quits at once, removing half-written temporary
-// files and calling `onAbort` (which releases the run folder).
-function listenForStop(opts: { onAbort: () => void; log: (line: string) => void }): StopRequest {
-  let code: number | null = null;
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      const c = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
-      if (code !== null) {
-        console.error(`train: ${signal} again: quitting without saving`);
-        // a write in flight is waited for (its temporary file then removed), never renamed
-        abortPendingWrites().finally(() => {
-          opts.onAbort();
-          Deno.exit(c);
-        });
-        return;
-      }
-      code = c;
-      opts.log(
-        `train: ${signal}: stopping at the next episode boundary to save a checkpoint (again to quit at once)`,
-      );
-    };
-    Deno.addSignalListener(signal, handler);
-    return handler;
-  });
-  return {
-    get code() {
-      return code;
-    },
-    dispose() {
-      signals.forEach((signal, i) => Deno.removeSignalListener(signal, handlers[i]));
-    },
-  };
-}
-
 // The training itself, in a run folder already taken and prepared. A file-system fault
 // from here on (disk full, say) ends the run with exit code 4; every file written before
 // it is complete (atomic writes), so the last checkpoint stands.
@@ -470,7 +324,13 @@ async function trainRun(opts: {
         onMetrics: async (t, entry) => {
           await writeJson(paths.metrics, t.metrics);
           if (!live) {
-            log(summaryLine(t, entry.mean_reward, entry.success_rate, t0, startEpisode, entry));
+            log(progressLine(t, {
+              meanReward: entry.mean_reward,
+              successRate: entry.success_rate,
+              t0,
+              startEpisode,
+              entry,
+            }));
           }
         },
         onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
@@ -481,20 +341,19 @@ async function trainRun(opts: {
         onIteration: (t) => {
           if (!live) return;
           const n = run.ppo.eval_interval;
-          const line = summaryLine(
-            t,
-            finiteMean(t.rewards.slice(-n)),
-            finiteMean(t.successes.slice(-n)),
+          const line = progressLine(t, {
+            meanReward: finiteMean(t.rewards.slice(-n)),
+            successRate: finiteMean(t.successes.slice(-n)),
             t0,
             startEpisode,
-          );
+          });
           Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
         },
         shouldStop,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
-    const summaryBase = { run, trainer, startTime, wallSeconds, point, sft };
+    const summaryBase = { trainer, startTime, wallSeconds, point, sft };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
       await saveTrainerCheckpoint(path, trainer, extra);
@@ -502,7 +361,7 @@ async function trainRun(opts: {
       await writeJson(paths.metrics, trainer.metrics);
       await writeJson(
         paths.trainMetrics,
-        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
       );
       const note = dropped ? " (the iteration in progress was dropped)" : "";
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
@@ -515,7 +374,7 @@ async function trainRun(opts: {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
       await writeJson(
         paths.trainMetrics,
-        trainSummary({ ...summaryBase, heldout: null, interrupted: true }),
+        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
       );
       console.error(
         `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
@@ -524,7 +383,7 @@ async function trainRun(opts: {
     }
     await writeJson(
       paths.trainMetrics,
-      trainSummary({ ...summaryBase, heldout, interrupted: false }),
+      trainMetrics(run, { ...summaryBase, heldout, interrupted: false }),
     );
     printHeldout(heldout, trainer.episodeMetrics);
     log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
@@ -560,74 +419,4 @@ function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
   );
   console.log(row("sft", h.sft));
   console.log(row("sft + delta", h.refined));
-}
-
-function trainSummary(opts: {
-  run: RunConfig;
-  trainer: Trainer;
-  startTime: Date;
-  wallSeconds: number;
-  point: ResumePoint | null;
-  /** The SFT baseline; null when stopped before it was done. */
-  sft: EvalSummary | null;
-  heldout: Heldout | null;
-  interrupted: boolean;
-}): Record<string, unknown> {
-  const { run, trainer } = opts;
-  const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
-  return {
-    start_time: opts.startTime.toISOString(),
-    end_time: new Date().toISOString(),
-    config: run,
-    final_metrics: {
-      mean_reward_100ep: last100(trainer.rewards),
-      mean_length_100ep: last100(trainer.lengths),
-      total_episodes: trainer.episode,
-      success_rate_100ep: last100(trainer.successes),
-    },
-    rewards: trainer.rewards,
-    lengths: trainer.lengths,
-    successes: trainer.successes,
-    ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: opts.sft && {
-      seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
-      return_mean: opts.sft.return_mean,
-      success_rate: opts.sft.success_rate,
-      ...Object.fromEntries(
-        trainer.episodeMetrics.filter((m) => m.entry && m.mean).map((
-          m,
-        ) => [m.mean!, opts.sft![m.mean!]]),
-      ),
-    },
-    best: trainer.best,
-    ...(opts.point
-      ? { resumed_from: opts.point.path, resumed_at_episode: opts.point.episode }
-      : {}),
-    interrupted: opts.interrupted,
-    wall_time_s: opts.wallSeconds,
-    env_steps: trainer.envStepsThisProcess,
-    env_steps_per_second: trainer.envStepsThisProcess / Math.max(opts.wallSeconds, 1e-9),
-  };
-}
-
-function summaryLine(
-  trainer: Trainer,
-  meanReward: number,
-  successRate: number,
-  t0: number,
-  startEpisode: number,
-  entry?: MetricsEntry,
-): string {
-  const elapsed = (performance.now() - t0) / 1000;
-  const sps = trainer.envStepsThisProcess / Math.max(elapsed, 1e-9);
-  const total = trainer.ppo.episodes;
-  const perEpisode = elapsed / Math.max(1, trainer.episode - startEpisode);
-  const eta = Math.max(0, (total - trainer.episode) * perEpisode);
-  const kl = entry?.update.kl ?? trainer.metrics.at(-1)?.update.kl ?? 0;
-  const evalPart = entry && typeof entry.eval_return === "number"
-    ? `  eval ${(entry.eval_return as number).toFixed(2)}`
-    : "";
-  return `episode ${trainer.episode}/${total}  reward ${meanReward.toFixed(2)}  success ${
-    (100 * successRate).toFixed(0)
-  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
 }

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { type ConfigTable, tableDefaults, validateTable } from "../config_table.ts";
+
 /**
  * Every knob of the driving environment (all numbers, snake_case as in `config.json`).
  *
@@ -73,58 +75,210 @@ export interface EnvConfig {
 }
 
 /**
- * The defaults, tuned so that the residual matters: the expert plan succeeds on
+ * One row per key (type, range, default, help, flag): the defaults, `validateEnvConfig`
+ * (flags, `--config` files, checkpoints) and the commands' environment flags and
+ * `--help` lines read it. Reward weights and the initial speed may be zero; every other
+ * length, time and gain must be > 0.
+ *
+ * The defaults are tuned so that the residual matters: the expert plan succeeds on
  * nearly every route within 100 steps while the built-in SFT planner leaves the
  * corridor on many curves (see `bench/env_report.ts`).
+ */
+export const ENV_CONFIG_TABLE: ConfigTable<EnvConfig> = {
+  world_size: {
+    type: "float",
+    range: [1, 1e6],
+    default: 100,
+    help: "side of the square world, m",
+    flag: "world-size",
+  },
+  horizon_steps: {
+    type: "int",
+    range: [1, 1000],
+    default: 20,
+    help: "waypoints per plan (H)",
+    flag: "horizon-steps",
+  },
+  waypoint_spacing: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 4,
+    help: "meters between route waypoints",
+    flag: "waypoint-spacing",
+  },
+  max_episode_steps: {
+    type: "int",
+    range: [1, 1e6],
+    default: 100,
+    help: "steps before an episode is truncated",
+    flag: "max-episode-steps",
+  },
+  target_reach_radius: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 1.5,
+    help: "a target counts as reached this close, m",
+  },
+  progress_weight: {
+    type: "float",
+    range: [0, Infinity],
+    default: 1,
+    help: "reward per target reached",
+  },
+  time_weight: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0.05,
+    help: "reward subtracted every step",
+  },
+  goal_weight: {
+    type: "float",
+    range: [0, Infinity],
+    default: 10,
+    help: "reward for reaching the goal",
+  },
+  distance_weight: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0.01,
+    help: "reward subtracted per step per m to the next target",
+  },
+  offroute_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 10,
+    help: "reward subtracted on leaving the corridor or the world",
+  },
+  route_length: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 100,
+    help: "route length before rounding to whole spacings, m",
+  },
+  min_turn_radius: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 10,
+    help: "tightest arc radius of a route, m",
+  },
+  max_turn_radius: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 40,
+    help: "widest arc radius of a route, m",
+  },
+  corridor_half_width: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 3,
+    help: "off-route beyond this distance from the route, m",
+  },
+  dt: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 0.2,
+    help: "integration time step, s",
+  },
+  wheelbase: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 2.7,
+    help: "kinematic bicycle wheelbase, m",
+  },
+  max_steer: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 0.6,
+    help: "steering angle bound, rad (below pi/2)",
+  },
+  max_accel: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 3,
+    help: "throttle bound, m/s^2",
+  },
+  max_decel: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 6,
+    help: "brake bound, m/s^2",
+  },
+  max_speed: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 15,
+    help: "speed bound, m/s",
+  },
+  cruise_speed: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 8,
+    help: "speed aimed for on straight plans, m/s",
+  },
+  init_speed: {
+    type: "float",
+    range: [0, Infinity],
+    default: 4,
+    help: "speed at the start of an episode, m/s",
+  },
+  max_lateral_accel: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 4,
+    help: "speed^2 * plan curvature bound, m/s^2",
+  },
+  lookahead_base: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 2.5,
+    help: "pure-pursuit lookahead at standstill, m",
+  },
+  lookahead_gain: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 0.4,
+    help: "pure-pursuit lookahead per m/s of speed, s",
+  },
+  speed_gain: {
+    type: "float",
+    range: [0, Infinity],
+    exclusiveMin: true,
+    default: 1.5,
+    help: "proportional gain of the speed loop, 1/s",
+  },
+};
+
+/**
+ * The defaults of {@linkcode ENV_CONFIG_TABLE}.
  *
  * @example
  * ```ts
  * const cfg: EnvConfig = { ...DEFAULT_ENV_CONFIG, horizon_steps: 5 };
  * ```
  */
-export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze({
-  world_size: 100,
-  horizon_steps: 20,
-  waypoint_spacing: 4,
-  max_episode_steps: 100,
-  target_reach_radius: 1.5,
-  progress_weight: 1,
-  time_weight: 0.05,
-  goal_weight: 10,
-  distance_weight: 0.01,
-  offroute_penalty: 10,
-  route_length: 100,
-  min_turn_radius: 10,
-  max_turn_radius: 40,
-  corridor_half_width: 3,
-  dt: 0.2,
-  wheelbase: 2.7,
-  max_steer: 0.6,
-  max_accel: 3,
-  max_decel: 6,
-  max_speed: 15,
-  cruise_speed: 8,
-  init_speed: 4,
-  max_lateral_accel: 4,
-  lookahead_base: 2.5,
-  lookahead_gain: 0.4,
-  speed_gain: 1.5,
-});
-
-const INTEGER_KEYS = new Set<string>(["horizon_steps", "max_episode_steps"]);
-/** Keys that may be zero (reward weights); every other key must be > 0. */
-const NON_NEGATIVE_KEYS = new Set<string>([
-  "progress_weight",
-  "time_weight",
-  "goal_weight",
-  "distance_weight",
-  "offroute_penalty",
-  "init_speed",
-]);
+export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze(
+  tableDefaults(ENV_CONFIG_TABLE),
+);
 
 /**
- * Checks every key of `cfg`: present, a finite number, in range, and consistent with
- * the others. Throws a `RangeError` whose message names the key at fault.
+ * Checks every key of `cfg`: present, a finite number, in the range of
+ * {@linkcode ENV_CONFIG_TABLE}, and consistent with the others. Throws a `RangeError` whose message names the key at fault.
  *
  * @example
  * ```ts
@@ -137,21 +291,9 @@ export function validateEnvConfig(cfg: EnvConfig): void {
   }
   const record = cfg as unknown as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!(key in DEFAULT_ENV_CONFIG)) throw new RangeError(`env.${key}: unknown key`);
+    if (!(key in ENV_CONFIG_TABLE)) throw new RangeError(`env.${key}: unknown key`);
   }
-  for (const key of Object.keys(DEFAULT_ENV_CONFIG)) {
-    const v = record[key];
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new RangeError(`env.${key}: expected a finite number, got ${JSON.stringify(v)}`);
-    }
-    if (INTEGER_KEYS.has(key) && (!Number.isInteger(v) || v < 1)) {
-      throw new RangeError(`env.${key}: expected a positive integer, got ${v}`);
-    }
-    if (NON_NEGATIVE_KEYS.has(key) ? v < 0 : v <= 0) {
-      const want = NON_NEGATIVE_KEYS.has(key) ? ">= 0" : "> 0";
-      throw new RangeError(`env.${key}: expected a number ${want}, got ${v}`);
-    }
-  }
+  validateTable(cfg, { section: "env", table: ENV_CONFIG_TABLE });
   if (cfg.max_steer >= Math.PI / 2) {
     throw new RangeError(`env.max_steer: expected < pi/2 rad, got ${cfg.max_steer}`);
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 
 /** Element type of a tensor: torch.float32, torch.float64 or torch.int64. */
 export type PtDtype = "float32" | "float64" | "int64";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 
 /**
  * Largest `.pt` file read (bytes): 1 GiB, twice the largest checkpoint the flags allow

@@ -498,6 +498,7 @@ function renderLegend(series: Series[], x0: number, y: number, twoScales: boolea
   const items: string[] = [];
   let x = x0;
   for (const s of series) {
+    if (s.label === "") continue; // e.g. the second and later of a group of like lines
     const label = twoScales ? `${s.label} (${s.axis === "right" ? "right" : "left"})` : s.label;
     const dash = s.dashed ? ` stroke-dasharray="7 5"` : "";
     const width = Math.min(3, Math.max(2, s.width ?? 1.75));

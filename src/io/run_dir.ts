@@ -5,7 +5,7 @@
  */
 
 import { join, resolve } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
 
 /** Files whose presence means a folder already holds a run. */

@@ -143,7 +143,7 @@ export const jsMatmul: MatmulProducts = {
 };
 
 /** The environment variable that, set to anything but "" or "0", forces the JavaScript products. */
-const NO_SIMD_VAR = "DELTA_WAYPOINT_NO_SIMD";
+export const NO_SIMD_VAR = "DELTA_WAYPOINT_NO_SIMD";
 
 /** Reads {@linkcode NO_SIMD_VAR} only if env access is already granted (never prompts). */
 function simdDisabledByEnv(): boolean {

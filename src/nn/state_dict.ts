@@ -12,7 +12,7 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { PtDict, PtTuple, Tensor } from "../io/mod.ts";
 import type { Adam } from "./adam.ts";
 import type { ActorCritic } from "./heads.ts";

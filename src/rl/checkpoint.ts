@@ -7,7 +7,7 @@
 
 import { ActorCritic, adamStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";

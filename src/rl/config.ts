@@ -6,6 +6,8 @@
  * @module
  */
 
+import { type ConfigTable, tableDefaults, validateTable } from "../config_table.ts";
+
 /** Every PPO hyperparameter of a run (snake_case: these are the `config.json` keys). */
 export interface PpoConfig {
   /** Size of the encoded state z fed to both heads (1 + 2H). */
@@ -73,69 +75,166 @@ export interface PpoConfig {
   eval_episodes: number;
 }
 
-/** The defaults: the Python trainer's values, plus ours. */
-export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
-  encoder_out_dim: 41,
-  horizon_steps: 20,
-  hidden_dim: 64,
-  episodes: 500,
-  lr: 3e-4,
-  weight_decay: 1e-4,
-  gamma: 0.99,
-  lam: 0.95,
-  clip_ratio: 0.2,
-  target_kl: 0.01,
-  update_epochs: 5,
-  batch_size: 64,
-  eval_interval: 10,
-  save_interval: 50,
-  resume: null,
-  device: "cpu",
-  seed: 42,
-  num_envs: 10,
-  vf_coef: 0.5,
-  ent_coef: 0.01,
-  max_grad_norm: 0.5,
-  delta_clip: 2.0,
-  init_log_std: -1.0,
-  norm_adv: true,
-  obs_norm: true,
-  value_scale: 32,
-  heldout_episodes: 200,
-  eval_episodes: 20,
-});
+/**
+ * One row per key (type, range, default, help, flag): the defaults, `validatePpoConfig`
+ * (flags, `--config` files, checkpoints) and `train`'s flags and `--help` read it.
+ * Defaults are the Python trainer's values, plus ours.
+ */
+export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
+  encoder_out_dim: {
+    type: "int",
+    range: [1, 1e6],
+    default: 41,
+    help: "size of the encoded state z (1 + 2H, follows the env)",
+  },
+  horizon_steps: {
+    type: "int",
+    range: [1, 1000],
+    default: 20,
+    help: "waypoints per plan (follows the env)",
+  },
+  hidden_dim: {
+    type: "int",
+    range: [1, 4096],
+    default: 64,
+    help: "hidden width of both heads",
+    flag: "hidden-dim",
+  },
+  episodes: {
+    type: "int",
+    range: [1, 1e9],
+    default: 500,
+    help: "training episodes",
+    flag: "episodes",
+  },
+  lr: {
+    type: "float",
+    range: [0, 1],
+    exclusiveMin: true,
+    default: 3e-4,
+    help: "Adam learning rate",
+    flag: "lr",
+  },
+  weight_decay: {
+    type: "float",
+    range: [0, 1],
+    default: 1e-4,
+    help: "Adam L2 weight decay",
+    flag: "weight-decay",
+  },
+  gamma: { type: "float", range: [0, 1], default: 0.99, help: "discount", flag: "gamma" },
+  lam: { type: "float", range: [0, 1], default: 0.95, help: "GAE lambda", flag: "lam" },
+  clip_ratio: {
+    type: "float",
+    range: [0, 1],
+    default: 0.2,
+    help: "PPO clip epsilon",
+    flag: "clip-ratio",
+  },
+  target_kl: {
+    type: "float",
+    range: [0, 1e9],
+    default: 0.01,
+    help: "KL early-stop target",
+    flag: "target-kl",
+  },
+  update_epochs: {
+    type: "int",
+    range: [1, 1000],
+    default: 5,
+    help: "PPO epochs per update",
+    flag: "update-epochs",
+  },
+  batch_size: {
+    type: "int",
+    range: [1, 1e6],
+    default: 64,
+    help: "PPO minibatch size",
+    flag: "batch-size",
+  },
+  eval_interval: {
+    type: "int",
+    range: [1, 1e9],
+    default: 10,
+    help: "episodes between metrics.json entries",
+    flag: "eval-interval",
+  },
+  save_interval: {
+    type: "int",
+    range: [1, 1e9],
+    default: 50,
+    help: "episodes between checkpoints",
+    flag: "save-interval",
+  },
+  resume: { type: "string", default: null, help: "checkpoint this run resumed from" },
+  device: { type: "string", default: "cpu", help: "only cpu" },
+  seed: {
+    type: "int",
+    range: [0, 2 ** 32 - 1],
+    default: 42,
+    help: "the one seed of the run",
+    flag: "seed",
+  },
+  num_envs: {
+    type: "int",
+    range: [1, 4096],
+    default: 10,
+    help: "envs per rollout",
+    flag: "num-envs",
+  },
+  vf_coef: { type: "float", range: [0, 1e6], default: 0.5, help: "value-loss coefficient" },
+  ent_coef: { type: "float", range: [0, 1e6], default: 0.01, help: "entropy bonus coefficient" },
+  max_grad_norm: {
+    type: "float",
+    range: [0, 1e9],
+    default: 0.5,
+    help: "gradient norm clip, per head",
+  },
+  delta_clip: {
+    type: "float",
+    range: [0, 1e6],
+    default: 2.0,
+    help: "bound on |delta|, meters",
+    flag: "delta-clip",
+  },
+  init_log_std: {
+    type: "float",
+    range: [-20, 5],
+    default: -1.0,
+    help: "initial log_std of the policy",
+  },
+  norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
+  obs_norm: { type: "bool", default: true, help: "scale observations by a power of two" },
+  value_scale: {
+    type: "float",
+    range: [2 ** -20, 2 ** 20],
+    default: 32,
+    help: "power of two the value head's output is scaled by",
+  },
+  heldout_episodes: {
+    type: "int",
+    range: [1, 1e6],
+    default: 200,
+    help: "held-out episodes evaluated at the end",
+    flag: "heldout-episodes",
+  },
+  eval_episodes: {
+    type: "int",
+    range: [1, 1e6],
+    default: 20,
+    help: "held-out episodes evaluated every eval interval",
+    flag: "eval-episodes",
+  },
+};
 
-type Check = [keyof PpoConfig, "int" | "float", number, number];
-
-const CHECKS: Check[] = [
-  ["encoder_out_dim", "int", 1, 1e6],
-  ["horizon_steps", "int", 1, 1000],
-  ["hidden_dim", "int", 1, 4096],
-  ["episodes", "int", 1, 1e9],
-  ["lr", "float", 0, 1],
-  ["weight_decay", "float", 0, 1],
-  ["gamma", "float", 0, 1],
-  ["lam", "float", 0, 1],
-  ["clip_ratio", "float", 0, 1],
-  ["target_kl", "float", 0, 1e9],
-  ["update_epochs", "int", 1, 1000],
-  ["batch_size", "int", 1, 1e6],
-  ["eval_interval", "int", 1, 1e9],
-  ["save_interval", "int", 1, 1e9],
-  ["seed", "int", 0, 2 ** 32 - 1],
-  ["num_envs", "int", 1, 4096],
-  ["vf_coef", "float", 0, 1e6],
-  ["ent_coef", "float", 0, 1e6],
-  ["max_grad_norm", "float", 0, 1e9],
-  ["delta_clip", "float", 0, 1e6],
-  ["init_log_std", "float", -20, 5],
-  ["heldout_episodes", "int", 1, 1e6],
-  ["eval_episodes", "int", 1, 1e6],
-  ["value_scale", "float", 2 ** -20, 2 ** 20],
-];
+/** The defaults of {@linkcode PPO_CONFIG_TABLE}. */
+export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze(
+  tableDefaults(PPO_CONFIG_TABLE),
+);
 
 /**
- * Throws a RangeError naming the first key whose value is out of range.
+ * Throws a RangeError naming the first key whose value is out of range (the ranges of
+ * {@linkcode PPO_CONFIG_TABLE}) or inconsistent with the others.
  *
  * @example
  * ```ts
@@ -143,23 +242,10 @@ const CHECKS: Check[] = [
  * ```
  */
 export function validatePpoConfig(cfg: PpoConfig): void {
-  for (const [key, kind, lo, hi] of CHECKS) {
-    const v = cfg[key];
-    const ok = typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi &&
-      (kind === "float" || Number.isInteger(v));
-    if (!ok) {
-      const what = kind === "int" ? "an integer" : "a number";
-      throw new RangeError(
-        `ppo.${key}: expected ${what} in [${lo}, ${hi}], got ${
-          typeof v === "number" ? v : JSON.stringify(v)
-        }`,
-      );
-    }
-  }
+  validateTable(cfg, { section: "ppo", table: PPO_CONFIG_TABLE });
   if (2 ** Math.round(Math.log2(cfg.value_scale)) !== cfg.value_scale) {
     throw new RangeError(`ppo.value_scale: must be a power of two, got ${cfg.value_scale}`);
   }
-  if (cfg.lr <= 0) throw new RangeError(`ppo.lr: must be > 0, got ${cfg.lr}`);
   if (cfg.device !== "cpu") {
     throw new RangeError(`ppo.device: only "cpu" is supported, got ${JSON.stringify(cfg.device)}`);
   }
@@ -169,10 +255,5 @@ export function validatePpoConfig(cfg: PpoConfig): void {
         1 + 2 * cfg.horizon_steps
       }, got ${cfg.encoder_out_dim}`,
     );
-  }
-  for (const key of ["norm_adv", "obs_norm"] as const) {
-    if (typeof cfg[key] !== "boolean") {
-      throw new RangeError(`ppo.${key}: expected true or false, got ${JSON.stringify(cfg[key])}`);
-    }
   }
 }

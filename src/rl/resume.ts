@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname } from "node:path";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import type { EnvConfig, EnvName } from "../env/mod.ts";
 import { ENV_NAMES, isEnvName } from "../env/mod.ts";
 import { loadAdamState, loadStateDict } from "../nn/mod.ts";

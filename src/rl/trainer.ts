@@ -13,7 +13,7 @@
 
 import { hashSeeds, Rng } from "../math/rng.ts";
 import { finiteMean } from "../math/stats.ts";
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";

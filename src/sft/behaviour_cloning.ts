@@ -10,103 +10,13 @@
  * @module
  */
 
-import { UserError } from "../math/errors.ts";
+import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
 import { DrivingVecEnv, type EnvConfig, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { type MlpPlanner, MlpPlannerCache } from "./mlp_planner.ts";
 import { ExpertPlanner, type WaypointPlanner } from "./planner.ts";
-
-/**
- * Hyperparameters of behaviour cloning, snake_case as written to `config.json` under `sft`.
- *
- * @example
- * ```ts
- * const cfg: SftConfig = { ...DEFAULT_SFT_CONFIG, epochs: 5 };
- * validateSftConfig(cfg);
- * ```
- */
-export interface SftConfig {
-  /** Demonstration episodes driven by the (perturbed) expert. */
-  episodes: number;
-  /** Passes over the demonstrations. */
-  epochs: number;
-  /** Adam learning rate. */
-  lr: number;
-  /** Examples per optimizer step. */
-  batch_size: number;
-  /** Width of the MLP's hidden ReLU layer. */
-  hidden_dim: number;
-  /** Adam's L2 penalty, on the weights in standardized units. */
-  weight_decay: number;
-  /** The one seed: demonstration seeds, noise, init and minibatch order. */
-  seed: number;
-  /** Standard deviation of the lateral offset added to the driven expert plan (m). */
-  noise_std: number;
-  /** Held-out episodes of the closed-loop evaluation (seeds from 2^30). */
-  heldout_episodes: number;
-}
-
-/**
- * The defaults, tuned with `bench/sft_tuning.ts` so that `sft` takes a few seconds and
- * the cloned planner is good but clearly imperfect, as a real SFT planner is: 16 hidden
- * units, 200 noisy demonstration episodes, 40 epochs, and a strong L2 penalty, so the
- * plans regress towards the average plan and flatten the tighter curves. On the default
- * env (seeds 42, 1, 2, 3) it succeeds on 49-66% of held-out routes (expert 100%, built-in
- * SFT planner 52%) with an ADE of about 1 m, and its error is systematic enough that
- * PPO's delta head (500 episodes, defaults) lifts it to 66-82%. Without the L2 penalty
- * the narrow MLP still fails on some curves, but in ways the delta head does not fix.
- *
- * @example
- * ```ts
- * const bigger: SftConfig = { ...DEFAULT_SFT_CONFIG, hidden_dim: 64, weight_decay: 0 };
- * ```
- */
-export const DEFAULT_SFT_CONFIG: Readonly<SftConfig> = Object.freeze({
-  episodes: 200,
-  epochs: 40,
-  lr: 3e-3,
-  batch_size: 64,
-  hidden_dim: 16,
-  weight_decay: 0.135,
-  seed: 42,
-  noise_std: 0.8,
-  heldout_episodes: 200,
-});
-
-/**
- * Checks every key of `cfg`; throws a `RangeError` naming the key at fault.
- *
- * @example
- * ```ts
- * validateSftConfig({ ...DEFAULT_SFT_CONFIG, epochs: 0 }); // throws: sft.epochs ...
- * ```
- */
-export function validateSftConfig(cfg: SftConfig): void {
-  const ints: Array<[keyof SftConfig, number]> = [
-    ["episodes", 1],
-    ["epochs", 1],
-    ["batch_size", 1],
-    ["hidden_dim", 1],
-    ["seed", 0],
-    ["heldout_episodes", 1],
-  ];
-  for (const [key, lo] of ints) {
-    const v = cfg[key];
-    if (!Number.isSafeInteger(v) || v < lo) {
-      throw new RangeError(`sft.${key}: expected an integer >= ${lo}, got ${v}`);
-    }
-  }
-  if (!(Number.isFinite(cfg.lr) && cfg.lr > 0)) {
-    throw new RangeError(`sft.lr: expected a number > 0, got ${cfg.lr}`);
-  }
-  if (!(Number.isFinite(cfg.weight_decay) && cfg.weight_decay >= 0)) {
-    throw new RangeError(`sft.weight_decay: expected a number >= 0, got ${cfg.weight_decay}`);
-  }
-  if (!(Number.isFinite(cfg.noise_std) && cfg.noise_std >= 0)) {
-    throw new RangeError(`sft.noise_std: expected a number >= 0, got ${cfg.noise_std}`);
-  }
-}
+import { DEFAULT_SFT_CONFIG } from "./config.ts";
 
 /** Options of {@linkcode collectDemonstrations}. */
 export interface DemonstrationOptions {

@@ -12,5 +12,6 @@ export * from "./mlp_planner.ts";
 export { planErrors } from "../env/mod.ts";
 export * from "./compose_plan.ts";
 export * from "./planner_file.ts";
+export * from "./config.ts";
 export * from "./behaviour_cloning.ts";
 export * from "./evaluate.ts";

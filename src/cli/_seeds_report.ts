@@ -1,0 +1,166 @@
+/**
+ * `report DIR` for a multi-seed folder: learning curves across seeds, each drawn as the
+ * mean over seeds with a band of ± one sample standard deviation (and each seed as a
+ * faint line), and the aggregate's table. Written as `DIR/report.svg` and
+ * `DIR/report.html`.
+ *
+ * @module
+ */
+
+import { basename, join, resolve } from "node:path";
+import { UserError } from "../errors.ts";
+import { writeFileAtomic } from "../io/mod.ts";
+import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../io/report_svg.ts";
+import type { Panel, Point, Series } from "../io/report_svg.ts";
+import { mean, sampleStd } from "../rl/aggregate.ts";
+import { aggregateSeeds, formatSummary } from "./aggregate.ts";
+import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
+
+const MAX_SEED_LINES = 50;
+
+/** One seed's curves: x (episode) -> value, per metric. */
+type Curves = Map<string, Map<number, number>>;
+
+const METRICS: { path: string; title: string; yLabel: string }[] = [
+  { path: "eval_return", title: "Held-out return (mean action)", yLabel: "return" },
+  { path: "eval_success_rate", title: "Held-out success rate", yLabel: "success rate" },
+  { path: "ade", title: "Held-out ADE against the expert plan", yLabel: "ADE (m)" },
+];
+
+// The SFT planner alone on the same evaluation seeds, drawn as a reference in the panel
+// of the metric it compares with.
+const SFT_REFERENCE: Record<string, string> = { eval_return: "sft_eval_return", ade: "sft_ade" };
+
+function readJson(path: string): unknown {
+  const read = readJsonFile(path);
+  return "value" in read ? read.value : null;
+}
+
+// A seed's curves from its metrics.json (eval metrics per interval) and
+// train_metrics.json (a moving average of the episode returns).
+function seedCurves(path: string): Curves {
+  const curves: Curves = new Map();
+  const entries = readJson(join(path, "metrics.json"));
+  for (const key of [...METRICS.map((m) => m.path), ...Object.values(SFT_REFERENCE)]) {
+    const points = new Map<number, number>();
+    for (const e of Array.isArray(entries) ? entries : []) {
+      const x = numberAt(e, "episode"), y = numberAt(e, key);
+      if (x !== null && y !== null) points.set(x, y);
+    }
+    curves.set(key, points);
+  }
+  const tm = readJson(join(path, "train_metrics.json")) as { rewards?: unknown } | null;
+  const rewards = Array.isArray(tm?.rewards)
+    ? tm.rewards.map((r) => (typeof r === "number" && Number.isFinite(r) ? r : null))
+    : [];
+  const ma = new Map<number, number>();
+  movingAverage(rewards, 20).forEach((v, i) => {
+    if (Number.isFinite(v)) ma.set(i + 1, v);
+  });
+  curves.set("reward_ma", ma);
+  return curves;
+}
+
+// Mean over seeds at every x where a seed has a value, with a ± one std band.
+function meanSeries(
+  perSeed: Map<number, number>[],
+  opts: { metric: string; label: string; color: string },
+): Series {
+  const xs = [...new Set(perSeed.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  const points: Point[] = [];
+  const band: [number, number, number][] = [];
+  for (const x of xs) {
+    const ys = perSeed.flatMap((m) => (m.has(x) ? [m.get(x)!] : []));
+    const m = mean(ys), s = sampleStd(ys) ?? 0;
+    points.push([x, m]);
+    band.push([x, m - s, m + s]);
+  }
+  return { ...opts, points, band, width: 2.5, markers: false };
+}
+
+/**
+ * Writes `dir/report.svg` and `dir/report.html` for the multi-seed folder `dir`.
+ *
+ * @example
+ * ```ts ignore
+ * await writeSeedsReport("out/seeds");
+ * ```
+ */
+export async function writeSeedsReport(dir: string): Promise<{ svg: string; html: string }> {
+  const seeds = seedFolders(dir).map((f) => ({ seed: f.seed, curves: seedCurves(f.path) }))
+    .filter((s) => [...s.curves.values()].some((c) => c.size > 0));
+  if (seeds.length === 0) {
+    throw new UserError(`report: ${dir}: no seed_N/ folder has metrics yet`);
+  }
+  const panel = (key: string, title: string, yLabel: string): Panel => {
+    const perSeed = seeds.map((s) => s.curves.get(key)!);
+    return {
+      title,
+      xLabel: "episode",
+      yLabel,
+      integerX: true,
+      series: [
+        // Each seed as a faint line, while that stays readable.
+        ...seeds.slice(0, seeds.length <= MAX_SEED_LINES ? seeds.length : 0).map((s, i) => ({
+          metric: `${key}_seed_${s.seed}`,
+          label: i === 0 ? "each seed" : "",
+          points: [...perSeed[i]].sort((a, b) => a[0] - b[0]),
+          color: "#8fb8dc",
+          width: 1,
+          opacity: 0.6,
+          markers: false,
+        })),
+        meanSeries(perSeed, {
+          metric: `${key}_mean`,
+          label: `mean of ${seeds.length} seeds ± 1 std`,
+          color: "#1f77b4",
+        }),
+        ...(key in SFT_REFERENCE ? [sftLine(SFT_REFERENCE[key])] : []),
+      ],
+    };
+  };
+  const sftLine = (key: string): Series => {
+    const ref = meanSeries(seeds.map((s) => s.curves.get(key)!), {
+      metric: key,
+      label: "SFT planner alone",
+      color: "#555",
+    });
+    return { ...ref, band: undefined, dashed: true, width: 1.5 };
+  };
+  const panels = [
+    panel("reward_ma", "Episode return (moving average, 20 episodes)", "return"),
+    ...METRICS.map((m) => panel(m.path, m.title, m.yLabel)),
+  ];
+  const name = basename(resolve(dir));
+  const svg = renderChartGrid(panels, {
+    title: `delta-waypoint across seeds: ${name}`,
+    subtitle: `seeds ${
+      seeds.map((s) => s.seed).join(", ")
+    }; lines: mean over seeds, band: ± 1 sample std`,
+  });
+  const table = formatSummary(aggregateSeeds(dir, { warn: () => {} }));
+  const html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeXml(name)}: delta-waypoint across seeds</title>
+<style>
+body { font-family: DejaVu Sans, Verdana, Helvetica, Arial, sans-serif; margin: 16px 24px; }
+.chart svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
+pre { font-size: 12px; background: #f7f7f7; padding: 8px; }
+</style>
+</head>
+<body>
+<div class="chart">
+${svg}
+</div>
+<h2>Held-out results across seeds</h2>
+<pre>${escapeXml(table)}</pre>
+</body>
+</html>
+`;
+  const paths = { svg: join(dir, "report.svg"), html: join(dir, "report.html") };
+  await writeFileAtomic(paths.svg, svg);
+  await writeFileAtomic(paths.html, html);
+  return paths;
+}
