@@ -35,3 +35,18 @@ export function envChoice(
   }
   return v;
 }
+
+/**
+ * Refuses an `--env` other than the one a resumed run was trained on (`trainedOn`).
+ *
+ * @example
+ * ```ts
+ * checkEnvChoice({}, "mountain_car"); // fine: no --env
+ * ```
+ */
+export function checkEnvChoice(values: Record<string, unknown>, trainedOn: EnvName): void {
+  const name = envChoice(values, trainedOn);
+  if (name !== trainedOn) {
+    throw new UserError(`--env ${name}: the checkpoint resumed was trained on ${trainedOn}`);
+  }
+}

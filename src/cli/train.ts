@@ -8,23 +8,19 @@
 import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/stats.ts";
-import {
-  DEFAULT_ENV_CONFIG,
-  defaultEpisodeCap,
-  validateEnvConfig,
-  vecEnvFactory,
-} from "../env/mod.ts";
-import type { EnvName, EpisodeMetric } from "../env/mod.ts";
+import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
+import type { EpisodeMetric } from "../env/mod.ts";
 import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import {
+  fitRunToEnv,
   heldoutEvaluation,
   loadResumePoint,
   PPO_CONFIG_TABLE,
-  ppoDefaultsFor,
   progressLine,
   restoreTrainer,
   resumedBaseConfig,
+  runConfigDefaults,
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
@@ -48,7 +44,7 @@ import {
 } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
-import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
+import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -142,14 +138,9 @@ export function parseTrainArgs(args: string[]): TrainArgs {
  */
 export function buildRunConfig(
   values: TrainArgs["values"],
-  base: RunConfig = defaultRunConfig(envChoice(values, "driving")),
+  base: RunConfig = runConfigDefaults(envChoice(values, "driving"), DEFAULT_OUT_DIR),
 ): RunConfig {
-  const envName = envChoice(values, base.env_name ?? "driving");
-  if (envName !== (base.env_name ?? "driving")) {
-    throw new UserError(
-      `--env ${envName}: the checkpoint resumed was trained on ${base.env_name ?? "driving"}`,
-    );
-  }
+  checkEnvChoice(values, base.env_name ?? "driving");
   const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
   if (typeof values.config === "string") {
     // a run's config.json works too; its resume path is not carried over
@@ -177,29 +168,8 @@ export function buildRunConfig(
   run.ppo.encoder_out_dim = 1 + 2 * run.env.horizon_steps;
   run.ppo.horizon_steps = run.env.horizon_steps;
   checkConfig(run);
-  if (run.env_name !== undefined) {
-    if (run.sft_model !== null) {
-      throw new UserError(`--sft-model: only for the driving env, not --env ${run.env_name}`);
-    }
-    // the policy's input is the env's observation (encoder_out_dim's 1 + 2H is driving's)
-    run.ppo.encoder_out_dim = vecEnvFactory(run.env_name, run.env)(1).obsDim;
-  }
+  fitRunToEnv(run);
   return run;
-}
-
-function defaultRunConfig(envName: EnvName): RunConfig {
-  const env = { ...DEFAULT_ENV_CONFIG };
-  if (envName === "driving") {
-    return { out_dir: DEFAULT_OUT_DIR, sft_model: null, env, ppo: ppoDefaultsFor(envName) };
-  }
-  env.max_episode_steps = defaultEpisodeCap(envName);
-  return {
-    out_dir: `out/${envName}/run_001`,
-    sft_model: null,
-    env_name: envName,
-    env,
-    ppo: ppoDefaultsFor(envName),
-  };
 }
 
 function checkConfig(run: RunConfig): void {

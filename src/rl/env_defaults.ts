@@ -1,14 +1,17 @@
 /**
- * PPO defaults per env: the driving env's are {@linkcode DEFAULT_PPO_CONFIG}; the
- * example envs get settings that learn within a small budget (flags and `--config`
- * still override them).
+ * A run's defaults per env: the driving env's PPO defaults are
+ * {@linkcode DEFAULT_PPO_CONFIG}; the example envs get settings that learn within a small
+ * budget (flags and `--config` still override them) and their own episode cap.
  *
  * @module
  */
 
+import { UserError } from "../errors.ts";
+import { DEFAULT_ENV_CONFIG, defaultEpisodeCap, vecEnvFactory } from "../env/mod.ts";
 import type { EnvName } from "../env/mod.ts";
 import { DEFAULT_PPO_CONFIG } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
+import type { RunConfig } from "./run_config.ts";
 
 /**
  * MountainCarContinuous with a zero base planner (plain PPO): wide initial exploration
@@ -45,4 +48,47 @@ export function ppoDefaultsFor(name: EnvName): PpoConfig {
     case "mountain_car":
       return { ...DEFAULT_PPO_CONFIG, ...MOUNTAIN_CAR_PPO };
   }
+}
+
+/**
+ * The default configuration of a run on env `name`: for driving, the defaults in
+ * `drivingOutDir`; for another env, its PPO defaults and episode cap in
+ * `out/<name>/run_001`, with `env_name` set.
+ *
+ * @example
+ * ```ts
+ * runConfigDefaults("mountain_car", "out/run").out_dir; // "out/mountain_car/run_001"
+ * ```
+ */
+export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConfig {
+  const env = { ...DEFAULT_ENV_CONFIG };
+  if (name === "driving") {
+    return { out_dir: drivingOutDir, sft_model: null, env, ppo: ppoDefaultsFor(name) };
+  }
+  env.max_episode_steps = defaultEpisodeCap(name);
+  return {
+    out_dir: `out/${name}/run_001`,
+    sft_model: null,
+    env_name: name,
+    env,
+    ppo: ppoDefaultsFor(name),
+  };
+}
+
+/**
+ * Fits a checked run configuration to its env when that is not the driving env: the
+ * policy's input size is the env's observation size (`encoder_out_dim`'s 1 + 2H is the
+ * driving env's), and an SFT planner file (a waypoint planner) is refused.
+ *
+ * @example
+ * ```ts ignore
+ * fitRunToEnv(run); // run.ppo.encoder_out_dim = 2 for mountain_car
+ * ```
+ */
+export function fitRunToEnv(run: RunConfig): void {
+  if (run.env_name === undefined) return;
+  if (run.sft_model !== null) {
+    throw new UserError(`--sft-model: only for the driving env, not --env ${run.env_name}`);
+  }
+  run.ppo.encoder_out_dim = vecEnvFactory(run.env_name, run.env)(1).obsDim;
 }
