@@ -82,8 +82,9 @@ export interface MetricsEntry {
   /** ISO 8601 time the entry was made. */
   timestamp: string;
   /**
-   * The held-out evaluation `trainLoop` adds: `eval_return`, `eval_success_rate`, `ade`,
-   * `fde` (m), and the SFT planner's `sft_eval_return`, `sft_ade`.
+   * The held-out evaluation `trainLoop` adds: `eval_return`, `eval_success_rate`, the
+   * means of the env's metrics that declare an `entry` (driving: `ade`, `fde` in m), and
+   * the base planner's `sft_eval_return` and `sft_<key>` (driving: `sft_ade`).
    */
   [key: string]: unknown;
 }
