@@ -10,16 +10,22 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
+import { DEFAULT_ENV_CONFIG, ENV_NAMES, isEnvName, validateEnvConfig } from "../env/mod.ts";
+import { vecEnvFactory } from "../env/mod.ts";
+import type { EnvConfig, EnvName } from "../env/mod.ts";
 import { evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
+import type { WaypointPlanner } from "../sft/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "../rl/aggregate.ts";
 import type { IntervalMethod, SeedStats } from "../rl/aggregate.ts";
 import { writeJson } from "../io/mod.ts";
 import { applyConfigFile, parseFlags } from "./_flags.ts";
 import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
 
-/** The metrics compared across seeds, in table order. */
+/**
+ * The metrics compared across seeds, in table order: return and success rate for every
+ * env, ADE where the run's env reports one (a metric named "ade": driving) and the
+ * share of the SFT-to-expert gap closed where the env has an expert planner (driving).
+ */
 export const SEED_METRICS = ["return", "success_rate", "ade", "gap_closed"] as const;
 
 /** One of {@linkcode SEED_METRICS}. */
@@ -33,17 +39,18 @@ export interface SeedResult {
   return: number;
   /** Held-out success rate, 0..1. */
   success_rate: number;
-  /** Held-out ADE against the expert plan (m). */
-  ade: number;
+  /** Held-out ADE against the expert plan (m); only where the env reports ADE. */
+  ade?: number;
   /**
    * Share of the SFT-to-expert return gap the delta closes:
-   * (return - sft_return) / (expert_return - sft_return); null when the gap is 0.
+   * (return - sft_return) / (expert_return - sft_return); null when the gap is 0. Only
+   * where the env has an expert planner.
    */
-  gap_closed: number | null;
-  /** The SFT planner alone on the same held-out seeds. */
+  gap_closed?: number | null;
+  /** The SFT (base) planner alone on the same held-out seeds. */
   sft_return: number;
-  /** The expert planner on the same held-out seeds. */
-  expert_return: number;
+  /** The expert planner on the same held-out seeds; only where the env has one. */
+  expert_return?: number;
 }
 
 /** A seed without a result, and why. */
@@ -58,6 +65,8 @@ export interface MissingSeed {
 export interface SeedsSummary {
   /** The multi-seed folder. */
   out_dir: string;
+  /** The env the seeds were trained on; absent for driving (as in `config.json`). */
+  env_name?: Exclude<EnvName, "driving">;
   /** Seeds asked for (from `seeds.json`, else the `seed_N/` folders found). */
   seeds: number[];
   /** Seeds with results, in `seeds` order. */
@@ -68,8 +77,11 @@ export interface SeedsSummary {
   heldout: { first_seed: number; count: number } | null;
   /** Per seed, in `finished` order. */
   per_seed: SeedResult[];
-  /** Across finished seeds, per metric (null when no seed has a value). */
-  across_seeds: Record<SeedMetric, SeedStats | null>;
+  /**
+   * Across finished seeds, per metric the env has (all four when no seed finished; null
+   * when no seed has a value).
+   */
+  across_seeds: Partial<Record<SeedMetric, SeedStats | null>>;
   /** How the numbers were computed. */
   method: {
     std: string;
@@ -78,7 +90,8 @@ export interface SeedsSummary {
     bootstrap_samples: number;
     bootstrap_seed: number;
     level: number;
-    expert_return: string;
+    /** Where the env has an expert planner. */
+    expert_return?: string;
   };
 }
 
@@ -114,6 +127,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
   const missing: MissingSeed[] = [];
   let heldout: SeedsSummary["heldout"] = null;
   let reference: string | null = null;
+  let envName: EnvName | null = null;
   for (const seed of seeds) {
     const failure = opts.failures?.get(seed);
     const read = failure === undefined ? readSeed(seedDir(dir, seed)) : { missing: failure };
@@ -122,6 +136,11 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
       continue;
     }
     const { run, env } = read;
+    if (envName === null) envName = read.envName;
+    else if (read.envName !== envName) {
+      missing.push({ seed, reason: `trained on ${read.envName}, not ${envName} as the others` });
+      continue;
+    }
     if (heldout === null) heldout = run.heldout;
     else if (heldout.first_seed !== run.heldout.first_seed || heldout.count !== run.heldout.count) {
       missing.push({
@@ -139,37 +158,52 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         }: configuration differs from the first seed's (beyond seed and out_dir)`,
       );
     }
-    const key = JSON.stringify([env, run.heldout]);
-    if (!experts.has(key)) {
-      experts.set(
-        key,
-        evaluatePolicy({
-          env,
-          planner: new ExpertPlanner(env),
-          model: null,
-          deltaClip: 0,
-          firstSeed: run.heldout.first_seed,
-          count: run.heldout.count,
-        }).summary.return_mean,
-      );
+    const expertOf = EXPERT_PLANNERS[read.envName];
+    let expert: number | undefined;
+    if (expertOf) {
+      const key = JSON.stringify([env, run.heldout]);
+      if (!experts.has(key)) {
+        experts.set(
+          key,
+          evaluatePolicy({
+            env,
+            planner: expertOf(env),
+            model: null,
+            deltaClip: 0,
+            firstSeed: run.heldout.first_seed,
+            count: run.heldout.count,
+          }).summary.return_mean,
+        );
+      }
+      expert = experts.get(key)!;
     }
-    const expert = experts.get(key)!;
-    const gap = expert - run.sft_return;
+    const gap = expert === undefined ? 0 : expert - run.sft_return;
     perSeed.push({
       seed,
       return: run.return,
       success_rate: run.success_rate,
-      ade: run.ade,
-      gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null,
+      ...(run.ade === undefined ? {} : { ade: run.ade }),
+      ...(expert === undefined
+        ? {}
+        : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null }),
       sft_return: run.sft_return,
-      expert_return: expert,
+      ...(expert === undefined ? {} : { expert_return: expert }),
     });
   }
+  // The metrics of the env trained on (all of them when no seed finished: unknown).
+  const metrics = envName === null
+    ? SEED_METRICS
+    : SEED_METRICS.filter((m) =>
+      m === "return" || m === "success_rate" ||
+      (m === "ade" ? perSeed[0].ade !== undefined : EXPERT_PLANNERS[envName] !== undefined)
+    );
   const across = Object.fromEntries(
-    SEED_METRICS.map((m) => [m, describeSeeds(perSeed.map((r) => r[m]), method)]),
-  ) as Record<SeedMetric, SeedStats | null>;
+    metrics.map((m) => [m, describeSeeds(perSeed.map((r) => r[m] ?? null), method)]),
+  ) as SeedsSummary["across_seeds"];
+  const hasExpert = envName === null || EXPERT_PLANNERS[envName] !== undefined;
   return {
     out_dir: dir,
+    ...(envName === null || envName === "driving" ? {} : { env_name: envName }),
     seeds,
     finished: perSeed.map((r) => r.seed),
     missing,
@@ -186,24 +220,34 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
       bootstrap_samples: method.samples,
       bootstrap_seed: method.seed,
       level: method.level,
-      expert_return:
-        "the expert planner (exact route) evaluated by the aggregate on the same held-out seeds",
+      ...(hasExpert
+        ? {
+          expert_return:
+            "the expert planner (exact route) evaluated by the aggregate on the same held-out seeds",
+        }
+        : {}),
     },
   };
 }
+
+// The planner the SFT-to-expert gap is measured against, for the envs that have one.
+const EXPERT_PLANNERS: Partial<Record<EnvName, (env: EnvConfig) => WaypointPlanner>> = {
+  driving: (env) => new ExpertPlanner(env),
+};
 
 interface SeedRun {
   heldout: { first_seed: number; count: number };
   return: number;
   success_rate: number;
-  ade: number;
+  /** Where the env reports ADE. */
+  ade?: number;
   sft_return: number;
 }
 
 // A seed folder's results, or why it has none. Files are read as untrusted input.
 function readSeed(
   path: string,
-): { run: SeedRun; env: EnvConfig; comparable: string } | { missing: string } {
+): { run: SeedRun; env: EnvConfig; envName: EnvName; comparable: string } | { missing: string } {
   const file = join(path, "train_metrics.json");
   const read = readJsonFile(file);
   if ("problem" in read) {
@@ -234,35 +278,56 @@ function readSeed(
     // eval's summary names; runs from before them wrote mean_return and ade
     return: num(h?.refined?.return_mean ?? h?.refined?.mean_return),
     success_rate: num(h?.refined?.success_rate),
-    ade: num(h?.refined?.ade_mean ?? h?.refined?.ade),
     sft_return: num(h?.sft?.return_mean ?? h?.sft?.mean_return),
   };
   const { first_seed, count } = run.heldout;
+  const incomplete = { missing: `${file}: no complete heldout block` };
   if (
     first_seed === null || count === null || !Number.isInteger(first_seed) ||
     !Number.isInteger(count) || first_seed < 0 || count < 1 || count > 1e6 ||
     first_seed + count > 2 ** 32 || run.return === null || run.success_rate === null ||
-    run.ade === null || run.sft_return === null
+    run.sft_return === null
   ) {
-    return { missing: `${file}: no complete heldout block` };
+    return incomplete;
   }
   const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
   const configPath = join(path, "config.json");
   const configRead = readJsonFile(configPath);
   if ("problem" in configRead) return { missing: configRead.problem };
   const config = configRead.value as Record<string, unknown>;
+  const envName = config?.env_name ?? "driving";
+  if (typeof envName !== "string" || !isEnvName(envName)) {
+    return {
+      missing: `${configPath}: env_name: expected one of ${ENV_NAMES.join(", ")}, got ${
+        JSON.stringify(envName).slice(0, 40)
+      }`,
+    };
+  }
   try {
-    applyConfigFile(configPath, { env }, { ignore: ["out_dir", "sft_model", "ppo"] });
+    applyConfigFile(configPath, { env }, { ignore: ["out_dir", "sft_model", "env_name", "ppo"] });
     validateEnvConfig(env);
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     return { missing: `config.json: ${why}` };
   }
+  // ADE where the env reports it, under its summary key (older driving runs: "ade").
+  const adeKey = vecEnvFactory(envName, env)(1).metrics?.find((m) => m.name === "ade")?.mean;
+  let ade: number | undefined;
+  if (adeKey !== undefined) {
+    const value = num(h?.refined?.[adeKey] ?? h?.refined?.ade);
+    if (value === null) return incomplete;
+    ade = value;
+  }
   // What must agree between seeds: everything but the seed and where the run went.
   const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
   const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
-  return { run: run as SeedRun, env, comparable };
+  return {
+    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }) },
+    env,
+    envName,
+    comparable,
+  };
 }
 
 /**
@@ -286,18 +351,22 @@ export function formatSummary(s: SeedsSummary): string {
   const first = s.per_seed[0];
   if (first) {
     lines.push(
-      `SFT alone: return ${first.sft_return.toFixed(2)}; expert: return ${
-        first.expert_return.toFixed(2)
-      } (evaluated on the same seeds)`,
+      first.expert_return === undefined
+        ? `SFT alone: return ${first.sft_return.toFixed(2)}`
+        : `SFT alone: return ${first.sft_return.toFixed(2)}; expert: return ${
+          first.expert_return.toFixed(2)
+        } (evaluated on the same seeds)`,
     );
   }
+  // The metrics the env has, in table order.
+  const metrics = SEED_METRICS.filter((m) => m in s.across_seeds);
   const fmt: Record<SeedMetric, (v: number) => string> = {
     return: (v) => v.toFixed(2),
     success_rate: (v) => `${(100 * v).toFixed(1)}%`,
     ade: (v) => v.toFixed(3),
     gap_closed: (v) => `${(100 * v).toFixed(1)}%`,
   };
-  const show = (m: SeedMetric, v: number | null) => (v === null ? "-" : fmt[m](v));
+  const show = (m: SeedMetric, v: number | null | undefined) => (v == null ? "-" : fmt[m](v));
   const heads: Record<SeedMetric, string> = {
     return: "return",
     success_rate: "success",
@@ -314,8 +383,8 @@ export function formatSummary(s: SeedsSummary): string {
     lines.push(
       "",
       ...table([
-        ["seed", ...SEED_METRICS.map((m) => heads[m])],
-        ...s.per_seed.map((r) => [String(r.seed), ...SEED_METRICS.map((m) => show(m, r[m]))]),
+        ["seed", ...metrics.map((m) => heads[m])],
+        ...s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, r[m]))]),
       ]),
     );
     const n = s.per_seed.length;
@@ -327,9 +396,9 @@ export function formatSummary(s: SeedsSummary): string {
       } (CI: percentile bootstrap, ${s.method.bootstrap_samples} resamples)`,
       ...table([
         ["metric", "mean", "std", "IQM", level],
-        ...SEED_METRICS.map((m) => {
+        ...metrics.map((m) => {
           const st = s.across_seeds[m];
-          if (st === null) return [heads[m], "-", "-", "-", "-"];
+          if (st == null) return [heads[m], "-", "-", "-", "-"];
           return [
             heads[m],
             show(m, st.mean),
@@ -381,10 +450,11 @@ export function aggregateHelp(): string {
     "Usage: delta-waypoint aggregate DIR [--json]",
     "",
     "Summarise a multi-seed folder (train --seeds, or the jobs of train --emit): each finished",
-    "seed_N/'s held-out return, success rate, ADE and share of the SFT-to-expert return gap",
-    "closed; across seeds the mean, standard deviation, interquartile mean and 95% percentile",
-    `bootstrap intervals (${DEFAULT_INTERVAL_METHOD.samples} resamples, fixed seed). Seeds that have`,
-    "not finished are listed as missing. Writes DIR/summary.json and prints a table.",
+    "seed_N/'s held-out return and success rate, and where the env has them (driving) ADE and",
+    "the share of the SFT-to-expert return gap closed; across seeds the mean, standard",
+    "deviation, interquartile mean and 95% percentile bootstrap intervals",
+    `(${DEFAULT_INTERVAL_METHOD.samples} resamples, fixed seed). Seeds that have not finished are listed`,
+    "as missing. Writes DIR/summary.json and prints a table.",
     "",
     "Flags:",
     "  --json       print summary.json instead of the table",
