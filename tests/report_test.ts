@@ -15,7 +15,7 @@ import {
   niceTicks,
   renderPanel,
   renderReportSvg,
-} from "../src/io/report_svg.ts";
+} from "../src/report/chart.ts";
 import { UserError } from "../src/errors.ts";
 
 const ENTRY_COUNT = 6;

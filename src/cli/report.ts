@@ -8,8 +8,8 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
-import type { RunReportData } from "../io/report_svg.ts";
+import { renderReportHtml, renderReportSvg } from "../report/chart.ts";
+import type { RunReportData } from "../report/chart.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
 import { isMultiSeedDir, readJsonFile as readRunJson } from "./_seed_dirs.ts";
