@@ -10,8 +10,8 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../report/chart.ts";
-import type { Panel, Point, Series } from "../report/chart.ts";
+import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../report/mod.ts";
+import type { Panel, Point, Series } from "../report/mod.ts";
 import { mean, sampleStd } from "../rl/aggregate.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
 import { readJsonFile, seedFolders } from "./_seed_dirs.ts";

@@ -8,8 +8,8 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { renderReportHtml, renderReportSvg } from "../report/chart.ts";
-import type { RunReportData } from "../report/chart.ts";
+import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts";
+import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
 import { isMultiSeedDir, readJsonFile as readRunJson } from "./_seed_dirs.ts";
@@ -125,18 +125,14 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  const envMetrics = envMetricsOf(runDir);
-  return {
-    name: basename(resolve(runDir)),
-    metrics,
-    trainMetrics,
-    ...(envMetrics ? { envMetrics } : {}),
-  };
+  const env = reportEnvOf(runDir);
+  return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
 }
 
-// The logged metrics of the run's env when it is not the driving env (config.json's
-// env_name), for the report's last panel; undefined for driving or without config.json.
-function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
+// The run's env when it is not the driving env (config.json's env_name): a zero base
+// policy (train refuses --sft-model there) and the metrics the env declares for
+// metrics.json entries; undefined for driving or without config.json.
+function reportEnvOf(runDir: string): ReportEnv | undefined {
   let config: unknown;
   try {
     config = readJsonFile(join(runDir, "config.json"));
@@ -146,11 +142,15 @@ function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
   }
   const name = (config as { env_name?: unknown } | undefined)?.env_name;
   if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
-  return vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics?.filter((m) => m.entry).map((m) => ({
-    key: m.entry!.key,
-    label: m.label ?? m.name,
-    sft: m.entry!.sft,
-  }));
+  const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
+  return zeroBaseEnv(
+    name,
+    declared.filter((m) => m.entry).map((m) => ({
+      key: m.entry!.key,
+      label: m.label ?? m.name,
+      sft: m.entry!.sft,
+    })),
+  );
 }
 
 // The parsed file, or undefined when it does not exist (read within the JSON budget
