@@ -398,6 +398,22 @@ Deno.test("chart helpers: ticks, number format, moving average, degenerate serie
   );
 });
 
+Deno.test("report of a multi-seed mountain_car folder: its metric and base policy, no ADE", async () => {
+  const out = join(Deno.makeTempDirSync({ dir: TEMP_ROOT, prefix: "mcs_" }), "seeds");
+  const args = ["train", "--env", "mountain_car", "--seeds", "1", "--episodes", "16"];
+  const trained = await quietly(() => main([...args, "--out-dir", out, "--quiet"]));
+  assert.equal(trained.result, 0, trained.stderr.join("\n"));
+  const { result } = await quietly(() => runReport([out]));
+  assert.equal(result, 0);
+  const svg = Deno.readTextFileSync(join(out, "report.svg"));
+  assertWellFormed(svg, "svg");
+  const counts = metricCounts(svg);
+  assert.ok(counts.has("max_position_mean") && counts.has("sft_max_position"));
+  assert.ok(!counts.has("ade_mean") && !counts.has("sft_ade"), [...counts.keys()].join());
+  assert.doesNotMatch(svg, /ADE|SFT|no data/);
+  assert.match(svg, />zero base policy alone</);
+});
+
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const registered = /\breport\b/.test(Deno.readTextFileSync(join(ROOT, "main.ts")));
 

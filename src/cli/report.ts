@@ -12,7 +12,7 @@ import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
-import { isMultiSeedDir, readJsonFile as readRunJson } from "./_seed_dirs.ts";
+import { isMultiSeedDir, readJsonFile as readRunJson, seedFolders } from "./_seed_dirs.ts";
 import { writeSeedsReport } from "./_seeds_report.ts";
 
 const OPTIONS = {
@@ -36,8 +36,10 @@ export function reportHelp(): string {
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
     "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
-    "entropy, delta norm, ADE/FDE. Writes RUN_DIR/report.svg and RUN_DIR/report.html",
-    "(standalone, no external resources).",
+    "entropy, delta norm, ADE/FDE. A run of another env (config.json's env_name) charts",
+    "the metrics that env declares against its zero base policy, and leaves out panels",
+    "without data. Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no",
+    "external resources).",
     "",
     "Flags:",
     "  -h, --help   this help",
@@ -97,7 +99,9 @@ export async function runReport(args: string[]): Promise<number> {
   }
   const dir = positionals[0];
   // A multi-seed folder (train --seeds): mean curves across its seeds.
-  const paths = isMultiSeedDir(dir) ? await writeSeedsReport(dir) : await writeReport(dir);
+  const paths = isMultiSeedDir(dir)
+    ? await writeSeedsReport(dir, seedsEnv(dir))
+    : await writeReport(dir);
   console.error(`report: wrote ${paths.svg}`);
   console.error(`report: wrote ${paths.html}`);
   return 0;
@@ -151,6 +155,14 @@ function reportEnvOf(runDir: string): ReportEnv | undefined {
       sft: m.entry!.sft,
     })),
   );
+}
+
+// The env of a multi-seed folder's seeds (its first seed folder's config.json), when
+// it is not the driving env.
+function seedsEnv(dir: string): { env?: ReportEnv } {
+  const first = seedFolders(dir)[0];
+  const env = first ? reportEnvOf(first.path) : undefined;
+  return env ? { env } : {};
 }
 
 // The parsed file, or undefined when it does not exist (read within the JSON budget
