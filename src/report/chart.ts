@@ -12,7 +12,7 @@ import type { Point, Scale } from "./axes.ts";
 export type { Point };
 
 // ---------------------------------------------------------------------------------
-// Text and numbers
+// Text and smoothing
 
 /**
  * Escapes text for XML and HTML content and attribute values.

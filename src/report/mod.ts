@@ -12,7 +12,7 @@ export { escapeXml, movingAverage, renderPanel } from "./chart.ts";
 export type { Panel, PanelBox, Point, Series } from "./chart.ts";
 export { renderChartGrid } from "./grid.ts";
 export type { GridOptions } from "./grid.ts";
-export { COLORS, renderReportSvg, reportPanels, zeroBaseEnv } from "./panels.ts";
+export { renderReportSvg, reportPanels, zeroBaseEnv } from "./panels.ts";
 export type { ReportEnv, RunReportData } from "./panels.ts";
 export { renderReportHtml } from "./page.ts";
 export { numberAt, readEntry, readTrainMetrics } from "./run_metrics.ts";

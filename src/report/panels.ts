@@ -12,7 +12,7 @@ import { movingAverage } from "./chart.ts";
 import type { Panel, Point, Series } from "./chart.ts";
 import { renderChartGrid } from "./grid.ts";
 import { envMetric, readEntry, readTrainMetrics } from "./run_metrics.ts";
-import type { EntryNumbers } from "./run_metrics.ts";
+import type { EntryNumbers, TrainNumbers } from "./run_metrics.ts";
 
 /** What the report says about the env a run trained on (absent: the driving env). */
 export interface ReportEnv {
@@ -261,7 +261,7 @@ function waypointErrorPanel(ctx: {
   series: (value: (e: EntryNumbers) => number | null) => Point[];
   sftLine: (value: number) => Point[];
   base: { xLabel: string; integerX: boolean };
-  train: ReturnType<typeof readTrainMetrics>;
+  train: TrainNumbers;
 }): Panel {
   const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
   const ade = ctx.series((e) => envMetric(e, "ade")), fde = ctx.series((e) => envMetric(e, "fde"));
