@@ -414,6 +414,22 @@ Deno.test("report of a multi-seed mountain_car folder: its metric and base polic
   assert.match(svg, />zero base policy alone</);
 });
 
+Deno.test("src/report imports nothing outside itself; cli reaches it through its mod.ts", () => {
+  const root = fileURLToPath(new URL("../src/", import.meta.url));
+  for (const entry of Deno.readDirSync(join(root, "report"))) {
+    const text = Deno.readTextFileSync(join(root, "report", entry.name));
+    for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
+      assert.match(m[1], /^\.\/[a-z_]+\.ts$/, `src/report/${entry.name} imports ${m[1]}`);
+    }
+  }
+  for (const entry of Deno.readDirSync(join(root, "cli"))) {
+    const text = Deno.readTextFileSync(join(root, "cli", entry.name));
+    for (const m of text.matchAll(/ from "(\.\.\/report\/[^"]+)";/g)) {
+      assert.equal(m[1], "../report/mod.ts", `src/cli/${entry.name} imports ${m[1]}`);
+    }
+  }
+});
+
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const registered = /\breport\b/.test(Deno.readTextFileSync(join(ROOT, "main.ts")));
 
