@@ -326,6 +326,7 @@ Deno.test("aggregate: a mountain_car folder has return and success rate only; an
     const returns = s.per_seed.map((row) => row.return);
     assert.equal(s.across_seeds.return!.mean, (returns[0] + returns[1]) / 2);
     assert.match(a.stdout, /^seed\s+return\s+success$/m);
+    assert.match(a.stdout, /^base policy alone: return /m);
     assert.doesNotMatch(a.stdout, /ADE|gap closed|expert/);
 
     // A seed folder trained on another env (here its config says driving) is not mixed in.

@@ -46,7 +46,7 @@ export interface SeedResult {
    * where the env has an expert planner.
    */
   gap_closed?: number | null;
-  /** The SFT (base) planner alone on the same held-out seeds. */
+  /** The base policy alone (SFT planner; zero for envs without one) on the same seeds. */
   sft_return: number;
   /** The expert planner on the same held-out seeds; only where the env has one. */
   expert_return?: number;

@@ -31,7 +31,7 @@ export function formatSummary(s: SeedsSummary): string {
   if (first) {
     lines.push(
       first.expert_return === undefined
-        ? `SFT alone: return ${first.sft_return.toFixed(2)}`
+        ? `base policy alone: return ${first.sft_return.toFixed(2)}`
         : `SFT alone: return ${first.sft_return.toFixed(2)}; expert: return ${
           first.expert_return.toFixed(2)
         } (evaluated on the same seeds)`,
