@@ -12,7 +12,6 @@
  */
 
 import { hashSeeds, Rng } from "../math/rng.ts";
-import { finiteMean } from "../math/stats.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
@@ -61,64 +60,20 @@ export interface IterationResult {
   update: UpdateStats;
   /** Norms of the clipped mean delta over every step of the rollout (m). */
   deltaNorm: { mean: number; max: number; std: number };
+  /** Return of each of the rollout's episodes, in episode order. */
+  returns: number[];
+  /** Length (steps) of each. */
+  lengths: number[];
+  /** 1 where it reached the goal, else 0. */
+  successes: number[];
 }
 
-/** One `metrics.json` entry. */
-export interface MetricsEntry {
-  /** Episodes done when the entry was made. */
-  episode: number;
-  /** Mean episode return over the training episodes since the previous entry. */
-  mean_reward: number;
-  /** Mean length (steps) of those episodes. */
-  mean_length: number;
-  /** Equal to `episode`. */
-  total_episodes: number;
-  /** Fraction of those episodes that reached the goal. */
-  success_rate: number;
-  /** The latest PPO update. */
-  update: UpdateStats;
-  /** Norms of the clipped mean delta (m) over every step of the latest rollout. */
-  eval: { mean_delta_norm: number; max_delta_norm: number; std_delta_norm: number };
-  /** ISO 8601 time the entry was made. */
-  timestamp: string;
-  /**
-   * The held-out evaluation `trainLoop` adds: `eval_return`, `eval_success_rate`, the
-   * means of the env's metrics that declare an `entry` (driving: `ade`, `fde` in m), and
-   * the base planner's `sft_eval_return` and `sft_<key>` (driving: `sft_ade`).
-   */
-  [key: string]: unknown;
-}
-
-/** Everything a checkpoint must hold besides weights and Adam state. */
+/** Everything a checkpoint must hold of the trainer besides weights and Adam state. */
 export interface TrainerProgress {
   /** Training episodes done. */
   episode: number;
-  /** Return of each training episode, by episode index. */
-  rewards: number[];
-  /** Length (steps) of each training episode. */
-  lengths: number[];
-  /** 1 where the training episode reached the goal, else 0. */
-  successes: number[];
-  /** `metrics.json` entries so far. */
-  metrics: MetricsEntry[];
   /** State (four uint32 words) of the policy-sampling and the minibatch-shuffling RNG. */
   rng: { policy: number[]; shuffle: number[] };
-  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
-  best: BestRecord | null;
-}
-
-/**
- * Which evaluation `best.pt` holds: highest eval return, ties broken by the lower value
- * of the env's tie-break metric (driving: `ade`, the mean held-out ADE in m), stored
- * under its `metrics.json` key.
- */
-export interface BestRecord {
-  /** Episodes done at that evaluation. */
-  episode: number;
-  /** Mean held-out return. */
-  eval_return: number;
-  /** The tie-break metric's held-out mean, under its key (driving: `ade`). */
-  [tieBreak: string]: number;
 }
 
 /** Options of {@linkcode Trainer}. */
@@ -185,16 +140,6 @@ export class Trainer {
   readonly shuffleRng: Rng;
   /** Training episodes done; the next rollout starts at this episode index. */
   episode = 0;
-  /** Return of each training episode, by episode index. */
-  readonly rewards: number[] = [];
-  /** Length (steps) of each training episode. */
-  readonly lengths: number[] = [];
-  /** 1 where the training episode reached the goal, else 0. */
-  readonly successes: number[] = [];
-  /** `metrics.json` entries, one per evaluation. */
-  readonly metrics: MetricsEntry[] = [];
-  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
-  best: BestRecord | null = null;
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
 
@@ -368,8 +313,7 @@ export class Trainer {
 
   /**
    * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
-   * counter and histories; not `metrics` or `best`, which only the loop appends to and
-   * sets), and a function that puts it back.
+   * counter), and a function that puts it back.
    */
   snapshot(): () => void {
     const opt = this.optimizer;
@@ -380,7 +324,6 @@ export class Trainer {
     const policy = this.policyRng.getState();
     const shuffle = this.shuffleRng.getState();
     const episode = this.episode;
-    const history = this.rewards.length;
     const envSteps = this.envStepsThisProcess;
     return () => {
       opt.paramSets.forEach((set, i) => set.data.set(params[i]));
@@ -390,7 +333,6 @@ export class Trainer {
       this.policyRng.setState(policy);
       this.shuffleRng.setState(shuffle);
       this.episode = episode;
-      this.rewards.length = this.lengths.length = this.successes.length = history;
       this.envStepsThisProcess = envSteps;
     };
   }
@@ -399,7 +341,12 @@ export class Trainer {
   // minibatch.
   *#iteration(count: number): Generator<void, IterationResult, void> {
     const first = this.episode;
-    const envSteps = yield* this.#rollout(count);
+    const episodes = {
+      returns: new Array<number>(count),
+      lengths: new Array<number>(count),
+      successes: new Array<number>(count),
+    };
+    const envSteps = yield* this.#rollout(count, episodes);
     const rows = this.#finishBatch(count);
     const update = yield* this.#update(rows);
     let sum = 0, sumSq = 0, max = 0;
@@ -418,28 +365,7 @@ export class Trainer {
       envSteps,
       update,
       deltaNorm: { mean, max, std },
-    };
-  }
-
-  /** Builds the `metrics.json` entry for the episodes since the previous entry. */
-  metricsEntry(last: IterationResult, since: number): MetricsEntry {
-    const from = Math.max(0, since);
-    const r = this.rewards.slice(from);
-    const l = this.lengths.slice(from);
-    const s = this.successes.slice(from);
-    return {
-      episode: this.episode,
-      mean_reward: finiteMean(r),
-      mean_length: finiteMean(l),
-      total_episodes: this.episode,
-      success_rate: finiteMean(s),
-      update: last.update,
-      eval: {
-        mean_delta_norm: last.deltaNorm.mean,
-        max_delta_norm: last.deltaNorm.max,
-        std_delta_norm: last.deltaNorm.std,
-      },
-      timestamp: new Date().toISOString(),
+      ...episodes,
     };
   }
 
@@ -447,37 +373,25 @@ export class Trainer {
   progress(): TrainerProgress {
     return {
       episode: this.episode,
-      rewards: [...this.rewards],
-      lengths: [...this.lengths],
-      successes: [...this.successes],
-      metrics: structuredClone(this.metrics),
       rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
-      best: this.best === null ? null : { ...this.best },
     };
   }
 
   /** Restores progress saved by {@linkcode Trainer.progress}. */
   restoreProgress(p: TrainerProgress): void {
     this.episode = p.episode;
-    // element by element: spreading a long history into arguments overflows the stack
-    const copy = <T>(to: T[], from: readonly T[]) => {
-      to.length = 0;
-      for (let i = 0; i < from.length; i++) to.push(from[i]);
-    };
-    copy(this.rewards, p.rewards);
-    copy(this.lengths, p.lengths);
-    copy(this.successes, p.successes);
-    copy(this.metrics, p.metrics);
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
-    this.best = p.best === null ? null : { ...p.best };
   }
 
   // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
   // pausing (yield) after every lockstep step. Returns the env steps taken by the
-  // counted episodes. Nothing but the policy RNG and the episode histories changes
-  // before the last step, when the episode counter moves on.
-  *#rollout(count: number): Generator<void, number, void> {
+  // counted episodes and fills `out` with their outcomes. Nothing but the policy RNG
+  // changes before the last step, when the episode counter moves on.
+  *#rollout(
+    count: number,
+    out: { returns: number[]; lengths: number[]; successes: number[] },
+  ): Generator<void, number, void> {
     const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
     const vec = this.#vec;
     const seeds = new Array<number>(n);
@@ -526,10 +440,9 @@ export class Trainer {
           this.#nextValBuf[row] = this.#finalValue[i];
           done[i] = 1;
           remaining--;
-          const ep = this.episode + i;
-          this.rewards[ep] = vec.episodeReturns[i];
-          this.lengths[ep] = vec.episodeLengths[i];
-          this.successes[ep] = vec.success[i];
+          out.returns[i] = vec.episodeReturns[i];
+          out.lengths[i] = vec.episodeLengths[i];
+          out.successes[i] = vec.success[i];
         } else if (segLen[i] >= t) {
           throw new Error(`env ${i} ran past max_episode_steps without truncating`);
         }
