@@ -296,14 +296,9 @@ export function checkpointProgress(
       fail(`metrics[${i}].episode`, `an integer in [${previous}, ${episode}]`, ep);
     }
     previous = ep as number;
-    try {
-      return parseMetricsEntry(m as Record<string, unknown>);
-    } catch (e) {
-      if (!(e instanceof TypeError)) throw e;
-      const [key, want] = e.message.split(": expected ");
-      const got = key.split(".").reduce((v: unknown, k) => (v as Record<string, unknown>)?.[k], m);
-      return fail(`metrics[${i}].${key}`, want, got);
-    }
+    return parseMetricsEntry(m as Record<string, unknown>, {
+      fail: (key, want, got) => fail(`metrics[${i}].${key}`, want, got),
+    });
   });
   let best: BestRecord | null = null;
   if (x.best !== undefined && x.best !== null) {

@@ -111,30 +111,31 @@ export function metricsEntryJson(entry: MetricsEntry): MetricsEntryJson {
 
 /**
  * Reads back a flat entry written by {@linkcode metricsEntryJson}: keys other than the
- * fixed ones are the env's (`sft_<key>`: the base planner's). Throws a `TypeError`
- * naming the key (relative to the entry) when a value has the wrong type.
+ * fixed ones are the env's (`sft_<key>`: the base planner's). A value of the wrong type
+ * is reported to `opts.fail` with its key (relative to the entry), what was expected
+ * and what was found.
  *
  * @example
  * ```ts ignore
- * const entry = parseMetricsEntry(JSON.parse(text)[0]);
+ * const entry = parseMetricsEntry(JSON.parse(text)[0], { fail: (k) => { throw new Error(k); } });
  * ```
  */
-export function parseMetricsEntry(json: Record<string, unknown>): MetricsEntry {
-  const num = (v: unknown, key: string): number => {
-    if (typeof v !== "number") throw new TypeError(`${key}: expected a number`);
-    return v;
-  };
+export function parseMetricsEntry(
+  json: Record<string, unknown>,
+  opts: { fail: (key: string, want: string, got: unknown) => never },
+): MetricsEntry {
+  const { fail } = opts;
+  const num = (v: unknown, key: string): number =>
+    typeof v === "number" ? v : fail(key, "a number", v);
   const record = <K extends string>(v: unknown, key: string, keys: readonly K[]) => {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      throw new TypeError(`${key}: expected a dict`);
-    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(key, "a dict", v);
     const r = v as Record<string, unknown>;
     const out = {} as Record<K, number>;
     for (const k of keys) out[k] = num(r[k], `${key}.${k}`);
     // keep any further keys (an older or newer writer's) as they were
     return { ...r, ...out };
   };
-  if (typeof json.timestamp !== "string") throw new TypeError("timestamp: expected a string");
+  if (typeof json.timestamp !== "string") fail("timestamp", "a string", json.timestamp);
   const env: Record<string, number> = {}, sft: Record<string, number> = {};
   const fixed = new Set<string>([...FIXED_HEAD, "sft_eval_return"]);
   for (const [k, v] of Object.entries(json)) {
@@ -158,7 +159,7 @@ export function parseMetricsEntry(json: Record<string, unknown>): MetricsEntry {
         "std_delta_norm",
       ] as const,
     ),
-    timestamp: json.timestamp,
+    timestamp: json.timestamp as string,
     eval_return: num(json.eval_return, "eval_return"),
     eval_success_rate: num(json.eval_success_rate, "eval_success_rate"),
     env,
