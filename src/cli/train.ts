@@ -29,7 +29,6 @@ import {
   trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import { metricsEntryJson } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
@@ -285,11 +284,9 @@ async function trainRun(opts: {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const saved = {
-      log: runLog,
-      extra: { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) },
-    };
-    const writeMetrics = () => writeJson(paths.metrics, runLog.metrics.map(metricsEntryJson));
+    const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
+    const saved = { log: runLog, extra };
+    const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );

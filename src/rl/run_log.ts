@@ -97,7 +97,7 @@ const FIXED_HEAD = [
  *
  * @example
  * ```ts ignore
- * await writeJson("metrics.json", log.metrics.map(metricsEntryJson));
+ * const first = metricsEntryJson(log.metrics[0]);
  * ```
  */
 export function metricsEntryJson(entry: MetricsEntry): MetricsEntryJson {
@@ -249,6 +249,11 @@ export class RunLog {
       timestamp: new Date().toISOString(),
       ...ev,
     };
+  }
+
+  /** The `metrics.json` document: every entry, flat ({@linkcode metricsEntryJson}). */
+  metricsJson(): MetricsEntryJson[] {
+    return this.metrics.map(metricsEntryJson);
   }
 
   /** A copy of what a checkpoint stores. */
