@@ -98,3 +98,38 @@ Deno.test("the plan is sft + clip(delta), and the norm is that of the clipped de
   assert.equal(clippedDeltaNorm(delta, { row: 0, actDim: 2, deltaClip: 2 }), Math.sqrt(4.25));
   assert.equal(clippedDeltaNorm(delta, { row: 1, actDim: 2, deltaClip: 2 }), Math.sqrt(4.0625));
 });
+
+// What each folder of src/ may import besides itself and the top-level modules
+// (errors.ts, config_table.ts): imports point down, cli -> rl -> sft -> env/nn -> math,
+// with io and report beside.
+const MAY_IMPORT: Record<string, string[]> = {
+  math: [],
+  io: [],
+  report: [],
+  nn: ["math", "io"],
+  env: ["math", "nn"],
+  sft: ["env", "nn", "math", "io"],
+  rl: ["sft", "env", "nn", "math", "io"],
+  cli: ["rl", "sft", "env", "nn", "math", "io", "report"],
+};
+
+Deno.test("folders import each other only downwards, and only through their mod.ts", () => {
+  const src = join(ROOT, "src");
+  const folders = [...Deno.readDirSync(src)].filter((e) => e.isDirectory).map((e) => e.name);
+  assert.deepEqual(folders.toSorted(), Object.keys(MAY_IMPORT).toSorted());
+  for (const folder of folders) {
+    for (const entry of Deno.readDirSync(join(src, folder))) {
+      if (!entry.name.endsWith(".ts")) continue;
+      const text = Deno.readTextFileSync(join(src, folder, entry.name));
+      for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
+        const spec = m[1];
+        const where = `src/${folder}/${entry.name} imports ${spec}`;
+        if (spec.startsWith("./") || spec.startsWith("node:") || spec.startsWith("npm:")) continue;
+        if (/^\.\.\/(errors|config_table)\.ts$/.test(spec)) continue;
+        const other = spec.match(/^\.\.\/([a-z_]+)\/mod\.ts$/);
+        assert.ok(other, `${where}: another folder only through its mod.ts`);
+        assert.ok(MAY_IMPORT[folder].includes(other[1]), `${where}: an import that points up`);
+      }
+    }
+  }
+});

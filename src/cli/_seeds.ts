@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEBUG_ENV, UserError } from "../errors.ts";
-import { NO_SIMD_VAR } from "../math/kernels.ts";
+import { NO_SIMD_VAR } from "../math/mod.ts";
 import { existingRunFiles } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import { buildRunConfig, parseTrainArgs, runTrain, trainHelp } from "./train.ts";

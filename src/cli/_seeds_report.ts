@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../io/mod.ts";
 import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../report/mod.ts";
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
-import { mean, sampleStd } from "../rl/aggregate.ts";
+import { mean, sampleStd } from "../rl/mod.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
 import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
 

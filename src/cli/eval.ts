@@ -7,7 +7,7 @@
 
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import { Rng } from "../math/rng.ts";
+import { Rng } from "../math/mod.ts";
 import {
   DEFAULT_ENV_CONFIG,
   defaultEpisodeCap,

@@ -7,7 +7,7 @@
 
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts";
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";

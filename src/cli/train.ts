@@ -7,7 +7,7 @@
 
 import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
-import { finiteMean } from "../math/stats.ts";
+import { finiteMean } from "../math/mod.ts";
 import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { Rng } from "../math/rng.ts";
+import { Rng } from "../math/mod.ts";
 import type { EpisodeMetric, VecEnv } from "./vec_env.ts";
 
 /** Gymnasium's episode cap of `MountainCarContinuous-v0`. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rng } from "../math/rng.ts";
+import type { Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { computeGae } from "./gae.ts";
 import type { MinibatchStats, PpoBatch, PpoLearner } from "./ppo_update.ts";

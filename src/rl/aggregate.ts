@@ -9,7 +9,7 @@
  * @module
  */
 
-import { Rng } from "../math/rng.ts";
+import { Rng } from "../math/mod.ts";
 
 /** How {@linkcode describeSeeds} computes its intervals; written into `summary.json`. */
 export interface IntervalMethod {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { finiteMean } from "../math/stats.ts";
+import { finiteMean } from "../math/mod.ts";
 import type { IterationResult, UpdateStats } from "./trainer.ts";
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { hashSeeds, Rng } from "../math/rng.ts";
+import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";

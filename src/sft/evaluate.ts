@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Rng } from "../math/rng.ts";
+import type { Rng } from "../math/mod.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { splitmix32 } from "../math/rng.ts";
+import { splitmix32 } from "../math/mod.ts";
 import { type EnvConfig, validateEnvConfig } from "../env/mod.ts";
 
 /**
