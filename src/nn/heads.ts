@@ -353,6 +353,30 @@ export class ActorCritic {
     }
   }
 
+  /**
+   * Delta head's mean only (no value head): obs (n, in) -> meanOut (n, 2H), any n, each
+   * row bit for bit what {@linkcode ActorCritic.act} gives it.
+   */
+  actMean(obs: Float64Array, n: number, meanOut: Float64Array): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bad row count ${n}`);
+    if (obs.length < n * this.inDim) {
+      throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
+    }
+    if (meanOut.length < n * this.actionDim) {
+      throw new RangeError(
+        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
+      );
+    }
+    const s = this.#scratch;
+    const { inDim, actionDim, maxBatch } = this;
+    for (let start = 0; start < n; start += maxBatch) {
+      const rows = Math.min(maxBatch, n - start);
+      const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      this.#forwardDelta(this.#scaleInput(raw, rows, s), rows, s);
+      meanOut.set(s.mean.subarray(0, rows * actionDim), start * actionDim);
+    }
+  }
+
   /** Value head only: obs (n, in) -> valueOut (n), any n. */
   values(obs: Float64Array, n: number, valueOut: Float64Array): void {
     this.#checkInference(obs, n, valueOut);
