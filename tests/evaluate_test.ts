@@ -54,6 +54,10 @@ Deno.test("each episode is the one it would be alone, whatever the envs stepped 
   const batched = evaluatePolicy(opts).scenarios;
   assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 5 }).scenarios, batched);
   assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 1 }).scenarios, batched);
+  // envs a makeEnv built are reused by the next evaluation with it, after a reset
+  const makeEnv = (k: number) => new DrivingVecEnv(env, k);
+  assert.deepEqual(evaluatePolicy({ ...opts, makeEnv, count: 7 }).scenarios, batched.slice(0, 7));
+  assert.deepEqual(evaluatePolicy({ ...opts, makeEnv }).scenarios, batched);
   // one episode at a time, through act (both heads) and composePlan
   const vec = new DrivingVecEnv(env, 1);
   const plan = new Float64Array(40), mean = new Float64Array(40), value = new Float64Array(1);
