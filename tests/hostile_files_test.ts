@@ -279,7 +279,7 @@ async function checkpointNaming(path: string, sftModel: string): Promise<void> {
   };
   const env = { ...SMOKE_ENV };
   const trainer = new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
-  await writePt(path, trainerCheckpoint(trainer, { sft_model: sftModel }));
+  await writePt(path, trainerCheckpoint(trainer, { extra: { sft_model: sftModel } }));
 }
 
 Deno.test("hostile .pt and --config files: exit 2, one line naming the file, bounded memory and time", async () => {

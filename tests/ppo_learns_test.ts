@@ -10,7 +10,7 @@ import { UserError } from "../src/errors.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
-import { DEFAULT_PPO_CONFIG, Trainer } from "../src/rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, RunLog, Trainer } from "../src/rl/mod.ts";
 
 const OFFSET = [0.5, -0.3];
 const EPISODE_STEPS = 3;
@@ -123,17 +123,18 @@ Deno.test("PPO trains on any VecEnv: the delta head learns the planner's fixed o
   };
   const before = meanDelta();
   assert.ok(Math.hypot(before[0], before[1]) < 0.1, `initial delta ${before}`);
-  while (trainer.episode < ppo.episodes) trainer.iterate(trainer.nextRolloutSize());
+  const log = new RunLog();
+  while (trainer.episode < ppo.episodes) log.record(trainer.iterate(trainer.nextRolloutSize()));
   const after = meanDelta();
   assert.ok(
     Math.abs(after[0] - OFFSET[0]) < 0.1 && Math.abs(after[1] - OFFSET[1]) < 0.1,
     `learned delta ${after}, expected about ${OFFSET}`,
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const early = mean(trainer.rewards.slice(0, 50)), late = mean(trainer.rewards.slice(-50));
+  const early = mean(log.rewards.slice(0, 50)), late = mean(log.rewards.slice(-50));
   assert.ok(late > early, `returns ${early} -> ${late}`);
-  assert.equal(trainer.rewards.length, 1000);
-  assert.ok(trainer.lengths.every((l) => l === EPISODE_STEPS));
+  assert.equal(log.rewards.length, 1000);
+  assert.ok(log.lengths.every((l) => l === EPISODE_STEPS));
 });
 
 Deno.test("a non-finite reward stops training with a one-line UserError (exit code 3)", () => {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { reportHelp, runReport } from "../src/cli/report.ts";
+import { main } from "../main.ts";
 import {
   escapeXml,
   formatNumber,
@@ -15,7 +16,7 @@ import {
   niceTicks,
   renderPanel,
   renderReportSvg,
-} from "../src/io/report_svg.ts";
+} from "../src/report/mod.ts";
 import { UserError } from "../src/errors.ts";
 
 const ENTRY_COUNT = 6;
@@ -397,6 +398,38 @@ Deno.test("chart helpers: ticks, number format, moving average, degenerate serie
   );
 });
 
+Deno.test("report of a multi-seed mountain_car folder: its metric and base policy, no ADE", async () => {
+  const out = join(Deno.makeTempDirSync({ dir: TEMP_ROOT, prefix: "mcs_" }), "seeds");
+  const args = ["train", "--env", "mountain_car", "--seeds", "1", "--episodes", "16"];
+  const trained = await quietly(() => main([...args, "--out-dir", out, "--quiet"]));
+  assert.equal(trained.result, 0, trained.stderr.join("\n"));
+  const { result } = await quietly(() => runReport([out]));
+  assert.equal(result, 0);
+  const svg = Deno.readTextFileSync(join(out, "report.svg"));
+  assertWellFormed(svg, "svg");
+  const counts = metricCounts(svg);
+  assert.ok(counts.has("max_position_mean") && counts.has("sft_max_position"));
+  assert.ok(!counts.has("ade_mean") && !counts.has("sft_ade"), [...counts.keys()].join());
+  assert.doesNotMatch(svg, /ADE|SFT|no data/);
+  assert.match(svg, />zero base policy alone</);
+});
+
+Deno.test("src/report imports nothing outside itself; cli reaches it through its mod.ts", () => {
+  const root = fileURLToPath(new URL("../src/", import.meta.url));
+  for (const entry of Deno.readDirSync(join(root, "report"))) {
+    const text = Deno.readTextFileSync(join(root, "report", entry.name));
+    for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
+      assert.match(m[1], /^\.\/[a-z_]+\.ts$/, `src/report/${entry.name} imports ${m[1]}`);
+    }
+  }
+  for (const entry of Deno.readDirSync(join(root, "cli"))) {
+    const text = Deno.readTextFileSync(join(root, "cli", entry.name));
+    for (const m of text.matchAll(/ from "(\.\.\/report\/[^"]+)";/g)) {
+      assert.equal(m[1], "../report/mod.ts", `src/cli/${entry.name} imports ${m[1]}`);
+    }
+  }
+});
+
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const registered = /\breport\b/.test(Deno.readTextFileSync(join(ROOT, "main.ts")));
 
@@ -436,4 +469,44 @@ Deno.test({
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /--nope/);
   },
+});
+
+Deno.test("report of a mountain_car run: its own metrics and base policy, no driving panel", async () => {
+  const out = join(Deno.makeTempDirSync({ dir: TEMP_ROOT, prefix: "mc_" }), "run");
+  const args = ["train", "--env", "mountain_car", "--episodes", "16", "--out-dir", out, "--quiet"];
+  const trained = await quietly(() => main(args));
+  assert.equal(trained.result, 0, trained.stderr.join("\n"));
+  const { result } = await quietly(() => runReport([out]));
+  assert.equal(result, 0);
+  const svg = Deno.readTextFileSync(join(out, "report.svg"));
+  assertWellFormed(svg, "svg");
+  const counts = metricCounts(svg);
+  assert.ok(
+    counts.has("max_position") && counts.has("sft_max_position"),
+    [...counts.keys()].join(),
+  );
+  for (const driving of ["ade", "fde", "sft_ade", "sft_fde"]) assert.ok(!counts.has(driving));
+  assert.doesNotMatch(svg, /ADE|FDE|\(m\)|SFT|no data/);
+  assert.match(svg, />Held-out eval return vs zero base policy</);
+  assert.match(svg, /env mountain_car/);
+  const html = Deno.readTextFileSync(join(out, "report.html"));
+  assert.match(html, /<th>zero base policy<\/th>.*\n<tr><th>PPO policy<\/th>/);
+  assert.doesNotMatch(html, /<th>SFT/);
+
+  // Stray driving keys in a mountain_car run's entries still draw no ADE panel; a panel
+  // whose metrics are absent is left out rather than drawn empty.
+  const dir = fakeRun(
+    [0, 1, 2].map((i) => {
+      const { eval: _, ...e } = fullEntry(i);
+      return { ...e, max_position: 0.1 * i };
+    }),
+    ABSENT,
+  );
+  Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify({ env_name: "mountain_car" }));
+  await quietly(() => runReport([dir]));
+  const stray = Deno.readTextFileSync(join(dir, "report.svg"));
+  assertWellFormed(stray, "svg");
+  assert.ok(!metricCounts(stray).has("ade") && !metricCounts(stray).has("delta_norm"));
+  assert.doesNotMatch(stray, /Waypoint error|Delta norm|no data/);
+  assert.equal([...stray.matchAll(/class="panel"/g)].length, 5);
 });

@@ -297,6 +297,61 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
   });
 });
 
+Deno.test("aggregate: a mountain_car folder has return and success rate only; another env's seed is missing", () =>
+  withTempDir(async (dir) => {
+    const out = join(dir, "mc");
+    const tiny = "--env mountain_car --episodes 8 --num-envs 4 --max-episode-steps 50 " +
+      "--hidden-dim 8 --eval-interval 4 --save-interval 4 --heldout-episodes 3 --eval-episodes 2";
+    const r = await cli(["train", "--seeds", "1-2", "--out-dir", out, ...tiny.split(" ")]);
+    assert.equal(r.code, 0, r.stderr);
+    const a = await cli(["aggregate", out]);
+    assert.equal(a.code, 0, a.stderr);
+    const s = readJson(join(out, "summary.json")) as SeedsSummary;
+    assert.equal(s.env_name, "mountain_car");
+    assert.deepEqual(s.finished, [1, 2]);
+    assert.deepEqual(s.missing, []);
+    assert.deepEqual(Object.keys(s.across_seeds), ["return", "success_rate"]);
+    assert.equal(s.method.expert_return, undefined);
+    for (const [i, seed] of [1, 2].entries()) {
+      const h = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
+        heldout: { refined: Record<string, number>; sft: Record<string, number> };
+      }).heldout;
+      assert.deepEqual(s.per_seed[i], {
+        seed,
+        return: h.refined.return_mean,
+        success_rate: h.refined.success_rate,
+        sft_return: h.sft.return_mean,
+      });
+    }
+    const returns = s.per_seed.map((row) => row.return);
+    assert.equal(s.across_seeds.return!.mean, (returns[0] + returns[1]) / 2);
+    assert.match(a.stdout, /^seed\s+return\s+success$/m);
+    assert.match(a.stdout, /^base policy alone: return /m);
+    assert.doesNotMatch(a.stdout, /ADE|gap closed|expert/);
+
+    // A seed folder trained on another env (here its config says driving) is not mixed in.
+    Deno.mkdirSync(join(out, "seed_3"));
+    const tm = readJson(join(out, "seed_2", "train_metrics.json")) as {
+      heldout: { refined: Record<string, number> };
+    };
+    tm.heldout.refined.ade_mean = 1;
+    Deno.writeTextFileSync(join(out, "seed_3", "train_metrics.json"), JSON.stringify(tm));
+    const config = readJson(join(out, "seed_2", "config.json")) as Record<string, unknown>;
+    Deno.writeTextFileSync(
+      join(out, "seed_3", "config.json"),
+      JSON.stringify({ ...config, env_name: undefined }),
+    );
+    Deno.removeSync(join(out, "seeds.json"));
+    const mixed = await cli(["aggregate", "--json", out]);
+    assert.equal(mixed.code, 0, mixed.stderr);
+    const m = JSON.parse(mixed.stdout) as SeedsSummary;
+    assert.deepEqual(m.finished, [1, 2]);
+    assert.deepEqual(m.missing, [{
+      seed: 3,
+      reason: "trained on driving, not mountain_car as the others",
+    }]);
+  }));
+
 Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {
   // 8 seeds: the IQM is the mean of the middle 4 of the sorted values.
   const xs = [9, 1, 7, 3, 100, 5, 2, -50];

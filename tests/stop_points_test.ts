@@ -1,13 +1,13 @@
 /**
  * Where a stop lands inside an iteration: inside a rollout, inside the PPO update, or
- * inside the evaluation that follows it, the loop puts the trainer back to the state before that
- * iteration, so a run stopped there and continued ends bit for bit like a run never
+ * inside the evaluation that follows it, the loop puts the trainer and the run log back to
+ * the state before that iteration, so a run stopped there and continued ends bit for bit like a run never
  * stopped. Polled at every step (`yieldMs: 0`) so the stop points are exact.
  */
 
 import assert from "node:assert/strict";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
-import { DEFAULT_PPO_CONFIG, sftBaseline, Trainer, trainLoop } from "../src/rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, RunLog, sftBaseline, Trainer, trainLoop } from "../src/rl/mod.ts";
 import type { LoopHooks, PpoConfig } from "../src/rl/mod.ts";
 import { SMOKE_ENV } from "./_helpers.ts";
 
@@ -24,9 +24,15 @@ const PPO: PpoConfig = {
   eval_episodes: 3,
 };
 
-function newTrainer(): Trainer {
+interface Run {
+  trainer: Trainer;
+  log: RunLog;
+}
+
+function newRun(): Run {
   const env = { ...SMOKE_ENV };
-  return new Trainer({ env, ppo: { ...PPO }, planner: new BuiltinSftPlanner(env) });
+  const trainer = new Trainer({ env, ppo: { ...PPO }, planner: new BuiltinSftPlanner(env) });
+  return { trainer, log: new RunLog() };
 }
 
 function hooks(trainer: Trainer, shouldStop: () => boolean): LoopHooks {
@@ -40,55 +46,60 @@ function hooks(trainer: Trainer, shouldStop: () => boolean): LoopHooks {
   };
 }
 
-function assertSameState(a: Trainer, b: Trainer): void {
+function assertSameState(ra: Run, rb: Run): void {
+  const [a, b] = [ra.trainer, rb.trainer];
   assert.deepEqual(a.model.delta.data, b.model.delta.data);
   assert.deepEqual(a.model.value.data, b.model.value.data);
   assert.deepEqual(a.optimizer.expAvg, b.optimizer.expAvg);
   assert.deepEqual(a.optimizer.expAvgSq, b.optimizer.expAvgSq);
   assert.equal(a.optimizer.stepCount, b.optimizer.stepCount);
-  const strip = (t: Trainer) => {
-    const p = t.progress();
-    return { ...p, metrics: p.metrics.map((m) => ({ ...m, timestamp: null })) };
+  assert.deepEqual(a.progress(), b.progress());
+  const strip = (log: RunLog) => {
+    const s = log.state();
+    return { ...s, metrics: s.metrics.map((m) => ({ ...m, timestamp: null })) };
   };
-  assert.deepEqual(strip(a), strip(b));
+  assert.deepEqual(strip(ra.log), strip(rb.log));
 }
 
 Deno.test("a stop inside a rollout, an update or the evaluation after it leaves the state before that iteration", async () => {
-  const straight = newTrainer();
-  assert.deepEqual(await trainLoop(straight, hooks(straight, () => false)), {
+  const straight = newRun();
+  const { trainer: st, log: sl } = straight;
+  assert.deepEqual(await trainLoop(st, sl, hooks(st, () => false)), {
     stopped: false,
     dropped: false,
   });
 
   // Polls of the second iteration once its rollout is done (episode 10): one after each
   // minibatch of its update, then one after each step of the evaluation.
-  const minibatches = (straight.metrics[1].update as { minibatches: number }).minibatches;
-  const stops: Array<[string, (t: Trainer) => () => boolean]> = [
+  const minibatches = sl.metrics[1].update.minibatches;
+  const stops: Array<[string, (r: Run) => () => boolean]> = [
     // the third poll after the first evaluation: the second rollout's first step
-    ["rollout", (t) => {
+    ["rollout", ({ trainer: t, log }) => {
       let polls = 0;
-      return () => t.episode === 5 && t.metrics.length === 1 && ++polls === 3;
+      return () => t.episode === 5 && log.metrics.length === 1 && ++polls === 3;
     }],
-    ["update", (t) => () => t.episode === 10],
-    ["evaluation", (t) => {
+    ["update", ({ trainer: t }) => () => t.episode === 10],
+    ["evaluation", ({ trainer: t }) => {
       let polls = 0;
       return () => t.episode === 10 && ++polls === minibatches + 2;
     }],
   ];
   // Adam steps (one per minibatch) done when each stop lands: in the rollout none of the
   // second update's, in the update some, in the evaluation all.
-  const before = (straight.metrics[0].update as { minibatches: number }).minibatches;
+  const before = sl.metrics[0].update.minibatches;
   const expectSteps: Record<string, (n: number) => boolean> = {
     rollout: (n) => n === before,
     update: (n) => n > before && n < before + minibatches,
     evaluation: (n) => n === before + minibatches,
   };
   for (const [where, stopAt] of stops) {
-    const trainer = newTrainer();
-    const stop = stopAt(trainer);
+    const run = newRun();
+    const { trainer, log } = run;
+    const stop = stopAt(run);
     let stepsAtStop = -1;
     const first = await trainLoop(
       trainer,
+      log,
       hooks(trainer, () => {
         if (!stop()) return false;
         stepsAtStop = trainer.optimizer.stepCount;
@@ -98,10 +109,10 @@ Deno.test("a stop inside a rollout, an update or the evaluation after it leaves 
     assert.ok(expectSteps[where](stepsAtStop), `${where}: stopped after ${stepsAtStop} steps`);
     assert.deepEqual(first, { stopped: true, dropped: true }, where);
     assert.equal(trainer.episode, 5, where);
-    assert.equal(trainer.rewards.length, 5, where);
-    assert.equal(trainer.metrics.length, 1, where);
-    const again = await trainLoop(trainer, hooks(trainer, () => false));
+    assert.equal(log.rewards.length, 5, where);
+    assert.equal(log.metrics.length, 1, where);
+    const again = await trainLoop(trainer, log, hooks(trainer, () => false));
     assert.deepEqual(again, { stopped: false, dropped: false }, where);
-    assertSameState(trainer, straight);
+    assertSameState(run, straight);
   }
 });

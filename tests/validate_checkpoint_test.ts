@@ -23,6 +23,8 @@ interface Case {
 const dict = (root: PtDict, ...keys: (string | number)[]): PtDict =>
   keys.reduce<PtValue>((d, k) => (d as PtDict).get(k)!, root) as PtDict;
 
+const firstEntry = (root: PtDict): PtDict => (root.get("metrics") as PtValue[])[0] as PtDict;
+
 const setFirst = (value: number) => (t: PtValue | undefined) => {
   (t as Tensor).data[0] = value;
 };
@@ -87,6 +89,16 @@ const CASES: Case[] = [
     name: "env_cfg.dt a string",
     edit: (r) => dict(r, "env_cfg").set("dt", "fast"),
     names: /env_cfg\.dt: expected a finite number/,
+  },
+  {
+    name: "a metrics entry whose update.kl is a string",
+    edit: (r) => dict(firstEntry(r), "update").set("kl", "0.01"),
+    names: /metrics\[0\]\.update\.kl: expected a number, got "0\.01"/,
+  },
+  {
+    name: "a metrics entry without eval_return",
+    edit: (r) => firstEntry(r).delete("eval_return"),
+    names: /metrics\[0\]\.eval_return: expected a number, got nothing/,
   },
   {
     name: "rewards shorter than the episode",

@@ -10,8 +10,9 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../io/report_svg.ts";
-import type { Panel, Point, Series } from "../io/report_svg.ts";
+import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../report/mod.ts";
+import type { Panel, Point, Series } from "../report/mod.ts";
+import type { ReportEnv } from "../report/mod.ts";
 import { mean, sampleStd } from "../rl/aggregate.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
 import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
@@ -21,15 +22,43 @@ const MAX_SEED_LINES = 50;
 /** One seed's curves: x (episode) -> value, per metric. */
 type Curves = Map<string, Map<number, number>>;
 
-const METRICS: { path: string; title: string; yLabel: string }[] = [
-  { path: "eval_return", title: "Held-out return (mean action)", yLabel: "return" },
-  { path: "eval_success_rate", title: "Held-out success rate", yLabel: "success rate" },
-  { path: "ade", title: "Held-out ADE against the expert plan", yLabel: "ADE (m)" },
-];
+/** The metrics charted across seeds, and the base policy's reference of each. */
+interface SeedMetrics {
+  /** Panels after the episode return: the entry key, title and y label of each. */
+  panels: { path: string; title: string; yLabel: string }[];
+  /** The base policy alone on the same evaluation seeds: the key of its reference line,
+   * drawn in the panel of the metric it compares with. */
+  reference: Record<string, string>;
+  /** Legend of the reference lines. */
+  baseLabel: string;
+}
 
-// The SFT planner alone on the same evaluation seeds, drawn as a reference in the panel
-// of the metric it compares with.
-const SFT_REFERENCE: Record<string, string> = { eval_return: "sft_eval_return", ade: "sft_ade" };
+const DRIVING_METRICS: SeedMetrics = {
+  panels: [
+    { path: "eval_return", title: "Held-out return (mean action)", yLabel: "return" },
+    { path: "eval_success_rate", title: "Held-out success rate", yLabel: "success rate" },
+    { path: "ade", title: "Held-out ADE against the expert plan", yLabel: "ADE (m)" },
+  ],
+  reference: { eval_return: "sft_eval_return", ade: "sft_ade" },
+  baseLabel: "SFT planner alone",
+};
+
+// Another env: return, success and the metrics it declares for metrics.json entries.
+function envSeedMetrics(env: ReportEnv): SeedMetrics {
+  const [ret, success] = DRIVING_METRICS.panels;
+  return {
+    panels: [
+      ret,
+      success,
+      ...env.metrics.map((m) => ({ path: m.key, title: `Held-out ${m.label}`, yLabel: m.label })),
+    ],
+    reference: Object.fromEntries([
+      ["eval_return", "sft_eval_return"],
+      ...env.metrics.filter((m) => m.sft).map((m) => [m.key, `sft_${m.key}`]),
+    ]),
+    baseLabel: `${env.base} alone`,
+  };
+}
 
 function readJson(path: string): unknown {
   const read = readJsonFile(path);
@@ -38,10 +67,10 @@ function readJson(path: string): unknown {
 
 // A seed's curves from its metrics.json (eval metrics per interval) and
 // train_metrics.json (a moving average of the episode returns).
-function seedCurves(path: string): Curves {
+function seedCurves(path: string, metrics: SeedMetrics): Curves {
   const curves: Curves = new Map();
   const entries = readJson(join(path, "metrics.json"));
-  for (const key of [...METRICS.map((m) => m.path), ...Object.values(SFT_REFERENCE)]) {
+  for (const key of [...metrics.panels.map((m) => m.path), ...Object.values(metrics.reference)]) {
     const points = new Map<number, number>();
     for (const e of Array.isArray(entries) ? entries : []) {
       const x = numberAt(e, "episode"), y = numberAt(e, key);
@@ -79,15 +108,21 @@ function meanSeries(
 }
 
 /**
- * Writes `dir/report.svg` and `dir/report.html` for the multi-seed folder `dir`.
+ * Writes `dir/report.svg` and `dir/report.html` for the multi-seed folder `dir`; `env`
+ * is the env the seeds trained on when it is not the driving env (its metrics and base
+ * policy are charted, and panels no seed has data for are left out).
  *
  * @example
  * ```ts ignore
  * await writeSeedsReport("out/seeds");
  * ```
  */
-export async function writeSeedsReport(dir: string): Promise<{ svg: string; html: string }> {
-  const seeds = seedFolders(dir).map((f) => ({ seed: f.seed, curves: seedCurves(f.path) }))
+export async function writeSeedsReport(
+  dir: string,
+  options: { env?: ReportEnv } = {},
+): Promise<{ svg: string; html: string }> {
+  const metrics = options.env ? envSeedMetrics(options.env) : DRIVING_METRICS;
+  const seeds = seedFolders(dir).map((f) => ({ seed: f.seed, curves: seedCurves(f.path, metrics) }))
     .filter((s) => [...s.curves.values()].some((c) => c.size > 0));
   if (seeds.length === 0) {
     throw new UserError(`report: ${dir}: no seed_N/ folder has metrics yet`);
@@ -115,22 +150,22 @@ export async function writeSeedsReport(dir: string): Promise<{ svg: string; html
           label: `mean of ${seeds.length} seeds ± 1 std`,
           color: "#1f77b4",
         }),
-        ...(key in SFT_REFERENCE ? [sftLine(SFT_REFERENCE[key])] : []),
+        ...(key in metrics.reference ? [sftLine(metrics.reference[key])] : []),
       ],
     };
   };
   const sftLine = (key: string): Series => {
     const ref = meanSeries(seeds.map((s) => s.curves.get(key)!), {
       metric: key,
-      label: "SFT planner alone",
+      label: metrics.baseLabel,
       color: "#555",
     });
     return { ...ref, band: undefined, dashed: true, width: 1.5 };
   };
   const panels = [
     panel("reward_ma", "Episode return (moving average, 20 episodes)", "return"),
-    ...METRICS.map((m) => panel(m.path, m.title, m.yLabel)),
-  ];
+    ...metrics.panels.map((m) => panel(m.path, m.title, m.yLabel)),
+  ].filter((p) => !options.env || p.series.some((s) => s.points.length > 0));
   const name = basename(resolve(dir));
   const svg = renderChartGrid(panels, {
     title: `delta-waypoint across seeds: ${name}`,

@@ -3,365 +3,29 @@
  * Slurm / Kubernetes / Ray jobs): each finished seed's held-out results, and across
  * seeds mean, standard deviation, interquartile mean and 95% bootstrap intervals.
  * Written to `summary.json` and printed as a table; seeds that have not finished are
- * listed as missing, with the reason.
+ * listed as missing, with the reason. The summary is built in `_seed_summary.ts` and
+ * printed by `_seed_table.ts`.
  *
  * @module
  */
 
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
-import { evaluatePolicy, ExpertPlanner } from "../sft/mod.ts";
-import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "../rl/aggregate.ts";
-import type { IntervalMethod, SeedStats } from "../rl/aggregate.ts";
-import { writeJson } from "../io/mod.ts";
-import { applyConfigFile, parseFlags } from "./_flags.ts";
-import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
+import { DEFAULT_INTERVAL_METHOD } from "../rl/aggregate.ts";
+import { parseFlags } from "./_flags.ts";
+import { readManifest, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
+import { writeSummary } from "./_seed_summary.ts";
+import { formatSummary } from "./_seed_table.ts";
 
-/** The metrics compared across seeds, in table order. */
-export const SEED_METRICS = ["return", "success_rate", "ade", "gap_closed"] as const;
-
-/** One of {@linkcode SEED_METRICS}. */
-export type SeedMetric = typeof SEED_METRICS[number];
-
-/** One finished seed's held-out results (SFT + delta, mean action). */
-export interface SeedResult {
-  /** The training seed. */
-  seed: number;
-  /** Mean held-out return. */
-  return: number;
-  /** Held-out success rate, 0..1. */
-  success_rate: number;
-  /** Held-out ADE against the expert plan (m). */
-  ade: number;
-  /**
-   * Share of the SFT-to-expert return gap the delta closes:
-   * (return - sft_return) / (expert_return - sft_return); null when the gap is 0.
-   */
-  gap_closed: number | null;
-  /** The SFT planner alone on the same held-out seeds. */
-  sft_return: number;
-  /** The expert planner on the same held-out seeds. */
-  expert_return: number;
-}
-
-/** A seed without a result, and why. */
-export interface MissingSeed {
-  /** The training seed. */
-  seed: number;
-  /** E.g. "no folder", "unfinished", "interrupted at episode 120", "failed (exit code 1): ...". */
-  reason: string;
-}
-
-/** `summary.json`. */
-export interface SeedsSummary {
-  /** The multi-seed folder. */
-  out_dir: string;
-  /** Seeds asked for (from `seeds.json`, else the `seed_N/` folders found). */
-  seeds: number[];
-  /** Seeds with results, in `seeds` order. */
-  finished: number[];
-  /** Seeds without results. */
-  missing: MissingSeed[];
-  /** Held-out episodes every seed was evaluated on: seeds first_seed .. first_seed + count - 1. */
-  heldout: { first_seed: number; count: number } | null;
-  /** Per seed, in `finished` order. */
-  per_seed: SeedResult[];
-  /** Across finished seeds, per metric (null when no seed has a value). */
-  across_seeds: Record<SeedMetric, SeedStats | null>;
-  /** How the numbers were computed. */
-  method: {
-    std: string;
-    iqm: string;
-    interval: string;
-    bootstrap_samples: number;
-    bootstrap_seed: number;
-    level: number;
-    expert_return: string;
-  };
-}
-
-/** What the caller of {@linkcode aggregateSeeds} knows that the files cannot tell. */
-export interface AggregateOptions {
-  /** Seeds asked for (default: `seeds.json`, else the folders found). */
-  seeds?: number[];
-  /** Reasons for seeds known to have failed (e.g. a child's exit code), by seed. */
-  failures?: Map<number, string>;
-  /** Interval method (default {@linkcode DEFAULT_INTERVAL_METHOD}). */
-  method?: IntervalMethod;
-  /** Warnings (default: stderr). */
-  warn?: (line: string) => void;
-}
-
-/**
- * Reads every seed's `train_metrics.json` in the multi-seed folder `dir` and builds
- * the summary (it writes nothing). The expert's return on the held-out seeds is not in
- * the run files, so it is evaluated here, once per environment.
- *
- * @example
- * ```ts ignore
- * const summary = aggregateSeeds("out/seeds");
- * console.log(summary.across_seeds.return?.mean);
- * ```
- */
-export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsSummary {
-  const warn = opts.warn ?? ((line: string) => console.error(line));
-  const method = opts.method ?? DEFAULT_INTERVAL_METHOD;
-  const seeds = opts.seeds ?? readManifest(dir)?.seeds ?? seedFolders(dir).map((f) => f.seed);
-  const experts = new Map<string, number>();
-  const perSeed: SeedResult[] = [];
-  const missing: MissingSeed[] = [];
-  let heldout: SeedsSummary["heldout"] = null;
-  let reference: string | null = null;
-  for (const seed of seeds) {
-    const failure = opts.failures?.get(seed);
-    const read = failure === undefined ? readSeed(seedDir(dir, seed)) : { missing: failure };
-    if ("missing" in read) {
-      missing.push({ seed, reason: read.missing });
-      continue;
-    }
-    const { run, env } = read;
-    if (heldout === null) heldout = run.heldout;
-    else if (heldout.first_seed !== run.heldout.first_seed || heldout.count !== run.heldout.count) {
-      missing.push({
-        seed,
-        reason:
-          `held out on seeds ${run.heldout.first_seed}+${run.heldout.count}, not ${heldout.first_seed}+${heldout.count} as the others`,
-      });
-      continue;
-    }
-    if (reference === null) reference = read.comparable;
-    else if (read.comparable !== reference) {
-      warn(
-        `aggregate: ${
-          seedDir(dir, seed)
-        }: configuration differs from the first seed's (beyond seed and out_dir)`,
-      );
-    }
-    const key = JSON.stringify([env, run.heldout]);
-    if (!experts.has(key)) {
-      experts.set(
-        key,
-        evaluatePolicy({
-          env,
-          planner: new ExpertPlanner(env),
-          model: null,
-          deltaClip: 0,
-          firstSeed: run.heldout.first_seed,
-          count: run.heldout.count,
-        }).summary.return_mean,
-      );
-    }
-    const expert = experts.get(key)!;
-    const gap = expert - run.sft_return;
-    perSeed.push({
-      seed,
-      return: run.return,
-      success_rate: run.success_rate,
-      ade: run.ade,
-      gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null,
-      sft_return: run.sft_return,
-      expert_return: expert,
-    });
-  }
-  const across = Object.fromEntries(
-    SEED_METRICS.map((m) => [m, describeSeeds(perSeed.map((r) => r[m]), method)]),
-  ) as Record<SeedMetric, SeedStats | null>;
-  return {
-    out_dir: dir,
-    seeds,
-    finished: perSeed.map((r) => r.seed),
-    missing,
-    heldout,
-    per_seed: perSeed,
-    across_seeds: across,
-    method: {
-      std: "sample standard deviation over seeds (n - 1)",
-      iqm: "interquartile mean: mean of the seeds left after dropping floor(n/4) from each end " +
-        "(scipy trim_mean(x, 0.25), as rliable)",
-      interval:
-        `${100 * method.level}% percentile bootstrap over seeds (resampled with replacement) ` +
-        "of the mean (mean_ci) and of the IQM (iqm_ci)",
-      bootstrap_samples: method.samples,
-      bootstrap_seed: method.seed,
-      level: method.level,
-      expert_return:
-        "the expert planner (exact route) evaluated by the aggregate on the same held-out seeds",
-    },
-  };
-}
-
-interface SeedRun {
-  heldout: { first_seed: number; count: number };
-  return: number;
-  success_rate: number;
-  ade: number;
-  sft_return: number;
-}
-
-// A seed folder's results, or why it has none. Files are read as untrusted input.
-function readSeed(
-  path: string,
-): { run: SeedRun; env: EnvConfig; comparable: string } | { missing: string } {
-  const file = join(path, "train_metrics.json");
-  const read = readJsonFile(file);
-  if ("problem" in read) {
-    if (!read.notFound) return { missing: read.problem };
-    try {
-      Deno.statSync(path);
-    } catch {
-      return { missing: "no folder" };
-    }
-    return { missing: "unfinished (no train_metrics.json)" };
-  }
-  const tm = read.value as Record<string, unknown> | null;
-  if (typeof tm !== "object" || tm === null || Array.isArray(tm)) {
-    return { missing: `${file}: not an object` };
-  }
-  if (tm.interrupted === true) {
-    const at = (tm.final_metrics as Record<string, unknown> | undefined)?.total_episodes;
-    return { missing: `interrupted${typeof at === "number" ? ` at episode ${at}` : ""}` };
-  }
-  const h = tm.heldout as Record<string, Record<string, unknown>> | undefined;
-  const seeds = h?.seeds as unknown;
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const run = {
-    heldout: {
-      first_seed: Array.isArray(seeds) ? num(seeds[0]) : null,
-      count: Array.isArray(seeds) ? num(seeds[1]) : null,
-    },
-    // eval's summary names; runs from before them wrote mean_return and ade
-    return: num(h?.refined?.return_mean ?? h?.refined?.mean_return),
-    success_rate: num(h?.refined?.success_rate),
-    ade: num(h?.refined?.ade_mean ?? h?.refined?.ade),
-    sft_return: num(h?.sft?.return_mean ?? h?.sft?.mean_return),
-  };
-  const { first_seed, count } = run.heldout;
-  if (
-    first_seed === null || count === null || !Number.isInteger(first_seed) ||
-    !Number.isInteger(count) || first_seed < 0 || count < 1 || count > 1e6 ||
-    first_seed + count > 2 ** 32 || run.return === null || run.success_rate === null ||
-    run.ade === null || run.sft_return === null
-  ) {
-    return { missing: `${file}: no complete heldout block` };
-  }
-  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-  const configPath = join(path, "config.json");
-  const configRead = readJsonFile(configPath);
-  if ("problem" in configRead) return { missing: configRead.problem };
-  const config = configRead.value as Record<string, unknown>;
-  try {
-    applyConfigFile(configPath, { env }, { ignore: ["out_dir", "sft_model", "ppo"] });
-    validateEnvConfig(env);
-  } catch (e) {
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    return { missing: `config.json: ${why}` };
-  }
-  // What must agree between seeds: everything but the seed and where the run went.
-  const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
-  const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
-  return { run: run as SeedRun, env, comparable };
-}
-
-/**
- * The summary as a table: one row per finished seed, then mean, std, IQM and the
- * bootstrap interval of the mean per metric, then the missing seeds.
- *
- * @example
- * ```ts ignore
- * console.log(formatSummary(aggregateSeeds("out/seeds")));
- * ```
- */
-export function formatSummary(s: SeedsSummary): string {
-  const lines = [
-    `seeds: ${s.finished.length} of ${s.seeds.length} finished in ${s.out_dir}` +
-    (s.heldout
-      ? `; held out on ${s.heldout.count} episodes, seeds ${s.heldout.first_seed}..${
-        s.heldout.first_seed + s.heldout.count - 1
-      }`
-      : ""),
-  ];
-  const first = s.per_seed[0];
-  if (first) {
-    lines.push(
-      `SFT alone: return ${first.sft_return.toFixed(2)}; expert: return ${
-        first.expert_return.toFixed(2)
-      } (evaluated on the same seeds)`,
-    );
-  }
-  const fmt: Record<SeedMetric, (v: number) => string> = {
-    return: (v) => v.toFixed(2),
-    success_rate: (v) => `${(100 * v).toFixed(1)}%`,
-    ade: (v) => v.toFixed(3),
-    gap_closed: (v) => `${(100 * v).toFixed(1)}%`,
-  };
-  const show = (m: SeedMetric, v: number | null) => (v === null ? "-" : fmt[m](v));
-  const heads: Record<SeedMetric, string> = {
-    return: "return",
-    success_rate: "success",
-    ade: "ADE m",
-    gap_closed: "gap closed",
-  };
-  const table = (rows: string[][]) => {
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) =>
-      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
-    );
-  };
-  if (s.per_seed.length > 0) {
-    lines.push(
-      "",
-      ...table([
-        ["seed", ...SEED_METRICS.map((m) => heads[m])],
-        ...s.per_seed.map((r) => [String(r.seed), ...SEED_METRICS.map((m) => show(m, r[m]))]),
-      ]),
-    );
-    const n = s.per_seed.length;
-    const level = `${100 * s.method.level}% CI of mean`;
-    lines.push(
-      "",
-      `across ${n} seed${
-        n === 1 ? "" : "s"
-      } (CI: percentile bootstrap, ${s.method.bootstrap_samples} resamples)`,
-      ...table([
-        ["metric", "mean", "std", "IQM", level],
-        ...SEED_METRICS.map((m) => {
-          const st = s.across_seeds[m];
-          if (st === null) return [heads[m], "-", "-", "-", "-"];
-          return [
-            heads[m],
-            show(m, st.mean),
-            show(m, st.std),
-            show(m, st.iqm),
-            `[${show(m, st.mean_ci[0])}, ${show(m, st.mean_ci[1])}]`,
-          ];
-        }),
-      ]),
-    );
-  }
-  for (const m of s.missing) lines.push(`missing: seed ${m.seed}: ${m.reason}`);
-  return lines.join("\n");
-}
-
-/**
- * Builds the summary of `dir`, writes `dir/summary.json` (atomically; it is derived, so
- * it is replaced) and returns it.
- *
- * @example
- * ```ts ignore
- * const summary = await writeSummary("out/seeds");
- * ```
- */
-export async function writeSummary(
-  dir: string,
-  opts: AggregateOptions = {},
-): Promise<SeedsSummary> {
-  const summary = aggregateSeeds(dir, opts);
-  await writeJson(join(dir, SUMMARY_FILE), summary);
-  return summary;
-}
+export { aggregateSeeds, SEED_METRICS, writeSummary } from "./_seed_summary.ts";
+export type {
+  AggregateOptions,
+  MissingSeed,
+  SeedMetric,
+  SeedResult,
+  SeedsSummary,
+} from "./_seed_summary.ts";
+export { formatSummary } from "./_seed_table.ts";
 
 const OPTIONS = {
   json: { type: "boolean" },
@@ -381,10 +45,11 @@ export function aggregateHelp(): string {
     "Usage: delta-waypoint aggregate DIR [--json]",
     "",
     "Summarise a multi-seed folder (train --seeds, or the jobs of train --emit): each finished",
-    "seed_N/'s held-out return, success rate, ADE and share of the SFT-to-expert return gap",
-    "closed; across seeds the mean, standard deviation, interquartile mean and 95% percentile",
-    `bootstrap intervals (${DEFAULT_INTERVAL_METHOD.samples} resamples, fixed seed). Seeds that have`,
-    "not finished are listed as missing. Writes DIR/summary.json and prints a table.",
+    "seed_N/'s held-out return and success rate, and where the env has them (driving) ADE and",
+    "the share of the SFT-to-expert return gap closed; across seeds the mean, standard",
+    "deviation, interquartile mean and 95% percentile bootstrap intervals",
+    `(${DEFAULT_INTERVAL_METHOD.samples} resamples, fixed seed). Seeds that have not finished are listed`,
+    "as missing. Writes DIR/summary.json and prints a table.",
     "",
     "Flags:",
     "  --json       print summary.json instead of the table",

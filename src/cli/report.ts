@@ -8,11 +8,11 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { renderReportHtml, renderReportSvg } from "../io/report_svg.ts";
-import type { RunReportData } from "../io/report_svg.ts";
+import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts";
+import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
-import { isMultiSeedDir, readJsonFile as readRunJson } from "./_seed_dirs.ts";
+import { isMultiSeedDir, readJsonFile as readRunJson, seedFolders } from "./_seed_dirs.ts";
 import { writeSeedsReport } from "./_seeds_report.ts";
 
 const OPTIONS = {
@@ -36,8 +36,10 @@ export function reportHelp(): string {
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
     "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
-    "entropy, delta norm, ADE/FDE. Writes RUN_DIR/report.svg and RUN_DIR/report.html",
-    "(standalone, no external resources).",
+    "entropy, delta norm, ADE/FDE. A run of another env (config.json's env_name) charts",
+    "the metrics that env declares against its zero base policy, and leaves out panels",
+    "without data. Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no",
+    "external resources).",
     "",
     "Flags:",
     "  -h, --help   this help",
@@ -97,7 +99,9 @@ export async function runReport(args: string[]): Promise<number> {
   }
   const dir = positionals[0];
   // A multi-seed folder (train --seeds): mean curves across its seeds.
-  const paths = isMultiSeedDir(dir) ? await writeSeedsReport(dir) : await writeReport(dir);
+  const paths = isMultiSeedDir(dir)
+    ? await writeSeedsReport(dir, seedsEnv(dir))
+    : await writeReport(dir);
   console.error(`report: wrote ${paths.svg}`);
   console.error(`report: wrote ${paths.html}`);
   return 0;
@@ -125,18 +129,14 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  const envMetrics = envMetricsOf(runDir);
-  return {
-    name: basename(resolve(runDir)),
-    metrics,
-    trainMetrics,
-    ...(envMetrics ? { envMetrics } : {}),
-  };
+  const env = reportEnvOf(runDir);
+  return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
 }
 
-// The logged metrics of the run's env when it is not the driving env (config.json's
-// env_name), for the report's last panel; undefined for driving or without config.json.
-function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
+// The run's env when it is not the driving env (config.json's env_name): a zero base
+// policy (train refuses --sft-model there) and the metrics the env declares for
+// metrics.json entries; undefined for driving or without config.json.
+function reportEnvOf(runDir: string): ReportEnv | undefined {
   let config: unknown;
   try {
     config = readJsonFile(join(runDir, "config.json"));
@@ -146,11 +146,23 @@ function envMetricsOf(runDir: string): RunReportData["envMetrics"] {
   }
   const name = (config as { env_name?: unknown } | undefined)?.env_name;
   if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
-  return vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics?.filter((m) => m.entry).map((m) => ({
-    key: m.entry!.key,
-    label: m.label ?? m.name,
-    sft: m.entry!.sft,
-  }));
+  const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
+  return zeroBaseEnv(
+    name,
+    declared.filter((m) => m.entry).map((m) => ({
+      key: m.entry!.key,
+      label: m.label ?? m.name,
+      sft: m.entry!.sft,
+    })),
+  );
+}
+
+// The env of a multi-seed folder's seeds (its first seed folder's config.json), when
+// it is not the driving env.
+function seedsEnv(dir: string): { env?: ReportEnv } {
+  const first = seedFolders(dir)[0];
+  const env = first ? reportEnvOf(first.path) : undefined;
+  return env ? { env } : {};
 }
 
 // The parsed file, or undefined when it does not exist (read within the JSON budget

@@ -21,6 +21,7 @@ import {
   restoreTrainer,
   resumedBaseConfig,
   runConfigDefaults,
+  RunLog,
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
@@ -222,7 +223,8 @@ export async function runTrain(args: string[]): Promise<number> {
   const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env) : undefined;
   const planner = makeEnv ? new ZeroPlanner(makeEnv(1)) : await makePlanner(run);
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
-  if (point) restoreTrainer(trainer, point, { warn: (line) => console.error(line) });
+  const runLog = new RunLog();
+  if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
 
   // resuming in place, the user named no folder: the messages say which one
   const flag = typeof parsed.values["out-dir"] === "string" || !point ? "--out-dir" : "run folder";
@@ -244,7 +246,7 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, point, paths, stop, log, quiet });
+    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet });
   } finally {
     stop.dispose();
     lock.release();
@@ -268,13 +270,14 @@ async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>):
 async function trainRun(opts: {
   run: RunConfig;
   trainer: Trainer;
+  runLog: RunLog;
   point: ResumePoint | null;
   paths: RunPaths;
   stop: StopRequest;
   log: (line: string) => void;
   quiet: boolean;
 }): Promise<number> {
-  const { run, trainer, point, paths, stop, log, quiet } = opts;
+  const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
   let lastCheckpoint: string | null = point ? point.path : null;
@@ -282,6 +285,8 @@ async function trainRun(opts: {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
     const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
+    const saved = { log: runLog, extra };
+    const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
@@ -289,12 +294,13 @@ async function trainRun(opts: {
     const sft = await sftBaselineUntil(trainer, { shouldStop });
     const { stopped, dropped } = sft === null
       ? { stopped: true, dropped: false }
-      : await trainLoop(trainer, {
+      : await trainLoop(trainer, runLog, {
         sft,
         onMetrics: async (t, entry) => {
-          await writeJson(paths.metrics, t.metrics);
+          await writeMetrics();
           if (!live) {
             log(progressLine(t, {
+              log: runLog,
               meanReward: entry.mean_reward,
               successRate: entry.success_rate,
               t0,
@@ -303,17 +309,18 @@ async function trainRun(opts: {
             }));
           }
         },
-        onBest: (t) => saveTrainerCheckpoint(paths.best, t, extra),
+        onBest: (t) => saveTrainerCheckpoint(paths.best, t, saved),
         onCheckpoint: async (t, ep) => {
-          await saveTrainerCheckpoint(paths.checkpoint(ep), t, extra);
+          await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
           lastCheckpoint = paths.checkpoint(ep);
         },
         onIteration: (t) => {
           if (!live) return;
           const n = run.ppo.eval_interval;
           const line = progressLine(t, {
-            meanReward: finiteMean(t.rewards.slice(-n)),
-            successRate: finiteMean(t.successes.slice(-n)),
+            log: runLog,
+            meanReward: finiteMean(runLog.rewards.slice(-n)),
+            successRate: finiteMean(runLog.successes.slice(-n)),
             t0,
             startEpisode,
           });
@@ -323,12 +330,12 @@ async function trainRun(opts: {
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     const wallSeconds = (performance.now() - t0) / 1000;
-    const summaryBase = { trainer, startTime, wallSeconds, point, sft };
+    const summaryBase = { trainer, log: runLog, startTime, wallSeconds, point, sft };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
-      await saveTrainerCheckpoint(path, trainer, extra);
+      await saveTrainerCheckpoint(path, trainer, saved);
       lastCheckpoint = path;
-      await writeJson(paths.metrics, trainer.metrics);
+      await writeMetrics();
       await writeJson(
         paths.trainMetrics,
         trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
@@ -337,8 +344,8 @@ async function trainRun(opts: {
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
       return stop.code ?? EXIT.sigint;
     }
-    await saveTrainerCheckpoint(paths.final, trainer, extra);
-    await writeJson(paths.metrics, trainer.metrics);
+    await saveTrainerCheckpoint(paths.final, trainer, saved);
+    await writeMetrics();
     const heldout = await heldoutEvaluation(trainer, { shouldStop });
     if (heldout === null) {
       // final.pt and metrics.json are complete; only the closing evaluation is missing

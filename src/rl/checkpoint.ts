@@ -12,24 +12,36 @@ import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
-import type { BestRecord, MetricsEntry, Trainer, TrainerProgress } from "./trainer.ts";
+import type { Trainer, TrainerProgress } from "./trainer.ts";
+import { metricsEntryJson, parseMetricsEntry } from "./run_log.ts";
+import type { BestRecord, MetricsEntry, RunLog, RunLogState } from "./run_log.ts";
 import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";
 
+/** What a checkpoint stores besides the trainer: the run's log and extra top-level keys. */
+export interface CheckpointOptions {
+  /** The run's diary (histories, metrics, best); absent: stored empty. */
+  log?: RunLog;
+  /** Further top-level keys, as plain JSON (`sft_model`, `env_name`). */
+  extra?: Record<string, unknown>;
+}
+
 /**
- * The whole checkpoint of a trainer at its current episode.
+ * The whole checkpoint of a trainer and its run log at the current episode.
  *
  * @example
  * ```ts ignore
- * await writePt("final.pt", trainerCheckpoint(trainer));
+ * await writePt("final.pt", trainerCheckpoint(trainer, { log, extra: { sft_model: null } }));
  * ```
  */
-export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknown> = {}): PtDict {
+export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}): PtDict {
   const { model, optimizer } = trainer;
-  const progress = trainer.progress();
+  const { episode, rng } = trainer.progress();
+  const log: RunLogState = opts.log?.state() ??
+    { rewards: [], lengths: [], successes: [], metrics: [], best: null };
   const root = new PtDict();
   root.set("delta_head", stateDict(model.delta, model));
   root.set("value_head", stateDict(model.value, model));
@@ -37,14 +49,14 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
   root.set("cfg", jsonToPt(trainer.ppo));
   root.set("env_cfg", jsonToPt(trainer.env as EnvConfig));
   root.set("format", CHECKPOINT_FORMAT);
-  root.set("episode", progress.episode);
-  root.set("rng", jsonToPt(progress.rng));
-  root.set("rewards", progress.rewards);
-  root.set("lengths", progress.lengths);
-  root.set("successes", progress.successes);
-  root.set("metrics", jsonToPt(progress.metrics));
-  root.set("best", jsonToPt(progress.best));
-  for (const [k, v] of Object.entries(extra)) root.set(k, jsonToPt(v));
+  root.set("episode", episode);
+  root.set("rng", jsonToPt(rng));
+  root.set("rewards", log.rewards);
+  root.set("lengths", log.lengths);
+  root.set("successes", log.successes);
+  root.set("metrics", jsonToPt(log.metrics.map(metricsEntryJson)));
+  root.set("best", jsonToPt(log.best));
+  for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
   return root;
 }
 
@@ -53,15 +65,15 @@ export function trainerCheckpoint(trainer: Trainer, extra: Record<string, unknow
  *
  * @example
  * ```ts ignore
- * await saveTrainerCheckpoint("out/run/best.pt", trainer, { sft_model: null });
+ * await saveTrainerCheckpoint("out/run/best.pt", trainer, { log, extra: { sft_model: null } });
  * ```
  */
 export async function saveTrainerCheckpoint(
   path: string,
   trainer: Trainer,
-  extra: Record<string, unknown> = {},
+  opts: CheckpointOptions = {},
 ): Promise<void> {
-  await writePt(path, trainerCheckpoint(trainer, extra));
+  await writePt(path, trainerCheckpoint(trainer, opts));
 }
 
 /** What a training checkpoint holds, whoever wrote it (this program or the Python trainer). */
@@ -218,6 +230,9 @@ export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): Ppo
   return ppo;
 }
 
+/** The trainer's progress and the run's log, as a checkpoint of ours stores them. */
+export interface CheckpointProgress extends TrainerProgress, RunLogState {}
+
 /**
  * The progress a checkpoint of ours holds for a resume (episode histories, metrics, RNG
  * streams, best record), checked: histories as long as `episode`, numbers where numbers
@@ -234,7 +249,7 @@ export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): Ppo
 export function checkpointProgress(
   ckpt: LoadedCheckpoint,
   episode: number,
-): TrainerProgress | null {
+): CheckpointProgress | null {
   const x = ckpt.extra;
   const fail = (key: string, want: string, got: unknown): never => {
     throw new UserError(`${ckpt.source}: ${key}: expected ${want}, got ${describe(got)}`);
@@ -272,7 +287,7 @@ export function checkpointProgress(
   const metrics = x.metrics ?? [];
   if (!Array.isArray(metrics)) fail("metrics", "a list of dicts", metrics);
   let previous = 0;
-  (metrics as unknown[]).forEach((m, i) => {
+  const entries = (metrics as unknown[]).map((m, i): MetricsEntry => {
     const ep = (m as Record<string, unknown> | null)?.episode;
     if (typeof m !== "object" || m === null || Array.isArray(m)) {
       fail(`metrics[${i}]`, "a dict", m);
@@ -281,6 +296,9 @@ export function checkpointProgress(
       fail(`metrics[${i}].episode`, `an integer in [${previous}, ${episode}]`, ep);
     }
     previous = ep as number;
+    return parseMetricsEntry(m as Record<string, unknown>, {
+      fail: (key, want, got) => fail(`metrics[${i}].${key}`, want, got),
+    });
   });
   let best: BestRecord | null = null;
   if (x.best !== undefined && x.best !== null) {
@@ -305,7 +323,7 @@ export function checkpointProgress(
     rewards,
     lengths,
     successes,
-    metrics: metrics as MetricsEntry[],
+    metrics: entries,
     rng: { policy: words("policy"), shuffle: words("shuffle") },
     best,
   };

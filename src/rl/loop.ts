@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { BestRecord, IterationResult, MetricsEntry, Trainer } from "./trainer.ts";
+import type { IterationResult, Trainer } from "./trainer.ts";
+import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalResult, EvalSummary, EvaluateOptions } from "../sft/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
@@ -16,7 +17,7 @@ import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 export interface LoopHooks {
   /** The SFT planner alone on the evaluation seeds ({@linkcode sftBaseline}). */
   sft: EvalSummary;
-  /** A new `metrics.json` entry was appended to `trainer.metrics`. */
+  /** A new `metrics.json` entry was appended to the run log's `metrics`. */
   onMetrics(trainer: Trainer, entry: MetricsEntry): Promise<void>;
   /** The policy now is the best so far (write `best.pt`). */
   onBest(trainer: Trainer, best: BestRecord): Promise<void>;
@@ -120,17 +121,20 @@ export async function runUntil<T>(
 }
 
 /**
- * Trains until `ppo.episodes` or until `hooks.shouldStop()`; returns whether it stopped
- * early, and whether an iteration in progress (its rollout, or the evaluation after its
- * update) was dropped for it, the trainer put back to the state before it.
+ * Trains until `ppo.episodes` or until `hooks.shouldStop()`, keeping the run's diary in
+ * `log`; returns whether it stopped early, and whether an iteration in progress (its
+ * rollout, or the evaluation after its update) was dropped for it, the trainer and the
+ * log put back to the state before it.
  *
  * @example
  * ```ts ignore
- * const { stopped } = await trainLoop(trainer, { ...hooks, sft: sftBaseline(trainer) });
+ * const log = new RunLog();
+ * const { stopped } = await trainLoop(trainer, log, { ...hooks, sft: sftBaseline(trainer) });
  * ```
  */
 export async function trainLoop(
   trainer: Trainer,
+  log: RunLog,
   hooks: LoopHooks,
 ): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft } = hooks;
@@ -141,15 +145,15 @@ export async function trainLoop(
     const size = trainer.nextRolloutSize();
     const evaluates = (trainer.episode + size) % eval_interval === 0;
     const restore = evaluates ? trainer.snapshot() : null;
+    const restoreLog = evaluates ? log.snapshot() : null;
     const last = await trainer.iterateUntil(size, {
       shouldStop: hooks.shouldStop,
       yieldMs: hooks.yieldMs,
     });
     if (last === null) return { stopped: true, dropped: true };
+    log.record(last);
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
-      const since = trainer.metrics.at(-1)?.episode ?? 0;
-      const entry = trainer.metricsEntry(last, since);
       const result: EvalResult | null = await runUntil(
         evaluatePolicySteps(intervalEvalOptions(trainer, trainer.model)),
         hooks.shouldStop,
@@ -158,30 +162,35 @@ export async function trainLoop(
       if (result === null) {
         // stopped during the evaluation: back to the state before this iteration
         restore!();
+        restoreLog!();
         return { stopped: true, dropped: true };
       }
       const ev = result.summary;
       const logged = metrics.filter((m) => m.entry && m.mean);
-      entry.eval_return = ev.return_mean;
-      entry.eval_success_rate = ev.success_rate;
-      for (const m of logged) entry[m.entry!.key] = ev[m.mean!];
-      entry.sft_eval_return = sft.return_mean;
-      for (const m of logged) if (m.entry!.sft) entry[`sft_${m.entry!.key}`] = sft[m.mean!];
-      trainer.metrics.push(entry);
+      const entry: MetricsEntry = log.entry(last, {
+        eval_return: ev.return_mean,
+        eval_success_rate: ev.success_rate,
+        env: Object.fromEntries(logged.map((m) => [m.entry!.key, ev[m.mean!]])),
+        sft_eval_return: sft.return_mean,
+        sft: Object.fromEntries(
+          logged.filter((m) => m.entry!.sft).map((m) => [m.entry!.key, sft[m.mean!]]),
+        ),
+      });
+      log.metrics.push(entry);
       await hooks.onMetrics(trainer, entry);
-      const best = trainer.best;
+      const best = log.best;
       const tie = logged.find((m) => m.entry!.tieBreak);
       if (
         best === null || ev.return_mean > best.eval_return ||
         (tie !== undefined && ev.return_mean === best.eval_return &&
           ev[tie.mean!] < best[tie.entry!.key])
       ) {
-        trainer.best = {
+        log.best = {
           episode: ep,
           eval_return: ev.return_mean,
           ...(tie ? { [tie.entry!.key]: ev[tie.mean!] } : {}),
         };
-        await hooks.onBest(trainer, trainer.best);
+        await hooks.onBest(trainer, log.best);
       }
     }
     if (ep % save_interval === 0) await hooks.onCheckpoint(trainer, ep);

@@ -11,6 +11,7 @@ export * from "./config.ts";
 export * from "./gae.ts";
 export * from "./ppo_update.ts";
 export * from "./trainer.ts";
+export * from "./run_log.ts";
 export * from "./loop.ts";
 export * from "./checkpoint.ts";
 export { observationScale } from "../env/mod.ts";

@@ -12,7 +12,8 @@ import { ENV_NAMES, isEnvName } from "../env/mod.ts";
 import { loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { readPt } from "../io/mod.ts";
 import type { PpoConfig } from "./config.ts";
-import type { Trainer, TrainerProgress } from "./trainer.ts";
+import type { Trainer } from "./trainer.ts";
+import type { RunLog } from "./run_log.ts";
 import type { RunConfig } from "./run_config.ts";
 import {
   checkpointEnvConfig,
@@ -20,7 +21,7 @@ import {
   checkpointProgress,
   parseTrainerCheckpoint,
 } from "./checkpoint.ts";
-import type { LoadedCheckpoint } from "./checkpoint.ts";
+import type { CheckpointProgress, LoadedCheckpoint } from "./checkpoint.ts";
 
 /** A checkpoint to continue from, and where it puts the run. */
 export interface ResumePoint {
@@ -37,7 +38,7 @@ export interface ResumePoint {
   /** The environment it was trained in, checked. */
   env: EnvConfig;
   /** Its progress, checked; null for the Python trainer's files (no RNG state). */
-  progress: TrainerProgress | null;
+  progress: CheckpointProgress | null;
 }
 
 /**
@@ -94,20 +95,21 @@ export function resumedBaseConfig(point: ResumePoint): RunConfig {
 }
 
 /**
- * Puts weights, optimiser state and progress of the checkpoint into `trainer`; what the
- * file lacks (optimizer state, RNG state: the Python trainer's files) is said by `warn`.
+ * Puts weights, optimiser state and progress of the checkpoint into `trainer`, and its
+ * histories, metrics and best record into `opts.log`; what the file lacks (optimizer
+ * state, RNG state: the Python trainer's files) is said by `warn`.
  *
  * @example
  * ```ts ignore
- * restoreTrainer(trainer, point, { warn: (line) => console.error(line) });
+ * restoreTrainer(trainer, point, { log, warn: (line) => console.error(line) });
  * ```
  */
 export function restoreTrainer(
   trainer: Trainer,
   point: ResumePoint,
-  opts: { warn: (line: string) => void },
+  opts: { log: RunLog; warn: (line: string) => void },
 ): void {
-  const { warn } = opts;
+  const { warn, log } = opts;
   const { ckpt, path, episode } = point;
   const { model } = trainer; // converts the stored (raw-observation) form to the model's
   loadStateDict(model.delta, ckpt.deltaHead, { where: `${path}: delta_head`, model });
@@ -123,18 +125,14 @@ export function restoreTrainer(
   }
   if (point.progress) {
     trainer.restoreProgress(point.progress);
+    log.restore(point.progress);
   } else {
     warn(
       `warning: ${path} holds no RNG state (written by the Python trainer?); ` +
         `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
     );
     trainer.episode = episode;
-    // one by one: spreading a long history into push() would overflow the stack
-    for (let i = 0; i < episode; i++) {
-      trainer.rewards.push(NaN);
-      trainer.lengths.push(NaN);
-      trainer.successes.push(NaN);
-    }
+    log.fillUnknown(episode);
   }
 }
 

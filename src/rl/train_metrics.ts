@@ -11,7 +11,8 @@ import type { EvalSummary } from "../sft/mod.ts";
 import type { Heldout } from "./heldout.ts";
 import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";
-import type { BestRecord, MetricsEntry, Trainer } from "./trainer.ts";
+import type { Trainer } from "./trainer.ts";
+import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 
 /** The schema of `train_metrics.json`, keys in the order they are written. */
 export interface TrainMetrics {
@@ -68,12 +69,14 @@ export interface TrainMetrics {
  *
  * @example
  * ```ts ignore
- * await writeJson(paths.trainMetrics, trainMetrics(run, { trainer, startTime, wallSeconds,
- *   point: null, sft, heldout, interrupted: false }));
+ * await writeJson(paths.trainMetrics, trainMetrics(run, { trainer, log, startTime,
+ *   wallSeconds, point: null, sft, heldout, interrupted: false }));
  * ```
  */
 export function trainMetrics(run: RunConfig, opts: {
   trainer: Trainer;
+  /** The run's log: histories and best record. */
+  log: RunLog;
   startTime: Date;
   wallSeconds: number;
   point: ResumePoint | null;
@@ -82,21 +85,21 @@ export function trainMetrics(run: RunConfig, opts: {
   heldout: Heldout | null;
   interrupted: boolean;
 }): TrainMetrics {
-  const { trainer } = opts;
+  const { trainer, log } = opts;
   const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
   return {
     start_time: opts.startTime.toISOString(),
     end_time: new Date().toISOString(),
     config: run,
     final_metrics: {
-      mean_reward_100ep: last100(trainer.rewards),
-      mean_length_100ep: last100(trainer.lengths),
+      mean_reward_100ep: last100(log.rewards),
+      mean_length_100ep: last100(log.lengths),
       total_episodes: trainer.episode,
-      success_rate_100ep: last100(trainer.successes),
+      success_rate_100ep: last100(log.successes),
     },
-    rewards: trainer.rewards,
-    lengths: trainer.lengths,
-    successes: trainer.successes,
+    rewards: log.rewards,
+    lengths: log.lengths,
+    successes: log.successes,
     ...(opts.heldout ? { heldout: opts.heldout } : {}),
     sft_eval: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
@@ -109,7 +112,7 @@ export function trainMetrics(run: RunConfig, opts: {
         ]),
       ),
     },
-    best: trainer.best,
+    best: log.best,
     ...(opts.point
       ? { resumed_from: opts.point.path, resumed_at_episode: opts.point.episode }
       : {}),
@@ -126,11 +129,13 @@ export function trainMetrics(run: RunConfig, opts: {
  *
  * @example
  * ```ts ignore
- * progressLine(trainer, { meanReward, successRate, t0, startEpisode });
+ * progressLine(trainer, { log, meanReward, successRate, t0, startEpisode });
  * // "episode 120/500  reward 4.21  success 30%  kl 0.0103  13570 steps/s  eta 7 s"
  * ```
  */
 export function progressLine(trainer: Trainer, opts: {
+  /** The run's log (the latest entry's KL). */
+  log: RunLog;
   /** Mean return of the episodes the line reports. */
   meanReward: number;
   /** Their success rate. */
@@ -148,10 +153,8 @@ export function progressLine(trainer: Trainer, opts: {
   const total = trainer.ppo.episodes;
   const perEpisode = elapsed / Math.max(1, trainer.episode - opts.startEpisode);
   const eta = Math.max(0, (total - trainer.episode) * perEpisode);
-  const kl = entry?.update.kl ?? trainer.metrics.at(-1)?.update.kl ?? 0;
-  const evalPart = entry && typeof entry.eval_return === "number"
-    ? `  eval ${(entry.eval_return as number).toFixed(2)}`
-    : "";
+  const kl = entry?.update.kl ?? opts.log.metrics.at(-1)?.update.kl ?? 0;
+  const evalPart = entry ? `  eval ${entry.eval_return.toFixed(2)}` : "";
   return `episode ${trainer.episode}/${total}  reward ${opts.meanReward.toFixed(2)}  success ${
     (100 * opts.successRate).toFixed(0)
   }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;

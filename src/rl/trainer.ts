@@ -12,45 +12,31 @@
  */
 
 import { hashSeeds, Rng } from "../math/rng.ts";
-import { finiteMean } from "../math/stats.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
-import { DrivingVecEnv } from "../env/mod.ts";
+import { DrivingVecEnv, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import { computeGae } from "./gae.ts";
+import { ppoEpochs, RolloutBatch } from "./_rollout_batch.ts";
+import type { UpdateStats } from "./_rollout_batch.ts";
 import { PpoLearner } from "./ppo_update.ts";
-import type { MinibatchStats } from "./ppo_update.ts";
 import type { PpoConfig } from "./config.ts";
-import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
-/** Averages of one PPO update (all minibatches it ran). */
-export interface UpdateStats {
-  /** Clipped surrogate loss, −mean(min(r·A, clip(r)·A)). */
-  policy_loss: number;
-  /** mean((V − R)²) against the GAE returns. */
-  value_loss: number;
-  /** Joint entropy of the Gaussian over the action's delta components (nats). */
-  entropy: number;
-  /** Approximate KL(old ‖ new), mean((r − 1) − log r). */
-  kl: number;
-  /** Fraction of rows whose ratio r left [1 − clip_ratio, 1 + clip_ratio]. */
-  clip_fraction: number;
-  /** 1 − Var(R − V) / Var(R) over the rollout, V as predicted in it (0 when Var(R) = 0). */
-  explained_variance: number;
-  /** L2 norm of the delta head's gradient (log_std included), before clipping. */
-  grad_norm_delta: number;
-  /** L2 norm of the value head's gradient, before clipping. */
-  grad_norm_value: number;
-  /** Epochs run: fewer than `update_epochs` after a KL early stop. */
-  epochs: number;
-  /** Minibatch steps over all epochs. */
-  minibatches: number;
+export type { UpdateStats } from "./_rollout_batch.ts";
+
+/** Outcomes of a rollout's episodes, in episode order. */
+export interface EpisodeOutcomes {
+  /** Return of each of the rollout's episodes. */
+  returns: number[];
+  /** Length (steps) of each. */
+  lengths: number[];
+  /** 1 where it reached the goal, else 0. */
+  successes: number[];
 }
 
 /** What one rollout + update produced. */
-export interface IterationResult {
+export interface IterationResult extends EpisodeOutcomes {
   /** First episode index of the rollout. */
   firstEpisode: number;
   /** Whole episodes in the rollout. */
@@ -63,62 +49,12 @@ export interface IterationResult {
   deltaNorm: { mean: number; max: number; std: number };
 }
 
-/** One `metrics.json` entry. */
-export interface MetricsEntry {
-  /** Episodes done when the entry was made. */
-  episode: number;
-  /** Mean episode return over the training episodes since the previous entry. */
-  mean_reward: number;
-  /** Mean length (steps) of those episodes. */
-  mean_length: number;
-  /** Equal to `episode`. */
-  total_episodes: number;
-  /** Fraction of those episodes that reached the goal. */
-  success_rate: number;
-  /** The latest PPO update. */
-  update: UpdateStats;
-  /** Norms of the clipped mean delta (m) over every step of the latest rollout. */
-  eval: { mean_delta_norm: number; max_delta_norm: number; std_delta_norm: number };
-  /** ISO 8601 time the entry was made. */
-  timestamp: string;
-  /**
-   * The held-out evaluation `trainLoop` adds: `eval_return`, `eval_success_rate`, the
-   * means of the env's metrics that declare an `entry` (driving: `ade`, `fde` in m), and
-   * the base planner's `sft_eval_return` and `sft_<key>` (driving: `sft_ade`).
-   */
-  [key: string]: unknown;
-}
-
-/** Everything a checkpoint must hold besides weights and Adam state. */
+/** Everything a checkpoint must hold of the trainer besides weights and Adam state. */
 export interface TrainerProgress {
   /** Training episodes done. */
   episode: number;
-  /** Return of each training episode, by episode index. */
-  rewards: number[];
-  /** Length (steps) of each training episode. */
-  lengths: number[];
-  /** 1 where the training episode reached the goal, else 0. */
-  successes: number[];
-  /** `metrics.json` entries so far. */
-  metrics: MetricsEntry[];
   /** State (four uint32 words) of the policy-sampling and the minibatch-shuffling RNG. */
   rng: { policy: number[]; shuffle: number[] };
-  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
-  best: BestRecord | null;
-}
-
-/**
- * Which evaluation `best.pt` holds: highest eval return, ties broken by the lower value
- * of the env's tie-break metric (driving: `ade`, the mean held-out ADE in m), stored
- * under its `metrics.json` key.
- */
-export interface BestRecord {
-  /** Episodes done at that evaluation. */
-  episode: number;
-  /** Mean held-out return. */
-  eval_return: number;
-  /** The tie-break metric's held-out mean, under its key (driving: `ade`). */
-  [tieBreak: string]: number;
 }
 
 /** Options of {@linkcode Trainer}. */
@@ -185,16 +121,6 @@ export class Trainer {
   readonly shuffleRng: Rng;
   /** Training episodes done; the next rollout starts at this episode index. */
   episode = 0;
-  /** Return of each training episode, by episode index. */
-  readonly rewards: number[] = [];
-  /** Length (steps) of each training episode. */
-  readonly lengths: number[] = [];
-  /** 1 where the training episode reached the goal, else 0. */
-  readonly successes: number[] = [];
-  /** `metrics.json` entries, one per evaluation. */
-  readonly metrics: MetricsEntry[] = [];
-  /** The best held-out evaluation so far (what `best.pt` holds), or null. */
-  best: BestRecord | null = null;
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
 
@@ -211,26 +137,7 @@ export class Trainer {
   #sftPlan: Float64Array;
   #plan: Float64Array;
   #finalValue: Float64Array;
-  // Rollout buffers, row = env * maxSteps + t: (N * T, ·)
-  #obsBuf: Float64Array;
-  #actBuf: Float64Array;
-  #logpBuf: Float64Array;
-  #valBuf: Float64Array;
-  #rewBuf: Float64Array;
-  #termBuf: Uint8Array;
-  #truncBuf: Uint8Array;
-  #nextValBuf: Float64Array;
-  #advBuf: Float64Array;
-  #retBuf: Float64Array;
-  #deltaNormBuf: Float64Array;
-  #rows: Int32Array;
-  #segLen: Int32Array;
-  // Minibatch gather buffers: (batch_size, ·)
-  #mbObs: Float64Array;
-  #mbAct: Float64Array;
-  #mbLogp: Float64Array;
-  #mbAdv: Float64Array;
-  #mbRet: Float64Array;
+  #batch: RolloutBatch;
 
   /**
    * Builds the model, the optimiser and the vector env, and allocates every buffer once.
@@ -297,26 +204,13 @@ export class Trainer {
     this.#sftPlan = new Float64Array(n * a);
     this.#plan = new Float64Array(n * a);
     this.#finalValue = new Float64Array(n);
-    const cap = n * t;
-    this.#obsBuf = new Float64Array(cap * obsDim);
-    this.#actBuf = new Float64Array(cap * a);
-    this.#logpBuf = new Float64Array(cap);
-    this.#valBuf = new Float64Array(cap);
-    this.#rewBuf = new Float64Array(cap);
-    this.#termBuf = new Uint8Array(cap);
-    this.#truncBuf = new Uint8Array(cap);
-    this.#nextValBuf = new Float64Array(cap);
-    this.#advBuf = new Float64Array(cap);
-    this.#retBuf = new Float64Array(cap);
-    this.#deltaNormBuf = new Float64Array(cap);
-    this.#rows = new Int32Array(cap);
-    this.#segLen = new Int32Array(n);
-    const b = ppo.batch_size;
-    this.#mbObs = new Float64Array(b * obsDim);
-    this.#mbAct = new Float64Array(b * a);
-    this.#mbLogp = new Float64Array(b);
-    this.#mbAdv = new Float64Array(b);
-    this.#mbRet = new Float64Array(b);
+    this.#batch = new RolloutBatch({
+      numEnvs: n,
+      maxSteps: t,
+      obsDim,
+      actDim: a,
+      batchSize: ppo.batch_size,
+    });
   }
 
   /** Episodes the next rollout should hold so it ends on an eval, save or final boundary. */
@@ -368,8 +262,7 @@ export class Trainer {
 
   /**
    * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
-   * counter and histories; not `metrics` or `best`, which only the loop appends to and
-   * sets), and a function that puts it back.
+   * counter), and a function that puts it back.
    */
   snapshot(): () => void {
     const opt = this.optimizer;
@@ -380,7 +273,6 @@ export class Trainer {
     const policy = this.policyRng.getState();
     const shuffle = this.shuffleRng.getState();
     const episode = this.episode;
-    const history = this.rewards.length;
     const envSteps = this.envStepsThisProcess;
     return () => {
       opt.paramSets.forEach((set, i) => set.data.set(params[i]));
@@ -390,7 +282,6 @@ export class Trainer {
       this.policyRng.setState(policy);
       this.shuffleRng.setState(shuffle);
       this.episode = episode;
-      this.rewards.length = this.lengths.length = this.successes.length = history;
       this.envStepsThisProcess = envSteps;
     };
   }
@@ -399,47 +290,25 @@ export class Trainer {
   // minibatch.
   *#iteration(count: number): Generator<void, IterationResult, void> {
     const first = this.episode;
-    const envSteps = yield* this.#rollout(count);
-    const rows = this.#finishBatch(count);
-    const update = yield* this.#update(rows);
-    let sum = 0, sumSq = 0, max = 0;
-    for (let k = 0; k < rows; k++) {
-      const d = this.#deltaNormBuf[this.#rows[k]];
-      sum += d;
-      sumSq += d * d;
-      if (d > max) max = d;
-    }
-    const mean = sum / rows;
-    const std = Math.sqrt(Math.max(0, sumSq / rows - mean * mean));
+    const episodes: EpisodeOutcomes = { returns: [], lengths: [], successes: [] };
+    const envSteps = yield* this.#rollout(count, episodes);
+    const { gamma, lam, norm_adv: normAdv } = this.ppo;
+    const rows = this.#batch.finish(count, { gamma, lam, normAdv });
+    const update = yield* ppoEpochs(this.#batch, {
+      rows,
+      learner: this.learner,
+      shuffleRng: this.shuffleRng,
+      ppo: this.ppo,
+      episode: this.episode,
+    });
     this.envStepsThisProcess += envSteps;
     return {
       firstEpisode: first,
       episodes: count,
       envSteps,
       update,
-      deltaNorm: { mean, max, std },
-    };
-  }
-
-  /** Builds the `metrics.json` entry for the episodes since the previous entry. */
-  metricsEntry(last: IterationResult, since: number): MetricsEntry {
-    const from = Math.max(0, since);
-    const r = this.rewards.slice(from);
-    const l = this.lengths.slice(from);
-    const s = this.successes.slice(from);
-    return {
-      episode: this.episode,
-      mean_reward: finiteMean(r),
-      mean_length: finiteMean(l),
-      total_episodes: this.episode,
-      success_rate: finiteMean(s),
-      update: last.update,
-      eval: {
-        mean_delta_norm: last.deltaNorm.mean,
-        max_delta_norm: last.deltaNorm.max,
-        std_delta_norm: last.deltaNorm.std,
-      },
-      timestamp: new Date().toISOString(),
+      deltaNorm: this.#batch.deltaNormStats(rows),
+      ...episodes,
     };
   }
 
@@ -447,43 +316,29 @@ export class Trainer {
   progress(): TrainerProgress {
     return {
       episode: this.episode,
-      rewards: [...this.rewards],
-      lengths: [...this.lengths],
-      successes: [...this.successes],
-      metrics: structuredClone(this.metrics),
       rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
-      best: this.best === null ? null : { ...this.best },
     };
   }
 
   /** Restores progress saved by {@linkcode Trainer.progress}. */
   restoreProgress(p: TrainerProgress): void {
     this.episode = p.episode;
-    // element by element: spreading a long history into arguments overflows the stack
-    const copy = <T>(to: T[], from: readonly T[]) => {
-      to.length = 0;
-      for (let i = 0; i < from.length; i++) to.push(from[i]);
-    };
-    copy(this.rewards, p.rewards);
-    copy(this.lengths, p.lengths);
-    copy(this.successes, p.successes);
-    copy(this.metrics, p.metrics);
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
-    this.best = p.best === null ? null : { ...p.best };
   }
 
   // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
   // pausing (yield) after every lockstep step. Returns the env steps taken by the
-  // counted episodes. Nothing but the policy RNG and the episode histories changes
-  // before the last step, when the episode counter moves on.
-  *#rollout(count: number): Generator<void, number, void> {
+  // counted episodes and fills `out` with their outcomes. Nothing but the policy RNG
+  // changes before the last step, when the episode counter moves on.
+  *#rollout(count: number, out: EpisodeOutcomes): Generator<void, number, void> {
     const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
     const vec = this.#vec;
     const seeds = new Array<number>(n);
     for (let i = 0; i < n; i++) seeds[i] = trainingEpisodeSeed(this.ppo.seed, this.episode + i);
     vec.reset(seeds);
-    const segLen = this.#segLen;
+    const b = this.#batch;
+    const segLen = b.segLen;
     segLen.fill(0);
     const done = new Uint8Array(n);
     for (let i = count; i < n; i++) done[i] = 1;
@@ -501,11 +356,11 @@ export class Trainer {
       for (let i = 0; i < n; i++) {
         if (done[i]) continue;
         const row = i * t + segLen[i];
-        this.#obsBuf.set(obs.subarray(i * od, (i + 1) * od), row * od);
-        this.#actBuf.set(action.subarray(i * a, (i + 1) * a), row * a);
-        this.#logpBuf[row] = this.#logp[i];
-        this.#valBuf[row] = this.#value[i];
-        this.#deltaNormBuf[row] = clippedDeltaNorm(mean, { row: i, actDim: a, deltaClip: clip });
+        b.obs.set(obs.subarray(i * od, (i + 1) * od), row * od);
+        b.act.set(action.subarray(i * a, (i + 1) * a), row * a);
+        b.logp[row] = this.#logp[i];
+        b.val[row] = this.#value[i];
+        b.deltaNorm[row] = clippedDeltaNorm(mean, { row: i, actDim: a, deltaClip: clip });
       }
       vec.step(plan);
       let anyDone = false;
@@ -517,19 +372,18 @@ export class Trainer {
         if (done[i]) continue;
         const row = i * t + segLen[i];
         const term = vec.terminated[i], trunc = vec.truncated[i];
-        this.#rewBuf[row] = vec.rewards[i];
-        this.#termBuf[row] = term;
-        this.#truncBuf[row] = trunc;
+        b.rew[row] = vec.rewards[i];
+        b.term[row] = term;
+        b.trunc[row] = trunc;
         segLen[i]++;
         steps++;
         if (term || trunc) {
-          this.#nextValBuf[row] = this.#finalValue[i];
+          b.nextVal[row] = this.#finalValue[i];
           done[i] = 1;
           remaining--;
-          const ep = this.episode + i;
-          this.rewards[ep] = vec.episodeReturns[i];
-          this.lengths[ep] = vec.episodeLengths[i];
-          this.successes[ep] = vec.success[i];
+          out.returns[i] = vec.episodeReturns[i];
+          out.lengths[i] = vec.episodeLengths[i];
+          out.successes[i] = vec.success[i];
         } else if (segLen[i] >= t) {
           throw new Error(`env ${i} ran past max_episode_steps without truncating`);
         }
@@ -538,137 +392,5 @@ export class Trainer {
     }
     this.episode += count;
     return steps;
-  }
-
-  // GAE per episode, then the list of valid rows and normalised advantages.
-  #finishBatch(count: number): number {
-    const t = this.#maxSteps;
-    const { gamma, lam } = this.ppo;
-    let rows = 0;
-    for (let i = 0; i < count; i++) {
-      const start = i * t, len = this.#segLen[i];
-      // next value of step k is the value of step k + 1 within the episode
-      for (let k = start; k < start + len - 1; k++) this.#nextValBuf[k] = this.#valBuf[k + 1];
-      computeGae({
-        rewards: this.#rewBuf.subarray(start, start + len),
-        values: this.#valBuf.subarray(start, start + len),
-        nextValues: this.#nextValBuf.subarray(start, start + len),
-        terminated: this.#termBuf.subarray(start, start + len),
-        truncated: this.#truncBuf.subarray(start, start + len),
-        gamma,
-        lam,
-        n: len,
-        advantagesOut: this.#advBuf.subarray(start, start + len),
-        returnsOut: this.#retBuf.subarray(start, start + len),
-      });
-      for (let k = 0; k < len; k++) this.#rows[rows++] = start + k;
-    }
-    if (this.ppo.norm_adv && rows > 1) {
-      let sum = 0;
-      for (let k = 0; k < rows; k++) sum += this.#advBuf[this.#rows[k]];
-      const mean = sum / rows;
-      let ss = 0;
-      for (let k = 0; k < rows; k++) {
-        const d = this.#advBuf[this.#rows[k]] - mean;
-        ss += d * d;
-      }
-      // unbiased std, as torch.Tensor.std
-      const std = Math.sqrt(ss / (rows - 1));
-      for (let k = 0; k < rows; k++) {
-        const r = this.#rows[k];
-        this.#advBuf[r] = (this.#advBuf[r] - mean) / (std + 1e-8);
-      }
-    }
-    return rows;
-  }
-
-  *#update(rows: number): Generator<void, UpdateStats, void> {
-    const { update_epochs, batch_size, target_kl } = this.ppo;
-    const od = this.#obsDim, a = this.#actDim;
-    const idx = this.#rows.subarray(0, rows);
-    const sums = {
-      policyLoss: 0,
-      valueLoss: 0,
-      entropy: 0,
-      approxKl: 0,
-      clipFraction: 0,
-      gradNormDelta: 0,
-      gradNormValue: 0,
-    };
-    let minibatches = 0, epochs = 0;
-    for (let epoch = 0; epoch < update_epochs; epoch++) {
-      this.shuffleRng.shuffle(idx);
-      let epochKl = 0, epochBatches = 0;
-      for (let startRow = 0; startRow < rows; startRow += batch_size) {
-        const m = Math.min(batch_size, rows - startRow);
-        for (let k = 0; k < m; k++) {
-          const r = idx[startRow + k];
-          this.#mbObs.set(this.#obsBuf.subarray(r * od, (r + 1) * od), k * od);
-          this.#mbAct.set(this.#actBuf.subarray(r * a, (r + 1) * a), k * a);
-          this.#mbLogp[k] = this.#logpBuf[r];
-          this.#mbAdv[k] = this.#advBuf[r];
-          this.#mbRet[k] = this.#retBuf[r];
-        }
-        const s: MinibatchStats = this.learner.update({
-          obs: this.#mbObs,
-          actions: this.#mbAct,
-          logpOld: this.#mbLogp,
-          advantages: this.#mbAdv,
-          returns: this.#mbRet,
-        }, m);
-        if (!Number.isFinite(s.loss) || !Number.isFinite(s.gradNormDelta + s.gradNormValue)) {
-          throw new UserError(
-            `training diverged: non-finite loss or gradient in the update after episode ${this.episode} (epoch ${
-              epoch + 1
-            })`,
-            { exitCode: 3 },
-          );
-        }
-        sums.policyLoss += s.policyLoss;
-        sums.valueLoss += s.valueLoss;
-        sums.entropy += s.entropy;
-        sums.approxKl += s.approxKl;
-        sums.clipFraction += s.clipFraction;
-        sums.gradNormDelta += s.gradNormDelta;
-        sums.gradNormValue += s.gradNormValue;
-        epochKl += s.approxKl;
-        epochBatches++;
-        minibatches++;
-        yield;
-      }
-      epochs++;
-      if (epochKl / epochBatches > 1.5 * target_kl) break;
-    }
-    return {
-      policy_loss: sums.policyLoss / minibatches,
-      value_loss: sums.valueLoss / minibatches,
-      entropy: sums.entropy / minibatches,
-      kl: sums.approxKl / minibatches,
-      clip_fraction: sums.clipFraction / minibatches,
-      explained_variance: this.#explainedVariance(rows),
-      grad_norm_delta: sums.gradNormDelta / minibatches,
-      grad_norm_value: sums.gradNormValue / minibatches,
-      epochs,
-      minibatches,
-    };
-  }
-
-  // 1 - Var(returns - values) / Var(returns), with the values the rollout predicted.
-  #explainedVariance(rows: number): number {
-    let sr = 0, sd = 0;
-    for (let k = 0; k < rows; k++) {
-      const r = this.#rows[k];
-      sr += this.#retBuf[r];
-      sd += this.#retBuf[r] - this.#valBuf[r];
-    }
-    const mr = sr / rows, md = sd / rows;
-    let vr = 0, vd = 0;
-    for (let k = 0; k < rows; k++) {
-      const r = this.#rows[k];
-      const a = this.#retBuf[r] - mr, d = this.#retBuf[r] - this.#valBuf[r] - md;
-      vr += a * a;
-      vd += d * d;
-    }
-    return vr === 0 ? 0 : 1 - vd / vr;
   }
 }

@@ -1,0 +1,238 @@
+/**
+ * The kernels of `_wasm_gemm.ts` as WebAssembly, through the assembler of
+ * `_wasm_asm.ts`: the register-blocked gemm loop nest for both layouts of A, the f64x2
+ * transpose, and the module holding them.
+ *
+ * @module
+ */
+
+import { Body, ByteWriter, I32, V128 } from "./_wasm_asm.ts";
+
+/** How A is laid out: `"rows"`: A[i, p] at a + i*sa + 8p; `"cols"`: at a + 8i + p*sa. */
+type ALayout = "rows" | "cols";
+
+const SIMD_F64X2_ADD = 0xf0;
+const SIMD_F64X2_MUL = 0xf2;
+const SIMD_F64X2_RELAXED_MADD = 0x107;
+
+/** Parameters of every gemm function, in order. */
+const P = { c: 0, a: 1, b: 2, m: 3, n: 4, k: 5, ldc: 6, sa: 7, ldb: 8 } as const;
+
+/**
+ * `C (m, n) += A (m, k) · B (k, n)`, all offsets and strides in bytes:
+ * C[i, j] at c + i*ldc + 8j, B[p, j] at b + p*ldb + 8j, A per `layout`.
+ */
+function gemmBody(layout: ALayout, relaxed: boolean): Body {
+  const f = new Body(9);
+  const maxRows = relaxed ? 6 : 5;
+  const i = f.local(I32), j = f.local(I32), p = f.local(I32);
+  const cRow = f.local(I32), aRow = f.local(I32), cp = f.local(I32), bp = f.local(I32);
+  const aps = Array.from({ length: layout === "rows" ? maxRows : 1 }, () => f.local(I32));
+  const acc = Array.from({ length: maxRows * 2 }, () => f.local(V128));
+  const bv = [f.local(V128), f.local(V128)];
+  const splat = f.local(V128);
+
+  /** One step of p for a tile of `rows` × `vecs` vectors; A offsets `aOff` (bytes) */
+  const step = (rows: number, vecs: number, half: boolean, aOff: number) => {
+    for (let v = 0; v < vecs; v++) {
+      f.get(bp);
+      if (half) f.load64Zero(0);
+      else f.v128Load(16 * v);
+      f.set(bv[v]);
+    }
+    f.addTo(bp, P.ldb);
+    for (let r = 0; r < rows; r++) {
+      if (layout === "rows") f.get(aps[r]).load64Splat(aOff);
+      else f.get(aps[0]).load64Splat(8 * r);
+      f.set(splat);
+      for (let v = 0; v < vecs; v++) {
+        const a = acc[r * 2 + v];
+        if (relaxed) {
+          f.get(splat).get(bv[v]).get(a).simd(SIMD_F64X2_RELAXED_MADD).set(a);
+        } else {
+          f.get(a).get(splat).get(bv[v]).simd(SIMD_F64X2_MUL).simd(SIMD_F64X2_ADD).set(a);
+        }
+      }
+    }
+    if (layout === "cols") f.addTo(aps[0], P.sa);
+  };
+
+  /** The tile at (i, j): rows × (2 vecs or 1 vec, maybe half) */
+  const tile = (rows: number, vecs: number, half: boolean) => {
+    // cp = cRow + 8j; bp = b + 8j; A pointers
+    f.get(j).const(3).op("shl").set(cp);
+    f.get(P.b).get(cp).op("add").set(bp);
+    f.addTo(cp, cRow);
+    if (layout === "rows") {
+      f.get(aRow).set(aps[0]);
+      for (let r = 1; r < rows; r++) f.get(aps[r - 1]).get(P.sa).op("add").set(aps[r]);
+    } else {
+      f.get(aRow).set(aps[0]);
+    }
+    for (let r = 0; r < rows; r++) {
+      for (let v = 0; v < vecs; v++) {
+        f.get(cp);
+        if (r > 0) f.get(P.ldc).const(r).op("mul").op("add");
+        if (half) f.load64Zero(16 * v);
+        else f.v128Load(16 * v);
+        f.set(acc[r * 2 + v]);
+      }
+    }
+    f.get(P.k).set(p);
+    // Whole tiles: p unrolled by 4 (for "rows", A offsets are immediates and the row
+    // pointers move 32 bytes per 4 steps). Then, and for the edge tiles (which would
+    // only make the code, and the compiler's memory, several times larger), one step
+    // at a time.
+    if (rows === maxRows && vecs === 2) {
+      f.block().loop();
+      f.get(p).const(4).op("lt_s").brIf(1);
+      for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
+      if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 32); }
+      f.addConst(p, -4).br(0).end().end();
+    }
+    f.block().loop();
+    f.get(p).op("eqz").brIf(1);
+    step(rows, vecs, half, 0);
+    if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 8); }
+    f.addConst(p, -1).br(0).end().end();
+    for (let r = 0; r < rows; r++) {
+      for (let v = 0; v < vecs; v++) {
+        f.get(cp);
+        if (r > 0) f.get(P.ldc).const(r).op("mul").op("add");
+        f.get(acc[r * 2 + v]);
+        if (half) f.store64Lane0(16 * v);
+        else f.v128Store(16 * v);
+      }
+    }
+  };
+
+  /** All columns of the row block starting at i (cRow, aRow set), `rows` tall. */
+  const rowBlock = (rows: number) => {
+    f.const(0).set(j);
+    f.block().loop();
+    f.get(j).const(4).op("add").get(P.n).op("gt_s").brIf(1);
+    tile(rows, 2, false);
+    f.addConst(j, 4).br(0).end().end();
+    f.get(j).const(2).op("add").get(P.n).op("gt_s").op("eqz").if();
+    tile(rows, 1, false);
+    f.addConst(j, 2);
+    f.end();
+    f.get(j).get(P.n).op("lt_s").if();
+    tile(rows, 1, true);
+    f.end();
+  };
+
+  const setRowPointers = () => {
+    f.get(P.c).get(i).get(P.ldc).op("mul").op("add").set(cRow);
+    if (layout === "rows") f.get(P.a).get(i).get(P.sa).op("mul").op("add").set(aRow);
+    else f.get(P.a).get(i).const(3).op("shl").op("add").set(aRow);
+  };
+
+  f.const(0).set(i);
+  f.block().loop();
+  f.get(i).const(maxRows).op("add").get(P.m).op("gt_s").brIf(1);
+  setRowPointers();
+  rowBlock(maxRows);
+  f.addConst(i, maxRows).br(0).end().end();
+  for (let rows = maxRows - 1; rows >= 1; rows--) {
+    f.get(P.m).get(i).op("sub").const(rows).op("ge_s").if();
+    setRowPointers();
+    rowBlock(rows);
+    f.addConst(i, rows);
+    f.end();
+  }
+  return f;
+}
+
+/**
+ * `dst (cols, rows) = src (rows, cols)ᵀ`, f64, offsets in bytes: 2 × 2 blocks through
+ * two f64x2 shuffles, then the odd last column and row one element at a time.
+ */
+function transposeBody(): Body {
+  const f = new Body(4); // dst, src, rows, cols
+  const [dst, src, rows, cols] = [0, 1, 2, 3];
+  const r = f.local(I32), c = f.local(I32), s = f.local(I32), d = f.local(I32);
+  const srcStride = f.local(I32), dstStride = f.local(I32);
+  const v0 = f.local(V128), v1 = f.local(V128);
+  const low = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const high = low.map((lane) => lane + 8);
+  f.get(cols).const(3).op("shl").set(srcStride);
+  f.get(rows).const(3).op("shl").set(dstStride);
+  /** the loop over columns of row r (s, d at column 0), `pair`: rows r and r + 1 */
+  const columns = (pair: boolean) => {
+    f.const(0).set(c);
+    if (pair) {
+      f.block().loop();
+      f.get(c).const(2).op("add").get(cols).op("gt_s").brIf(1);
+      f.get(s).v128Load(0).set(v0);
+      f.get(s).get(srcStride).op("add").v128Load(0).set(v1);
+      f.get(d).get(v0).get(v1).shuffle(low).v128Store(0);
+      f.get(d).get(dstStride).op("add").get(v0).get(v1).shuffle(high).v128Store(0);
+      f.addConst(s, 16).addTo(d, dstStride).addTo(d, dstStride).addConst(c, 2);
+      f.br(0).end().end();
+    }
+    f.block().loop();
+    f.get(c).get(cols).op("ge_s").brIf(1);
+    f.get(d).get(s).f64Load(0).f64Store(0);
+    if (pair) f.get(d).get(s).get(srcStride).op("add").f64Load(0).f64Store(8);
+    f.addConst(s, 8).addTo(d, dstStride).addConst(c, 1);
+    f.br(0).end().end();
+  };
+  /** s = src + 8 r cols; d = dst + 8 r */
+  const rowPointers = () => {
+    f.get(src).get(r).get(srcStride).op("mul").op("add").set(s);
+    f.get(dst).get(r).const(3).op("shl").op("add").set(d);
+  };
+  f.const(0).set(r);
+  f.block().loop();
+  f.get(r).const(2).op("add").get(rows).op("gt_s").brIf(1);
+  rowPointers();
+  columns(true);
+  f.addConst(r, 2).br(0).end().end();
+  f.get(r).get(rows).op("lt_s").if();
+  rowPointers();
+  columns(false);
+  f.end();
+  return f;
+}
+
+/**
+ * The module's bytes: memory (exported as `memory`), `gemm_rows`, `gemm_cols` (the
+ * two A layouts) and `transpose`. `relaxed` picks `f64x2.relaxed_madd` over mul + add.
+ */
+export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
+  const out = new ByteWriter();
+  const section = (id: number, fill: (payload: ByteWriter) => void) => {
+    const payload = new ByteWriter();
+    fill(payload);
+    out.byte(id);
+    out.sized(payload.bytes());
+  };
+  out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
+  section(1, (t) => { // types: 0 = (i32 x 9) -> (), 1 = (i32 x 4) -> ()
+    t.uleb(2);
+    for (const params of [9, 4]) {
+      t.byte(0x60);
+      t.uleb(params);
+      for (let i = 0; i < params; i++) t.byte(I32);
+      t.uleb(0);
+    }
+  });
+  section(3, (f) => f.append([3, 0, 0, 1])); // three functions and their types
+  section(5, (m) => m.append([1, 0x00, 1])); // one memory: min 1 page, no max
+  section(7, (e) => { // exports
+    e.uleb(4);
+    e.name("memory");
+    e.append([0x02, 0]);
+    ["gemm_rows", "gemm_cols", "transpose"].forEach((fn, index) => {
+      e.name(fn);
+      e.append([0x00, index]);
+    });
+  });
+  section(10, (c) => { // code
+    const bodies = [gemmBody("rows", relaxed), gemmBody("cols", relaxed), transposeBody()];
+    c.uleb(bodies.length);
+    for (const body of bodies) body.encodeTo(c);
+  });
+  return out.bytes();
+}

@@ -1,0 +1,344 @@
+/**
+ * One line chart as an SVG fragment: title, axes, ticks, lines, bands, markers and a
+ * legend. It knows nothing of RL; values that are missing, `null`, `NaN` or infinite
+ * are skipped point by point, never fatal.
+ *
+ * @module
+ */
+
+import { decimate, r1, sortedPlottable, textWidth, tickLabels, xScale, yScale } from "./axes.ts";
+import type { Point, Scale } from "./axes.ts";
+
+export type { Point };
+
+// ---------------------------------------------------------------------------------
+// Text and smoothing
+
+/**
+ * Escapes text for XML and HTML content and attribute values.
+ *
+ * @example
+ * ```ts
+ * escapeXml(`a < b & "c"`); // "a &lt; b &amp; &quot;c&quot;"
+ * ```
+ */
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
+}
+
+const XML_ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Trailing moving average over `window` values; the first values average what there
+ * is so far, and non-finite values are left out of every mean (`NaN` if none is left).
+ *
+ * @example
+ * ```ts
+ * movingAverage([1, 2, 3, 4], 2); // [1, 1.5, 2.5, 3.5]
+ * ```
+ */
+export function movingAverage(values: ReadonlyArray<number | null>, window: number): number[] {
+  const out = new Array<number>(values.length);
+  let sum = 0, n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "number" && Number.isFinite(v)) (sum += v), n++;
+    const old = i >= window ? values[i - window] : null;
+    if (typeof old === "number" && Number.isFinite(old)) (sum -= old), n--;
+    out[i] = n > 0 ? sum / n : NaN;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// Line charts
+
+/** One line of a chart: drawn as one `<path class="series" data-metric=...>`. */
+export interface Series {
+  /** Machine name, written as `data-metric`. */
+  metric: string;
+  /** Legend text. */
+  label: string;
+  /** Data points in any order (drawn sorted by x). */
+  points: ReadonlyArray<Point>;
+  /** Stroke color, any SVG color, e.g. "#1f77b4". */
+  color: string;
+  /** Stroke width in px (default 1.75). */
+  width?: number;
+  /** Dashed stroke, for reference lines; a dashed series gets no markers. */
+  dashed?: boolean;
+  /** Stroke opacity, 0..1 (default opaque). */
+  opacity?: number;
+  /** Which y axis (default left); a panel with right series gets a second scale. */
+  axis?: "left" | "right";
+  /** A shaded band (x, low, high) drawn under the line, e.g. mean ± std. */
+  band?: ReadonlyArray<readonly [x: number, low: number, high: number]>;
+  /** Dots at the points (default: only when there are few). */
+  markers?: boolean;
+}
+
+/** One chart of the grid. */
+export interface Panel {
+  /** Heading at the panel's top left. */
+  title: string;
+  /** Label of the x axis. */
+  xLabel: string;
+  /** Label of the left y axis. */
+  yLabel: string;
+  /** Label of the right y axis, for series with `axis: "right"`. */
+  y2Label?: string;
+  /** Lines to draw, in order; those without a plottable point are left out. */
+  series: Series[];
+  /** Shown under "no data" when no series has a point. */
+  emptyNote?: string;
+  /** Data x values are whole numbers (episodes): no fractional ticks. */
+  integerX?: boolean;
+}
+
+/** Where a panel goes, in SVG user units. */
+export interface PanelBox {
+  /** Left edge. */
+  x: number;
+  /** Top edge (y grows downwards). */
+  y: number;
+  /** Width, axes and labels included. */
+  width: number;
+  /** Height, title and labels included. */
+  height: number;
+}
+
+/** Font family of every chart and page of the report. */
+export const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
+const TICK_FONT = 11;
+const MARKER_MAX_POINTS = 40;
+
+/**
+ * Renders one chart (title, legend, axes, ticks, series) as an SVG `<g>` fragment
+ * placed in `box`; a chart whose series have no finite point says "no data".
+ *
+ * @example
+ * ```ts
+ * const g = renderPanel({
+ *   title: "entropy",
+ *   xLabel: "episode",
+ *   yLabel: "entropy (nats)",
+ *   series: [{ metric: "entropy", label: "entropy", color: "#2ca02c", points: [[10, 1.2], [20, 1.1]] }],
+ * }, { x: 0, y: 0, width: 600, height: 340 });
+ * ```
+ */
+export function renderPanel(panel: Panel, box: PanelBox): string {
+  const series = panel.series
+    .map((s) => ({
+      ...s,
+      points: sortedPlottable(s.points),
+      band: s.band && sortedPlottable(s.band),
+    }))
+    .filter((s) => s.points.length > 0);
+  // A right scale alone is just a scale: move it to the left.
+  const hasLeft = series.some((s) => s.axis !== "right");
+  const hasRight = hasLeft && series.some((s) => s.axis === "right");
+  const rightOnly = !hasLeft && series.length > 0;
+  const legend = series.length > 1;
+
+  const out: string[] = [`<g class="panel" transform="translate(${box.x},${box.y})">`];
+  out.push(
+    `<text x="12" y="20" font-size="14" font-weight="bold" fill="#222">${
+      escapeXml(panel.title)
+    }</text>`,
+  );
+  const onLeft = (s: Series) => rightOnly || s.axis !== "right";
+  const yValues = (side: boolean) =>
+    series.filter((s) => onLeft(s) === side).flatMap((s) => [
+      ...s.points.map((p) => p[1]),
+      ...(s.band ?? []).flatMap(([, lo, hi]) => [lo, hi]),
+    ]);
+  const ys = series.length > 0 ? yScale(yValues(true)) : null;
+  const ys2 = hasRight ? yScale(yValues(false)) : null;
+  const yLabels = ys ? tickLabels(ys.ticks) : [];
+  const y2Labels = ys2 ? tickLabels(ys2.ticks) : [];
+
+  // Margins make room for the widest tick label, then the rotated axis label.
+  const room = (labels: string[]) =>
+    Math.ceil(Math.max(0, ...labels.map((l) => textWidth(l, TICK_FONT))));
+  const top = legend ? 52 : 36, bottom = 46;
+  const left = Math.max(64, room(yLabels) + 30);
+  const right = ys2 ? Math.max(64, room(y2Labels) + 30) : 22;
+  const plotW = box.width - left - right, plotH = box.height - top - bottom;
+  const px0 = left, py0 = top, px1 = left + plotW, py1 = top + plotH;
+  out.push(
+    `<rect x="${px0}" y="${py0}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`,
+  );
+
+  if (ys === null) {
+    const cx = px0 + plotW / 2, cy = py0 + plotH / 2;
+    out.push(
+      `<text class="no-data" x="${cx}" y="${cy}" text-anchor="middle" font-size="15" fill="#888">no data</text>`,
+    );
+    if (panel.emptyNote) {
+      out.push(
+        `<text x="${cx}" y="${cy + 20}" text-anchor="middle" font-size="11" fill="#999">${
+          escapeXml(panel.emptyNote)
+        }</text>`,
+      );
+    }
+    out.push("</g>");
+    return out.join("\n");
+  }
+
+  const xs = xScale(
+    series.flatMap((s) => s.points.map((p) => p[0])),
+    panel.integerX ?? false,
+    Math.max(2, Math.floor(plotW / 90)),
+  );
+  const toX = (x: number) => px0 + ((x - xs.lo) / (xs.hi - xs.lo)) * plotW;
+  const toY = (y: number, s: Scale) => py1 - ((y - s.lo) / (s.hi - s.lo)) * plotH;
+
+  // Grid and ticks.
+  ys.ticks.forEach((t, i) => {
+    const y = r1(toY(t, ys));
+    out.push(`<line x1="${px0}" y1="${y}" x2="${px1}" y2="${y}" stroke="#e4e4e4"/>`);
+    out.push(
+      `<text x="${px0 - 6}" y="${y + 4}" text-anchor="end" font-size="${TICK_FONT}" fill="#444">${
+        escapeXml(yLabels[i])
+      }</text>`,
+    );
+  });
+  if (ys2) {
+    const labels = y2Labels;
+    ys2.ticks.forEach((t, i) => {
+      const y = r1(toY(t, ys2));
+      out.push(`<line x1="${px1}" y1="${y}" x2="${px1 + 4}" y2="${y}" stroke="#666"/>`);
+      out.push(
+        `<text x="${px1 + 7}" y="${y + 4}" font-size="${TICK_FONT}" fill="#444">${
+          escapeXml(labels[i])
+        }</text>`,
+      );
+    });
+  }
+  const xLabels = tickLabels(xs.ticks);
+  xs.ticks.forEach((t, i) => {
+    const x = r1(toX(t));
+    // A label that would stick out past the panel's right edge ends at its tick instead.
+    const anchor = x + textWidth(xLabels[i], TICK_FONT) / 2 > box.width - 4 ? "end" : "middle";
+    out.push(`<line x1="${x}" y1="${py1}" x2="${x}" y2="${py1 + 4}" stroke="#666"/>`);
+    out.push(
+      `<text x="${x}" y="${
+        py1 + 17
+      }" text-anchor="${anchor}" font-size="${TICK_FONT}" fill="#444">${
+        escapeXml(xLabels[i])
+      }</text>`,
+    );
+  });
+  out.push(
+    `<path d="M${px0},${py0} V${py1} H${px1}${ys2 ? ` V${py0}` : ""}" fill="none" stroke="#666"/>`,
+  );
+
+  // Axis labels.
+  out.push(
+    `<text class="axis-label" x="${px0 + plotW / 2}" y="${
+      py1 + 36
+    }" text-anchor="middle" font-size="12" fill="#222">${escapeXml(panel.xLabel)}</text>`,
+  );
+  const yLabel = rightOnly ? (panel.y2Label ?? panel.yLabel) : panel.yLabel;
+  const yMid = py0 + plotH / 2;
+  out.push(
+    `<text class="axis-label" transform="translate(${
+      px0 - room(yLabels) - 14
+    },${yMid}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${
+      escapeXml(yLabel)
+    }</text>`,
+  );
+  if (ys2) {
+    out.push(
+      `<text class="axis-label" transform="translate(${
+        px1 + room(y2Labels) + 16
+      },${yMid}) rotate(90)" text-anchor="middle" font-size="12" fill="#222">${
+        escapeXml(panel.y2Label ?? "")
+      }</text>`,
+    );
+  }
+
+  // Bands, then lines, then markers on top.
+  const columns = Math.max(1, Math.round(plotW));
+  for (const s of series) {
+    if (!s.band) continue;
+    const scale = onLeft(s) ? ys : ys2!;
+    const band = s.band;
+    if (band.length === 0) continue;
+    const upper = band.map(([x, , hi]) => `${r1(toX(x))},${r1(toY(hi, scale))}`);
+    const lower = band.map(([x, lo]) => `${r1(toX(x))},${r1(toY(lo, scale))}`).reverse();
+    // A band of one point would be a vertical segment: give it a little width.
+    const d = band.length === 1
+      ? bandOfOne(toX(band[0][0]), toY(band[0][2], scale), toY(band[0][1], scale))
+      : `M${upper.join(" L")} L${lower.join(" L")} Z`;
+    out.push(
+      `<path class="band" data-metric="${
+        escapeXml(s.metric)
+      }_band" d="${d}" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`,
+    );
+  }
+  for (const s of series) {
+    const scale = onLeft(s) ? ys : ys2!;
+    const pts = decimate(s.points, px0, { columns, toPx: toX });
+    const d = pts.map(([x, y], i) => `${i === 0 ? "M" : "L"}${r1(toX(x))},${r1(toY(y, scale))}`)
+      .join(" ");
+    const attrs = [
+      `class="series"`,
+      `data-metric="${escapeXml(s.metric)}"`,
+      `d="${pts.length === 1 ? `${d} h0` : d}"`,
+      `fill="none"`,
+      `stroke="${s.color}"`,
+      `stroke-width="${s.width ?? 1.75}"`,
+      `stroke-linejoin="round"`,
+      `stroke-linecap="round"`,
+    ];
+    if (s.dashed) attrs.push(`stroke-dasharray="7 5"`);
+    if (s.opacity !== undefined) attrs.push(`stroke-opacity="${s.opacity}"`);
+    out.push(`<path ${attrs.join(" ")}><title>${escapeXml(s.label)}</title></path>`);
+  }
+  for (const s of series) {
+    const few = s.points.length <= MARKER_MAX_POINTS && !s.dashed;
+    // A lone point is invisible as a line, whatever the series asks.
+    if (!(s.points.length === 1 || (s.markers ?? few))) continue;
+    const scale = onLeft(s) ? ys : ys2!;
+    const dots = s.points.map(([x, y]) =>
+      `<circle cx="${r1(toX(x))}" cy="${r1(toY(y, scale))}" r="3"/>`
+    );
+    out.push(
+      `<g class="marker" fill="${s.color}" stroke="#fff" stroke-width="0.75">${dots.join("")}</g>`,
+    );
+  }
+
+  if (legend) out.push(renderLegend(series, 12, 38, hasRight));
+  out.push("</g>");
+  return out.join("\n");
+}
+
+function bandOfOne(x: number, yHigh: number, yLow: number): string {
+  return `M${r1(x - 3)},${r1(yHigh)} H${r1(x + 3)} V${r1(yLow)} H${r1(x - 3)} Z`;
+}
+
+function renderLegend(series: Series[], x0: number, y: number, twoScales: boolean): string {
+  const items: string[] = [];
+  let x = x0;
+  for (const s of series) {
+    if (s.label === "") continue; // e.g. the second and later of a group of like lines
+    const label = twoScales ? `${s.label} (${s.axis === "right" ? "right" : "left"})` : s.label;
+    const dash = s.dashed ? ` stroke-dasharray="7 5"` : "";
+    const width = Math.min(3, Math.max(2, s.width ?? 1.75));
+    items.push(
+      `<line x1="${x}" y1="${y - 4}" x2="${x + 22}" y2="${
+        y - 4
+      }" stroke="${s.color}" stroke-width="${width}"${dash}/>`,
+      `<text x="${x + 28}" y="${y}" font-size="11" fill="#333">${escapeXml(label)}</text>`,
+    );
+    x += 28 + textWidth(label, 11) + 18;
+  }
+  return `<g class="legend">${items.join("")}</g>`;
+}

@@ -1,0 +1,353 @@
+/**
+ * The run's panels: which metrics a training report charts, with what labels and
+ * units, taken from the env the run trained on. The driving env gets its six panels
+ * (ADE/FDE in metres against the SFT planner); another env gets the generic ones, its
+ * own declared metrics, and its base policy's name, and panels with no data are left out.
+ *
+ * @module
+ */
+
+import { extent } from "./axes.ts";
+import { movingAverage } from "./chart.ts";
+import type { Panel, Point, Series } from "./chart.ts";
+import { renderChartGrid } from "./grid.ts";
+import { envMetric, readEntry, readTrainMetrics } from "./run_metrics.ts";
+import type { EntryNumbers, TrainNumbers } from "./run_metrics.ts";
+
+/** What the report says about the env a run trained on (absent: the driving env). */
+export interface ReportEnv {
+  /** The env's name (`config.json`'s `env_name`). */
+  name: string;
+  /** The base policy the delta refines, e.g. "zero base policy". */
+  base: string;
+  /** The refined policy (base + delta), e.g. "PPO policy". */
+  refined: string;
+  /** Y label of the delta norm panel, with its unit if it has one. */
+  deltaLabel: string;
+  /**
+   * The metrics its `metrics.json` entries log (`key`, with the base policy's as
+   * `sft_<key>` when `sft`), charted in the last panel.
+   */
+  metrics: ReadonlyArray<{ key: string; label: string; sft?: boolean }>;
+}
+
+/** A run folder's parsed artifacts; any shape is accepted, missing keys are skipped. */
+export interface RunReportData {
+  /** Name shown in titles (the run folder's name). */
+  name: string;
+  /** Parsed `metrics.json`: one entry per eval interval. */
+  metrics: ReadonlyArray<unknown>;
+  /** Parsed `train_metrics.json`, or null when the run has none. */
+  trainMetrics: unknown;
+  /** The env the run trained on when it is not the driving env. */
+  env?: ReportEnv;
+}
+
+/**
+ * The {@linkcode ReportEnv} of a non-driving env trained with a zero base policy
+ * (plain PPO: the delta is the whole action), charting its declared `metrics`.
+ *
+ * @example
+ * ```ts
+ * zeroBaseEnv("mountain_car", [{ key: "max_position", label: "max pos", sft: true }]).base;
+ * // "zero base policy"
+ * ```
+ */
+export function zeroBaseEnv(name: string, metrics: ReportEnv["metrics"]): ReportEnv {
+  return { name, base: "zero base policy", refined: "PPO policy", deltaLabel: "|delta|", metrics };
+}
+
+// The driving env's wording (the SFT planner refined by the delta, in metres).
+const DRIVING = { base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" };
+
+/** Palette of the report's lines. */
+export const COLORS = {
+  blue: "#1f77b4",
+  lightBlue: "#8fb8dc",
+  orange: "#ff7f0e",
+  green: "#2ca02c",
+  red: "#d62728",
+  purple: "#9467bd",
+  grey: "#555",
+};
+
+/**
+ * The panels of a run's report: episode return, held-out eval return against the base
+ * policy, approx KL and clip fraction, entropy, delta norm, and the env's metrics
+ * (driving: ADE/FDE against the SFT planner's). For the driving env all six are drawn,
+ * saying "no data" when empty; for another env, panels without data are left out.
+ *
+ * @example
+ * ```ts
+ * const panels = reportPanels({ name: "run", metrics: [], trainMetrics: { rewards: [1, 2, 3] } });
+ * panels.length; // 6
+ * ```
+ */
+export function reportPanels(data: RunReportData): Panel[] {
+  const entries = data.metrics.map(readEntry);
+  const train = readTrainMetrics(data.trainMetrics);
+  const wording = data.env ?? DRIVING;
+  const episodes = entries.map((e, i) => e.episode ?? i + 1);
+  const series = (value: (e: EntryNumbers) => number | null): Point[] =>
+    entries.flatMap((e, i) => {
+      const v = value(e);
+      return v === null ? [] : [[episodes[i], v] as const];
+    });
+  const base = { xLabel: "episode", integerX: true };
+  const missing = (keys: string, file = "metrics.json") => `no ${keys} in ${file}`;
+
+  // 1. Episode return, thin, with a moving average on top.
+  const rewards = train.rewards;
+  const window = Math.max(5, Math.round(rewards.length / 20));
+  const returnSeries: Series[] = rewards.length > 0
+    ? [
+      {
+        metric: "reward",
+        label: "episode return",
+        points: rewards.map((r, i) => [i + 1, r ?? NaN] as const),
+        color: COLORS.lightBlue,
+        width: 1,
+        markers: false,
+      },
+      {
+        metric: "reward_ma",
+        label: `moving average (${window} episodes)`,
+        points: movingAverage(rewards, window).map((r, i) => [i + 1, r] as const),
+        color: COLORS.blue,
+        width: 2.5,
+        markers: false,
+      },
+    ]
+    : [{
+      // Older or interrupted runs: the per-interval mean from metrics.json.
+      metric: "mean_reward",
+      label: "mean return per eval interval",
+      points: series((e) => e.mean_reward),
+      color: COLORS.blue,
+      width: 2.5,
+    }];
+
+  // 2. Held-out return against the frozen base policy.
+  // Reference lines span the entries' episodes (the episode count when there are none).
+  const span = episodes.length > 0
+    ? extent(episodes)
+    : rewards.length > 0
+    ? [1, rewards.length]
+    : [];
+  const sftPerEntry = series((e) => e.sft_eval_return);
+  const sftConstant = train.sft_eval.return_mean;
+  const sftLine = (value: number): Point[] =>
+    span.length === 0
+      ? []
+      : span[0] === span[1]
+      ? [[span[0], value]]
+      : span.map((x) => [x, value] as const);
+  let sftPoints: Point[] = [];
+  if (sftPerEntry.length > 0) {
+    const same = sftPerEntry.every((p) => p[1] === sftPerEntry[0][1]);
+    sftPoints = same ? sftLine(sftPerEntry[0][1]) : sftPerEntry;
+  } else if (sftConstant !== null) {
+    sftPoints = sftLine(sftConstant);
+  }
+  const evalReturn = series((e) => e.eval_return);
+  // Runs without per-entry evals still have the final held-out evaluation: one point.
+  const heldoutReturn = train.heldout.refined?.return_mean ?? null;
+  const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
+    ? [{
+      metric: "heldout_return",
+      label: `${wording.refined} (final held-out)`,
+      points: [[span[1], heldoutReturn]],
+      color: COLORS.red,
+      width: 9,
+      markers: false,
+    }]
+    : [];
+
+  const deltaStd = new Map(series((e) => e.eval.std_delta_norm).map(([x, s]) => [x, s]));
+  const deltaMean = series((e) => e.eval.mean_delta_norm);
+
+  const panels: Panel[] = [
+    {
+      ...base,
+      title: "Episode return (training)",
+      yLabel: "return",
+      series: returnSeries,
+      emptyNote: missing("rewards", "train_metrics.json"),
+    },
+    {
+      ...base,
+      title: `Held-out eval return vs ${wording.base}`,
+      yLabel: "mean return",
+      series: [
+        {
+          metric: "eval_return",
+          label: `${wording.refined} (eval)`,
+          points: evalReturn,
+          color: COLORS.red,
+        },
+        ...finalPoint,
+        {
+          metric: "sft_return",
+          label: wording.base,
+          points: sftPoints,
+          color: COLORS.grey,
+          dashed: true,
+        },
+      ],
+      emptyNote: missing("eval_return / sft_eval_return"),
+    },
+    {
+      ...base,
+      title: "Approx KL and clip fraction",
+      yLabel: "approx KL",
+      y2Label: "clip fraction",
+      series: [
+        {
+          metric: "kl",
+          label: "approx KL",
+          points: series((e) => e.update.kl),
+          color: COLORS.blue,
+        },
+        {
+          metric: "clip_fraction",
+          label: "clip fraction",
+          points: series((e) => e.update.clip_fraction),
+          color: COLORS.orange,
+          axis: "right",
+        },
+      ],
+      emptyNote: missing("update.kl / update.clip_fraction"),
+    },
+    {
+      ...base,
+      title: "Policy entropy",
+      yLabel: "entropy (nats)",
+      series: [{
+        metric: "entropy",
+        label: "entropy",
+        points: series((e) => e.update.entropy),
+        color: COLORS.green,
+      }],
+      emptyNote: missing("update.entropy"),
+    },
+    {
+      ...base,
+      title: "Delta norm (mean ± std)",
+      yLabel: wording.deltaLabel,
+      series: [{
+        metric: "delta_norm",
+        label: "mean delta norm",
+        points: deltaMean,
+        color: COLORS.purple,
+        band: deltaMean.flatMap(([x, m]) => {
+          const s = deltaStd.get(x);
+          return s === undefined ? [] : [[x, Math.max(0, m - s), m + s] as const];
+        }),
+      }],
+      emptyNote: missing("eval.mean_delta_norm"),
+    },
+  ];
+  if (data.env === undefined) {
+    panels.push(waypointErrorPanel({ series, sftLine, base, train }));
+    return panels;
+  }
+  panels.push(envMetricsPanel(data.env, { series, base }));
+  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
+}
+
+// The driving env's last panel: ADE / FDE in metres, with the SFT planner's as dashed
+// references when known.
+function waypointErrorPanel(ctx: {
+  series: (value: (e: EntryNumbers) => number | null) => Point[];
+  sftLine: (value: number) => Point[];
+  base: { xLabel: string; integerX: boolean };
+  train: TrainNumbers;
+}): Panel {
+  const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
+  const ade = ctx.series((e) => envMetric(e, "ade")), fde = ctx.series((e) => envMetric(e, "fde"));
+  return {
+    ...ctx.base,
+    title: "Waypoint error: ADE / FDE",
+    yLabel: "error (m)",
+    series: [
+      { metric: "ade", label: "ADE", points: ade, color: COLORS.blue },
+      { metric: "fde", label: "FDE", points: fde, color: COLORS.red },
+      ...(sftAde !== null && ade.length > 0
+        ? [{
+          metric: "sft_ade",
+          label: "SFT ADE",
+          points: ctx.sftLine(sftAde),
+          color: COLORS.blue,
+          dashed: true,
+        }]
+        : []),
+      ...(sftFde !== null && fde.length > 0
+        ? [{
+          metric: "sft_fde",
+          label: "SFT FDE",
+          points: ctx.sftLine(sftFde),
+          color: COLORS.red,
+          dashed: true,
+        }]
+        : []),
+    ],
+    emptyNote: "no ade / fde in metrics.json",
+  };
+}
+
+// The last panel for an env other than driving: its logged metrics, the base policy's dashed.
+function envMetricsPanel(
+  env: ReportEnv,
+  ctx: {
+    series: (value: (e: EntryNumbers) => number | null) => Point[];
+    base: { xLabel: string; integerX: boolean };
+  },
+): Panel {
+  const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
+  const lines: Series[] = env.metrics.flatMap((m, i) => {
+    const color = palette[i % palette.length];
+    const own = ctx.series((e) => envMetric(e, m.key));
+    const sft = m.sft ? ctx.series((e) => envMetric(e, `sft_${m.key}`)) : [];
+    return [
+      { metric: m.key, label: m.label, points: own, color },
+      ...(sft.length > 0
+        ? [{
+          metric: `sft_${m.key}`,
+          label: `${env.base}: ${m.label}`,
+          points: sft,
+          color,
+          dashed: true,
+        }]
+        : []),
+    ];
+  });
+  return {
+    ...ctx.base,
+    title: `Held-out metrics: ${env.metrics.map((m) => m.label).join(" / ")}`,
+    yLabel: "mean",
+    series: lines,
+    emptyNote: `no ${env.metrics.map((m) => m.key).join(" / ")} in metrics.json`,
+  };
+}
+
+/**
+ * The report's SVG: the {@linkcode reportPanels} in a two-column grid.
+ *
+ * @example
+ * ```ts
+ * const svg = renderReportSvg({ name: "run_001", metrics: [], trainMetrics: null });
+ * svg.includes("no data"); // true
+ * ```
+ */
+export function renderReportSvg(data: RunReportData): string {
+  const count = data.metrics.length;
+  const last = count > 0 ? readEntry(data.metrics[count - 1]) : null;
+  const parts = [`${count} metrics ${count === 1 ? "entry" : "entries"}`];
+  if (data.env) parts.push(`env ${data.env.name}`);
+  if (last?.episode != null) parts.push(`last at episode ${last.episode}`);
+  if (last?.timestamp != null) parts.push(last.timestamp);
+  return renderChartGrid(reportPanels(data), {
+    title: `delta-waypoint training report: ${data.name}`,
+    subtitle: parts.join(" · "),
+  });
+}
