@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { Rng } from "../src/math/rng.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy } from "../src/sft/mod.ts";
+import { DrivingVecEnv } from "../src/env/mod.ts";
+import { BuiltinSftPlanner, composePlan, evaluatePolicy } from "../src/sft/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 const planner = new BuiltinSftPlanner(env);
@@ -44,4 +45,35 @@ Deno.test("a non-zero delta changes where the car goes, bounded by delta_clip", 
   const huge = evaluatePolicy({ ...common, model: headWithConstantDelta(0, 5) });
   const clipped = evaluatePolicy({ ...common, model: headWithConstantDelta(0, 2) });
   assert.deepEqual(huge.scenarios, clipped.scenarios);
+});
+
+Deno.test("each episode is the one it would be alone, whatever the envs stepped together", () => {
+  const model = new ActorCritic({ inDim: 41, hidden: 16, horizon: 20, rng: new Rng(8) });
+  for (let i = 0; i < model.delta.size; i++) model.delta.data[i] *= 20; // a delta that steers
+  const opts = { ...common, count: 23, model };
+  const batched = evaluatePolicy(opts).scenarios;
+  assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 5 }).scenarios, batched);
+  assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 1 }).scenarios, batched);
+  // envs a makeEnv built are reused by the next evaluation with it, after a reset
+  const makeEnv = (k: number) => new DrivingVecEnv(env, k);
+  assert.deepEqual(evaluatePolicy({ ...opts, makeEnv, count: 7 }).scenarios, batched.slice(0, 7));
+  assert.deepEqual(evaluatePolicy({ ...opts, makeEnv }).scenarios, batched);
+  // one episode at a time, through act (both heads) and composePlan
+  const vec = new DrivingVecEnv(env, 1);
+  const plan = new Float64Array(40), mean = new Float64Array(40), value = new Float64Array(1);
+  for (let s = 0; s < opts.count; s++) {
+    vec.reset([common.firstSeed + s]);
+    do {
+      planner.plan(vec.obs, 1, plan);
+      model.act(vec.obs, 1, mean, value);
+      composePlan(plan, { sft: plan, delta: mean, deltaClip: common.deltaClip });
+      vec.step(plan);
+    } while (!(vec.terminated[0] || vec.truncated[0]));
+    const record = batched[s];
+    assert.equal(record.scenario_id, `seed:${common.firstSeed + s}`);
+    assert.equal(record.return, vec.episodeReturns[0], `seed ${s} return`);
+    assert.equal(record.steps, vec.episodeLengths[0], `seed ${s} steps`);
+    assert.equal(record.ade, vec.episodeMetrics[0], `seed ${s} ADE`);
+  }
+  assert.ok(new Set(batched.map((r) => r.steps)).size > 3, "episodes of many lengths");
 });

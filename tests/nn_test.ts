@@ -318,6 +318,9 @@ Deno.test("act: rows do not depend on the batch, chunking, or the training forwa
   const valuesOnly = new Float64Array(n);
   model.values(obs, n, valuesOnly);
   assert.deepEqual(valuesOnly, value);
+  const meanOnly = new Float64Array(n * 40);
+  model.actMean(obs, n, meanOnly);
+  assert.deepEqual(meanOnly, mean);
   const cache = new ActorCriticCache(model, 7);
   model.forward(obs, 7, cache);
   assert.deepEqual(cache.mean.subarray(0, 7 * 40), mean.subarray(0, 7 * 40));

@@ -21,6 +21,11 @@ import {
   reluForward,
 } from "./layers.ts";
 import { ParamSet } from "./params.ts";
+import { ActorCriticCache } from "./actor_critic_cache.ts";
+import { isPowerOfTwo } from "./power_of_two.ts";
+
+export { ActorCriticCache } from "./actor_critic_cache.ts";
+export { isPowerOfTwo, scaleByFactors } from "./power_of_two.ts";
 
 /** Options of {@linkcode ActorCritic}. */
 export interface ActorCriticOptions {
@@ -48,112 +53,6 @@ export interface ActorCriticOptions {
   inputScale?: Float64Array;
   /** the value head's output is multiplied by this power of two (default 1) */
   valueScale?: number;
-}
-
-/**
- * Activations kept by a forward pass for the backward pass, and their gradients,
- * for up to `maxBatch` rows. Allocated once; rows beyond the current n are stale.
- *
- * @example
- * ```ts
- * import { Rng } from "../math/mod.ts";
- * const model = new ActorCritic({ inDim: 41, hidden: 64, horizon: 20, rng: new Rng(0) });
- * const cache = new ActorCriticCache(model, 64);
- * model.forward(new Float64Array(64 * 41), 64, cache); // cache.mean (64, 40), cache.value (64)
- * ```
- */
-export class ActorCriticCache {
-  /** most rows one pass may hold */
-  readonly maxBatch: number;
-  /** hidden width of both heads */
-  readonly hidden: number;
-  /** 2H */
-  readonly actionDim: number;
-  /** (n, hidden) delta head net.0 output, before ReLU */
-  readonly deltaPre1: Float64Array;
-  /** (n, hidden) after ReLU */
-  readonly deltaHidden1: Float64Array;
-  /** (n, hidden) delta head net.2 output, before ReLU */
-  readonly deltaPre2: Float64Array;
-  /** (n, hidden) after ReLU */
-  readonly deltaHidden2: Float64Array;
-  /** (n, 2H) policy mean, the net.4 output */
-  readonly mean: Float64Array;
-  /** (n, hidden) value head net.0 output, before ReLU */
-  readonly valuePre1: Float64Array;
-  /** (n, hidden) after ReLU */
-  readonly valueHidden1: Float64Array;
-  /** (n) state values */
-  readonly value: Float64Array;
-  /** (n, hidden) ∂loss/∂deltaPre1 */
-  readonly dDeltaPre1: Float64Array;
-  /** (n, hidden) ∂loss/∂deltaHidden1 */
-  readonly dDeltaHidden1: Float64Array;
-  /** (n, hidden) ∂loss/∂deltaPre2 */
-  readonly dDeltaPre2: Float64Array;
-  /** (n, hidden) ∂loss/∂deltaHidden2 */
-  readonly dDeltaHidden2: Float64Array;
-  /** (n, 2H) ∂loss/∂mean, written by the loss */
-  readonly dMean: Float64Array;
-  /** (n, hidden) ∂loss/∂valuePre1 */
-  readonly dValuePre1: Float64Array;
-  /** (n, hidden) ∂loss/∂valueHidden1 */
-  readonly dValueHidden1: Float64Array;
-  /** (n) ∂loss/∂value, written by the loss */
-  readonly dValue: Float64Array;
-  /** (n, in) the scaled observation net.0 saw, when the model has an input scale */
-  readonly input: Float64Array;
-  /** (n) ∂loss/∂(value net.2 output) = valueScale · dValue */
-  readonly dValueOut: Float64Array;
-
-  /**
-   * Allocates every buffer for `maxBatch` rows.
-   *
-   * @param dims the model's sizes (an {@linkcode ActorCritic} will do)
-   * @param maxBatch most rows one pass may hold
-   */
-  constructor(dims: { inDim: number; hidden: number; actionDim: number }, maxBatch: number) {
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
-      throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
-    }
-    const { inDim, hidden, actionDim } = dims;
-    const rows = (width: number) => new Float64Array(maxBatch * width);
-    this.maxBatch = maxBatch;
-    this.hidden = hidden;
-    this.actionDim = actionDim;
-    this.deltaPre1 = rows(hidden);
-    this.deltaHidden1 = rows(hidden);
-    this.deltaPre2 = rows(hidden);
-    this.deltaHidden2 = rows(hidden);
-    this.mean = rows(actionDim);
-    this.valuePre1 = rows(hidden);
-    this.valueHidden1 = rows(hidden);
-    this.value = rows(1);
-    this.dDeltaPre1 = rows(hidden);
-    this.dDeltaHidden1 = rows(hidden);
-    this.dDeltaPre2 = rows(hidden);
-    this.dDeltaHidden2 = rows(hidden);
-    this.dMean = rows(actionDim);
-    this.dValuePre1 = rows(hidden);
-    this.dValueHidden1 = rows(hidden);
-    this.dValue = rows(1);
-    this.input = rows(inDim);
-    this.dValueOut = rows(1);
-  }
-
-  /** Zeroes the activation gradients of the first n rows (they accumulate). */
-  zeroGrad(n: number): void {
-    const h = this.hidden;
-    const a = this.actionDim;
-    this.dDeltaPre1.fill(0, 0, n * h);
-    this.dDeltaHidden1.fill(0, 0, n * h);
-    this.dDeltaPre2.fill(0, 0, n * h);
-    this.dDeltaHidden2.fill(0, 0, n * h);
-    this.dMean.fill(0, 0, n * a);
-    this.dValuePre1.fill(0, 0, n * h);
-    this.dValueHidden1.fill(0, 0, n * h);
-    this.dValue.fill(0, 0, n);
-  }
 }
 
 /**
@@ -353,6 +252,30 @@ export class ActorCritic {
     }
   }
 
+  /**
+   * Delta head's mean only (no value head): obs (n, in) -> meanOut (n, 2H), any n, each
+   * row bit for bit what {@linkcode ActorCritic.act} gives it.
+   */
+  actMean(obs: Float64Array, n: number, meanOut: Float64Array): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bad row count ${n}`);
+    if (obs.length < n * this.inDim) {
+      throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
+    }
+    if (meanOut.length < n * this.actionDim) {
+      throw new RangeError(
+        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
+      );
+    }
+    const s = this.#scratch;
+    const { inDim, actionDim, maxBatch } = this;
+    for (let start = 0; start < n; start += maxBatch) {
+      const rows = Math.min(maxBatch, n - start);
+      const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
+      this.#forwardDelta(this.#scaleInput(raw, rows, s), rows, s);
+      meanOut.set(s.mean.subarray(0, rows * actionDim), start * actionDim);
+    }
+  }
+
   /** Value head only: obs (n, in) -> valueOut (n), any n. */
   values(obs: Float64Array, n: number, valueOut: Float64Array): void {
     this.#checkInference(obs, n, valueOut);
@@ -411,49 +334,6 @@ export class ActorCritic {
       throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
     }
   }
-}
-
-/**
- * Converts values in place between a model's parametrisation and the stored one:
- * `values[i] *= factors[i % factors.length] ** power`, where `factors` comes from
- * {@linkcode ActorCritic.storedFactors}. Power 1 takes a parameter to its stored form,
- * -1 its Adam `exp_avg` and -2 its `exp_avg_sq` (a stored parameter f·p has gradient
- * g / f); the negated powers convert back. Factors are powers of two, so every
- * conversion is exact (outside the subnormal range) and round trips bit for bit.
- *
- * @example
- * ```ts
- * const w = new Float64Array([1, 1, 1, 1]); // (2, 2), columns scaled by [1, 1/4]
- * scaleByFactors(w, new Float64Array([1, 0.25]), 1); // w = [1, 0.25, 1, 0.25]
- * ```
- */
-export function scaleByFactors(values: Float64Array, factors: Float64Array, power: number): void {
-  const d = factors.length;
-  if (!Number.isInteger(power) || values.length % d !== 0) {
-    throw new RangeError(`cannot scale ${values.length} numbers by ${d} factors to ${power}`);
-  }
-  // f^power by repeated exact multiplications (f and 1/f are powers of two)
-  const scaled = Float64Array.from(factors, (f) => {
-    let x = 1;
-    for (let k = 0; k < Math.abs(power); k++) x *= power > 0 ? f : 1 / f;
-    return x;
-  });
-  for (let i = 0; i < values.length; i++) values[i] *= scaled[i % d];
-}
-
-/**
- * True when `x` is 2^k for an integer k in [-1000, 1000]: scaling by it is exact.
- *
- * @example
- * ```ts
- * isPowerOfTwo(32); // true
- * isPowerOfTwo(10); // false
- * ```
- */
-export function isPowerOfTwo(x: number): boolean {
-  if (!(x > 0) || !Number.isFinite(x)) return false;
-  const k = Math.round(Math.log2(x));
-  return Math.abs(k) <= 1000 && 2 ** k === x;
 }
 
 // Every scale entry must be a power of two (what makes folding exact).
