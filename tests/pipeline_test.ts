@@ -125,21 +125,32 @@ Deno.test("sft -> train --sft-model -> eval, end to end; best.pt is the best met
     ]);
     assert.equal(train.code, 0, train.stderr);
 
-    // best.pt holds the entry of metrics.json with the highest eval return (ties: lower ADE).
+    // best.pt holds the entry of metrics.json with the highest held-out return (ties:
+    // lower ADE), under the entry's names: return_mean, ade_mean.
     const metrics = readJson(join(run, "metrics.json")) as {
       episode: number;
-      eval_return: number;
-      ade: number;
+      heldout: { return_mean: number; ade_mean: number };
     }[];
     assert.equal(metrics.length, 4);
-    for (const m of metrics) assert.ok(Number.isFinite(m.eval_return) && Number.isFinite(m.ade));
+    for (const { heldout: h } of metrics) {
+      assert.ok(Number.isFinite(h.return_mean) && Number.isFinite(h.ade_mean));
+    }
     const best = metrics.reduce((b, m) =>
-      m.eval_return > b.eval_return || (m.eval_return === b.eval_return && m.ade < b.ade) ? m : b
+      m.heldout.return_mean > b.heldout.return_mean ||
+        (m.heldout.return_mean === b.heldout.return_mean && m.heldout.ade_mean < b.heldout.ade_mean)
+        ? m
+        : b
     );
     const bestPt = await readPt(join(run, "best.pt")) as PtDict;
     assert.equal(bestPt.get("episode"), best.episode);
     const record = bestPt.get("best") as PtDict;
-    assert.equal(record.get("eval_return"), best.eval_return);
+    assert.deepEqual(Object.fromEntries(record), {
+      episode: best.episode,
+      return_mean: best.heldout.return_mean,
+      ade_mean: best.heldout.ade_mean,
+    });
+    const trainMetrics = readJson(join(run, "train_metrics.json")) as { best: unknown };
+    assert.deepEqual(trainMetrics.best, Object.fromEntries(record));
 
     const output = join(dir, "eval.json");
     const args = [

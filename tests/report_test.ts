@@ -39,12 +39,14 @@ function fullEntry(i: number): Record<string, unknown> {
       explained_variance: 0.1 * i,
     },
     eval: { mean_delta_norm: 0.3 + 0.05 * i, max_delta_norm: 1 + 0.1 * i, std_delta_norm: 0.1 },
-    eval_return: -4 + 1.2 * i,
-    eval_success_rate: 0.1 * i,
-    ade: 2 - 0.2 * i,
-    fde: 4 - 0.3 * i,
-    sft_eval_return: -3,
     timestamp: new Date(Date.UTC(2025, 0, 1, 0, i)).toISOString(),
+    heldout: {
+      return_mean: -4 + 1.2 * i,
+      success_rate: 0.1 * i,
+      ade_mean: 2 - 0.2 * i,
+      fde_mean: 4 - 0.3 * i,
+    },
+    sft_heldout: { return_mean: -3 },
   };
 }
 
@@ -221,18 +223,7 @@ Deno.test("report writes a well-formed SVG with one series per metric, and an HT
 Deno.test("report of entries without ade/fde or eval keys still renders, saying no data", async () => {
   const old = Array.from({ length: 4 }, (_, i) => {
     const e = fullEntry(i);
-    for (
-      const k of [
-        "ade",
-        "fde",
-        "eval_return",
-        "sft_eval_return",
-        "success_rate",
-        "eval_success_rate",
-      ]
-    ) {
-      delete e[k];
-    }
+    for (const k of ["heldout", "sft_heldout", "success_rate"]) delete e[k];
     return e;
   });
   const { sft_eval: _, heldout: __, ...train } = trainMetrics();
@@ -247,7 +238,7 @@ Deno.test("report of entries without ade/fde or eval keys still renders, saying 
     ["clip_fraction", "delta_norm", "entropy", "kl", "reward", "reward_ma"],
   );
   assert.equal([...svg.matchAll(/class="no-data"/g)].length, 2);
-  assert.match(svg, /no ade \/ fde in metrics\.json/);
+  assert.match(svg, /no heldout\.ade_mean \/ fde_mean in metrics\.json/);
   assert.doesNotMatch(Deno.readTextFileSync(join(dir, "report.html")), /Held-out evaluation/);
 });
 
@@ -274,11 +265,36 @@ Deno.test("report reads a train_metrics.json with the names used before eval's",
   assert.ok(counts.has("sft_ade") && counts.has("sft_fde"), [...counts.keys()].join(", "));
 });
 
+Deno.test("report of a metrics.json with the names used before heldout / sft_heldout draws the same", async () => {
+  const entries = Array.from({ length: ENTRY_COUNT }, (_, i) => fullEntry(i));
+  const old = entries.map(({ heldout, sft_heldout, ...e }) => {
+    const h = heldout as Record<string, number>, s = sft_heldout as Record<string, number>;
+    return {
+      ...e,
+      eval_return: h.return_mean,
+      eval_success_rate: h.success_rate,
+      ade: h.ade_mean,
+      fde: h.fde_mean,
+      sft_eval_return: s.return_mean,
+    };
+  });
+  // the SVG of a run folder, its (random) folder name aside
+  const svgOf = async (metrics: unknown[]) => {
+    const dir = fakeRun(metrics, trainMetrics());
+    const { result } = await quietly(() => runReport([dir]));
+    assert.equal(result, 0);
+    return Deno.readTextFileSync(join(dir, "report.svg")).replaceAll(dir.split("/").at(-1)!, "RUN");
+  };
+  const [now, before] = [await svgOf(entries), await svgOf(old)];
+  assert.deepEqual([...metricCounts(before).keys()].sort(), [...ALL_METRICS].sort());
+  assert.equal(before, now);
+});
+
 Deno.test("report survives NaN, null, strings, a single entry and no train_metrics.json", async () => {
   const e = fullEntry(0);
   (e.update as Record<string, unknown>).kl = null;
   (e.update as Record<string, unknown>).entropy = "high";
-  e.fde = "NaN";
+  (e.heldout as Record<string, unknown>).fde_mean = "NaN";
   const weird = [e, 42, null, { episode: 20, update: null, eval: [] }];
   const dir = fakeRun(weird, ABSENT);
   const { result } = await quietly(() => runReport([dir]));
@@ -498,7 +514,7 @@ Deno.test("report of a mountain_car run: its own metrics and base policy, no dri
   const dir = fakeRun(
     [0, 1, 2].map((i) => {
       const { eval: _, ...e } = fullEntry(i);
-      return { ...e, max_position: 0.1 * i };
+      return { ...e, heldout: { ...e.heldout as object, max_position_mean: 0.1 * i } };
     }),
     ABSENT,
   );

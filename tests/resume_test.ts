@@ -14,7 +14,7 @@ import {
   withFlags,
   withTempDir,
 } from "./_helpers.ts";
-import { encodePt, PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
+import { encodePt, PtDict, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
 import { writeZip, ZipReader } from "../src/io/_zip.ts";
 
@@ -35,6 +35,33 @@ async function flatten(path: string): Promise<Map<string, unknown>> {
 /** Strips what legitimately differs between an uninterrupted and a resumed run. */
 function comparable(entries: Map<string, unknown>): Map<string, unknown> {
   return new Map([...entries].filter(([k]) => !k.includes(".timestamp") && k !== ".cfg.resume"));
+}
+
+/** A checkpoint's metrics entries and best record under the names written before the rename. */
+function toOldNames(root: PtValue): PtDict {
+  const ckpt = root as PtDict;
+  const old = (key: string, sft: boolean) =>
+    key === "return_mean"
+      ? sft ? "sft_eval_return" : "eval_return"
+      : key === "success_rate"
+      ? "eval_success_rate"
+      : `${sft ? "sft_" : ""}${key.replace(/_mean$/, "")}`;
+  const entries = (ckpt.get("metrics") as PtDict[]).map((e) => {
+    const out = new PtDict();
+    for (const [k, v] of e) {
+      if (k === "heldout" || k === "sft_heldout") {
+        for (const [m, x] of v as PtDict) out.set(old(m as string, k === "sft_heldout"), x);
+      } else out.set(k, v);
+    }
+    return out;
+  });
+  ckpt.set("metrics", entries);
+  const best = new PtDict();
+  for (const [k, v] of ckpt.get("best") as PtDict) {
+    best.set(k === "episode" ? k : old(k as string, false), v);
+  }
+  ckpt.set("best", best);
+  return ckpt;
 }
 
 const withoutTimestamps = (path: string) =>
@@ -88,6 +115,31 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
     const cfg = readJson(join(resumed, "config.json")) as { ppo: Record<string, unknown> };
     assert.equal(cfg.ppo.resume, join(full, "checkpoints", "checkpoint_10.pt"));
     assert.equal(cfg.ppo.hidden_dim, 32, "architecture taken from the checkpoint");
+
+    // A checkpoint written before the held-out means were renamed (flat eval_return,
+    // eval_success_rate, ade, fde, sft_eval_return, sft_ade; best: eval_return, ade)
+    // resumes to the same run: tensors, metrics and best under the new names.
+    const oldPath = join(dir, "old_names.pt");
+    await writePt(oldPath, toOldNames(await readPt(join(full, "checkpoints", "checkpoint_10.pt"))));
+    const oldRoot = await readPt(oldPath) as PtDict;
+    const firstOld = (oldRoot.get("metrics") as PtDict[])[0];
+    assert.deepEqual(
+      [...firstOld.keys()].slice(8),
+      ["eval_return", "eval_success_rate", "ade", "fde", "sft_eval_return", "sft_ade"],
+    );
+    assert.deepEqual([...(oldRoot.get("best") as PtDict).keys()], [
+      "episode",
+      "eval_return",
+      "ade",
+    ]);
+    const fromOld = join(dir, "from_old");
+    const r7 = await runCli(["train", "--resume", oldPath, "--out-dir", fromOld, "--quiet"]);
+    assert.equal(r7.code, 0, r7.stderr);
+    assert.deepEqual(comparable(await flatten(join(fromOld, "final.pt"))), comparable(a));
+    assert.deepEqual(
+      withoutTimestamps(join(fromOld, "metrics.json")),
+      withoutTimestamps(join(full, "metrics.json")),
+    );
 
     // In place, where a Ctrl-C would have left it: the run folder minus later files.
     const inPlace = join(dir, "inplace");

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { metricsEntryJson, parseMetricsEntry, RunLog } from "../src/rl/mod.ts";
+import { metricsEntryJson, parseMetricsEntry, renameOldBest, RunLog } from "../src/rl/mod.ts";
 import type { IterationResult } from "../src/rl/mod.ts";
 
 const UPDATE = {
@@ -37,16 +37,13 @@ const fail = (key: string, want: string): never => {
   throw new Error(`${key}: ${want}`);
 };
 
-Deno.test("a metrics entry is written flat in the file's key order and read back the same", () => {
+Deno.test("a metrics entry is written in the file's key order and read back the same", () => {
   const log = new RunLog();
   log.record(iteration(0, [1, -1]));
   log.record(iteration(2, [3, 5]));
   const entry = log.entry(iteration(2, [3, 5]), {
-    eval_return: 4,
-    eval_success_rate: 0.5,
-    env: { ade: 1.25, fde: 2.5 },
-    sft_eval_return: 2,
-    sft: { ade: 3 },
+    heldout: { return_mean: 4, success_rate: 0.5, ade_mean: 1.25, fde_mean: 2.5 },
+    sft_heldout: { return_mean: 2, ade_mean: 3 },
   });
   assert.equal(entry.episode, 4);
   assert.equal(entry.mean_reward, 2);
@@ -61,13 +58,16 @@ Deno.test("a metrics entry is written flat in the file's key order and read back
     "update",
     "eval",
     "timestamp",
-    "eval_return",
-    "eval_success_rate",
-    "ade",
-    "fde",
-    "sft_eval_return",
-    "sft_ade",
+    "heldout",
+    "sft_heldout",
   ]);
+  assert.deepEqual(Object.keys(json.heldout as object), [
+    "return_mean",
+    "success_rate",
+    "ade_mean",
+    "fde_mean",
+  ]);
+  assert.deepEqual(Object.keys(json.sft_heldout as object), ["return_mean", "ade_mean"]);
   const back = parseMetricsEntry(JSON.parse(JSON.stringify(json)), { fail });
   assert.deepEqual(back, entry);
   assert.equal(JSON.stringify(metricsEntryJson(back)), JSON.stringify(json));
@@ -75,6 +75,54 @@ Deno.test("a metrics entry is written flat in the file's key order and read back
     () => parseMetricsEntry({ ...json, update: { ...UPDATE, kl: "x" } }, { fail }),
     /^Error: update\.kl: a number$/,
   );
+  assert.throws(
+    () => parseMetricsEntry({ ...json, heldout: { return_mean: 4 } }, { fail }),
+    /^Error: heldout\.success_rate: a number$/,
+  );
+  assert.throws(
+    () => parseMetricsEntry({ ...json, sft_heldout: { return_mean: 2, ade_mean: null } }, { fail }),
+    /^Error: sft_heldout\.ade_mean: a number$/,
+  );
+});
+
+Deno.test("an entry written before the rename is read under the new names, one to one", () => {
+  const log = new RunLog();
+  log.record(iteration(0, [1, -1]));
+  const entry = log.entry(iteration(0, [1, -1]), {
+    heldout: { return_mean: 4, success_rate: 0.5, ade_mean: 1.25, fde_mean: 2.5 },
+    sft_heldout: { return_mean: 2, ade_mean: 3 },
+  });
+  const { heldout: _, sft_heldout: __, ...head } = metricsEntryJson(entry);
+  const old = {
+    ...head,
+    eval_return: 4,
+    eval_success_rate: 0.5,
+    ade: 1.25,
+    fde: 2.5,
+    sft_eval_return: 2,
+    sft_ade: 3,
+  };
+  const back = parseMetricsEntry(JSON.parse(JSON.stringify(old)), { fail });
+  assert.deepEqual(back, entry);
+  assert.deepEqual(Object.keys(back.heldout), [
+    "return_mean",
+    "success_rate",
+    "ade_mean",
+    "fde_mean",
+  ]);
+  assert.throws(
+    () => parseMetricsEntry({ ...old, eval_success_rate: "x" }, { fail }),
+    /^Error: eval_success_rate: a number$/,
+  );
+  const { sft_eval_return: ___, ...noSft } = old;
+  assert.throws(() => parseMetricsEntry(noSft, { fail }), /^Error: sft_eval_return: a number$/);
+  assert.deepEqual(renameOldBest({ episode: 5, eval_return: 2, ade: 1 }), {
+    episode: 5,
+    return_mean: 2,
+    ade_mean: 1,
+  });
+  const current = { episode: 5, return_mean: 2, ade_mean: 1 };
+  assert.equal(renameOldBest(current), current);
 });
 
 Deno.test("a run log snapshot cuts history, entries and best back", () => {
@@ -83,13 +131,10 @@ Deno.test("a run log snapshot cuts history, entries and best back", () => {
   const restore = log.snapshot();
   log.record(iteration(2, [3]));
   log.metrics.push(log.entry(iteration(2, [3]), {
-    eval_return: 1,
-    eval_success_rate: 1,
-    env: {},
-    sft_eval_return: 0,
-    sft: {},
+    heldout: { return_mean: 1, success_rate: 1 },
+    sft_heldout: { return_mean: 0 },
   }));
-  log.best = { episode: 3, eval_return: 1 };
+  log.best = { episode: 3, return_mean: 1 };
   restore();
   assert.deepEqual(log.state(), {
     rewards: [1, 2],

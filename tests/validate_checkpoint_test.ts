@@ -71,8 +71,13 @@ const CASES: Case[] = [
     names: /rng\.shuffle: expected four uint32 words/,
   },
   {
-    name: "best.eval_return NaN",
-    edit: (r) => dict(r, "best").set("eval_return", NaN),
+    name: "best.return_mean NaN",
+    edit: (r) => dict(r, "best").set("return_mean", NaN),
+    names: /best\.return_mean: expected a finite number, got NaN/,
+  },
+  {
+    name: "an old best record's eval_return NaN",
+    edit: (r) => r.set("best", new PtDict([["episode", 5], ["eval_return", NaN], ["ade", 1]])),
     names: /best\.eval_return: expected a finite number, got NaN/,
   },
   {
@@ -96,9 +101,14 @@ const CASES: Case[] = [
     names: /metrics\[0\]\.update\.kl: expected a number, got "0\.01"/,
   },
   {
-    name: "a metrics entry without eval_return",
-    edit: (r) => firstEntry(r).delete("eval_return"),
-    names: /metrics\[0\]\.eval_return: expected a number, got nothing/,
+    name: "a metrics entry without heldout.return_mean",
+    edit: (r) => dict(firstEntry(r), "heldout").delete("return_mean"),
+    names: /metrics\[0\]\.heldout\.return_mean: expected a number, got nothing/,
+  },
+  {
+    name: "a metrics entry without heldout",
+    edit: (r) => firstEntry(r).delete("heldout"),
+    names: /metrics\[0\]\.heldout: expected a dict, got nothing/,
   },
   {
     name: "rewards shorter than the episode",

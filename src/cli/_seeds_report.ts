@@ -10,7 +10,7 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { escapeXml, movingAverage, numberAt, renderChartGrid } from "../report/mod.ts";
+import { escapeXml, movingAverage, numberAt, readEntry, renderChartGrid } from "../report/mod.ts";
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
 import { mean, sampleStd } from "../rl/mod.ts";
@@ -24,22 +24,43 @@ type Curves = Map<string, Map<number, number>>;
 
 /** The metrics charted across seeds, and the base policy's reference of each. */
 interface SeedMetrics {
-  /** Panels after the episode return: the entry key, title and y label of each. */
-  panels: { path: string; title: string; yLabel: string }[];
-  /** The base policy alone on the same evaluation seeds: the key of its reference line,
-   * drawn in the panel of the metric it compares with. */
-  reference: Record<string, string>;
+  /**
+   * Panels after the episode return: the chart id, the entry's dotted path (as
+   * {@linkcode readEntry} names it), title and y label of each.
+   */
+  panels: { id: string; path: string; title: string; yLabel: string }[];
+  /** The base policy alone on the same evaluation seeds: by panel id, the id and path of
+   * its reference line, drawn in that panel. */
+  reference: Record<string, { id: string; path: string }>;
   /** Legend of the reference lines. */
   baseLabel: string;
 }
 
 const DRIVING_METRICS: SeedMetrics = {
   panels: [
-    { path: "eval_return", title: "Held-out return (mean action)", yLabel: "return" },
-    { path: "eval_success_rate", title: "Held-out success rate", yLabel: "success rate" },
-    { path: "ade", title: "Held-out ADE against the expert plan", yLabel: "ADE (m)" },
+    {
+      id: "eval_return",
+      path: "heldout.return_mean",
+      title: "Held-out return (mean action)",
+      yLabel: "return",
+    },
+    {
+      id: "eval_success_rate",
+      path: "heldout.success_rate",
+      title: "Held-out success rate",
+      yLabel: "success rate",
+    },
+    {
+      id: "ade",
+      path: "heldout.ade_mean",
+      title: "Held-out ADE against the expert plan",
+      yLabel: "ADE (m)",
+    },
   ],
-  reference: { eval_return: "sft_eval_return", ade: "sft_ade" },
+  reference: {
+    eval_return: { id: "sft_eval_return", path: "sft_heldout.return_mean" },
+    ade: { id: "sft_ade", path: "sft_heldout.ade_mean" },
+  },
   baseLabel: "SFT planner alone",
 };
 
@@ -50,11 +71,19 @@ function envSeedMetrics(env: ReportEnv): SeedMetrics {
     panels: [
       ret,
       success,
-      ...env.metrics.map((m) => ({ path: m.key, title: `Held-out ${m.label}`, yLabel: m.label })),
+      ...env.metrics.map((m) => ({
+        id: m.key,
+        path: `heldout.${m.mean}`,
+        title: `Held-out ${m.label}`,
+        yLabel: m.label,
+      })),
     ],
     reference: Object.fromEntries([
-      ["eval_return", "sft_eval_return"],
-      ...env.metrics.filter((m) => m.sft).map((m) => [m.key, `sft_${m.key}`]),
+      ["eval_return", DRIVING_METRICS.reference.eval_return],
+      ...env.metrics.filter((m) => m.sft).map((m) => [
+        m.key,
+        { id: `sft_${m.key}`, path: `sft_heldout.${m.mean}` },
+      ]),
     ]),
     baseLabel: `${env.base} alone`,
   };
@@ -65,18 +94,19 @@ function readJson(path: string): unknown {
   return "value" in read ? read.value : null;
 }
 
-// A seed's curves from its metrics.json (eval metrics per interval) and
-// train_metrics.json (a moving average of the episode returns).
+// A seed's curves by chart id from its metrics.json (eval metrics per interval, new
+// or old names) and train_metrics.json (a moving average of the episode returns).
 function seedCurves(path: string, metrics: SeedMetrics): Curves {
   const curves: Curves = new Map();
-  const entries = readJson(join(path, "metrics.json"));
-  for (const key of [...metrics.panels.map((m) => m.path), ...Object.values(metrics.reference)]) {
+  const json = readJson(join(path, "metrics.json"));
+  const entries = (Array.isArray(json) ? json : []).map(readEntry);
+  for (const { id, path } of [...metrics.panels, ...Object.values(metrics.reference)]) {
     const points = new Map<number, number>();
-    for (const e of Array.isArray(entries) ? entries : []) {
-      const x = numberAt(e, "episode"), y = numberAt(e, key);
-      if (x !== null && y !== null) points.set(x, y);
+    for (const e of entries) {
+      const y = numberAt(e, path);
+      if (e.episode !== null && y !== null) points.set(e.episode, y);
     }
-    curves.set(key, points);
+    curves.set(id, points);
   }
   const tm = readJson(join(path, "train_metrics.json")) as { rewards?: unknown } | null;
   const rewards = Array.isArray(tm?.rewards)
@@ -150,7 +180,7 @@ export async function writeSeedsReport(
           label: `mean of ${seeds.length} seeds ± 1 std`,
           color: "#1f77b4",
         }),
-        ...(key in metrics.reference ? [sftLine(metrics.reference[key])] : []),
+        ...(key in metrics.reference ? [sftLine(metrics.reference[key].id)] : []),
       ],
     };
   };
@@ -164,7 +194,7 @@ export async function writeSeedsReport(
   };
   const panels = [
     panel("reward_ma", "Episode return (moving average, 20 episodes)", "return"),
-    ...metrics.panels.map((m) => panel(m.path, m.title, m.yLabel)),
+    ...metrics.panels.map((m) => panel(m.id, m.title, m.yLabel)),
   ].filter((p) => !options.env || p.series.some((s) => s.points.length > 0));
   const name = basename(resolve(dir));
   const svg = renderChartGrid(panels, {

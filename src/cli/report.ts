@@ -149,8 +149,9 @@ function reportEnvOf(runDir: string): ReportEnv | undefined {
   const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
   return zeroBaseEnv(
     name,
-    declared.filter((m) => m.entry).map((m) => ({
-      key: m.entry!.key,
+    declared.filter((m) => m.entry && m.mean).map((m) => ({
+      key: m.name,
+      mean: m.mean!,
       label: m.label ?? m.name,
       sft: m.entry!.sft,
     })),

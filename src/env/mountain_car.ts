@@ -166,7 +166,7 @@ export const MOUNTAIN_CAR_METRICS: readonly EpisodeMetric[] = Object.freeze([
     name: "max_position",
     description: "highest position reached in the episode (goal at 0.45)",
     mean: "max_position_mean",
-    entry: { key: "max_position", sft: true },
+    entry: { sft: true },
     label: "max pos",
   },
 ]);

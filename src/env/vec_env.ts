@@ -24,11 +24,12 @@ export interface EpisodeMetric {
   /** Key of its population standard deviation over episodes in the summary. */
   readonly std?: string;
   /**
-   * Key of its held-out mean in every `metrics.json` entry (absent: not logged there);
-   * `sft` also logs the SFT baseline's as `sft_<key>`; `tieBreak` makes it the metric
-   * (lower is better) that breaks ties of eval return when picking `best.pt`.
+   * Present: its held-out mean is logged in every `metrics.json` entry's `heldout`,
+   * under its `mean` key; `sft` also logs the SFT baseline's in `sft_heldout`;
+   * `tieBreak` makes it the metric (lower is better) that breaks ties of held-out
+   * return when picking `best.pt`.
    */
-  readonly entry?: { key: string; sft?: boolean; tieBreak?: boolean };
+  readonly entry?: { sft?: boolean; tieBreak?: boolean };
   /** Also kept in `train_metrics.json`'s held-out block (metrics with `entry` always are). */
   readonly heldout?: boolean;
   /** Column header of its mean in `train`'s held-out table (absent: not printed). */
@@ -113,7 +114,7 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
     description: "mean over steps of the plan's ADE against the expert plan (m)",
     mean: "ade_mean",
     std: "ade_std",
-    entry: { key: "ade", sft: true, tieBreak: true },
+    entry: { sft: true, tieBreak: true },
     label: "ADE m",
   },
   {
@@ -121,7 +122,7 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
     description: "mean over steps of the plan's FDE (last waypoint) against the expert plan (m)",
     mean: "fde_mean",
     std: "fde_std",
-    entry: { key: "fde" },
+    entry: {},
     label: "FDE m",
   },
   {

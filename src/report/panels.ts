@@ -25,10 +25,11 @@ export interface ReportEnv {
   /** Y label of the delta norm panel, with its unit if it has one. */
   deltaLabel: string;
   /**
-   * The metrics its `metrics.json` entries log (`key`, with the base policy's as
-   * `sft_<key>` when `sft`), charted in the last panel.
+   * The metrics its `metrics.json` entries log (`mean`: the summary key in `heldout`,
+   * and in `sft_heldout` when `sft`), charted in the last panel as `key` (the
+   * metric's name) and `sft_<key>`.
    */
-  metrics: ReadonlyArray<{ key: string; label: string; sft?: boolean }>;
+  metrics: ReadonlyArray<{ key: string; mean: string; label: string; sft?: boolean }>;
 }
 
 /** A run folder's parsed artifacts; any shape is accepted, missing keys are skipped. */
@@ -49,7 +50,7 @@ export interface RunReportData {
  *
  * @example
  * ```ts
- * zeroBaseEnv("mountain_car", [{ key: "max_position", label: "max pos", sft: true }]).base;
+ * zeroBaseEnv("mountain_car", [{ key: "max_position", mean: "max_position_mean", label: "max pos", sft: true }]).base;
  * // "zero base policy"
  * ```
  */
@@ -134,7 +135,7 @@ export function reportPanels(data: RunReportData): Panel[] {
     : rewards.length > 0
     ? [1, rewards.length]
     : [];
-  const sftPerEntry = series((e) => e.sft_eval_return);
+  const sftPerEntry = series((e) => e.sft_heldout.return_mean ?? null);
   const sftConstant = train.sft_eval.return_mean;
   const sftLine = (value: number): Point[] =>
     span.length === 0
@@ -149,7 +150,7 @@ export function reportPanels(data: RunReportData): Panel[] {
   } else if (sftConstant !== null) {
     sftPoints = sftLine(sftConstant);
   }
-  const evalReturn = series((e) => e.eval_return);
+  const evalReturn = series((e) => e.heldout.return_mean ?? null);
   // Runs without per-entry evals still have the final held-out evaluation: one point.
   const heldoutReturn = train.heldout.refined?.return_mean ?? null;
   const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
@@ -194,7 +195,7 @@ export function reportPanels(data: RunReportData): Panel[] {
           dashed: true,
         },
       ],
-      emptyNote: missing("eval_return / sft_eval_return"),
+      emptyNote: missing("heldout.return_mean / sft_heldout.return_mean"),
     },
     {
       ...base,
@@ -264,7 +265,8 @@ function waypointErrorPanel(ctx: {
   train: TrainNumbers;
 }): Panel {
   const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
-  const ade = ctx.series((e) => envMetric(e, "ade")), fde = ctx.series((e) => envMetric(e, "fde"));
+  const ade = ctx.series((e) => envMetric(e, "ade_mean"));
+  const fde = ctx.series((e) => envMetric(e, "fde_mean"));
   return {
     ...ctx.base,
     title: "Waypoint error: ADE / FDE",
@@ -291,7 +293,7 @@ function waypointErrorPanel(ctx: {
         }]
         : []),
     ],
-    emptyNote: "no ade / fde in metrics.json",
+    emptyNote: "no heldout.ade_mean / fde_mean in metrics.json",
   };
 }
 
@@ -306,8 +308,8 @@ function envMetricsPanel(
   const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
   const lines: Series[] = env.metrics.flatMap((m, i) => {
     const color = palette[i % palette.length];
-    const own = ctx.series((e) => envMetric(e, m.key));
-    const sft = m.sft ? ctx.series((e) => envMetric(e, `sft_${m.key}`)) : [];
+    const own = ctx.series((e) => envMetric(e, m.mean));
+    const sft = m.sft ? ctx.series((e) => envMetric(e, m.mean, { sft: true })) : [];
     return [
       { metric: m.key, label: m.label, points: own, color },
       ...(sft.length > 0
@@ -326,7 +328,7 @@ function envMetricsPanel(
     title: `Held-out metrics: ${env.metrics.map((m) => m.label).join(" / ")}`,
     yLabel: "mean",
     series: lines,
-    emptyNote: `no ${env.metrics.map((m) => m.key).join(" / ")} in metrics.json`,
+    emptyNote: `no heldout.${env.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
   };
 }
 

@@ -12,18 +12,19 @@ export interface EntryNumbers {
   episode: number | null;
   /** Mean training return since the previous entry. */
   mean_reward: number | null;
-  /** Mean held-out return of base + delta. */
-  eval_return: number | null;
-  /** Mean held-out return of the base policy alone. */
-  sft_eval_return: number | null;
+  /**
+   * Held-out means of base + delta by summary key (`return_mean`, `success_rate`, the
+   * env's, e.g. `ade_mean`); only finite numbers are kept.
+   */
+  heldout: Record<string, number>;
+  /** Held-out means of the base policy alone (`return_mean`, e.g. `ade_mean`). */
+  sft_heldout: Record<string, number>;
   /** The latest PPO update's statistics. */
   update: { kl: number | null; clip_fraction: number | null; entropy: number | null };
   /** Norms of the clipped delta over the latest rollout. */
   eval: { mean_delta_norm: number | null; std_delta_norm: number | null };
   /** ISO 8601 time of the entry. */
   timestamp: string | null;
-  /** The entry as parsed, for the metrics the env declares (by their entry key). */
-  raw: unknown;
 }
 
 /** The parts of `train_metrics.json` the report reads, with eval's names or older ones. */
@@ -80,12 +81,58 @@ export function valueAt(value: unknown, path: string): unknown {
   return v;
 }
 
+// Keys of an entry that are not held-out means in the names written before the rename.
+const ENTRY_KEYS = new Set([
+  "episode",
+  "mean_reward",
+  "mean_length",
+  "total_episodes",
+  "success_rate",
+  "update",
+  "eval",
+  "timestamp",
+]);
+
+// The finite numbers of a parsed object, by key.
+function finiteNumbers(value: unknown): Record<string, number> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => typeof v === "number" && Number.isFinite(v)),
+  );
+}
+
+// An entry's held-out means: `heldout` / `sft_heldout`, or in run folders written
+// before them the flat names, one to one: eval_return -> return_mean,
+// eval_success_rate -> success_rate, <key> -> <key>_mean, sft_eval_return ->
+// sft_heldout.return_mean, sft_<key> -> sft_heldout.<key>_mean.
+function heldoutMeans(entry: unknown): Pick<EntryNumbers, "heldout" | "sft_heldout"> {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    return { heldout: {}, sft_heldout: {} };
+  }
+  if (Object.hasOwn(entry, "heldout") || Object.hasOwn(entry, "sft_heldout")) {
+    const e = entry as { heldout?: unknown; sft_heldout?: unknown };
+    return { heldout: finiteNumbers(e.heldout), sft_heldout: finiteNumbers(e.sft_heldout) };
+  }
+  const heldout: Record<string, number> = {}, sft: Record<string, number> = {};
+  for (const [k, v] of Object.entries(finiteNumbers(entry))) {
+    if (ENTRY_KEYS.has(k)) continue;
+    if (k === "eval_return") heldout.return_mean = v;
+    else if (k === "eval_success_rate") heldout.success_rate = v;
+    else if (k === "sft_eval_return") sft.return_mean = v;
+    else if (k.startsWith("sft_")) sft[`${k.slice(4)}_mean`] = v;
+    else heldout[`${k}_mean`] = v;
+  }
+  return { heldout, sft_heldout: sft };
+}
+
 /**
- * A parsed `metrics.json` entry (any shape) as {@linkcode EntryNumbers}.
+ * A parsed `metrics.json` entry (any shape, new or old names) as
+ * {@linkcode EntryNumbers}.
  *
  * @example
  * ```ts
  * readEntry({ episode: 10, update: { kl: 0.01 } }).update.kl; // 0.01
+ * readEntry({ episode: 10, eval_return: 3 }).heldout.return_mean; // 3
  * ```
  */
 export function readEntry(entry: unknown): EntryNumbers {
@@ -94,8 +141,7 @@ export function readEntry(entry: unknown): EntryNumbers {
   return {
     episode: n("episode"),
     mean_reward: n("mean_reward"),
-    eval_return: n("eval_return"),
-    sft_eval_return: n("sft_eval_return"),
+    ...heldoutMeans(entry),
     update: {
       kl: n("update.kl"),
       clip_fraction: n("update.clip_fraction"),
@@ -103,25 +149,25 @@ export function readEntry(entry: unknown): EntryNumbers {
     },
     eval: { mean_delta_norm: n("eval.mean_delta_norm"), std_delta_norm: n("eval.std_delta_norm") },
     timestamp: typeof timestamp === "string" ? timestamp : null,
-    raw: entry,
   };
 }
 
 /**
- * The env metric an entry logs under `key` (one the env declares, e.g. "ade"), or null.
+ * The held-out mean an entry logs under `key` (e.g. "ade_mean"), of base + delta or
+ * with `opts.sft` of the base policy alone, or null.
  *
  * @example
  * ```ts
- * envMetric(readEntry({ max_position: 0.4 }), "max_position"); // 0.4
+ * envMetric(readEntry({ heldout: { max_position_mean: 0.4 } }), "max_position_mean"); // 0.4
  * ```
  */
-export function envMetric(entry: EntryNumbers, key: string): number | null {
-  const raw = entry.raw;
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || !Object.hasOwn(raw, key)) {
-    return null;
-  }
-  const v = (raw as Record<string, unknown>)[key];
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
+export function envMetric(
+  entry: EntryNumbers,
+  key: string,
+  opts: { sft?: boolean } = {},
+): number | null {
+  const means = opts.sft ? entry.sft_heldout : entry.heldout;
+  return Object.hasOwn(means, key) ? means[key] : null;
 }
 
 /**

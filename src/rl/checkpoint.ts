@@ -13,7 +13,7 @@ import type { EnvConfig } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
 import type { Trainer, TrainerProgress } from "./trainer.ts";
-import { metricsEntryJson, parseMetricsEntry } from "./run_log.ts";
+import { metricsEntryJson, parseMetricsEntry, renameOldBest } from "./run_log.ts";
 import type { BestRecord, MetricsEntry, RunLog, RunLogState } from "./run_log.ts";
 import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
@@ -309,14 +309,19 @@ export function checkpointProgress(
     ) {
       fail("best.episode", `an integer in [0, ${episode}]`, b.episode);
     }
-    // eval_return and the env's tie-break metric (driving: ade)
-    const keys = ["eval_return", ...Object.keys(b).filter((k) => k !== "episode")];
+    // return_mean and the env's tie-break metric (driving: ade_mean); a checkpoint
+    // written before the rename has eval_return and <key>, read as return_mean, <key>_mean
+    const old = Object.hasOwn(b, "eval_return") && !Object.hasOwn(b, "return_mean");
+    const keys = [
+      old ? "eval_return" : "return_mean",
+      ...Object.keys(b).filter((k) => k !== "episode"),
+    ];
     for (const key of new Set(keys)) {
       if (typeof b[key] !== "number" || !Number.isFinite(b[key])) {
         fail(`best.${key}`, "a finite number", b[key]);
       }
     }
-    best = { ...(b as Record<string, number>) } as BestRecord;
+    best = { ...(renameOldBest(b) as Record<string, number>) } as BestRecord;
   }
   return {
     episode,

@@ -168,27 +168,31 @@ export async function trainLoop(
       const ev = result.summary;
       const logged = metrics.filter((m) => m.entry && m.mean);
       const entry: MetricsEntry = log.entry(last, {
-        eval_return: ev.return_mean,
-        eval_success_rate: ev.success_rate,
-        env: Object.fromEntries(logged.map((m) => [m.entry!.key, ev[m.mean!]])),
-        sft_eval_return: sft.return_mean,
-        sft: Object.fromEntries(
-          logged.filter((m) => m.entry!.sft).map((m) => [m.entry!.key, sft[m.mean!]]),
-        ),
+        heldout: {
+          return_mean: ev.return_mean,
+          success_rate: ev.success_rate,
+          ...Object.fromEntries(logged.map((m) => [m.mean!, ev[m.mean!]])),
+        },
+        sft_heldout: {
+          return_mean: sft.return_mean,
+          ...Object.fromEntries(
+            logged.filter((m) => m.entry!.sft).map((m) => [m.mean!, sft[m.mean!]]),
+          ),
+        },
       });
       log.metrics.push(entry);
       await hooks.onMetrics(trainer, entry);
       const best = log.best;
       const tie = logged.find((m) => m.entry!.tieBreak);
       if (
-        best === null || ev.return_mean > best.eval_return ||
-        (tie !== undefined && ev.return_mean === best.eval_return &&
-          ev[tie.mean!] < best[tie.entry!.key])
+        best === null || ev.return_mean > best.return_mean ||
+        (tie !== undefined && ev.return_mean === best.return_mean &&
+          ev[tie.mean!] < best[tie.mean!])
       ) {
         log.best = {
           episode: ep,
-          eval_return: ev.return_mean,
-          ...(tie ? { [tie.entry!.key]: ev[tie.mean!] } : {}),
+          return_mean: ev.return_mean,
+          ...(tie ? { [tie.mean!]: ev[tie.mean!] } : {}),
         };
         await hooks.onBest(trainer, log.best);
       }

@@ -10,9 +10,22 @@ import { finiteMean } from "../math/mod.ts";
 import type { IterationResult, UpdateStats } from "./trainer.ts";
 
 /**
- * One `metrics.json` entry. The env's own held-out means (`env`, `sft`) are written
- * flat under their keys (driving: `ade`, `fde`, `sft_ade`); see
- * {@linkcode metricsEntryJson} for the file's layout.
+ * Held-out means of one policy, named as `eval`'s summary (and `train_metrics.json`'s
+ * held-out blocks): `return_mean`, then (refined policy) `success_rate`, then the env's
+ * logged metrics under their summary key (driving: `ade_mean`, `fde_mean`).
+ */
+export interface HeldoutMeans {
+  /** Mean held-out return. */
+  return_mean: number;
+  /** The env's logged means, and `success_rate` where kept. */
+  [key: string]: number;
+}
+
+/**
+ * One `metrics.json` entry; see {@linkcode metricsEntryJson} for the file's layout.
+ * Entries written before the held-out means were named as `eval`'s summary (flat
+ * `eval_return`, `eval_success_rate`, `<key>`, `sft_eval_return`, `sft_<key>`) are
+ * read by {@linkcode parseMetricsEntry} under the new names.
  */
 export interface MetricsEntry {
   /** Episodes done when the entry was made. */
@@ -31,36 +44,55 @@ export interface MetricsEntry {
   eval: { mean_delta_norm: number; max_delta_norm: number; std_delta_norm: number };
   /** ISO 8601 time the entry was made. */
   timestamp: string;
-  /** Mean held-out return of the policy on the evaluation seeds. */
-  eval_return: number;
-  /** Its success rate. */
-  eval_success_rate: number;
   /**
-   * Held-out means of the env's metrics that declare an `entry`, by that key, in the
-   * env's order (driving: `ade`, `fde` in m).
+   * The policy on the held-out evaluation seeds: `return_mean`, `success_rate`, then
+   * the means of the env's metrics that declare an `entry`, by summary key, in the
+   * env's order (driving: `ade_mean`, `fde_mean` in m).
    */
-  env: Record<string, number>;
-  /** Mean return of the base planner alone on the same seeds. */
-  sft_eval_return: number;
-  /** Its means of the metrics whose `entry` has `sft`, by key (written `sft_<key>`). */
-  sft: Record<string, number>;
+  heldout: HeldoutMeans;
+  /**
+   * The base planner alone on the same seeds: `return_mean`, then the means of the
+   * metrics whose `entry` has `sft` (driving: `ade_mean`).
+   */
+  sft_heldout: HeldoutMeans;
 }
 
 /** `metrics.json`'s flat form of a {@linkcode MetricsEntry}. */
 export type MetricsEntryJson = Record<string, unknown>;
 
 /**
- * Which evaluation `best.pt` holds: highest eval return, ties broken by the lower value
- * of the env's tie-break metric (driving: `ade`, the mean held-out ADE in m), stored
- * under its `metrics.json` key.
+ * Which evaluation `best.pt` holds: highest held-out `return_mean`, ties broken by the
+ * lower value of the env's tie-break metric (driving: `ade_mean`, the mean held-out ADE
+ * in m), stored under its summary key. Older checkpoints' `eval_return` and `<key>` are
+ * read as `return_mean` and `<key>_mean` ({@linkcode renameOldBest}).
  */
 export interface BestRecord {
   /** Episodes done at that evaluation. */
   episode: number;
   /** Mean held-out return. */
-  eval_return: number;
-  /** The tie-break metric's held-out mean, under its key (driving: `ade`). */
+  return_mean: number;
+  /** The tie-break metric's held-out mean, under its summary key (driving: `ade_mean`). */
   [tieBreak: string]: number;
+}
+
+/**
+ * A best record with the names written before the rename (`eval_return`, `<key>`)
+ * under the new ones (`return_mean`, `<key>_mean`); a record with the new names is
+ * returned as it is.
+ *
+ * @example
+ * ```ts
+ * renameOldBest({ episode: 5, eval_return: 2, ade: 1 }); // { episode: 5, return_mean: 2, ade_mean: 1 }
+ * ```
+ */
+export function renameOldBest(best: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(best, "eval_return") || Object.hasOwn(best, "return_mean")) return best;
+  return Object.fromEntries(
+    Object.entries(best).map(([k, v]) => [
+      k === "episode" ? k : k === "eval_return" ? "return_mean" : `${k}_mean`,
+      v,
+    ]),
+  );
 }
 
 /** What a checkpoint stores of a {@linkcode RunLog}. */
@@ -86,14 +118,12 @@ const FIXED_HEAD = [
   "update",
   "eval",
   "timestamp",
-  "eval_return",
-  "eval_success_rate",
 ] as const;
 
 /**
- * The flat `metrics.json` object of an entry, keys in the order the file has them:
- * `episode` .. `timestamp`, `eval_return`, `eval_success_rate`, the env's keys,
- * `sft_eval_return`, then `sft_<key>`.
+ * The `metrics.json` object of an entry, keys in the order the file has them:
+ * `episode` .. `timestamp`, then `heldout` {`return_mean`, `success_rate`, the env's
+ * summary keys} and `sft_heldout` {`return_mean`, the env's summary keys}.
  *
  * @example
  * ```ts ignore
@@ -103,16 +133,49 @@ const FIXED_HEAD = [
 export function metricsEntryJson(entry: MetricsEntry): MetricsEntryJson {
   const out: MetricsEntryJson = {};
   for (const k of FIXED_HEAD) out[k] = entry[k];
-  for (const [k, v] of Object.entries(entry.env)) out[k] = v;
-  out.sft_eval_return = entry.sft_eval_return;
-  for (const [k, v] of Object.entries(entry.sft)) out[`sft_${k}`] = v;
+  out.heldout = { ...entry.heldout };
+  out.sft_heldout = { ...entry.sft_heldout };
   return out;
 }
 
+// An entry written before the rename: flat eval_return, eval_success_rate, <key>,
+// sft_eval_return, sft_<key>; the same entry with heldout / sft_heldout, one to one
+// (<key> -> <key>_mean), and each new path's old key (for error messages). Entries
+// with `heldout` (or neither form) are kept as they are.
+function renameOldEntry(
+  json: Record<string, unknown>,
+): { json: Record<string, unknown>; oldKeys: Map<string, string> } {
+  const oldKeys = new Map<string, string>();
+  if (Object.hasOwn(json, "heldout") || !Object.hasOwn(json, "eval_return")) {
+    return { json, oldKeys };
+  }
+  const fixed = new Set<string>(FIXED_HEAD);
+  const out: Record<string, unknown> = {};
+  const heldout: Record<string, unknown> = {}, sft: Record<string, unknown> = {};
+  const put = (to: Record<string, unknown>, block: string, key: string, old: string) => {
+    to[key] = json[old];
+    oldKeys.set(`${block}.${key}`, old);
+  };
+  for (const k of Object.keys(json)) {
+    if (fixed.has(k)) out[k] = json[k];
+    else if (k === "eval_return") put(heldout, "heldout", "return_mean", k);
+    else if (k === "eval_success_rate") put(heldout, "heldout", "success_rate", k);
+    else if (k === "sft_eval_return") put(sft, "sft_heldout", "return_mean", k);
+    else if (k.startsWith("sft_")) put(sft, "sft_heldout", `${k.slice(4)}_mean`, k);
+    else put(heldout, "heldout", `${k}_mean`, k);
+  }
+  oldKeys.set("heldout.success_rate", "eval_success_rate");
+  oldKeys.set("sft_heldout", "sft_eval_return");
+  oldKeys.set("sft_heldout.return_mean", "sft_eval_return");
+  return { json: { ...out, heldout, sft_heldout: sft }, oldKeys };
+}
+
 /**
- * Reads back a flat entry written by {@linkcode metricsEntryJson}: keys other than the
- * fixed ones are the env's (`sft_<key>`: the base planner's). A value of the wrong type
- * is reported to `opts.fail` with its key (relative to the entry), what was expected
+ * Reads back an entry written by {@linkcode metricsEntryJson}, or one written before
+ * the rename (flat `eval_return`, `eval_success_rate`, `<key>`, `sft_eval_return`,
+ * `sft_<key>`: read as `heldout.return_mean`, `heldout.success_rate`,
+ * `heldout.<key>_mean`, `sft_heldout.return_mean`, `sft_heldout.<key>_mean`). A value
+ * of the wrong type is reported (under the key the entry has) to `opts.fail` with its key (relative to the entry), what was expected
  * and what was found.
  *
  * @example
@@ -121,10 +184,13 @@ export function metricsEntryJson(entry: MetricsEntry): MetricsEntryJson {
  * ```
  */
 export function parseMetricsEntry(
-  json: Record<string, unknown>,
+  written: Record<string, unknown>,
   opts: { fail: (key: string, want: string, got: unknown) => never },
 ): MetricsEntry {
-  const { fail } = opts;
+  const { json, oldKeys } = renameOldEntry(written);
+  // errors name the key as the entry has it
+  const fail = (key: string, want: string, got: unknown): never =>
+    opts.fail(oldKeys.get(key) ?? key, want, got);
   const num = (v: unknown, key: string): number =>
     typeof v === "number" ? v : fail(key, "a number", v);
   const record = <K extends string>(v: unknown, key: string, keys: readonly K[]) => {
@@ -135,14 +201,16 @@ export function parseMetricsEntry(
     // keep any further keys (an older or newer writer's) as they were
     return { ...r, ...out };
   };
+  // return_mean first, then every further key as a number (the env's means)
+  const means = (v: unknown, key: string, first: readonly string[]): HeldoutMeans => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(key, "a dict", v);
+    const r = v as Record<string, unknown>;
+    const out: Record<string, number> = {};
+    for (const k of first) out[k] = num(r[k], `${key}.${k}`);
+    for (const [k, x] of Object.entries(r)) if (!first.includes(k)) out[k] = num(x, `${key}.${k}`);
+    return out as HeldoutMeans;
+  };
   if (typeof json.timestamp !== "string") fail("timestamp", "a string", json.timestamp);
-  const env: Record<string, number> = {}, sft: Record<string, number> = {};
-  const fixed = new Set<string>([...FIXED_HEAD, "sft_eval_return"]);
-  for (const [k, v] of Object.entries(json)) {
-    if (fixed.has(k)) continue;
-    if (k.startsWith("sft_")) sft[k.slice(4)] = num(v, k);
-    else env[k] = num(v, k);
-  }
   return {
     episode: num(json.episode, "episode"),
     mean_reward: num(json.mean_reward, "mean_reward"),
@@ -160,11 +228,8 @@ export function parseMetricsEntry(
       ] as const,
     ),
     timestamp: json.timestamp as string,
-    eval_return: num(json.eval_return, "eval_return"),
-    eval_success_rate: num(json.eval_success_rate, "eval_success_rate"),
-    env,
-    sft_eval_return: num(json.sft_eval_return, "sft_eval_return"),
-    sft,
+    heldout: means(json.heldout, "heldout", ["return_mean", "success_rate"]),
+    sft_heldout: means(json.sft_heldout, "sft_heldout", ["return_mean"]),
   };
 }
 
@@ -183,16 +248,10 @@ const UPDATE_KEYS = [
 
 /** What the latest evaluation measured, for {@linkcode RunLog.addEntry}. */
 export interface EvalNumbers {
-  /** Mean held-out return of the policy. */
-  eval_return: number;
-  /** Its success rate. */
-  eval_success_rate: number;
-  /** Its means of the env's logged metrics, by `entry` key. */
-  env: Record<string, number>;
-  /** The base planner's mean return on the same seeds. */
-  sft_eval_return: number;
-  /** Its means of the metrics logged for it, by `entry` key. */
-  sft: Record<string, number>;
+  /** The policy's held-out means: `return_mean`, `success_rate`, the env's by summary key. */
+  heldout: HeldoutMeans;
+  /** The base planner's on the same seeds: `return_mean`, the env's by summary key. */
+  sft_heldout: HeldoutMeans;
 }
 
 /**
