@@ -5,8 +5,7 @@
  * @module
  */
 
-import { ActorCritic, adamStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
-import { Rng } from "../math/mod.ts";
+import { adamStateDict, stateDict } from "../nn/mod.ts";
 import { UserError } from "../errors.ts";
 import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
@@ -348,57 +347,4 @@ function describe(v: unknown): string {
     text = String(v);
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/**
- * The policy of a training checkpoint as an {@linkcode ActorCritic}, its sizes read
- * from the tensors (`log_std` [H, 2], `net.0.weight` [hidden, in]) and checked against
- * the environment's observation size.
- *
- * @example
- * ```ts ignore
- * const model = modelFromCheckpoint(parseTrainerCheckpoint(await readPt(p), p), 41);
- * ```
- */
-export function modelFromCheckpoint(
-  ckpt: LoadedCheckpoint,
-  obsDim: number,
-  opts: { actionShape?: readonly number[] } = {},
-): ActorCritic {
-  const shapeOf = (sd: PtDict, key: string, where: string): number[] => {
-    const t = sd.get(key);
-    if (!(t instanceof Tensor)) {
-      throw new UserError(`${ckpt.source}: ${where}.${key}: missing from the checkpoint`);
-    }
-    return t.shape;
-  };
-  const logStd = shapeOf(ckpt.deltaHead, "log_std", "delta_head");
-  const first = shapeOf(ckpt.deltaHead, "net.0.weight", "delta_head");
-  const want = opts.actionShape;
-  const shapeOk = want
-    ? logStd.length === want.length && logStd.every((d, i) => d === want[i])
-    : logStd.length === 2 && logStd[1] === 2;
-  if (!shapeOk || first.length !== 2) {
-    throw new UserError(
-      `${ckpt.source}: delta_head.log_std has shape [${logStd.join(", ")}], expected [${
-        want ? want.join(", ") : "H, 2"
-      }]`,
-    );
-  }
-  if (first[1] !== obsDim) {
-    throw new UserError(
-      `${ckpt.source}: delta_head.net.0.weight has shape [${first.join(", ")}], expected [${
-        first[0]
-      }, ${obsDim}] (the environment's observation size${want ? "" : " 1 + 2 * horizon_steps"})`,
-    );
-  }
-  const model = new ActorCritic({
-    inDim: obsDim,
-    hidden: first[0],
-    actionShape: logStd,
-    rng: new Rng(0),
-  });
-  loadStateDict(model.delta, ckpt.deltaHead, { where: `${ckpt.source}: delta_head` });
-  loadStateDict(model.value, ckpt.valueHead, { where: `${ckpt.source}: value_head` });
-  return model;
 }
