@@ -7,6 +7,7 @@
  * @module
  */
 
+import { yieldToEventLoop } from "./_yield.ts";
 import type { IterationResult, Trainer } from "./trainer.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
@@ -111,7 +112,7 @@ export async function runUntil<T>(
   let r = steps.next();
   while (!r.done) {
     if (performance.now() >= due) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       if (shouldStop()) return null;
       due = performance.now() + yieldMs;
     }
@@ -200,7 +201,7 @@ export async function trainLoop(
     if (ep % save_interval === 0) await hooks.onCheckpoint(trainer, ep);
     hooks.onIteration?.(trainer, last);
     // Give signal listeners (Ctrl-C) a turn.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
     if (hooks.shouldStop()) return { stopped: trainer.episode < episodes, dropped: false };
   }
   return { stopped: false, dropped: false };

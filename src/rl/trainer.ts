@@ -11,6 +11,7 @@
  * @module
  */
 
+import { yieldToEventLoop } from "./_yield.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
@@ -248,7 +249,7 @@ export class Trainer {
     let r = steps.next();
     while (!r.done) {
       if (performance.now() >= due) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToEventLoop();
         if (opts.shouldStop()) {
           restore();
           return null;
