@@ -406,3 +406,29 @@ Deno.test("evaluatePolicy runs each seed once whatever numEnvs", () => {
   for (let s = 100; s < 112; s++) total += drive(CFG, s, sft).rewards.reduce((x, r) => x + r, 0);
   assert.ok(Math.abs(a.return_mean - total / 12) < 1e-9);
 });
+
+Deno.test("distanceToGoal is the straight-line distance from the car to the goal, every step", () => {
+  const env = new DrivingEnv(CFG);
+  const expert = new ExpertPlanner(CFG);
+  const plan = new Float64Array(actionDim(CFG));
+  const toGoal = () => {
+    const route = env.route, goal = route.numTargets - 1;
+    const gx = env.pose[0] - route.targetX(goal), gy = env.pose[1] - route.targetY(goal);
+    return Math.sqrt(gx * gx + gy * gy);
+  };
+  let { obs, info } = env.reset(7);
+  assert.equal(info.distanceToGoal, toGoal());
+  let last = info.distanceToGoal;
+  for (let done = false; !done;) {
+    expert.plan(obs, 1, plan);
+    const r = env.step(plan);
+    ({ obs, info } = r);
+    done = r.terminated || r.truncated;
+    // before any reset, the pose is the one the step ended in
+    if (!done) assert.equal(info.distanceToGoal, toGoal());
+    last = info.distanceToGoal;
+    if (done) assert.ok(r.info.success, "the expert reaches the goal");
+  }
+  // on success the car stands within the reach radius of the goal, not "0 by definition"
+  assert.ok(last > 0 && last <= CFG.target_reach_radius, `${last}`);
+});

@@ -65,7 +65,7 @@ export class Episodes {
   readonly targetsReached: Int32Array;
   /** (N) fraction of the route's targets reached or passed, 0..1. */
   readonly routeCompletion: Float64Array;
-  /** (N) route length left beyond the car's projection on the route (m); 0 on success. */
+  /** (N) straight-line distance from the car to the goal, the route's last target (m). */
   readonly distanceToGoal: Float64Array;
   /** (N) car speed after the step (m/s). */
   readonly speed: Float64Array;
@@ -144,7 +144,10 @@ export class Episodes {
     this.offRoute[i] = 0;
     this.targetsReached[i] = 0;
     this.routeCompletion[i] = 0;
-    this.distanceToGoal[i] = this.routes[i].length;
+    const route = this.routes[i], v = i * VEHICLE_STATE_SIZE, goal = route.numTargets - 1;
+    const gx = this.vehicle[v] - route.targetX(goal),
+      gy = this.vehicle[v + 1] - route.targetY(goal);
+    this.distanceToGoal[i] = Math.sqrt(gx * gx + gy * gy);
     this.speed[i] = this.vehicle[i * VEHICLE_STATE_SIZE + 3];
     this.accel[i] = 0;
   }
@@ -219,8 +222,8 @@ export class Episodes {
     this.offRoute[i] = offRoute;
     this.targetsReached[i] = this.reachedCount[i];
     this.routeCompletion[i] = k / numTargets;
-    const remaining = route.length - carS;
-    this.distanceToGoal[i] = success === 1 || remaining < 0 ? 0 : remaining;
+    const gx = x - route.targetX(goal), gy = y - route.targetY(goal);
+    this.distanceToGoal[i] = Math.sqrt(gx * gx + gy * gy);
     this.speed[i] = vehicle[v + 3];
     this.accel[i] = accel;
     this.writeObs(i, obs, obsOffset);

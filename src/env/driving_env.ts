@@ -19,7 +19,7 @@ export interface StepInfo {
   targetsReached: number;
   /** Fraction of the route's targets reached or passed (1 on success). */
   routeCompletion: number;
-  /** Route length left beyond the car's closest point on the route (m; 0 on success). */
+  /** Straight-line distance from the car to the goal, the route's last target (m). */
   distanceToGoal: number;
   /** Car speed after the step (m/s). */
   speed: number;

@@ -140,7 +140,7 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
   { name: "red_light", description: "red lights run: always 0, no traffic lights" },
   {
     name: "final_dist",
-    description: "route length left (m) when the episode ended",
+    description: "distance (m) from the car to the goal when the episode ended",
     mean: "final_dist_mean",
   },
   { name: "comfort.max_accel", description: "peak |longitudinal acceleration| (m/s^2)" },
@@ -183,7 +183,7 @@ export class DrivingVecEnv implements VecEnv {
   readonly episodeLengths: Int32Array;
   /** (N) fraction of targets reached or passed, this step (before any reset). */
   readonly routeCompletion: Float64Array;
-  /** (N) route length left (m), this step (before any reset). */
+  /** (N) distance from the car to the goal (m), this step (before any reset). */
   readonly distanceToGoal: Float64Array;
   /** (N) longitudinal acceleration applied this step (m/s^2). */
   readonly accel: Float64Array;
