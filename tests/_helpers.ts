@@ -196,3 +196,17 @@ export function plannerSummary(
     numEnvs: opts.numEnvs,
   }).summary;
 }
+
+/** Waits (up to 30 s) for `path` to exist; otherwise kills `child` and throws. */
+export async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      Deno.statSync(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`${path} never appeared`);
+}

@@ -6,23 +6,18 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, runCli, SMOKE_FLAGS, withFlags, withTempDir } from "./_helpers.ts";
+import {
+  readJson,
+  ROOT,
+  runCli,
+  SMOKE_FLAGS,
+  waitFor,
+  withFlags,
+  withTempDir,
+} from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 
 const FLAGS = withFlags(SMOKE_FLAGS, { "--num-envs": "5" });
-
-async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      Deno.statSync(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill("SIGKILL");
-  throw new Error(`${path} never appeared`);
-}
 
 Deno.test("SIGINT saves a checkpoint and exits 130; resuming from it matches an uninterrupted run", () =>
   withTempDir(async (dir) => {

@@ -9,7 +9,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { readJson, ROOT, SMOKE_ENV, SMOKE_ENV_FLAGS, withFlags, withTempDir } from "./_helpers.ts";
+import {
+  readJson,
+  ROOT,
+  SMOKE_ENV,
+  SMOKE_ENV_FLAGS,
+  waitFor,
+  withFlags,
+  withTempDir,
+} from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import { evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
 import { parseSeedList } from "../src/cli/_seeds.ts";
@@ -463,20 +471,8 @@ Deno.test("train --seeds: a failing seed does not stop the others; SIGTERM / Ctr
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const started = async (path: string) => {
-        for (let i = 0; i < 600; i++) {
-          try {
-            Deno.statSync(path);
-            return;
-          } catch {
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
-        child.kill("SIGKILL");
-        throw new Error(`${path} never appeared`);
-      };
-      await started(join(out, "seed_1", "metrics.json"));
-      await started(join(out, "seed_2", "metrics.json"));
+      await waitFor(join(out, "seed_1", "metrics.json"), child);
+      await waitFor(join(out, "seed_2", "metrics.json"), child);
       child.kill("SIGTERM"); // handled as Ctrl-C is: passed on to every seed
       const { code, stderr } = await child.output();
       const err = new TextDecoder().decode(stderr);

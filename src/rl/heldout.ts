@@ -11,7 +11,7 @@ import type { EvalSummary } from "../sft/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "./trainer.ts";
-import { runUntil } from "./loop.ts";
+import { runUntil } from "./_yield.ts";
 
 /** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 export interface Heldout {

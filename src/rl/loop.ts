@@ -7,7 +7,7 @@
  * @module
  */
 
-import { yieldToEventLoop } from "./_yield.ts";
+import { runUntil, yieldToEventLoop } from "./_yield.ts";
 import type { IterationResult, Trainer } from "./trainer.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
@@ -91,34 +91,6 @@ export function intervalEvalOptions(
 
 function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
   return intervalEvalOptions(trainer, null);
-}
-
-/**
- * Drives a step generator (such as `evaluatePolicySteps`) to its end, giving the event
- * loop a turn (signal listeners run then) about every `yieldMs` milliseconds of work
- * (default 200); returns null as soon as `shouldStop` says so at such a turn.
- *
- * @example
- * ```ts ignore
- * const result = await runUntil(evaluatePolicySteps(opts), () => interrupted);
- * ```
- */
-export async function runUntil<T>(
-  steps: Generator<void, T, void>,
-  shouldStop: () => boolean,
-  yieldMs = 200,
-): Promise<T | null> {
-  let due = performance.now() + yieldMs;
-  let r = steps.next();
-  while (!r.done) {
-    if (performance.now() >= due) {
-      await yieldToEventLoop();
-      if (shouldStop()) return null;
-      due = performance.now() + yieldMs;
-    }
-    r = steps.next();
-  }
-  return r.value;
 }
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { yieldToEventLoop } from "./_yield.ts";
+import { runUntil } from "./_yield.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
@@ -242,23 +242,10 @@ export class Trainer {
     count: number,
     opts: { shouldStop: () => boolean; yieldMs?: number },
   ): Promise<IterationResult | null> {
-    const yieldMs = opts.yieldMs ?? 200;
     const restore = this.snapshot();
-    const steps = this.#iteration(count);
-    let due = performance.now() + yieldMs;
-    let r = steps.next();
-    while (!r.done) {
-      if (performance.now() >= due) {
-        await yieldToEventLoop();
-        if (opts.shouldStop()) {
-          restore();
-          return null;
-        }
-        due = performance.now() + yieldMs;
-      }
-      r = steps.next();
-    }
-    return r.value;
+    const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs);
+    if (result === null) restore();
+    return result;
   }
 
   /**
