@@ -10,7 +10,14 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { escapeXml, movingAverage, numberAt, readEntry, renderChartGrid } from "../report/mod.ts";
+import {
+  escapeXml,
+  movingAverage,
+  numberAt,
+  readEntry,
+  renderChartGrid,
+  renderHtmlPage,
+} from "../report/mod.ts";
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
 import { mean, sampleStd } from "../rl/mod.ts";
@@ -204,26 +211,15 @@ export async function writeSeedsReport(
     }; lines: mean over seeds, band: ± 1 sample std`,
   });
   const table = formatSummary(aggregateSeeds(dir, { warn: () => {} }));
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeXml(name)}: delta-waypoint across seeds</title>
-<style>
-body { font-family: DejaVu Sans, Verdana, Helvetica, Arial, sans-serif; margin: 16px 24px; }
-.chart svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
-pre { font-size: 12px; background: #f7f7f7; padding: 8px; }
-</style>
-</head>
-<body>
-<div class="chart">
-${svg}
-</div>
-<h2>Held-out results across seeds</h2>
-<pre>${escapeXml(table)}</pre>
-</body>
-</html>
-`;
+  const html = renderHtmlPage({
+    title: `${escapeXml(name)}: delta-waypoint across seeds`,
+    svg,
+    sections: [
+      `<section>\n<h2>Held-out results across seeds</h2>\n<pre>${
+        escapeXml(table)
+      }</pre>\n</section>`,
+    ],
+  });
   const paths = { svg: join(dir, "report.svg"), html: join(dir, "report.html") };
   await writeFileAtomic(paths.svg, svg);
   await writeFileAtomic(paths.html, html);

@@ -14,6 +14,7 @@ export { renderChartGrid } from "./grid.ts";
 export type { GridOptions } from "./grid.ts";
 export { renderReportSvg, reportPanels, zeroBaseEnv } from "./panels.ts";
 export type { ReportEnv, RunReportData } from "./panels.ts";
-export { renderReportHtml } from "./page.ts";
+export { renderHtmlPage, renderReportHtml } from "./page.ts";
+export type { HtmlPageOptions } from "./page.ts";
 export { numberAt, readEntry, readTrainMetrics } from "./run_metrics.ts";
 export type { EntryNumbers, HeldoutNumbers, TrainNumbers } from "./run_metrics.ts";

@@ -54,11 +54,34 @@ export function renderReportHtml(data: RunReportData, svg: string): string {
   if (data.metrics.length === 0 && data.trainMetrics === null) {
     sections.push("<p>No metrics yet.</p>");
   }
+  return renderHtmlPage({ title: `${name}: delta-waypoint report`, svg, sections });
+}
+
+/** What {@linkcode renderHtmlPage} lays out. */
+export interface HtmlPageOptions {
+  /** The page title, already escaped for HTML. */
+  title: string;
+  /** The chart, inlined. */
+  svg: string;
+  /** HTML sections shown under the chart, side by side where they fit. */
+  sections: string[];
+}
+
+/**
+ * A standalone HTML page (no external resources, one style): the chart inlined, then
+ * the sections. Used by the run's report and the multi-seed report.
+ *
+ * @example
+ * ```ts
+ * const html = renderHtmlPage({ title: "run_001", svg: "<svg></svg>", sections: [] });
+ * ```
+ */
+export function renderHtmlPage(opts: HtmlPageOptions): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${name}: delta-waypoint report</title>
+<title>${opts.title}</title>
 <style>
 body { font-family: ${FONT}; margin: 16px 24px; color: #222; }
 h2 { font-size: 16px; margin: 20px 0 8px; }
@@ -75,10 +98,10 @@ pre { font-size: 12px; background: #f7f7f7; padding: 8px; }
 </head>
 <body>
 <div class="chart">
-${svg}
+${opts.svg}
 </div>
 <div class="tables">
-${sections.join("\n")}
+${opts.sections.join("\n")}
 </div>
 </body>
 </html>
