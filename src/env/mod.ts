@@ -15,3 +15,4 @@ export * from "./plan_metrics.ts";
 export * from "./obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
+export * from "./traffic/mod.ts";
