@@ -194,6 +194,27 @@ Deno.test("TrafficVecEnv: K nearest in the car frame, zero-padded; a collision e
   assert.ok(venv.obs[0] < 0.5, `stopped: speed ${venv.obs[0]}`);
 });
 
+Deno.test("a scenario with a logged reference: ADE/FDE against its route (the logged path)", () => {
+  const s = straight([parked("side", 40, 56)]);
+  const withRef = { ...s, reference: [{ t: 0, x: 10, y: 50, yaw: 0, speed: 8 }] };
+  const ade = (scenario: Scenario) => {
+    const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] });
+    venv.reset([0]);
+    const plan = new Float64Array(venv.actionDim);
+    for (let t = 0; t < 200; t++) {
+      // drive 1 m left of the route targets: 1 m from the logged path
+      for (let j = 0; j < plan.length; j += 2) {
+        plan[j] = venv.obs[1 + j];
+        plan[j + 1] = venv.obs[2 + j] + 1;
+      }
+      venv.step(plan);
+      if (venv.terminated[0] || venv.truncated[0]) break;
+    }
+    return venv.episodeMetrics[TRAFFIC_METRICS.findIndex((m) => m.name === "ade")];
+  };
+  assert.ok(Math.abs(ade(withRef) - 1) < 1e-9, `${ade(withRef)}`);
+});
+
 Deno.test("seeded scenarios: deterministic, every kind; a list cycles by seed; replay = IDM alone", () => {
   const cfg = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
   assert.deepEqual(generateScenario(11, cfg), generateScenario(11, cfg));

@@ -21,7 +21,8 @@ import { type EgoPose, NEIGHBOR_FEATURES, TrafficWorld } from "./_world.ts";
 
 /**
  * The traffic env's per-episode metrics: the driving ones (ADE/FDE against the traffic
- * expert's plan), with `collisions` counted, `route_completion` and the collision rate
+ * expert's plan, or against the route targets when the scenario carries a logged
+ * `reference`: its route is the logged path), with `collisions` counted, `route_completion` and the collision rate
  * logged at every evaluation (the SFT planner's too) and kept in the held-out block, and
  * the smallest time-to-collision and gap.
  */
@@ -124,6 +125,8 @@ export class TrafficVecEnv implements VecEnv {
   readonly #prevAccel: Float64Array;
   readonly #minTtc: Float64Array;
   readonly #minGap: Float64Array;
+  /** (N) 1 when the env's scenario carries a logged reference. */
+  readonly #logged: Uint8Array;
   #started = false;
 
   /** Validates both configurations and the scenarios' count; allocates every buffer. */
@@ -174,6 +177,7 @@ export class TrafficVecEnv implements VecEnv {
     this.#prevAccel = new Float64Array(numEnvs);
     this.#minTtc = new Float64Array(numEnvs);
     this.#minGap = new Float64Array(numEnvs);
+    this.#logged = new Uint8Array(numEnvs);
   }
 
   /** The (validated, frozen) driving configuration. */
@@ -217,12 +221,22 @@ export class TrafficVecEnv implements VecEnv {
     const ego = this.#ego, contact = this.#contact, tr = this.traffic;
     for (let i = 0; i < n; i++) {
       const row = i * d;
-      rowPlanErrors(plans, expert, {
-        planAt: i * a,
-        expertAt: i * a,
-        horizon: e.horizon,
-        out: errors,
-      });
+      // a logged reference (the route is the logged path): its targets; else the expert's plan
+      if (this.#logged[i] === 1) {
+        rowPlanErrors(plans, obs, {
+          planAt: i * a,
+          expertAt: row + 1,
+          horizon: e.horizon,
+          out: errors,
+        });
+      } else {
+        rowPlanErrors(plans, expert, {
+          planAt: i * a,
+          expertAt: i * a,
+          horizon: e.horizon,
+          out: errors,
+        });
+      }
       const firstStep = e.stepCount[i] === 0;
       e.stepEnv(i, plans, i * a, finalObs, row);
       const v = i * VEHICLE_STATE_SIZE;
@@ -286,6 +300,7 @@ export class TrafficVecEnv implements VecEnv {
       actors = compile();
     }
     this.current[i] = scenario;
+    this.#logged[i] = scenario.reference !== undefined ? 1 : 0;
     e.routes[i].setPolyline(scenario.route.x, scenario.route.y);
     const row = i * this.obsDim;
     e.startEnv(i, seed, { start: scenario.ego, obs, obsOffset: row });
