@@ -42,6 +42,9 @@ export class TrafficWorld {
   speed = new Float64Array(0);
   arc = new Float64Array(0);
   hint = new Int32Array(0);
+  /** (N, cap) cosine and sine of each vehicle's yaw. */
+  cos = new Float64Array(0);
+  sin = new Float64Array(0);
   #next = new Float64Array(0);
   readonly #pose = new Float64Array(4);
   readonly #ego = new Float64Array(5);
@@ -71,6 +74,8 @@ export class TrafficWorld {
     this.yaw = copy(this.yaw, f);
     this.speed = copy(this.speed, f);
     this.arc = copy(this.arc, f);
+    this.cos = copy(this.cos, f);
+    this.sin = copy(this.sin, f);
     this.#next = copy(this.#next, f);
     this.hint = copy(this.hint, (len) => new Int32Array(len));
     this.cap = cap;
@@ -96,6 +101,8 @@ export class TrafficWorld {
       this.y[o + j] = pose[1];
       this.yaw[o + j] = pose[2];
       this.speed[o + j] = pose[3];
+      this.cos[o + j] = Math.cos(pose[2]);
+      this.sin[o + j] = Math.sin(pose[2]);
     }
   }
 
@@ -125,7 +132,11 @@ export class TrafficWorld {
       }
       this.x[k] = pose[0];
       this.y[k] = pose[1];
-      this.yaw[k] = pose[2];
+      if (pose[2] !== this.yaw[k]) {
+        this.yaw[k] = pose[2];
+        this.cos[k] = Math.cos(pose[2]);
+        this.sin[k] = Math.sin(pose[2]);
+      }
       this.speed[k] = pose[3];
     }
   }
@@ -137,7 +148,7 @@ export class TrafficWorld {
   ): number {
     const base = i * this.cap, k = base + j, actors = this.actors[i], a = actors[j];
     const x = this.x[k], y = this.y[k], yaw = this.yaw[k];
-    const c = Math.cos(yaw), s = Math.sin(yaw);
+    const c = this.cos[k], s = this.sin[k];
     let gap = Infinity, leadSpeed = 0;
     // the ego first, then the other vehicles
     for (let q = -1; q < actors.length; q++) {
@@ -186,7 +197,7 @@ export class TrafficWorld {
       const k = base + j, a = actors[j];
       const dx = this.x[k] - ego.x, dy = this.y[k] - ego.y;
       const yaw = this.yaw[k], v = this.speed[k];
-      const dvx = v * Math.cos(yaw) - evx, dvy = v * Math.sin(yaw) - evy;
+      const dvx = v * this.cos[k] - evx, dvy = v * this.sin[k] - evy;
       const d = Math.sqrt(dx * dx + dy * dy);
       const closing = d > 0 ? -(dx * dvx + dy * dvy) / d : 0;
       const bound = d - egoHalfDiagonal - 0.5 * Math.sqrt(a.length * a.length + a.width * a.width);
@@ -252,7 +263,7 @@ export class TrafficWorld {
       const j = order[q], kk = base + j;
       const dx = this.x[kk] - ego.x, dy = this.y[kk] - ego.y;
       const v = this.speed[kk];
-      const dvx = v * Math.cos(this.yaw[kk]) - evx, dvy = v * Math.sin(this.yaw[kk]) - evy;
+      const dvx = v * this.cos[kk] - evx, dvy = v * this.sin[kk] - evy;
       obs[at] = c * dx + s * dy;
       obs[at + 1] = c * dy - s * dx;
       obs[at + 2] = c * dvx + s * dvy;

@@ -58,15 +58,21 @@ const EMPTY = new Float64Array(0);
  * ```
  */
 export function compilePath(p: Polyline): CompiledPath {
-  const xs: number[] = [p.x[0]], ys: number[] = [p.y[0]], ss: number[] = [0];
-  for (let j = 1; j < p.x.length; j++) {
-    const d = Math.sqrt((p.x[j] - xs[xs.length - 1]) ** 2 + (p.y[j] - ys[ys.length - 1]) ** 2);
+  const n = Math.min(p.x.length, p.y.length);
+  const x = new Float64Array(n), y = new Float64Array(n), s = new Float64Array(n);
+  x[0] = p.x[0];
+  y[0] = p.y[0];
+  let m = 1;
+  for (let j = 1; j < n; j++) {
+    const dx = p.x[j] - x[m - 1], dy = p.y[j] - y[m - 1];
+    const d = Math.sqrt(dx * dx + dy * dy);
     if (d <= 1e-9) continue;
-    xs.push(p.x[j]);
-    ys.push(p.y[j]);
-    ss.push(ss[ss.length - 1] + d);
+    x[m] = p.x[j];
+    y[m] = p.y[j];
+    s[m] = s[m - 1] + d;
+    m++;
   }
-  return { x: Float64Array.from(xs), y: Float64Array.from(ys), s: Float64Array.from(ss) };
+  return m === n ? { x, y, s } : { x: x.slice(0, m), y: y.slice(0, m), s: s.slice(0, m) };
 }
 
 /**
@@ -80,16 +86,26 @@ export function compileActors(
   const out: CompiledActor[] = [];
   for (const v of scenario.vehicles) {
     if (v.mode === "replay") {
-      const tr = v.trajectory;
+      const tr = v.trajectory, n = tr.length;
+      const t = new Float64Array(n), x = new Float64Array(n), y = new Float64Array(n);
+      const yaw = new Float64Array(n), speed = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const p = tr[k];
+        t[k] = p.t;
+        x[k] = p.x;
+        y[k] = p.y;
+        yaw[k] = p.yaw;
+        speed[k] = p.speed;
+      }
       out.push({
         mode: 0,
         length: v.length,
         width: v.width,
-        t: Float64Array.from(tr, (p) => p.t),
-        x: Float64Array.from(tr, (p) => p.x),
-        y: Float64Array.from(tr, (p) => p.y),
-        yaw: Float64Array.from(tr, (p) => p.yaw),
-        speed: Float64Array.from(tr, (p) => p.speed),
+        t,
+        x,
+        y,
+        yaw,
+        speed,
         path: { x: EMPTY, y: EMPTY, s: EMPTY },
         startS: 0,
         startSpeed: 0,

@@ -32,6 +32,11 @@ export interface ScenarioConfig {
   env: EnvConfig;
   /** The traffic part (parked vehicles). */
   traffic: TrafficConfig;
+  /**
+   * A route (built for `env`) to draw the route in, left holding it (default a new one):
+   * an env passes its own and skips rebuilding the route from the polyline.
+   */
+  route?: Route;
 }
 
 /**
@@ -42,7 +47,7 @@ export interface ScenarioConfig {
  * - `lead_brake`: a lead on the route 14-22 m ahead at 6-8 m/s brakes at 5-7 m/s^2 to a
  *   stop 1.5-4 s in, waits 1-2.5 s, and drives on (replayed);
  * - `slow_lead`: a lead 15-35 m ahead at 3-5 m/s (IDM);
- * - `stopped_in_lane`: a vehicle stopped 25-60 m ahead with its centre 1.5-2.1 m beside
+ * - `stopped_in_lane`: a vehicle stopped 25-60 m ahead with its centre 1.7-2.2 m beside
  *   the route (it blocks a car on the centre line; the free side is wide enough);
  * - `cut_in`: a vehicle 12-25 m ahead in the lane beside the route at 4.5-6 m/s merges
  *   onto the route over 8-14 m (IDM).
@@ -55,7 +60,7 @@ export interface ScenarioConfig {
  */
 export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
   const { env, traffic } = cfg;
-  const route = new Route(env);
+  const route = cfg.route ?? new Route(env);
   route.generate(seed);
   const path = new ExtendedRoute(route);
   const rng = new Rng(hashSeeds(seed, 0x7aff1c));
@@ -98,8 +103,8 @@ export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
   } else if (kind === "stopped_in_lane") {
     const s0 = rng.range(25, Math.max(26, Math.min(60, route.length - 5)));
     const side = rng.uniform() < 0.5 ? -1 : 1;
-    const p = path.pose(s0, side * rng.range(1.5, 2.1));
-    p.yaw += rng.range(-0.15, 0.15);
+    const p = path.pose(s0, side * rng.range(1.7, 2.2));
+    p.yaw += rng.range(-0.1, 0.1);
     vehicles.push({
       id: "stopped",
       ...size(),
@@ -142,11 +147,18 @@ export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
     version: SCENARIO_VERSION,
     id: `traffic_seed_${seed}`,
     kind,
-    route: { x: Array.from(route.xs.subarray(0, n)), y: Array.from(route.ys.subarray(0, n)) },
+    route: { x: plainArray(route.xs, n), y: plainArray(route.ys, n) },
     ego: { x: route.xs[0], y: route.ys[0], yaw: route.startHeading, speed: env.init_speed },
     vehicles,
     metadata: { generator: "delta-waypoint traffic", seed },
   };
+}
+
+/** The first `n` numbers of `a` as a plain array. */
+function plainArray(a: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
 }
 
 /** IDM parameters of a generated vehicle cruising at `v`. */
@@ -192,11 +204,11 @@ class ExtendedRoute {
     return { x: x - lateral * Math.sin(yaw), y: y + lateral * Math.cos(yaw), yaw };
   }
 
-  /** The polyline from arc `from` to the end of the extension, `lateral(s)` to the left, every 2 m. */
+  /** The polyline from arc `from` to the end of the extension, `lateral(s)` to the left, every 4 m. */
   polyline(from: number, lateral: (s: number) => number): { x: number[]; y: number[] } {
     const x: number[] = [], y: number[] = [];
     const end = this.#route.length + EXTENSION;
-    for (let s = from; s <= end; s += 2) {
+    for (let s = from; s <= end; s += 4) {
       const p = this.pose(s, lateral(s));
       x.push(p.x);
       y.push(p.y);

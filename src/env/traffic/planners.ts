@@ -64,6 +64,8 @@ const MARGIN = 0.3;
 const NUDGE_MARGIN = 0.5;
 /** A vehicle slower than this (m/s) counts as stopped: the expert nudges around it. */
 const STOPPED = 0.5;
+/** Vehicles farther than this (m) are ignored. */
+const RANGE = 60;
 /** Seconds ahead the expert extrapolates a vehicle's motion to see it cut in. */
 const PREDICT = 1.5;
 
@@ -89,7 +91,7 @@ export class TrafficExpertPlanner implements ZPlanner {
   readonly #egoHalfLength: number;
   readonly #egoHalfWidth: number;
   readonly #arc: Float64Array;
-  readonly #proj = new Float64Array(3);
+  readonly #proj = new Float64Array(4);
 
   /** For the env `cfg` and the traffic knobs `traffic` (K, ego size). */
   constructor(cfg: EnvConfig, traffic: TrafficConfig) {
@@ -126,16 +128,25 @@ export class TrafficExpertPlanner implements ZPlanner {
         if (obs[s + 7] === 0) continue;
         const rx = obs[s], ry = obs[s + 1], vx = obs[s + 2] + v, vy = obs[s + 3];
         const len = obs[s + 5], wid = obs[s + 6];
+        // out of reach: well behind, or beyond the range any leader matters at
+        if (rx < -(len + 2 * ehl) || rx * rx + ry * ry > RANGE * RANGE) continue;
         this.#project(obs, { row: o, x: rx, y: ry });
-        const along = proj[0], lateral = proj[1], rel = obs[s + 4] - proj[2];
-        const hw = 0.5 * (len * Math.abs(Math.sin(rel)) + wid * Math.abs(Math.cos(rel)));
-        const hl = 0.5 * (len * Math.abs(Math.cos(rel)) + wid * Math.abs(Math.sin(rel)));
+        const along = proj[0], lateral = proj[1];
+        const rel = obs[s + 4] - Math.atan2(proj[3], proj[2]);
+        const sr = Math.abs(Math.sin(rel)), cr = Math.abs(Math.cos(rel));
+        const hw = 0.5 * (len * sr + wid * cr), hl = 0.5 * (len * cr + wid * sr);
         if (along < -(hl + ehl)) continue; // passed
-        this.#project(obs, { row: o, x: rx + vx * PREDICT, y: ry + vy * PREDICT });
-        const later = proj[1];
+        const speed = Math.sqrt(vx * vx + vy * vy);
+        let later = lateral;
+        if (speed > 1e-6) {
+          const tx = proj[2], ty = proj[3];
+          this.#project(obs, { row: o, x: rx + vx * PREDICT, y: ry + vy * PREDICT });
+          later = proj[1];
+          proj[2] = tx;
+          proj[3] = ty;
+        }
         const near = Math.min(Math.abs(lateral), Math.abs(later));
         if (lateral * later > 0 && near >= hw + ehw + MARGIN) continue; // beside the path
-        const speed = Math.sqrt(vx * vx + vy * vy);
         if (speed < STOPPED) {
           const side = lateral >= 0 ? 1 : -1;
           const shift = lateral - side * (hw + ehw + NUDGE_MARGIN);
@@ -151,7 +162,7 @@ export class TrafficExpertPlanner implements ZPlanner {
         const g = along - hl - ehl;
         if (g < gap) {
           gap = g;
-          leadSpeed = vx * Math.cos(proj[2]) + vy * Math.sin(proj[2]);
+          leadSpeed = vx * proj[2] + vy * proj[3];
         }
       }
       if (nudge !== 0) this.#shift(out, { at: p, by: nudge });
@@ -203,7 +214,7 @@ export class TrafficExpertPlanner implements ZPlanner {
   }
 
   // projects (x, y) (car frame) on the route path (car, targets...; the last segment
-  // extended): proj = [arc length, lateral offset (left +), path heading]
+  // extended): proj = [arc length, lateral offset (left +), unit tangent x, y]
   #project(obs: Float64Array, o: { row: number; x: number; y: number }): void {
     const h = this.horizon, arc = this.#arc, proj = this.#proj;
     // the first and last segments of non-zero length are extended past their ends
@@ -220,7 +231,8 @@ export class TrafficExpertPlanner implements ZPlanner {
     if (first < 0) {
       proj[0] = o.x;
       proj[1] = o.y;
-      proj[2] = 0;
+      proj[2] = 1;
+      proj[3] = 0;
       return;
     }
     let best = Infinity;
@@ -237,10 +249,11 @@ export class TrafficExpertPlanner implements ZPlanner {
         const d2 = dx * dx + dy * dy;
         if (d2 < best) {
           best = d2;
-          const side = ex * (o.y - py) - ey * (o.x - px);
-          proj[0] = arc[j] + t * Math.sqrt(len2);
+          const side = ex * (o.y - py) - ey * (o.x - px), len = Math.sqrt(len2);
+          proj[0] = arc[j] + t * len;
           proj[1] = side >= 0 ? Math.sqrt(d2) : -Math.sqrt(d2);
-          proj[2] = Math.atan2(ey, ex);
+          proj[2] = ex / len;
+          proj[3] = ey / len;
         }
       }
       px = qx;

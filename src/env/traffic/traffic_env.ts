@@ -288,7 +288,11 @@ export class TrafficVecEnv implements VecEnv {
       throw new RangeError(`seed: expected an integer >= 0, got ${seed}`);
     }
     const e = this.#e, cfg = e.cfg;
-    const scenario = this.scenarioOf(seed);
+    const list = this.#scenarios;
+    // a seeded scenario is drawn in the env's own route, which then holds it already
+    const scenario = list
+      ? list[seed % list.length]
+      : generateScenario(seed, { env: cfg, traffic: this.traffic, route: e.routes[i] });
     const replayAll = this.traffic.vehicle_mode === "replay";
     const compile = () =>
       compileActors(scenario, { replayAll, dt: cfg.dt, steps: cfg.max_episode_steps });
@@ -301,7 +305,7 @@ export class TrafficVecEnv implements VecEnv {
     }
     this.current[i] = scenario;
     this.#logged[i] = scenario.reference !== undefined ? 1 : 0;
-    e.routes[i].setPolyline(scenario.route.x, scenario.route.y);
+    if (list) e.routes[i].setPolyline(scenario.route.x, scenario.route.y);
     const row = i * this.obsDim;
     e.startEnv(i, seed, { start: scenario.ego, obs, obsOffset: row });
     this.#world.start(i, actors);
