@@ -309,6 +309,11 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(await tensors(join(r, "final.pt")), await tensors(join(a, "final.pt")));
 
+    const report = await runCli(["report", a]);
+    assert.equal(report.code, 0, report.stderr);
+    const svg = Deno.readTextFileSync(join(a, "report.svg"));
+    assert.ok(svg.includes("Held-out collision rate") && svg.includes("SFT planner"));
+
     const output = join(dir, "ev.json");
     const ev = await runCli([
       "eval",
