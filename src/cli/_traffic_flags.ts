@@ -127,7 +127,7 @@ export function runEnvParts(run: RunConfig): {
   return {
     options: t ? { traffic: t } : {},
     sections: { env: run.env, ppo: run.ppo, ...(t ? { traffic: t } : {}) },
-    ignore: ["out_dir", "sft_model", "env_name", ...(t ? [] : ["traffic"])],
+    ignore: ["out_dir", "sft_model", "env_name"],
     extra: {
       ...(run.env_name ? { env_name: run.env_name } : {}),
       ...(t ? { traffic_cfg: t } : {}),

@@ -203,7 +203,7 @@ export async function runEval(args: string[]): Promise<number> {
     : { ...DEFAULT_TRAFFIC_CONFIG };
   if (typeof values.config === "string") {
     applyConfigFile(values.config, { env, ...(traffic ? { traffic } : {}) }, {
-      ignore: ["out_dir", "sft_model", "ppo", "sft", "env_name", ...(traffic ? [] : ["traffic"])],
+      ignore: ["out_dir", "sft_model", "ppo", "sft", "env_name"],
     });
   }
   applyEnvFlags(env, values);

@@ -51,7 +51,7 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
   collision_penalty: {
     type: "float",
     range: [0, Infinity],
-    default: 10,
+    default: 30,
     help: "reward subtracted on a collision (ends the episode)",
   },
   ttc_penalty: {
@@ -104,14 +104,16 @@ export const DEFAULT_TRAFFIC_CONFIG: Readonly<TrafficConfig> = Object.freeze(
 /**
  * The `env` section of a traffic run: the driving defaults with 4 targets 2.5 m apart (a
  * plan 10 m ahead: cruising needs a reach of 8^2 / max_decel ≈ 10.7 m, so pulling the
- * far waypoints in by a few metres already slows the car; see the README) and 150 steps
- * (30 s: room to follow a slow lead to the goal).
+ * far waypoints in by a few metres already slows the car; see the README), 60 m routes
+ * (every conflict happens within them; shorter episodes, more of them per second) and
+ * 100 steps (20 s: room to follow a slow lead to the goal).
  */
 export const TRAFFIC_ENV_DEFAULTS: Readonly<EnvConfig> = Object.freeze({
   ...DEFAULT_ENV_CONFIG,
   horizon_steps: 4,
   waypoint_spacing: 2.5,
-  max_episode_steps: 150,
+  route_length: 60,
+  max_episode_steps: 100,
 });
 
 /**
