@@ -45,16 +45,18 @@ const MOUNTAIN_CAR_PPO: Partial<PpoConfig> = {
  * so `delta_clip` is 10 m. Braking needs every waypoint pulled in together, which
  * independent per-coordinate exploration finds slowly: wide initial exploration (std
  * e^0.5 ≈ 1.6 m), twice the driving entropy bonus (0.02; with 0 exploration collapses and
- * nothing is learned), `lr` 1e-3 and 6000 episodes (about 20-30 s). See the README.
+ * nothing is learned), `lr` 1e-3, 8000 episodes in rollouts of 20 (about 30 s). See the
+ * README.
  */
 const TRAFFIC_PPO: Partial<PpoConfig> = {
-  episodes: 6000,
+  episodes: 8000,
+  num_envs: 20,
   delta_clip: 10,
   init_log_std: 0.5,
   ent_coef: 0.02,
   lr: 1e-3,
-  eval_interval: 50,
-  save_interval: 500,
+  eval_interval: 200,
+  save_interval: 1000,
   heldout_episodes: 400,
 };
 

@@ -47,7 +47,7 @@ export interface ScenarioConfig {
  * - `lead_brake`: a lead on the route 14-22 m ahead at 6-8 m/s brakes at 5-7 m/s^2 to a
  *   stop 1.5-4 s in, waits 1-2.5 s, and drives on (replayed);
  * - `slow_lead`: a lead 15-35 m ahead at 3-5 m/s (IDM);
- * - `stopped_in_lane`: a vehicle stopped 25-60 m ahead with its centre 1.7-2.2 m beside
+ * - `stopped_in_lane`: a vehicle stopped 25-60 m ahead with its centre 1.9-2.4 m beside
  *   the route (it blocks a car on the centre line; the free side is wide enough);
  * - `cut_in`: a vehicle 12-25 m ahead in the lane beside the route at 4.5-6 m/s merges
  *   onto the route over 8-14 m (IDM).
@@ -103,7 +103,7 @@ export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
   } else if (kind === "stopped_in_lane") {
     const s0 = rng.range(25, Math.max(26, Math.min(60, route.length - 5)));
     const side = rng.uniform() < 0.5 ? -1 : 1;
-    const p = path.pose(s0, side * rng.range(1.7, 2.2));
+    const p = path.pose(s0, side * rng.range(1.9, 2.4));
     p.yaw += rng.range(-0.1, 0.1);
     vehicles.push({
       id: "stopped",
