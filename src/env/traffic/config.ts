@@ -51,7 +51,7 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
   collision_penalty: {
     type: "float",
     range: [0, Infinity],
-    default: 30,
+    default: 60,
     help: "reward subtracted on a collision (ends the episode)",
   },
   ttc_penalty: {
