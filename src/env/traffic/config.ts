@@ -21,6 +21,10 @@ export interface TrafficConfig {
   ttc_penalty: number;
   /** Time-to-collision below which closing in is penalised (s). */
   ttc_horizon: number;
+  /** Reward subtracted per step times max(0, 1 - gap / gap_margin): passing too close. */
+  gap_penalty: number;
+  /** Gap below which passing close is penalised (m). */
+  gap_margin: number;
   /** Ego box length (m). */
   ego_length: number;
   /** Ego box width (m). */
@@ -66,6 +70,19 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     exclusiveMin: true,
     default: 3,
     help: "time-to-collision below which closing in is penalised, s",
+  },
+  gap_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0,
+    help: "reward subtracted per step times max(0, 1 - gap / gap_margin)",
+  },
+  gap_margin: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 0.5,
+    help: "gap below which passing close is penalised, m",
   },
   ego_length: {
     type: "float",

@@ -254,11 +254,14 @@ export class TrafficVecEnv implements VecEnv {
       this.#world.contact(i, ego, {
         length: tr.ego_length,
         width: tr.ego_width,
-        gapFloor: this.#minGap[i],
+        gapFloor: tr.gap_penalty > 0 ? Math.max(this.#minGap[i], tr.gap_margin) : this.#minGap[i],
         ttcFloor: tr.ttc_penalty > 0 ? Math.max(this.#minTtc[i], tr.ttc_horizon) : this.#minTtc[i],
         out: contact,
       });
       this.collided[i] = contact[0];
+      if (contact[1] < tr.gap_margin) {
+        e.rewards[i] -= tr.gap_penalty * (1 - contact[1] / tr.gap_margin);
+      }
       if (contact[2] < tr.ttc_horizon) {
         e.rewards[i] -= tr.ttc_penalty * (1 - contact[2] / tr.ttc_horizon);
       }
