@@ -198,8 +198,8 @@ export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
  * ```
  */
 export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
-  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither,
-  // and the Python trainer's starts its log_std at -1
+  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither;
+  // one without init_log_std (the Python trainer's) records the default of that time, -1
   const ppo: PpoConfig = {
     ...DEFAULT_PPO_CONFIG,
     obs_norm: false,

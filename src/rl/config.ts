@@ -200,9 +200,8 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
   init_log_std: {
     type: "float",
     range: [-20, 5],
-    // -0.5 (std 0.61) rather than the Python trainer's -1: the car learns to hold the
-    // route line more tightly, which lowers the built-in planner's ADE (README, Sample
-    // efficiency)
+    // -0.5 (std 0.61) rather than the earlier -1: the car learns to hold the route line
+    // more tightly, which lowers the built-in planner's ADE (README, Sample efficiency)
     default: -0.5,
     help: "initial log_std of the policy (exploration noise)",
   },
