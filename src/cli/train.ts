@@ -46,6 +46,12 @@ import {
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
+import {
+  applyTrafficFlags,
+  TRAFFIC_FLAG_HELP,
+  TRAFFIC_FLAG_OPTIONS,
+  trafficBasePlanner,
+} from "./_traffic_flags.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -61,6 +67,7 @@ const OPTIONS = {
   ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
+  ...TRAFFIC_FLAG_OPTIONS,
 } as const;
 
 /**
@@ -88,7 +95,13 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
+  lines.push(
+    ...flagHelp(PPO_CONFIG_TABLE),
+    ...ENV_FLAG_HELP,
+    ENV_CHOICE_HELP,
+    ...TRAFFIC_FLAG_HELP,
+    ...SEEDS_HELP,
+  );
   return lines.join("\n");
 }
 
@@ -143,15 +156,21 @@ export function buildRunConfig(
 ): RunConfig {
   checkEnvChoice(values, base.env_name ?? "driving");
   const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
+  if (base.traffic) run.traffic = { ...base.traffic };
   if (typeof values.config === "string") {
     // a run's config.json works too; its resume path is not carried over
-    applyConfigFile(values.config, { env: run.env, ppo: run.ppo }, {
-      ignore: ["out_dir", "sft_model"],
+    applyConfigFile(values.config, {
+      env: run.env,
+      ppo: run.ppo,
+      ...(run.traffic ? { traffic: run.traffic } : {}),
+    }, {
+      ignore: ["out_dir", "sft_model", "env_name", ...(run.traffic ? [] : ["traffic"])],
       skipKeys: ["resume"],
     });
   }
   applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
+  applyTrafficFlags(run.traffic, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
       throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
@@ -219,9 +238,16 @@ export async function runTrain(args: string[]): Promise<number> {
       );
     }
   }
-  // driving: the SFT planner and the default env; any other env: plain PPO on it
-  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env) : undefined;
-  const planner = makeEnv ? new ZeroPlanner(makeEnv(1)) : await makePlanner(run);
+  // driving: the SFT planner and the default env; traffic: the SFT planner on its z;
+  // any other env: plain PPO on it
+  const makeEnv = run.env_name
+    ? vecEnvFactory(run.env_name, run.env, run.traffic ? { traffic: run.traffic } : {})
+    : undefined;
+  const planner = run.env_name === "traffic"
+    ? await trafficBasePlanner(run.env, { sftModel: run.sft_model, obsDim: makeEnv!(1).obsDim })
+    : makeEnv
+    ? new ZeroPlanner(makeEnv(1))
+    : await makePlanner(run);
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
@@ -284,7 +310,11 @@ async function trainRun(opts: {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
+    const extra = {
+      sft_model: run.sft_model,
+      ...(run.env_name ? { env_name: run.env_name } : {}),
+      ...(run.traffic ? { traffic_cfg: run.traffic } : {}),
+    };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     log(

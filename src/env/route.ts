@@ -28,12 +28,12 @@ const ROTATION_ATTEMPTS = 16;
  * ```
  */
 export class Route {
-  /** Centerline x (m); valid up to `numPoints`. */
-  readonly xs: Float64Array;
+  /** Centerline x (m); valid up to `numPoints` (reallocated by a longer `setPolyline`). */
+  xs: Float64Array;
   /** Centerline y (m); valid up to `numPoints`. */
-  readonly ys: Float64Array;
+  ys: Float64Array;
   /** Arc length at each point (m). */
-  readonly s: Float64Array;
+  s: Float64Array;
   /** Centerline samples per waypoint spacing. */
   readonly pointsPerTarget: number;
   /** Distance between centerline samples (m). */
@@ -135,6 +135,49 @@ export class Route {
     this.numTargets = fitting;
     this.numPoints = fitting * this.pointsPerTarget + 1;
     this.#place(rng, bestAngle, this.numPoints);
+  }
+
+  /**
+   * Makes the route the polyline (`x[i]`, `y[i]`) (world frame, at least two points):
+   * resampled every `resolution` metres along its length, with targets every
+   * `waypoint_spacing` metres; the goal is the last whole spacing (at least one target;
+   * a polyline shorter than one spacing is extended straight along its last segment).
+   * Repeated points are skipped.
+   */
+  setPolyline(x: ArrayLike<number>, y: ArrayLike<number>): void {
+    const m = Math.min(x.length, y.length);
+    if (m < 2) throw new RangeError(`route polyline: expected at least two points, got ${m}`);
+    let length = 0;
+    for (let j = 1; j < m; j++) length += Math.hypot(x[j] - x[j - 1], y[j] - y[j - 1]);
+    if (!(length > 0 && length < Infinity)) {
+      throw new RangeError(`route polyline: expected a finite length > 0, got ${length}`);
+    }
+    const spacing = this.#cfg.waypoint_spacing;
+    const targets = Math.max(1, Math.floor(length / spacing + 1e-9));
+    const n = targets * this.pointsPerTarget + 1;
+    if (n > this.xs.length) {
+      this.xs = new Float64Array(n);
+      this.ys = new Float64Array(n);
+      this.s = new Float64Array(n);
+    }
+    const ds = this.resolution;
+    let seg = 0, segStart = 0;
+    let segLen = Math.hypot(x[1] - x[0], y[1] - y[0]);
+    for (let i = 0; i < n; i++) {
+      const at = i * ds;
+      while (seg < m - 2 && at > segStart + segLen) {
+        segStart += segLen;
+        seg++;
+        segLen = Math.hypot(x[seg + 1] - x[seg], y[seg + 1] - y[seg]);
+      }
+      const t = segLen > 0 ? (at - segStart) / segLen : 0;
+      this.xs[i] = x[seg] + t * (x[seg + 1] - x[seg]);
+      this.ys[i] = y[seg] + t * (y[seg + 1] - y[seg]);
+      this.s[i] = at;
+    }
+    this.numPoints = n;
+    this.numTargets = targets;
+    this.startHeading = Math.atan2(this.ys[1] - this.ys[0], this.xs[1] - this.xs[0]);
   }
 
   /**

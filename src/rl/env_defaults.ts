@@ -7,7 +7,13 @@
  */
 
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, defaultEpisodeCap, vecEnvFactory } from "../env/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  DEFAULT_TRAFFIC_CONFIG,
+  defaultEpisodeCap,
+  TRAFFIC_ENV_DEFAULTS,
+  vecEnvFactory,
+} from "../env/mod.ts";
 import type { EnvName } from "../env/mod.ts";
 import { DEFAULT_PPO_CONFIG } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
@@ -34,6 +40,20 @@ const MOUNTAIN_CAR_PPO: Partial<PpoConfig> = {
 };
 
 /**
+ * The traffic env over the built-in SFT planner: the delta must pull the 4-target plan
+ * in by up to its 16 m to stop the car (the speed loop's target speed is
+ * sqrt(max_decel * reach)), so `delta_clip` is 16 and the initial exploration wide
+ * (std e^0.5 ≈ 1.6 m per coordinate); see the README's traffic section.
+ */
+const TRAFFIC_PPO: Partial<PpoConfig> = {
+  episodes: 2000,
+  delta_clip: 16,
+  init_log_std: 0.5,
+  lr: 1e-3,
+  heldout_episodes: 400,
+};
+
+/**
  * The PPO defaults of a run on env `name` (a fresh object).
  *
  * @example
@@ -47,6 +67,8 @@ export function ppoDefaultsFor(name: EnvName): PpoConfig {
       return { ...DEFAULT_PPO_CONFIG };
     case "mountain_car":
       return { ...DEFAULT_PPO_CONFIG, ...MOUNTAIN_CAR_PPO };
+    case "traffic":
+      return { ...DEFAULT_PPO_CONFIG, ...TRAFFIC_PPO };
   }
 }
 
@@ -64,6 +86,16 @@ export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConf
   const env = { ...DEFAULT_ENV_CONFIG };
   if (name === "driving") {
     return { out_dir: drivingOutDir, sft_model: null, env, ppo: ppoDefaultsFor(name) };
+  }
+  if (name === "traffic") {
+    return {
+      out_dir: "out/traffic/run_001",
+      sft_model: null,
+      env_name: name,
+      env: { ...TRAFFIC_ENV_DEFAULTS },
+      traffic: { ...DEFAULT_TRAFFIC_CONFIG },
+      ppo: ppoDefaultsFor(name),
+    };
   }
   env.max_episode_steps = defaultEpisodeCap(name);
   return {
@@ -87,6 +119,12 @@ export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConf
  */
 export function fitRunToEnv(run: RunConfig): void {
   if (run.env_name === undefined) return;
+  if (run.env_name === "traffic") {
+    run.traffic ??= { ...DEFAULT_TRAFFIC_CONFIG };
+    run.ppo.encoder_out_dim = vecEnvFactory(run.env_name, run.env, { traffic: run.traffic })(1)
+      .obsDim;
+    return;
+  }
   if (run.sft_model !== null) {
     throw new UserError(`--sft-model: only for the driving env, not --env ${run.env_name}`);
   }

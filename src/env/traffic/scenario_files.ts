@@ -20,18 +20,6 @@ import type {
   TrajectoryPoint,
 } from "./scenario.ts";
 
-export type {
-  IdmParams,
-  IdmVehicle,
-  Polyline,
-  ReplayVehicle,
-  Scenario,
-  ScenarioPose,
-  ScenarioVehicle,
-  TrajectoryPoint,
-} from "./scenario.ts";
-export { SCENARIO_FORMAT, SCENARIO_VERSION } from "./scenario.ts";
-
 /** Largest scenario file read (bytes): 4 MiB. */
 export const MAX_SCENARIO_FILE_BYTES = 4 * 1024 * 1024;
 /** Deepest nesting of arrays and objects in a scenario file (a valid one nests 5 deep). */
