@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { main } from "../main.ts";
 import { checkScenario, scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
+import { PtDict, ptToJson, readPt, Tensor } from "../src/io/mod.ts";
+import type { PtValue } from "../src/io/mod.ts";
 import { readJson, runCli, withTempDir } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -312,5 +314,205 @@ Deno.test("scenarios --from-episodes: a bad episode file is one line naming the 
       assert.match(r.lines[0], says, `${name}: ${r.lines[0]}`);
       assert.throws(() => Deno.statSync(out), Deno.errors.NotFound, `${name}: nothing written`);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// train --scenarios and eval --scenarios
+
+/** A scenario the ego cannot start without a collision: a car parked 4 m ahead on the route. */
+function blockedScenario(id: string): Scenario {
+  return {
+    format: "delta-waypoint/scenario",
+    version: 1,
+    id,
+    route: { x: [0, 50, 100], y: [0, 0, 0] },
+    ego: { x: 0, y: 0, yaw: 0, speed: 8 },
+    vehicles: [{
+      id: "wall",
+      length: 4.5,
+      width: 2,
+      mode: "replay",
+      trajectory: [{ t: 0, x: 4, y: 0, yaw: 0, speed: 0 }],
+    }],
+    metadata: { source: "test" },
+  };
+}
+
+const TINY_TRAFFIC = [
+  "--env",
+  "traffic",
+  "--episodes",
+  "20",
+  "--num-envs",
+  "5",
+  "--eval-interval",
+  "10",
+  "--save-interval",
+  "10",
+  "--eval-episodes",
+  "3",
+  "--heldout-episodes",
+  "3",
+  "--hidden-dim",
+  "8",
+  "--max-episode-steps",
+  "40",
+  "--quiet",
+];
+
+/** Every tensor and value of a checkpoint, keyed by its path, the resume path aside. */
+async function checkpointLeaves(path: string): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  const walk = (v: PtValue, key: string) => {
+    if (v instanceof Tensor) out.set(key, [v.shape, [...new Uint8Array(v.data.buffer)]]);
+    else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
+    else if (key !== ".cfg.resume" && !key.includes("timestamp")) out.set(key, v);
+  };
+  walk(await readPt(path), "");
+  return out;
+}
+
+Deno.test("train --scenarios plays the set, evaluation stays held out; eval --scenarios refuses overlap", async () => {
+  await withTempDir(async (dir) => {
+    const at = (name: string) => join(dir, name);
+    // a training set of two blocked starts: every training episode ends at once
+    Deno.mkdirSync(at("blocked"));
+    for (const id of ["b1", "b2"]) {
+      const s = blockedScenario(id);
+      if (id === "b2") s.ego.speed = 3;
+      Deno.writeTextFileSync(at(`blocked/${id}.json`), scenarioJson(s));
+    }
+    const run = await runCli([
+      "train",
+      ...TINY_TRAFFIC,
+      "--scenarios",
+      at("blocked"),
+      "--out-dir",
+      at("run"),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const final = await readPt(at("run/final.pt")) as PtDict;
+    const lengths = final.get("lengths") as number[];
+    assert.equal(lengths.length, 20);
+    assert.ok(lengths.every((n) => n === 1), `training episodes: ${lengths}`);
+    const record = ptToJson(final.get("train_scenarios")!) as { count: number; digests: string[] };
+    assert.equal(record.count, 2);
+    assert.equal(new Set(record.digests).size, 2);
+    // held-out episodes are the generated seeds from 2^30, not the set: they last longer
+    const tm = readJson(at("run/train_metrics.json")) as {
+      heldout: { sft: { steps_mean: number } };
+    };
+    assert.ok(tm.heldout.sft.steps_mean > 5, `held-out steps ${tm.heldout.sft.steps_mean}`);
+
+    // resuming re-reads the recorded set and ends where the uninterrupted run did
+    const resumed = await runCli([
+      "train",
+      "--resume",
+      at("run/checkpoints/checkpoint_10.pt"),
+      "--out-dir",
+      at("resumed"),
+      "--quiet",
+    ]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(
+      await checkpointLeaves(at("resumed/final.pt")),
+      await checkpointLeaves(at("run/final.pt")),
+    );
+    // ... and refuses a set that changed since
+    Deno.writeTextFileSync(at("blocked/b3.json"), scenarioJson(blockedScenario("b3")));
+    const changed = await runCli([
+      "train",
+      "--resume",
+      at("run/checkpoints/checkpoint_10.pt"),
+      "--out-dir",
+      at("resumed2"),
+      "--quiet",
+    ]);
+    assert.equal(changed.code, 2);
+    assert.match(
+      changed.stderr,
+      /^error: --scenarios .*blocked: not the scenario set the resumed run trained on \(2 files/,
+    );
+
+    // a held-out set: generated seeds from 2^30, evaluated once each, ids as scenario_id
+    const gen = await runCli([
+      "scenarios",
+      "--env",
+      "traffic",
+      "--count",
+      "3",
+      "--seed",
+      "1073741824",
+      "--out-dir",
+      at("heldout"),
+      "--quiet",
+    ]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const ids = [...Deno.readDirSync(at("heldout"))].map((e) => e.name).sort()
+      .map((name) => (readJson(at(`heldout/${name}`)) as Scenario).id);
+    for (const name of Deno.readDirSync(at("heldout"))) {
+      const s = readJson(at(`heldout/${name.name}`)) as Scenario;
+      assert.equal(s.metadata?.seed, Number(s.id.replace(/\D+/, "")));
+    }
+    const ev = await runCli([
+      "eval",
+      "--policy",
+      at("run/final.pt"),
+      "--scenarios",
+      at("heldout"),
+      "--output",
+      at("eval.json"),
+    ]);
+    assert.equal(ev.code, 0, ev.stderr);
+    const doc = readJson(at("eval.json")) as { scenarios: { scenario_id: string }[] };
+    assert.deepEqual(doc.scenarios.map((s) => s.scenario_id), ids);
+
+    // overlap: a training scenario in a held-out set, under another name and id
+    const copy = blockedScenario("renamed");
+    copy.metadata = { source: "copied" };
+    Deno.writeTextFileSync(at("heldout/zz.json"), scenarioJson(copy));
+    const overlap = await runCli([
+      "eval",
+      "--policy",
+      at("run/final.pt"),
+      "--scenarios",
+      at("heldout"),
+    ]);
+    assert.equal(overlap.code, 2);
+    assert.match(
+      overlap.stderr,
+      /^error: --scenarios .*heldout: .*zz\.json is a scenario --policy .*final\.pt was trained on/,
+    );
+    // a held-out set is not a training set; a set is one or the other
+    Deno.removeSync(at("heldout/zz.json"));
+    const train2 = await runCli([
+      "train",
+      ...TINY_TRAFFIC,
+      "--scenarios",
+      at("heldout"),
+      "--out-dir",
+      at("run2"),
+    ]);
+    assert.equal(train2.code, 2);
+    assert.match(train2.stderr, /metadata\.seed: 107374182\d is a held-out seed/);
+    assert.throws(() => Deno.statSync(at("run2/config.json")), Deno.errors.NotFound);
+    const straddle = await cli([
+      "scenarios",
+      "--env",
+      "traffic",
+      "--seed",
+      "1073741823",
+      "--count",
+      "2",
+      "--out-dir",
+      at("x"),
+    ]);
+    assert.equal(straddle.code, 2);
+    assert.match(straddle.lines[0], /seeds 1073741823\.\.1073741824 straddle 1073741824/);
+    const driving = await cli(["eval", "--scenarios", at("heldout")]);
+    assert.equal(driving.code, 2);
+    assert.deepEqual(driving.lines, ["error: --scenarios: only for --env traffic, not driving"]);
   });
 });

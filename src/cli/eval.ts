@@ -35,6 +35,7 @@ import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";
+import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_runs.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
@@ -74,6 +75,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
+  ...SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -110,6 +112,7 @@ export function evalHelp(): string {
     '  --config FILE          JSON {"env": {...}} for the environment',
     ...ENV_FLAG_HELP,
     ENV_CHOICE_HELP,
+    EVAL_SCENARIOS_HELP,
     "  (on an env other than driving, sft is the zero action; no expert, no --sft-model)",
     "  -h, --help             this help",
   ].join("\n");
@@ -146,10 +149,10 @@ export async function runEval(args: string[]): Promise<number> {
   }
   // A multi-seed folder stands for each of its seeds' final.pt.
   const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
-  const count = typeof values.episodes === "string"
+  let count = typeof values.episodes === "string"
     ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
-  const firstSeed = typeof values.seed === "string"
+  let firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
   const output = typeof values.output === "string" ? values.output : null;
@@ -189,8 +192,14 @@ export async function runEval(args: string[]): Promise<number> {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
+  // a scenario set: episode k plays its k-th file
+  const extras = new Map([...checkpoints].map(([name, ckpt]) => [name, ckpt.extra]));
+  const set = await evalScenarios(values, { envName, checkpoints: extras });
+  if (set) [firstSeed, count] = [0, set.scenarios.length];
   // driving: the default env of `env`; any other: its own, refining the zero action
-  const makeEnv = envName === "driving" ? undefined : vecEnvFactory(envName, env);
+  const makeEnv = envName === "driving"
+    ? undefined
+    : vecEnvFactory(envName, env, set ? { scenarios: set.scenarios } : {});
   const probe = makeEnv ? makeEnv(1) : null;
   if (probe && (sftFlagOf(values) !== null || names.includes("expert"))) {
     throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
@@ -268,6 +277,7 @@ export async function runEval(args: string[]): Promise<number> {
       sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
     });
     metrics = result.metrics;
+    if (set) result.scenarios.forEach((r, k) => (r.scenario_id = set.scenarios[k].id));
     return {
       run_id: spec.runId,
       domain: "rl",

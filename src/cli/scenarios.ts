@@ -7,21 +7,28 @@
 
 import { UserError } from "../errors.ts";
 import {
+  checkScenario,
+  DEFAULT_TRAFFIC_CONFIG,
+  generateScenario,
   HELDOUT_SEED_BASE,
   MAX_EPISODE_DEPTH,
   MAX_EPISODE_FILE_BYTES,
   MAX_EPISODE_STRING_BYTES,
   scenarioFromEpisode,
+  TRAFFIC_ENV_DEFAULTS,
+  validateEnvConfig,
+  validateTrafficConfig,
 } from "../env/mod.ts";
 import type { Scenario } from "../env/mod.ts";
 import { readBoundedJson } from "../io/mod.ts";
-import { parseFlags, parseNumber } from "./_flags.ts";
+import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { listJsonFiles, MAX_SET_FILES, writeScenarioSet } from "./_scenario_sets.ts";
 
 const OPTIONS = {
   env: { type: "string" },
   count: { type: "string" },
   seed: { type: "string" },
+  config: { type: "string" },
   "from-episodes": { type: "string" },
   "out-dir": { type: "string" },
   overwrite: { type: "boolean" },
@@ -50,6 +57,8 @@ export function scenariosHelp(): string {
     "  --count N              scenarios, seeds S..S+N-1 (default 100)",
     `  --seed S               first seed (default 0); a set is a training set (every seed below`,
     `                         ${HELDOUT_SEED_BASE}) or a held-out one (every seed from there on)`,
+    '  --config FILE          JSON {"env": {...}, "traffic": {...}} they are generated for (e.g. a',
+    "                         run's config.json; default: the traffic env's defaults)",
     "  --from-episodes DIR    convert the logged episodes (*.json, the research repo's episode",
     "                         JSON) in DIR instead: one scenario each, the ego's path as route",
     "                         and ADE/FDE reference, logged agents as replayed vehicles",
@@ -107,7 +116,7 @@ export async function runScenarios(args: string[]): Promise<number> {
   const episodes = values["from-episodes"];
   let scenarios: Scenario[];
   if (typeof episodes === "string") {
-    for (const flag of ["env", "count", "seed"]) {
+    for (const flag of ["env", "count", "seed", "config"]) {
       if (values[flag] !== undefined) {
         throw new UserError(`--from-episodes: cannot be combined with --${flag}`);
       }
@@ -144,5 +153,23 @@ function seededScenarios(values: Record<string, unknown>): Scenario[] {
       `--seed ${first} --count ${count}: seeds ${first}..${last} straddle ${HELDOUT_SEED_BASE}; a set is either for training (all seeds below) or held out (all from there on)`,
     );
   }
-  throw new UserError("scenarios --env traffic: the traffic env is not in this build yet");
+  const env = { ...TRAFFIC_ENV_DEFAULTS }, traffic = { ...DEFAULT_TRAFFIC_CONFIG };
+  if (typeof values.config === "string") {
+    applyConfigFile(values.config, { env, traffic }, {
+      ignore: ["out_dir", "sft_model", "env_name", "ppo"],
+    });
+  }
+  try {
+    validateEnvConfig(env);
+    validateTrafficConfig(traffic);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
+    throw e;
+  }
+  const scenarios: Scenario[] = [];
+  for (let seed = first; seed <= last; seed++) {
+    // the generator's output goes through the same checks as a file
+    scenarios.push(checkScenario(generateScenario(seed, { env, traffic }), `seed ${seed}`));
+  }
+  return scenarios;
 }

@@ -52,6 +52,8 @@ import {
   TRAFFIC_FLAG_OPTIONS,
   trafficBasePlanner,
 } from "./_traffic_flags.ts";
+import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP, trainScenarios } from "./_scenario_runs.ts";
+import type { TrainScenariosRecord } from "./_scenario_runs.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -68,6 +70,7 @@ const OPTIONS = {
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
   ...TRAFFIC_FLAG_OPTIONS,
+  ...SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -100,6 +103,7 @@ export function trainHelp(): string {
     ...ENV_FLAG_HELP,
     ENV_CHOICE_HELP,
     ...TRAFFIC_FLAG_HELP,
+    TRAIN_SCENARIOS_HELP,
     ...SEEDS_HELP,
   );
   return lines.join("\n");
@@ -248,7 +252,13 @@ export async function runTrain(args: string[]): Promise<number> {
     : makeEnv
     ? new ZeroPlanner(makeEnv(1))
     : await makePlanner(run);
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
+  // a scenario set: training plays its files, evaluation stays on held-out seeds
+  const envName = run.env_name ?? "driving", resumed = point?.ckpt.extra;
+  const set = await trainScenarios(parsed.values, { envName, resumed });
+  const makeTrainEnv = set
+    ? vecEnvFactory(envName, run.env, { traffic: run.traffic, scenarios: set.scenarios })
+    : undefined;
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
 
@@ -272,7 +282,10 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet });
+    return await trainRun({
+      ...{ run, trainer, runLog, point, paths, stop, log, quiet },
+      scenarios: set?.record ?? null,
+    });
   } finally {
     stop.dispose();
     lock.release();
@@ -302,8 +315,9 @@ async function trainRun(opts: {
   stop: StopRequest;
   log: (line: string) => void;
   quiet: boolean;
+  scenarios: TrainScenariosRecord | null;
 }): Promise<number> {
-  const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
+  const { run, trainer, runLog, point, paths, stop, log, quiet, scenarios } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
   let lastCheckpoint: string | null = point ? point.path : null;
@@ -314,6 +328,7 @@ async function trainRun(opts: {
       sft_model: run.sft_model,
       ...(run.env_name ? { env_name: run.env_name } : {}),
       ...(run.traffic ? { traffic_cfg: run.traffic } : {}),
+      ...(scenarios ? { train_scenarios: scenarios } : {}),
     };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
