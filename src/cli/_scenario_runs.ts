@@ -9,8 +9,9 @@
  */
 
 import { UserError } from "../errors.ts";
-import { HELDOUT_SEED_BASE, scenarioDigest } from "../env/mod.ts";
-import type { EnvName, Scenario } from "../env/mod.ts";
+import { HELDOUT_SEED_BASE, scenarioDigest, vecEnvFactory } from "../env/mod.ts";
+import type { EnvName, Scenario, VecEnv } from "../env/mod.ts";
+import type { ResumePoint, RunConfig } from "../rl/mod.ts";
 import { readScenarioSet } from "./_scenario_sets.ts";
 import type { ScenarioSet } from "./_scenario_sets.ts";
 
@@ -38,10 +39,12 @@ export interface TrainScenariosRecord {
   digests: string[];
 }
 
-/** A scenario set a run trains on, with its record. */
-export interface TrainScenarios extends ScenarioSet {
-  /** What its checkpoints record. */
-  record: TrainScenariosRecord;
+/** What `train` takes from `--scenarios`: the env training plays, and what checkpoints record. */
+export interface TrainScenarios {
+  /** Builds the env of the set's scenarios (undefined without a set: the run's env). */
+  makeTrainEnv?: (numEnvs: number) => VecEnv;
+  /** `{train_scenarios: TrainScenariosRecord}`, or nothing without a set. */
+  extra: { train_scenarios?: TrainScenariosRecord };
 }
 
 /** The generated scenarios of held-out seeds in `set`, as `file: seed`. */
@@ -67,27 +70,28 @@ function recordOf(extra: Record<string, unknown> | undefined): TrainScenariosRec
 }
 
 /**
- * The set `train --scenarios DIR` trains on (null without the flag, unless the resumed
- * checkpoint `resumed` trained on one: then its recorded folder, which must still hold
- * the same scenarios). Only for `--env traffic`; a generated scenario of a held-out
- * seed is refused.
+ * The scenario set `train --scenarios DIR` trains on (none without the flag, unless the
+ * resumed checkpoint `point` trained on one: then its recorded folder, which must still
+ * hold the same scenarios in the same order). Only for `--env traffic`; a generated
+ * scenario of a held-out seed is refused.
  *
  * @example
  * ```ts ignore
- * const set = await trainScenarios(values, { envName: "traffic", resumed: point?.ckpt.extra });
+ * const { makeTrainEnv, extra } = await trainScenarios(values, { run, point });
  * ```
  */
 export async function trainScenarios(
   values: Record<string, unknown>,
-  opts: { envName: EnvName; resumed?: Record<string, unknown> },
-): Promise<TrainScenarios | null> {
-  const recorded = recordOf(opts.resumed);
+  opts: { run: RunConfig; point: ResumePoint | null },
+): Promise<TrainScenarios> {
+  const recorded = recordOf(opts.point?.ckpt.extra);
   const given = typeof values.scenarios === "string" ? values.scenarios : null;
   if (given !== null && given.trim() === "") throw new UserError("--scenarios: must not be empty");
   const dir = given ?? recorded?.dir ?? null;
-  if (dir === null) return null;
-  if (opts.envName !== "traffic") {
-    throw new UserError(`--scenarios: only for --env traffic, not ${opts.envName}`);
+  if (dir === null) return { extra: {} };
+  const envName: EnvName = opts.run.env_name ?? "driving";
+  if (envName !== "traffic") {
+    throw new UserError(`--scenarios: only for --env traffic, not ${envName}`);
   }
   const set = await readScenarioSet(dir, "--scenarios");
   const reserved = heldoutSeeds(set);
@@ -104,7 +108,11 @@ export async function trainScenarios(
       `--scenarios ${dir}: not the scenario set the resumed run trained on (${recorded.count} files from ${recorded.dir}, same content in the same order)`,
     );
   }
-  return { ...set, record };
+  const options = { traffic: opts.run.traffic, scenarios: set.scenarios };
+  return {
+    makeTrainEnv: vecEnvFactory(envName, opts.run.env, options),
+    extra: { train_scenarios: record },
+  };
 }
 
 /**

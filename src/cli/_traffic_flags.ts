@@ -13,9 +13,10 @@ import {
   validateTrafficConfig,
   ZPrefixPlanner,
 } from "../env/mod.ts";
-import type { EnvConfig, TrafficConfig } from "../env/mod.ts";
-import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
+import type { EnvConfig, EnvFactoryOptions, TrafficConfig, VecEnv } from "../env/mod.ts";
+import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
+import type { RunConfig } from "../rl/mod.ts";
 import { applyFlags, flagHelp, flagOptions } from "./_flags.ts";
 
 /** parseArgs options of the traffic flags. */
@@ -78,4 +79,58 @@ export async function trafficBasePlanner(
       obsDim: 1 + 2 * env.horizon_steps,
     });
   return new ZPrefixPlanner(inner, { obsDim: opts.obsDim });
+}
+
+/**
+ * The base planner a run refines: on driving the SFT planner (`sft_model` or built-in),
+ * on traffic that planner on the observation's `z`, on any other env the zero action.
+ *
+ * @example
+ * ```ts ignore
+ * const planner = await runBasePlanner(run, makeEnv);
+ * ```
+ */
+export async function runBasePlanner(
+  run: RunConfig,
+  makeEnv: ((n: number) => VecEnv) | undefined,
+): Promise<BasePlanner | WaypointPlanner> {
+  if (run.env_name === "traffic") {
+    return await trafficBasePlanner(run.env, {
+      sftModel: run.sft_model,
+      obsDim: makeEnv!(1).obsDim,
+    });
+  }
+  if (makeEnv) return new ZeroPlanner(makeEnv(1));
+  if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
+  return await loadSftPlanner(run.sft_model, {
+    horizon: run.env.horizon_steps,
+    obsDim: 1 + 2 * run.env.horizon_steps,
+  });
+}
+
+/**
+ * What a run's env factory takes besides `env` (the traffic section), its `--config`
+ * sections and the keys its checkpoints add (`env_name`, `traffic_cfg`).
+ *
+ * @example
+ * ```ts ignore
+ * vecEnvFactory(run.env_name, run.env, runEnvParts(run).options);
+ * ```
+ */
+export function runEnvParts(run: RunConfig): {
+  options: EnvFactoryOptions;
+  sections: Record<string, object>;
+  ignore: string[];
+  extra: Record<string, unknown>;
+} {
+  const t = run.traffic;
+  return {
+    options: t ? { traffic: t } : {},
+    sections: { env: run.env, ppo: run.ppo, ...(t ? { traffic: t } : {}) },
+    ignore: ["out_dir", "sft_model", "env_name", ...(t ? [] : ["traffic"])],
+    extra: {
+      ...(run.env_name ? { env_name: run.env_name } : {}),
+      ...(t ? { traffic_cfg: t } : {}),
+    },
+  };
 }

@@ -10,8 +10,6 @@ import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/mod.ts";
 import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
-import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
 import {
   fitRunToEnv,
   heldoutEvaluation,
@@ -34,7 +32,6 @@ import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mo
 import type { RunPaths } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
 import type { StopRequest } from "./_stop_signals.ts";
-import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
   applyFlags,
@@ -46,14 +43,8 @@ import {
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
-import {
-  applyTrafficFlags,
-  TRAFFIC_FLAG_HELP,
-  TRAFFIC_FLAG_OPTIONS,
-  trafficBasePlanner,
-} from "./_traffic_flags.ts";
-import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP, trainScenarios } from "./_scenario_runs.ts";
-import type { TrainScenariosRecord } from "./_scenario_runs.ts";
+import * as traffic from "./_traffic_flags.ts";
+import * as scenarioSet from "./_scenario_runs.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -69,8 +60,8 @@ const OPTIONS = {
   ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
-  ...TRAFFIC_FLAG_OPTIONS,
-  ...SCENARIOS_OPTION,
+  ...traffic.TRAFFIC_FLAG_OPTIONS,
+  ...scenarioSet.SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -98,14 +89,8 @@ export function trainHelp(): string {
     "  --quiet                  no progress output",
     "  -h, --help               this help",
   ];
-  lines.push(
-    ...flagHelp(PPO_CONFIG_TABLE),
-    ...ENV_FLAG_HELP,
-    ENV_CHOICE_HELP,
-    ...TRAFFIC_FLAG_HELP,
-    TRAIN_SCENARIOS_HELP,
-    ...SEEDS_HELP,
-  );
+  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
+  lines.push(...traffic.TRAFFIC_FLAG_HELP, scenarioSet.TRAIN_SCENARIOS_HELP);
   return lines.join("\n");
 }
 
@@ -163,18 +148,12 @@ export function buildRunConfig(
   if (base.traffic) run.traffic = { ...base.traffic };
   if (typeof values.config === "string") {
     // a run's config.json works too; its resume path is not carried over
-    applyConfigFile(values.config, {
-      env: run.env,
-      ppo: run.ppo,
-      ...(run.traffic ? { traffic: run.traffic } : {}),
-    }, {
-      ignore: ["out_dir", "sft_model", "env_name", ...(run.traffic ? [] : ["traffic"])],
-      skipKeys: ["resume"],
-    });
+    const { sections, ignore } = traffic.runEnvParts(run);
+    applyConfigFile(values.config, sections, { ignore, skipKeys: ["resume"] });
   }
   applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
-  applyTrafficFlags(run.traffic, values);
+  traffic.applyTrafficFlags(run.traffic, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
       throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
@@ -204,14 +183,6 @@ function checkConfig(run: RunConfig): void {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-}
-
-async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
-  if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
-  return await loadSftPlanner(run.sft_model, {
-    horizon: run.env.horizon_steps,
-    obsDim: 1 + 2 * run.env.horizon_steps,
-  });
 }
 
 /**
@@ -244,20 +215,11 @@ export async function runTrain(args: string[]): Promise<number> {
   }
   // driving: the SFT planner and the default env; traffic: the SFT planner on its z;
   // any other env: plain PPO on it
-  const makeEnv = run.env_name
-    ? vecEnvFactory(run.env_name, run.env, run.traffic ? { traffic: run.traffic } : {})
-    : undefined;
-  const planner = run.env_name === "traffic"
-    ? await trafficBasePlanner(run.env, { sftModel: run.sft_model, obsDim: makeEnv!(1).obsDim })
-    : makeEnv
-    ? new ZeroPlanner(makeEnv(1))
-    : await makePlanner(run);
+  const envOptions = traffic.runEnvParts(run).options;
+  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
+  const planner = await traffic.runBasePlanner(run, makeEnv);
   // a scenario set: training plays its files, evaluation stays on held-out seeds
-  const envName = run.env_name ?? "driving", resumed = point?.ckpt.extra;
-  const set = await trainScenarios(parsed.values, { envName, resumed });
-  const makeTrainEnv = set
-    ? vecEnvFactory(envName, run.env, { traffic: run.traffic, scenarios: set.scenarios })
-    : undefined;
+  const { makeTrainEnv, extra } = await scenarioSet.trainScenarios(parsed.values, { run, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
@@ -282,10 +244,7 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({
-      ...{ run, trainer, runLog, point, paths, stop, log, quiet },
-      scenarios: set?.record ?? null,
-    });
+    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet, extra });
   } finally {
     stop.dispose();
     lock.release();
@@ -315,21 +274,17 @@ async function trainRun(opts: {
   stop: StopRequest;
   log: (line: string) => void;
   quiet: boolean;
-  scenarios: TrainScenariosRecord | null;
+  /** Checkpoint keys besides the run's own (`train_scenarios`). */
+  extra: Record<string, unknown>;
 }): Promise<number> {
-  const { run, trainer, runLog, point, paths, stop, log, quiet, scenarios } = opts;
+  const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
   const live = !quiet && Deno.stderr.isTerminal();
   let lastCheckpoint: string | null = point ? point.path : null;
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const extra = {
-      sft_model: run.sft_model,
-      ...(run.env_name ? { env_name: run.env_name } : {}),
-      ...(run.traffic ? { traffic_cfg: run.traffic } : {}),
-      ...(scenarios ? { train_scenarios: scenarios } : {}),
-    };
+    const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra, ...opts.extra };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     log(

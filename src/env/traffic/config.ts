@@ -85,13 +85,15 @@ export const DEFAULT_TRAFFIC_CONFIG: Readonly<TrafficConfig> = Object.freeze(
 );
 
 /**
- * The `env` section of a traffic run: the driving defaults with a 4-target plan (16 m
- * ahead, the reach the speed loop can pull in to brake: see the README) and 150 steps
+ * The `env` section of a traffic run: the driving defaults with 4 targets 2.5 m apart (a
+ * plan 10 m ahead: cruising needs a reach of 8^2 / max_decel ≈ 10.7 m, so pulling the
+ * far waypoints in by a few metres already slows the car; see the README) and 150 steps
  * (30 s: room to follow a slow lead to the goal).
  */
 export const TRAFFIC_ENV_DEFAULTS: Readonly<EnvConfig> = Object.freeze({
   ...DEFAULT_ENV_CONFIG,
   horizon_steps: 4,
+  waypoint_spacing: 2.5,
   max_episode_steps: 150,
 });
 
