@@ -107,6 +107,11 @@ Deno.test("a bad scenario file is one line naming the file and the field, exit 2
       (s) => (s.route.x[2] = 1e300),
       /^route\.x\[2\]: must be <= 1000000, got 1e\+300$/,
     ],
+    [
+      "route_long",
+      (s) => (s.route = { x: [0, 1e6, -1e6], y: [0, 0, 0] }),
+      /^route: is 3000000 m long, over the limit of 10000 m$/,
+    ],
     ["ego_speed", (s) => (s.ego.speed = -1), /^ego\.speed: must be >= 0, got -1$/],
     ["ego_null", (s) => (s.ego = null), /^ego: must be an object, got null$/],
     [

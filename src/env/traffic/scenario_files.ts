@@ -38,6 +38,8 @@ export const MAX_SCENARIO_YAW = 100;
 export const MAX_SCENARIO_SPEED = 100;
 /** Largest trajectory time (s). */
 export const MAX_SCENARIO_TIME = 3600;
+/** Longest route (m): the env resamples it every fraction of a metre. */
+export const MAX_ROUTE_LENGTH = 10_000;
 /** Largest vehicle length or width (m). */
 export const MAX_VEHICLE_SIZE = 50;
 /** Largest value of each IDM parameter. */
@@ -198,6 +200,12 @@ export function checkScenario(value: unknown, file: string): Scenario {
   const id = text(o.id, at.key("id"), MAX_ID_LENGTH);
   const kind = o.kind === undefined ? undefined : text(o.kind, at.key("kind"), MAX_ID_LENGTH);
   const route = polyline(o.route, at.key("route"));
+  const routeLength = pathLength(route);
+  if (routeLength > MAX_ROUTE_LENGTH) {
+    at.key("route").fail(
+      `is ${Math.round(routeLength)} m long, over the limit of ${MAX_ROUTE_LENGTH} m`,
+    );
+  }
   const ego = pose(object(o.ego, at.key("ego"), { required: POSE_KEYS }), at.key("ego"));
   const vAt = at.key("vehicles");
   const vehicles = list(o.vehicles, vAt, { min: 0, max: MAX_SCENARIO_VEHICLES })
