@@ -466,6 +466,7 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
       at("eval.json"),
     ]);
     assert.equal(ev.code, 0, ev.stderr);
+    assert.match(ev.stdout, /^eval: 3 episodes per policy, the scenario files of .*heldout\n/);
     const doc = readJson(at("eval.json")) as { scenarios: { scenario_id: string }[] };
     assert.deepEqual(doc.scenarios.map((s) => s.scenario_id), ids);
 

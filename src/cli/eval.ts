@@ -324,7 +324,10 @@ export async function runEval(args: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(payload, null, 2));
   else {
     console.log(
-      formatTable([...docs, ...seedMeanDocs(docs, groups)], { firstSeed, count, metrics }),
+      formatTable([...docs, ...seedMeanDocs(docs, groups)], {
+        ...{ firstSeed, count, metrics },
+        played: set ? `the scenario files of ${set.dir}` : undefined,
+      }),
     );
   }
   return 0;
@@ -348,7 +351,13 @@ function runIdOf(path: string): string {
  */
 export function formatTable(
   docs: EvalDocument[],
-  opts: { firstSeed: number; count: number; metrics: readonly EpisodeMetric[] },
+  opts: {
+    firstSeed: number;
+    count: number;
+    metrics: readonly EpisodeMetric[];
+    /** What the episodes play, said instead of their seeds (a scenario set). */
+    played?: string;
+  },
 ): string {
   const { firstSeed, count, metrics } = opts;
   const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
@@ -372,7 +381,9 @@ export function formatTable(
   const line = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [
-    `eval: ${count} episodes per policy, seeds ${firstSeed}..${firstSeed + count - 1}`,
+    `eval: ${count} episodes per policy, ${
+      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
+    }`,
     line(header),
     ...rows.map(line),
   ].join("\n");
