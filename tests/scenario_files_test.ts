@@ -499,6 +499,26 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.equal(train2.code, 2);
     assert.match(train2.stderr, /metadata\.seed: 107374182\d is a held-out seed/);
     assert.throws(() => Deno.statSync(at("run2/config.json")), Deno.errors.NotFound);
+    // seeded sets are the same bytes every time, for the configuration given
+    const config = at("config.json");
+    Deno.writeTextFileSync(config, JSON.stringify({ traffic: { max_parked: 0 }, ppo: {} }));
+    const seeded = ["scenarios", "--env", "traffic", "--count", "4", "--seed", "7", "--quiet"];
+    for (const out of ["s1", "s2"]) {
+      const g = await cli([...seeded, "--config", config, "--out-dir", at(out)]);
+      assert.equal(g.code, 0, g.lines.join("\n"));
+    }
+    const plain = await cli([...seeded, "--out-dir", at("s3")]);
+    assert.equal(plain.code, 0);
+    const parked = [...Deno.readDirSync(at("s3"))]
+      .filter((e) => (readJson(at(`s3/${e.name}`)) as Scenario).vehicles.length > 1);
+    assert.ok(parked.length > 0, "the default configuration parks vehicles on some of these seeds");
+    for (const e of Deno.readDirSync(at("s1"))) {
+      const text = Deno.readTextFileSync(at(`s1/${e.name}`));
+      assert.equal(Deno.readTextFileSync(at(`s2/${e.name}`)), text);
+      const s = JSON.parse(text) as Scenario;
+      assert.equal(s.vehicles.length, 1, `${e.name}: only the conflict vehicle, no parked ones`);
+      assert.deepEqual(s.metadata, { generator: "delta-waypoint traffic", seed: s.metadata?.seed });
+    }
     const straddle = await cli([
       "scenarios",
       "--env",
