@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { main } from "../main.ts";
 import { checkScenario, scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
-import { PtDict, ptToJson, readPt, Tensor } from "../src/io/mod.ts";
+import { jsonToPt, PtDict, ptToJson, readPt, Tensor, writePt } from "../src/io/mod.ts";
 import type { PtValue } from "../src/io/mod.ts";
 import { readJson, runCli, withTempDir } from "./_helpers.ts";
 
@@ -486,6 +486,17 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
       overlap.stderr,
       /^error: --scenarios .*heldout: .*zz\.json is a scenario --policy .*final\.pt was trained on/,
     );
+    // a checkpoint whose record of its training set is damaged is refused, not ignored
+    const damaged = await readPt(at("run/final.pt")) as PtDict;
+    damaged.set("train_scenarios", jsonToPt({ dir: "x", digests: ["not hex"] }));
+    await writePt(at("damaged.pt"), damaged);
+    const bad = await cli(["eval", "--policy", at("damaged.pt"), "--scenarios", at("heldout")]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual(bad.lines, [
+      `error: ${
+        at("damaged.pt")
+      }: train_scenarios: expected {dir, count, digests} with 16-hex-digit digests`,
+    ]);
     // a held-out set is not a training set; a set is one or the other
     Deno.removeSync(at("heldout/zz.json"));
     const train2 = await runCli([

@@ -62,11 +62,23 @@ async function digests(scenarios: Scenario[]): Promise<string[]> {
   return await Promise.all(scenarios.map(scenarioDigest));
 }
 
-function recordOf(extra: Record<string, unknown> | undefined): TrainScenariosRecord | null {
-  const r = extra?.train_scenarios as Partial<TrainScenariosRecord> | undefined;
-  if (typeof r !== "object" || r === null) return null;
-  if (typeof r.dir !== "string" || !Array.isArray(r.digests)) return null;
-  return { dir: r.dir, count: r.digests.length, digests: r.digests.map(String) };
+// The checkpoint `file`'s record of its training set: null when it has none; a bad one is refused.
+function recordOf(
+  extra: Record<string, unknown> | undefined,
+  file: string,
+): TrainScenariosRecord | null {
+  const r = extra?.train_scenarios;
+  if (r === undefined || r === null) return null;
+  const ok = typeof r === "object" && "dir" in r && typeof r.dir === "string" &&
+    "digests" in r && Array.isArray(r.digests) &&
+    r.digests.every((d) => typeof d === "string" && /^[0-9a-f]{16}$/.test(d));
+  if (!ok) {
+    throw new UserError(
+      `${file}: train_scenarios: expected {dir, count, digests} with 16-hex-digit digests`,
+    );
+  }
+  const { dir, digests } = r as { dir: string; digests: string[] };
+  return { dir, count: digests.length, digests };
 }
 
 /**
@@ -84,7 +96,7 @@ export async function trainScenarios(
   values: Record<string, unknown>,
   opts: { run: RunConfig; point: ResumePoint | null },
 ): Promise<TrainScenarios> {
-  const recorded = recordOf(opts.point?.ckpt.extra);
+  const recorded = opts.point ? recordOf(opts.point.ckpt.extra, opts.point.path) : null;
   const given = typeof values.scenarios === "string" ? values.scenarios : null;
   if (given !== null && given.trim() === "") throw new UserError("--scenarios: must not be empty");
   const dir = given ?? recorded?.dir ?? null;
@@ -143,7 +155,7 @@ export async function evalScenarios(
   const set = await readScenarioSet(dir, "--scenarios");
   const ours = await digests(set.scenarios);
   for (const [policy, extra] of opts.checkpoints) {
-    const trained = new Set(recordOf(extra)?.digests ?? []);
+    const trained = new Set(recordOf(extra, policy)?.digests ?? []);
     const i = ours.findIndex((d) => trained.has(d));
     if (i >= 0) {
       throw new UserError(
