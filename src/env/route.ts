@@ -148,7 +148,9 @@ export class Route {
     const m = Math.min(x.length, y.length);
     if (m < 2) throw new RangeError(`route polyline: expected at least two points, got ${m}`);
     let length = 0;
-    for (let j = 1; j < m; j++) length += Math.hypot(x[j] - x[j - 1], y[j] - y[j - 1]);
+    for (let j = 1; j < m; j++) {
+      length += Math.sqrt((x[j] - x[j - 1]) ** 2 + (y[j] - y[j - 1]) ** 2);
+    }
     if (!(length > 0 && length < Infinity)) {
       throw new RangeError(`route polyline: expected a finite length > 0, got ${length}`);
     }
@@ -162,13 +164,13 @@ export class Route {
     }
     const ds = this.resolution;
     let seg = 0, segStart = 0;
-    let segLen = Math.hypot(x[1] - x[0], y[1] - y[0]);
+    let segLen = Math.sqrt((x[1] - x[0]) ** 2 + (y[1] - y[0]) ** 2);
     for (let i = 0; i < n; i++) {
       const at = i * ds;
       while (seg < m - 2 && at > segStart + segLen) {
         segStart += segLen;
         seg++;
-        segLen = Math.hypot(x[seg + 1] - x[seg], y[seg + 1] - y[seg]);
+        segLen = Math.sqrt((x[seg + 1] - x[seg]) ** 2 + (y[seg + 1] - y[seg]) ** 2);
       }
       const t = segLen > 0 ? (at - segStart) / segLen : 0;
       this.xs[i] = x[seg] + t * (x[seg + 1] - x[seg]);

@@ -135,32 +135,26 @@ export class TrafficWorld {
     j: number,
     o: { dt: number; ego: EgoPose; egoLength: number; egoWidth: number },
   ): number {
-    const base = i * this.cap, k = base + j, a = this.actors[i][j];
-    const c = Math.cos(this.yaw[k]), s = Math.sin(this.yaw[k]);
+    const base = i * this.cap, k = base + j, actors = this.actors[i], a = actors[j];
+    const x = this.x[k], y = this.y[k], yaw = this.yaw[k];
+    const c = Math.cos(yaw), s = Math.sin(yaw);
     let gap = Infinity, leadSpeed = 0;
-    const consider = (
-      ox: number,
-      oy: number,
-      oyaw: number,
-      ov: number,
-      len: number,
-      wid: number,
-    ) => {
-      const dx = ox - this.x[k], dy = oy - this.y[k];
+    // the ego first, then the other vehicles
+    for (let q = -1; q < actors.length; q++) {
+      if (q === j) continue;
+      const p = base + q;
+      const ox = q < 0 ? o.ego.x : this.x[p], oy = q < 0 ? o.ego.y : this.y[p];
+      const len = q < 0 ? o.egoLength : actors[q].length;
+      const wid = q < 0 ? o.egoWidth : actors[q].width;
+      const dx = ox - x, dy = oy - y;
       const ahead = c * dx + s * dy, side = c * dy - s * dx;
-      if (ahead <= 0 || ahead > IDM_RANGE || Math.abs(side) > 0.5 * (a.width + wid) + 0.3) return;
+      if (ahead <= 0 || ahead > IDM_RANGE || Math.abs(side) > 0.5 * (a.width + wid) + 0.3) continue;
       const g = ahead - 0.5 * (a.length + len);
       if (g < gap) {
         gap = g;
-        leadSpeed = ov * Math.cos(oyaw - this.yaw[k]);
+        const ov = q < 0 ? o.ego.speed : this.speed[p], oyaw = q < 0 ? o.ego.yaw : this.yaw[p];
+        leadSpeed = ov * Math.cos(oyaw - yaw);
       }
-    };
-    consider(o.ego.x, o.ego.y, o.ego.yaw, o.ego.speed, o.egoLength, o.egoWidth);
-    const actors = this.actors[i];
-    for (let q = 0; q < actors.length; q++) {
-      if (q === j) continue;
-      const p = base + q;
-      consider(this.x[p], this.y[p], this.yaw[p], this.speed[p], actors[q].length, actors[q].width);
     }
     return idmSpeed(a.idm!, { v: this.speed[k], gap, leadSpeed, dt: o.dt });
   }
@@ -169,31 +163,46 @@ export class TrafficWorld {
    * The ego box `[x, y, yaw, length, width]` against env `i`'s vehicles: `out[0]` = 1 if
    * it overlaps one, `out[1]` = the smallest gap (m; Infinity without vehicles),
    * `out[2]` = the smallest time to collision at constant velocities (gap over closing
-   * speed; Infinity when nothing closes in).
+   * speed; Infinity when nothing closes in). Only values below `gapFloor` and
+   * `ttcFloor` are exact: a vehicle whose centre distance minus both half-diagonals
+   * shows its gap and time to collision are at least those is skipped (reported as the
+   * floor or above).
    */
-  contact(i: number, ego: EgoPose, o: { length: number; width: number; out: Float64Array }): void {
+  contact(
+    i: number,
+    ego: EgoPose,
+    o: { length: number; width: number; gapFloor: number; ttcFloor: number; out: Float64Array },
+  ): void {
     const e = this.#ego, b = this.#other, actors = this.actors[i], base = i * this.cap;
     e[0] = ego.x;
     e[1] = ego.y;
     e[2] = ego.yaw;
     e[3] = o.length;
     e[4] = o.width;
+    const egoHalfDiagonal = 0.5 * Math.sqrt(o.length * o.length + o.width * o.width);
     const evx = ego.speed * Math.cos(ego.yaw), evy = ego.speed * Math.sin(ego.yaw);
     let hit = 0, minGap = Infinity, minTtc = Infinity;
     for (let j = 0; j < actors.length; j++) {
-      const k = base + j;
-      b[0] = this.x[k];
-      b[1] = this.y[k];
-      b[2] = this.yaw[k];
-      b[3] = actors[j].length;
-      b[4] = actors[j].width;
-      const gap = boxGap(e, b);
-      if (gap === 0 && boxesOverlap(e, b)) hit = 1;
-      if (gap < minGap) minGap = gap;
-      const dx = b[0] - e[0], dy = b[1] - e[1];
-      const dvx = this.speed[k] * Math.cos(b[2]) - evx, dvy = this.speed[k] * Math.sin(b[2]) - evy;
+      const k = base + j, a = actors[j];
+      const dx = this.x[k] - ego.x, dy = this.y[k] - ego.y;
+      const yaw = this.yaw[k], v = this.speed[k];
+      const dvx = v * Math.cos(yaw) - evx, dvy = v * Math.sin(yaw) - evy;
       const d = Math.sqrt(dx * dx + dy * dy);
       const closing = d > 0 ? -(dx * dvx + dy * dvy) / d : 0;
+      const bound = d - egoHalfDiagonal - 0.5 * Math.sqrt(a.length * a.length + a.width * a.width);
+      let gap: number;
+      if (bound >= o.gapFloor && (closing <= 1e-9 || bound / closing >= o.ttcFloor)) {
+        gap = bound; // a lower bound, at or above both floors
+      } else {
+        b[0] = this.x[k];
+        b[1] = this.y[k];
+        b[2] = yaw;
+        b[3] = a.length;
+        b[4] = a.width;
+        gap = boxGap(e, b);
+        if (gap === 0 && boxesOverlap(e, b)) hit = 1;
+      }
+      if (gap < minGap) minGap = gap;
       if (closing > 1e-9) {
         const ttc = gap / closing;
         if (ttc < minTtc) minTtc = ttc;

@@ -60,7 +60,7 @@ const EMPTY = new Float64Array(0);
 export function compilePath(p: Polyline): CompiledPath {
   const xs: number[] = [p.x[0]], ys: number[] = [p.y[0]], ss: number[] = [0];
   for (let j = 1; j < p.x.length; j++) {
-    const d = Math.hypot(p.x[j] - xs[xs.length - 1], p.y[j] - ys[ys.length - 1]);
+    const d = Math.sqrt((p.x[j] - xs[xs.length - 1]) ** 2 + (p.y[j] - ys[ys.length - 1]) ** 2);
     if (d <= 1e-9) continue;
     xs.push(p.x[j]);
     ys.push(p.y[j]);

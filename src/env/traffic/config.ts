@@ -17,6 +17,10 @@ export interface TrafficConfig {
   vehicle_mode: string;
   /** Reward subtracted when the ego's box overlaps another vehicle's (the episode ends). */
   collision_penalty: number;
+  /** Reward subtracted per step times max(0, 1 - ttc / ttc_horizon): closing in on a vehicle. */
+  ttc_penalty: number;
+  /** Time-to-collision below which closing in is penalised (s). */
+  ttc_horizon: number;
   /** Ego box length (m). */
   ego_length: number;
   /** Ego box width (m). */
@@ -49,6 +53,19 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     range: [0, Infinity],
     default: 10,
     help: "reward subtracted on a collision (ends the episode)",
+  },
+  ttc_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0,
+    help: "reward subtracted per step times max(0, 1 - ttc / ttc_horizon)",
+  },
+  ttc_horizon: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 3,
+    help: "time-to-collision below which closing in is penalised, s",
   },
   ego_length: {
     type: "float",

@@ -70,7 +70,11 @@ export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
     let s = s0, speed = v, stoppedFor = 0;
     for (let k = 0; k <= steps; k++) {
       const t = k * env.dt;
-      trajectory.push({ t, ...path.pose(s, 0), speed });
+      // a sample every other step (and the last): the replay interpolates between them
+      if (k % 2 === 0 || k === steps) {
+        const p = path.pose(s, 0);
+        trajectory.push({ t, x: p.x, y: p.y, yaw: p.yaw, speed });
+      }
       let next = speed;
       if (t >= brakeAt && stoppedFor < hold) {
         next = Math.max(0, speed - decel * env.dt);
@@ -188,11 +192,11 @@ class ExtendedRoute {
     return { x: x - lateral * Math.sin(yaw), y: y + lateral * Math.cos(yaw), yaw };
   }
 
-  /** The polyline from arc `from` to the end of the extension, `lateral(s)` to the left, every metre. */
+  /** The polyline from arc `from` to the end of the extension, `lateral(s)` to the left, every 2 m. */
   polyline(from: number, lateral: (s: number) => number): { x: number[]; y: number[] } {
     const x: number[] = [], y: number[] = [];
     const end = this.#route.length + EXTENSION;
-    for (let s = from; s <= end; s += 1) {
+    for (let s = from; s <= end; s += 2) {
       const p = this.pose(s, lateral(s));
       x.push(p.x);
       y.push(p.y);

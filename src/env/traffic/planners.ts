@@ -115,7 +115,7 @@ export class TrafficExpertPlanner implements ZPlanner {
         const x = obs[o + 1 + 2 * j], y = obs[o + 2 + 2 * j];
         out[p + 2 * j] = x;
         out[p + 2 * j + 1] = y;
-        arc[j + 1] = arc[j] + Math.hypot(x - px, y - py);
+        arc[j + 1] = arc[j] + Math.sqrt((x - px) * (x - px) + (y - py) * (y - py));
         px = x;
         py = y;
       }
@@ -135,7 +135,7 @@ export class TrafficExpertPlanner implements ZPlanner {
         const later = proj[1];
         const near = Math.min(Math.abs(lateral), Math.abs(later));
         if (lateral * later > 0 && near >= hw + ehw + MARGIN) continue; // beside the path
-        const speed = Math.hypot(vx, vy);
+        const speed = Math.sqrt(vx * vx + vy * vy);
         if (speed < STOPPED) {
           const side = lateral >= 0 ? 1 : -1;
           const shift = lateral - side * (hw + ehw + NUDGE_MARGIN);
@@ -193,7 +193,7 @@ export class TrafficExpertPlanner implements ZPlanner {
     let px = 0, py = 0;
     for (let j = 0; j < this.horizon; j++) {
       const x = out[o.at + 2 * j], y = out[o.at + 2 * j + 1];
-      const len = Math.hypot(x - px, y - py);
+      const len = Math.sqrt((x - px) * (x - px) + (y - py) * (y - py));
       const nx = len > 0 ? -(y - py) / len : 0, ny = len > 0 ? (x - px) / len : 1;
       out[o.at + 2 * j] = x + o.by * nx;
       out[o.at + 2 * j + 1] = y + o.by * ny;
@@ -205,32 +205,46 @@ export class TrafficExpertPlanner implements ZPlanner {
   // projects (x, y) (car frame) on the route path (car, targets...; the last segment
   // extended): proj = [arc length, lateral offset (left +), path heading]
   #project(obs: Float64Array, o: { row: number; x: number; y: number }): void {
-    const h = this.horizon, arc = this.#arc;
-    let best = Infinity, px = 0, py = 0;
+    const h = this.horizon, arc = this.#arc, proj = this.#proj;
+    // the first and last segments of non-zero length are extended past their ends
+    let first = -1, last = -1, px = 0, py = 0;
     for (let j = 0; j < h; j++) {
       const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
-      const ex = qx - px, ey = qy - py, len2 = ex * ex + ey * ey;
-      if (len2 > 1e-12) {
-        let t = ((o.x - px) * ex + (o.y - py) * ey) / len2;
-        if (t < 0 && j > 0) t = 0;
-        if (t > 1 && j < h - 1) t = 1;
-        const dx = o.x - px - t * ex, dy = o.y - py - t * ey;
-        const d2 = dx * dx + dy * dy;
-        if (d2 < best) {
-          best = d2;
-          const len = Math.sqrt(len2);
-          this.#proj[0] = arc[j] + t * len;
-          this.#proj[1] = (ex * (o.y - py) - ey * (o.x - px)) / len;
-          this.#proj[2] = Math.atan2(ey, ex);
-        }
+      if ((qx - px) * (qx - px) + (qy - py) * (qy - py) > 1e-12) {
+        if (first < 0) first = j;
+        last = j;
       }
       px = qx;
       py = qy;
     }
-    if (best === Infinity) {
-      this.#proj[0] = o.x;
-      this.#proj[1] = o.y;
-      this.#proj[2] = 0;
+    if (first < 0) {
+      proj[0] = o.x;
+      proj[1] = o.y;
+      proj[2] = 0;
+      return;
+    }
+    let best = Infinity;
+    px = first === 0 ? 0 : obs[o.row + 2 * first - 1];
+    py = first === 0 ? 0 : obs[o.row + 2 * first];
+    for (let j = first; j <= last; j++) {
+      const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
+      const ex = qx - px, ey = qy - py, len2 = ex * ex + ey * ey;
+      if (len2 > 1e-12) {
+        let t = ((o.x - px) * ex + (o.y - py) * ey) / len2;
+        if (t < 0 && j > first) t = 0;
+        if (t > 1 && j < last) t = 1;
+        const dx = o.x - px - t * ex, dy = o.y - py - t * ey;
+        const d2 = dx * dx + dy * dy;
+        if (d2 < best) {
+          best = d2;
+          const side = ex * (o.y - py) - ey * (o.x - px);
+          proj[0] = arc[j] + t * Math.sqrt(len2);
+          proj[1] = side >= 0 ? Math.sqrt(d2) : -Math.sqrt(d2);
+          proj[2] = Math.atan2(ey, ex);
+        }
+      }
+      px = qx;
+      py = qy;
     }
   }
 }

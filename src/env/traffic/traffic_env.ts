@@ -22,7 +22,8 @@ import { type EgoPose, NEIGHBOR_FEATURES, TrafficWorld } from "./_world.ts";
 /**
  * The traffic env's per-episode metrics: the driving ones (ADE/FDE against the traffic
  * expert's plan), with `collisions` counted, `route_completion` and the collision rate
- * kept in the held-out block, and the smallest time-to-collision and gap.
+ * logged at every evaluation (the SFT planner's too) and kept in the held-out block, and
+ * the smallest time-to-collision and gap.
  */
 export const TRAFFIC_METRICS: readonly EpisodeMetric[] = Object.freeze([
   DRIVING_METRICS[0],
@@ -31,14 +32,14 @@ export const TRAFFIC_METRICS: readonly EpisodeMetric[] = Object.freeze([
     name: "route_completion",
     description: "fraction of the route's targets reached or passed, 0..1",
     mean: "route_completion",
-    heldout: true,
+    entry: { sft: true },
     label: "route",
   },
   {
     name: "collisions",
     description: "1 if the episode ended in a collision with another vehicle, else 0",
     mean: "collision_rate",
-    heldout: true,
+    entry: { sft: true },
     label: "collide",
   },
   ...DRIVING_METRICS.slice(4, 9),
@@ -236,8 +237,17 @@ export class TrafficVecEnv implements VecEnv {
         egoLength: tr.ego_length,
         egoWidth: tr.ego_width,
       });
-      this.#world.contact(i, ego, { length: tr.ego_length, width: tr.ego_width, out: contact });
+      this.#world.contact(i, ego, {
+        length: tr.ego_length,
+        width: tr.ego_width,
+        gapFloor: this.#minGap[i],
+        ttcFloor: tr.ttc_penalty > 0 ? Math.max(this.#minTtc[i], tr.ttc_horizon) : this.#minTtc[i],
+        out: contact,
+      });
       this.collided[i] = contact[0];
+      if (contact[2] < tr.ttc_horizon) {
+        e.rewards[i] -= tr.ttc_penalty * (1 - contact[2] / tr.ttc_horizon);
+      }
       if (contact[0] === 1) {
         e.rewards[i] -= tr.collision_penalty;
         e.terminated[i] = 1;
