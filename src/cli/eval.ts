@@ -46,6 +46,7 @@ import {
   TRAFFIC_FLAG_OPTIONS,
   trafficBasePlanner,
 } from "./_traffic_flags.ts";
+import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_runs.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
@@ -86,6 +87,7 @@ const OPTIONS = {
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
   ...TRAFFIC_FLAG_OPTIONS,
+  ...SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -123,6 +125,7 @@ export function evalHelp(): string {
     ...ENV_FLAG_HELP,
     ENV_CHOICE_HELP,
     ...TRAFFIC_FLAG_HELP,
+    EVAL_SCENARIOS_HELP,
     "  (on traffic, sft and the expert see the other vehicles' env; on mountain_car sft is the",
     "   zero action, with no expert and no --sft-model)",
     "  -h, --help             this help",
@@ -160,10 +163,10 @@ export async function runEval(args: string[]): Promise<number> {
   }
   // A multi-seed folder stands for each of its seeds' final.pt.
   const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
-  const count = typeof values.episodes === "string"
+  let count = typeof values.episodes === "string"
     ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
-  const firstSeed = typeof values.seed === "string"
+  let firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
   const output = typeof values.output === "string" ? values.output : null;
@@ -215,11 +218,15 @@ export async function runEval(args: string[]): Promise<number> {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
+  // a scenario set: episode k plays its k-th file
+  const extras = new Map([...checkpoints].map(([name, ckpt]) => [name, ckpt.extra]));
+  const set = await evalScenarios(values, { envName, checkpoints: extras });
+  if (set) [firstSeed, count] = [0, set.scenarios.length];
   // driving: the default env of `env`; traffic: its env over the SFT planner on z; any
   // other: its own, refining the zero action
   const makeEnv = envName === "driving"
     ? undefined
-    : vecEnvFactory(envName, env, traffic ? { traffic } : {});
+    : vecEnvFactory(envName, env, { ...(traffic ? { traffic } : {}), scenarios: set?.scenarios });
   const probe = makeEnv ? makeEnv(1) : null;
   if (probe && !isTraffic && (sftFlagOf(values) !== null || names.includes("expert"))) {
     throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
@@ -298,6 +305,7 @@ export async function runEval(args: string[]): Promise<number> {
       sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
     });
     metrics = result.metrics;
+    if (set) result.scenarios.forEach((r, k) => (r.scenario_id = set.scenarios[k].id));
     return {
       run_id: spec.runId,
       domain: "rl",
@@ -316,7 +324,10 @@ export async function runEval(args: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(payload, null, 2));
   else {
     console.log(
-      formatTable([...docs, ...seedMeanDocs(docs, groups)], { firstSeed, count, metrics }),
+      formatTable([...docs, ...seedMeanDocs(docs, groups)], {
+        ...{ firstSeed, count, metrics },
+        played: set ? `the scenario files of ${set.dir}` : undefined,
+      }),
     );
   }
   return 0;
@@ -340,7 +351,13 @@ function runIdOf(path: string): string {
  */
 export function formatTable(
   docs: EvalDocument[],
-  opts: { firstSeed: number; count: number; metrics: readonly EpisodeMetric[] },
+  opts: {
+    firstSeed: number;
+    count: number;
+    metrics: readonly EpisodeMetric[];
+    /** What the episodes play, said instead of their seeds (a scenario set). */
+    played?: string;
+  },
 ): string {
   const { firstSeed, count, metrics } = opts;
   const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
@@ -364,7 +381,9 @@ export function formatTable(
   const line = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [
-    `eval: ${count} episodes per policy, seeds ${firstSeed}..${firstSeed + count - 1}`,
+    `eval: ${count} episodes per policy, ${
+      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
+    }`,
     line(header),
     ...rows.map(line),
   ].join("\n");

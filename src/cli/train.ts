@@ -44,6 +44,7 @@ import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts"
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 import * as traffic from "./_traffic_flags.ts";
+import * as scenarioSet from "./_scenario_runs.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -60,6 +61,7 @@ const OPTIONS = {
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
   ...traffic.TRAFFIC_FLAG_OPTIONS,
+  ...scenarioSet.SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -88,7 +90,7 @@ export function trainHelp(): string {
     "  -h, --help               this help",
   ];
   lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
-  lines.push(...traffic.TRAFFIC_FLAG_HELP);
+  lines.push(...traffic.TRAFFIC_FLAG_HELP, scenarioSet.TRAIN_SCENARIOS_HELP);
   return lines.join("\n");
 }
 
@@ -216,7 +218,9 @@ export async function runTrain(args: string[]): Promise<number> {
   const envOptions = traffic.runEnvParts(run).options;
   const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
   const planner = await traffic.runBasePlanner(run, makeEnv);
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
+  // a scenario set: training plays its files, evaluation stays on held-out seeds
+  const { makeTrainEnv, extra } = await scenarioSet.trainScenarios(parsed.values, { run, point });
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
 
@@ -240,7 +244,7 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet });
+    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet, extra });
   } finally {
     stop.dispose();
     lock.release();
@@ -270,6 +274,8 @@ async function trainRun(opts: {
   stop: StopRequest;
   log: (line: string) => void;
   quiet: boolean;
+  /** Checkpoint keys besides the run's own (`train_scenarios`). */
+  extra: Record<string, unknown>;
 }): Promise<number> {
   const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
@@ -278,7 +284,7 @@ async function trainRun(opts: {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra };
+    const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra, ...opts.extra };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     log(

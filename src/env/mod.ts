@@ -16,3 +16,6 @@ export * from "./obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
 export * from "./traffic/mod.ts";
+export * from "./traffic/scenario_files.ts";
+export * from "./traffic/scenario_write.ts";
+export * from "./traffic/from_episode.ts";
