@@ -353,3 +353,41 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     assert.equal(notTraffic.code, 2);
     assert.match(notTraffic.stderr, /only for --env traffic/);
   }));
+
+Deno.test("train --env traffic --max-log-std: log_std held at the bound, exact resume; a bound under init_log_std is refused", () =>
+  withTempDir(async (dir) => {
+    const a = join(dir, "a"), r = join(dir, "r");
+    const bound = ["--max-log-std", "0.55"]; // init_log_std 0.5; the entropy bonus pushes it up
+    const res = await runCli(["train", ...SMALL, ...bound, "--out-dir", a]);
+    assert.equal(res.code, 0, res.stderr);
+    const ppo = (readJson(join(a, "config.json")) as { ppo: Record<string, unknown> }).ppo;
+    assert.equal(ppo.max_log_std, 0.55);
+    const logStd = async (path: string) => {
+      const bytes = (await tensors(path)).get(".delta_head.log_std")!;
+      return [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)];
+    };
+    const held = await logStd(join(a, "final.pt"));
+    const top = Math.fround(0.55);
+    assert.ok(held.every((x) => x <= top), `log_std ${held} above the bound`);
+    assert.ok(held.some((x) => x === top), `log_std ${held} never reached the bound`);
+
+    const resumed = await runCli([
+      "train",
+      "--resume",
+      join(a, "checkpoints", "checkpoint_20.pt"),
+      "--out-dir",
+      r,
+      "--quiet",
+    ]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    // the first tensor that differs, if any (deepEqual's diff of the bytes takes minutes)
+    const [x, y] = [await tensors(join(r, "final.pt")), await tensors(join(a, "final.pt"))];
+    const differ = [...y.keys()].find((k) => x.get(k)?.join() !== y.get(k)!.join());
+    assert.equal(differ, undefined, `resumed run differs in ${differ}`);
+    assert.equal(x.size, y.size);
+
+    const bad = await runCli(["train", ...SMALL, "--max-log-std", "0.4", "--out-dir", r]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    assert.match(bad.stderr, /init_log_std: must not exceed max_log_std/);
+  }));

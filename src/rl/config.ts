@@ -57,6 +57,11 @@ export interface PpoConfig {
   delta_clip: number;
   /** Initial value of every log_std entry of the policy. */
   init_log_std: number;
+  /**
+   * Upper bound on every log_std entry, projected after each optimiser step (20, the
+   * default, is never reached: no bound).
+   */
+  max_log_std: number;
   /** Normalise advantages over each rollout's batch. */
   norm_adv: boolean;
   /**
@@ -205,6 +210,15 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: -0.5,
     help: "initial log_std of the policy (exploration noise)",
   },
+  max_log_std: {
+    type: "float",
+    range: [-20, 20],
+    // 20 (std 5e8) is never reached: off. The traffic env bounds it (a clipped delta
+    // makes a wider spread free, and the entropy bonus grows it without limit; README)
+    default: 20,
+    help: "upper bound on log_std, projected after each optimiser step (20: none)",
+    flag: "max-log-std",
+  },
   norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
   obs_norm: { type: "bool", default: true, help: "scale observations by a power of two" },
   value_scale: {
@@ -247,6 +261,11 @@ export function validatePpoConfig(cfg: PpoConfig): void {
   validateTable(cfg, { section: "ppo", table: PPO_CONFIG_TABLE });
   if (2 ** Math.round(Math.log2(cfg.value_scale)) !== cfg.value_scale) {
     throw new RangeError(`ppo.value_scale: must be a power of two, got ${cfg.value_scale}`);
+  }
+  if (cfg.init_log_std > cfg.max_log_std) {
+    throw new RangeError(
+      `ppo.init_log_std: must not exceed max_log_std (${cfg.max_log_std}), got ${cfg.init_log_std}`,
+    );
   }
   if (cfg.device !== "cpu") {
     throw new RangeError(`ppo.device: only "cpu" is supported, got ${JSON.stringify(cfg.device)}`);

@@ -32,6 +32,11 @@ export interface PpoLossConfig {
   entCoef: number;
   /** each head's gradient is clipped to this L2 norm (0.5) */
   maxGradNorm: number;
+  /**
+   * after each optimiser step every log_std entry above this is set to it (a projection;
+   * absent: no bound)
+   */
+  maxLogStd?: number;
 }
 
 /** One minibatch, rows contiguous. */
@@ -136,14 +141,22 @@ export class PpoLearner {
   }
 
   /**
-   * Forward, loss, backward, per-head gradient clipping and one optimiser step.
-   * Returns the minibatch's statistics (gradient norms before clipping).
+   * Forward, loss, backward, per-head gradient clipping and one optimiser step, then the
+   * log_std bound `maxLogStd` if set. Returns the minibatch's statistics (gradient norms
+   * before clipping).
    */
   update(batch: PpoBatch, n: number): MinibatchStats {
     const stats = this.lossAndGrad(batch, n);
     clipGradNorm(this.model.delta, this.cfg.maxGradNorm);
     clipGradNorm(this.model.value, this.cfg.maxGradNorm);
     this.optimizer.step();
+    if (this.cfg.maxLogStd !== undefined) {
+      // rounded as the optimiser rounds the parameters (a float32 checkpoint holds it exactly)
+      const bound = this.cfg.maxLogStd;
+      const max = this.optimizer.float32 ? Math.fround(bound) : bound;
+      const logStd = this.#logStd;
+      for (let j = 0; j < logStd.length; j++) if (logStd[j] > max) logStd[j] = max;
+    }
     return stats;
   }
 

@@ -193,6 +193,7 @@ export class Trainer {
       vfCoef: ppo.vf_coef,
       entCoef: ppo.ent_coef,
       maxGradNorm: ppo.max_grad_norm,
+      maxLogStd: ppo.max_log_std,
     }, ppo.batch_size);
     this.policyRng = new Rng(hashSeeds(ppo.seed, 2));
     this.shuffleRng = new Rng(hashSeeds(ppo.seed, 3));
