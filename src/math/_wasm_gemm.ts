@@ -44,6 +44,17 @@ export interface MatmulProducts {
     inDim: number,
     outDim: number,
   ): void;
+  /** {@linkcode MatmulProducts.forward} into `pre`, and `out = max(pre, 0)` (ReLU) */
+  forwardRelu(
+    pre: Float64Array,
+    out: Float64Array,
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void;
   /** `dinp (n, inDim) += dout (n, outDim) · weight (outDim, inDim)` */
   backwardInput(
     dinp: Float64Array,
@@ -72,6 +83,7 @@ interface GemmExports {
   gemm_rows(...args: number[]): void;
   gemm_cols(...args: number[]): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
+  relu(at: number, count: number): void;
 }
 
 /** Whether this runtime accepts WebAssembly relaxed SIMD (`f64x2.relaxed_madd`). */
@@ -101,7 +113,7 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   if (!WebAssembly.validate(bytes)) return null;
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes))
     .exports as unknown as GemmExports;
-  const { memory, gemm_rows, gemm_cols, transpose } = wasm;
+  const { memory, gemm_rows, gemm_cols, transpose, relu } = wasm;
   let f64 = new Float64Array(memory.buffer);
 
   // Scratch regions are taken from the start of memory afresh by each product:
@@ -155,40 +167,58 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     }
   };
 
+  /** `inp · weightᵀ + bias` (n, outDim), row-major at the byte offset returned */
+  const affine = (
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): number => {
+    if (n * (inDim + outDim) < inDim * outDim) {
+      // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
+      top = 0;
+      const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
+      const ct = take(outDim * n), c = take(n * outDim);
+      reserve();
+      copyIn(x, inp, n * inDim);
+      transpose(xt, x, n, inDim);
+      copyIn(w, weight, outDim * inDim);
+      const start = ct >> 3;
+      for (let o = 0, at = start; o < outDim; o++) {
+        const value = bias === null ? 0 : bias[o];
+        for (let r = 0; r < n; r++) f64[at++] = value;
+      }
+      gemm_rows(ct, w, xt, outDim, n, inDim, 8 * n, 8 * inDim, 8 * n);
+      transpose(c, ct, outDim, n);
+      return c;
+    }
+    // out (n, outDim) = bias + inp · Wᵀ
+    top = 0;
+    const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
+    const c = take(n * outDim);
+    reserve();
+    copyIn(x, inp, n * inDim);
+    copyIn(w, weight, outDim * inDim);
+    transpose(wt, w, outDim, inDim);
+    fillRows(c, bias, n, outDim);
+    gemm_rows(c, x, wt, n, outDim, inDim, 8 * outDim, 8 * inDim, 8 * outDim);
+    return c;
+  };
+
   return {
     name: opts.relaxed ? "wasm-relaxed-simd" : "wasm-simd",
     forward(out, inp, weight, bias, n, inDim, outDim) {
       if (n === 0) return;
-      if (n * (inDim + outDim) < inDim * outDim) {
-        // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
-        top = 0;
-        const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
-        const ct = take(outDim * n), c = take(n * outDim);
-        reserve();
-        copyIn(x, inp, n * inDim);
-        transpose(xt, x, n, inDim);
-        copyIn(w, weight, outDim * inDim);
-        const start = ct >> 3;
-        for (let o = 0, at = start; o < outDim; o++) {
-          const value = bias === null ? 0 : bias[o];
-          for (let r = 0; r < n; r++) f64[at++] = value;
-        }
-        gemm_rows(ct, w, xt, outDim, n, inDim, 8 * n, 8 * inDim, 8 * n);
-        transpose(c, ct, outDim, n);
-        copyOut(out, c, n * outDim);
-      } else {
-        // out (n, outDim) = bias + inp · Wᵀ
-        top = 0;
-        const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
-        const c = take(n * outDim);
-        reserve();
-        copyIn(x, inp, n * inDim);
-        copyIn(w, weight, outDim * inDim);
-        transpose(wt, w, outDim, inDim);
-        fillRows(c, bias, n, outDim);
-        gemm_rows(c, x, wt, n, outDim, inDim, 8 * outDim, 8 * inDim, 8 * outDim);
-        copyOut(out, c, n * outDim);
-      }
+      copyOut(out, affine(inp, weight, bias, n, inDim, outDim), n * outDim);
+    },
+    forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim) {
+      if (n === 0) return;
+      const c = affine(inp, weight, bias, n, inDim, outDim);
+      copyOut(pre, c, n * outDim);
+      relu(c, n * outDim);
+      copyOut(out, c, n * outDim);
     },
     backwardInput(dinp, dout, weight, n, inDim, outDim) {
       if (n === 0) return;

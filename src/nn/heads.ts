@@ -17,8 +17,8 @@ import {
   linearForward,
   type LinearLayer,
   linearLayer,
+  linearReluForward,
   reluBackward,
-  reluForward,
 } from "./layers.ts";
 import { ParamSet } from "./params.ts";
 import { ActorCriticCache } from "./actor_critic_cache.ts";
@@ -302,17 +302,13 @@ export class ActorCritic {
   }
 
   #forwardDelta(obs: Float64Array, n: number, c: ActorCriticCache): void {
-    const nh = n * this.hidden;
-    linearForward(c.deltaPre1, obs, this.#delta0, n); // (n,in) -> (n,h)
-    reluForward(c.deltaHidden1, c.deltaPre1, nh);
-    linearForward(c.deltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
-    reluForward(c.deltaHidden2, c.deltaPre2, nh);
+    linearReluForward(c.deltaPre1, c.deltaHidden1, obs, this.#delta0, n); // (n,in) -> (n,h)
+    linearReluForward(c.deltaPre2, c.deltaHidden2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
     linearForward(c.mean, c.deltaHidden2, this.#delta4, n); // (n,h) -> (n,2H), no squashing
   }
 
   #forwardValue(obs: Float64Array, n: number, c: ActorCriticCache): void {
-    linearForward(c.valuePre1, obs, this.#value0, n); // (n,in) -> (n,h)
-    reluForward(c.valueHidden1, c.valuePre1, n * this.hidden);
+    linearReluForward(c.valuePre1, c.valueHidden1, obs, this.#value0, n); // (n,in) -> (n,h)
     linearForward(c.value, c.valueHidden1, this.#value2, n); // (n,h) -> (n,1)
     const vs = this.valueScale;
     if (vs !== 1) { for (let r = 0; r < n; r++) c.value[r] *= vs; }
