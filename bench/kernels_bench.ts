@@ -9,6 +9,7 @@
 import { jsMatmul, matmulBackend, type MatmulProducts, Rng } from "../src/math/mod.ts";
 import {
   matmulBackwardInput,
+  matmulBackwardInputRelu,
   matmulBackwardWeight,
   matmulForward,
   matmulForwardRelu,
@@ -27,6 +28,7 @@ const exported: MatmulProducts = {
   forward: matmulForward,
   forwardRelu: matmulForwardRelu,
   backwardInput: matmulBackwardInput,
+  backwardInputRelu: matmulBackwardInputRelu,
   backwardWeight: matmulBackwardWeight,
 };
 const builds = [

@@ -64,6 +64,21 @@ export interface MatmulProducts {
     inDim: number,
     outDim: number,
   ): void;
+  /**
+   * {@linkcode MatmulProducts.backwardInput} into `dinp`, then ReLU's backward through
+   * the activation `act` (n, inDim) that was the layer's input:
+   * `dpre[i] += dinp[i]` where `act[i] > 0` (torch's mask)
+   */
+  backwardInputRelu(
+    dpre: Float64Array,
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    act: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void;
   /** `dweight (outDim, inDim) += dout (n, outDim)ᵀ · inp (n, inDim)` */
   backwardWeight(
     dweight: Float64Array,
@@ -84,6 +99,7 @@ interface GemmExports {
   gemm_cols(...args: number[]): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   relu(at: number, count: number): void;
+  relu_back(d: number, g: number, act: number, count: number): void;
 }
 
 /** Whether this runtime accepts WebAssembly relaxed SIMD (`f64x2.relaxed_madd`). */
@@ -113,7 +129,7 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   if (!WebAssembly.validate(bytes)) return null;
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes))
     .exports as unknown as GemmExports;
-  const { memory, gemm_rows, gemm_cols, transpose, relu } = wasm;
+  const { memory, gemm_rows, gemm_cols, transpose, relu, relu_back } = wasm;
   let f64 = new Float64Array(memory.buffer);
 
   // Scratch regions are taken from the start of memory afresh by each product:
@@ -207,6 +223,25 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     return c;
   };
 
+  /** `dinp + dout · weight` (n, inDim) at the byte offset returned (more may be taken after) */
+  const inputGradient = (
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): number => {
+    top = 0;
+    const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
+    reserve();
+    copyIn(d, dout, n * outDim);
+    copyIn(w, weight, outDim * inDim);
+    copyIn(c, dinp, n * inDim);
+    gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
+    return c;
+  };
+
   return {
     name: opts.relaxed ? "wasm-relaxed-simd" : "wasm-simd",
     forward(out, inp, weight, bias, n, inDim, outDim) {
@@ -222,14 +257,19 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     },
     backwardInput(dinp, dout, weight, n, inDim, outDim) {
       if (n === 0) return;
-      top = 0;
-      const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
+      copyOut(dinp, inputGradient(dinp, dout, weight, n, inDim, outDim), n * inDim);
+    },
+    backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim) {
+      if (n === 0) return;
+      const c = inputGradient(dinp, dout, weight, n, inDim, outDim);
+      const len = n * inDim;
+      copyOut(dinp, c, len);
+      const a = take(len), d = take(len);
       reserve();
-      copyIn(d, dout, n * outDim);
-      copyIn(w, weight, outDim * inDim);
-      copyIn(c, dinp, n * inDim);
-      gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
-      copyOut(dinp, c, n * inDim);
+      copyIn(a, act, len);
+      copyIn(d, dpre, len);
+      relu_back(d, c, a, len);
+      copyOut(dpre, d, len);
     },
     backwardWeight(dweight, dout, inp, n, inDim, outDim) {
       top = 0;

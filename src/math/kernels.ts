@@ -143,6 +143,12 @@ export const jsMatmul: MatmulProducts = {
   backwardInput(dinp, dout, weight, n, inDim, outDim) {
     gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
   },
+  backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim) {
+    gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
+    for (let i = 0; i < n * inDim; i++) {
+      if (act[i] > 0) dpre[i] += dinp[i];
+    }
+  },
   backwardWeight(dweight, dout, inp, n, inDim, outDim) {
     gemmAccumulate(dweight, dout, inp, outDim, inDim, n, 1, outDim, 1, inDim);
   },
@@ -256,6 +262,33 @@ export function matmulBackwardInput(
   outDim: number,
 ): void {
   products.backwardInput(dinp, dout, weight, n, inDim, outDim);
+}
+
+/**
+ * {@linkcode matmulBackwardInput} into `dinp`, then the backward of the ReLU whose output
+ * `act` (n, inDim) fed the layer: `dpre[i] += dinp[i]` where `act[i] > 0` (torch's mask,
+ * gradient 0 at exactly 0). Accumulates into both. On the SIMD build the ReLU part runs
+ * in WebAssembly before the copy-out.
+ *
+ * @example
+ * ```ts
+ * const dinp = new Float64Array(2), dpre = new Float64Array(2);
+ * const act = new Float64Array([0, 2]); // the ReLU's output, the layer's input (1, 2)
+ * matmulBackwardInputRelu(dpre, dinp, new Float64Array([1]), new Float64Array([3, 4]), act, 1, 2, 1);
+ * // dinp = [3, 4], dpre = [0, 4]
+ * ```
+ */
+export function matmulBackwardInputRelu(
+  dpre: Float64Array,
+  dinp: Float64Array,
+  dout: Float64Array,
+  weight: Float64Array,
+  act: Float64Array,
+  n: number,
+  inDim: number,
+  outDim: number,
+): void {
+  products.backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim);
 }
 
 /**

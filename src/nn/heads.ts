@@ -14,11 +14,11 @@ import type { Rng } from "../math/mod.ts";
 import { linearDefaultInit, xavierUniformInit } from "./init.ts";
 import {
   linearBackward,
+  linearBackwardRelu,
   linearForward,
   type LinearLayer,
   linearLayer,
   linearReluForward,
-  reluBackward,
 } from "./layers.ts";
 import { ParamSet } from "./params.ts";
 import { ActorCriticCache } from "./actor_critic_cache.ts";
@@ -185,20 +185,26 @@ export class ActorCritic {
    */
   backward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
-    const h = this.hidden;
     const c = cache;
     const x = this.inputScale ? c.input : obs; // what forward fed net.0
     // delta head, last layer first
-    linearBackward(c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n); // (n,2H) -> (n,h)
-    reluBackward(c.dDeltaPre2, c.dDeltaHidden2, c.deltaHidden2, n * h);
-    linearBackward(c.dDeltaHidden1, c.dDeltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
-    reluBackward(c.dDeltaPre1, c.dDeltaHidden1, c.deltaHidden1, n * h);
+    // (n,2H) -> (n,h), then through the ReLU
+    linearBackwardRelu(c.dDeltaPre2, c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n);
+    // (n,h) -> (n,h), then through the ReLU
+    linearBackwardRelu(
+      c.dDeltaPre1,
+      c.dDeltaHidden1,
+      c.dDeltaPre2,
+      c.deltaHidden1,
+      this.#delta2,
+      n,
+    );
     linearBackward(null, c.dDeltaPre1, x, this.#delta0, n); // (n,h) -> params only
     // value head
     const vs = this.valueScale;
     for (let r = 0; r < n; r++) c.dValueOut[r] = vs * c.dValue[r];
-    linearBackward(c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n); // (n,1) -> (n,h)
-    reluBackward(c.dValuePre1, c.dValueHidden1, c.valueHidden1, n * h);
+    // (n,1) -> (n,h), then through the ReLU
+    linearBackwardRelu(c.dValuePre1, c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n);
     linearBackward(null, c.dValuePre1, x, this.#value0, n); // (n,h) -> params only
   }
 
