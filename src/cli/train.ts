@@ -25,13 +25,14 @@ import {
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
+  trainerCheckpoint,
   trainLoop,
   trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
-import type { RunPaths } from "../io/mod.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson, writePt } from "../io/mod.ts";
+import type { PtDict, RunPaths } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
 import type { StopRequest } from "./_stop_signals.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
@@ -287,6 +288,16 @@ async function trainRun(opts: {
     const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
+    // best.pt: the checkpoint is taken when an evaluation beats the best (a copy), and
+    // written with the next periodic checkpoint, at a stop and at the end, not at each of
+    // the 30-odd new bests of a run
+    let best: PtDict | null = null;
+    const writeBest = async () => {
+      if (best === null) return;
+      const ckpt = best;
+      best = null;
+      await writePt(paths.best, ckpt);
+    };
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
@@ -309,8 +320,12 @@ async function trainRun(opts: {
             }));
           }
         },
-        onBest: (t) => saveTrainerCheckpoint(paths.best, t, saved),
+        onBest: (t) => {
+          best = trainerCheckpoint(t, saved);
+          return Promise.resolve();
+        },
         onCheckpoint: async (t, ep) => {
+          await writeBest();
           await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
           lastCheckpoint = paths.checkpoint(ep);
         },
@@ -329,6 +344,7 @@ async function trainRun(opts: {
         shouldStop,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    await writeBest();
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { trainer, log: runLog, startTime, wallSeconds, point, sft };
     if (stopped) {
