@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { writeSummary } from "./_seed_summary.ts";
+import type { ExpertReturns } from "./_seed_summary.ts";
 import { formatSummary } from "./_seed_table.ts";
 import { seedDir } from "./_seed_dirs.ts";
 import { errorLine, Progress } from "./_seed_progress.ts";
@@ -29,6 +30,13 @@ export interface ChildrenOptions {
   totalEpisodes: number;
   /** No progress output. */
   quiet: boolean;
+  /**
+   * Work for this process while its first seeds run, done once they have all started
+   * (the expert's evaluation the summary needs, off the end of the job).
+   */
+  whileRunning?: () => void;
+  /** Expert returns already evaluated, for the summary. */
+  experts?: ExpertReturns;
 }
 
 /**
@@ -80,13 +88,23 @@ export async function runChildren(opts: ChildrenOptions): Promise<number> {
     : ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   const timer = setInterval(() => display.poll(), display.live ? 500 : 2000);
+  // once the first wave of seeds has started
+  let toStart = Math.min(opts.jobs, jobs.length);
+  const started = () => {
+    if (--toStart !== 0) return;
+    try {
+      opts.whileRunning?.();
+    } catch {
+      // the summary does that work itself, and reports what fails there
+    }
+  };
   try {
     const running = new Set<Promise<void>>();
     let next = 0;
     while (next < jobs.length && !stopping) {
       while (running.size < opts.jobs && next < jobs.length && !stopping) {
         const job = jobs[next++];
-        const done = runOne(job, opts, display).finally(() => running.delete(done));
+        const done = runOne(job, { ...opts, started }, display).finally(() => running.delete(done));
         running.add(done);
       }
       if (running.size > 0) await Promise.race(running);
@@ -107,7 +125,11 @@ export async function runChildren(opts: ChildrenOptions): Promise<number> {
       `failed (exit code ${job.code})${why ? `: ${why}` : ""}; log in ${logPath(outDir, job.seed)}`,
     );
   }
-  const summary = await writeSummary(outDir, { seeds: opts.seeds, failures });
+  const summary = await writeSummary(outDir, {
+    seeds: opts.seeds,
+    failures,
+    experts: opts.experts,
+  });
   console.log(formatSummary(summary));
   const interrupted = jobs.filter((j) => j.state === "interrupted");
   for (const job of interrupted) {
@@ -140,7 +162,11 @@ function latestCheckpoint(dir: string): string | null {
 }
 
 // Starts one seed's run, copies its output to logs/seed_N.log and waits for it.
-async function runOne(job: SeedJob, opts: ChildrenOptions, display: Progress): Promise<void> {
+async function runOne(
+  job: SeedJob,
+  opts: ChildrenOptions & { started: () => void },
+  display: Progress,
+): Promise<void> {
   const [program, ...prefix] = opts.program;
   const log = await Deno.open(logPath(opts.outDir, job.seed), {
     write: true,
@@ -169,6 +195,7 @@ async function runOne(job: SeedJob, opts: ChildrenOptions, display: Progress): P
       detached: true,
     }).spawn();
     display.started(job);
+    opts.started();
     const decoder = new TextDecoder();
     const copy = async (stream: ReadableStream<Uint8Array>, keepTail: boolean) => {
       for await (const chunk of stream) {

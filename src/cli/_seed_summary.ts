@@ -102,6 +102,11 @@ export interface AggregateOptions {
   failures?: Map<number, string>;
   /** Interval method (default {@linkcode DEFAULT_INTERVAL_METHOD}). */
   method?: IntervalMethod;
+  /**
+   * Expert returns already evaluated ({@linkcode expertReturns}); the aggregate adds
+   * the ones it evaluates itself.
+   */
+  experts?: ExpertReturns;
   /** Warnings (default: stderr). */
   warn?: (line: string) => void;
 }
@@ -121,7 +126,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
   const warn = opts.warn ?? ((line: string) => console.error(line));
   const method = opts.method ?? DEFAULT_INTERVAL_METHOD;
   const seeds = opts.seeds ?? readManifest(dir)?.seeds ?? seedFolders(dir).map((f) => f.seed);
-  const experts = new Map<string, number>();
+  const experts = opts.experts ?? new Map<string, number>();
   const perSeed: SeedResult[] = [];
   const missing: MissingSeed[] = [];
   let heldout: SeedsSummary["heldout"] = null;
@@ -157,25 +162,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         }: configuration differs from the first seed's (beyond seed and out_dir)`,
       );
     }
-    const expertOf = EXPERT_PLANNERS[read.envName];
-    let expert: number | undefined;
-    if (expertOf) {
-      const key = JSON.stringify([env, run.heldout]);
-      if (!experts.has(key)) {
-        experts.set(
-          key,
-          evaluatePolicy({
-            env,
-            planner: expertOf(env),
-            model: null,
-            deltaClip: 0,
-            firstSeed: run.heldout.first_seed,
-            count: run.heldout.count,
-          }).summary.return_mean,
-        );
-      }
-      expert = experts.get(key)!;
-    }
+    const expert = expertReturn(experts, { envName: read.envName, env, heldout: run.heldout });
     const gap = expert === undefined ? 0 : expert - run.sft_return;
     perSeed.push({
       seed,
@@ -227,6 +214,46 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         : {}),
     },
   };
+}
+
+/** Expert returns on held-out seeds, by env and seeds (an {@linkcode AggregateOptions} cache). */
+export type ExpertReturns = Map<string, number>;
+
+/**
+ * The expert planner's mean return on the held-out seeds `heldout` of `env`, from
+ * `cache` or evaluated into it; undefined for an env without an expert planner. The
+ * env is read as the aggregate reads a seed's `config.json` (over the defaults), so a
+ * run's own configuration finds the entry its seeds' files will look for.
+ *
+ * @example
+ * ```ts ignore
+ * const experts: ExpertReturns = new Map();
+ * expertReturn(experts, { envName: "driving", env: run.env, heldout: { first_seed: 2 ** 30, count: 200 } });
+ * await writeSummary(dir, { experts }); // not evaluated again
+ * ```
+ */
+export function expertReturn(
+  cache: ExpertReturns,
+  opts: { envName: EnvName; env: EnvConfig; heldout: { first_seed: number; count: number } },
+): number | undefined {
+  const expertOf = EXPERT_PLANNERS[opts.envName];
+  if (!expertOf) return undefined;
+  const env: EnvConfig = Object.assign({ ...DEFAULT_ENV_CONFIG }, opts.env);
+  const { first_seed, count } = opts.heldout;
+  const key = JSON.stringify([env, { first_seed, count }]);
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = evaluatePolicy({
+      env,
+      planner: expertOf(env),
+      model: null,
+      deltaClip: 0,
+      firstSeed: first_seed,
+      count,
+    }).summary.return_mean;
+    cache.set(key, value);
+  }
+  return value;
 }
 
 // The planner the SFT-to-expert gap is measured against, for the envs that have one.

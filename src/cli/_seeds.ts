@@ -25,6 +25,9 @@ import { parseNumber } from "./_flags.ts";
 import { parseEmitTargets, writeEmitted } from "./_emit.ts";
 import { MAX_SEEDS, readManifest, seedDir, writeManifest } from "./_seed_dirs.ts";
 import { runChildren } from "./_seed_children.ts";
+import { expertReturn } from "./_seed_summary.ts";
+import type { ExpertReturns } from "./_seed_summary.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** Where `train --seeds` writes without `--out-dir`. */
 export const DEFAULT_SEEDS_OUT_DIR = "out/rl_delta_waypoint_v0/seeds";
@@ -239,7 +242,14 @@ export async function runSeeds(args: string[]): Promise<number> {
   }
   Deno.mkdirSync(join(outDir, "logs"), { recursive: true });
   await writeManifest(outDir, { seeds, list, flags });
+  // The summary's expert return on the seeds' held-out episodes, while they train.
+  const experts: ExpertReturns = new Map();
+  const heldout = { first_seed: HELDOUT_SEED_BASE, count: run.ppo.heldout_episodes };
   return await runChildren({
+    whileRunning: () => {
+      expertReturn(experts, { envName: run.env_name ?? "driving", env: run.env, heldout });
+    },
+    experts,
     seeds,
     outDir,
     program,
