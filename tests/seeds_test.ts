@@ -102,10 +102,21 @@ const heldoutOf = (dir: string) =>
 Deno.test("train --seeds: per seed the single run; the summary is the seed files' numbers; emitted jobs do the same", async (t) => {
   await withTempDir(async (dir) => {
     const multi = join(dir, "multi");
-    const r = await cli(["train", "--seeds", "3,1", "--jobs", "2", "--out-dir", multi, ...FLAGS]);
+    // one lane: seed 1 is trained in the process that trained seed 3 before it
+    const r = await cli(["train", "--seeds", "3,1", "--jobs", "1", "--out-dir", multi, ...FLAGS]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /seed 3: finished/);
     assert.match(r.stdout, /across 2 seeds/);
+
+    await t.step("each seed's log holds its own run's output", () => {
+      for (const seed of [3, 1]) {
+        const log = Deno.readTextFileSync(join(multi, "logs", `seed_${seed}.log`));
+        assert.equal(log.split("held-out evaluation:").length, 2, log);
+        assert.ok(!log.includes("\x1e"), "no lane marker in the log");
+        const refined = heldoutOf(join(multi, `seed_${seed}`)).refined.return_mean;
+        assert.match(log, new RegExp(`sft \\+ delta +${refined.toFixed(2)} `));
+      }
+    });
 
     await t.step("a seed folder is bit-identical to train --seed N", async () => {
       const single = join(dir, "single");
