@@ -13,6 +13,7 @@ import type { EpisodeMetric } from "../env/mod.ts";
 import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import {
+  DeferredCheckpoint,
   fitRunToEnv,
   heldoutEvaluation,
   loadResumePoint,
@@ -25,14 +26,13 @@ import {
   saveTrainerCheckpoint,
   sftBaselineUntil,
   Trainer,
-  trainerCheckpoint,
   trainLoop,
   trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson, writePt } from "../io/mod.ts";
-import type { PtDict, RunPaths } from "../io/mod.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunPaths } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
 import type { StopRequest } from "./_stop_signals.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
@@ -288,16 +288,7 @@ async function trainRun(opts: {
     const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
-    // best.pt: the checkpoint is taken when an evaluation beats the best (a copy), and
-    // written with the next periodic checkpoint, at a stop and at the end, not at each of
-    // the 30-odd new bests of a run
-    let best: PtDict | null = null;
-    const writeBest = async () => {
-      if (best === null) return;
-      const ckpt = best;
-      best = null;
-      await writePt(paths.best, ckpt);
-    };
+    const best = new DeferredCheckpoint(paths.best);
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
@@ -320,12 +311,9 @@ async function trainRun(opts: {
             }));
           }
         },
-        onBest: (t) => {
-          best = trainerCheckpoint(t, saved);
-          return Promise.resolve();
-        },
+        onBest: (t) => best.take(t, saved),
         onCheckpoint: async (t, ep) => {
-          await writeBest();
+          await best.flush();
           await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
           lastCheckpoint = paths.checkpoint(ep);
         },
@@ -344,18 +332,16 @@ async function trainRun(opts: {
         shouldStop,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
-    await writeBest();
+    await best.flush();
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { trainer, log: runLog, startTime, wallSeconds, point, sft };
+    const interrupted = { ...summaryBase, heldout: null, interrupted: true };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
       await saveTrainerCheckpoint(path, trainer, saved);
       lastCheckpoint = path;
       await writeMetrics();
-      await writeJson(
-        paths.trainMetrics,
-        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
-      );
+      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
       const note = dropped ? " (the iteration in progress was dropped)" : "";
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
       return stop.code ?? EXIT.sigint;
@@ -365,10 +351,7 @@ async function trainRun(opts: {
     const heldout = await heldoutEvaluation(trainer, { shouldStop });
     if (heldout === null) {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
-      await writeJson(
-        paths.trainMetrics,
-        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
-      );
+      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
       console.error(
         `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
       );
