@@ -200,10 +200,16 @@ function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
     planner.plan(obs, k, plan);
     if (model) {
       model.actMean(obs, k, mean);
-      // composePlan's sum, on the k packed rows
-      for (let j = 0; j < k * a; j++) plan[j] += clipDelta(mean[j], deltaClip);
+      // composePlan's sum on the k packed rows, and each row's clippedDeltaNorm (the
+      // same sum of squares, in the same order)
       for (let r = 0; r < k; r++) {
-        sumDelta[active[r]] += clippedDeltaNorm(mean, { row: r, actDim: a, deltaClip });
+        let sq = 0;
+        for (let j = r * a; j < (r + 1) * a; j++) {
+          const d = clipDelta(mean[j], deltaClip);
+          plan[j] += d;
+          sq += d * d;
+        }
+        sumDelta[active[r]] += Math.sqrt(sq);
       }
     }
     let kept = 0;
