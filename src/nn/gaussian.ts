@@ -145,7 +145,7 @@ export function gaussianEntropyBackward(dLogStd: Float64Array, dEntropy: number)
  * Draws a = μ + σ·ε, ε ~ N(0, I) for each of n rows (row by row, dim by dim, from
  * `rng`) and writes the joint log-probability of each draw, computed from the stored
  * action exactly as {@linkcode gaussianLogProb} does, so a PPO ratio starts at exactly 1.
- * Shapes: mean, actionsOut (n, D); logStd (D); logpOut (n).
+ * Shapes: mean, actionsOut (n, D), two different arrays; logStd (D); logpOut (n).
  *
  * @example
  * ```ts
@@ -164,9 +164,12 @@ export function sampleGaussian(
   logpOut: Float64Array,
 ): void {
   const dim = logStd.length;
+  if (actionsOut === mean) throw new RangeError("sampleGaussian: actionsOut must not be mean");
   const twoVar = twoVariances(logStd), std = stdScratch;
+  // ε for all rows at once, row by row and dim by dim: the order of the draws
+  rng.normals(actionsOut, { count: n * dim });
   for (let r = 0, ro = 0; r < n; r++, ro += dim) {
-    for (let j = 0; j < dim; j++) actionsOut[ro + j] = mean[ro + j] + std[j] * rng.normal();
+    for (let j = 0; j < dim; j++) actionsOut[ro + j] = mean[ro + j] + std[j] * actionsOut[ro + j];
     logpOut[r] = jointLogProbRow(actionsOut, mean, logStd, twoVar, ro);
   }
 }
