@@ -52,6 +52,8 @@ export class Route {
   readonly #cfg: EnvConfig;
   readonly #maxTargets: number;
   readonly #rng = new Rng(0);
+  // The seed whose route the buffers hold (only generate writes them), or null.
+  #drawn: number | null = null;
 
   /** Allocates the buffers for the longest route `cfg` allows; call {@linkcode Route.generate} next. */
   constructor(cfg: EnvConfig) {
@@ -89,8 +91,16 @@ export class Route {
    * Draws the route of episode `seed`: equal seeds give equal routes. The shape is
    * redrawn, rotated and shifted until it lies at least `corridor_half_width` inside
    * the world; a shape too big for any tried rotation is cut after its last fitting target.
+   * The route held already (the evaluations restart the same seeds) is kept as it is.
    */
   generate(seed: number): void {
+    if (seed === this.#drawn) return;
+    this.#drawn = null; // until the buffers hold `seed`'s route
+    this.#generate(seed);
+    this.#drawn = seed;
+  }
+
+  #generate(seed: number): void {
     const cfg = this.#cfg;
     const rng = this.#rng;
     rng.seed(seed);

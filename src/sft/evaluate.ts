@@ -176,8 +176,10 @@ function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
   const make = opts.makeEnv ?? ((k: number) => new DrivingVecEnv(env, k));
   const idle = (opts.makeEnv && idleEnvs.get(opts.makeEnv)) || [];
   if (opts.makeEnv) idleEnvs.set(opts.makeEnv, idle);
-  const envs: VecEnv[] = [];
-  for (let i = 0; i < n; i++) envs.push(idle.pop() ?? make(1));
+  // in the order they were put back: slot i gets the env slot i had last time, which
+  // holds the route of seed i already
+  const envs: VecEnv[] = idle.splice(0, n);
+  while (envs.length < n) envs.push(make(1));
   const { obsDim: d, actionDim: a } = envs[0];
   const metrics = envs[0].metrics ?? [];
   const obs = new Float64Array(n * d);
