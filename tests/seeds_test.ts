@@ -431,6 +431,7 @@ Deno.test("train --seeds refuses bad lists and flag combinations with one line a
       ["--seeds", "1-2", "--emit", "nomad"],
       ["--seeds", "1-2", "--jobs", "0"],
       ["--seeds", "1-2", "--episodes", "ten"],
+      ["--seeds", "1-2", "--lane"], // the flag of the processes --seeds starts
     ];
     const results = await Promise.all(
       cases.map((c) => cli(["train", "--out-dir", out, ...FLAGS, ...c])),

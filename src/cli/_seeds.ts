@@ -188,8 +188,12 @@ export async function runSeeds(args: string[]): Promise<number> {
   if (parsed.values.seed !== undefined) {
     throw new UserError("--seeds: cannot be combined with --seed (the list gives each run's seed)");
   }
-  if (own.has("lane") && typeof parsed.values["out-dir"] === "string") {
-    return await runLane(withoutFlags(rest, ["--quiet"]), parsed.values["out-dir"]);
+  if (own.has("lane")) {
+    const dir = parsed.values["out-dir"];
+    if (typeof dir !== "string" || own.size > 1 || Deno.stdin.isTerminal()) {
+      throw new UserError(`${LANE_FLAG}: only for the processes train --seeds starts`);
+    }
+    return await runLane(withoutFlags(rest, ["--quiet"]), dir);
   }
   const list = own.get("seeds")!;
   const seeds = parseSeedList(list);
