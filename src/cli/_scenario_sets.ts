@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { UserError } from "../errors.ts";
+import { firstLine, isOsError, UserError } from "../errors.ts";
 import {
   checkScenario,
   MAX_SCENARIO_DEPTH,
@@ -44,11 +44,14 @@ export interface ScenarioSet {
   scenarios: Scenario[];
 }
 
-function statOrNull(path: string): Deno.FileInfo | null {
+// null when missing; any other OS fault (a file on the way, no permission) is one line
+// naming `what`
+function statOrNull(path: string, what: string): Deno.FileInfo | null {
   try {
     return Deno.statSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
+    if (isOsError(e)) throw new UserError(`${what}: cannot use it: ${firstLine(e)}`);
     throw e;
   }
 }
@@ -65,7 +68,7 @@ function statOrNull(path: string): Deno.FileInfo | null {
  * ```
  */
 export function listJsonFiles(dir: string, what: string): string[] {
-  const info = statOrNull(dir);
+  const info = statOrNull(dir, what);
   if (info === null) throw new UserError(`${what}: folder not found`);
   if (!info.isDirectory) throw new UserError(`${what}: not a folder`);
   const names: string[] = [];
@@ -78,7 +81,7 @@ export function listJsonFiles(dir: string, what: string): string[] {
   }
   const files = names.sort().map((name) => join(dir, name));
   let total = 0;
-  for (const file of files) total += statOrNull(file)?.size ?? 0;
+  for (const file of files) total += statOrNull(file, what)?.size ?? 0;
   if (total > MAX_SET_BYTES) {
     throw new UserError(
       `${what}: its .json files hold ${total} bytes, over the limit of ${MAX_SET_BYTES} bytes`,
@@ -139,7 +142,7 @@ export async function writeScenarioSet(
   opts: { scenarios: Scenario[]; overwrite: boolean },
 ): Promise<string[]> {
   const what = `--out-dir ${dir}`;
-  const info = statOrNull(dir);
+  const info = statOrNull(dir, what);
   if (info !== null && !info.isDirectory) {
     throw new UserError(`${what}: exists and is not a folder`);
   }
@@ -168,8 +171,13 @@ export async function writeScenarioSet(
     taken.add(name);
     return join(dir, name);
   });
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`${what}: cannot write the scenario set there: ${firstLine(e)}`);
+  }
   for (const file of existing) Deno.removeSync(file);
-  Deno.mkdirSync(dir, { recursive: true });
   for (let i = 0; i < paths.length; i++) {
     await writeFileAtomic(paths[i], scenarioJson(opts.scenarios[i]));
   }

@@ -33,7 +33,8 @@ export const TRAFFIC_FLAG_HELP: string[] = [
 
 /**
  * Applies the traffic flags given in `values` to `target` (the run's `traffic`
- * section; undefined when the env is not traffic, where the flags are bad input).
+ * section; undefined when the env is not traffic, where the flags are bad input) and
+ * checks the section, flags or not (a `--config` file may have set it).
  *
  * @example
  * ```ts ignore
@@ -45,8 +46,10 @@ export function applyTrafficFlags(
   values: Record<string, unknown>,
 ): void {
   const given = Object.keys(TRAFFIC_FLAG_OPTIONS).filter((f) => values[f] !== undefined);
-  if (given.length === 0) return;
-  if (target === undefined) throw new UserError(`--${given[0]}: only for --env traffic`);
+  if (target === undefined) {
+    if (given.length > 0) throw new UserError(`--${given[0]}: only for --env traffic`);
+    return;
+  }
   applyFlags(target, { values, table: TRAFFIC_CONFIG_TABLE });
   const mode = values["vehicle-mode"];
   if (typeof mode === "string") target.vehicle_mode = mode;
