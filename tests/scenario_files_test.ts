@@ -291,6 +291,12 @@ Deno.test("scenarios --from-episodes: a bad episode file is one line naming the 
       (e) => e.frames[6].agents.push(e.frames[6].agents[0]),
       /frames\[6\]\.agents\[1\]\.id: "17" is listed twice in this frame$/,
     ],
+    [
+      // a fault only the converted scenario shows names it so, not as the episode's field
+      "agent_yaw",
+      (e) => (e.frames[6].agents[0].yaw = 100),
+      /: the scenario made from it: vehicles\[0\]\.trajectory\[1\]\.yaw: must be <= 100, got 100\.\d+$/,
+    ],
     ["parked", (e) => {
       for (const f of e.frames) {
         if (f.expert) f.expert.waypoints = f.expert.waypoints.map(() => [0.001, 0]);

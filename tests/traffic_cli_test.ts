@@ -89,3 +89,77 @@ Deno.test("--scenarios on other JSON, paths below a file: one line naming the fl
     assert.throws(() => Deno.statSync(join(dir, "out")), Deno.errors.NotFound);
   });
 });
+
+/**
+ * A logged drive heading south (yaw -π/2) at 8 m/s for 8 s, waypoints every 0.1 s for 1 s,
+ * past a car parked 30 m ahead and 1.2 m to the left of the ego's path.
+ */
+function southboundEpisode() {
+  const dt = 0.1, horizon = 10, n = 80, v = 8;
+  const frames = Array.from({ length: n }, (_, k) => {
+    const frame: Record<string, unknown> = {
+      t: k * dt,
+      observations: { state: { speed_mps: v, yaw_rad: -Math.PI / 2 } },
+      agents: [{ id: 1, x: 30 - v * k * dt, y: 1.2, yaw: 0, length: 4.5, width: 1.9, speed: 0 }],
+    };
+    if (k + horizon < n) {
+      frame.expert = {
+        waypoints: Array.from({ length: horizon }, (_, j) => [v * (j + 1) * dt, 0]),
+      };
+    }
+    return frame;
+  });
+  return {
+    episode_id: "southbound",
+    domain: "driving",
+    waypoint_spec: { horizon_steps: horizon, dt, frame: "ego", units: "m" },
+    frames,
+  };
+}
+
+Deno.test("a scenario from a log: played wherever its coordinates lie; ADE/FDE against the logged path", async () => {
+  await withTempDir(async (dir) => {
+    const logs = join(dir, "logs"), set = join(dir, "set"), bare = join(dir, "bare");
+    Deno.mkdirSync(logs);
+    Deno.writeTextFileSync(join(logs, "e.json"), JSON.stringify(southboundEpisode()));
+    const made = await cli(["scenarios", "--from-episodes", logs, "--out-dir", set, "--quiet"]);
+    assert.equal(made.code, 0, made.lines.join("\n"));
+    // the same scenario without its logged reference: ADE/FDE against the expert's plan
+    const scenario = JSON.parse(Deno.readTextFileSync(join(set, "southbound.json")));
+    assert.ok(Math.min(...scenario.route.y) < -50, "the route runs south of the origin");
+    delete scenario.reference;
+    Deno.mkdirSync(bare);
+    Deno.writeTextFileSync(join(bare, "southbound.json"), JSON.stringify(scenario));
+    type Doc = { scenarios: Record<string, number>[] };
+    const evaluate = async (scenarios: string): Promise<Doc[]> => {
+      const output = `${scenarios}.eval.json`;
+      const r = await cli([
+        "eval",
+        "--env",
+        "traffic",
+        "--scenarios",
+        scenarios,
+        "--policy",
+        "expert",
+        "--policy",
+        "sft",
+        "--output",
+        output,
+      ]);
+      assert.equal(r.code, 0, r.lines.join("\n"));
+      return JSON.parse(Deno.readTextFileSync(output));
+    };
+    const [expert, sft] = (await evaluate(set)).map((d) => d.scenarios[0]);
+    // the expert steers around the parked car to the goal, below y = 0 all the way
+    assert.equal(expert.success, true);
+    assert.equal(expert.offroad, 0);
+    assert.equal(expert.collisions, 0);
+    // measured against the logged path, which runs through the parked car's corner
+    assert.ok(expert.ade > 0.2, `expert ADE ${expert.ade}`);
+    // the SFT planner keeps to the logged path and hits the car
+    assert.equal(sft.collisions, 1);
+    const [bareExpert] = (await evaluate(bare)).map((d) => d.scenarios[0]);
+    assert.equal(bareExpert.ade, 0);
+    assert.equal(bareExpert.success, true);
+  });
+});

@@ -44,6 +44,12 @@ export class Route {
   numTargets = 0;
   /** Heading of the route at its start (rad). */
   startHeading = 0;
+  /**
+   * Whether the route was drawn inside the world ({@linkcode Route.generate}), so that
+   * leaving the world ends the episode; false for a polyline given with
+   * {@linkcode Route.setPolyline} (a scenario file's route: any coordinates).
+   */
+  inWorld = true;
   /** Closest segment found by the last {@linkcode Route.project} call. */
   projIndex = 0;
   /** Arc length of the closest point found by the last {@linkcode Route.project} call (m). */
@@ -94,6 +100,7 @@ export class Route {
     const cfg = this.#cfg;
     const rng = this.#rng;
     rng.seed(seed);
+    this.inWorld = true;
     const margin = cfg.corridor_half_width;
     const room = cfg.world_size - 2 * margin;
     const n = this.#maxTargets * this.pointsPerTarget + 1;
@@ -179,6 +186,7 @@ export class Route {
     }
     this.numPoints = n;
     this.numTargets = targets;
+    this.inWorld = false;
     this.startHeading = Math.atan2(this.ys[1] - this.ys[0], this.xs[1] - this.xs[0]);
   }
 
