@@ -439,7 +439,7 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.equal(changed.code, 2);
     assert.match(
       changed.stderr,
-      /^error: --scenarios .*blocked: not the scenario set the resumed run trained on \(2 files/,
+      /^error: --resume .*: its scenario set .*blocked: not the scenario set the resumed run trained on \(2 files/,
     );
 
     // a held-out set: generated seeds from 2^30, evaluated once each, ids as scenario_id

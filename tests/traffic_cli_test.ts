@@ -163,3 +163,50 @@ Deno.test("a scenario from a log: played wherever its coordinates lie; ADE/FDE a
     assert.equal(bareExpert.success, true);
   });
 });
+
+Deno.test("resuming a run trained on a set whose folder moved: one line naming the checkpoint and the folder", async () => {
+  await withTempDir(async (dir) => {
+    const set = join(dir, "set"), moved = join(dir, "moved"), run = join(dir, "run");
+    const made = await cli(["scenarios", "--env", "traffic", "--count", "3", "--out-dir", set]);
+    assert.equal(made.code, 0, made.lines.join("\n"));
+    const small = ["--episodes", "20", "--num-envs", "5", "--eval-interval", "10"];
+    const trained = await cli([
+      "train",
+      "--env",
+      "traffic",
+      "--scenarios",
+      set,
+      ...small,
+      "--save-interval",
+      "10",
+      "--eval-episodes",
+      "2",
+      "--heldout-episodes",
+      "2",
+      "--out-dir",
+      run,
+      "--quiet",
+    ]);
+    assert.equal(trained.code, 0, trained.lines.join("\n"));
+    Deno.renameSync(set, moved);
+    const ckpt = join(run, "checkpoints", "checkpoint_10.pt");
+    const again = join(dir, "again");
+    const r = await cli(["train", "--resume", ckpt, "--out-dir", again, "--quiet"]);
+    assert.equal(r.code, 2);
+    assert.deepEqual(r.lines, [
+      `error: --resume ${ckpt}: its scenario set ${set}: folder not found (pass --scenarios DIR where the set is now)`,
+    ]);
+    assert.throws(() => Deno.statSync(again), Deno.errors.NotFound);
+    const there = await cli([
+      "train",
+      "--resume",
+      ckpt,
+      "--scenarios",
+      moved,
+      "--out-dir",
+      again,
+      "--quiet",
+    ]);
+    assert.equal(there.code, 0, there.lines.join("\n"));
+  });
+});
