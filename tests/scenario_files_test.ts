@@ -297,6 +297,12 @@ Deno.test("scenarios --from-episodes: a bad episode file is one line naming the 
       (e) => (e.frames[6].agents[0].yaw = 100),
       /: the scenario made from it: vehicles\[0\]\.trajectory\[1\]\.yaw: must be <= 100, got 100\.\d+$/,
     ],
+    [
+      // 2100 characters, 4200 bytes as JSON: read back, the file would break its string budget
+      "escaped",
+      (e) => ((e.source as Record<string, string>).scene_id = '"'.repeat(2100)),
+      /: the scenario file made from it holds a string of 4200 bytes, over the limit of 4096 bytes, so it could not be read back$/,
+    ],
     ["parked", (e) => {
       for (const f of e.frames) {
         if (f.expert) f.expert.waypoints = f.expert.waypoints.map(() => [0.001, 0]);

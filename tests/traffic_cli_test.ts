@@ -94,8 +94,8 @@ Deno.test("--scenarios on other JSON, paths below a file: one line naming the fl
  * A logged drive heading south (yaw -π/2) at 8 m/s for 8 s, waypoints every 0.1 s for 1 s,
  * past a car parked 30 m ahead and 1.2 m to the left of the ego's path.
  */
-function southboundEpisode() {
-  const dt = 0.1, horizon = 10, n = 80, v = 8;
+function southboundEpisode(n = 80) {
+  const dt = 0.1, horizon = 10, v = 8;
   const frames = Array.from({ length: n }, (_, k) => {
     const frame: Record<string, unknown> = {
       t: k * dt,
@@ -208,5 +208,35 @@ Deno.test("resuming a run trained on a set whose folder moved: one line naming t
       "--quiet",
     ]);
     assert.equal(there.code, 0, there.lines.join("\n"));
+  });
+});
+
+Deno.test("scenarios --from-episodes never writes a scenario file too big to read back", async () => {
+  await withTempDir(async (dir) => {
+    // 200 frames of 256 logged cars: 51,200 trajectory samples, over 4 MiB as a scenario file
+    const episode = southboundEpisode(200);
+    for (const [k, frame] of episode.frames.entries()) {
+      frame.agents = Array.from({ length: 256 }, (_, id) => ({
+        id,
+        x: 40 + 7.123456789012345 * id - 0.8 * k,
+        y: 30.123456789012345,
+        yaw: 0.123456789012345,
+        length: 4.5,
+        width: 1.9,
+      }));
+    }
+    const logs = join(dir, "logs"), out = join(dir, "out"), file = join(logs, "e.json");
+    Deno.mkdirSync(logs);
+    Deno.writeTextFileSync(file, JSON.stringify(episode));
+    const r = await cli(["scenarios", "--from-episodes", logs, "--out-dir", out]);
+    assert.equal(r.code, 2, r.lines.join("\n"));
+    assert.equal(r.lines.length, 1, r.lines.join("\n"));
+    assert.match(
+      r.lines[0],
+      new RegExp(
+        `^error: ${file}: the scenario file made from it is \\d+ bytes, over the limit of 4194304 bytes, so it could not be read back$`,
+      ),
+    );
+    assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
   });
 });

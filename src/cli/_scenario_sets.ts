@@ -18,7 +18,7 @@ import {
   scenarioJson,
 } from "../env/mod.ts";
 import type { Scenario } from "../env/mod.ts";
-import { FileReadError, readBoundedJson, writeFileAtomic } from "../io/mod.ts";
+import { FileReadError, jsonBudgetProblem, readBoundedJson, writeFileAtomic } from "../io/mod.ts";
 import type { JsonBudget } from "../io/mod.ts";
 
 /** Most files (`*.json`) a scenario or episode folder may hold. */
@@ -129,18 +129,36 @@ async function isScenarioFile(file: string): Promise<boolean> {
 /**
  * Writes `scenarios` into folder `dir`, one file each (named after the scenario's id,
  * see `scenarioFileName`; `-2`, `-3`, ... added where names would clash), each
- * atomically; returns the paths. A folder that already holds `*.json` files is refused
- * unless `overwrite`, which removes them first, and only if every one is a scenario file.
+ * atomically; returns the paths. A scenario whose file would break the budgets it is
+ * read back with ({@linkcode SCENARIO_BUDGET}: size, string length) is refused first,
+ * named by `sources[i]` (where it came from). A folder that already holds `*.json`
+ * files is refused unless `overwrite`, which removes them first, and only if every one
+ * is a scenario file.
  *
  * @example
  * ```ts ignore
- * await writeScenarioSet("out/set", { scenarios, overwrite: false });
+ * await writeScenarioSet("out/set", { scenarios, sources, overwrite: false });
  * ```
  */
 export async function writeScenarioSet(
   dir: string,
-  opts: { scenarios: Scenario[]; overwrite: boolean },
+  opts: { scenarios: Scenario[]; sources: string[]; overwrite: boolean },
 ): Promise<string[]> {
+  const encoder = new TextEncoder();
+  const texts = opts.scenarios.map((s, i) => {
+    const bytes = encoder.encode(scenarioJson(s));
+    const problem = bytes.length > SCENARIO_BUDGET.maxBytes
+      ? `is ${bytes.length} bytes, over the limit of ${SCENARIO_BUDGET.maxBytes} bytes`
+      : jsonBudgetProblem(bytes, SCENARIO_BUDGET);
+    if (problem !== null) {
+      throw new UserError(
+        `${
+          opts.sources[i]
+        }: the scenario file made from it ${problem}, so it could not be read back`,
+      );
+    }
+    return bytes;
+  });
   const what = `--out-dir ${dir}`;
   const info = statOrNull(dir, what);
   if (info !== null && !info.isDirectory) {
@@ -179,7 +197,7 @@ export async function writeScenarioSet(
   }
   for (const file of existing) Deno.removeSync(file);
   for (let i = 0; i < paths.length; i++) {
-    await writeFileAtomic(paths[i], scenarioJson(opts.scenarios[i]));
+    await writeFileAtomic(paths[i], texts[i]);
   }
   return paths;
 }
