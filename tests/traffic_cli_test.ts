@@ -164,7 +164,7 @@ Deno.test("a scenario from a log: played wherever its coordinates lie; ADE/FDE a
   });
 });
 
-Deno.test("resuming a run trained on a set whose folder moved: one line naming the checkpoint and the folder", async () => {
+Deno.test("resuming a traffic run: a moved set folder or other neighbours are one line naming what", async () => {
   await withTempDir(async (dir) => {
     const set = join(dir, "set"), moved = join(dir, "moved"), run = join(dir, "run");
     const made = await cli(["scenarios", "--env", "traffic", "--count", "3", "--out-dir", set]);
@@ -197,6 +197,12 @@ Deno.test("resuming a run trained on a set whose folder moved: one line naming t
       `error: --resume ${ckpt}: its scenario set ${set}: folder not found (pass --scenarios DIR where the set is now)`,
     ]);
     assert.throws(() => Deno.statSync(again), Deno.errors.NotFound);
+    // how many vehicles it observes is the delta head's input size: kept
+    const k = await cli(["train", "--resume", ckpt, "--scenarios", moved, "--neighbors", "4"]);
+    assert.deepEqual(k.lines, [
+      "error: --neighbors 4: the resumed run observes 8 vehicles (its delta head's input size), which a resumed run keeps",
+    ]);
+    assert.equal(k.code, 2);
     const there = await cli([
       "train",
       "--resume",

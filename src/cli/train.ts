@@ -205,6 +205,7 @@ export async function runTrain(args: string[]): Promise<number> {
   // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
   const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
+  if (point) traffic.checkResumedNeighbors(point, { run, values: parsed.values });
   if (point) {
     run.ppo.resume = point.path;
     if (point.episode >= run.ppo.episodes) {
