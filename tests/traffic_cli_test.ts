@@ -246,3 +246,56 @@ Deno.test("scenarios --from-episodes never writes a scenario file too big to rea
     assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
   });
 });
+
+Deno.test("a seeded set played from its files is the seeded play: every episode's metrics equal", async () => {
+  await withTempDir(async (dir) => {
+    const set = join(dir, "heldout");
+    const first = String(2 ** 30); // eval's default first seed
+    const made = await cli([
+      "scenarios",
+      "--env",
+      "traffic",
+      "--count",
+      "8",
+      "--seed",
+      first,
+      "--out-dir",
+      set,
+    ]);
+    assert.equal(made.code, 0, made.lines.join("\n"));
+    const policies = ["--policy", "sft", "--policy", "expert"];
+    const fromFiles = join(dir, "files.json"), seeded = join(dir, "seeded.json");
+    const a = await cli([
+      "eval",
+      "--env",
+      "traffic",
+      "--scenarios",
+      set,
+      ...policies,
+      "--output",
+      fromFiles,
+    ]);
+    const b = await cli([
+      "eval",
+      "--env",
+      "traffic",
+      "--episodes",
+      "8",
+      ...policies,
+      "--output",
+      seeded,
+    ]);
+    assert.equal(a.code + b.code, 0, [...a.lines, ...b.lines].join("\n"));
+    // what was played and how it went; not the names (scenario_id, raw.seed)
+    const played = (path: string) =>
+      (JSON.parse(Deno.readTextFileSync(path)) as { scenarios: Record<string, unknown>[] }[])
+        .map((doc) => doc.scenarios.map(({ scenario_id: _, raw: __, ...m }) => m));
+    const files = played(fromFiles);
+    assert.deepEqual(files, played(seeded));
+    assert.equal(
+      files[1].filter((m) => m.success === true).length,
+      8,
+      "the expert reaches every goal",
+    );
+  });
+});

@@ -15,6 +15,9 @@ const SHAPE_ATTEMPTS = 8;
 /** Random rotations tried per shape to fit it in the world. */
 const ROTATION_ATTEMPTS = 16;
 
+/** Fraction of a spacing a polyline may fall short of a whole target and still have it. */
+const POLYLINE_TARGET_SLACK = 0.02;
+
 /**
  * One route: centerline points `xs`, `ys` (world frame, meters) with the cumulative
  * arc length `s`; point 0 is the start, target k (0-based) is point
@@ -149,7 +152,9 @@ export class Route {
    * resampled every `resolution` metres along its length, with targets every
    * `waypoint_spacing` metres; the goal is the last whole spacing (at least one target;
    * a polyline shorter than one spacing is extended straight along its last segment).
-   * Repeated points are skipped.
+   * Repeated points are skipped. A polyline already sampled so (a route `generate` drew,
+   * written to a scenario file: a point every `resolution` metres of arc, its chords
+   * within 0.1% of that) is taken as it is, so it plays as drawn.
    */
   setPolyline(x: ArrayLike<number>, y: ArrayLike<number>): void {
     const m = Math.min(x.length, y.length);
@@ -162,7 +167,9 @@ export class Route {
       throw new RangeError(`route polyline: expected a finite length > 0, got ${length}`);
     }
     const spacing = this.#cfg.waypoint_spacing;
-    const targets = Math.max(1, Math.floor(length / spacing + 1e-9));
+    // a route drawn by `generate` and written out (a seeded scenario file) is a chain of
+    // chords of its arcs, up to ~0.5% of a spacing shorter than drawn: it keeps its goal
+    const targets = Math.max(1, Math.floor(length / spacing + POLYLINE_TARGET_SLACK));
     const n = targets * this.pointsPerTarget + 1;
     if (n > this.xs.length) {
       this.xs = new Float64Array(n);
@@ -170,9 +177,19 @@ export class Route {
       this.s = new Float64Array(n);
     }
     const ds = this.resolution;
+    let sampled = m === n;
+    for (let j = 1; sampled && j < m; j++) {
+      const chord = Math.sqrt((x[j] - x[j - 1]) ** 2 + (y[j] - y[j - 1]) ** 2);
+      sampled = chord >= 0.999 * ds && chord <= ds * (1 + 1e-12);
+    }
     let seg = 0, segStart = 0;
     let segLen = Math.sqrt((x[1] - x[0]) ** 2 + (y[1] - y[0]) ** 2);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; sampled && i < n; i++) {
+      this.xs[i] = x[i];
+      this.ys[i] = y[i];
+      this.s[i] = i * ds;
+    }
+    for (let i = 0; !sampled && i < n; i++) {
       const at = i * ds;
       while (seg < m - 2 && at > segStart + segLen) {
         segStart += segLen;
