@@ -11,6 +11,7 @@ import { runInspect } from "./src/cli/inspect.ts";
 import { runEval } from "./src/cli/eval.ts";
 import { runSft } from "./src/cli/sft.ts";
 import { runAggregate } from "./src/cli/aggregate.ts";
+import { runScenarios } from "./src/cli/scenarios.ts";
 import { reportError } from "./src/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
@@ -26,6 +27,10 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   },
   report: { run: runReport, about: "draw a run's learning curves as SVG and HTML" },
   aggregate: { run: runAggregate, about: "summarise a multi-seed folder across its seeds" },
+  scenarios: {
+    run: runScenarios,
+    about: "write a scenario set: seeded traffic, or from logged episodes",
+  },
 };
 
 function usage(): string {

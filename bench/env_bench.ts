@@ -5,8 +5,24 @@
  * @module
  */
 
-import { DEFAULT_ENV_CONFIG, DrivingEnv, DrivingVecEnv } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  DEFAULT_TRAFFIC_CONFIG,
+  DrivingEnv,
+  DrivingVecEnv,
+  TRAFFIC_ENV_DEFAULTS,
+  TrafficVecEnv,
+  ZPrefixPlanner,
+} from "../src/env/mod.ts";
+import type { VecEnv } from "../src/env/mod.ts";
+import { Rng } from "../src/math/mod.ts";
+import { ActorCritic } from "../src/nn/mod.ts";
+import {
+  BuiltinSftPlanner,
+  composePlan,
+  ExpertPlanner,
+  TRAFFIC_SFT_OPTIONS,
+} from "../src/sft/mod.ts";
 
 const cfg = DEFAULT_ENV_CONFIG;
 const numEnvs = 16;
@@ -43,4 +59,51 @@ const numEnvs = 16;
       obs = step.obs;
     }
   });
+}
+
+{
+  // A rollout step as the trainer takes it: policy forward (mean action), base planner,
+  // final plan, env step; the plain driving env next to the traffic env with K = 8
+  // neighbours, both with N = 16 and their own defaults (traffic: H = 4).
+  const rollout = (
+    name: string,
+    venv: VecEnv,
+    planner: { plan(obs: Float64Array, rows: number, out: Float64Array): void },
+    baseline: boolean,
+  ) => {
+    const model = new ActorCritic({
+      inDim: venv.obsDim,
+      hidden: 64,
+      actionShape: [venv.actionDim / 2, 2],
+      rng: new Rng(1),
+      initLogStd: -0.5,
+      maxBatch: numEnvs,
+      inputScale: venv.obsScale,
+    });
+    const mean = new Float64Array(numEnvs * venv.actionDim);
+    const plans = new Float64Array(numEnvs * venv.actionDim);
+    venv.reset(Array.from({ length: numEnvs }, (_, i) => i));
+    Deno.bench(name, { group: "rollout", baseline }, () => {
+      model.actMean(venv.obs, numEnvs, mean);
+      planner.plan(venv.obs, numEnvs, plans);
+      composePlan(plans, { sft: plans, delta: mean, deltaClip: 2 });
+      venv.step(plans);
+    });
+  };
+  rollout(
+    "rollout step, driving (N=16, H=20)",
+    new DrivingVecEnv(cfg, numEnvs),
+    new BuiltinSftPlanner(cfg),
+    true,
+  );
+  const tv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, numEnvs, {
+    traffic: { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 8 },
+  });
+  const tsft = new ZPrefixPlanner(
+    new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS),
+    {
+      obsDim: tv.obsDim,
+    },
+  );
+  rollout("rollout step, traffic (N=16, H=4, K=8)", tv, tsft, false);
 }

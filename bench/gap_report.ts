@@ -7,9 +7,11 @@
  *     deno run -A bench/gap_report.ts --seeds 1-20 [--sft-model PATH] [--out DIR] [-- train flags]
  *
  * gap closed = (refined return - SFT return) / (expert return - SFT return). The last
- * column is the SFT plan's ADE on the states the refined policy visits (next to the
- * refined plan's ADE, the usual one): how much of the ADE is the delta's doing and how
- * much is where the car drives.
+ * two columns are taken on the states the refined policy visits: the SFT plan's ADE
+ * (next to the refined plan's ADE, the usual one: how much of the ADE is the delta's
+ * doing and how much is where the car drives), and the next route target's |y| in the
+ * car frame (how far off the route line the car drives; the built-in planner's error
+ * grows with the targets' lateral offsets).
  *
  * `--baseline DIR` (the `--out` folder of an earlier report, say of the runs before a
  * change) compares ADE per (training seed, held-out route): ADE is a mean over an
@@ -46,6 +48,8 @@ interface Row {
   firstKl: number;
   /** ADE of the SFT plan alone on the states the refined policy visits */
   sftAdeOnRefined: number;
+  /** mean |y| of the next target in the car frame on those states: how far off the route line the car drives */
+  nextTargetOffset: number;
   /** the refined policy's held-out episodes, in seed order */
   episodes: DrivingEpisodeRecord[];
 }
@@ -80,12 +84,14 @@ async function trainSeed(seed: number): Promise<Row> {
   const tm = JSON.parse(Deno.readTextFileSync(join(dir, "train_metrics.json")));
   const metrics = JSON.parse(Deno.readTextFileSync(join(dir, "metrics.json")));
   const run = await loadRun(dir);
+  const onStates = sftAdeOnRefinedStates(run.env, run);
   return {
     seed,
     sft: tm.heldout.sft,
     refined: tm.heldout.refined,
     firstKl: metrics[0].update.kl,
-    sftAdeOnRefined: sftAdeOnRefinedStates(run.env, run),
+    sftAdeOnRefined: onStates.sftAde,
+    nextTargetOffset: onStates.offset,
     episodes: heldoutEpisodes(run),
   };
 }
@@ -128,23 +134,25 @@ function heldoutEpisodes(run: Run): DrivingEpisodeRecord[] {
 
 /**
  * Drives the held-out episodes with SFT + the clipped mean delta and returns the SFT
- * plan's ADE against the expert plan on those states, averaged as `evaluatePolicy`
- * averages ADE (over the steps of an episode, then over episodes).
+ * plan's ADE against the expert plan on those states and the next target's |y| (car
+ * frame), each averaged as `evaluatePolicy` averages ADE (over the steps of an episode,
+ * then over episodes).
  */
 function sftAdeOnRefinedStates(
   env: EnvConfig,
   opts: { planner: WaypointPlanner; model: ActorCritic; count: number; clip: number },
-): number {
+): { sftAde: number; offset: number } {
   const { planner, model, count, clip } = opts;
   const h = env.horizon_steps, od = 1 + 2 * h, a = 2 * h, n = 20;
   const vec = new DrivingVecEnv(env, n);
   const mean = new Float64Array(n * a), value = new Float64Array(n);
   const sft = new Float64Array(n * a), plan = new Float64Array(n * a);
-  let total = 0;
+  let total = 0, totalOffset = 0;
   for (let first = 0; first < count; first += n) {
     const rows = Math.min(n, count - first);
     vec.reset(Array.from({ length: n }, (_, i) => HELDOUT_SEED_BASE + first + i));
     const done = new Uint8Array(n), sum = new Float64Array(n), steps = new Float64Array(n);
+    const offset = new Float64Array(n);
     for (let i = rows; i < n; i++) done[i] = 1;
     while (done.some((d) => d === 0)) {
       const obs = vec.obs;
@@ -159,6 +167,7 @@ function sftAdeOnRefinedStates(
           d += Math.hypot(sft[i * a + 2 * k] - ex, sft[i * a + 2 * k + 1] - ey) / h;
         }
         sum[i] += d;
+        offset[i] += Math.abs(obs[i * od + 2]);
         steps[i]++;
       }
       vec.step(plan);
@@ -166,11 +175,12 @@ function sftAdeOnRefinedStates(
         if (!done[i] && (vec.terminated[i] || vec.truncated[i])) {
           done[i] = 1;
           total += sum[i] / steps[i];
+          totalOffset += offset[i] / steps[i];
         }
       }
     }
   }
-  return total / count;
+  return { sftAde: total / count, offset: totalOffset / count };
 }
 
 const rows: Row[] = [];
@@ -202,10 +212,10 @@ console.log(
 );
 console.log(`runs in ${out}\n`);
 console.log(
-  "| seed | SFT return | refined return | gap closed | success | ADE m | first KL | SFT plan ADE on its states |",
+  "| seed | SFT return | refined return | gap closed | success | ADE m | first KL | SFT plan ADE on its states | next target's abs(y) m |",
 );
 console.log(
-  "| ---: | ---------: | -------------: | ---------: | ------: | ----: | -------: | -------------------------: |",
+  "| ---: | ---------: | -------------: | ---------: | ------: | ----: | -------: | -------------------------: | ---------------------: |",
 );
 for (const r of rows) {
   console.log(
@@ -213,7 +223,7 @@ for (const r of rows) {
       (100 * gap(r)).toFixed(1)
     }% | ${(100 * r.refined.success_rate).toFixed(1)}% | ${r.refined.ade_mean.toFixed(3)} | ${
       r.firstKl.toFixed(4)
-    } | ${r.sftAdeOnRefined.toFixed(3)} |`,
+    } | ${r.sftAdeOnRefined.toFixed(3)} | ${r.nextTargetOffset.toFixed(3)} |`,
   );
 }
 const gaps = rows.map(gap);
@@ -224,7 +234,9 @@ console.log(
     (100 * mean(rows.map((r) => r.refined.success_rate))).toFixed(1)
   }% | ${mean(rows.map((r) => r.refined.ade_mean)).toFixed(3)} | max ${
     Math.max(...rows.map((r) => r.firstKl)).toFixed(4)
-  } | ${mean(rows.map((r) => r.sftAdeOnRefined)).toFixed(3)} |`,
+  } | ${mean(rows.map((r) => r.sftAdeOnRefined)).toFixed(3)} | ${
+    mean(rows.map((r) => r.nextTargetOffset)).toFixed(3)
+  } |`,
 );
 
 if (values.baseline) await compareWithBaseline(values.baseline);

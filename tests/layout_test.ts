@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { checkStateDict, loadStateDict, ParamSet, stateDict } from "../src/nn/mod.ts";
 import type { StateDictFault } from "../src/nn/mod.ts";
 import { PtDict, Tensor } from "../src/io/mod.ts";
@@ -117,16 +117,23 @@ Deno.test("folders import each other only downwards, and only through their mod.
   const src = join(ROOT, "src");
   const folders = [...Deno.readDirSync(src)].filter((e) => e.isDirectory).map((e) => e.name);
   assert.deepEqual(folders.toSorted(), Object.keys(MAY_IMPORT).toSorted());
+  // every .ts file under a folder, subfolders included (they follow the folder's rules)
+  const walk = (rel: string): string[] =>
+    [...Deno.readDirSync(join(src, rel))].flatMap((e) =>
+      e.isDirectory ? walk(`${rel}/${e.name}`) : e.name.endsWith(".ts") ? [`${rel}/${e.name}`] : []
+    );
   for (const folder of folders) {
-    for (const entry of Deno.readDirSync(join(src, folder))) {
-      if (!entry.name.endsWith(".ts")) continue;
-      const text = Deno.readTextFileSync(join(src, folder, entry.name));
+    for (const file of walk(folder)) {
+      const text = Deno.readTextFileSync(join(src, file));
       for (const m of text.matchAll(/^(?:import|export)[^;]*? from "([^"]+)";/gms)) {
         const spec = m[1];
-        const where = `src/${folder}/${entry.name} imports ${spec}`;
-        if (spec.startsWith("./") || spec.startsWith("node:") || spec.startsWith("npm:")) continue;
-        if (/^\.\.\/(errors|config_table)\.ts$/.test(spec)) continue;
-        const other = spec.match(/^\.\.\/([a-z_]+)\/mod\.ts$/);
+        const where = `src/${file} imports ${spec}`;
+        if (spec.startsWith("node:") || spec.startsWith("npm:")) continue;
+        // the import's path inside src/, e.g. "env/config.ts" or "math/mod.ts"
+        const target = relative(src, resolve(src, dirname(file), spec)).replaceAll("\\", "/");
+        if (target.startsWith(`${folder}/`)) continue; // its own folder, any depth
+        if (/^(errors|config_table)\.ts$/.test(target)) continue;
+        const other = target.match(/^([a-z_]+)\/mod\.ts$/);
         assert.ok(other, `${where}: another folder only through its mod.ts`);
         assert.ok(MAY_IMPORT[folder].includes(other[1]), `${where}: an import that points up`);
       }

@@ -220,6 +220,13 @@ Deno.test("a checkpoint written by the Python trainer resumes from the episode i
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: .*checkpoint_50\.pt holds no RNG state/);
+    // its cfg names none of our keys: the run records the defaults of that time (plain
+    // heads, exploration noise -1), not today's
+    const recorded = (readJson(join(run, "config.json")) as { ppo: Record<string, unknown> }).ppo;
+    assert.deepEqual(
+      [recorded.obs_norm, recorded.value_scale, recorded.init_log_std],
+      [false, 1, -1],
+    );
     const metrics = readJson(join(run, "metrics.json")) as { episode: number }[];
     assert.deepEqual(metrics.map((m) => m.episode), [60]);
     const final = await readPt(join(run, "final.pt")) as PtDict;

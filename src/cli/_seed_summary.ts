@@ -330,7 +330,9 @@ function readSeed(
     };
   }
   try {
-    applyConfigFile(configPath, { env }, { ignore: ["out_dir", "sft_model", "env_name", "ppo"] });
+    applyConfigFile(configPath, { env }, {
+      ignore: ["out_dir", "sft_model", "env_name", "ppo", "traffic"],
+    });
     validateEnvConfig(env);
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;

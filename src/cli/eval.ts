@@ -10,13 +10,17 @@ import { UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
 import {
   DEFAULT_ENV_CONFIG,
+  DEFAULT_TRAFFIC_CONFIG,
   defaultEpisodeCap,
   DRIVING_METRICS,
   HELDOUT_SEED_BASE,
+  TRAFFIC_ENV_DEFAULTS,
+  TrafficExpertPlanner,
   validateEnvConfig,
+  validateTrafficConfig,
   vecEnvFactory,
 } from "../env/mod.ts";
-import type { EnvConfig, EpisodeMetric } from "../env/mod.ts";
+import type { EnvConfig, EpisodeMetric, TrafficConfig } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
 import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner, ZeroPlanner } from "../sft/mod.ts";
 import type { BasePlanner, EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
@@ -24,6 +28,7 @@ import {
   checkpointEnvConfig,
   checkpointEnvName,
   checkpointPpoConfig,
+  checkpointTrafficConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../rl/mod.ts";
@@ -35,6 +40,13 @@ import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";
+import {
+  applyTrafficFlags,
+  TRAFFIC_FLAG_HELP,
+  TRAFFIC_FLAG_OPTIONS,
+  trafficBasePlanner,
+} from "./_traffic_flags.ts";
+import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_runs.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {
@@ -74,6 +86,8 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
+  ...TRAFFIC_FLAG_OPTIONS,
+  ...SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -110,7 +124,10 @@ export function evalHelp(): string {
     '  --config FILE          JSON {"env": {...}} for the environment',
     ...ENV_FLAG_HELP,
     ENV_CHOICE_HELP,
-    "  (on an env other than driving, sft is the zero action; no expert, no --sft-model)",
+    ...TRAFFIC_FLAG_HELP,
+    EVAL_SCENARIOS_HELP,
+    "  (on traffic, sft and the expert see the other vehicles' env; on mountain_car sft is the",
+    "   zero action, with no expert and no --sft-model)",
     "  -h, --help             this help",
   ].join("\n");
 }
@@ -146,10 +163,10 @@ export async function runEval(args: string[]): Promise<number> {
   }
   // A multi-seed folder stands for each of its seeds' final.pt.
   const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
-  const count = typeof values.episodes === "string"
+  let count = typeof values.episodes === "string"
     ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
-  const firstSeed = typeof values.seed === "string"
+  let firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
   const output = typeof values.output === "string" ? values.output : null;
@@ -177,22 +194,41 @@ export async function runEval(args: string[]): Promise<number> {
       );
     }
   }
-  const env: EnvConfig = first ? checkpointEnvConfig(first) : { ...DEFAULT_ENV_CONFIG };
+  const isTraffic = envName === "traffic";
+  const env: EnvConfig = first
+    ? checkpointEnvConfig(first)
+    : { ...(isTraffic ? TRAFFIC_ENV_DEFAULTS : DEFAULT_ENV_CONFIG) };
   if (!first && envName !== "driving") env.max_episode_steps = defaultEpisodeCap(envName);
+  const traffic: TrafficConfig | undefined = !isTraffic
+    ? undefined
+    : first
+    ? checkpointTrafficConfig(first)
+    : { ...DEFAULT_TRAFFIC_CONFIG };
   if (typeof values.config === "string") {
-    applyConfigFile(values.config, { env }, { ignore: ["out_dir", "sft_model", "ppo", "sft"] });
+    applyConfigFile(values.config, { env, ...(traffic ? { traffic } : {}) }, {
+      ignore: ["out_dir", "sft_model", "ppo", "sft", "env_name"],
+    });
   }
   applyEnvFlags(env, values);
+  applyTrafficFlags(traffic, values);
   try {
     validateEnvConfig(env);
+    if (traffic) validateTrafficConfig(traffic);
   } catch (e) {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-  // driving: the default env of `env`; any other: its own, refining the zero action
-  const makeEnv = envName === "driving" ? undefined : vecEnvFactory(envName, env);
+  // a scenario set: episode k plays its k-th file
+  const extras = new Map([...checkpoints].map(([name, ckpt]) => [name, ckpt.extra]));
+  const set = await evalScenarios(values, { envName, checkpoints: extras });
+  if (set) [firstSeed, count] = [0, set.scenarios.length];
+  // driving: the default env of `env`; traffic: its env over the SFT planner on z; any
+  // other: its own, refining the zero action
+  const makeEnv = envName === "driving"
+    ? undefined
+    : vecEnvFactory(envName, env, { ...(traffic ? { traffic } : {}), scenarios: set?.scenarios });
   const probe = makeEnv ? makeEnv(1) : null;
-  if (probe && (sftFlagOf(values) !== null || names.includes("expert"))) {
+  if (probe && !isTraffic && (sftFlagOf(values) !== null || names.includes("expert"))) {
     throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
   }
   const obsDim = probe ? probe.obsDim : 1 + 2 * env.horizon_steps;
@@ -200,6 +236,7 @@ export async function runEval(args: string[]): Promise<number> {
   const sftFlag = sftFlagOf(values);
   const planners = new Map<string, BasePlanner | WaypointPlanner>();
   const plannerFor = async (path: string | null): Promise<BasePlanner | WaypointPlanner> => {
+    if (probe && isTraffic) return await trafficBasePlanner(env, { sftModel: path, obsDim });
     if (probe) return new ZeroPlanner(probe);
     const key = path ?? "";
     if (!planners.has(key)) {
@@ -229,7 +266,7 @@ export async function runEval(args: string[]): Promise<number> {
         checkpoint: null,
         sftModel: null,
         runId: "expert",
-        planner: new ExpertPlanner(env),
+        planner: traffic ? new TrafficExpertPlanner(env, traffic) : new ExpertPlanner(env),
         model: null,
         deltaClip: 0,
       });
@@ -268,6 +305,7 @@ export async function runEval(args: string[]): Promise<number> {
       sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
     });
     metrics = result.metrics;
+    if (set) result.scenarios.forEach((r, k) => (r.scenario_id = set.scenarios[k].id));
     return {
       run_id: spec.runId,
       domain: "rl",
@@ -286,7 +324,10 @@ export async function runEval(args: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(payload, null, 2));
   else {
     console.log(
-      formatTable([...docs, ...seedMeanDocs(docs, groups)], { firstSeed, count, metrics }),
+      formatTable([...docs, ...seedMeanDocs(docs, groups)], {
+        ...{ firstSeed, count, metrics },
+        played: set ? `the scenario files of ${set.dir}` : undefined,
+      }),
     );
   }
   return 0;
@@ -310,7 +351,13 @@ function runIdOf(path: string): string {
  */
 export function formatTable(
   docs: EvalDocument[],
-  opts: { firstSeed: number; count: number; metrics: readonly EpisodeMetric[] },
+  opts: {
+    firstSeed: number;
+    count: number;
+    metrics: readonly EpisodeMetric[];
+    /** What the episodes play, said instead of their seeds (a scenario set). */
+    played?: string;
+  },
 ): string {
   const { firstSeed, count, metrics } = opts;
   const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
@@ -334,7 +381,9 @@ export function formatTable(
   const line = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [
-    `eval: ${count} episodes per policy, seeds ${firstSeed}..${firstSeed + count - 1}`,
+    `eval: ${count} episodes per policy, ${
+      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
+    }`,
     line(header),
     ...rows.map(line),
   ].join("\n");

@@ -147,7 +147,7 @@ function reportEnvOf(runDir: string): ReportEnv | undefined {
   const name = (config as { env_name?: unknown } | undefined)?.env_name;
   if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
   const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
-  return zeroBaseEnv(
+  const env = zeroBaseEnv(
     name,
     declared.filter((m) => m.entry && m.mean).map((m) => ({
       key: m.name,
@@ -156,6 +156,10 @@ function reportEnvOf(runDir: string): ReportEnv | undefined {
       sft: m.entry!.sft,
     })),
   );
+  // traffic refines the SFT planner, in metres, as driving does
+  return name === "traffic"
+    ? { ...env, base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" }
+    : env;
 }
 
 // The env of a multi-seed folder's seeds (its first seed folder's config.json), when

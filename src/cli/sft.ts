@@ -12,7 +12,12 @@
 import { join } from "node:path";
 import { firstLine, isOsError, reportError, UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
-import { DEFAULT_ENV_CONFIG, HELDOUT_SEED_BASE, validateEnvConfig } from "../env/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  HELDOUT_SEED_BASE,
+  TRAFFIC_ENV_DEFAULTS,
+  validateEnvConfig,
+} from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import {
   BuiltinSftPlanner,
@@ -30,6 +35,7 @@ import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
 import { applyFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
+import { ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 
 /** Where `sft` writes by default. */
 export const DEFAULT_SFT_OUT_DIR = "out/sft_waypoint_bc";
@@ -51,6 +57,7 @@ const OPTIONS = {
   ...RUN_OPTIONS,
   ...flagOptions(SFT_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
+  ...ENV_CHOICE_OPTION,
 } as const;
 
 /**
@@ -77,6 +84,10 @@ export function sftHelp(): string {
     "  -h, --help               this help",
   ];
   lines.push(...flagHelp(SFT_CONFIG_TABLE), ...ENV_FLAG_HELP);
+  lines.push(
+    "  --env driving|traffic    the env's defaults (traffic: its plan of 4 targets 2.5 m apart; the",
+    "                           demonstrations follow the route, as logs where conflicts are rare)",
+  );
   return lines.join("\n");
 }
 
@@ -90,9 +101,13 @@ interface SftArgs {
 
 function parseSftArgs(args: string[]): SftArgs {
   const { values } = parseFlags("sft", args, OPTIONS);
+  const envName = values.help ? "driving" : envChoice(values, "driving");
+  if (envName === "mountain_car") {
+    throw new UserError("--env mountain_car: sft clones waypoint planners");
+  }
   const run: SftRunConfig = {
     out_dir: DEFAULT_SFT_OUT_DIR,
-    env: { ...DEFAULT_ENV_CONFIG },
+    env: { ...(envName === "traffic" ? TRAFFIC_ENV_DEFAULTS : DEFAULT_ENV_CONFIG) },
     sft: { ...DEFAULT_SFT_CONFIG },
   };
   if (values.help) return { run, overwrite: false, quiet: false, help: true };

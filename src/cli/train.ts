@@ -10,8 +10,6 @@ import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/mod.ts";
 import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
-import { BuiltinSftPlanner, ZeroPlanner } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
 import {
   DeferredCheckpoint,
   fitRunToEnv,
@@ -35,7 +33,6 @@ import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mo
 import type { RunPaths } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
 import type { StopRequest } from "./_stop_signals.ts";
-import { loadSftPlanner } from "../sft/mod.ts";
 import {
   applyConfigFile,
   applyFlags,
@@ -47,6 +44,8 @@ import {
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
+import * as traffic from "./_traffic_flags.ts";
+import * as scenarioSet from "./_scenario_runs.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -62,6 +61,8 @@ const OPTIONS = {
   ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
+  ...traffic.TRAFFIC_FLAG_OPTIONS,
+  ...scenarioSet.SCENARIOS_OPTION,
 } as const;
 
 /**
@@ -90,6 +91,7 @@ export function trainHelp(): string {
     "  -h, --help               this help",
   ];
   lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
+  lines.push(...traffic.TRAFFIC_FLAG_HELP, scenarioSet.TRAIN_SCENARIOS_HELP);
   return lines.join("\n");
 }
 
@@ -144,15 +146,15 @@ export function buildRunConfig(
 ): RunConfig {
   checkEnvChoice(values, base.env_name ?? "driving");
   const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
+  if (base.traffic) run.traffic = { ...base.traffic };
   if (typeof values.config === "string") {
     // a run's config.json works too; its resume path is not carried over
-    applyConfigFile(values.config, { env: run.env, ppo: run.ppo }, {
-      ignore: ["out_dir", "sft_model"],
-      skipKeys: ["resume"],
-    });
+    const { sections, ignore } = traffic.runEnvParts(run);
+    applyConfigFile(values.config, sections, { ignore, skipKeys: ["resume"] });
   }
   applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
   applyEnvFlags(run.env, values);
+  traffic.applyTrafficFlags(run.traffic, values);
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
       throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
@@ -184,14 +186,6 @@ function checkConfig(run: RunConfig): void {
   }
 }
 
-async function makePlanner(run: RunConfig): Promise<WaypointPlanner> {
-  if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
-  return await loadSftPlanner(run.sft_model, {
-    horizon: run.env.horizon_steps,
-    obsDim: 1 + 2 * run.env.horizon_steps,
-  });
-}
-
 /**
  * Runs `train` with command-line `args`; returns the process exit code.
  *
@@ -212,6 +206,7 @@ export async function runTrain(args: string[]): Promise<number> {
   // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
   const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
+  if (point) traffic.checkResumedNeighbors(point, { run, values: parsed.values });
   if (point) {
     run.ppo.resume = point.path;
     if (point.episode >= run.ppo.episodes) {
@@ -220,10 +215,14 @@ export async function runTrain(args: string[]): Promise<number> {
       );
     }
   }
-  // driving: the SFT planner and the default env; any other env: plain PPO on it
-  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env) : undefined;
-  const planner = makeEnv ? new ZeroPlanner(makeEnv(1)) : await makePlanner(run);
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv });
+  // driving: the SFT planner and the default env; traffic: the SFT planner on its z;
+  // any other env: plain PPO on it
+  const envOptions = traffic.runEnvParts(run).options;
+  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
+  const planner = await traffic.runBasePlanner(run, makeEnv);
+  // a scenario set: training plays its files, evaluation stays on held-out seeds
+  const { makeTrainEnv, extra } = await scenarioSet.trainScenarios(parsed.values, { run, point });
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
 
@@ -247,7 +246,7 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet });
+    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet, extra });
   } finally {
     stop.dispose();
     lock.release();
@@ -277,6 +276,8 @@ async function trainRun(opts: {
   stop: StopRequest;
   log: (line: string) => void;
   quiet: boolean;
+  /** Checkpoint keys besides the run's own (`train_scenarios`). */
+  extra: Record<string, unknown>;
 }): Promise<number> {
   const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
   const startTime = new Date();
@@ -285,7 +286,7 @@ async function trainRun(opts: {
   try {
     const t0 = performance.now();
     const startEpisode = trainer.episode;
-    const extra = { sft_model: run.sft_model, ...(run.env_name ? { env_name: run.env_name } : {}) };
+    const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra, ...opts.extra };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
     const best = new DeferredCheckpoint(paths.best);

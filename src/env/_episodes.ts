@@ -73,6 +73,7 @@ export class Episodes {
   readonly accel: Float64Array;
 
   readonly #command = new Float64Array(2);
+  readonly #start = { x: 0, y: 0, yaw: 0, speed: 0 };
   /** Route segments searched on each side of the last closest one. */
   readonly #window: number;
 
@@ -122,11 +123,36 @@ export class Episodes {
     if (!Number.isSafeInteger(seed)) throw new RangeError(`seed: expected an integer, got ${seed}`);
     const route = this.routes[i];
     route.generate(seed);
+    const start = this.#start;
+    start.x = route.xs[0];
+    start.y = route.ys[0];
+    start.yaw = route.startHeading;
+    start.speed = this.cfg.init_speed;
+    this.startEnv(i, seed, { start, obs, obsOffset });
+  }
+
+  /**
+   * Starts env `i`'s episode `seed` on the route `routes[i]` already holds (set by the
+   * caller, e.g. with `Route.setPolyline`), with the car at `opts.start`, and writes its
+   * first observation to `opts.obs[opts.obsOffset ..]`. Step outputs are left alone, as
+   * by {@linkcode Episodes.resetEnv}.
+   */
+  startEnv(
+    i: number,
+    seed: number,
+    opts: {
+      start: { x: number; y: number; yaw: number; speed: number };
+      obs: Float64Array;
+      obsOffset: number;
+    },
+  ): void {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed: expected an integer, got ${seed}`);
+    const { start, obs, obsOffset } = opts;
     const v = i * VEHICLE_STATE_SIZE;
-    this.vehicle[v] = route.xs[0];
-    this.vehicle[v + 1] = route.ys[0];
-    this.vehicle[v + 2] = route.startHeading;
-    this.vehicle[v + 3] = this.cfg.init_speed;
+    this.vehicle[v] = start.x;
+    this.vehicle[v + 1] = start.y;
+    this.vehicle[v + 2] = start.yaw;
+    this.vehicle[v + 3] = start.speed;
     this.seeds[i] = seed;
     this.stepCount[i] = 0;
     this.nextTarget[i] = 0;
@@ -206,7 +232,8 @@ export class Episodes {
       success = 1;
     } else {
       const world = cfg.world_size;
-      if (distanceToRoute > cfg.corridor_half_width || x < 0 || y < 0 || x > world || y > world) {
+      const outside = route.inWorld && (x < 0 || y < 0 || x > world || y > world);
+      if (distanceToRoute > cfg.corridor_half_width || outside) {
         reward -= cfg.offroute_penalty;
         terminated = 1;
         offRoute = 1;

@@ -15,3 +15,7 @@ export * from "./plan_metrics.ts";
 export * from "./obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
+export * from "./traffic/mod.ts";
+export * from "./traffic/scenario_files.ts";
+export * from "./traffic/scenario_write.ts";
+export * from "./traffic/from_episode.ts";

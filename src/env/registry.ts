@@ -9,9 +9,13 @@ import type { EnvConfig } from "./config.ts";
 import { DrivingVecEnv } from "./vec_env.ts";
 import type { VecEnv } from "./vec_env.ts";
 import { MOUNTAIN_CAR_MAX_STEPS, MountainCarVecEnv } from "./mountain_car.ts";
+import { TrafficVecEnv } from "./traffic/traffic_env.ts";
+import type { TrafficConfig } from "./traffic/config.ts";
+import type { Scenario } from "./traffic/scenario.ts";
+import { TRAFFIC_ENV_DEFAULTS } from "./traffic/config.ts";
 
 /** Names of the envs the CLI can train and evaluate on; "driving" is the default. */
-export const ENV_NAMES = ["driving", "mountain_car"] as const;
+export const ENV_NAMES = ["driving", "mountain_car", "traffic"] as const;
 
 /** One of {@linkcode ENV_NAMES}. */
 export type EnvName = typeof ENV_NAMES[number];
@@ -40,12 +44,22 @@ export function defaultEpisodeCap(name: Exclude<EnvName, "driving">): number {
   switch (name) {
     case "mountain_car":
       return MOUNTAIN_CAR_MAX_STEPS;
+    case "traffic":
+      return TRAFFIC_ENV_DEFAULTS.max_episode_steps;
   }
 }
 
+/** What an env other than driving may take besides the `env` section. */
+export interface EnvFactoryOptions {
+  /** The traffic env's own knobs (the run's `traffic` section; default its defaults). */
+  traffic?: TrafficConfig;
+  /** Scenarios the traffic env plays instead of seeded ones (episode seed s plays s mod n). */
+  scenarios?: readonly Scenario[];
+}
+
 /**
- * Builds N envs of `name`. The driving env takes the whole `env` section; the others
- * take only its `max_episode_steps`.
+ * Builds N envs of `name`. The driving and traffic envs take the whole `env` section
+ * (traffic also `opts`); mountain_car takes only its `max_episode_steps`.
  *
  * @example
  * ```ts
@@ -54,11 +68,17 @@ export function defaultEpisodeCap(name: Exclude<EnvName, "driving">): number {
  * const venv = makeEnv(8);
  * ```
  */
-export function vecEnvFactory(name: EnvName, env: EnvConfig): (numEnvs: number) => VecEnv {
+export function vecEnvFactory(
+  name: EnvName,
+  env: EnvConfig,
+  opts: EnvFactoryOptions = {},
+): (numEnvs: number) => VecEnv {
   switch (name) {
     case "driving":
       return (n) => new DrivingVecEnv(env, n);
     case "mountain_car":
       return (n) => new MountainCarVecEnv(n, { maxEpisodeSteps: env.max_episode_steps });
+    case "traffic":
+      return (n) => new TrafficVecEnv(env, n, opts);
   }
 }

@@ -15,6 +15,9 @@ const SHAPE_ATTEMPTS = 8;
 /** Random rotations tried per shape to fit it in the world. */
 const ROTATION_ATTEMPTS = 16;
 
+/** Fraction of a spacing a polyline may fall short of a whole target and still have it. */
+const POLYLINE_TARGET_SLACK = 0.02;
+
 /**
  * One route: centerline points `xs`, `ys` (world frame, meters) with the cumulative
  * arc length `s`; point 0 is the start, target k (0-based) is point
@@ -28,12 +31,12 @@ const ROTATION_ATTEMPTS = 16;
  * ```
  */
 export class Route {
-  /** Centerline x (m); valid up to `numPoints`. */
-  readonly xs: Float64Array;
+  /** Centerline x (m); valid up to `numPoints` (reallocated by a longer `setPolyline`). */
+  xs: Float64Array;
   /** Centerline y (m); valid up to `numPoints`. */
-  readonly ys: Float64Array;
+  ys: Float64Array;
   /** Arc length at each point (m). */
-  readonly s: Float64Array;
+  s: Float64Array;
   /** Centerline samples per waypoint spacing. */
   readonly pointsPerTarget: number;
   /** Distance between centerline samples (m). */
@@ -44,6 +47,12 @@ export class Route {
   numTargets = 0;
   /** Heading of the route at its start (rad). */
   startHeading = 0;
+  /**
+   * Whether the route was drawn inside the world ({@linkcode Route.generate}), so that
+   * leaving the world ends the episode; false for a polyline given with
+   * {@linkcode Route.setPolyline} (a scenario file's route: any coordinates).
+   */
+  inWorld = true;
   /** Closest segment found by the last {@linkcode Route.project} call. */
   projIndex = 0;
   /** Arc length of the closest point found by the last {@linkcode Route.project} call (m). */
@@ -104,6 +113,7 @@ export class Route {
     const cfg = this.#cfg;
     const rng = this.#rng;
     rng.seed(seed);
+    this.inWorld = true;
     const margin = cfg.corridor_half_width;
     const room = cfg.world_size - 2 * margin;
     const n = this.#maxTargets * this.pointsPerTarget + 1;
@@ -145,6 +155,66 @@ export class Route {
     this.numTargets = fitting;
     this.numPoints = fitting * this.pointsPerTarget + 1;
     this.#place(rng, bestAngle, this.numPoints);
+  }
+
+  /**
+   * Makes the route the polyline (`x[i]`, `y[i]`) (world frame, at least two points):
+   * resampled every `resolution` metres along its length, with targets every
+   * `waypoint_spacing` metres; the goal is the last whole spacing (at least one target;
+   * a polyline shorter than one spacing is extended straight along its last segment).
+   * Repeated points are skipped. A polyline already sampled so (a route `generate` drew,
+   * written to a scenario file: a point every `resolution` metres of arc, its chords
+   * within 0.1% of that) is taken as it is, so it plays as drawn.
+   */
+  setPolyline(x: ArrayLike<number>, y: ArrayLike<number>): void {
+    const m = Math.min(x.length, y.length);
+    if (m < 2) throw new RangeError(`route polyline: expected at least two points, got ${m}`);
+    let length = 0;
+    for (let j = 1; j < m; j++) {
+      length += Math.sqrt((x[j] - x[j - 1]) ** 2 + (y[j] - y[j - 1]) ** 2);
+    }
+    if (!(length > 0 && length < Infinity)) {
+      throw new RangeError(`route polyline: expected a finite length > 0, got ${length}`);
+    }
+    const spacing = this.#cfg.waypoint_spacing;
+    // a route drawn by `generate` and written out (a seeded scenario file) is a chain of
+    // chords of its arcs, up to ~0.5% of a spacing shorter than drawn: it keeps its goal
+    const targets = Math.max(1, Math.floor(length / spacing + POLYLINE_TARGET_SLACK));
+    const n = targets * this.pointsPerTarget + 1;
+    if (n > this.xs.length) {
+      this.xs = new Float64Array(n);
+      this.ys = new Float64Array(n);
+      this.s = new Float64Array(n);
+    }
+    const ds = this.resolution;
+    let sampled = m === n;
+    for (let j = 1; sampled && j < m; j++) {
+      const chord = Math.sqrt((x[j] - x[j - 1]) ** 2 + (y[j] - y[j - 1]) ** 2);
+      sampled = chord >= 0.999 * ds && chord <= ds * (1 + 1e-12);
+    }
+    let seg = 0, segStart = 0;
+    let segLen = Math.sqrt((x[1] - x[0]) ** 2 + (y[1] - y[0]) ** 2);
+    for (let i = 0; sampled && i < n; i++) {
+      this.xs[i] = x[i];
+      this.ys[i] = y[i];
+      this.s[i] = i * ds;
+    }
+    for (let i = 0; !sampled && i < n; i++) {
+      const at = i * ds;
+      while (seg < m - 2 && at > segStart + segLen) {
+        segStart += segLen;
+        seg++;
+        segLen = Math.sqrt((x[seg + 1] - x[seg]) ** 2 + (y[seg + 1] - y[seg]) ** 2);
+      }
+      const t = segLen > 0 ? (at - segStart) / segLen : 0;
+      this.xs[i] = x[seg] + t * (x[seg + 1] - x[seg]);
+      this.ys[i] = y[seg] + t * (y[seg + 1] - y[seg]);
+      this.s[i] = at;
+    }
+    this.numPoints = n;
+    this.numTargets = targets;
+    this.inWorld = false;
+    this.startHeading = Math.atan2(this.ys[1] - this.ys[0], this.xs[1] - this.xs[0]);
   }
 
   /**

@@ -11,3 +11,4 @@ export * from "./pt_json.ts";
 export * from "./atomic.ts";
 export * from "./limits.ts";
 export * from "./run_dir.ts";
+export * from "./bounded_json.ts";

@@ -252,7 +252,14 @@ export function reportPanels(data: RunReportData): Panel[] {
     panels.push(waypointErrorPanel({ series, sftLine, base, train }));
     return panels;
   }
-  panels.push(envMetricsPanel(data.env, { series, base }));
+  // an env that reports collisions gets a panel of its own for the collision rate
+  const collisions = data.env.metrics.filter((m) => m.mean === "collision_rate");
+  const others = { ...data.env, metrics: data.env.metrics.filter((m) => !collisions.includes(m)) };
+  if (collisions.length > 0) {
+    const panel = envMetricsPanel({ ...data.env, metrics: collisions }, { series, base });
+    panels.push({ ...panel, title: "Held-out collision rate", yLabel: "collision rate" });
+  }
+  if (others.metrics.length > 0) panels.push(envMetricsPanel(others, { series, base }));
   return panels.filter((p) => p.series.some((s) => s.points.length > 0));
 }
 

@@ -230,8 +230,14 @@ export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
  * ```
  */
 export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
-  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither
-  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG, obs_norm: false, value_scale: 1 };
+  // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither;
+  // one without init_log_std (the Python trainer's) records the default of that time, -1
+  const ppo: PpoConfig = {
+    ...DEFAULT_PPO_CONFIG,
+    obs_norm: false,
+    value_scale: 1,
+    init_log_std: -1,
+  };
   const record = ppo as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(ckpt.cfg ?? {})) {
     // the device of the machine that wrote it says nothing about this one

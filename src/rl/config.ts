@@ -200,8 +200,10 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
   init_log_std: {
     type: "float",
     range: [-20, 5],
-    default: -1.0,
-    help: "initial log_std of the policy",
+    // -0.5 (std 0.61) rather than the earlier -1: the car learns to hold the route line
+    // more tightly, which lowers the built-in planner's ADE (README, Sample efficiency)
+    default: -0.5,
+    help: "initial log_std of the policy (exploration noise)",
   },
   norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
   obs_norm: { type: "bool", default: true, help: "scale observations by a power of two" },

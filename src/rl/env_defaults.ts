@@ -7,7 +7,13 @@
  */
 
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, defaultEpisodeCap, vecEnvFactory } from "../env/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  DEFAULT_TRAFFIC_CONFIG,
+  defaultEpisodeCap,
+  TRAFFIC_ENV_DEFAULTS,
+  vecEnvFactory,
+} from "../env/mod.ts";
 import type { EnvName } from "../env/mod.ts";
 import { DEFAULT_PPO_CONFIG } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
@@ -34,6 +40,27 @@ const MOUNTAIN_CAR_PPO: Partial<PpoConfig> = {
 };
 
 /**
+ * The traffic env over the built-in SFT planner: to stop the car the delta must pull the
+ * 4-target plan (10 m) in to the car (the speed loop aims for sqrt(max_decel * reach)),
+ * so `delta_clip` is 10 m. Braking needs every waypoint pulled in together, which
+ * independent per-coordinate exploration finds slowly: wide initial exploration (std
+ * e^0.5 ≈ 1.6 m), twice the driving entropy bonus (0.02; with 0 exploration collapses and
+ * nothing is learned), `lr` 1e-3, 8000 episodes in rollouts of 20 (about 30 s). See the
+ * README.
+ */
+const TRAFFIC_PPO: Partial<PpoConfig> = {
+  episodes: 8000,
+  num_envs: 20,
+  delta_clip: 10,
+  init_log_std: 0.5,
+  ent_coef: 0.02,
+  lr: 1e-3,
+  eval_interval: 200,
+  save_interval: 1000,
+  heldout_episodes: 400,
+};
+
+/**
  * The PPO defaults of a run on env `name` (a fresh object).
  *
  * @example
@@ -47,6 +74,8 @@ export function ppoDefaultsFor(name: EnvName): PpoConfig {
       return { ...DEFAULT_PPO_CONFIG };
     case "mountain_car":
       return { ...DEFAULT_PPO_CONFIG, ...MOUNTAIN_CAR_PPO };
+    case "traffic":
+      return { ...DEFAULT_PPO_CONFIG, ...TRAFFIC_PPO };
   }
 }
 
@@ -64,6 +93,16 @@ export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConf
   const env = { ...DEFAULT_ENV_CONFIG };
   if (name === "driving") {
     return { out_dir: drivingOutDir, sft_model: null, env, ppo: ppoDefaultsFor(name) };
+  }
+  if (name === "traffic") {
+    return {
+      out_dir: "out/traffic/run_001",
+      sft_model: null,
+      env_name: name,
+      env: { ...TRAFFIC_ENV_DEFAULTS },
+      traffic: { ...DEFAULT_TRAFFIC_CONFIG },
+      ppo: ppoDefaultsFor(name),
+    };
   }
   env.max_episode_steps = defaultEpisodeCap(name);
   return {
@@ -87,6 +126,12 @@ export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConf
  */
 export function fitRunToEnv(run: RunConfig): void {
   if (run.env_name === undefined) return;
+  if (run.env_name === "traffic") {
+    run.traffic ??= { ...DEFAULT_TRAFFIC_CONFIG };
+    run.ppo.encoder_out_dim = vecEnvFactory(run.env_name, run.env, { traffic: run.traffic })(1)
+      .obsDim;
+    return;
+  }
   if (run.sft_model !== null) {
     throw new UserError(`--sft-model: only for the driving env, not --env ${run.env_name}`);
   }

@@ -9,8 +9,8 @@
 
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import type { EnvConfig, EnvName } from "../env/mod.ts";
-import { ENV_NAMES, isEnvName } from "../env/mod.ts";
+import type { EnvConfig, EnvName, TrafficConfig } from "../env/mod.ts";
+import { DEFAULT_TRAFFIC_CONFIG, ENV_NAMES, isEnvName, validateTrafficConfig } from "../env/mod.ts";
 import { ActorCritic, loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { readPt, Tensor } from "../io/mod.ts";
@@ -94,6 +94,7 @@ export function resumedBaseConfig(point: ResumePoint): RunConfig {
     sft_model: typeof sft === "string" ? sft : null,
     ...(envName === "driving" ? {} : { env_name: envName }),
     env: { ...point.env },
+    ...(envName === "traffic" ? { traffic: checkpointTrafficConfig(point.ckpt) } : {}),
     ppo: { ...point.ppo },
   };
 }
@@ -138,6 +139,31 @@ export function restoreTrainer(
     trainer.episode = episode;
     log.fillUnknown(episode);
   }
+}
+
+/**
+ * The traffic configuration a checkpoint of a traffic run recorded (`traffic_cfg`),
+ * checked; the defaults when it has none.
+ *
+ * @example
+ * ```ts ignore
+ * checkpointTrafficConfig(ckpt).neighbors; // 8
+ * ```
+ */
+export function checkpointTrafficConfig(ckpt: LoadedCheckpoint): TrafficConfig {
+  const raw = ckpt.extra.traffic_cfg;
+  if (raw === undefined || raw === null) return { ...DEFAULT_TRAFFIC_CONFIG };
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new UserError(`${ckpt.source}: traffic_cfg: expected an object`);
+  }
+  const cfg = { ...DEFAULT_TRAFFIC_CONFIG, ...(raw as Record<string, unknown>) } as TrafficConfig;
+  try {
+    validateTrafficConfig(cfg);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`${ckpt.source}: ${e.message}`);
+    throw e;
+  }
+  return cfg;
 }
 
 /**

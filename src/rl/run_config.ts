@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EnvConfig, EnvName } from "../env/mod.ts";
+import type { EnvConfig, EnvName, TrafficConfig } from "../env/mod.ts";
 import type { PpoConfig } from "./config.ts";
 
 /** The whole configuration of a run, as written to `config.json`. */
@@ -23,6 +23,8 @@ export interface RunConfig {
    * envs only `max_episode_steps` applies (the episode cap).
    */
   env: EnvConfig;
+  /** The traffic env's own knobs (only with `env_name` "traffic"). */
+  traffic?: TrafficConfig;
   /** PPO hyperparameters; `encoder_out_dim` and `horizon_steps` follow `env`. */
   ppo: PpoConfig;
 }

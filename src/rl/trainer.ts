@@ -74,6 +74,11 @@ export interface TrainerOptions {
    * and action sizes, action shape, episode cap and observation scale from it.
    */
   makeEnv?: (numEnvs: number) => VecEnv;
+  /**
+   * Builds the vector env the training episodes run in when it is not `makeEnv`'s (a
+   * scenario set), with the same sizes; evaluation always uses `makeEnv`.
+   */
+  makeTrainEnv?: (numEnvs: number) => VecEnv;
 }
 
 /**
@@ -106,7 +111,7 @@ export class Trainer {
   readonly ppo: PpoConfig;
   /** The frozen base planner; the policy's clipped delta is added to its actions. */
   readonly planner: BasePlanner | WaypointPlanner;
-  /** Builds a vector env of the env trained on (evaluation uses it too). */
+  /** Builds a vector env of the env evaluated on (and trained on, unless `makeTrainEnv`). */
   readonly makeEnv: (numEnvs: number) => VecEnv;
   /** The per-episode metrics that env declares. */
   readonly episodeMetrics: readonly EpisodeMetric[];
@@ -152,7 +157,7 @@ export class Trainer {
     this.planner = planner;
     this.makeEnv = opts.makeEnv ?? ((n) => new DrivingVecEnv(env, n));
     const n = ppo.num_envs;
-    const vec = this.makeEnv(n);
+    const vec = (opts.makeTrainEnv ?? this.makeEnv)(n);
     const obsDim = vec.obsDim, a = vec.actionDim;
     this.episodeMetrics = vec.metrics ?? [];
     if (ppo.encoder_out_dim !== obsDim) {

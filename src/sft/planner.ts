@@ -117,6 +117,22 @@ export const DEFAULT_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object
   noiseStd: 0.1,
 });
 
+/**
+ * The built-in planner's error on the traffic env: the same lateral offset and noise,
+ * but a milder flattening of curves (so most of its failures there are collisions, which
+ * it does not see coming, rather than leaving the corridor).
+ *
+ * @example
+ * ```ts
+ * const sft = new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS);
+ * ```
+ */
+export const TRAFFIC_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object.freeze({
+  lateralOffset: 0.3,
+  curvatureScale: 0.7,
+  noiseStd: 0.1,
+});
+
 function checkShapes(
   name: string,
   obsDim: number,

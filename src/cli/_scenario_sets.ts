@@ -1,0 +1,203 @@
+/**
+ * Scenario sets on disk: a folder of scenario files (`*.json`, one scenario each), read
+ * within budgets and checked whole before use, and written file by file atomically into
+ * a folder that must not already hold a set (unless `--overwrite`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { firstLine, isOsError, UserError } from "../errors.ts";
+import {
+  checkScenario,
+  MAX_SCENARIO_DEPTH,
+  MAX_SCENARIO_FILE_BYTES,
+  MAX_SCENARIO_STRING_BYTES,
+  SCENARIO_FORMAT,
+  scenarioFileName,
+  scenarioJson,
+} from "../env/mod.ts";
+import type { Scenario } from "../env/mod.ts";
+import { FileReadError, jsonBudgetProblem, readBoundedJson, writeFileAtomic } from "../io/mod.ts";
+import type { JsonBudget } from "../io/mod.ts";
+
+/** Most files (`*.json`) a scenario or episode folder may hold. */
+export const MAX_SET_FILES = 10_000;
+/** Most bytes of all files of a scenario or episode folder together: 256 MiB. */
+export const MAX_SET_BYTES = 256 * 1024 * 1024;
+
+/** The budgets of one scenario file. */
+export const SCENARIO_BUDGET: Readonly<JsonBudget> = Object.freeze({
+  maxBytes: MAX_SCENARIO_FILE_BYTES,
+  maxDepth: MAX_SCENARIO_DEPTH,
+  maxStringBytes: MAX_SCENARIO_STRING_BYTES,
+  what: "a scenario file",
+});
+
+/** A scenario set as read: `scenarios[i]` came from `files[i]` (sorted by name). */
+export interface ScenarioSet {
+  /** The folder. */
+  dir: string;
+  /** Path of each file read. */
+  files: string[];
+  /** The checked scenarios. */
+  scenarios: Scenario[];
+}
+
+// null when missing; any other OS fault (a file on the way, no permission) is one line
+// naming `what`
+function statOrNull(path: string, what: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    if (isOsError(e)) throw new UserError(`${what}: cannot use it: ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+/**
+ * The `*.json` entries directly in folder `dir` (`what` names it in errors, e.g.
+ * "--scenarios out/set"), sorted by name; more than {@linkcode MAX_SET_FILES} is refused
+ * without listing the rest, and so are files larger than {@linkcode MAX_SET_BYTES}
+ * together. Other entries are ignored.
+ *
+ * @example
+ * ```ts ignore
+ * const files = listJsonFiles("out/set", "--scenarios out/set");
+ * ```
+ */
+export function listJsonFiles(dir: string, what: string): string[] {
+  const info = statOrNull(dir, what);
+  if (info === null) throw new UserError(`${what}: folder not found`);
+  if (!info.isDirectory) throw new UserError(`${what}: not a folder`);
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    if (names.length === MAX_SET_FILES) {
+      throw new UserError(`${what}: holds more than ${MAX_SET_FILES} .json files, the limit`);
+    }
+    names.push(entry.name);
+  }
+  const files = names.sort().map((name) => join(dir, name));
+  let total = 0;
+  for (const file of files) total += statOrNull(file, what)?.size ?? 0;
+  if (total > MAX_SET_BYTES) {
+    throw new UserError(
+      `${what}: its .json files hold ${total} bytes, over the limit of ${MAX_SET_BYTES} bytes`,
+    );
+  }
+  return files;
+}
+
+/**
+ * Reads and checks every scenario file in `dir` (`flag` names the flag in errors): at
+ * least one, scenario ids unique across the set. Any fault is one line naming the file
+ * (and the field).
+ *
+ * @example
+ * ```ts ignore
+ * const set = await readScenarioSet("out/heldout", "--scenarios");
+ * ```
+ */
+export async function readScenarioSet(dir: string, flag: string): Promise<ScenarioSet> {
+  const files = listJsonFiles(dir, `${flag} ${dir}`);
+  if (files.length === 0) throw new UserError(`${flag} ${dir}: holds no scenario files (*.json)`);
+  const scenarios: Scenario[] = [];
+  const byId = new Map<string, string>();
+  for (const file of files) {
+    const s = checkScenario(await readBoundedJson(file, SCENARIO_BUDGET), file);
+    const other = byId.get(s.id);
+    if (other !== undefined) throw new UserError(`${file}: id: "${s.id}" is also ${other}'s id`);
+    byId.set(s.id, file);
+    scenarios.push(s);
+  }
+  return { dir, files, scenarios };
+}
+
+// Whether `file` is a scenario file (its `format` tag), for --overwrite to remove it.
+async function isScenarioFile(file: string): Promise<boolean> {
+  try {
+    const v = await readBoundedJson(file, SCENARIO_BUDGET);
+    return typeof v === "object" && v !== null && "format" in v && v.format === SCENARIO_FORMAT;
+  } catch (e) {
+    if (e instanceof FileReadError) return false;
+    throw e;
+  }
+}
+
+/**
+ * Writes `scenarios` into folder `dir`, one file each (named after the scenario's id,
+ * see `scenarioFileName`; `-2`, `-3`, ... added where names would clash), each
+ * atomically; returns the paths. A scenario whose file would break the budgets it is
+ * read back with ({@linkcode SCENARIO_BUDGET}: size, string length) is refused first,
+ * named by `sources[i]` (where it came from). A folder that already holds `*.json`
+ * files is refused unless `overwrite`, which removes them first, and only if every one
+ * is a scenario file.
+ *
+ * @example
+ * ```ts ignore
+ * await writeScenarioSet("out/set", { scenarios, sources, overwrite: false });
+ * ```
+ */
+export async function writeScenarioSet(
+  dir: string,
+  opts: { scenarios: Scenario[]; sources: string[]; overwrite: boolean },
+): Promise<string[]> {
+  const encoder = new TextEncoder();
+  const texts = opts.scenarios.map((s, i) => {
+    const bytes = encoder.encode(scenarioJson(s));
+    const problem = bytes.length > SCENARIO_BUDGET.maxBytes
+      ? `is ${bytes.length} bytes, over the limit of ${SCENARIO_BUDGET.maxBytes} bytes`
+      : jsonBudgetProblem(bytes, SCENARIO_BUDGET);
+    if (problem !== null) {
+      throw new UserError(
+        `${
+          opts.sources[i]
+        }: the scenario file made from it ${problem}, so it could not be read back`,
+      );
+    }
+    return bytes;
+  });
+  const what = `--out-dir ${dir}`;
+  const info = statOrNull(dir, what);
+  if (info !== null && !info.isDirectory) {
+    throw new UserError(`${what}: exists and is not a folder`);
+  }
+  const existing = info === null ? [] : listJsonFiles(dir, what);
+  if (existing.length > 0) {
+    if (!opts.overwrite) {
+      throw new UserError(
+        `${what} already holds a scenario set (${
+          existing[0]
+        }); pass --overwrite to replace it, or choose another folder`,
+      );
+    }
+    for (const file of existing) {
+      if (!(await isScenarioFile(file))) {
+        throw new UserError(
+          `${what}: ${file} is not a scenario file; --overwrite removes only scenario files, so move it away first`,
+        );
+      }
+    }
+  }
+  const taken = new Set<string>();
+  const paths = opts.scenarios.map((s) => {
+    const base = scenarioFileName(s.id).slice(0, -".json".length);
+    let name = `${base}.json`;
+    for (let k = 2; taken.has(name); k++) name = `${base}-${k}.json`;
+    taken.add(name);
+    return join(dir, name);
+  });
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`${what}: cannot write the scenario set there: ${firstLine(e)}`);
+  }
+  for (const file of existing) Deno.removeSync(file);
+  for (let i = 0; i < paths.length; i++) {
+    await writeFileAtomic(paths[i], texts[i]);
+  }
+  return paths;
+}

@@ -1,0 +1,160 @@
+/**
+ * Configuration of the traffic env's own knobs (the `traffic` section of a run's
+ * `config.json`); the driving part (route, car, controller, rewards) stays the `env`
+ * section. Also the env section's defaults for a traffic run.
+ *
+ * @module
+ */
+
+import { type ConfigTable, tableDefaults, validateTable } from "../../config_table.ts";
+import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../config.ts";
+
+/** Every knob of the traffic env besides the driving ones. */
+export interface TrafficConfig {
+  /** K: nearest vehicles in the observation (zero-padded). */
+  neighbors: number;
+  /** "idm": reactive vehicles follow IDM along their paths; "replay": they replay trajectories. */
+  vehicle_mode: string;
+  /** Reward subtracted when the ego's box overlaps another vehicle's (the episode ends). */
+  collision_penalty: number;
+  /** Reward subtracted per step times max(0, 1 - ttc / ttc_horizon): closing in on a vehicle. */
+  ttc_penalty: number;
+  /** Time-to-collision below which closing in is penalised (s). */
+  ttc_horizon: number;
+  /** Reward subtracted per step times max(0, 1 - gap / gap_margin): passing too close. */
+  gap_penalty: number;
+  /** Gap below which passing close is penalised (m). */
+  gap_margin: number;
+  /** Ego box length (m). */
+  ego_length: number;
+  /** Ego box width (m). */
+  ego_width: number;
+  /** Most parked vehicles a seeded scenario puts beside the route. */
+  max_parked: number;
+  /** Time-to-collision and gap are capped at these in the metrics (s, m). */
+  ttc_cap: number;
+}
+
+/** The values `vehicle_mode` takes. */
+export const VEHICLE_MODES = ["idm", "replay"] as const;
+
+/** One row per key of {@linkcode TrafficConfig}. */
+export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
+  neighbors: {
+    type: "int",
+    range: [0, 64],
+    default: 8,
+    help: "K nearest vehicles in the observation",
+    flag: "neighbors",
+  },
+  vehicle_mode: {
+    type: "string",
+    default: "idm",
+    help: "other vehicles: idm (reactive, along their paths) or replay (their trajectories)",
+  },
+  collision_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 60,
+    help: "reward subtracted on a collision (ends the episode)",
+  },
+  ttc_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0,
+    help: "reward subtracted per step times max(0, 1 - ttc / ttc_horizon)",
+  },
+  ttc_horizon: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 3,
+    help: "time-to-collision below which closing in is penalised, s",
+  },
+  gap_penalty: {
+    type: "float",
+    range: [0, Infinity],
+    default: 0,
+    help: "reward subtracted per step times max(0, 1 - gap / gap_margin)",
+  },
+  gap_margin: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 0.5,
+    help: "gap below which passing close is penalised, m",
+  },
+  ego_length: {
+    type: "float",
+    range: [0, 100],
+    exclusiveMin: true,
+    default: 4.5,
+    help: "ego box length, m",
+  },
+  ego_width: {
+    type: "float",
+    range: [0, 100],
+    exclusiveMin: true,
+    default: 1.9,
+    help: "ego box width, m",
+  },
+  max_parked: {
+    type: "int",
+    range: [0, 16],
+    default: 2,
+    help: "parked vehicles beside the route, at most, per seeded scenario",
+  },
+  ttc_cap: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 10,
+    help: "cap of the min time-to-collision metric, s",
+  },
+};
+
+/** The defaults of {@linkcode TRAFFIC_CONFIG_TABLE}. */
+export const DEFAULT_TRAFFIC_CONFIG: Readonly<TrafficConfig> = Object.freeze(
+  tableDefaults(TRAFFIC_CONFIG_TABLE),
+);
+
+/**
+ * The `env` section of a traffic run: the driving defaults with 4 targets 2.5 m apart (a
+ * plan 10 m ahead: cruising needs a reach of 8^2 / max_decel ≈ 10.7 m, so pulling the
+ * far waypoints in by a few metres already slows the car; see the README), 60 m routes
+ * (every conflict happens within them; shorter episodes, more of them per second) and
+ * 100 steps (20 s: room to follow a slow lead to the goal).
+ */
+export const TRAFFIC_ENV_DEFAULTS: Readonly<EnvConfig> = Object.freeze({
+  ...DEFAULT_ENV_CONFIG,
+  horizon_steps: 4,
+  waypoint_spacing: 2.5,
+  route_length: 60,
+  max_episode_steps: 100,
+});
+
+/**
+ * Checks every key of `cfg` (present, typed, in range; no unknown key). Throws a
+ * `RangeError` naming `traffic.<key>`.
+ *
+ * @example
+ * ```ts
+ * validateTrafficConfig({ ...DEFAULT_TRAFFIC_CONFIG, neighbors: -1 }); // throws
+ * ```
+ */
+export function validateTrafficConfig(cfg: TrafficConfig): void {
+  if (cfg === null || typeof cfg !== "object") {
+    throw new RangeError(`traffic config must be an object, got ${String(cfg)}`);
+  }
+  for (const key of Object.keys(cfg)) {
+    if (!(key in TRAFFIC_CONFIG_TABLE)) throw new RangeError(`traffic.${key}: unknown key`);
+  }
+  validateTable(cfg, { section: "traffic", table: TRAFFIC_CONFIG_TABLE });
+  if (!(VEHICLE_MODES as readonly string[]).includes(cfg.vehicle_mode)) {
+    throw new RangeError(
+      `traffic.vehicle_mode: expected one of ${VEHICLE_MODES.join(", ")}, got ${
+        JSON.stringify(cfg.vehicle_mode).slice(0, 40)
+      }`,
+    );
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Planners on the traffic observation: the expert (route targets, pulled in by an IDM
+ * speed plan behind whatever is in the way, shifted sideways around stopped vehicles)
+ * and a wrapper that runs a driving planner on the observation's `z` part alone, so
+ * it ignores the other vehicles (the traffic env's SFT planner).
+ *
+ * @module
+ */
+
+import { type EnvConfig, validateEnvConfig } from "../config.ts";
+import type { TrafficConfig } from "./config.ts";
+import { NEIGHBOR_FEATURES } from "./_world.ts";
+
+/** A planner of the driving observation `z` (1 + 2H) to plans (2H), as `sft` plans. */
+export interface ZPlanner {
+  /** H. */
+  readonly horizon: number;
+  /** 1 + 2H. */
+  readonly obsDim: number;
+  /** obs (rows, obsDim) -> out (rows, 2H). */
+  plan(obs: Float64Array, rows: number, out: Float64Array): void;
+}
+
+/**
+ * Runs a driving planner on the first 1 + 2H numbers of each traffic observation row:
+ * it follows the route and ignores the other vehicles.
+ *
+ * @example
+ * ```ts ignore
+ * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: venv.obsDim });
+ * ```
+ */
+export class ZPrefixPlanner implements ZPlanner {
+  readonly horizon: number;
+  readonly obsDim: number;
+  /** The wrapped planner. */
+  readonly inner: ZPlanner;
+  #scratch = new Float64Array(0);
+
+  /** Wraps `inner` for observation rows of `opts.obsDim` numbers. */
+  constructor(inner: ZPlanner, opts: { obsDim: number }) {
+    if (opts.obsDim < inner.obsDim) {
+      throw new RangeError(`ZPrefixPlanner: obsDim ${opts.obsDim} < the planner's ${inner.obsDim}`);
+    }
+    this.inner = inner;
+    this.horizon = inner.horizon;
+    this.obsDim = opts.obsDim;
+  }
+
+  plan(obs: Float64Array, rows: number, out: Float64Array): void {
+    const z = this.inner.obsDim, d = this.obsDim;
+    if (this.#scratch.length < rows * z) this.#scratch = new Float64Array(rows * z);
+    const s = this.#scratch;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < z; j++) s[r * z + j] = obs[r * d + j];
+    }
+    this.inner.plan(s, rows, out);
+  }
+}
+
+/** Lateral clearance the expert keeps to vehicles beside its path (m). */
+const MARGIN = 0.3;
+/** Extra clearance when it nudges around a stopped vehicle (m). */
+const NUDGE_MARGIN = 0.5;
+/** A vehicle slower than this (m/s) counts as stopped: the expert nudges around it. */
+const STOPPED = 0.5;
+/** Vehicles farther than this (m) are ignored. */
+const RANGE = 60;
+/** Seconds ahead the expert extrapolates a vehicle's motion to see it cut in. */
+const PREDICT = 1.5;
+
+/**
+ * The traffic expert, a pure function of the observation. It takes the route targets
+ * (the driving expert's plan), finds the vehicles whose box is on its path now or in
+ * 1.5 s at constant velocity, shifts the plan sideways around a stopped one when the
+ * shift fits inside the corridor, and behind the nearest other one picks the IDM
+ * acceleration (desired speed `cruise_speed`, headway 1 s, gap 2.5 m) and pulls the
+ * plan in to the reach `v*^2 / max_decel` at which the speed loop aims for
+ * `v* = v + a_idm / speed_gain`.
+ *
+ * @example
+ * ```ts
+ * const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
+ * ```
+ */
+export class TrafficExpertPlanner implements ZPlanner {
+  readonly horizon: number;
+  readonly obsDim: number;
+  readonly #cfg: EnvConfig;
+  readonly #k: number;
+  readonly #egoHalfLength: number;
+  readonly #egoHalfWidth: number;
+  readonly #arc: Float64Array;
+  readonly #proj = new Float64Array(4);
+
+  /** For the env `cfg` and the traffic knobs `traffic` (K, ego size). */
+  constructor(cfg: EnvConfig, traffic: TrafficConfig) {
+    validateEnvConfig(cfg);
+    this.#cfg = cfg;
+    this.horizon = cfg.horizon_steps;
+    this.#k = traffic.neighbors;
+    this.obsDim = 1 + 2 * cfg.horizon_steps + this.#k * NEIGHBOR_FEATURES;
+    this.#egoHalfLength = 0.5 * traffic.ego_length;
+    this.#egoHalfWidth = 0.5 * traffic.ego_width;
+    this.#arc = new Float64Array(cfg.horizon_steps + 1);
+  }
+
+  plan(obs: Float64Array, rows: number, out: Float64Array): void {
+    const h = this.horizon, d = this.obsDim, a = 2 * h, cfg = this.#cfg, proj = this.#proj;
+    const arc = this.#arc, ehl = this.#egoHalfLength, ehw = this.#egoHalfWidth;
+    for (let r = 0; r < rows; r++) {
+      const o = r * d, p = r * a;
+      const v = obs[o];
+      arc[0] = 0;
+      let px = 0, py = 0;
+      for (let j = 0; j < h; j++) {
+        const x = obs[o + 1 + 2 * j], y = obs[o + 2 + 2 * j];
+        out[p + 2 * j] = x;
+        out[p + 2 * j + 1] = y;
+        arc[j + 1] = arc[j] + Math.sqrt((x - px) * (x - px) + (y - py) * (y - py));
+        px = x;
+        py = y;
+      }
+      let gap = Infinity, leadSpeed = 0;
+      let nudgeAt = Infinity, nudge = 0;
+      for (let q = 0; q < this.#k; q++) {
+        const s = o + 1 + a + q * NEIGHBOR_FEATURES;
+        if (obs[s + 7] === 0) continue;
+        const rx = obs[s], ry = obs[s + 1], vx = obs[s + 2] + v, vy = obs[s + 3];
+        const len = obs[s + 5], wid = obs[s + 6];
+        // out of reach: well behind, or beyond the range any leader matters at
+        if (rx < -(len + 2 * ehl) || rx * rx + ry * ry > RANGE * RANGE) continue;
+        this.#project(obs, { row: o, x: rx, y: ry });
+        const along = proj[0], lateral = proj[1];
+        const rel = obs[s + 4] - Math.atan2(proj[3], proj[2]);
+        const sr = Math.abs(Math.sin(rel)), cr = Math.abs(Math.cos(rel));
+        const hw = 0.5 * (len * sr + wid * cr), hl = 0.5 * (len * cr + wid * sr);
+        if (along < -(hl + ehl)) continue; // passed
+        const speed = Math.sqrt(vx * vx + vy * vy);
+        let later = lateral;
+        if (speed > 1e-6) {
+          const tx = proj[2], ty = proj[3];
+          this.#project(obs, { row: o, x: rx + vx * PREDICT, y: ry + vy * PREDICT });
+          later = proj[1];
+          proj[2] = tx;
+          proj[3] = ty;
+        }
+        const near = Math.min(Math.abs(lateral), Math.abs(later));
+        if (lateral * later > 0 && near >= hw + ehw + MARGIN) continue; // beside the path
+        if (speed < STOPPED) {
+          const side = lateral >= 0 ? 1 : -1;
+          const shift = lateral - side * (hw + ehw + NUDGE_MARGIN);
+          if (Math.abs(shift) <= cfg.corridor_half_width - 0.8) {
+            if (along < nudgeAt) {
+              nudgeAt = along;
+              nudge = shift;
+            }
+            continue;
+          }
+        }
+        if (along <= 0) continue;
+        const g = along - hl - ehl;
+        if (g < gap) {
+          gap = g;
+          leadSpeed = vx * proj[2] + vy * proj[3];
+        }
+      }
+      if (nudge !== 0) this.#shift(out, { at: p, by: nudge });
+      if (gap < Infinity) this.#pullIn(out, { at: p, reach: this.#reach(v, gap, leadSpeed) });
+    }
+  }
+
+  // reach (m) of a plan at which the speed loop aims for the IDM speed behind the leader
+  #reach(v: number, gap: number, leadSpeed: number): number {
+    const cfg = this.#cfg;
+    const a = cfg.max_accel, b = 3, headway = 1, minGap = 2.5;
+    const dyn = v * headway + v * (v - leadSpeed) / (2 * Math.sqrt(a * b));
+    const want = minGap + (dyn > 0 ? dyn : 0);
+    const g = gap > 0.1 ? gap : 0.1;
+    const acc = a * (1 - Math.pow(v / cfg.cruise_speed, 4) - (want / g) * (want / g));
+    let target = v + acc / cfg.speed_gain;
+    if (target > cfg.cruise_speed) target = cfg.cruise_speed;
+    if (target <= 0) return 0;
+    return target * target / cfg.max_decel;
+  }
+
+  // moves every waypoint of the plan at `at` farther along than `reach` back to it
+  #pullIn(out: Float64Array, o: { at: number; reach: number }): void {
+    const arc = this.#arc, h = this.horizon, { at, reach } = o;
+    if (reach >= arc[h]) return;
+    let j = 0;
+    while (arc[j + 1] <= reach) j++;
+    const t = (reach - arc[j]) / (arc[j + 1] - arc[j]);
+    const x0 = j === 0 ? 0 : out[at + 2 * j - 2], y0 = j === 0 ? 0 : out[at + 2 * j - 1];
+    const x = x0 + t * (out[at + 2 * j] - x0), y = y0 + t * (out[at + 2 * j + 1] - y0);
+    for (let k = j; k < h; k++) {
+      out[at + 2 * k] = x;
+      out[at + 2 * k + 1] = y;
+    }
+  }
+
+  // shifts every waypoint `by` metres to the left of the path
+  #shift(out: Float64Array, o: { at: number; by: number }): void {
+    let px = 0, py = 0;
+    for (let j = 0; j < this.horizon; j++) {
+      const x = out[o.at + 2 * j], y = out[o.at + 2 * j + 1];
+      const len = Math.sqrt((x - px) * (x - px) + (y - py) * (y - py));
+      const nx = len > 0 ? -(y - py) / len : 0, ny = len > 0 ? (x - px) / len : 1;
+      out[o.at + 2 * j] = x + o.by * nx;
+      out[o.at + 2 * j + 1] = y + o.by * ny;
+      px = x;
+      py = y;
+    }
+  }
+
+  // projects (x, y) (car frame) on the route path (car, targets...; the last segment
+  // extended): proj = [arc length, lateral offset (left +), unit tangent x, y]
+  #project(obs: Float64Array, o: { row: number; x: number; y: number }): void {
+    const h = this.horizon, arc = this.#arc, proj = this.#proj;
+    // the first and last segments of non-zero length are extended past their ends
+    let first = -1, last = -1, px = 0, py = 0;
+    for (let j = 0; j < h; j++) {
+      const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
+      if ((qx - px) * (qx - px) + (qy - py) * (qy - py) > 1e-12) {
+        if (first < 0) first = j;
+        last = j;
+      }
+      px = qx;
+      py = qy;
+    }
+    if (first < 0) {
+      proj[0] = o.x;
+      proj[1] = o.y;
+      proj[2] = 1;
+      proj[3] = 0;
+      return;
+    }
+    let best = Infinity;
+    px = first === 0 ? 0 : obs[o.row + 2 * first - 1];
+    py = first === 0 ? 0 : obs[o.row + 2 * first];
+    for (let j = first; j <= last; j++) {
+      const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
+      const ex = qx - px, ey = qy - py, len2 = ex * ex + ey * ey;
+      if (len2 > 1e-12) {
+        let t = ((o.x - px) * ex + (o.y - py) * ey) / len2;
+        if (t < 0 && j > first) t = 0;
+        if (t > 1 && j < last) t = 1;
+        const dx = o.x - px - t * ex, dy = o.y - py - t * ey;
+        const d2 = dx * dx + dy * dy;
+        if (d2 < best) {
+          best = d2;
+          const side = ex * (o.y - py) - ey * (o.x - px), len = Math.sqrt(len2);
+          proj[0] = arc[j] + t * len;
+          proj[1] = side >= 0 ? Math.sqrt(d2) : -Math.sqrt(d2);
+          proj[2] = ex / len;
+          proj[3] = ey / len;
+        }
+      }
+      px = qx;
+      py = qy;
+    }
+  }
+}
