@@ -6,7 +6,7 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { removeStaleTempFiles, writeFileAtomicSync } from "./atomic.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
 
 /** Files whose presence means a folder already holds a run. */
 export const RUN_FILES = [
@@ -135,24 +135,15 @@ export function prepareRunDir(
 }
 
 /**
- * Writes `value` as pretty JSON (2 spaces, trailing newline), atomically. The file is
- * written with synchronous calls: these files are small, and waiting on the event loop
- * for an asynchronous write costs more (`train` writes `metrics.json` every eval
- * interval, 51 times in the default run). A signal is handled between turns of the
- * event loop, so no stop can find such a write half done.
+ * Writes `value` as pretty JSON (2 spaces, trailing newline), atomically.
  *
  * @example
  * ```ts ignore
  * await writeJson("out/run/metrics.json", []);
  * ```
  */
-export function writeJson(path: string, value: unknown): Promise<void> {
-  try {
-    writeFileAtomicSync(path, JSON.stringify(value, null, 2) + "\n");
-    return Promise.resolve();
-  } catch (e) {
-    return Promise.reject(e);
-  }
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
 /** Options of {@linkcode prepareResumeDir}. */
