@@ -23,8 +23,8 @@ import type { JsonBudget } from "../io/mod.ts";
 
 /** Most files (`*.json`) a scenario or episode folder may hold. */
 export const MAX_SET_FILES = 10_000;
-/** Most bytes of all files of a scenario or episode folder together: 256 MiB. */
-export const MAX_SET_BYTES = 256 * 1024 * 1024;
+/** Most bytes of all files of a scenario or episode folder together: 128 MiB (a 248 MB set peaked at 1.8 GB RSS in eval). */
+export const MAX_SET_BYTES = 128 * 1024 * 1024;
 
 /** The budgets of one scenario file. */
 export const SCENARIO_BUDGET: Readonly<JsonBudget> = Object.freeze({
