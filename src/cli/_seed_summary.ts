@@ -22,10 +22,21 @@ import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "
 
 /**
  * The metrics compared across seeds, in table order: return and success rate for every
- * env, ADE where the run's env reports one (a metric named "ade": driving) and the
+ * env, ADE where the run's env reports one (a metric named "ade": driving, traffic), the
+ * collision rate and route completion where the held-out block has them (traffic), and the
  * share of the SFT-to-expert gap closed where the env has an expert planner (driving).
  */
-export const SEED_METRICS = ["return", "success_rate", "ade", "gap_closed"] as const;
+export const SEED_METRICS = [
+  "return",
+  "success_rate",
+  "ade",
+  "collision_rate",
+  "route_completion",
+  "gap_closed",
+] as const;
+
+/** The metrics a held-out block may hold or not (by env), read as they are. */
+const OPTIONAL_HELDOUT = ["collision_rate", "route_completion"] as const;
 
 /** One of {@linkcode SEED_METRICS}. */
 export type SeedMetric = typeof SEED_METRICS[number];
@@ -40,6 +51,10 @@ export interface SeedResult {
   success_rate: number;
   /** Held-out ADE against the expert plan (m); only where the env reports ADE. */
   ade?: number;
+  /** Share of held-out episodes that ended in a collision; only where the env reports it. */
+  collision_rate?: number;
+  /** Held-out mean route completion, 0..1; only where the held-out block has it. */
+  route_completion?: number;
   /**
    * Share of the SFT-to-expert return gap the delta closes:
    * (return - sft_return) / (expert_return - sft_return); null when the gap is 0. Only
@@ -169,6 +184,9 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
       return: run.return,
       success_rate: run.success_rate,
       ...(run.ade === undefined ? {} : { ade: run.ade }),
+      ...Object.fromEntries(
+        OPTIONAL_HELDOUT.flatMap((k) => run[k] === undefined ? [] : [[k, run[k]]]),
+      ),
       ...(expert === undefined
         ? {}
         : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null }),
@@ -181,7 +199,9 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
     ? SEED_METRICS
     : SEED_METRICS.filter((m) =>
       m === "return" || m === "success_rate" ||
-      (m === "ade" ? perSeed[0].ade !== undefined : EXPERT_PLANNERS[envName] !== undefined)
+      (m === "gap_closed"
+        ? EXPERT_PLANNERS[envName] !== undefined
+        : perSeed.length > 0 && perSeed[0][m] !== undefined)
     );
   const across = Object.fromEntries(
     metrics.map((m) => [m, describeSeeds(perSeed.map((r) => r[m] ?? null), method)]),
@@ -267,6 +287,9 @@ interface SeedRun {
   success_rate: number;
   /** Where the env reports ADE. */
   ade?: number;
+  /** Where the held-out block has them. */
+  collision_rate?: number;
+  route_completion?: number;
   sft_return: number;
 }
 
@@ -347,11 +370,18 @@ function readSeed(
     if (value === null) return incomplete;
     ade = value;
   }
+  const optional: Partial<Record<typeof OPTIONAL_HELDOUT[number], number>> = {};
+  for (const key of OPTIONAL_HELDOUT) {
+    if (h?.refined?.[key] === undefined) continue;
+    const value = num(h.refined[key]);
+    if (value === null) return incomplete;
+    optional[key] = value;
+  }
   // What must agree between seeds: everything but the seed and where the run went.
   const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
   const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
   return {
-    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }) },
+    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }), ...optional },
     env,
     envName,
     comparable,
