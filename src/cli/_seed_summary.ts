@@ -281,16 +281,8 @@ const EXPERT_PLANNERS: Partial<Record<EnvName, (env: EnvConfig) => WaypointPlann
   driving: (env) => new ExpertPlanner(env),
 };
 
-interface SeedRun {
+interface SeedRun extends Omit<SeedResult, "seed" | "gap_closed" | "expert_return"> {
   heldout: { first_seed: number; count: number };
-  return: number;
-  success_rate: number;
-  /** Where the env reports ADE. */
-  ade?: number;
-  /** Where the held-out block has them. */
-  collision_rate?: number;
-  route_completion?: number;
-  sft_return: number;
 }
 
 // A seed folder's results, or why it has none. Files are read as untrusted input.
