@@ -7,7 +7,13 @@
 // Run: deno bench bench/kernels_bench.ts   (DELTA_WAYPOINT_NO_SIMD=1 changes only the "exported" group)
 
 import { jsMatmul, matmulBackend, type MatmulProducts, Rng } from "../src/math/mod.ts";
-import { matmulBackwardInput, matmulBackwardWeight, matmulForward } from "../src/math/kernels.ts";
+import {
+  matmulBackwardInput,
+  matmulBackwardInputRelu,
+  matmulBackwardWeight,
+  matmulForward,
+  matmulForwardRelu,
+} from "../src/math/kernels.ts";
 import { createWasmMatmul } from "../src/math/_wasm_gemm.ts";
 
 const rng = new Rng(3);
@@ -20,7 +26,9 @@ function normals(len: number): Float64Array {
 const exported: MatmulProducts = {
   name: `exported (${matmulBackend})`,
   forward: matmulForward,
+  forwardRelu: matmulForwardRelu,
   backwardInput: matmulBackwardInput,
+  backwardInputRelu: matmulBackwardInputRelu,
   backwardWeight: matmulBackwardWeight,
 };
 const builds = [

@@ -122,6 +122,17 @@ Deno.test("same seed gives the same route and trajectory; different seeds differ
   r1.generate(6);
   r1.generate(5);
   assert.deepEqual(r1.xs.subarray(0, r1.numPoints), xs5);
+  // The same seed again keeps the route held (evaluations restart their seeds): the same
+  // route as a fresh one's
+  r1.generate(5);
+  const fresh = new Route(CFG);
+  fresh.generate(5);
+  for (const key of ["numPoints", "numTargets", "startHeading"] as const) {
+    assert.equal(r1[key], fresh[key]);
+  }
+  for (const key of ["xs", "ys", "s"] as const) {
+    assert.deepEqual(r1[key].subarray(0, r1.numPoints), fresh[key].subarray(0, fresh.numPoints));
+  }
 });
 
 Deno.test("reset without a seed continues from the previous seed", () => {

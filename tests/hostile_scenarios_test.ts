@@ -98,6 +98,17 @@ Deno.test("a bad scenario file is one line naming the file and the field, exit 2
       /^route: point 1 repeats point 0/,
     ],
     [
+      // 1e-300 squared is 0: the env could not give the segment a length or direction
+      "route_tiny",
+      (s) => (s.route = { x: [0, 1e-300], y: [0, 0] }),
+      /^route: point 1 is 1\.00e-300 m from point 0, closer than the minimum of 0\.001 m$/,
+    ],
+    [
+      "path_tiny",
+      (s) => (s.vehicles[1].path = { x: [0, 50, 50.0001], y: [0, 0, 0] }),
+      /^vehicles\[1\]\.path: point 2 is 0\.000100 m from point 1, closer than the minimum of 0\.001 m$/,
+    ],
+    [
       "route_nan",
       (s) => (s.route.x[2] = "NaN"),
       /^route\.x\[2\]: must be a finite number, got "NaN"$/,

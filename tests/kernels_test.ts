@@ -111,6 +111,58 @@ Deno.test(
   },
 );
 
+Deno.test("forwardRelu gives forward's numbers and their ReLU under every build, zeros and NaN included", () => {
+  for (const products of [jsMatmul, ...simdBuilds]) {
+    for (const [n, inDim, outDim] of SHAPES) {
+      const rng = new Rng(n * 31 + inDim * 7 + outDim);
+      const inp = normals(rng, n * inDim), weight = normals(rng, outDim * inDim);
+      const bias = normals(rng, outDim);
+      // a zero row (pre = bias exactly), a -0 and a NaN through a zero weight row
+      inp.fill(0, 0, inDim);
+      bias[0] = -0;
+      if (outDim > 1) {
+        weight.fill(0, outDim * inDim - inDim);
+        bias[outDim - 1] = NaN;
+      }
+      const want = new Float64Array(n * outDim);
+      products.forward(want, inp, weight, bias, n, inDim, outDim);
+      const pre = normals(rng, n * outDim), out = normals(rng, n * outDim);
+      products.forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim);
+      const what = `${products.name} ${n}x${inDim}x${outDim}`;
+      // Object.is: NaN equals NaN whatever its payload bits, +0 differs from -0
+      for (let i = 0; i < n * outDim; i++) {
+        assert.ok(Object.is(pre[i], want[i]), `pre[${i}] of ${what}`);
+        assert.ok(Object.is(out[i], Math.max(want[i], 0)), `out[${i}] of ${what}`);
+      }
+      assert.ok(Object.is(out[0], 0), `ReLU(-0) is +0 (${what})`);
+    }
+  }
+});
+
+Deno.test("backwardInputRelu gives backwardInput's numbers and the ReLU's masked sum under every build", () => {
+  for (const products of [jsMatmul, ...simdBuilds]) {
+    for (const [n, inDim, outDim] of SHAPES) {
+      const rng = new Rng(n * 17 + inDim * 5 + outDim);
+      const dout = normals(rng, n * outDim), weight = normals(rng, outDim * inDim);
+      // the activation a ReLU gave: zeros (masked), positives and a NaN (masked)
+      const act = normals(rng, n * inDim).map((x) => Math.max(x, 0));
+      act[0] = NaN;
+      const dinp0 = normals(rng, n * inDim), dpre0 = normals(rng, n * inDim);
+      dpre0[n * inDim - 1] = -0; // stays -0 where masked, as `if (act > 0) d += g` leaves it
+      const want = dinp0.slice();
+      products.backwardInput(want, dout, weight, n, inDim, outDim);
+      const dinp = dinp0.slice(), dpre = dpre0.slice();
+      products.backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim);
+      const what = `${products.name} ${n}x${inDim}x${outDim}`;
+      for (let i = 0; i < n * inDim; i++) {
+        assert.ok(Object.is(dinp[i], want[i]), `dinp[${i}] of ${what}`);
+        const expected = act[i] > 0 ? dpre0[i] + want[i] : dpre0[i];
+        assert.ok(Object.is(dpre[i], expected), `dpre[${i}] of ${what}`);
+      }
+    }
+  }
+});
+
 Deno.test("under every build a row's forward and input gradient do not depend on the batch size", () => {
   const inDim = 41, hidden = 64, rows = 70;
   const rng = new Rng(5);

@@ -368,3 +368,14 @@ Deno.test("sampleGaussian: moments of the draws, and logp consistent with gaussi
   sampleGaussian(mean, logStd, n, new Rng(4), actions2, new Float64Array(n));
   assert.deepEqual(actions2, actions);
 });
+
+Deno.test("Rng.normals gives normal()'s draws in order and leaves the same state", () => {
+  const one = new Rng(11), bulk = new Rng(11);
+  const want = Array.from({ length: 37 }, () => one.normal());
+  const got = new Float64Array(40).fill(NaN);
+  bulk.normals(got, { at: 2, count: 37 });
+  assert.deepEqual(Array.from(got.subarray(2, 39)), want);
+  assert.ok(Number.isNaN(got[1]) && Number.isNaN(got[39]), "nothing written outside");
+  assert.deepEqual(bulk.getState(), one.getState());
+  assert.equal(bulk.normal(), one.normal());
+});

@@ -291,6 +291,18 @@ Deno.test("scenarios --from-episodes: a bad episode file is one line naming the 
       (e) => e.frames[6].agents.push(e.frames[6].agents[0]),
       /frames\[6\]\.agents\[1\]\.id: "17" is listed twice in this frame$/,
     ],
+    [
+      // a fault only the converted scenario shows names it so, not as the episode's field
+      "agent_yaw",
+      (e) => (e.frames[6].agents[0].yaw = 100),
+      /: the scenario made from it: vehicles\[0\]\.trajectory\[1\]\.yaw: must be <= 100, got 100\.\d+$/,
+    ],
+    [
+      // 2100 characters, 4200 bytes as JSON: read back, the file would break its string budget
+      "escaped",
+      (e) => ((e.source as Record<string, string>).scene_id = '"'.repeat(2100)),
+      /: the scenario file made from it holds a string of 4200 bytes, over the limit of 4096 bytes, so it could not be read back$/,
+    ],
     ["parked", (e) => {
       for (const f of e.frames) {
         if (f.expert) f.expert.waypoints = f.expert.waypoints.map(() => [0.001, 0]);
@@ -433,7 +445,7 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.equal(changed.code, 2);
     assert.match(
       changed.stderr,
-      /^error: --scenarios .*blocked: not the scenario set the resumed run trained on \(2 files/,
+      /^error: --resume .*: its scenario set .*blocked: not the scenario set the resumed run trained on \(2 files/,
     );
 
     // a held-out set: generated seeds from 2^30, evaluated once each, ids as scenario_id

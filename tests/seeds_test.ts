@@ -102,10 +102,21 @@ const heldoutOf = (dir: string) =>
 Deno.test("train --seeds: per seed the single run; the summary is the seed files' numbers; emitted jobs do the same", async (t) => {
   await withTempDir(async (dir) => {
     const multi = join(dir, "multi");
-    const r = await cli(["train", "--seeds", "3,1", "--jobs", "2", "--out-dir", multi, ...FLAGS]);
+    // one lane: seed 1 is trained in the process that trained seed 3 before it
+    const r = await cli(["train", "--seeds", "3,1", "--jobs", "1", "--out-dir", multi, ...FLAGS]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /seed 3: finished/);
     assert.match(r.stdout, /across 2 seeds/);
+
+    await t.step("each seed's log holds its own run's output", () => {
+      for (const seed of [3, 1]) {
+        const log = Deno.readTextFileSync(join(multi, "logs", `seed_${seed}.log`));
+        assert.equal(log.split("held-out evaluation:").length, 2, log);
+        assert.ok(!log.includes("\x1e"), "no lane marker in the log");
+        const refined = heldoutOf(join(multi, `seed_${seed}`)).refined.return_mean;
+        assert.match(log, new RegExp(`sft \\+ delta +${refined.toFixed(2)} `));
+      }
+    });
 
     await t.step("a seed folder is bit-identical to train --seed N", async () => {
       const single = join(dir, "single");
@@ -360,6 +371,34 @@ Deno.test("aggregate: a mountain_car folder has return and success rate only; an
     }]);
   }));
 
+Deno.test("aggregate: a traffic folder adds the collision rate and route completion of each seed's held-out block", () =>
+  withTempDir(async (dir) => {
+    const out = join(dir, "traffic");
+    const tiny = "--env traffic --episodes 20 --num-envs 4 --hidden-dim 8 --eval-interval 10 " +
+      "--save-interval 10 --heldout-episodes 6 --eval-episodes 2";
+    const r = await cli(["train", "--seeds", "1-2", "--out-dir", out, ...tiny.split(" ")]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = readJson(join(out, "summary.json")) as SeedsSummary;
+    assert.equal(s.env_name, "traffic");
+    assert.deepEqual(Object.keys(s.across_seeds), [
+      "return",
+      "success_rate",
+      "ade",
+      "collision_rate",
+      "route_completion",
+    ]);
+    for (const [i, seed] of [1, 2].entries()) {
+      const refined = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
+        heldout: { refined: Record<string, number> };
+      }).heldout.refined;
+      assert.equal(s.per_seed[i].collision_rate, refined.collision_rate);
+      assert.equal(s.per_seed[i].route_completion, refined.route_completion);
+    }
+    const rates = s.per_seed.map((row) => row.collision_rate!);
+    assert.equal(s.across_seeds.collision_rate!.mean, (rates[0] + rates[1]) / 2);
+    assert.match(r.stdout, /^seed\s+return\s+success\s+ADE m\s+collisions\s+route$/m);
+  }));
+
 Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {
   // 8 seeds: the IQM is the mean of the middle 4 of the sorted values.
   const xs = [9, 1, 7, 3, 100, 5, 2, -50];
@@ -420,6 +459,7 @@ Deno.test("train --seeds refuses bad lists and flag combinations with one line a
       ["--seeds", "1-2", "--emit", "nomad"],
       ["--seeds", "1-2", "--jobs", "0"],
       ["--seeds", "1-2", "--episodes", "ten"],
+      ["--seeds", "1-2", "--lane"], // the flag of the processes --seeds starts
     ];
     const results = await Promise.all(
       cases.map((c) => cli(["train", "--out-dir", out, ...FLAGS, ...c])),

@@ -105,7 +105,17 @@ export async function trainScenarios(
   if (envName !== "traffic") {
     throw new UserError(`--scenarios: only for --env traffic, not ${envName}`);
   }
-  const set = await readScenarioSet(dir, "--scenarios");
+  // without --scenarios, the folder the resumed checkpoint recorded: messages say so
+  const what = given !== null
+    ? `--scenarios ${dir}`
+    : `--resume ${opts.point!.path}: its scenario set ${dir}`;
+  const set = await readScenarioSet(dir, "--scenarios").catch((e) => {
+    if (
+      given !== null || !(e instanceof UserError) || !e.message.startsWith(`--scenarios ${dir}: `)
+    ) throw e;
+    const problem = e.message.slice(`--scenarios ${dir}: `.length);
+    throw new UserError(`${what}: ${problem} (pass --scenarios DIR where the set is now)`);
+  });
   const reserved = heldoutSeeds(set);
   if (reserved.length > 0) {
     throw new UserError(
@@ -117,7 +127,7 @@ export async function trainScenarios(
   const record = { dir, count: set.scenarios.length, digests: await digests(set.scenarios) };
   if (recorded !== null && recorded.digests.join() !== record.digests.join()) {
     throw new UserError(
-      `--scenarios ${dir}: not the scenario set the resumed run trained on (${recorded.count} files from ${recorded.dir}, same content in the same order)`,
+      `${what}: not the scenario set the resumed run trained on (${recorded.count} files from ${recorded.dir}, same content in the same order)`,
     );
   }
   const options = { traffic: opts.run.traffic, scenarios: set.scenarios };

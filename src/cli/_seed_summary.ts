@@ -22,10 +22,21 @@ import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "
 
 /**
  * The metrics compared across seeds, in table order: return and success rate for every
- * env, ADE where the run's env reports one (a metric named "ade": driving) and the
+ * env, ADE where the run's env reports one (a metric named "ade": driving, traffic), the
+ * collision rate and route completion where the held-out block has them (traffic), and the
  * share of the SFT-to-expert gap closed where the env has an expert planner (driving).
  */
-export const SEED_METRICS = ["return", "success_rate", "ade", "gap_closed"] as const;
+export const SEED_METRICS = [
+  "return",
+  "success_rate",
+  "ade",
+  "collision_rate",
+  "route_completion",
+  "gap_closed",
+] as const;
+
+/** The metrics a held-out block may hold or not (by env), read as they are. */
+const OPTIONAL_HELDOUT = ["collision_rate", "route_completion"] as const;
 
 /** One of {@linkcode SEED_METRICS}. */
 export type SeedMetric = typeof SEED_METRICS[number];
@@ -40,6 +51,10 @@ export interface SeedResult {
   success_rate: number;
   /** Held-out ADE against the expert plan (m); only where the env reports ADE. */
   ade?: number;
+  /** Share of held-out episodes that ended in a collision; only where the env reports it. */
+  collision_rate?: number;
+  /** Held-out mean route completion, 0..1; only where the held-out block has it. */
+  route_completion?: number;
   /**
    * Share of the SFT-to-expert return gap the delta closes:
    * (return - sft_return) / (expert_return - sft_return); null when the gap is 0. Only
@@ -102,6 +117,11 @@ export interface AggregateOptions {
   failures?: Map<number, string>;
   /** Interval method (default {@linkcode DEFAULT_INTERVAL_METHOD}). */
   method?: IntervalMethod;
+  /**
+   * Expert returns already evaluated ({@linkcode expertReturns}); the aggregate adds
+   * the ones it evaluates itself.
+   */
+  experts?: ExpertReturns;
   /** Warnings (default: stderr). */
   warn?: (line: string) => void;
 }
@@ -121,7 +141,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
   const warn = opts.warn ?? ((line: string) => console.error(line));
   const method = opts.method ?? DEFAULT_INTERVAL_METHOD;
   const seeds = opts.seeds ?? readManifest(dir)?.seeds ?? seedFolders(dir).map((f) => f.seed);
-  const experts = new Map<string, number>();
+  const experts = opts.experts ?? new Map<string, number>();
   const perSeed: SeedResult[] = [];
   const missing: MissingSeed[] = [];
   let heldout: SeedsSummary["heldout"] = null;
@@ -157,31 +177,16 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         }: configuration differs from the first seed's (beyond seed and out_dir)`,
       );
     }
-    const expertOf = EXPERT_PLANNERS[read.envName];
-    let expert: number | undefined;
-    if (expertOf) {
-      const key = JSON.stringify([env, run.heldout]);
-      if (!experts.has(key)) {
-        experts.set(
-          key,
-          evaluatePolicy({
-            env,
-            planner: expertOf(env),
-            model: null,
-            deltaClip: 0,
-            firstSeed: run.heldout.first_seed,
-            count: run.heldout.count,
-          }).summary.return_mean,
-        );
-      }
-      expert = experts.get(key)!;
-    }
+    const expert = expertReturn(experts, { envName: read.envName, env, heldout: run.heldout });
     const gap = expert === undefined ? 0 : expert - run.sft_return;
     perSeed.push({
       seed,
       return: run.return,
       success_rate: run.success_rate,
       ...(run.ade === undefined ? {} : { ade: run.ade }),
+      ...Object.fromEntries(
+        OPTIONAL_HELDOUT.flatMap((k) => run[k] === undefined ? [] : [[k, run[k]]]),
+      ),
       ...(expert === undefined
         ? {}
         : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null }),
@@ -194,7 +199,9 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
     ? SEED_METRICS
     : SEED_METRICS.filter((m) =>
       m === "return" || m === "success_rate" ||
-      (m === "ade" ? perSeed[0].ade !== undefined : EXPERT_PLANNERS[envName] !== undefined)
+      (m === "gap_closed"
+        ? EXPERT_PLANNERS[envName] !== undefined
+        : perSeed.length > 0 && perSeed[0][m] !== undefined)
     );
   const across = Object.fromEntries(
     metrics.map((m) => [m, describeSeeds(perSeed.map((r) => r[m] ?? null), method)]),
@@ -229,18 +236,53 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
   };
 }
 
+/** Expert returns on held-out seeds, by env and seeds (an {@linkcode AggregateOptions} cache). */
+export type ExpertReturns = Map<string, number>;
+
+/**
+ * The expert planner's mean return on the held-out seeds `heldout` of `env`, from
+ * `cache` or evaluated into it; undefined for an env without an expert planner. The
+ * env is read as the aggregate reads a seed's `config.json` (over the defaults), so a
+ * run's own configuration finds the entry its seeds' files will look for.
+ *
+ * @example
+ * ```ts ignore
+ * const experts: ExpertReturns = new Map();
+ * expertReturn(experts, { envName: "driving", env: run.env, heldout: { first_seed: 2 ** 30, count: 200 } });
+ * await writeSummary(dir, { experts }); // not evaluated again
+ * ```
+ */
+export function expertReturn(
+  cache: ExpertReturns,
+  opts: { envName: EnvName; env: EnvConfig; heldout: { first_seed: number; count: number } },
+): number | undefined {
+  const expertOf = EXPERT_PLANNERS[opts.envName];
+  if (!expertOf) return undefined;
+  const env: EnvConfig = Object.assign({ ...DEFAULT_ENV_CONFIG }, opts.env);
+  const { first_seed, count } = opts.heldout;
+  const key = JSON.stringify([env, { first_seed, count }]);
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = evaluatePolicy({
+      env,
+      planner: expertOf(env),
+      model: null,
+      deltaClip: 0,
+      firstSeed: first_seed,
+      count,
+    }).summary.return_mean;
+    cache.set(key, value);
+  }
+  return value;
+}
+
 // The planner the SFT-to-expert gap is measured against, for the envs that have one.
 const EXPERT_PLANNERS: Partial<Record<EnvName, (env: EnvConfig) => WaypointPlanner>> = {
   driving: (env) => new ExpertPlanner(env),
 };
 
-interface SeedRun {
+interface SeedRun extends Omit<SeedResult, "seed" | "gap_closed" | "expert_return"> {
   heldout: { first_seed: number; count: number };
-  return: number;
-  success_rate: number;
-  /** Where the env reports ADE. */
-  ade?: number;
-  sft_return: number;
 }
 
 // A seed folder's results, or why it has none. Files are read as untrusted input.
@@ -320,11 +362,18 @@ function readSeed(
     if (value === null) return incomplete;
     ade = value;
   }
+  const optional: Partial<Record<typeof OPTIONAL_HELDOUT[number], number>> = {};
+  for (const key of OPTIONAL_HELDOUT) {
+    if (h?.refined?.[key] === undefined) continue;
+    const value = num(h.refined[key]);
+    if (value === null) return incomplete;
+    optional[key] = value;
+  }
   // What must agree between seeds: everything but the seed and where the run went.
   const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
   const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
   return {
-    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }) },
+    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }), ...optional },
     env,
     envName,
     comparable,

@@ -43,6 +43,8 @@ export function formatSummary(s: SeedsSummary): string {
     return: (v) => v.toFixed(2),
     success_rate: (v) => `${(100 * v).toFixed(1)}%`,
     ade: (v) => v.toFixed(3),
+    collision_rate: (v) => `${(100 * v).toFixed(1)}%`,
+    route_completion: (v) => v.toFixed(3),
     gap_closed: (v) => `${(100 * v).toFixed(1)}%`,
   };
   const show = (m: SeedMetric, v: number | null | undefined) => (v == null ? "-" : fmt[m](v));
@@ -50,6 +52,8 @@ export function formatSummary(s: SeedsSummary): string {
     return: "return",
     success_rate: "success",
     ade: "ADE m",
+    collision_rate: "collisions",
+    route_completion: "route",
     gap_closed: "gap closed",
   };
   const table = (rows: string[][]) => {

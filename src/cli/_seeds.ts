@@ -16,7 +16,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEBUG_ENV, UserError } from "../errors.ts";
+import { DEBUG_ENV, EXIT, reportError, UserError } from "../errors.ts";
 import { NO_SIMD_VAR } from "../math/mod.ts";
 import { existingRunFiles } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
@@ -24,7 +24,10 @@ import { buildRunConfig, parseTrainArgs, runTrain, trainHelp } from "./train.ts"
 import { parseNumber } from "./_flags.ts";
 import { parseEmitTargets, writeEmitted } from "./_emit.ts";
 import { MAX_SEEDS, readManifest, seedDir, writeManifest } from "./_seed_dirs.ts";
-import { runChildren } from "./_seed_children.ts";
+import { runChildren, seedEndMarker } from "./_seed_children.ts";
+import { expertReturn } from "./_seed_summary.ts";
+import type { ExpertReturns } from "./_seed_summary.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** Where `train --seeds` writes without `--out-dir`. */
 export const DEFAULT_SEEDS_OUT_DIR = "out/rl_delta_waypoint_v0/seeds";
@@ -52,8 +55,12 @@ const OWN_FLAGS = ["seeds", "jobs", "task-index", "emit"] as const;
  * ```
  */
 export function hasSeedsFlag(args: string[]): boolean {
-  return args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+  return args.some((a) => a === "--seeds" || a.startsWith("--seeds=") || a === LANE_FLAG);
 }
+
+// A child of `train --seeds` (a lane; `_seed_children.ts`): trains the seeds its parent
+// writes to its stdin, one per line, each as `train --seed N` into <out-dir>/seed_N.
+const LANE_FLAG = "--lane";
 
 /**
  * Parses a seed list: comma-separated seeds and inclusive ranges `a-b`, in the given
@@ -99,6 +106,10 @@ function splitOwnFlags(args: string[]): { own: Map<string, string>; rest: string
   const own = new Map<string, string>();
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
+    if (args[i] === LANE_FLAG) {
+      own.set("lane", "");
+      continue;
+    }
     const name = OWN_FLAGS.find((f) => args[i] === `--${f}` || args[i].startsWith(`--${f}=`));
     if (name === undefined) {
       rest.push(args[i]);
@@ -177,6 +188,13 @@ export async function runSeeds(args: string[]): Promise<number> {
   if (parsed.values.seed !== undefined) {
     throw new UserError("--seeds: cannot be combined with --seed (the list gives each run's seed)");
   }
+  if (own.has("lane")) {
+    const dir = parsed.values["out-dir"];
+    if (typeof dir !== "string" || own.size > 1 || Deno.stdin.isTerminal()) {
+      throw new UserError(`${LANE_FLAG}: only for the processes train --seeds starts`);
+    }
+    return await runLane(withoutFlags(rest, ["--quiet"]), dir);
+  }
   const list = own.get("seeds")!;
   const seeds = parseSeedList(list);
   const run = buildRunConfig(parsed.values);
@@ -239,7 +257,14 @@ export async function runSeeds(args: string[]): Promise<number> {
   }
   Deno.mkdirSync(join(outDir, "logs"), { recursive: true });
   await writeManifest(outDir, { seeds, list, flags });
+  // The summary's expert return on the seeds' held-out episodes, while they train.
+  const experts: ExpertReturns = new Map();
+  const heldout = { first_seed: HELDOUT_SEED_BASE, count: run.ppo.heldout_episodes };
   return await runChildren({
+    whileRunning: () => {
+      expertReturn(experts, { envName: run.env_name ?? "driving", env: run.env, heldout });
+    },
+    experts,
     seeds,
     outDir,
     program,
@@ -248,6 +273,45 @@ export async function runSeeds(args: string[]): Promise<number> {
     totalEpisodes: run.ppo.episodes,
     quiet: parsed.quiet,
   });
+}
+
+// The lane's loop: each seed its parent names on stdin is trained in this process as
+// `train --seed N --out-dir <outDir>/seed_N --quiet` would train it (the same folder),
+// then marked done on stdout and stderr with its exit code. Ends when stdin closes, or
+// after a seed stopped by a signal (which the parent passed on to this process).
+async function runLane(flags: string[], outDir: string): Promise<number> {
+  const encoder = new TextEncoder();
+  let buffered = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (!/^\d+$/.test(line)) continue;
+      const seed = Number(line);
+      let code: number;
+      try {
+        code = await runTrain([
+          ...flags,
+          "--seed",
+          String(seed),
+          "--out-dir",
+          seedDir(outDir, seed),
+          "--quiet",
+        ]);
+      } catch (e) {
+        code = reportError(e);
+      }
+      const marker = encoder.encode(seedEndMarker(seed, code));
+      for (const stream of [Deno.stdout, Deno.stderr]) {
+        for (let at = 0; at < marker.length;) at += stream.writeSync(marker.subarray(at));
+      }
+      if (code === EXIT.sigint || code === EXIT.sigterm) return code;
+    }
+  }
+  return 0;
 }
 
 // Refuses a folder that holds a single run, a different multi-seed job, or seeds that

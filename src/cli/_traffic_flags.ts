@@ -16,7 +16,8 @@ import {
 import type { EnvConfig, EnvFactoryOptions, TrafficConfig, VecEnv } from "../env/mod.ts";
 import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import type { RunConfig } from "../rl/mod.ts";
+import { resumedBaseConfig } from "../rl/mod.ts";
+import type { ResumePoint, RunConfig } from "../rl/mod.ts";
 import { applyFlags, flagHelp, flagOptions } from "./_flags.ts";
 
 /** parseArgs options of the traffic flags. */
@@ -33,7 +34,8 @@ export const TRAFFIC_FLAG_HELP: string[] = [
 
 /**
  * Applies the traffic flags given in `values` to `target` (the run's `traffic`
- * section; undefined when the env is not traffic, where the flags are bad input).
+ * section; undefined when the env is not traffic, where the flags are bad input) and
+ * checks the section, flags or not (a `--config` file may have set it).
  *
  * @example
  * ```ts ignore
@@ -45,8 +47,10 @@ export function applyTrafficFlags(
   values: Record<string, unknown>,
 ): void {
   const given = Object.keys(TRAFFIC_FLAG_OPTIONS).filter((f) => values[f] !== undefined);
-  if (given.length === 0) return;
-  if (target === undefined) throw new UserError(`--${given[0]}: only for --env traffic`);
+  if (target === undefined) {
+    if (given.length > 0) throw new UserError(`--${given[0]}: only for --env traffic`);
+    return;
+  }
   applyFlags(target, { values, table: TRAFFIC_CONFIG_TABLE });
   const mode = values["vehicle-mode"];
   if (typeof mode === "string") target.vehicle_mode = mode;
@@ -56,6 +60,27 @@ export function applyTrafficFlags(
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * Refuses a traffic run resumed from `point` whose `--neighbors` or `--config` changed
+ * how many vehicles it observes: the delta head's input size depends on it.
+ *
+ * @example
+ * ```ts ignore
+ * checkResumedNeighbors(point, { run, values });
+ * ```
+ */
+export function checkResumedNeighbors(
+  point: ResumePoint,
+  opts: { run: RunConfig; values: Record<string, unknown> },
+): void {
+  const was = resumedBaseConfig(point).traffic?.neighbors, now = opts.run.traffic?.neighbors;
+  if (was === undefined || now === undefined || was === now) return;
+  const from = opts.values.neighbors !== undefined ? "--neighbors" : "--config traffic.neighbors";
+  throw new UserError(
+    `${from} ${now}: the resumed run observes ${was} vehicles (its delta head's input size), which a resumed run keeps`,
+  );
 }
 
 /**

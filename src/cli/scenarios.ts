@@ -69,7 +69,13 @@ export function scenariosHelp(): string {
   ].join("\n");
 }
 
-async function fromEpisodes(dir: string): Promise<Scenario[]> {
+/** Scenarios with where each came from (an episode file, a seed), for messages. */
+interface Made {
+  scenarios: Scenario[];
+  sources: string[];
+}
+
+async function fromEpisodes(dir: string): Promise<Made> {
   const files = listJsonFiles(dir, `--from-episodes ${dir}`);
   if (files.length === 0) {
     throw new UserError(`--from-episodes ${dir}: holds no episode files (*.json)`);
@@ -91,7 +97,7 @@ async function fromEpisodes(dir: string): Promise<Scenario[]> {
     byId.set(s.id, file);
     scenarios.push(s);
   }
-  return scenarios;
+  return { scenarios, sources: files };
 }
 
 /**
@@ -114,26 +120,23 @@ export async function runScenarios(args: string[]): Promise<number> {
     throw new UserError("scenarios: --out-dir DIR is required (see --help)");
   }
   const episodes = values["from-episodes"];
-  let scenarios: Scenario[];
+  let made: Made;
   if (typeof episodes === "string") {
     for (const flag of ["env", "count", "seed", "config"]) {
       if (values[flag] !== undefined) {
         throw new UserError(`--from-episodes: cannot be combined with --${flag}`);
       }
     }
-    scenarios = await fromEpisodes(episodes);
+    made = await fromEpisodes(episodes);
   } else {
-    scenarios = seededScenarios(values);
+    made = seededScenarios(values);
   }
-  const paths = await writeScenarioSet(outDir, {
-    scenarios,
-    overwrite: values.overwrite === true,
-  });
+  const paths = await writeScenarioSet(outDir, { ...made, overwrite: values.overwrite === true });
   if (!values.quiet) console.error(`scenarios: wrote ${paths.length} scenario files to ${outDir}`);
   return 0;
 }
 
-function seededScenarios(values: Record<string, unknown>): Scenario[] {
+function seededScenarios(values: Record<string, unknown>): Made {
   if (values.env !== "traffic") {
     throw new UserError(
       `scenarios: --env traffic (seeded scenarios) or --from-episodes DIR is required, got ${
@@ -166,10 +169,11 @@ function seededScenarios(values: Record<string, unknown>): Scenario[] {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-  const scenarios: Scenario[] = [];
+  const scenarios: Scenario[] = [], sources: string[] = [];
   for (let seed = first; seed <= last; seed++) {
     // the generator's output goes through the same checks as a file
     scenarios.push(checkScenario(generateScenario(seed, { env, traffic }), `seed ${seed}`));
+    sources.push(`seed ${seed}`);
   }
-  return scenarios;
+  return { scenarios, sources };
 }

@@ -11,6 +11,7 @@ import { finiteMean } from "../math/mod.ts";
 import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import {
+  DeferredCheckpoint,
   fitRunToEnv,
   heldoutEvaluation,
   loadResumePoint,
@@ -205,6 +206,7 @@ export async function runTrain(args: string[]): Promise<number> {
   // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
   const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
+  if (point) traffic.checkResumedNeighbors(point, { run, values: parsed.values });
   if (point) {
     run.ppo.resume = point.path;
     if (point.episode >= run.ppo.episodes) {
@@ -287,6 +289,7 @@ async function trainRun(opts: {
     const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra, ...opts.extra };
     const saved = { log: runLog, extra };
     const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
+    const best = new DeferredCheckpoint(paths.best);
     log(
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
@@ -309,8 +312,9 @@ async function trainRun(opts: {
             }));
           }
         },
-        onBest: (t) => saveTrainerCheckpoint(paths.best, t, saved),
+        onBest: (t) => best.take(t, saved),
         onCheckpoint: async (t, ep) => {
+          await best.flush();
           await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
           lastCheckpoint = paths.checkpoint(ep);
         },
@@ -329,17 +333,16 @@ async function trainRun(opts: {
         shouldStop,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    await best.flush();
     const wallSeconds = (performance.now() - t0) / 1000;
     const summaryBase = { trainer, log: runLog, startTime, wallSeconds, point, sft };
+    const interrupted = { ...summaryBase, heldout: null, interrupted: true };
     if (stopped) {
       const path = paths.checkpoint(trainer.episode);
       await saveTrainerCheckpoint(path, trainer, saved);
       lastCheckpoint = path;
       await writeMetrics();
-      await writeJson(
-        paths.trainMetrics,
-        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
-      );
+      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
       const note = dropped ? " (the iteration in progress was dropped)" : "";
       console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
       return stop.code ?? EXIT.sigint;
@@ -349,10 +352,7 @@ async function trainRun(opts: {
     const heldout = await heldoutEvaluation(trainer, { shouldStop });
     if (heldout === null) {
       // final.pt and metrics.json are complete; only the closing evaluation is missing
-      await writeJson(
-        paths.trainMetrics,
-        trainMetrics(run, { ...summaryBase, heldout: null, interrupted: true }),
-      );
+      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
       console.error(
         `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
       );

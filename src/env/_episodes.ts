@@ -232,7 +232,8 @@ export class Episodes {
       success = 1;
     } else {
       const world = cfg.world_size;
-      if (distanceToRoute > cfg.corridor_half_width || x < 0 || y < 0 || x > world || y > world) {
+      const outside = route.inWorld && (x < 0 || y < 0 || x > world || y > world);
+      if (distanceToRoute > cfg.corridor_half_width || outside) {
         reward -= cfg.offroute_penalty;
         terminated = 1;
         offRoute = 1;

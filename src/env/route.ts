@@ -15,6 +15,9 @@ const SHAPE_ATTEMPTS = 8;
 /** Random rotations tried per shape to fit it in the world. */
 const ROTATION_ATTEMPTS = 16;
 
+/** Fraction of a spacing a polyline may fall short of a whole target and still have it. */
+const POLYLINE_TARGET_SLACK = 0.02;
+
 /**
  * One route: centerline points `xs`, `ys` (world frame, meters) with the cumulative
  * arc length `s`; point 0 is the start, target k (0-based) is point
@@ -44,6 +47,12 @@ export class Route {
   numTargets = 0;
   /** Heading of the route at its start (rad). */
   startHeading = 0;
+  /**
+   * Whether the route was drawn inside the world ({@linkcode Route.generate}), so that
+   * leaving the world ends the episode; false for a polyline given with
+   * {@linkcode Route.setPolyline} (a scenario file's route: any coordinates).
+   */
+  inWorld = true;
   /** Closest segment found by the last {@linkcode Route.project} call. */
   projIndex = 0;
   /** Arc length of the closest point found by the last {@linkcode Route.project} call (m). */
@@ -52,6 +61,8 @@ export class Route {
   readonly #cfg: EnvConfig;
   readonly #maxTargets: number;
   readonly #rng = new Rng(0);
+  // The seed whose route the buffers hold (only generate writes them), or null.
+  #drawn: number | null = null;
 
   /** Allocates the buffers for the longest route `cfg` allows; call {@linkcode Route.generate} next. */
   constructor(cfg: EnvConfig) {
@@ -89,11 +100,20 @@ export class Route {
    * Draws the route of episode `seed`: equal seeds give equal routes. The shape is
    * redrawn, rotated and shifted until it lies at least `corridor_half_width` inside
    * the world; a shape too big for any tried rotation is cut after its last fitting target.
+   * The route held already (the evaluations restart the same seeds) is kept as it is.
    */
   generate(seed: number): void {
+    if (seed === this.#drawn) return;
+    this.#drawn = null; // until the buffers hold `seed`'s route
+    this.#generate(seed);
+    this.#drawn = seed;
+  }
+
+  #generate(seed: number): void {
     const cfg = this.#cfg;
     const rng = this.#rng;
     rng.seed(seed);
+    this.inWorld = true;
     const margin = cfg.corridor_half_width;
     const room = cfg.world_size - 2 * margin;
     const n = this.#maxTargets * this.pointsPerTarget + 1;
@@ -142,7 +162,9 @@ export class Route {
    * resampled every `resolution` metres along its length, with targets every
    * `waypoint_spacing` metres; the goal is the last whole spacing (at least one target;
    * a polyline shorter than one spacing is extended straight along its last segment).
-   * Repeated points are skipped.
+   * Repeated points are skipped. A polyline already sampled so (a route `generate` drew,
+   * written to a scenario file: a point every `resolution` metres of arc, its chords
+   * within 0.1% of that) is taken as it is, so it plays as drawn.
    */
   setPolyline(x: ArrayLike<number>, y: ArrayLike<number>): void {
     const m = Math.min(x.length, y.length);
@@ -155,7 +177,9 @@ export class Route {
       throw new RangeError(`route polyline: expected a finite length > 0, got ${length}`);
     }
     const spacing = this.#cfg.waypoint_spacing;
-    const targets = Math.max(1, Math.floor(length / spacing + 1e-9));
+    // a route drawn by `generate` and written out (a seeded scenario file) is a chain of
+    // chords of its arcs, up to ~0.5% of a spacing shorter than drawn: it keeps its goal
+    const targets = Math.max(1, Math.floor(length / spacing + POLYLINE_TARGET_SLACK));
     const n = targets * this.pointsPerTarget + 1;
     if (n > this.xs.length) {
       this.xs = new Float64Array(n);
@@ -163,9 +187,19 @@ export class Route {
       this.s = new Float64Array(n);
     }
     const ds = this.resolution;
+    let sampled = m === n;
+    for (let j = 1; sampled && j < m; j++) {
+      const chord = Math.sqrt((x[j] - x[j - 1]) ** 2 + (y[j] - y[j - 1]) ** 2);
+      sampled = chord >= 0.999 * ds && chord <= ds * (1 + 1e-12);
+    }
     let seg = 0, segStart = 0;
     let segLen = Math.sqrt((x[1] - x[0]) ** 2 + (y[1] - y[0]) ** 2);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; sampled && i < n; i++) {
+      this.xs[i] = x[i];
+      this.ys[i] = y[i];
+      this.s[i] = i * ds;
+    }
+    for (let i = 0; !sampled && i < n; i++) {
       const at = i * ds;
       while (seg < m - 2 && at > segStart + segLen) {
         segStart += segLen;
@@ -179,6 +213,7 @@ export class Route {
     }
     this.numPoints = n;
     this.numTargets = targets;
+    this.inWorld = false;
     this.startHeading = Math.atan2(this.ys[1] - this.ys[0], this.xs[1] - this.xs[0]);
   }
 

@@ -44,11 +44,37 @@ export interface MatmulProducts {
     inDim: number,
     outDim: number,
   ): void;
+  /** {@linkcode MatmulProducts.forward} into `pre`, and `out = max(pre, 0)` (ReLU) */
+  forwardRelu(
+    pre: Float64Array,
+    out: Float64Array,
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void;
   /** `dinp (n, inDim) += dout (n, outDim) · weight (outDim, inDim)` */
   backwardInput(
     dinp: Float64Array,
     dout: Float64Array,
     weight: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void;
+  /**
+   * {@linkcode MatmulProducts.backwardInput} into `dinp`, then ReLU's backward through
+   * the activation `act` (n, inDim) that was the layer's input:
+   * `dpre[i] += dinp[i]` where `act[i] > 0` (torch's mask)
+   */
+  backwardInputRelu(
+    dpre: Float64Array,
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    act: Float64Array,
     n: number,
     inDim: number,
     outDim: number,
@@ -72,6 +98,8 @@ interface GemmExports {
   gemm_rows(...args: number[]): void;
   gemm_cols(...args: number[]): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
+  relu(at: number, count: number): void;
+  relu_back(d: number, g: number, act: number, count: number): void;
 }
 
 /** Whether this runtime accepts WebAssembly relaxed SIMD (`f64x2.relaxed_madd`). */
@@ -101,7 +129,7 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   if (!WebAssembly.validate(bytes)) return null;
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes))
     .exports as unknown as GemmExports;
-  const { memory, gemm_rows, gemm_cols, transpose } = wasm;
+  const { memory, gemm_rows, gemm_cols, transpose, relu, relu_back } = wasm;
   let f64 = new Float64Array(memory.buffer);
 
   // Scratch regions are taken from the start of memory afresh by each product:
@@ -155,51 +183,93 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
     }
   };
 
+  /** `inp · weightᵀ + bias` (n, outDim), row-major at the byte offset returned */
+  const affine = (
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): number => {
+    if (n * (inDim + outDim) < inDim * outDim) {
+      // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
+      top = 0;
+      const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
+      const ct = take(outDim * n), c = take(n * outDim);
+      reserve();
+      copyIn(x, inp, n * inDim);
+      transpose(xt, x, n, inDim);
+      copyIn(w, weight, outDim * inDim);
+      const start = ct >> 3;
+      for (let o = 0, at = start; o < outDim; o++) {
+        const value = bias === null ? 0 : bias[o];
+        for (let r = 0; r < n; r++) f64[at++] = value;
+      }
+      gemm_rows(ct, w, xt, outDim, n, inDim, 8 * n, 8 * inDim, 8 * n);
+      transpose(c, ct, outDim, n);
+      return c;
+    }
+    // out (n, outDim) = bias + inp · Wᵀ
+    top = 0;
+    const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
+    const c = take(n * outDim);
+    reserve();
+    copyIn(x, inp, n * inDim);
+    copyIn(w, weight, outDim * inDim);
+    transpose(wt, w, outDim, inDim);
+    fillRows(c, bias, n, outDim);
+    gemm_rows(c, x, wt, n, outDim, inDim, 8 * outDim, 8 * inDim, 8 * outDim);
+    return c;
+  };
+
+  /** `dinp + dout · weight` (n, inDim) at the byte offset returned (more may be taken after) */
+  const inputGradient = (
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): number => {
+    top = 0;
+    const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
+    reserve();
+    copyIn(d, dout, n * outDim);
+    copyIn(w, weight, outDim * inDim);
+    copyIn(c, dinp, n * inDim);
+    gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
+    return c;
+  };
+
   return {
     name: opts.relaxed ? "wasm-relaxed-simd" : "wasm-simd",
     forward(out, inp, weight, bias, n, inDim, outDim) {
       if (n === 0) return;
-      if (n * (inDim + outDim) < inDim * outDim) {
-        // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
-        top = 0;
-        const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
-        const ct = take(outDim * n), c = take(n * outDim);
-        reserve();
-        copyIn(x, inp, n * inDim);
-        transpose(xt, x, n, inDim);
-        copyIn(w, weight, outDim * inDim);
-        const start = ct >> 3;
-        for (let o = 0, at = start; o < outDim; o++) {
-          const value = bias === null ? 0 : bias[o];
-          for (let r = 0; r < n; r++) f64[at++] = value;
-        }
-        gemm_rows(ct, w, xt, outDim, n, inDim, 8 * n, 8 * inDim, 8 * n);
-        transpose(c, ct, outDim, n);
-        copyOut(out, c, n * outDim);
-      } else {
-        // out (n, outDim) = bias + inp · Wᵀ
-        top = 0;
-        const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
-        const c = take(n * outDim);
-        reserve();
-        copyIn(x, inp, n * inDim);
-        copyIn(w, weight, outDim * inDim);
-        transpose(wt, w, outDim, inDim);
-        fillRows(c, bias, n, outDim);
-        gemm_rows(c, x, wt, n, outDim, inDim, 8 * outDim, 8 * inDim, 8 * outDim);
-        copyOut(out, c, n * outDim);
-      }
+      copyOut(out, affine(inp, weight, bias, n, inDim, outDim), n * outDim);
+    },
+    forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim) {
+      if (n === 0) return;
+      const c = affine(inp, weight, bias, n, inDim, outDim);
+      copyOut(pre, c, n * outDim);
+      relu(c, n * outDim);
+      copyOut(out, c, n * outDim);
     },
     backwardInput(dinp, dout, weight, n, inDim, outDim) {
       if (n === 0) return;
-      top = 0;
-      const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
+      copyOut(dinp, inputGradient(dinp, dout, weight, n, inDim, outDim), n * inDim);
+    },
+    backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim) {
+      if (n === 0) return;
+      const c = inputGradient(dinp, dout, weight, n, inDim, outDim);
+      const len = n * inDim;
+      copyOut(dinp, c, len);
+      const a = take(len), d = take(len);
       reserve();
-      copyIn(d, dout, n * outDim);
-      copyIn(w, weight, outDim * inDim);
-      copyIn(c, dinp, n * inDim);
-      gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
-      copyOut(dinp, c, n * inDim);
+      copyIn(a, act, len);
+      copyIn(d, dpre, len);
+      relu_back(d, c, a, len);
+      copyOut(dpre, d, len);
     },
     backwardWeight(dweight, dout, inp, n, inDim, outDim) {
       top = 0;

@@ -13,7 +13,11 @@ type ALayout = "rows" | "cols";
 
 const SIMD_F64X2_ADD = 0xf0;
 const SIMD_F64X2_MUL = 0xf2;
+const SIMD_F64X2_MAX = 0xf5;
+const SIMD_F64X2_GT = 0x4a;
+const SIMD_V128_BITSELECT = 0x52;
 const SIMD_F64X2_RELAXED_MADD = 0x107;
+const SIMD_I32X4_SPLAT = 0x11;
 
 /** Parameters of every gemm function, in order. */
 const P = { c: 0, a: 1, b: 2, m: 3, n: 4, k: 5, ldc: 6, sa: 7, ldb: 8 } as const;
@@ -197,8 +201,50 @@ function transposeBody(): Body {
 }
 
 /**
+ * `x = max(x, 0)` over the `count` f64 at byte offset `at`, two at a time (`f64x2.max`:
+ * +0 for -0, NaN stays NaN, as `Math.max(x, 0)`); an odd count also rewrites the f64
+ * after the last, so the region needs 8 bytes of slack.
+ */
+function reluBody(): Body {
+  const f = new Body(2); // at, count
+  const [at, count] = [0, 1];
+  const end = f.local(I32), zero = f.local(V128);
+  f.const(0).simd(SIMD_I32X4_SPLAT).set(zero);
+  f.get(at).get(count).const(3).op("shl").op("add").set(end);
+  f.block().loop();
+  f.get(at).get(end).op("ge_s").brIf(1);
+  f.get(at).get(at).v128Load(0).get(zero).simd(SIMD_F64X2_MAX).v128Store(0);
+  f.addConst(at, 16).br(0).end().end();
+  return f;
+}
+
+/**
+ * ReLU's backward over `count` f64: `d[i] += g[i]` where `act[i] > 0`, else `d[i]`
+ * unchanged (a bit select, so even a -0 in d stays as it is); byte offsets `d`, `g`,
+ * `act`. An odd count also rewrites the f64 after the last of d (8 bytes of slack).
+ */
+function reluBackBody(): Body {
+  const f = new Body(4); // d, g, act, count
+  const [d, g, act, count] = [0, 1, 2, 3];
+  const end = f.local(I32), zero = f.local(V128), old = f.local(V128);
+  f.const(0).simd(SIMD_I32X4_SPLAT).set(zero);
+  f.get(d).get(count).const(3).op("shl").op("add").set(end);
+  f.block().loop();
+  f.get(d).get(end).op("ge_s").brIf(1);
+  f.get(d).v128Load(0).set(old);
+  f.get(d);
+  f.get(old).get(g).v128Load(0).simd(SIMD_F64X2_ADD);
+  f.get(old);
+  f.get(act).v128Load(0).get(zero).simd(SIMD_F64X2_GT);
+  f.simd(SIMD_V128_BITSELECT).v128Store(0);
+  f.addConst(d, 16).addConst(g, 16).addConst(act, 16).br(0).end().end();
+  return f;
+}
+
+/**
  * The module's bytes: memory (exported as `memory`), `gemm_rows`, `gemm_cols` (the
- * two A layouts) and `transpose`. `relaxed` picks `f64x2.relaxed_madd` over mul + add.
+ * two A layouts), `transpose`, `relu` and `relu_back`. `relaxed` picks `f64x2.relaxed_madd` over
+ * mul + add.
  */
 export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
   const out = new ByteWriter();
@@ -209,28 +255,34 @@ export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
     out.sized(payload.bytes());
   };
   out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
-  section(1, (t) => { // types: 0 = (i32 x 9) -> (), 1 = (i32 x 4) -> ()
-    t.uleb(2);
-    for (const params of [9, 4]) {
+  section(1, (t) => { // types: 0 = (i32 x 9) -> (), 1 = (i32 x 4) -> (), 2 = (i32 x 2) -> ()
+    t.uleb(3);
+    for (const params of [9, 4, 2]) {
       t.byte(0x60);
       t.uleb(params);
       for (let i = 0; i < params; i++) t.byte(I32);
       t.uleb(0);
     }
   });
-  section(3, (f) => f.append([3, 0, 0, 1])); // three functions and their types
+  section(3, (f) => f.append([5, 0, 0, 1, 2, 1])); // five functions and their types
   section(5, (m) => m.append([1, 0x00, 1])); // one memory: min 1 page, no max
   section(7, (e) => { // exports
-    e.uleb(4);
+    e.uleb(6);
     e.name("memory");
     e.append([0x02, 0]);
-    ["gemm_rows", "gemm_cols", "transpose"].forEach((fn, index) => {
+    ["gemm_rows", "gemm_cols", "transpose", "relu", "relu_back"].forEach((fn, index) => {
       e.name(fn);
       e.append([0x00, index]);
     });
   });
   section(10, (c) => { // code
-    const bodies = [gemmBody("rows", relaxed), gemmBody("cols", relaxed), transposeBody()];
+    const bodies = [
+      gemmBody("rows", relaxed),
+      gemmBody("cols", relaxed),
+      transposeBody(),
+      reluBody(),
+      reluBackBody(),
+    ];
     c.uleb(bodies.length);
     for (const body of bodies) body.encodeTo(c);
   });

@@ -134,8 +134,20 @@ export const jsMatmul: MatmulProducts = {
     }
     gemmAccumulate(out, inp, weight, n, outDim, inDim, inDim, 1, inDim, 1);
   },
+  forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim) {
+    jsMatmul.forward(pre, inp, weight, bias, n, inDim, outDim);
+    // Math.max: no branch on the sign (about 3x faster than `x > 0 ? x : 0` on random
+    // signs); the same +0 for negative and -0 inputs, and NaN stays NaN, as in torch
+    for (let i = 0; i < n * outDim; i++) out[i] = Math.max(pre[i], 0);
+  },
   backwardInput(dinp, dout, weight, n, inDim, outDim) {
     gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
+  },
+  backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim) {
+    gemmAccumulate(dinp, dout, weight, n, inDim, outDim, outDim, 1, 1, inDim);
+    for (let i = 0; i < n * inDim; i++) {
+      if (act[i] > 0) dpre[i] += dinp[i];
+    }
   },
   backwardWeight(dweight, dout, inp, n, inDim, outDim) {
     gemmAccumulate(dweight, dout, inp, outDim, inDim, n, 1, outDim, 1, inDim);
@@ -205,6 +217,31 @@ export function matmulForward(
 }
 
 /**
+ * {@linkcode matmulForward} into `pre`, then the ReLU of it into `out`:
+ * `out = max(pre, 0)` (+0 for -0, NaN stays NaN, as torch's ReLU). On the SIMD build the
+ * ReLU runs in WebAssembly before the result is copied out.
+ *
+ * @example
+ * ```ts
+ * const pre = new Float64Array(2), out = new Float64Array(2);
+ * matmulForwardRelu(pre, out, new Float64Array([2]), new Float64Array([1, -1]), null, 1, 1, 2);
+ * // pre = [2, -2], out = [2, 0]
+ * ```
+ */
+export function matmulForwardRelu(
+  pre: Float64Array,
+  out: Float64Array,
+  inp: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+  n: number,
+  inDim: number,
+  outDim: number,
+): void {
+  products.forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim);
+}
+
+/**
  * Gradient of a linear layer's input: `dinp += dout · weight`.
  * Shapes: dout (n, outDim), weight (outDim, inDim), dinp (n, inDim). Accumulates.
  *
@@ -225,6 +262,33 @@ export function matmulBackwardInput(
   outDim: number,
 ): void {
   products.backwardInput(dinp, dout, weight, n, inDim, outDim);
+}
+
+/**
+ * {@linkcode matmulBackwardInput} into `dinp`, then the backward of the ReLU whose output
+ * `act` (n, inDim) fed the layer: `dpre[i] += dinp[i]` where `act[i] > 0` (torch's mask,
+ * gradient 0 at exactly 0). Accumulates into both. On the SIMD build the ReLU part runs
+ * in WebAssembly before the copy-out.
+ *
+ * @example
+ * ```ts
+ * const dinp = new Float64Array(2), dpre = new Float64Array(2);
+ * const act = new Float64Array([0, 2]); // the ReLU's output, the layer's input (1, 2)
+ * matmulBackwardInputRelu(dpre, dinp, new Float64Array([1]), new Float64Array([3, 4]), act, 1, 2, 1);
+ * // dinp = [3, 4], dpre = [0, 4]
+ * ```
+ */
+export function matmulBackwardInputRelu(
+  dpre: Float64Array,
+  dinp: Float64Array,
+  dout: Float64Array,
+  weight: Float64Array,
+  act: Float64Array,
+  n: number,
+  inDim: number,
+  outDim: number,
+): void {
+  products.backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim);
 }
 
 /**

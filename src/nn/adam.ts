@@ -138,6 +138,7 @@ export function gradNorm(set: ParamSet): number {
 /**
  * `torch.nn.utils.clip_grad_norm_` on one set: scales every gradient by
  * maxNorm / (norm + 1e-6) when that is below 1. Returns the norm before clipping.
+ * `opts.norm`: {@linkcode gradNorm} of the set, when the caller has computed it already.
  *
  * @example
  * ```ts
@@ -147,8 +148,12 @@ export function gradNorm(set: ParamSet): number {
  * const norm = clipGradNorm(set, 0.5); // 5; grad is now ≈ [0.3, 0.4]
  * ```
  */
-export function clipGradNorm(set: ParamSet, maxNorm: number): number {
-  const norm = gradNorm(set);
+export function clipGradNorm(
+  set: ParamSet,
+  maxNorm: number,
+  opts: { norm?: number } = {},
+): number {
+  const norm = opts.norm ?? gradNorm(set);
   const coef = maxNorm / (norm + 1e-6);
   if (coef < 1) {
     const g = set.grad;

@@ -34,24 +34,43 @@ export function gaussianLogProb(
   logpOut: Float64Array,
 ): void {
   const dim = logStd.length;
+  const twoVar = twoVariances(logStd);
   for (let r = 0, ro = 0; r < n; r++, ro += dim) {
-    logpOut[r] = jointLogProbRow(actions, mean, logStd, ro);
+    logpOut[r] = jointLogProbRow(actions, mean, logStd, twoVar, ro);
   }
+}
+
+// σ and 2σ² per dimension, computed once per call rather than per row (Math.exp of the
+// same number gives the same bits every time, so every row's numbers are what they
+// were). Scratch, reused: holds nothing between calls.
+let stdScratch = new Float64Array(0);
+let twoVarScratch = new Float64Array(0);
+function twoVariances(logStd: Float64Array): Float64Array {
+  const dim = logStd.length;
+  if (twoVarScratch.length < dim) {
+    stdScratch = new Float64Array(dim);
+    twoVarScratch = new Float64Array(dim);
+  }
+  for (let j = 0; j < dim; j++) {
+    const std = Math.exp(logStd[j]);
+    stdScratch[j] = std;
+    twoVarScratch[j] = 2 * (std * std);
+  }
+  return twoVarScratch;
 }
 
 function jointLogProbRow(
   actions: Float64Array,
   mean: Float64Array,
   logStd: Float64Array,
+  twoVar: Float64Array,
   ro: number,
 ): number {
   const dim = logStd.length;
   let logp = 0;
   for (let j = 0; j < dim; j++) {
-    const ls = logStd[j];
-    const std = Math.exp(ls);
     const diff = actions[ro + j] - mean[ro + j];
-    logp += -(diff * diff) / (2 * (std * std)) - ls - LOG_SQRT_2PI;
+    logp += -(diff * diff) / twoVar[j] - logStd[j] - LOG_SQRT_2PI;
   }
   return logp;
 }
@@ -126,7 +145,7 @@ export function gaussianEntropyBackward(dLogStd: Float64Array, dEntropy: number)
  * Draws a = μ + σ·ε, ε ~ N(0, I) for each of n rows (row by row, dim by dim, from
  * `rng`) and writes the joint log-probability of each draw, computed from the stored
  * action exactly as {@linkcode gaussianLogProb} does, so a PPO ratio starts at exactly 1.
- * Shapes: mean, actionsOut (n, D); logStd (D); logpOut (n).
+ * Shapes: mean, actionsOut (n, D), two different arrays; logStd (D); logpOut (n).
  *
  * @example
  * ```ts
@@ -145,10 +164,12 @@ export function sampleGaussian(
   logpOut: Float64Array,
 ): void {
   const dim = logStd.length;
+  if (actionsOut === mean) throw new RangeError("sampleGaussian: actionsOut must not be mean");
+  const twoVar = twoVariances(logStd), std = stdScratch;
+  // ε for all rows at once, row by row and dim by dim: the order of the draws
+  rng.normals(actionsOut, { count: n * dim });
   for (let r = 0, ro = 0; r < n; r++, ro += dim) {
-    for (let j = 0; j < dim; j++) {
-      actionsOut[ro + j] = mean[ro + j] + Math.exp(logStd[j]) * rng.normal();
-    }
-    logpOut[r] = jointLogProbRow(actionsOut, mean, logStd, ro);
+    for (let j = 0; j < dim; j++) actionsOut[ro + j] = mean[ro + j] + std[j] * actionsOut[ro + j];
+    logpOut[r] = jointLogProbRow(actionsOut, mean, logStd, twoVar, ro);
   }
 }

@@ -14,11 +14,11 @@ import type { Rng } from "../math/mod.ts";
 import { linearDefaultInit, xavierUniformInit } from "./init.ts";
 import {
   linearBackward,
+  linearBackwardRelu,
   linearForward,
   type LinearLayer,
   linearLayer,
-  reluBackward,
-  reluForward,
+  linearReluForward,
 } from "./layers.ts";
 import { ParamSet } from "./params.ts";
 import { ActorCriticCache } from "./actor_critic_cache.ts";
@@ -185,20 +185,26 @@ export class ActorCritic {
    */
   backward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
-    const h = this.hidden;
     const c = cache;
     const x = this.inputScale ? c.input : obs; // what forward fed net.0
     // delta head, last layer first
-    linearBackward(c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n); // (n,2H) -> (n,h)
-    reluBackward(c.dDeltaPre2, c.dDeltaHidden2, c.deltaHidden2, n * h);
-    linearBackward(c.dDeltaHidden1, c.dDeltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
-    reluBackward(c.dDeltaPre1, c.dDeltaHidden1, c.deltaHidden1, n * h);
+    // (n,2H) -> (n,h), then through the ReLU
+    linearBackwardRelu(c.dDeltaPre2, c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n);
+    // (n,h) -> (n,h), then through the ReLU
+    linearBackwardRelu(
+      c.dDeltaPre1,
+      c.dDeltaHidden1,
+      c.dDeltaPre2,
+      c.deltaHidden1,
+      this.#delta2,
+      n,
+    );
     linearBackward(null, c.dDeltaPre1, x, this.#delta0, n); // (n,h) -> params only
     // value head
     const vs = this.valueScale;
     for (let r = 0; r < n; r++) c.dValueOut[r] = vs * c.dValue[r];
-    linearBackward(c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n); // (n,1) -> (n,h)
-    reluBackward(c.dValuePre1, c.dValueHidden1, c.valueHidden1, n * h);
+    // (n,1) -> (n,h), then through the ReLU
+    linearBackwardRelu(c.dValuePre1, c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n);
     linearBackward(null, c.dValuePre1, x, this.#value0, n); // (n,h) -> params only
   }
 
@@ -302,17 +308,13 @@ export class ActorCritic {
   }
 
   #forwardDelta(obs: Float64Array, n: number, c: ActorCriticCache): void {
-    const nh = n * this.hidden;
-    linearForward(c.deltaPre1, obs, this.#delta0, n); // (n,in) -> (n,h)
-    reluForward(c.deltaHidden1, c.deltaPre1, nh);
-    linearForward(c.deltaPre2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
-    reluForward(c.deltaHidden2, c.deltaPre2, nh);
+    linearReluForward(c.deltaPre1, c.deltaHidden1, obs, this.#delta0, n); // (n,in) -> (n,h)
+    linearReluForward(c.deltaPre2, c.deltaHidden2, c.deltaHidden1, this.#delta2, n); // (n,h) -> (n,h)
     linearForward(c.mean, c.deltaHidden2, this.#delta4, n); // (n,h) -> (n,2H), no squashing
   }
 
   #forwardValue(obs: Float64Array, n: number, c: ActorCriticCache): void {
-    linearForward(c.valuePre1, obs, this.#value0, n); // (n,in) -> (n,h)
-    reluForward(c.valueHidden1, c.valuePre1, n * this.hidden);
+    linearReluForward(c.valuePre1, c.valueHidden1, obs, this.#value0, n); // (n,in) -> (n,h)
     linearForward(c.value, c.valueHidden1, this.#value2, n); // (n,h) -> (n,1)
     const vs = this.valueScale;
     if (vs !== 1) { for (let r = 0; r < n; r++) c.value[r] *= vs; }

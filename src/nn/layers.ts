@@ -9,8 +9,10 @@
 import {
   addColumnSums,
   matmulBackwardInput,
+  matmulBackwardInputRelu,
   matmulBackwardWeight,
   matmulForward,
+  matmulForwardRelu,
 } from "../math/mod.ts";
 import type { ParamSet } from "./params.ts";
 
@@ -81,6 +83,31 @@ export function linearForward(
 }
 
 /**
+ * {@linkcode linearForward} into `pre`, then {@linkcode reluForward} of it into `out`,
+ * in one call (on the SIMD build the ReLU runs in WebAssembly): the same numbers as the
+ * two calls.
+ *
+ * @example
+ * ```ts
+ * import { ParamSet } from "./params.ts";
+ * const set = new ParamSet([{ name: "l.weight", shape: [2, 1] }, { name: "l.bias", shape: [2] }]);
+ * const layer = linearLayer(set, "l");
+ * set.view("l.weight").set([1, -1]);
+ * const pre = new Float64Array(2), out = new Float64Array(2);
+ * linearReluForward(pre, out, new Float64Array([2]), layer, 1); // pre = [2, -2], out = [2, 0]
+ * ```
+ */
+export function linearReluForward(
+  pre: Float64Array,
+  out: Float64Array,
+  inp: Float64Array,
+  layer: LinearLayer,
+  n: number,
+): void {
+  matmulForwardRelu(pre, out, inp, layer.weight, layer.bias, n, layer.inDim, layer.outDim);
+}
+
+/**
  * Backward of {@linkcode linearForward}, accumulating:
  * dweight (outDim, inDim) += doutᵀ · inp, dbias (outDim) += Σ_rows dout,
  * and, unless `dinp` is null (the first layer needs no input gradient),
@@ -108,6 +135,38 @@ export function linearBackward(
   matmulBackwardWeight(layer.weightGrad, dout, inp, n, inDim, outDim);
   addColumnSums(layer.biasGrad, dout, n, outDim);
   if (dinp !== null) matmulBackwardInput(dinp, dout, layer.weight, n, inDim, outDim);
+}
+
+/**
+ * {@linkcode linearBackward} of a layer whose input `inp` is a ReLU's output, then
+ * {@linkcode reluBackward} through it, in one call (on the SIMD build the ReLU part runs
+ * in WebAssembly): dweight, dbias and `dinp` accumulate as in linearBackward, and
+ * `dpre += dinp · [inp > 0]`. The same numbers as the two calls.
+ *
+ * @example
+ * ```ts
+ * import { ParamSet } from "./params.ts";
+ * const set = new ParamSet([{ name: "l.weight", shape: [1, 2] }, { name: "l.bias", shape: [1] }]);
+ * const layer = linearLayer(set, "l");
+ * set.view("l.weight").set([3, 4]);
+ * set.zeroGrad();
+ * const dinp = new Float64Array(2), dpre = new Float64Array(2);
+ * linearBackwardRelu(dpre, dinp, new Float64Array([1]), new Float64Array([0, 2]), layer, 1);
+ * // dinp = [3, 4], dpre = [0, 4]
+ * ```
+ */
+export function linearBackwardRelu(
+  dpre: Float64Array,
+  dinp: Float64Array,
+  dout: Float64Array,
+  inp: Float64Array,
+  layer: LinearLayer,
+  n: number,
+): void {
+  const { inDim, outDim } = layer;
+  matmulBackwardWeight(layer.weightGrad, dout, inp, n, inDim, outDim);
+  addColumnSums(layer.biasGrad, dout, n, outDim);
+  matmulBackwardInputRelu(dpre, dinp, dout, layer.weight, inp, n, inDim, outDim);
 }
 
 /**

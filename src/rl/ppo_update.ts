@@ -147,8 +147,9 @@ export class PpoLearner {
    */
   update(batch: PpoBatch, n: number): MinibatchStats {
     const stats = this.lossAndGrad(batch, n);
-    clipGradNorm(this.model.delta, this.cfg.maxGradNorm);
-    clipGradNorm(this.model.value, this.cfg.maxGradNorm);
+    const maxNorm = this.cfg.maxGradNorm;
+    clipGradNorm(this.model.delta, maxNorm, { norm: stats.gradNormDelta });
+    clipGradNorm(this.model.value, maxNorm, { norm: stats.gradNormValue });
     this.optimizer.step();
     if (this.cfg.maxLogStd !== undefined) {
       // rounded as the optimiser rounds the parameters (a float32 checkpoint holds it exactly)

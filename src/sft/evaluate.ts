@@ -176,8 +176,10 @@ function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
   const make = opts.makeEnv ?? ((k: number) => new DrivingVecEnv(env, k));
   const idle = (opts.makeEnv && idleEnvs.get(opts.makeEnv)) || [];
   if (opts.makeEnv) idleEnvs.set(opts.makeEnv, idle);
-  const envs: VecEnv[] = [];
-  for (let i = 0; i < n; i++) envs.push(idle.pop() ?? make(1));
+  // in the order they were put back: slot i gets the env slot i had last time, which
+  // holds the route of seed i already
+  const envs: VecEnv[] = idle.splice(0, n);
+  while (envs.length < n) envs.push(make(1));
   const { obsDim: d, actionDim: a } = envs[0];
   const metrics = envs[0].metrics ?? [];
   const obs = new Float64Array(n * d);
@@ -200,10 +202,16 @@ function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
     planner.plan(obs, k, plan);
     if (model) {
       model.actMean(obs, k, mean);
-      // composePlan's sum, on the k packed rows
-      for (let j = 0; j < k * a; j++) plan[j] += clipDelta(mean[j], deltaClip);
+      // composePlan's sum on the k packed rows, and each row's clippedDeltaNorm (the
+      // same sum of squares, in the same order)
       for (let r = 0; r < k; r++) {
-        sumDelta[active[r]] += clippedDeltaNorm(mean, { row: r, actDim: a, deltaClip });
+        let sq = 0;
+        for (let j = r * a; j < (r + 1) * a; j++) {
+          const d = clipDelta(mean[j], deltaClip);
+          plan[j] += d;
+          sq += d * d;
+        }
+        sumDelta[active[r]] += Math.sqrt(sq);
       }
     }
     let kept = 0;

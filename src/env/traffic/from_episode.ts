@@ -206,7 +206,9 @@ function agentVehicles(
  * one-line `UserError`, `<file>: <field>: <problem>`): route and `reference` from the
  * ego's recovered path, ego start at the origin with frame 0's yaw and speed, replayed
  * vehicles from the frames' `agents`, the episode's id as the scenario's, and
- * provenance in `metadata`. The result has passed {@linkcode checkScenario}.
+ * provenance in `metadata`. The result has passed {@linkcode checkScenario}; what only
+ * the converted scenario breaks (a limit of scenario files) is `<file>: the scenario made
+ * from it: <field>: <problem>`.
  *
  * @example
  * ```ts ignore
@@ -266,5 +268,5 @@ export function scenarioFromEpisode(value: unknown, file: string): Scenario {
     vehicles: agentVehicles(frames, path, fAt),
     reference,
     metadata,
-  }, file);
+  }, `${file}: the scenario made from it`);
 }

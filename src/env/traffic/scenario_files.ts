@@ -30,6 +30,12 @@ export const MAX_SCENARIO_STRING_BYTES = 4096;
 export const MAX_SCENARIO_VEHICLES = 256;
 /** Most points of one polyline or trajectory. */
 export const MAX_SCENARIO_POINTS = 10_000;
+/**
+ * Smallest distance between consecutive points of a polyline (m): closer points add
+ * nothing, and a segment much shorter than this (1e-300 m) has no direction the env
+ * can compute.
+ */
+export const MIN_POINT_SPACING = 1e-3;
 /** Largest |coordinate| (m). */
 export const MAX_SCENARIO_COORD = 1e6;
 /** Largest |yaw| (rad). */
@@ -65,6 +71,14 @@ function polyline(v: unknown, at: At): Polyline {
   for (let i = 1; i < x.length; i++) {
     if (x[i] === x[i - 1] && y[i] === y[i - 1]) {
       at.fail(`point ${i} repeats point ${i - 1} (consecutive points must differ)`);
+    }
+    const gap = Math.hypot(x[i] - x[i - 1], y[i] - y[i - 1]);
+    if (!(gap >= MIN_POINT_SPACING)) {
+      at.fail(
+        `point ${i} is ${gap.toPrecision(3)} m from point ${
+          i - 1
+        }, closer than the minimum of ${MIN_POINT_SPACING} m`,
+      );
     }
   }
   return { x, y };
@@ -185,6 +199,10 @@ function metadata(v: unknown, at: At): Record<string, string | number | boolean>
  */
 export function checkScenario(value: unknown, file: string): Scenario {
   const at = new At(file, "");
+  // another JSON file in a set (a run's config.json, an episode) is named as such
+  if (isObject(value) && !("format" in value)) {
+    at.key("format").fail("missing: not a scenario file (see docs/scenario_format.md)");
+  }
   const o = object(value, at, {
     required: ["format", "version", "id", "route", "ego", "vehicles"],
     optional: ["kind", "reference", "metadata"],
