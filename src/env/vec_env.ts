@@ -9,6 +9,7 @@ import type { EnvConfig } from "./config.ts";
 import { Episodes } from "./_episodes.ts";
 import { observationScale } from "./obs_scale.ts";
 import { rowPlanErrors } from "./plan_metrics.ts";
+import { PlanStats } from "./_plan_stats.ts";
 
 /**
  * A number an env reports for each finished episode, besides return, length and success
@@ -199,13 +200,8 @@ export class DrivingVecEnv implements VecEnv {
   readonly #episodes: Episodes;
   /** (N) return so far of each running episode. */
   readonly #runningReturns: Float64Array;
-  // Per-env accumulators of the running episode, for its metrics: sums over steps of the
-  // plan's ADE and FDE, peak |accel| and |jerk|, the previous step's accel.
-  readonly #sumAde: Float64Array;
-  readonly #sumFde: Float64Array;
-  readonly #maxAccel: Float64Array;
-  readonly #maxJerk: Float64Array;
-  readonly #prevAccel: Float64Array;
+  /** Per-env plan-error sums and comfort peaks of the running episode. */
+  readonly #stats: PlanStats;
   /** [ADE, FDE] of this step's plan. */
   readonly #errors = new Float64Array(2);
   #started = false;
@@ -237,11 +233,7 @@ export class DrivingVecEnv implements VecEnv {
     this.episodeReturns = new Float64Array(numEnvs);
     this.episodeLengths = new Int32Array(numEnvs);
     this.#runningReturns = new Float64Array(numEnvs);
-    this.#sumAde = new Float64Array(numEnvs);
-    this.#sumFde = new Float64Array(numEnvs);
-    this.#maxAccel = new Float64Array(numEnvs);
-    this.#maxJerk = new Float64Array(numEnvs);
-    this.#prevAccel = new Float64Array(numEnvs);
+    this.#stats = new PlanStats(numEnvs);
   }
 
   /** The (validated, frozen) configuration. */
@@ -261,7 +253,7 @@ export class DrivingVecEnv implements VecEnv {
       this.#runningReturns[i] = 0;
       this.episodeReturns[i] = 0;
       this.episodeLengths[i] = 0;
-      this.#clearAccumulators(i);
+      this.#stats.clear(i);
     }
     this.finalObs.set(this.obs);
     this.#started = true;
@@ -284,14 +276,20 @@ export class DrivingVecEnv implements VecEnv {
       rowPlanErrors(plans, obs, { planAt: i * a, expertAt: row + 1, horizon: h, out: errors });
       const firstStep = e.stepCount[i] === 0;
       e.stepEnv(i, plans, i * a, finalObs, row);
-      this.#accumulate(i, firstStep);
+      this.#stats.add(i, {
+        ade: errors[0],
+        fde: errors[1],
+        accel: this.accel[i],
+        firstStep,
+        dt: e.cfg.dt,
+      });
       const episodeReturn = this.#runningReturns[i] + e.rewards[i];
       if (e.terminated[i] === 1 || e.truncated[i] === 1) {
         this.episodeReturns[i] = episodeReturn;
         this.episodeLengths[i] = e.stepCount[i];
         this.#runningReturns[i] = 0;
         this.#writeMetrics(i);
-        this.#clearAccumulators(i);
+        this.#stats.clear(i);
         e.resetEnv(i, e.seeds[i] + n, obs, row);
       } else {
         this.#runningReturns[i] = episodeReturn;
@@ -300,35 +298,19 @@ export class DrivingVecEnv implements VecEnv {
     }
   }
 
-  #accumulate(i: number, firstStep: boolean): void {
-    this.#sumAde[i] += this.#errors[0];
-    this.#sumFde[i] += this.#errors[1];
-    const acc = this.accel[i];
-    if (Math.abs(acc) > this.#maxAccel[i]) this.#maxAccel[i] = Math.abs(acc);
-    if (!firstStep) {
-      const jerk = Math.abs(acc - this.#prevAccel[i]) / this.#episodes.cfg.dt;
-      if (jerk > this.#maxJerk[i]) this.#maxJerk[i] = jerk;
-    }
-    this.#prevAccel[i] = acc;
-  }
-
   // the metrics of env i's episode that ended this step, in DRIVING_METRICS order
   #writeMetrics(i: number): void {
     const steps = this.#episodes.stepCount[i];
     const m = this.episodeMetrics, o = i * DRIVING_METRICS.length;
-    m[o] = this.#sumAde[i] / steps;
-    m[o + 1] = this.#sumFde[i] / steps;
+    const stats = this.#stats;
+    m[o] = stats.ade(i, steps);
+    m[o + 1] = stats.fde(i, steps);
     m[o + 2] = this.routeCompletion[i];
     m[o + 3] = 0;
     m[o + 4] = this.offRoute[i];
     m[o + 5] = 0;
     m[o + 6] = this.distanceToGoal[i];
-    m[o + 7] = this.#maxAccel[i];
-    m[o + 8] = this.#maxJerk[i];
-  }
-
-  #clearAccumulators(i: number): void {
-    this.#sumAde[i] = this.#sumFde[i] = 0;
-    this.#maxAccel[i] = this.#maxJerk[i] = this.#prevAccel[i] = 0;
+    m[o + 7] = stats.maxAccel[i];
+    m[o + 8] = stats.maxJerk[i];
   }
 }

@@ -8,6 +8,7 @@
 
 import { type EnvConfig, validateEnvConfig } from "../config.ts";
 import { Episodes } from "../_episodes.ts";
+import { PlanStats } from "../_plan_stats.ts";
 import { observationScale } from "../obs_scale.ts";
 import { rowPlanErrors } from "../plan_metrics.ts";
 import { DRIVING_METRICS, type EpisodeMetric, type VecEnv } from "../vec_env.ts";
@@ -118,11 +119,7 @@ export class TrafficVecEnv implements VecEnv {
   readonly #errors = new Float64Array(2);
   // per-env accumulators of the running episode
   readonly #running: Float64Array;
-  readonly #sumAde: Float64Array;
-  readonly #sumFde: Float64Array;
-  readonly #maxAccel: Float64Array;
-  readonly #maxJerk: Float64Array;
-  readonly #prevAccel: Float64Array;
+  readonly #stats: PlanStats;
   readonly #minTtc: Float64Array;
   readonly #minGap: Float64Array;
   /** (N) 1 when the env's scenario carries a logged reference. */
@@ -170,11 +167,7 @@ export class TrafficVecEnv implements VecEnv {
     this.episodeReturns = new Float64Array(numEnvs);
     this.episodeLengths = new Int32Array(numEnvs);
     this.#running = new Float64Array(numEnvs);
-    this.#sumAde = new Float64Array(numEnvs);
-    this.#sumFde = new Float64Array(numEnvs);
-    this.#maxAccel = new Float64Array(numEnvs);
-    this.#maxJerk = new Float64Array(numEnvs);
-    this.#prevAccel = new Float64Array(numEnvs);
+    this.#stats = new PlanStats(numEnvs);
     this.#minTtc = new Float64Array(numEnvs);
     this.#minGap = new Float64Array(numEnvs);
     this.#logged = new Uint8Array(numEnvs);
@@ -319,22 +312,20 @@ export class TrafficVecEnv implements VecEnv {
     ego.speed = scenario.ego.speed;
     this.#world.writeNeighbors(i, ego, { k: this.#k, obs, offset: row + this.#zDim });
     this.#running[i] = 0;
-    this.#sumAde[i] = this.#sumFde[i] = 0;
-    this.#maxAccel[i] = this.#maxJerk[i] = this.#prevAccel[i] = 0;
+    this.#stats.clear(i);
     this.#minTtc[i] = this.traffic.ttc_cap;
     this.#minGap[i] = GAP_CAP;
   }
 
   #accumulate(i: number, firstStep: boolean): void {
-    this.#sumAde[i] += this.#errors[0];
-    this.#sumFde[i] += this.#errors[1];
-    const acc = this.#e.accel[i];
-    if (Math.abs(acc) > this.#maxAccel[i]) this.#maxAccel[i] = Math.abs(acc);
-    if (!firstStep) {
-      const jerk = Math.abs(acc - this.#prevAccel[i]) / this.#e.cfg.dt;
-      if (jerk > this.#maxJerk[i]) this.#maxJerk[i] = jerk;
-    }
-    this.#prevAccel[i] = acc;
+    const errors = this.#errors, e = this.#e;
+    this.#stats.add(i, {
+      ade: errors[0],
+      fde: errors[1],
+      accel: e.accel[i],
+      firstStep,
+      dt: e.cfg.dt,
+    });
     if (this.#contact[1] < this.#minGap[i]) this.#minGap[i] = this.#contact[1];
     if (this.#contact[2] < this.#minTtc[i]) this.#minTtc[i] = this.#contact[2];
   }
@@ -343,15 +334,16 @@ export class TrafficVecEnv implements VecEnv {
   #writeMetrics(i: number): void {
     const e = this.#e, steps = e.stepCount[i];
     const m = this.episodeMetrics, o = i * TRAFFIC_METRICS.length;
-    m[o] = this.#sumAde[i] / steps;
-    m[o + 1] = this.#sumFde[i] / steps;
+    const stats = this.#stats;
+    m[o] = stats.ade(i, steps);
+    m[o + 1] = stats.fde(i, steps);
     m[o + 2] = e.routeCompletion[i];
     m[o + 3] = this.collided[i];
     m[o + 4] = e.offRoute[i];
     m[o + 5] = 0;
     m[o + 6] = e.distanceToGoal[i];
-    m[o + 7] = this.#maxAccel[i];
-    m[o + 8] = this.#maxJerk[i];
+    m[o + 7] = stats.maxAccel[i];
+    m[o + 8] = stats.maxJerk[i];
     m[o + 9] = this.#minTtc[i];
     m[o + 10] = this.#minGap[i];
   }
