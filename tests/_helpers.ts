@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "../main.ts";
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
 import { type EvalSummary, evaluatePolicy, type WaypointPlanner } from "../src/sft/mod.ts";
 
@@ -32,6 +33,21 @@ export async function runCli(args: string[], opts: { cwd?: string } = {}): Promi
   const out = await cmd.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Runs the CLI in this process (`main(args)`, as `deno run main.ts` calls it) and
+ * collects what it wrote with `console.error`, line by line.
+ */
+export async function mainInProcess(args: string[]): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
+  try {
+    return { code: await main(args), lines };
+  } finally {
+    console.error = original;
+  }
 }
 
 /** Reads a JSON file. */

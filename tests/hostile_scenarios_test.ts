@@ -9,10 +9,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../main.ts";
 import { scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
-import { ROOT, withTempDir } from "./_helpers.ts";
+import { mainInProcess, ROOT, withTempDir } from "./_helpers.ts";
 
 /** A valid scenario with one replayed and one IDM vehicle and a reference. */
 function goodScenario(id: string): Scenario {
@@ -60,17 +59,8 @@ function goodScenario(id: string): Scenario {
   };
 }
 
-/** Runs the CLI in this process (`main`), with its stderr lines. */
-async function cli(args: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const original = console.error;
-  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
-  try {
-    return { code: await main(args), lines };
-  } finally {
-    console.error = original;
-  }
-}
+/** Runs the CLI in this process, with its stderr lines. */
+const cli = mainInProcess;
 
 // deno-lint-ignore no-explicit-any
 type Loose = any; // the cases break the scenario's shape on purpose

@@ -7,12 +7,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../main.ts";
 import { checkScenario, scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, readPt, Tensor, writePt } from "../src/io/mod.ts";
 import type { PtValue } from "../src/io/mod.ts";
-import { readJson, runCli, withTempDir } from "./_helpers.ts";
+import { mainInProcess, readJson, runCli, withTempDir } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------
 // A logged drive along a known curve
@@ -205,17 +204,8 @@ Deno.test("scenarios --from-episodes: the logged path becomes route and referenc
 // ---------------------------------------------------------------------------------------
 // Bad files: one line naming the file and the field, exit 2
 
-/** Runs the CLI in this process (`main`), with its stderr lines. */
-async function cli(args: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const original = console.error;
-  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
-  try {
-    return { code: await main(args), lines };
-  } finally {
-    console.error = original;
-  }
-}
+/** Runs the CLI in this process, with its stderr lines. */
+const cli = mainInProcess;
 
 /** `episode()` with `edit` applied to a deep copy. */
 function editedEpisode(edit: (e: ReturnType<typeof episode>) => void) {

@@ -6,20 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../main.ts";
-import { withTempDir } from "./_helpers.ts";
+import { mainInProcess, withTempDir } from "./_helpers.ts";
 
-/** Runs the CLI in this process (`main`), with its stderr lines. */
-async function cli(args: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const original = console.error;
-  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
-  try {
-    return { code: await main(args), lines };
-  } finally {
-    console.error = original;
-  }
-}
+/** Runs the CLI in this process, with its stderr lines. */
+const cli = mainInProcess;
 
 Deno.test("a bad traffic section in --config: one line, exit 2, nothing written, in train, eval and scenarios", async () => {
   await withTempDir(async (dir) => {
