@@ -11,7 +11,8 @@
  *
  * @example
  * ```ts
- * throw new UserError("--episodes: expected a positive integer, got 'ten'");
+ * const e = new UserError("--episodes: expected a positive integer, got 'ten'");
+ * e.exitCode; // 2: bad input
  * ```
  */
 export class UserError extends Error {

@@ -119,6 +119,7 @@ export function parseNumber(raw: string, spec: NumberSpec): number {
  *
  * @example
  * ```ts
+ * import { SFT_CONFIG_TABLE } from "../sft/config.ts";
  * flagOptions(SFT_CONFIG_TABLE); // { episodes: { type: "string" }, epochs: ..., ... }
  * ```
  */
@@ -131,6 +132,7 @@ export function flagOptions<T>(table: ConfigTable<T>): Record<string, { type: "s
  *
  * @example
  * ```ts
+ * import { SFT_CONFIG_TABLE } from "../sft/config.ts";
  * flagHelp(SFT_CONFIG_TABLE)[0];
  * // "  --episodes               demonstration episodes (default 200)"
  * ```
@@ -147,6 +149,7 @@ export function flagHelp<T>(table: ConfigTable<T>): string[] {
  *
  * @example
  * ```ts
+ * import { DEFAULT_SFT_CONFIG, SFT_CONFIG_TABLE } from "../sft/config.ts";
  * const sft = { ...DEFAULT_SFT_CONFIG };
  * applyFlags(sft, { values: { episodes: "10" }, table: SFT_CONFIG_TABLE });
  * ```

@@ -16,6 +16,7 @@ import { stepVehicle, VEHICLE_STATE_SIZE } from "./vehicle.ts";
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const episodes = new Episodes(DEFAULT_ENV_CONFIG, 2);
  * const obs = new Float64Array(2 * episodes.obsDim); // (N, obsDim)
  * for (let i = 0; i < 2; i++) {

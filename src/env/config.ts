@@ -282,7 +282,8 @@ export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze(
  *
  * @example
  * ```ts
- * validateEnvConfig({ ...DEFAULT_ENV_CONFIG, horizon_steps: 0 }); // throws: env.horizon_steps ...
+ * import { throws } from "node:assert/strict";
+ * throws(() => validateEnvConfig({ ...DEFAULT_ENV_CONFIG, horizon_steps: 0 }), /env\.horizon_steps/);
  * ```
  */
 export function validateEnvConfig(cfg: EnvConfig): void {

@@ -27,6 +27,7 @@ import type { EnvConfig } from "./config.ts";
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const plan = new Float64Array([4, 0, 8, 0.5, 12, 1.5]); // H = 3, curving left
  * const cmd = new Float64Array(2);
  * trackPlan(plan, 0, 3, 6, DEFAULT_ENV_CONFIG, cmd); // cmd[0] > 0: steer left

@@ -48,6 +48,7 @@ export interface StepResult {
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const env = new DrivingEnv(DEFAULT_ENV_CONFIG);
  * let { obs } = env.reset(7);
  * const step = env.step(obs.slice(1)); // drive the exact route targets

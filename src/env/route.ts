@@ -25,6 +25,7 @@ const POLYLINE_TARGET_SLACK = 0.02;
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const route = new Route(DEFAULT_ENV_CONFIG);
  * route.generate(7);
  * const [gx, gy] = [route.targetX(route.numTargets - 1), route.targetY(route.numTargets - 1)];

@@ -155,6 +155,7 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const venv = new DrivingVecEnv(DEFAULT_ENV_CONFIG, 16);
  * venv.reset(Array.from({ length: 16 }, (_, i) => 100 + i));
  * const plans = new Float64Array(16 * venv.actionDim);

@@ -26,6 +26,7 @@ export const VEHICLE_STATE_SIZE = 4;
  *
  * @example
  * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
  * const car = new Float64Array([0, 0, 0, 5]); // at the origin, heading +x, 5 m/s
  * stepVehicle(car, 0, 0.1, 1, DEFAULT_ENV_CONFIG);
  * ```

@@ -255,6 +255,7 @@ class Pickler {
  *
  * @example
  * ```ts
+ * import { PtDict, Tensor } from "./_pt_types.ts";
  * const w = new Tensor("float32", [2], new Float32Array([1, 2]));
  * const { pickle, storages } = pickleTree(new PtDict([["w", w]], true));
  * storages.length; // 1

@@ -98,7 +98,9 @@ function namingPath(e: unknown, path: string): unknown {
  *
  * @example
  * ```ts
- * await writeFileAtomic("out/run/metrics.json", JSON.stringify({ episode: 3 }) + "\n");
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/metrics.json`, JSON.stringify({ episode: 3 }) + "\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -128,7 +130,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
  *
  * @example
  * ```ts
- * writeFileAtomicSync("out/run/config.json", JSON.stringify({ seed: 42 }) + "\n");
+ * const dir = Deno.makeTempDirSync();
+ * writeFileAtomicSync(`${dir}/config.json`, JSON.stringify({ seed: 42 }) + "\n");
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {

@@ -36,6 +36,7 @@ export function jsonToPt(value: unknown): PtValue {
  *
  * @example
  * ```ts
+ * import { PtTuple } from "./torch_pt.ts";
  * ptToJson(new PtTuple([1, "x"])); // [1, "x"]
  * ```
  */

@@ -14,8 +14,10 @@
  * import { PtDict, readPt, Tensor, writePt } from "./torch_pt.ts";
  *
  * const head = new PtDict([["net.0.bias", new Tensor("float32", [2], new Float32Array([1, 2]))]], true);
- * await writePt("out/ckpt.pt", new PtDict([["value_head", head], ["episode", 3]]));
- * const ckpt = await readPt("out/ckpt.pt"); // PtDict with the same keys and values
+ * const dir = await Deno.makeTempDir();
+ * await writePt(`${dir}/ckpt.pt`, new PtDict([["value_head", head], ["episode", 3]]));
+ * const ckpt = await readPt(`${dir}/ckpt.pt`); // PtDict with the same keys and values
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -100,7 +102,9 @@ function archiveNameFor(path: string): string {
  *
  * @example
  * ```ts
- * await writePt("out/run/best.pt", new PtDict([["episode", 120]]));
+ * const dir = await Deno.makeTempDir();
+ * await writePt(`${dir}/best.pt`, new PtDict([["episode", 120]]));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writePt(path: string, root: PtValue): Promise<void> {
@@ -196,7 +200,8 @@ function decode(bytes: Uint8Array, source: string): PtValue {
  *
  * @example
  * ```ts
- * const ckpt = decodePt(await Deno.readFile("best.pt"), { source: "best.pt" });
+ * const bytes = encodePt(new PtDict([["episode", 120]])); // as read from best.pt
+ * const ckpt = decodePt(bytes, { source: "best.pt" });
  * if (ckpt instanceof PtDict) console.log([...ckpt.keys()]);
  * ```
  */
@@ -218,7 +223,7 @@ export function decodePt(bytes: Uint8Array, opts: DecodePtOptions = {}): PtValue
  * oversized or non-regular file (a folder, FIFO, device) is a {@linkcode PtFormatError}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const ckpt = await readPt("out/run/best.pt");
  * ```
  */

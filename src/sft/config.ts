@@ -139,7 +139,8 @@ export const DEFAULT_SFT_CONFIG: Readonly<SftConfig> = Object.freeze(
  *
  * @example
  * ```ts
- * validateSftConfig({ ...DEFAULT_SFT_CONFIG, epochs: 0 }); // throws: sft.epochs ...
+ * import { throws } from "node:assert/strict";
+ * throws(() => validateSftConfig({ ...DEFAULT_SFT_CONFIG, epochs: 0 }), /sft\.epochs/);
  * ```
  */
 export function validateSftConfig(cfg: SftConfig): void {

@@ -108,7 +108,8 @@ export interface BuiltinSftOptions {
  *
  * @example
  * ```ts
- * const harder = new BuiltinSftPlanner(cfg, { ...DEFAULT_SFT_OPTIONS, lateralOffset: 0.5 });
+ * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * const harder = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG, { ...DEFAULT_SFT_OPTIONS, lateralOffset: 0.5 });
  * ```
  */
 export const DEFAULT_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object.freeze({
@@ -124,6 +125,7 @@ export const DEFAULT_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object
  *
  * @example
  * ```ts
+ * import { TRAFFIC_ENV_DEFAULTS } from "../env/traffic/config.ts";
  * const sft = new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS);
  * ```
  */
@@ -161,7 +163,9 @@ function checkShapes(
  *
  * @example
  * ```ts
- * const expert = new ExpertPlanner(DEFAULT_ENV_CONFIG);
+ * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * const expert = new ExpertPlanner(DEFAULT_ENV_CONFIG); // H = 20
+ * const obs = new Float64Array(41); // one row: [speed, x1, y1, ..., x20, y20]
  * const plan = new Float64Array(40);
  * expert.plan(obs, 1, plan); // plan = obs.subarray(1)
  * ```
@@ -198,7 +202,10 @@ export class ExpertPlanner implements WaypointPlanner {
  *
  * @example
  * ```ts
- * const sft = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG, { curvatureScale: 0.3 });
+ * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * const sft = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG, { curvatureScale: 0.3 }); // H = 20
+ * const rows = 2;
+ * const obs = new Float64Array(rows * 41); // (rows, 1 + 2H)
  * const plans = new Float64Array(rows * 40);
  * sft.plan(obs, rows, plans);
  * ```

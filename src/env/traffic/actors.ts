@@ -185,6 +185,10 @@ export function pathPose(path: CompiledPath, s: number, out: Float64Array): void
  *
  * @example
  * ```ts
+ * import type { IdmParams } from "./scenario.ts";
+ * const params: IdmParams = {
+ *   desired_speed: 10, time_headway: 1.5, min_gap: 2, max_accel: 1.5, comfort_decel: 2, exponent: 4,
+ * };
  * idmSpeed(params, { v: 8, gap: Infinity, leadSpeed: 0, dt: 0.2 });
  * ```
  */

@@ -139,7 +139,8 @@ export const TRAFFIC_ENV_DEFAULTS: Readonly<EnvConfig> = Object.freeze({
  *
  * @example
  * ```ts
- * validateTrafficConfig({ ...DEFAULT_TRAFFIC_CONFIG, neighbors: -1 }); // throws
+ * import { throws } from "node:assert/strict";
+ * throws(() => validateTrafficConfig({ ...DEFAULT_TRAFFIC_CONFIG, neighbors: -1 }), /traffic\.neighbors/);
  * ```
  */
 export function validateTrafficConfig(cfg: TrafficConfig): void {

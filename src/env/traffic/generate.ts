@@ -54,6 +54,7 @@ export interface ScenarioConfig {
  *
  * @example
  * ```ts
+ * import { DEFAULT_TRAFFIC_CONFIG, TRAFFIC_ENV_DEFAULTS } from "./config.ts";
  * const s = generateScenario(7, { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG });
  * s.kind; // one of SCENARIO_KINDS
  * ```

@@ -80,6 +80,7 @@ const PREDICT = 1.5;
  *
  * @example
  * ```ts
+ * import { DEFAULT_TRAFFIC_CONFIG, TRAFFIC_ENV_DEFAULTS } from "./config.ts";
  * const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
  * ```
  */

@@ -191,6 +191,7 @@ function metadata(v: unknown, at: At): Record<string, string | number | boolean>
  *
  * @example
  * ```ts
+ * import { SCENARIO_FORMAT, SCENARIO_VERSION } from "./scenario.ts";
  * const s = checkScenario({
  *   format: SCENARIO_FORMAT, version: SCENARIO_VERSION, id: "empty",
  *   route: { x: [0, 50], y: [0, 0] }, ego: { x: 0, y: 0, yaw: 0, speed: 5 }, vehicles: [],

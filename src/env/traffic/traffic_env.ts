@@ -75,6 +75,7 @@ export interface TrafficEnvOptions {
  *
  * @example
  * ```ts
+ * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
  * const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 4);
  * venv.reset([0, 1, 2, 3]);
  * venv.obsDim; // 1 + 2 * 4 + 8 * 8
