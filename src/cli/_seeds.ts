@@ -148,7 +148,7 @@ function withoutFlags(rest: string[], drop: string[]): string[] {
  * (read, write, and the program's environment switches that this process may read).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const [program, ...prefix] = selfCommand();
  * ```
  */

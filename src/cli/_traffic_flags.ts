@@ -38,8 +38,10 @@ export const TRAFFIC_FLAG_HELP: string[] = [
  * checks the section, flags or not (a `--config` file may have set it).
  *
  * @example
- * ```ts ignore
- * applyTrafficFlags(run.traffic, values);
+ * ```ts
+ * import { DEFAULT_TRAFFIC_CONFIG } from "../env/traffic/config.ts";
+ * const traffic = { ...DEFAULT_TRAFFIC_CONFIG };
+ * applyTrafficFlags(traffic, { neighbors: "4" }); // traffic.neighbors = 4
  * ```
  */
 export function applyTrafficFlags(

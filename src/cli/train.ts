@@ -136,7 +136,7 @@ export function parseTrainArgs(args: string[]): TrainArgs {
  * `--config FILE`, then the flags; checked.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const run = buildRunConfig(parseTrainArgs(["--episodes", "10"]).values);
  * ```
  */

@@ -145,7 +145,9 @@ export function adamStateDict(
  * finite. The first fault found is thrown (see {@linkcode StrictLoadOptions.fault}).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { PtDict, Tensor } from "../io/torch_pt.ts";
+ * const sd = new PtDict([["0.bias", new Tensor("float32", [16], new Float32Array(16))]]);
  * checkStateDict(sd, [{ name: "0.bias", shape: [16] }], { where: "model.pt: head" });
  * ```
  */

@@ -54,7 +54,7 @@ export interface RolloutSizes {
  * Rollout buffers (N · T rows) and one minibatch's gather buffers.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const batch = new RolloutBatch({ numEnvs: 4, maxSteps: 80, obsDim: 41, actDim: 40, batchSize: 64 });
  * ```
  */

@@ -120,7 +120,8 @@ export function runConfigDefaults(name: EnvName, drivingOutDir: string): RunConf
  * driving env's), and an SFT planner file (a waypoint planner) is refused.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * const run = runConfigDefaults("mountain_car", "out/run");
  * fitRunToEnv(run); // run.ppo.encoder_out_dim = 2 for mountain_car
  * ```
  */

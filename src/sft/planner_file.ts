@@ -46,7 +46,12 @@ export interface SftPlannerExpectation {
  * The checkpoint tree of `planner` (see the module doc for the layout).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { PtDict } from "../io/torch_pt.ts";
+ * import { Rng } from "../math/mod.ts";
+ * import { MlpPlanner } from "./mlp_planner.ts";
+ * const planner = new MlpPlanner({ inDim: 41, hidden: 8, horizon: 20, rng: new Rng(42) });
  * const root = sftCheckpoint(planner, { env: DEFAULT_ENV_CONFIG, extra: { seed: 42 } });
  * (root.get("head") as PtDict).get("0.weight"); // Tensor float32 [hidden, 41]
  * ```

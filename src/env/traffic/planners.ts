@@ -26,7 +26,12 @@ export interface ZPlanner {
  * it follows the route and ignores the other vehicles.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BuiltinSftPlanner } from "../../sft/planner.ts";
+ * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
+ * import { TrafficVecEnv } from "./traffic_env.ts";
+ * const env = TRAFFIC_ENV_DEFAULTS;
+ * const venv = new TrafficVecEnv(env, 1);
  * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: venv.obsDim });
  * ```
  */

@@ -72,7 +72,10 @@ export function scenarioFileName(id: string): string {
  * the documented order), so equal content gives equal fingerprints.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { DEFAULT_TRAFFIC_CONFIG, TRAFFIC_ENV_DEFAULTS } from "./config.ts";
+ * import { generateScenario } from "./generate.ts";
+ * const scenario = generateScenario(7, { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG });
  * const digest = await scenarioDigest(scenario); // e.g. "3f1c0a9e5b7d2c44"
  * ```
  */
