@@ -237,12 +237,7 @@ export class ActorCritic {
    * n or on the other rows.
    */
   act(obs: Float64Array, n: number, meanOut: Float64Array, valueOut: Float64Array): void {
-    this.#checkInference(obs, n, valueOut);
-    if (meanOut.length < n * this.actionDim) {
-      throw new RangeError(
-        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
-      );
-    }
+    this.#checkInference(obs, n, { valueOut, meanOut });
     const s = this.#scratch;
     const { inDim, actionDim, maxBatch } = this;
     for (let start = 0; start < n; start += maxBatch) {
@@ -263,15 +258,7 @@ export class ActorCritic {
    * row bit for bit what {@linkcode ActorCritic.act} gives it.
    */
   actMean(obs: Float64Array, n: number, meanOut: Float64Array): void {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bad row count ${n}`);
-    if (obs.length < n * this.inDim) {
-      throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
-    }
-    if (meanOut.length < n * this.actionDim) {
-      throw new RangeError(
-        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
-      );
-    }
+    this.#checkInference(obs, n, { meanOut });
     const s = this.#scratch;
     const { inDim, actionDim, maxBatch } = this;
     for (let start = 0; start < n; start += maxBatch) {
@@ -284,7 +271,7 @@ export class ActorCritic {
 
   /** Value head only: obs (n, in) -> valueOut (n), any n. */
   values(obs: Float64Array, n: number, valueOut: Float64Array): void {
-    this.#checkInference(obs, n, valueOut);
+    this.#checkInference(obs, n, { valueOut });
     const s = this.#scratch;
     const { inDim, maxBatch } = this;
     for (let start = 0; start < n; start += maxBatch) {
@@ -320,12 +307,25 @@ export class ActorCritic {
     if (vs !== 1) { for (let r = 0; r < n; r++) c.value[r] *= vs; }
   }
 
-  #checkInference(obs: Float64Array, n: number, valueOut: Float64Array): void {
+  // n rows of obs, and room for them in whichever outputs the call fills.
+  #checkInference(
+    obs: Float64Array,
+    n: number,
+    out: { valueOut?: Float64Array; meanOut?: Float64Array },
+  ): void {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`bad row count ${n}`);
     if (obs.length < n * this.inDim) {
       throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
     }
-    if (valueOut.length < n) throw new RangeError(`valueOut holds ${valueOut.length}, need ${n}`);
+    const { valueOut, meanOut } = out;
+    if (valueOut && valueOut.length < n) {
+      throw new RangeError(`valueOut holds ${valueOut.length}, need ${n}`);
+    }
+    if (meanOut && meanOut.length < n * this.actionDim) {
+      throw new RangeError(
+        `meanOut holds ${meanOut.length} numbers, need ${n} x ${this.actionDim}`,
+      );
+    }
   }
 
   #checkRows(obs: Float64Array, n: number, cache: ActorCriticCache): void {
