@@ -287,19 +287,17 @@ export class TrafficVecEnv implements VecEnv {
     const e = this.#e, cfg = e.cfg;
     const list = this.#scenarios;
     // a seeded scenario is drawn in the env's own route, which then holds it already
+    const at = list ? seed % list.length : -1;
     const scenario = list
-      ? list[seed % list.length]
+      ? list[at]
       : generateScenario(seed, { env: cfg, traffic: this.traffic, route: e.routes[i] });
     const replayAll = this.traffic.vehicle_mode === "replay";
     const compile = () =>
       compileActors(scenario, { replayAll, dt: cfg.dt, steps: cfg.max_episode_steps });
-    let actors: CompiledActor[];
-    if (this.#scenarios) {
-      const at = seed % this.#scenarios.length;
-      actors = this.#compiled[at] ?? (this.#compiled[at] = compile());
-    } else {
-      actors = compile();
-    }
+    // a listed scenario's actors are compiled once, at its first episode
+    const actors: CompiledActor[] = list
+      ? this.#compiled[at] ?? (this.#compiled[at] = compile())
+      : compile();
     this.current[i] = scenario;
     this.#logged[i] = scenario.reference !== undefined ? 1 : 0;
     if (list) e.routes[i].setPolyline(scenario.route.x, scenario.route.y);
