@@ -6,33 +6,22 @@
  */
 
 import { resolve } from "node:path";
-import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
-import { finiteMean } from "../math/mod.ts";
+import { firstLine, isOsError, UserError } from "../errors.ts";
 import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
-import type { EpisodeMetric } from "../env/mod.ts";
 import {
-  DeferredCheckpoint,
   fitRunToEnv,
-  heldoutEvaluation,
   loadResumePoint,
   PPO_CONFIG_TABLE,
-  progressLine,
   restoreTrainer,
   resumedBaseConfig,
   runConfigDefaults,
   RunLog,
-  saveTrainerCheckpoint,
-  sftBaselineUntil,
   Trainer,
-  trainLoop,
-  trainMetrics,
   validatePpoConfig,
 } from "../rl/mod.ts";
-import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
+import type { RunConfig } from "../rl/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
-import type { RunPaths } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
-import type { StopRequest } from "./_stop_signals.ts";
 import {
   applyConfigFile,
   applyFlags,
@@ -46,6 +35,7 @@ import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 import * as traffic from "./_traffic_flags.ts";
 import * as scenarioSet from "./_scenario_runs.ts";
+import { trainRun } from "./_train_run.ts";
 
 export type { RunConfig } from "../rl/mod.ts";
 
@@ -58,6 +48,7 @@ const OPTIONS = {
   resume: { type: "string" },
   device: { type: "string" },
   config: { type: "string" },
+  "eval-worker": { type: "boolean" },
   ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
@@ -88,6 +79,7 @@ export function trainHelp(): string {
     '  --config FILE            JSON {"env": {...}, "ppo": {...}} applied before the flags',
     "  --overwrite              replace the run already in --out-dir",
     "  --quiet                  no progress output",
+    "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
     "  -h, --help               this help",
   ];
   lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
@@ -103,6 +95,8 @@ export interface TrainArgs {
   overwrite: boolean;
   /** `--quiet`: no progress output. */
   quiet: boolean;
+  /** `--eval-worker`: split the held-out evaluations with a Worker. */
+  evalWorker: boolean;
   /** `--resume` checkpoint path, or null. */
   resume: string | null;
   /** `-h` / `--help`. */
@@ -126,6 +120,7 @@ export function parseTrainArgs(args: string[]): TrainArgs {
     values,
     overwrite: values.overwrite === true,
     quiet: values.quiet === true,
+    evalWorker: values["eval-worker"] === true,
     resume,
     help: values.help === true,
   };
@@ -201,7 +196,7 @@ export async function runTrain(args: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
-  const { quiet } = parsed;
+  const { quiet, evalWorker } = parsed;
   const log = quiet ? () => {} : (line: string) => console.error(line);
   // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
@@ -246,7 +241,9 @@ export async function runTrain(args: string[]): Promise<number> {
       await writeJson(p.config, run);
       return p;
     });
-    return await trainRun({ run, trainer, runLog, point, paths, stop, log, quiet, extra });
+    return await trainRun({
+      ...{ run, trainer, runLog, point, paths, stop, log, quiet, extra, evalWorker },
+    });
   } finally {
     stop.dispose();
     lock.release();
@@ -262,138 +259,4 @@ async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>):
     if (!isOsError(e)) throw e;
     throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
   }
-}
-
-// The training itself, in a run folder already taken and prepared. A file-system fault
-// from here on (disk full, say) ends the run with exit code 4; every file written before
-// it is complete (atomic writes), so the last checkpoint stands.
-async function trainRun(opts: {
-  run: RunConfig;
-  trainer: Trainer;
-  runLog: RunLog;
-  point: ResumePoint | null;
-  paths: RunPaths;
-  stop: StopRequest;
-  log: (line: string) => void;
-  quiet: boolean;
-  /** Checkpoint keys besides the run's own (`train_scenarios`). */
-  extra: Record<string, unknown>;
-}): Promise<number> {
-  const { run, trainer, runLog, point, paths, stop, log, quiet } = opts;
-  const startTime = new Date();
-  const live = !quiet && Deno.stderr.isTerminal();
-  let lastCheckpoint: string | null = point ? point.path : null;
-  try {
-    const t0 = performance.now();
-    const startEpisode = trainer.episode;
-    const extra = { sft_model: run.sft_model, ...traffic.runEnvParts(run).extra, ...opts.extra };
-    const saved = { log: runLog, extra };
-    const writeMetrics = () => writeJson(paths.metrics, runLog.metricsJson());
-    const best = new DeferredCheckpoint(paths.best);
-    log(
-      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
-    );
-    const shouldStop = () => stop.code !== null;
-    const sft = await sftBaselineUntil(trainer, { shouldStop });
-    const { stopped, dropped } = sft === null
-      ? { stopped: true, dropped: false }
-      : await trainLoop(trainer, runLog, {
-        sft,
-        onMetrics: async (t, entry) => {
-          await writeMetrics();
-          if (!live) {
-            log(progressLine(t, {
-              log: runLog,
-              meanReward: entry.mean_reward,
-              successRate: entry.success_rate,
-              t0,
-              startEpisode,
-              entry,
-            }));
-          }
-        },
-        onBest: (t) => best.take(t, saved),
-        onCheckpoint: async (t, ep) => {
-          await best.flush();
-          await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
-          lastCheckpoint = paths.checkpoint(ep);
-        },
-        onIteration: (t) => {
-          if (!live) return;
-          const n = run.ppo.eval_interval;
-          const line = progressLine(t, {
-            log: runLog,
-            meanReward: finiteMean(runLog.rewards.slice(-n)),
-            successRate: finiteMean(runLog.successes.slice(-n)),
-            t0,
-            startEpisode,
-          });
-          Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
-        },
-        shouldStop,
-      });
-    if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
-    await best.flush();
-    const wallSeconds = (performance.now() - t0) / 1000;
-    const summaryBase = { trainer, log: runLog, startTime, wallSeconds, point, sft };
-    const interrupted = { ...summaryBase, heldout: null, interrupted: true };
-    if (stopped) {
-      const path = paths.checkpoint(trainer.episode);
-      await saveTrainerCheckpoint(path, trainer, saved);
-      lastCheckpoint = path;
-      await writeMetrics();
-      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-      const note = dropped ? " (the iteration in progress was dropped)" : "";
-      console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
-      return stop.code ?? EXIT.sigint;
-    }
-    await saveTrainerCheckpoint(paths.final, trainer, saved);
-    await writeMetrics();
-    const heldout = await heldoutEvaluation(trainer, { shouldStop });
-    if (heldout === null) {
-      // final.pt and metrics.json are complete; only the closing evaluation is missing
-      await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-      console.error(
-        `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
-      );
-      return stop.code ?? EXIT.sigint;
-    }
-    await writeJson(
-      paths.trainMetrics,
-      trainMetrics(run, { ...summaryBase, heldout, interrupted: false }),
-    );
-    printHeldout(heldout, trainer.episodeMetrics);
-    log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
-    return 0;
-  } catch (e) {
-    if (!isOsError(e)) throw e;
-    throw new UserError(
-      `I/O error while writing the run in ${run.out_dir}: ${
-        firstLine(e)
-      }; the last complete checkpoint is ${lastCheckpoint ?? "none"}`,
-      { exitCode: EXIT.ioFault },
-    );
-  }
-}
-
-function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
-  const shown = metrics.filter((m) => m.label && m.mean);
-  const row = (name: string, s: HeldoutSummary) =>
-    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
-      (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.steps_mean.toFixed(1).padStart(11)}${
-      shown.map((m) => ` ${s[m.mean!].toFixed(3).padStart(8)}`).join("")
-    }`;
-  console.log(
-    `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
-      h.seeds[0] + h.seeds[1] - 1
-    }`,
-  );
-  console.log(
-    `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
-      "mean length".padStart(11)
-    }${shown.map((m) => ` ${m.label!.padStart(8)}`).join("")}`,
-  );
-  console.log(row("sft", h.sft));
-  console.log(row("sft + delta", h.refined));
 }

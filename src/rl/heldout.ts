@@ -6,12 +6,12 @@
  * @module
  */
 
-import { evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalSummary } from "../sft/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "./trainer.ts";
-import { runUntil } from "./_yield.ts";
+import { evaluateHere } from "./loop.ts";
+import type { EvaluateUntil } from "./loop.ts";
 
 /** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 export interface Heldout {
@@ -55,9 +55,9 @@ export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
  */
 export async function heldoutEvaluation(
   trainer: Trainer,
-  opts: { shouldStop: () => boolean },
+  opts: { shouldStop: () => boolean; evaluate?: EvaluateUntil },
 ): Promise<Heldout | null> {
-  const { shouldStop } = opts;
+  const evaluate = opts.evaluate ?? evaluateHere;
   const count = trainer.ppo.heldout_episodes;
   const common = {
     env: trainer.env,
@@ -69,12 +69,9 @@ export async function heldoutEvaluation(
   };
   const keys = heldoutKeys(trainer.episodeMetrics);
   const pick = (s: EvalSummary): HeldoutSummary => Object.fromEntries(keys.map((k) => [k, s[k]]));
-  const sft = await runUntil(evaluatePolicySteps({ ...common, model: null }), shouldStop);
+  const sft = await evaluate({ ...common, model: null }, opts);
   if (sft === null) return null;
-  const refined = await runUntil(
-    evaluatePolicySteps({ ...common, model: trainer.model }),
-    shouldStop,
-  );
+  const refined = await evaluate({ ...common, model: trainer.model }, opts);
   if (refined === null) return null;
   return {
     seeds: [HELDOUT_SEED_BASE, count],

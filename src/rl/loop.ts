@@ -33,7 +33,32 @@ export interface LoopHooks {
   shouldStop(): boolean;
   /** Milliseconds of rollout or evaluation work between two polls of `shouldStop` (200). */
   yieldMs?: number;
+  /** Runs the per-interval evaluations (default {@linkcode evaluateHere}). */
+  evaluate?: EvaluateUntil;
 }
+
+/**
+ * Runs one evaluation to its end, giving the event loop a turn about every
+ * `until.yieldMs` (default 200 ms); null as soon as `until.shouldStop()` says so at such
+ * a turn. {@linkcode evaluateHere} runs it on this thread; a `ParallelEvaluator` splits
+ * it with a Worker, with the same result.
+ */
+export type EvaluateUntil = (
+  opts: EvaluateOptions,
+  until: { shouldStop: () => boolean; yieldMs?: number },
+) => Promise<EvalResult | null>;
+
+/**
+ * {@linkcode EvaluateUntil} on this thread: {@linkcode evaluatePolicySteps} driven by
+ * `runUntil`.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await evaluateHere(intervalEvalOptions(trainer, null), { shouldStop: () => false });
+ * ```
+ */
+export const evaluateHere: EvaluateUntil = (opts, until) =>
+  runUntil(evaluatePolicySteps(opts), until.shouldStop, until.yieldMs);
 
 /**
  * Evaluates the SFT planner alone on the per-interval evaluation seeds: the line the
@@ -59,9 +84,10 @@ export function sftBaseline(trainer: Trainer): EvalSummary {
  */
 export async function sftBaselineUntil(
   trainer: Trainer,
-  opts: { shouldStop: () => boolean },
+  opts: { shouldStop: () => boolean; evaluate?: EvaluateUntil },
 ): Promise<EvalSummary | null> {
-  const result = await runUntil(evaluatePolicySteps(sftBaselineOptions(trainer)), opts.shouldStop);
+  const evaluate = opts.evaluate ?? evaluateHere;
+  const result = await evaluate(sftBaselineOptions(trainer), opts);
   return result === null ? null : result.summary;
 }
 
@@ -111,6 +137,7 @@ export async function trainLoop(
   hooks: LoopHooks,
 ): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft } = hooks;
+  const evaluate = hooks.evaluate ?? evaluateHere;
   const metrics = trainer.episodeMetrics;
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
@@ -127,10 +154,9 @@ export async function trainLoop(
     log.record(last);
     const ep = trainer.episode;
     if (ep % eval_interval === 0) {
-      const result: EvalResult | null = await runUntil(
-        evaluatePolicySteps(intervalEvalOptions(trainer, trainer.model)),
-        hooks.shouldStop,
-        hooks.yieldMs,
+      const result: EvalResult | null = await evaluate(
+        intervalEvalOptions(trainer, trainer.model),
+        hooks,
       );
       if (result === null) {
         // stopped during the evaluation: back to the state before this iteration

@@ -21,3 +21,4 @@ export * from "./aggregate.ts";
 export * from "./heldout.ts";
 export * from "./train_metrics.ts";
 export * from "./env_defaults.ts";
+export * from "./parallel_eval.ts";

@@ -15,3 +15,4 @@ export * from "./planner_file.ts";
 export * from "./config.ts";
 export * from "./behaviour_cloning.ts";
 export * from "./evaluate.ts";
+export * from "./planner_spec.ts";
