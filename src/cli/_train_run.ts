@@ -10,6 +10,7 @@ import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { finiteMean } from "../math/mod.ts";
 import type { EnvName, EpisodeMetric } from "../env/mod.ts";
 import {
+  captureCheckpoint,
   DeferredCheckpoint,
   heldoutEvaluation,
   ParallelEvaluator,
@@ -23,6 +24,8 @@ import {
 } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { writeJson } from "../io/mod.ts";
+import type { PtDict } from "../io/mod.ts";
+import type { EvaluateOptions } from "../sft/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import type { StopRequest } from "./_stop_signals.ts";
 import * as traffic from "./_traffic_flags.ts";
@@ -80,7 +83,17 @@ export async function trainRun(opts: {
             }));
           }
         },
-        onBest: (t) => best.take(t, saved),
+        onBest: (t, _, captured) => {
+          if (captured === undefined) return best.take(t, saved);
+          best.put((captured as (log: RunLog) => PtDict)(runLog));
+          return Promise.resolve();
+        },
+        ...(evaluator
+          ? {
+            startEvaluation: (o: EvaluateOptions) => evaluator!.start(o),
+            capture: (t: Trainer) => captureCheckpoint(t, { extra }),
+          }
+          : {}),
         onCheckpoint: async (t, ep) => {
           await best.flush();
           await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
@@ -132,6 +145,7 @@ export async function trainRun(opts: {
       trainMetrics(run, { ...summaryBase, heldout, interrupted: false }),
     );
     printHeldout(heldout, trainer.episodeMetrics);
+    if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
     log(`train: done in ${wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
     return 0;
   } catch (e) {

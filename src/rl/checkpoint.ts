@@ -75,38 +75,6 @@ export async function saveTrainerCheckpoint(
   await writePt(path, trainerCheckpoint(trainer, opts));
 }
 
-/**
- * A checkpoint taken now (a copy of the state) and written to `path` later: `best.pt`,
- * taken at each new best of a run and written with the next periodic checkpoint, at a
- * stop and at the end, rather than at each of the default run's 30-odd new bests.
- *
- * @example
- * ```ts ignore
- * const best = new DeferredCheckpoint("out/run/best.pt");
- * await best.take(trainer, { log });
- * await best.flush(); // writes it, if one was taken since the last flush
- * ```
- */
-export class DeferredCheckpoint {
-  #pending: PtDict | null = null;
-
-  /** Where {@linkcode DeferredCheckpoint.flush} writes. */
-  constructor(readonly path: string) {}
-
-  /** Takes the checkpoint of `trainer` now (replacing one not yet written). */
-  take(trainer: Trainer, opts: CheckpointOptions = {}): Promise<void> {
-    this.#pending = trainerCheckpoint(trainer, opts);
-    return Promise.resolve();
-  }
-
-  /** Writes the checkpoint taken last, atomically, if it is not written yet. */
-  async flush(): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = null;
-    if (pending !== null) await writePt(this.path, pending);
-  }
-}
-
 /** What a training checkpoint holds, whoever wrote it (this program or the Python trainer). */
 export interface LoadedCheckpoint {
   /** Path the checkpoint came from (for messages). */

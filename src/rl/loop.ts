@@ -20,8 +20,11 @@ export interface LoopHooks {
   sft: EvalSummary;
   /** A new `metrics.json` entry was appended to the run log's `metrics`. */
   onMetrics(trainer: Trainer, entry: MetricsEntry): Promise<void>;
-  /** The policy now is the best so far (write `best.pt`). */
-  onBest(trainer: Trainer, best: BestRecord): Promise<void>;
+  /**
+   * The policy now is the best so far (write `best.pt`); with pipelined evaluations the
+   * policy of `best.episode`, whose state `capture` returned as `captured`.
+   */
+  onBest(trainer: Trainer, best: BestRecord, captured?: unknown): Promise<void>;
   /** `episode` is a multiple of `save_interval` (write `checkpoint_{episode}.pt`). */
   onCheckpoint(trainer: Trainer, episode: number): Promise<void>;
   /** After every rollout + update (progress display). */
@@ -35,6 +38,13 @@ export interface LoopHooks {
   yieldMs?: number;
   /** Runs the per-interval evaluations (default {@linkcode evaluateHere}). */
   evaluate?: EvaluateUntil;
+  /**
+   * Pipelines the per-interval evaluations (see {@linkcode trainLoop}): starts one on a
+   * copy of the weights and returns at once; they must resolve in the order started.
+   */
+  startEvaluation?(opts: EvaluateOptions): Promise<EvalResult>;
+  /** With `startEvaluation`: what `best.pt` would hold now, taken at each evaluation. */
+  capture?(trainer: Trainer): unknown;
 }
 
 /**
@@ -125,6 +135,13 @@ function sftBaselineOptions(trainer: Trainer): EvaluateOptions {
  * rollout, or the evaluation after its update) was dropped for it, the trainer and the
  * log put back to the state before it.
  *
+ * With `hooks.startEvaluation` the per-interval evaluations are pipelined: each starts
+ * (on a copy of the weights) and training goes on; its entry, and `best` with the state
+ * `hooks.capture` took at its episode, are made in episode order once it is done, and
+ * every started one is done before a checkpoint, a stop or the end. The entries,
+ * checkpoints and `best` are the ones the loop makes without it (timestamps aside); a
+ * stop never drops an evaluation, it waits for it.
+ *
  * @example
  * ```ts ignore
  * const log = new RunLog();
@@ -136,24 +153,86 @@ export async function trainLoop(
   log: RunLog,
   hooks: LoopHooks,
 ): Promise<{ stopped: boolean; dropped: boolean }> {
-  const { sft } = hooks;
+  const { sft, startEvaluation } = hooks;
   const evaluate = hooks.evaluate ?? evaluateHere;
-  const metrics = trainer.episodeMetrics;
+  const logged = trainer.episodeMetrics.filter((m) => m.entry && m.mean);
+  const tie = logged.find((m) => m.entry!.tieBreak);
+  const sftHeldout = {
+    return_mean: sft.return_mean,
+    ...Object.fromEntries(
+      logged.filter((m) => m.entry!.sft).map((m) => [m.mean!, sft[m.mean!]]),
+    ),
+  };
+  // The entry of an evaluation: appended, written, and the best so far updated.
+  const finish = async (entry: MetricsEntry, ev: EvalSummary, captured: unknown) => {
+    entry.heldout = {
+      return_mean: ev.return_mean,
+      success_rate: ev.success_rate,
+      ...Object.fromEntries(logged.map((m) => [m.mean!, ev[m.mean!]])),
+    };
+    log.metrics.push(entry);
+    await hooks.onMetrics(trainer, entry);
+    const best = log.best;
+    if (
+      best === null || ev.return_mean > best.return_mean ||
+      (tie !== undefined && ev.return_mean === best.return_mean &&
+        ev[tie.mean!] < best[tie.mean!])
+    ) {
+      log.best = {
+        episode: entry.episode,
+        return_mean: ev.return_mean,
+        ...(tie ? { [tie.mean!]: ev[tie.mean!] } : {}),
+      };
+      await hooks.onBest(trainer, log.best, captured);
+    }
+  };
+  // Pipelined evaluations started and not yet finished, oldest first.
+  const pending: Pending[] = [];
+  const finishDone = async (all: boolean) => {
+    while (pending.length > 0 && (all || pending[0].done !== null)) {
+      const p = pending.shift()!;
+      await finish(p.entry, (p.done ?? await p.result).summary, p.captured);
+    }
+  };
+  const settled = async <T>(value: T): Promise<T> => {
+    await finishDone(true);
+    return value;
+  };
   const { episodes, eval_interval, save_interval } = trainer.ppo;
   while (trainer.episode < episodes) {
-    if (hooks.shouldStop()) return { stopped: true, dropped: false };
+    if (hooks.shouldStop()) return await settled({ stopped: true, dropped: false });
     const size = trainer.nextRolloutSize();
-    const evaluates = (trainer.episode + size) % eval_interval === 0;
+    const evaluates = !startEvaluation && (trainer.episode + size) % eval_interval === 0;
     const restore = evaluates ? trainer.snapshot() : null;
     const restoreLog = evaluates ? log.snapshot() : null;
     const last = await trainer.iterateUntil(size, {
       shouldStop: hooks.shouldStop,
       yieldMs: hooks.yieldMs,
     });
-    if (last === null) return { stopped: true, dropped: true };
+    if (last === null) return await settled({ stopped: true, dropped: true });
     log.record(last);
     const ep = trainer.episode;
-    if (ep % eval_interval === 0) {
+    if (ep % eval_interval === 0 && startEvaluation) {
+      const from = pending.at(-1)?.entry.episode;
+      const entry = log.entry(
+        last,
+        { heldout: { return_mean: NaN }, sft_heldout: sftHeldout },
+        from,
+      );
+      const p: Pending = {
+        entry,
+        captured: hooks.capture?.(trainer),
+        result: startEvaluation(intervalEvalOptions(trainer, trainer.model)),
+        done: null,
+      };
+      p.result.then((r) => (p.done = r), () => {});
+      pending.push(p);
+      // at most two behind: the evaluations must not fall ever further back
+      while (pending.length > MAX_PENDING) {
+        await finishDone(false);
+        if (pending.length > MAX_PENDING) await pending[0].result;
+      }
+    } else if (ep % eval_interval === 0) {
       const result: EvalResult | null = await evaluate(
         intervalEvalOptions(trainer, trainer.model),
         hooks,
@@ -164,43 +243,32 @@ export async function trainLoop(
         restoreLog!();
         return { stopped: true, dropped: true };
       }
-      const ev = result.summary;
-      const logged = metrics.filter((m) => m.entry && m.mean);
-      const entry: MetricsEntry = log.entry(last, {
-        heldout: {
-          return_mean: ev.return_mean,
-          success_rate: ev.success_rate,
-          ...Object.fromEntries(logged.map((m) => [m.mean!, ev[m.mean!]])),
-        },
-        sft_heldout: {
-          return_mean: sft.return_mean,
-          ...Object.fromEntries(
-            logged.filter((m) => m.entry!.sft).map((m) => [m.mean!, sft[m.mean!]]),
-          ),
-        },
-      });
-      log.metrics.push(entry);
-      await hooks.onMetrics(trainer, entry);
-      const best = log.best;
-      const tie = logged.find((m) => m.entry!.tieBreak);
-      if (
-        best === null || ev.return_mean > best.return_mean ||
-        (tie !== undefined && ev.return_mean === best.return_mean &&
-          ev[tie.mean!] < best[tie.mean!])
-      ) {
-        log.best = {
-          episode: ep,
-          return_mean: ev.return_mean,
-          ...(tie ? { [tie.mean!]: ev[tie.mean!] } : {}),
-        };
-        await hooks.onBest(trainer, log.best);
-      }
+      const entry = log.entry(last, { heldout: { return_mean: NaN }, sft_heldout: sftHeldout });
+      await finish(entry, result.summary, undefined);
     }
-    if (ep % save_interval === 0) await hooks.onCheckpoint(trainer, ep);
+    await finishDone(false);
+    if (ep % save_interval === 0) {
+      await finishDone(true);
+      await hooks.onCheckpoint(trainer, ep);
+    }
     hooks.onIteration?.(trainer, last);
     // Give signal listeners (Ctrl-C) a turn.
     await yieldToEventLoop();
-    if (hooks.shouldStop()) return { stopped: trainer.episode < episodes, dropped: false };
+    if (hooks.shouldStop()) {
+      return await settled({ stopped: trainer.episode < episodes, dropped: false });
+    }
   }
-  return { stopped: false, dropped: false };
+  return await settled({ stopped: false, dropped: false });
+}
+
+// Pipelined evaluations started and not yet entered, at most (the newest aside).
+const MAX_PENDING = 2;
+
+// A pipelined evaluation: its entry (heldout filled in when done), the state `capture`
+// took for best.pt, and its result.
+interface Pending {
+  entry: MetricsEntry;
+  captured: unknown;
+  result: Promise<EvalResult>;
+  done: EvalResult | null;
 }

@@ -21,4 +21,5 @@ export * from "./aggregate.ts";
 export * from "./heldout.ts";
 export * from "./train_metrics.ts";
 export * from "./env_defaults.ts";
+export * from "./deferred_checkpoint.ts";
 export * from "./parallel_eval.ts";

@@ -17,7 +17,7 @@
 
 import { Rng } from "../math/mod.ts";
 import { ActorCritic } from "../nn/mod.ts";
-import { evaluatePolicySteps, plannerSpec, summarize } from "../sft/mod.ts";
+import { evaluatePolicy, evaluatePolicySteps, plannerSpec, summarize } from "../sft/mod.ts";
 import type {
   BasePlanner,
   EpisodeRecord,
@@ -26,7 +26,7 @@ import type {
   PlannerSpec,
   WaypointPlanner,
 } from "../sft/mod.ts";
-import type { EnvConfig, EnvName, TrafficConfig, VecEnv } from "../env/mod.ts";
+import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import { runUntil } from "./_yield.ts";
 
 /** The env an evaluation runs in, as data: `vecEnvFactory(name, config, { traffic })`. */
@@ -163,6 +163,7 @@ export class ParallelEvaluator {
   readonly #makeEnv: (numEnvs: number) => VecEnv;
   readonly #planner: BasePlanner | WaypointPlanner;
   #worker: Worker | null = null;
+  #metrics: readonly EpisodeMetric[] | null = null;
   #ready = false;
   #nextId = 0;
   readonly #pending = new Map<number, (reply: EvalWorkerReply) => void>();
@@ -206,16 +207,8 @@ export class ParallelEvaluator {
     if (!this.#splits(opts)) return await runUntil(evaluatePolicySteps(opts), shouldStop, yieldMs);
     const mine = Math.ceil(opts.count / 2);
     const theirs = { firstSeed: opts.firstSeed + mine, count: opts.count - mine };
-    const id = this.#nextId++;
-    const reply = new Promise<EvalWorkerReply>((resolve) => this.#pending.set(id, resolve));
-    const request: EvalWorkerRequest = {
-      type: "eval",
-      id,
-      model: opts.model === null ? null : modelSpec(opts.model),
-      deltaClip: opts.deltaClip,
-      ...theirs,
-    };
-    this.#worker!.postMessage(request);
+    const model = opts.model === null ? null : modelSpec(opts.model);
+    const reply = this.#request(model, opts.deltaClip, theirs);
     const first = await runUntil(
       evaluatePolicySteps({ ...opts, count: mine }),
       shouldStop,
@@ -236,10 +229,51 @@ export class ParallelEvaluator {
     return { scenarios, summary: summarize(scenarios, first.metrics), metrics: first.metrics };
   }
 
+  /**
+   * Starts {@linkcode evaluatePolicy} of `opts` in the Worker, with a copy of the
+   * weights as they are now, and returns at once; the promise resolves with the result.
+   * What the Worker cannot take runs here, before this returns (and so does the rest of
+   * one the Worker fails). Evaluations resolve in the order they were started.
+   */
+  start(opts: EvaluateOptions): Promise<EvalResult> {
+    if (!this.#splits(opts)) return Promise.resolve(evaluatePolicy(opts));
+    const { firstSeed, count } = opts;
+    // a copy now: the caller's model trains on
+    const model = opts.model === null ? null : modelSpec(opts.model);
+    const reply = this.#request(model, opts.deltaClip, { firstSeed, count });
+    return reply.then((answer) => {
+      if (answer.type === "records" && answer.scenarios.length === count) {
+        this.workerEpisodes += count;
+        const metrics = this.#metrics ??= this.#makeEnv(1).metrics ?? [];
+        const { scenarios } = answer;
+        return { scenarios, summary: summarize(scenarios, metrics), metrics };
+      }
+      return evaluatePolicy({ ...opts, model: model === null ? null : modelFromSpec(model) });
+    });
+  }
+
   /** Ends the Worker; evaluations still waiting for it finish on this thread. */
   close(): void {
     this.#worker?.terminate();
     this.#fail("closed");
+  }
+
+  #request(
+    model: ModelSpec | null,
+    deltaClip: number,
+    seeds: { firstSeed: number; count: number },
+  ): Promise<EvalWorkerReply> {
+    const id = this.#nextId++;
+    const reply = new Promise<EvalWorkerReply>((resolve) => this.#pending.set(id, resolve));
+    const request: EvalWorkerRequest = {
+      type: "eval",
+      id,
+      model,
+      deltaClip,
+      ...seeds,
+    };
+    this.#worker!.postMessage(request);
+    return reply;
   }
 
   #splits(opts: EvaluateOptions): boolean {

@@ -287,11 +287,16 @@ export class RunLog {
   }
 
   /**
-   * Builds the `metrics.json` entry of the episodes since the previous entry, the
-   * latest iteration `last` and the evaluation `ev` (not appended: see `metrics`).
+   * Builds the `metrics.json` entry of the episodes since the previous entry (at
+   * episode `previous`, default the last of `metrics`), the latest iteration `last` and
+   * the evaluation `ev` (not appended: see `metrics`).
    */
-  entry(last: IterationResult, ev: EvalNumbers): MetricsEntry {
-    const from = Math.max(0, this.metrics.at(-1)?.episode ?? 0);
+  entry(
+    last: IterationResult,
+    ev: EvalNumbers,
+    previous: number | undefined = this.metrics.at(-1)?.episode,
+  ): MetricsEntry {
+    const from = Math.max(0, previous ?? 0);
     const episode = last.firstEpisode + last.episodes;
     return {
       episode,
