@@ -23,7 +23,7 @@ import {
   trainMetrics,
 } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
-import { writeJson, writePt } from "../io/mod.ts";
+import { writeJson } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
 import type { EvaluateOptions } from "../sft/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
@@ -94,12 +94,10 @@ export async function trainRun(opts: {
             capture: (t: Trainer) => captureCheckpoint(t, { extra }),
           }
           : {}),
-        onCheckpoint: async (t, ep, captured) => {
+        onCheckpoint: async (t, ep) => {
           await best.flush();
-          const path = paths.checkpoint(ep);
-          if (captured === undefined) await saveTrainerCheckpoint(path, t, saved);
-          else await writePt(path, (captured as (log: RunLog) => PtDict)(runLog));
-          lastCheckpoint = path;
+          await saveTrainerCheckpoint(paths.checkpoint(ep), t, saved);
+          lastCheckpoint = paths.checkpoint(ep);
         },
         onIteration: (t) => {
           if (!live) return;

@@ -25,12 +25,8 @@ export interface LoopHooks {
    * policy of `best.episode`, whose state `capture` returned as `captured`.
    */
   onBest(trainer: Trainer, best: BestRecord, captured?: unknown): Promise<void>;
-  /**
-   * `episode` is a multiple of `save_interval` (write `checkpoint_{episode}.pt`); with
-   * pipelined evaluations possibly later, from the state `capture` returned as
-   * `captured` at that episode.
-   */
-  onCheckpoint(trainer: Trainer, episode: number, captured?: unknown): Promise<void>;
+  /** `episode` is a multiple of `save_interval` (write `checkpoint_{episode}.pt`). */
+  onCheckpoint(trainer: Trainer, episode: number): Promise<void>;
   /** After every rollout + update (progress display). */
   onIteration?(trainer: Trainer, result: IterationResult): void;
   /**
@@ -190,15 +186,12 @@ export async function trainLoop(
       await hooks.onBest(trainer, log.best, captured);
     }
   };
-  // Pipelined evaluations started and not yet entered, and the checkpoints after them,
-  // oldest first.
+  // Pipelined evaluations started and not yet finished, oldest first.
   const pending: Pending[] = [];
-  const evaluations = () => pending.filter((p) => p.result !== null).length;
   const finishDone = async (all: boolean) => {
-    while (pending.length > 0 && (all || pending[0].result === null || pending[0].done !== null)) {
+    while (pending.length > 0 && (all || pending[0].done !== null)) {
       const p = pending.shift()!;
-      if (p.result === null) await hooks.onCheckpoint(trainer, p.episode, p.captured);
-      else await finish(p.entry!, (p.done ?? await p.result).summary, p.captured);
+      await finish(p.entry, (p.done ?? await p.result).summary, p.captured);
     }
   };
   const settled = async <T>(value: T): Promise<T> => {
@@ -220,18 +213,24 @@ export async function trainLoop(
     log.record(last);
     const ep = trainer.episode;
     if (ep % eval_interval === 0 && startEvaluation) {
-      const from = pending.findLast((p) => p.result !== null)?.episode;
-      const placeholder = { heldout: { return_mean: NaN }, sft_heldout: sftHeldout };
-      const entry = log.entry(last, placeholder, from);
-      const result = startEvaluation(intervalEvalOptions(trainer, trainer.model));
-      const captured = hooks.capture?.(trainer);
-      const p: Pending = { episode: ep, entry, captured, result, done: null };
-      result.then((r) => (p.done = r), () => {});
+      const from = pending.at(-1)?.entry.episode;
+      const entry = log.entry(
+        last,
+        { heldout: { return_mean: NaN }, sft_heldout: sftHeldout },
+        from,
+      );
+      const p: Pending = {
+        entry,
+        captured: hooks.capture?.(trainer),
+        result: startEvaluation(intervalEvalOptions(trainer, trainer.model)),
+        done: null,
+      };
+      p.result.then((r) => (p.done = r), () => {});
       pending.push(p);
-      // a few behind at most: the evaluations must not fall ever further back
-      while (evaluations() > MAX_PENDING) {
+      // at most two behind: the evaluations must not fall ever further back
+      while (pending.length > MAX_PENDING) {
         await finishDone(false);
-        if (evaluations() > MAX_PENDING) await pending.find((q) => q.result !== null)!.result;
+        if (pending.length > MAX_PENDING) await pending[0].result;
       }
     } else if (ep % eval_interval === 0) {
       const result: EvalResult | null = await evaluate(
@@ -248,18 +247,8 @@ export async function trainLoop(
       await finish(entry, result.summary, undefined);
     }
     await finishDone(false);
-    if (ep % save_interval === 0 && pending.length > 0) {
-      // written once the evaluations before it are entered, with the state of now
-      const captured = pending.at(-1)!.episode === ep ? pending.at(-1)!.captured : undefined;
-      pending.push({
-        episode: ep,
-        entry: null,
-        captured: captured ?? hooks.capture?.(trainer),
-        result: null,
-        done: null,
-      });
-      await finishDone(false);
-    } else if (ep % save_interval === 0) {
+    if (ep % save_interval === 0) {
+      await finishDone(true);
       await hooks.onCheckpoint(trainer, ep);
     }
     hooks.onIteration?.(trainer, last);
@@ -275,14 +264,11 @@ export async function trainLoop(
 // Pipelined evaluations started and not yet entered, at most (the newest aside).
 const MAX_PENDING = 2;
 
-// A pipelined evaluation of the policy at `episode`: its entry (heldout filled in when
-// done), the state `capture` took then (for best.pt), and its result; or (result null)
-// the checkpoint of `episode`, with that state, to write once the evaluations before it
-// are entered.
+// A pipelined evaluation: its entry (heldout filled in when done), the state `capture`
+// took for best.pt, and its result.
 interface Pending {
-  episode: number;
-  entry: MetricsEntry | null;
+  entry: MetricsEntry;
   captured: unknown;
-  result: Promise<EvalResult> | null;
+  result: Promise<EvalResult>;
   done: EvalResult | null;
 }
