@@ -550,3 +550,44 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.deepEqual(driving.lines, ["error: --scenarios: only for --env traffic, not driving"]);
   });
 });
+
+Deno.test("scenarios --overwrite that cannot write the new set leaves the old one as it was", async () => {
+  const { writeScenarioSet } = await import("../src/cli/_scenario_sets.ts");
+  const { DEFAULT_TRAFFIC_CONFIG, generateScenario, TRAFFIC_ENV_DEFAULTS } = await import(
+    "../src/env/mod.ts"
+  );
+  const cfg = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
+  const made = (seeds: number[]) => {
+    const scenarios = seeds.map((s) => generateScenario(s, cfg));
+    return { scenarios, sources: seeds.map((s) => `seed ${s}`) };
+  };
+  await withTempDir(async (dir) => {
+    const out = join(dir, "set");
+    const old = await writeScenarioSet(out, { ...made([1, 2, 3]), overwrite: false });
+    const before = new Map(old.map((p) => [p, Deno.readFileSync(p)]));
+    // the disk fills up at the new set's second file
+    let writes = 0;
+    const failing = async (path: string, bytes: Uint8Array) => {
+      if (++writes === 2) {
+        throw new Deno.errors.Interrupted("No space left on device (os error 28)");
+      }
+      await Deno.writeFile(path, bytes);
+    };
+    await assert.rejects(
+      writeScenarioSet(out, { ...made([4, 5, 6, 7]), overwrite: true, write: failing }),
+      /^UserError: --out-dir .*set: cannot write the scenario set: No space left on device \(os error 28\); the set already there is unchanged$/,
+    );
+    assert.equal(writes, 2);
+    const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    assert.deepEqual(left, old.map((p) => p.slice(out.length + 1)).sort(), "no staging left");
+    for (const [p, bytes] of before) assert.deepEqual(Deno.readFileSync(p), bytes);
+    // a staging folder a killed run left is cleared by the next write, and a smaller set
+    // replaces the old one whole
+    Deno.mkdirSync(join(out, ".scenarios-staging-killed"));
+    Deno.writeTextFileSync(join(out, ".scenarios-staging-killed", "x.json"), "{}");
+    const next = await writeScenarioSet(out, { ...made([8]), overwrite: true });
+    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), [
+      next[0].slice(out.length + 1),
+    ]);
+  });
+});

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { firstLine, isOsError, UserError } from "../errors.ts";
 import {
   checkScenario,
@@ -128,12 +128,16 @@ async function isScenarioFile(file: string): Promise<boolean> {
 
 /**
  * Writes `scenarios` into folder `dir`, one file each (named after the scenario's id,
- * see `scenarioFileName`; `-2`, `-3`, ... added where names would clash), each
- * atomically; returns the paths. A scenario whose file would break the budgets it is
- * read back with ({@linkcode SCENARIO_BUDGET}: size, string length) is refused first,
- * named by `sources[i]` (where it came from). A folder that already holds `*.json`
- * files is refused unless `overwrite`, which removes them first, and only if every one
- * is a scenario file.
+ * see `scenarioFileName`; `-2`, `-3`, ... added where names would clash); returns the
+ * paths. A scenario whose file would break the budgets it is read back with
+ * ({@linkcode SCENARIO_BUDGET}: size, string length) is refused first, named by
+ * `sources[i]` (where it came from). A folder that already holds `*.json` files is
+ * refused unless `overwrite`, and then only if every one is a scenario file.
+ *
+ * The new files are written into a hidden staging folder inside `dir` first, and moved
+ * into place (renames, which need no space) only once all of them are written: a write
+ * that fails (a full disk) leaves the set already there as it was. `write` is the file
+ * writer (tests make it fail).
  *
  * @example
  * ```ts ignore
@@ -142,7 +146,12 @@ async function isScenarioFile(file: string): Promise<boolean> {
  */
 export async function writeScenarioSet(
   dir: string,
-  opts: { scenarios: Scenario[]; sources: string[]; overwrite: boolean },
+  opts: {
+    scenarios: Scenario[];
+    sources: string[];
+    overwrite: boolean;
+    write?: (path: string, bytes: Uint8Array) => Promise<void>;
+  },
 ): Promise<string[]> {
   const encoder = new TextEncoder();
   const texts = opts.scenarios.map((s, i) => {
@@ -182,22 +191,49 @@ export async function writeScenarioSet(
     }
   }
   const taken = new Set<string>();
-  const paths = opts.scenarios.map((s) => {
+  const names = opts.scenarios.map((s) => {
     const base = scenarioFileName(s.id).slice(0, -".json".length);
     let name = `${base}.json`;
     for (let k = 2; taken.has(name); k++) name = `${base}-${k}.json`;
     taken.add(name);
-    return join(dir, name);
+    return name;
   });
+  let staging: string;
   try {
     Deno.mkdirSync(dir, { recursive: true });
+    removeStaleStaging(dir);
+    staging = Deno.makeTempDirSync({ dir, prefix: STAGING_PREFIX });
   } catch (e) {
     if (!isOsError(e)) throw e;
     throw new UserError(`${what}: cannot write the scenario set there: ${firstLine(e)}`);
   }
-  for (const file of existing) Deno.removeSync(file);
-  for (let i = 0; i < paths.length; i++) {
-    await writeFileAtomic(paths[i], texts[i]);
+  const write = opts.write ?? writeFileAtomic;
+  try {
+    for (let i = 0; i < names.length; i++) await write(join(staging, names[i]), texts[i]);
+  } catch (e) {
+    Deno.removeSync(staging, { recursive: true });
+    if (!isOsError(e)) throw e;
+    const kept = existing.length > 0 ? "the set already there is unchanged" : "nothing was kept";
+    throw new UserError(`${what}: cannot write the scenario set: ${firstLine(e)}; ${kept}`);
   }
+  // every new file is written: the old set goes, the new one moves in
+  for (const file of existing) {
+    if (!taken.has(basename(file))) Deno.removeSync(file);
+  }
+  const paths = names.map((name) => join(dir, name));
+  for (let i = 0; i < names.length; i++) Deno.renameSync(join(staging, names[i]), paths[i]);
+  Deno.removeSync(staging, { recursive: true });
   return paths;
+}
+
+// The hidden folder a set is written into before it moves into place.
+const STAGING_PREFIX = ".scenarios-staging-";
+
+// Staging folders a run that was killed while writing left behind.
+function removeStaleStaging(dir: string): void {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isDirectory && entry.name.startsWith(STAGING_PREFIX)) {
+      Deno.removeSync(join(dir, entry.name), { recursive: true });
+    }
+  }
 }
