@@ -46,6 +46,7 @@ const MAIN = join(ROOT, "main.ts");
 const DENO_RUN = [
   Deno.execPath(),
   "run",
+  "--v8-flags=--max-semi-space-size=4", // the lanes' young generation stays small
   "--allow-read",
   "--allow-write",
   "--allow-env=DELTA_WAYPOINT_DEBUG",
