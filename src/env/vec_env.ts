@@ -6,10 +6,9 @@
  */
 
 import type { EnvConfig } from "./config.ts";
-import { Episodes } from "./_episodes.ts";
+import { EpisodesVecEnv } from "./_episodes_vec_env.ts";
 import { observationScale } from "./obs_scale.ts";
 import { rowPlanErrors } from "./plan_metrics.ts";
-import { PlanStats } from "./_plan_stats.ts";
 
 /**
  * A number an env reports for each finished episode, besides return, length and success
@@ -162,148 +161,34 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
  * venv.step(plans); // all plans at the car: every car brakes
  * ```
  */
-export class DrivingVecEnv implements VecEnv {
-  /** N: environments stepped together. */
-  readonly numEnvs: number;
-  /** 1 + 2H. */
-  readonly obsDim: number;
-  /** 2H. */
-  readonly actionDim: number;
-  /** [H, 2]: (dx, dy) per waypoint. */
-  readonly actionShape: readonly number[];
-  readonly maxEpisodeSteps: number;
+export class DrivingVecEnv extends EpisodesVecEnv {
   readonly obsScale: Float64Array;
-  readonly metrics: readonly EpisodeMetric[] = DRIVING_METRICS;
-  readonly episodeMetrics: Float64Array;
-  readonly obs: Float64Array;
-  readonly finalObs: Float64Array;
-  readonly rewards: Float64Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly success: Uint8Array;
-  readonly episodeReturns: Float64Array;
-  readonly episodeLengths: Int32Array;
-  /** (N) fraction of targets reached or passed, this step (before any reset). */
-  readonly routeCompletion: Float64Array;
-  /** (N) distance from the car to the goal (m), this step (before any reset). */
-  readonly distanceToGoal: Float64Array;
-  /** (N) longitudinal acceleration applied this step (m/s^2). */
-  readonly accel: Float64Array;
-  /** (N) 1 when the car left the corridor or the world this step. */
-  readonly offRoute: Uint8Array;
-  /** (N) targets reached so far (this step, before any reset). */
-  readonly targetsReached: Int32Array;
-  /** (N) car speed after this step (m/s, before any reset). */
-  readonly speed: Float64Array;
-  /** (N) seed of each env's current episode. */
-  readonly seeds: Float64Array;
-
-  readonly #episodes: Episodes;
-  /** (N) return so far of each running episode. */
-  readonly #runningReturns: Float64Array;
-  /** Per-env plan-error sums and comfort peaks of the running episode. */
-  readonly #stats: PlanStats;
-  /** [ADE, FDE] of this step's plan. */
-  readonly #errors = new Float64Array(2);
-  #started = false;
 
   /** Validates `cfg` and allocates every buffer once; call `reset` next. */
   constructor(cfg: EnvConfig, numEnvs: number) {
-    const e = new Episodes(cfg, numEnvs);
-    this.#episodes = e;
-    this.numEnvs = numEnvs;
-    this.obsDim = e.obsDim;
-    this.actionDim = e.actionDim;
-    this.actionShape = Object.freeze([e.horizon, 2]);
-    this.maxEpisodeSteps = e.cfg.max_episode_steps;
-    this.obsScale = observationScale(e.cfg);
-    this.episodeMetrics = new Float64Array(numEnvs * DRIVING_METRICS.length);
-    this.obs = new Float64Array(numEnvs * e.obsDim);
-    this.finalObs = new Float64Array(numEnvs * e.obsDim);
-    this.rewards = e.rewards;
-    this.terminated = e.terminated;
-    this.truncated = e.truncated;
-    this.success = e.success;
-    this.offRoute = e.offRoute;
-    this.routeCompletion = e.routeCompletion;
-    this.distanceToGoal = e.distanceToGoal;
-    this.accel = e.accel;
-    this.targetsReached = e.targetsReached;
-    this.speed = e.speed;
-    this.seeds = e.seeds;
-    this.episodeReturns = new Float64Array(numEnvs);
-    this.episodeLengths = new Int32Array(numEnvs);
-    this.#runningReturns = new Float64Array(numEnvs);
-    this.#stats = new PlanStats(numEnvs);
+    super(cfg, numEnvs, { name: "DrivingVecEnv", metrics: DRIVING_METRICS });
+    this.obsScale = observationScale(this.config);
   }
 
-  /** The (validated, frozen) configuration. */
-  get config(): Readonly<EnvConfig> {
-    return this.#episodes.cfg;
+  protected startEpisode(i: number, seed: number): void {
+    this.episodes.resetEnv(i, seed, this.obs, i * this.obsDim);
   }
 
-  reset(seeds: ArrayLike<number>): void {
-    if (seeds.length !== this.numEnvs) {
-      throw new RangeError(`reset: expected ${this.numEnvs} seeds, got ${seeds.length}`);
-    }
-    const e = this.#episodes;
-    const d = this.obsDim;
-    for (let i = 0; i < this.numEnvs; i++) {
-      e.resetEnv(i, seeds[i], this.obs, i * d);
-      e.clearOutputs(i);
-      this.#runningReturns[i] = 0;
-      this.episodeReturns[i] = 0;
-      this.episodeLengths[i] = 0;
-      this.#stats.clear(i);
-    }
-    this.finalObs.set(this.obs);
-    this.#started = true;
-  }
-
-  step(plans: Float64Array): void {
-    if (!this.#started) throw new Error("DrivingVecEnv.step: call reset() first");
-    const n = this.numEnvs, d = this.obsDim, a = this.actionDim;
-    if (plans.length !== n * a) {
-      throw new RangeError(
-        `step: plans must be (${n}, ${a}) = ${n * a} numbers, got ${plans.length}`,
-      );
-    }
-    const e = this.#episodes;
-    const obs = this.obs, finalObs = this.finalObs;
-    const h = e.horizon, errors = this.#errors;
-    for (let i = 0; i < n; i++) {
-      const row = i * d;
-      // the expert plan is the observation's route targets, obs[1..]
-      rowPlanErrors(plans, obs, { planAt: i * a, expertAt: row + 1, horizon: h, out: errors });
-      const firstStep = e.stepCount[i] === 0;
-      e.stepEnv(i, plans, i * a, finalObs, row);
-      this.#stats.add(i, {
-        ade: errors[0],
-        fde: errors[1],
-        accel: this.accel[i],
-        firstStep,
-        dt: e.cfg.dt,
-      });
-      const episodeReturn = this.#runningReturns[i] + e.rewards[i];
-      if (e.terminated[i] === 1 || e.truncated[i] === 1) {
-        this.episodeReturns[i] = episodeReturn;
-        this.episodeLengths[i] = e.stepCount[i];
-        this.#runningReturns[i] = 0;
-        this.#writeMetrics(i);
-        this.#stats.clear(i);
-        e.resetEnv(i, e.seeds[i] + n, obs, row);
-      } else {
-        this.#runningReturns[i] = episodeReturn;
-        for (let j = 0; j < d; j++) obs[row + j] = finalObs[row + j];
-      }
-    }
+  // the expert plan is the observation's route targets, obs[1..]
+  protected planErrors(i: number, plans: Float64Array, out: Float64Array): void {
+    rowPlanErrors(plans, this.obs, {
+      planAt: i * this.actionDim,
+      expertAt: i * this.obsDim + 1,
+      horizon: this.episodes.horizon,
+      out,
+    });
   }
 
   // the metrics of env i's episode that ended this step, in DRIVING_METRICS order
-  #writeMetrics(i: number): void {
-    const steps = this.#episodes.stepCount[i];
+  protected writeMetrics(i: number): void {
+    const steps = this.episodes.stepCount[i];
     const m = this.episodeMetrics, o = i * DRIVING_METRICS.length;
-    const stats = this.#stats;
+    const stats = this.stats;
     m[o] = stats.ade(i, steps);
     m[o + 1] = stats.fde(i, steps);
     m[o + 2] = this.routeCompletion[i];
