@@ -7,11 +7,10 @@
  */
 
 import { type EnvConfig, validateEnvConfig } from "../config.ts";
-import { Episodes } from "../_episodes.ts";
-import { PlanStats } from "../_plan_stats.ts";
+import { EpisodesVecEnv } from "../_episodes_vec_env.ts";
 import { observationScale } from "../obs_scale.ts";
 import { rowPlanErrors } from "../plan_metrics.ts";
-import { DRIVING_METRICS, type EpisodeMetric, type VecEnv } from "../vec_env.ts";
+import { DRIVING_METRICS, type EpisodeMetric } from "../vec_env.ts";
 import { VEHICLE_STATE_SIZE } from "../vehicle.ts";
 import { compileActors, type CompiledActor } from "./actors.ts";
 import { DEFAULT_TRAFFIC_CONFIG, type TrafficConfig, validateTrafficConfig } from "./config.ts";
@@ -81,33 +80,15 @@ export interface TrafficEnvOptions {
  * venv.obsDim; // 1 + 2 * 4 + 8 * 8
  * ```
  */
-export class TrafficVecEnv implements VecEnv {
-  readonly numEnvs: number;
-  readonly obsDim: number;
-  readonly actionDim: number;
-  readonly actionShape: readonly number[];
-  readonly maxEpisodeSteps: number;
+export class TrafficVecEnv extends EpisodesVecEnv {
   readonly obsScale: Float64Array;
-  readonly metrics: readonly EpisodeMetric[] = TRAFFIC_METRICS;
-  readonly episodeMetrics: Float64Array;
-  readonly obs: Float64Array;
-  readonly finalObs: Float64Array;
-  readonly rewards: Float64Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly success: Uint8Array;
-  readonly episodeReturns: Float64Array;
-  readonly episodeLengths: Int32Array;
   /** (N) 1 when the ego collided this step. */
   readonly collided: Uint8Array;
-  /** (N) seed of each env's current episode. */
-  readonly seeds: Float64Array;
   /** The scenario each env plays now. */
   readonly current: Scenario[];
   /** The traffic configuration (validated copy). */
   readonly traffic: Readonly<TrafficConfig>;
 
-  readonly #e: Episodes;
   readonly #world: TrafficWorld;
   readonly #scenarios: readonly Scenario[] | null;
   readonly #compiled: (CompiledActor[] | undefined)[];
@@ -117,15 +98,11 @@ export class TrafficVecEnv implements VecEnv {
   readonly #k: number;
   readonly #ego: EgoPose = { x: 0, y: 0, yaw: 0, speed: 0 };
   readonly #contact = new Float64Array(3);
-  readonly #errors = new Float64Array(2);
-  // per-env accumulators of the running episode
-  readonly #running: Float64Array;
-  readonly #stats: PlanStats;
+  // per-env accumulators of the running episode, besides the plan statistics
   readonly #minTtc: Float64Array;
   readonly #minGap: Float64Array;
   /** (N) 1 when the env's scenario carries a logged reference. */
   readonly #logged: Uint8Array;
-  #started = false;
 
   /** Validates both configurations and the scenarios' count; allocates every buffer. */
   constructor(cfg: EnvConfig, numEnvs: number, opts: TrafficEnvOptions = {}) {
@@ -135,16 +112,15 @@ export class TrafficVecEnv implements VecEnv {
     if (opts.scenarios !== undefined && opts.scenarios.length === 0) {
       throw new RangeError("scenarios: expected at least one scenario");
     }
+    super(cfg, numEnvs, {
+      name: "TrafficVecEnv",
+      metrics: TRAFFIC_METRICS,
+      extraObs: traffic.neighbors * NEIGHBOR_FEATURES,
+    });
     this.traffic = Object.freeze(traffic);
-    const e = new Episodes(cfg, numEnvs);
-    this.#e = e;
-    this.numEnvs = numEnvs;
+    const e = this.episodes;
     this.#zDim = e.obsDim;
     this.#k = traffic.neighbors;
-    this.obsDim = e.obsDim + this.#k * NEIGHBOR_FEATURES;
-    this.actionDim = e.actionDim;
-    this.actionShape = Object.freeze([e.horizon, 2]);
-    this.maxEpisodeSteps = e.cfg.max_episode_steps;
     const scale = new Float64Array(this.obsDim);
     scale.set(observationScale(e.cfg));
     const slot = [16, 4, 8, 2, 1, 4, 2, 1];
@@ -155,136 +131,95 @@ export class TrafficVecEnv implements VecEnv {
     this.#compiled = this.#scenarios ? this.#scenarios.map(() => undefined) : [];
     this.#expert = new TrafficExpertPlanner(e.cfg, traffic);
     this.#expertPlans = new Float64Array(numEnvs * e.actionDim);
-    this.episodeMetrics = new Float64Array(numEnvs * TRAFFIC_METRICS.length);
-    this.obs = new Float64Array(numEnvs * this.obsDim);
-    this.finalObs = new Float64Array(numEnvs * this.obsDim);
-    this.rewards = e.rewards;
-    this.terminated = e.terminated;
-    this.truncated = e.truncated;
-    this.success = e.success;
-    this.seeds = e.seeds;
     this.collided = new Uint8Array(numEnvs);
     this.current = new Array(numEnvs);
-    this.episodeReturns = new Float64Array(numEnvs);
-    this.episodeLengths = new Int32Array(numEnvs);
-    this.#running = new Float64Array(numEnvs);
-    this.#stats = new PlanStats(numEnvs);
     this.#minTtc = new Float64Array(numEnvs);
     this.#minGap = new Float64Array(numEnvs);
     this.#logged = new Uint8Array(numEnvs);
-  }
-
-  /** The (validated, frozen) driving configuration. */
-  get config(): Readonly<EnvConfig> {
-    return this.#e.cfg;
   }
 
   /** The scenario episode `seed` plays. */
   scenarioOf(seed: number): Scenario {
     const list = this.#scenarios;
     if (list) return list[seed % list.length];
-    return generateScenario(seed, { env: this.#e.cfg, traffic: this.traffic });
+    return generateScenario(seed, { env: this.episodes.cfg, traffic: this.traffic });
   }
 
-  reset(seeds: ArrayLike<number>): void {
-    if (seeds.length !== this.numEnvs) {
-      throw new RangeError(`reset: expected ${this.numEnvs} seeds, got ${seeds.length}`);
-    }
-    for (let i = 0; i < this.numEnvs; i++) {
-      this.#startEpisode(i, seeds[i], this.obs);
-      this.#e.clearOutputs(i);
-      this.collided[i] = 0;
-      this.episodeReturns[i] = 0;
-      this.episodeLengths[i] = 0;
-    }
-    this.finalObs.set(this.obs);
-    this.#started = true;
+  protected override clearOutputs(i: number): void {
+    this.episodes.clearOutputs(i);
+    this.collided[i] = 0;
   }
 
-  step(plans: Float64Array): void {
-    if (!this.#started) throw new Error("TrafficVecEnv.step: call reset() first");
-    const n = this.numEnvs, d = this.obsDim, a = this.actionDim, e = this.#e, cfg = e.cfg;
-    if (plans.length !== n * a) {
-      throw new RangeError(
-        `step: plans must be (${n}, ${a}) = ${n * a} numbers, got ${plans.length}`,
-      );
-    }
-    const obs = this.obs, finalObs = this.finalObs, errors = this.#errors;
-    const expert = this.#expertPlans;
-    this.#expert.plan(obs, n, expert);
-    const ego = this.#ego, contact = this.#contact, tr = this.traffic;
-    for (let i = 0; i < n; i++) {
-      const row = i * d;
-      // a logged reference (the route is the logged path): its targets; else the expert's plan
-      if (this.#logged[i] === 1) {
-        rowPlanErrors(plans, obs, {
-          planAt: i * a,
-          expertAt: row + 1,
-          horizon: e.horizon,
-          out: errors,
-        });
-      } else {
-        rowPlanErrors(plans, expert, {
-          planAt: i * a,
-          expertAt: i * a,
-          horizon: e.horizon,
-          out: errors,
-        });
-      }
-      const firstStep = e.stepCount[i] === 0;
-      e.stepEnv(i, plans, i * a, finalObs, row);
-      const v = i * VEHICLE_STATE_SIZE;
-      ego.x = e.vehicle[v];
-      ego.y = e.vehicle[v + 1];
-      ego.yaw = e.vehicle[v + 2];
-      ego.speed = e.vehicle[v + 3];
-      this.#world.advance(i, {
-        t: e.stepCount[i] * cfg.dt,
-        dt: cfg.dt,
-        ego,
-        egoLength: tr.ego_length,
-        egoWidth: tr.ego_width,
+  protected override prepareStep(): void {
+    this.#expert.plan(this.obs, this.numEnvs, this.#expertPlans);
+  }
+
+  // a logged reference (the route is the logged path): its targets; else the expert's plan
+  protected planErrors(i: number, plans: Float64Array, out: Float64Array): void {
+    const a = this.actionDim, horizon = this.episodes.horizon;
+    if (this.#logged[i] === 1) {
+      rowPlanErrors(plans, this.obs, {
+        planAt: i * a,
+        expertAt: i * this.obsDim + 1,
+        horizon,
+        out,
       });
-      this.#world.contact(i, ego, {
-        length: tr.ego_length,
-        width: tr.ego_width,
-        gapFloor: tr.gap_penalty > 0 ? Math.max(this.#minGap[i], tr.gap_margin) : this.#minGap[i],
-        ttcFloor: tr.ttc_penalty > 0 ? Math.max(this.#minTtc[i], tr.ttc_horizon) : this.#minTtc[i],
-        out: contact,
-      });
-      this.collided[i] = contact[0];
-      if (contact[1] < tr.gap_margin) {
-        e.rewards[i] -= tr.gap_penalty * (1 - contact[1] / tr.gap_margin);
-      }
-      if (contact[2] < tr.ttc_horizon) {
-        e.rewards[i] -= tr.ttc_penalty * (1 - contact[2] / tr.ttc_horizon);
-      }
-      if (contact[0] === 1) {
-        e.rewards[i] -= tr.collision_penalty;
-        e.terminated[i] = 1;
-        e.truncated[i] = 0;
-        e.success[i] = 0;
-      }
-      this.#world.writeNeighbors(i, ego, { k: this.#k, obs: finalObs, offset: row + this.#zDim });
-      this.#accumulate(i, firstStep);
-      const ret = this.#running[i] + e.rewards[i];
-      if (e.terminated[i] === 1 || e.truncated[i] === 1) {
-        this.episodeReturns[i] = ret;
-        this.episodeLengths[i] = e.stepCount[i];
-        this.#writeMetrics(i);
-        this.#startEpisode(i, e.seeds[i] + n, obs);
-      } else {
-        this.#running[i] = ret;
-        for (let j = 0; j < d; j++) obs[row + j] = finalObs[row + j];
-      }
+    } else {
+      rowPlanErrors(plans, this.#expertPlans, { planAt: i * a, expertAt: i * a, horizon, out });
     }
   }
 
-  #startEpisode(i: number, seed: number, obs: Float64Array): void {
+  // the other vehicles move; contact, its penalties and a collision; the neighbours
+  protected override finishStep(i: number): void {
+    const e = this.episodes, cfg = e.cfg, tr = this.traffic;
+    const ego = this.#ego, contact = this.#contact;
+    const v = i * VEHICLE_STATE_SIZE;
+    ego.x = e.vehicle[v];
+    ego.y = e.vehicle[v + 1];
+    ego.yaw = e.vehicle[v + 2];
+    ego.speed = e.vehicle[v + 3];
+    this.#world.advance(i, {
+      t: e.stepCount[i] * cfg.dt,
+      dt: cfg.dt,
+      ego,
+      egoLength: tr.ego_length,
+      egoWidth: tr.ego_width,
+    });
+    this.#world.contact(i, ego, {
+      length: tr.ego_length,
+      width: tr.ego_width,
+      gapFloor: tr.gap_penalty > 0 ? Math.max(this.#minGap[i], tr.gap_margin) : this.#minGap[i],
+      ttcFloor: tr.ttc_penalty > 0 ? Math.max(this.#minTtc[i], tr.ttc_horizon) : this.#minTtc[i],
+      out: contact,
+    });
+    this.collided[i] = contact[0];
+    if (contact[1] < tr.gap_margin) {
+      e.rewards[i] -= tr.gap_penalty * (1 - contact[1] / tr.gap_margin);
+    }
+    if (contact[2] < tr.ttc_horizon) {
+      e.rewards[i] -= tr.ttc_penalty * (1 - contact[2] / tr.ttc_horizon);
+    }
+    if (contact[0] === 1) {
+      e.rewards[i] -= tr.collision_penalty;
+      e.terminated[i] = 1;
+      e.truncated[i] = 0;
+      e.success[i] = 0;
+    }
+    const row = i * this.obsDim;
+    this.#world.writeNeighbors(i, ego, {
+      k: this.#k,
+      obs: this.finalObs,
+      offset: row + this.#zDim,
+    });
+    if (contact[1] < this.#minGap[i]) this.#minGap[i] = contact[1];
+    if (contact[2] < this.#minTtc[i]) this.#minTtc[i] = contact[2];
+  }
+
+  protected startEpisode(i: number, seed: number): void {
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new RangeError(`seed: expected an integer >= 0, got ${seed}`);
     }
-    const e = this.#e, cfg = e.cfg;
+    const e = this.episodes, cfg = e.cfg, obs = this.obs;
     const list = this.#scenarios;
     // a seeded scenario is drawn in the env's own route, which then holds it already
     const at = list ? seed % list.length : -1;
@@ -310,30 +245,15 @@ export class TrafficVecEnv implements VecEnv {
     ego.yaw = scenario.ego.yaw;
     ego.speed = scenario.ego.speed;
     this.#world.writeNeighbors(i, ego, { k: this.#k, obs, offset: row + this.#zDim });
-    this.#running[i] = 0;
-    this.#stats.clear(i);
     this.#minTtc[i] = this.traffic.ttc_cap;
     this.#minGap[i] = GAP_CAP;
   }
 
-  #accumulate(i: number, firstStep: boolean): void {
-    const errors = this.#errors, e = this.#e;
-    this.#stats.add(i, {
-      ade: errors[0],
-      fde: errors[1],
-      accel: e.accel[i],
-      firstStep,
-      dt: e.cfg.dt,
-    });
-    if (this.#contact[1] < this.#minGap[i]) this.#minGap[i] = this.#contact[1];
-    if (this.#contact[2] < this.#minTtc[i]) this.#minTtc[i] = this.#contact[2];
-  }
-
   // the metrics of env i's episode that ended this step, in TRAFFIC_METRICS order
-  #writeMetrics(i: number): void {
-    const e = this.#e, steps = e.stepCount[i];
+  protected writeMetrics(i: number): void {
+    const e = this.episodes, steps = e.stepCount[i];
     const m = this.episodeMetrics, o = i * TRAFFIC_METRICS.length;
-    const stats = this.#stats;
+    const stats = this.stats;
     m[o] = stats.ade(i, steps);
     m[o + 1] = stats.fde(i, steps);
     m[o + 2] = e.routeCompletion[i];
