@@ -42,7 +42,7 @@ import {
 import type { LoopHooks, PpoConfig } from "../src/rl/mod.ts";
 import { ptToJson, readPt } from "../src/io/mod.ts";
 import type { PtDict } from "../src/io/mod.ts";
-import { mainInProcess, readJson, SMOKE_ENV, SMOKE_FLAGS, withTempDir } from "./_helpers.ts";
+import { mainInProcess, readJson, ROOT, SMOKE_ENV, SMOKE_FLAGS, withTempDir } from "./_helpers.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 
@@ -161,6 +161,7 @@ Deno.test("the Worker's half of an evaluation, and a whole started one, give the
     const other = { ...opts, planner: new BuiltinSftPlanner(env, { lateralOffset: 1 }) };
     assert.deepEqual(await evaluator.start(other), evaluatePolicy(other));
     assert.equal(evaluator.workerEpisodes, 22 + 7);
+    assert.equal(evaluator.failure, null);
   } finally {
     evaluator.close();
   }
@@ -188,6 +189,7 @@ Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this
     planner: own,
   });
   assert.equal(none.ready, false);
+  assert.match(none.failure!, /^the base planner \(Own\) cannot be rebuilt there$/);
   assert.deepEqual(
     await none.start({ ...opts, planner: own }),
     evaluatePolicy({ ...opts, planner: own }),
@@ -206,6 +208,7 @@ Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this
     assert.deepEqual(await broken.evaluate(opts, { shouldStop: () => false }), alone);
     assert.deepEqual(await broken.start(opts), alone);
     assert.equal(broken.workerEpisodes, 0);
+    assert.match(broken.failure!, /broken worker/);
   } finally {
     broken.close();
   }
@@ -327,5 +330,34 @@ Deno.test("train --eval-worker writes the run train writes without it", async ()
         f,
       );
     }
+  });
+});
+
+Deno.test("train --eval-worker without read access to the Worker's module says so in one line and trains on", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "run");
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        join(ROOT, "main.ts"),
+        "train",
+        ...SMOKE_FLAGS,
+        "--out-dir",
+        out,
+        "--eval-worker",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+    assert.equal(code, 0, lines.join("\n"));
+    assert.deepEqual(lines.length, 1, lines.join("\n"));
+    assert.match(
+      lines[0],
+      /^train: --eval-worker: no read access to .*_eval_worker\.ts; the evaluations ran on the training thread$/,
+    );
+    assert.ok(Deno.statSync(join(out, "final.pt")).isFile);
   });
 });

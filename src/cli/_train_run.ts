@@ -157,6 +157,11 @@ export async function trainRun(opts: {
       { exitCode: EXIT.ioFault },
     );
   } finally {
+    if (evaluator?.failure) {
+      console.error(
+        `train: --eval-worker: ${evaluator.failure}; the evaluations ran on the training thread`,
+      );
+    }
     evaluator?.close();
   }
 }

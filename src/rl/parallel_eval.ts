@@ -15,6 +15,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { Rng } from "../math/mod.ts";
 import { ActorCritic } from "../nn/mod.ts";
 import { evaluatePolicy, evaluatePolicySteps, plannerSpec, summarize } from "../sft/mod.ts";
@@ -163,6 +164,7 @@ export class ParallelEvaluator {
   readonly #makeEnv: (numEnvs: number) => VecEnv;
   readonly #planner: BasePlanner | WaypointPlanner;
   #worker: Worker | null = null;
+  #failure: string | null = null;
   #metrics: readonly EpisodeMetric[] | null = null;
   #ready = false;
   #nextId = 0;
@@ -173,11 +175,20 @@ export class ParallelEvaluator {
     this.#makeEnv = opts.makeEnv;
     this.#planner = opts.planner;
     const planner = plannerSpec(opts.planner);
-    if (planner === null) return;
+    if (planner === null) {
+      this.#failure = `the base planner (${opts.planner.constructor.name}) cannot be rebuilt there`;
+      return;
+    }
     const url = opts.workerUrl ?? new URL("./_eval_worker.ts", import.meta.url).href;
+    const unreadable = unreadableModule(url);
+    if (unreadable !== null) {
+      this.#failure = `no read access to ${unreadable}`;
+      return;
+    }
     try {
       this.#worker = new Worker(url, { type: "module" });
-    } catch {
+    } catch (e) {
+      this.#failure = e instanceof Error ? e.message : String(e);
       return; // no Workers here: every evaluation runs on this thread
     }
     this.#worker.onmessage = (e: MessageEvent<EvalWorkerReply>) => this.#receive(e.data);
@@ -187,6 +198,14 @@ export class ParallelEvaluator {
     };
     const init: EvalWorkerRequest = { type: "init", env: opts.env, planner };
     this.#worker.postMessage(init);
+  }
+
+  /**
+   * Why there is no Worker (it could not start, or failed), or null: the evaluations
+   * then all run on this thread, with the same results.
+   */
+  get failure(): string | null {
+    return this.#failure;
   }
 
   /** Whether the Worker has loaded and takes evaluations. */
@@ -255,7 +274,10 @@ export class ParallelEvaluator {
   /** Ends the Worker; evaluations still waiting for it finish on this thread. */
   close(): void {
     this.#worker?.terminate();
-    this.#fail("closed");
+    this.#worker = null;
+    this.#ready = false;
+    for (const [id, resolve] of this.#pending) resolve({ type: "error", id, error: "closed" });
+    this.#pending.clear();
   }
 
   #request(
@@ -297,10 +319,23 @@ export class ParallelEvaluator {
   }
 
   #fail(error: string): void {
+    this.#failure ??= error;
     this.#worker?.terminate();
     this.#worker = null;
     this.#ready = false;
     for (const [id, resolve] of this.#pending) resolve({ type: "error", id, error });
     this.#pending.clear();
+  }
+}
+
+// The path of a local module this process may not read (a Worker could not load it), or
+// null. A compiled executable holds its modules: nothing to check there.
+function unreadableModule(url: string): string | null {
+  if (Deno.build.standalone || !url.startsWith("file:")) return null;
+  const path = fileURLToPath(url);
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted" ? null : path;
+  } catch {
+    return path;
   }
 }
