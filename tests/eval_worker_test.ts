@@ -33,6 +33,7 @@ import {
   modelFromSpec,
   modelSpec,
   ParallelEvaluator,
+  progressLine,
   RunLog,
   sftBaseline,
   Trainer,
@@ -360,4 +361,17 @@ Deno.test("train --eval-worker without read access to the Worker's module says s
     );
     assert.ok(Deno.statSync(join(out, "final.pt")).isFile);
   });
+});
+
+Deno.test("a progress line for a metrics entry names the entry's episode, not the trainer's", () => {
+  const e = { ...SMOKE_ENV };
+  const trainer = new Trainer({ env: e, ppo: { ...PPO }, planner: new BuiltinSftPlanner(e) });
+  const log = new RunLog();
+  const last = trainer.iterate(5);
+  log.record(last);
+  const entry = log.entry(last, { heldout: { return_mean: 1.5 }, sft_heldout: { return_mean: 0 } });
+  log.record(trainer.iterate(5)); // training went on before the entry was made
+  const opts = { log, meanReward: 0, successRate: 0, t0: performance.now(), startEpisode: 0 };
+  assert.match(progressLine(trainer, { ...opts, entry }), /^episode 5\/40 .* eval 1\.50 /);
+  assert.match(progressLine(trainer, opts), /^episode 10\/40 /);
 });

@@ -155,7 +155,10 @@ export function progressLine(trainer: Trainer, opts: {
   const eta = Math.max(0, (total - trainer.episode) * perEpisode);
   const kl = entry?.update.kl ?? opts.log.metrics.at(-1)?.update.kl ?? 0;
   const evalPart = entry ? `  eval ${entry.heldout.return_mean.toFixed(2)}` : "";
-  return `episode ${trainer.episode}/${total}  reward ${opts.meanReward.toFixed(2)}  success ${
-    (100 * opts.successRate).toFixed(0)
-  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
+  // an entry's own episode: a pipelined evaluation's entry is made after training went on
+  return `episode ${entry?.episode ?? trainer.episode}/${total}  reward ${
+    opts.meanReward.toFixed(2)
+  }  success ${(100 * opts.successRate).toFixed(0)}%${evalPart}  kl ${kl.toFixed(4)}  ${
+    Math.round(sps)
+  } steps/s  eta ${eta.toFixed(0)} s`;
 }
