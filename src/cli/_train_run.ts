@@ -24,9 +24,8 @@ import {
 } from "../rl/mod.ts";
 import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
 import { writeJson } from "../io/mod.ts";
-import type { PtDict } from "../io/mod.ts";
+import type { PtDict, RunPaths } from "../io/mod.ts";
 import type { EvaluateOptions } from "../sft/mod.ts";
-import type { RunPaths } from "../io/mod.ts";
 import type { StopRequest } from "./_stop_signals.ts";
 import * as traffic from "./_traffic_flags.ts";
 
@@ -112,7 +111,6 @@ export async function trainRun(opts: {
           Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
         },
         shouldStop,
-        evaluate,
       });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     await best.flush();

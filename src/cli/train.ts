@@ -242,7 +242,16 @@ export async function runTrain(args: string[]): Promise<number> {
       return p;
     });
     return await trainRun({
-      ...{ run, trainer, runLog, point, paths, stop, log, quiet, extra, evalWorker },
+      run,
+      trainer,
+      runLog,
+      point,
+      paths,
+      stop,
+      log,
+      quiet,
+      extra,
+      evalWorker,
     });
   } finally {
     stop.dispose();

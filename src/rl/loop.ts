@@ -36,8 +36,6 @@ export interface LoopHooks {
   shouldStop(): boolean;
   /** Milliseconds of rollout or evaluation work between two polls of `shouldStop` (200). */
   yieldMs?: number;
-  /** Runs the per-interval evaluations (default {@linkcode evaluateHere}). */
-  evaluate?: EvaluateUntil;
   /**
    * Pipelines the per-interval evaluations (see {@linkcode trainLoop}): starts one on a
    * copy of the weights and returns at once; they must resolve in the order started.
@@ -154,7 +152,6 @@ export async function trainLoop(
   hooks: LoopHooks,
 ): Promise<{ stopped: boolean; dropped: boolean }> {
   const { sft, startEvaluation } = hooks;
-  const evaluate = hooks.evaluate ?? evaluateHere;
   const logged = trainer.episodeMetrics.filter((m) => m.entry && m.mean);
   const tie = logged.find((m) => m.entry!.tieBreak);
   const sftHeldout = {
@@ -233,7 +230,7 @@ export async function trainLoop(
         if (pending.length > MAX_PENDING) await pending[0].result;
       }
     } else if (ep % eval_interval === 0) {
-      const result: EvalResult | null = await evaluate(
+      const result: EvalResult | null = await evaluateHere(
         intervalEvalOptions(trainer, trainer.model),
         hooks,
       );
