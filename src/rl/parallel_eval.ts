@@ -234,12 +234,8 @@ export class ParallelEvaluator {
       yieldMs,
     );
     if (first === null) return null; // the Worker's reply is dropped when it comes
-    const answer = await reply;
-    let second: EpisodeRecord[];
-    if (answer.type === "records" && answer.scenarios.length === theirs.count) {
-      second = answer.scenarios;
-      this.workerEpisodes += theirs.count;
-    } else {
+    let second = await reply;
+    if (second === null) {
       const rest = await runUntil(evaluatePolicySteps({ ...opts, ...theirs }), shouldStop, yieldMs);
       if (rest === null) return null;
       second = rest.scenarios;
@@ -260,31 +256,27 @@ export class ParallelEvaluator {
     // a copy now: the caller's model trains on
     const model = opts.model === null ? null : modelSpec(opts.model);
     const reply = this.#request(model, opts.deltaClip, { firstSeed, count });
-    return reply.then((answer) => {
-      if (answer.type === "records" && answer.scenarios.length === count) {
-        this.workerEpisodes += count;
-        const metrics = this.#metrics ??= this.#makeEnv(1).metrics ?? [];
-        const { scenarios } = answer;
-        return { scenarios, summary: summarize(scenarios, metrics), metrics };
+    return reply.then((scenarios) => {
+      if (scenarios === null) {
+        return evaluatePolicy({ ...opts, model: model === null ? null : modelFromSpec(model) });
       }
-      return evaluatePolicy({ ...opts, model: model === null ? null : modelFromSpec(model) });
+      const metrics = this.#metrics ??= this.#makeEnv(1).metrics ?? [];
+      return { scenarios, summary: summarize(scenarios, metrics), metrics };
     });
   }
 
   /** Ends the Worker; evaluations still waiting for it finish on this thread. */
   close(): void {
-    this.#worker?.terminate();
-    this.#worker = null;
-    this.#ready = false;
-    for (const [id, resolve] of this.#pending) resolve({ type: "error", id, error: "closed" });
-    this.#pending.clear();
+    this.#stop("closed");
   }
 
-  #request(
+  // Posts the seeds to the Worker; its records of them, or null when it did not give
+  // them (it failed, or was closed): the caller rolls them out itself.
+  async #request(
     model: ModelSpec | null,
     deltaClip: number,
     seeds: { firstSeed: number; count: number },
-  ): Promise<EvalWorkerReply> {
+  ): Promise<EpisodeRecord[] | null> {
     const id = this.#nextId++;
     const reply = new Promise<EvalWorkerReply>((resolve) => this.#pending.set(id, resolve));
     const request: EvalWorkerRequest = {
@@ -295,7 +287,10 @@ export class ParallelEvaluator {
       ...seeds,
     };
     this.#worker!.postMessage(request);
-    return reply;
+    const answer = await reply;
+    if (answer.type !== "records" || answer.scenarios.length !== seeds.count) return null;
+    this.workerEpisodes += seeds.count;
+    return answer.scenarios;
   }
 
   #splits(opts: EvaluateOptions): boolean {
@@ -320,6 +315,11 @@ export class ParallelEvaluator {
 
   #fail(error: string): void {
     this.#failure ??= error;
+    this.#stop(error);
+  }
+
+  // Ends the Worker; what waits for it gets `error` (and is rolled out here instead).
+  #stop(error: string): void {
     this.#worker?.terminate();
     this.#worker = null;
     this.#ready = false;
