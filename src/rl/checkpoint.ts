@@ -50,13 +50,26 @@ export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}
   root.set("format", CHECKPOINT_FORMAT);
   root.set("episode", episode);
   root.set("rng", jsonToPt(rng));
+  putRunLog(root, log);
+  for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
+  return root;
+}
+
+/**
+ * Sets the run log's keys of checkpoint `root` (`rewards`, `lengths`, `successes`,
+ * `metrics`, `best`) from `log`; a key `root` holds already keeps its place.
+ *
+ * @example
+ * ```ts ignore
+ * putRunLog(root, runLog.state());
+ * ```
+ */
+export function putRunLog(root: PtDict, log: RunLogState): void {
   root.set("rewards", log.rewards);
   root.set("lengths", log.lengths);
   root.set("successes", log.successes);
   root.set("metrics", jsonToPt(log.metrics.map(metricsEntryJson)));
   root.set("best", jsonToPt(log.best));
-  for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
-  return root;
 }
 
 /**

@@ -6,12 +6,11 @@
  * @module
  */
 
-import { jsonToPt, writePt } from "../io/mod.ts";
+import { writePt } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
 import type { Trainer } from "./trainer.ts";
-import { trainerCheckpoint } from "./checkpoint.ts";
+import { putRunLog, trainerCheckpoint } from "./checkpoint.ts";
 import type { CheckpointOptions } from "./checkpoint.ts";
-import { metricsEntryJson } from "./run_log.ts";
 import type { RunLog } from "./run_log.ts";
 
 /**
@@ -35,13 +34,13 @@ export function captureCheckpoint(
   const root = trainerCheckpoint(trainer, { extra: opts.extra });
   return (log) => {
     const s = log.state();
-    // set() keeps each key where trainerCheckpoint put it
-    root.set("rewards", s.rewards.slice(0, episode));
-    root.set("lengths", s.lengths.slice(0, episode));
-    root.set("successes", s.successes.slice(0, episode));
-    const metrics = s.metrics.filter((m) => m.episode <= episode);
-    root.set("metrics", jsonToPt(metrics.map(metricsEntryJson)));
-    root.set("best", jsonToPt(s.best));
+    putRunLog(root, {
+      rewards: s.rewards.slice(0, episode),
+      lengths: s.lengths.slice(0, episode),
+      successes: s.successes.slice(0, episode),
+      metrics: s.metrics.filter((m) => m.episode <= episode),
+      best: s.best,
+    });
     return root;
   };
 }
