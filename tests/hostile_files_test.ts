@@ -23,10 +23,8 @@ import {
 } from "../src/io/limits.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/rl/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
-import { ROOT, SMOKE_ENV, withTempDir } from "./_helpers.ts";
-
-const PEAK_RSS_LIMIT_KB = 300 * 1024;
-const KILL_AFTER_MS = 20_000;
+import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
+import { type Case, runCases } from "./_hostile_cases.ts";
 
 // ---------------------------------------------------------------------------------------
 // Hand-assembled pickles (protocol 2 opcodes)
@@ -191,83 +189,6 @@ function hostilePtFiles(): Record<string, Uint8Array> {
 
 // ---------------------------------------------------------------------------------------
 // Running the CLI
-
-interface Outcome {
-  code: number;
-  stderr: string;
-  peakKb: number | null;
-  killed: boolean;
-}
-
-async function runMeasured(args: string[], rssFile: string): Promise<Outcome> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all", // reading /proc/self/status needs it
-      join(ROOT, "tests", "_peak_rss_main.ts"),
-      ...args,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", PEAK_RSS_FILE: rssFile },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
-    child.kill("SIGKILL");
-  }, KILL_AFTER_MS);
-  const out = await child.output();
-  clearTimeout(timer);
-  let peakKb: number | null = null;
-  try {
-    peakKb = Number(Deno.readTextFileSync(rssFile));
-  } catch {
-    // the child died before writing it
-  }
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr), peakKb, killed };
-}
-
-interface Case {
-  args: string[];
-  /** The file the one error line must name. */
-  names: string;
-  /** What the line must say. */
-  says: RegExp;
-}
-
-/** Runs the cases, a few at a time, and checks each; all failures are reported together. */
-async function runCases(cases: Case[], dir: string): Promise<void> {
-  const failures: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < cases.length) {
-      const i = next++;
-      const c = cases[i];
-      const o = await runMeasured(c.args, join(dir, `rss-${i}.txt`));
-      const lines = o.stderr.trimEnd().split("\n");
-      const problems = [
-        o.killed ? `still running after ${KILL_AFTER_MS / 1000} s (killed)` : "",
-        o.code !== 2 ? `exit code ${o.code}, expected 2` : "",
-        lines.length !== 1 ? `${lines.length} lines on stderr, expected 1` : "",
-        !lines[0].startsWith("error: ") ? "stderr does not start with 'error: '" : "",
-        !lines[0].includes(c.names) ? `the line does not name ${c.names}` : "",
-        !c.says.test(lines[0]) ? `the line does not match ${c.says}` : "",
-        /^\s+at /m.test(o.stderr) ? "stack trace on stderr" : "",
-        o.peakKb === null || !(o.peakKb < PEAK_RSS_LIMIT_KB)
-          ? `peak RSS ${o.peakKb} kB, limit ${PEAK_RSS_LIMIT_KB} kB`
-          : "",
-      ].filter((p) => p !== "");
-      if (problems.length > 0) {
-        const shown = c.args.map((a) => a.replace(dir, "$TMP")).join(" ");
-        failures.push(`${shown}: ${problems.join("; ")}\n  stderr: ${o.stderr.slice(0, 400)}`);
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker()]);
-  assert.deepEqual(failures, [], failures.join("\n"));
-}
 
 /** A real training checkpoint (smoke sizes) whose recorded SFT planner is `sftModel`. */
 async function checkpointNaming(path: string, sftModel: string): Promise<void> {

@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
-import { mainInProcess, ROOT, withTempDir } from "./_helpers.ts";
+import { mainInProcess, withTempDir } from "./_helpers.ts";
+import { type Case, runCases } from "./_hostile_cases.ts";
 
 /** A valid scenario with one replayed and one IDM vehicle and a reference. */
 function goodScenario(id: string): Scenario {
@@ -231,28 +232,9 @@ Deno.test("a bad scenario file is one line naming the file and the field, exit 2
   });
 });
 
-const PEAK_RSS_LIMIT_KB = 300 * 1024;
-
-/** Runs the CLI in a child that reports its peak memory; killed (and failed) after 20 s. */
-async function runMeasured(args: string[], rssFile: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(ROOT, "tests", "_peak_rss_main.ts"), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", PEAK_RSS_FILE: rssFile },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const peakKb = Number(Deno.readTextFileSync(rssFile));
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr), peakKb };
-}
-
 Deno.test("hostile scenario and episode files: exit 2, one line naming the file, bounded memory", async () => {
   await withTempDir(async (dir) => {
-    const cases: { args: string[]; file: string; says: RegExp }[] = [];
+    const cases: Case[] = [];
     const fifos: string[] = [];
     const add = (name: string, make: (file: string) => void, says: RegExp) => {
       for (const kind of ["scenarios", "episodes"]) {
@@ -263,7 +245,7 @@ Deno.test("hostile scenario and episode files: exit 2, one line naming the file,
         const args = kind === "scenarios"
           ? ["eval", "--env", "traffic", "--scenarios", set]
           : ["scenarios", "--from-episodes", set, "--out-dir", join(dir, `out_${name}`)];
-        cases.push({ args, file, says });
+        cases.push({ args, names: file, startsWith: `error: ${file}: `, says });
       }
     };
     add(
@@ -298,21 +280,6 @@ Deno.test("hostile scenario and episode files: exit 2, one line naming the file,
     );
     const mkfifo = await new Deno.Command("mkfifo", { args: fifos }).output();
     assert.equal(mkfifo.code, 0, "mkfifo");
-    const failures: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < cases.length) {
-        const i = next++;
-        const c = cases[i];
-        const o = await runMeasured(c.args, join(dir, `rss-${i}.txt`));
-        const lines = o.stderr.trimEnd().split("\n");
-        const ok = o.code === 2 && lines.length === 1 &&
-          lines[0].startsWith(`error: ${c.file}: `) &&
-          c.says.test(lines[0]) && o.peakKb > 0 && o.peakKb < PEAK_RSS_LIMIT_KB;
-        if (!ok) failures.push(`${c.args.join(" ")}: exit ${o.code}, ${o.peakKb} kB: ${o.stderr}`);
-      }
-    };
-    await Promise.all([worker(), worker()]);
-    assert.deepEqual(failures, []);
+    await runCases(cases, dir, { workers: 2 });
   });
 });
