@@ -129,22 +129,20 @@ export function withFlags(flags: string[], overrides: Record<string, string>): s
 }
 
 /**
- * Absolute path of `../shared/fixtures/<relative>` (beside the project root); throws a
- * clear error when it is missing.
+ * Absolute path of `tests/fixtures/<relative>` (the PyTorch reference data, see
+ * `tests/fixtures/README.md`); throws a clear error when it is missing.
  */
 export function fixturePath(relative: string): string {
-  const path = resolve(ROOT, "../shared/fixtures", relative);
+  const path = resolve(ROOT, "tests/fixtures", relative);
   try {
     Deno.statSync(path);
   } catch {
-    throw new Error(
-      `fixture ${path} is missing: the tests need ../shared/fixtures/ beside the project (see ../shared/fixtures/README.md)`,
-    );
+    throw new Error(`fixture ${path} is missing (see tests/fixtures/README.md)`);
   }
   return path;
 }
 
-/** Parses the JSON fixture `../shared/fixtures/<relative>`. */
+/** Parses the JSON fixture `tests/fixtures/<relative>`. */
 export function readFixtureJson<T>(relative: string): T {
   return JSON.parse(Deno.readTextFileSync(fixturePath(relative))) as T;
 }

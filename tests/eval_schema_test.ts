@@ -1,7 +1,7 @@
 /**
  * `eval --output` in the research repo's evaluation schema
  * (`src/sft/eval_metrics.schema.json`, transcribed from
- * ../shared/formats/eval_metrics.md): every document the CLI writes validates, for the
+ * docs/formats/eval_metrics.md): every document the CLI writes validates, for the
  * expert, the SFT planner (built-in and from a file) and a trained checkpoint; and the
  * validator rejects the shapes `eval` wrote before (a string policy, a boolean off-route).
  */
@@ -155,8 +155,8 @@ Deno.test("the validator rejects the old eval shapes and other breaches of the s
   assert.throws(() => validate({ pattern: "^a" } as JsonSchema, "b"), /keyword pattern/);
 });
 
-Deno.test("the schema file names every field of ../shared/formats/eval_metrics.md", () => {
-  const md = Deno.readTextFileSync(resolve(ROOT, "../shared/formats/eval_metrics.md"));
+Deno.test("the schema file names every field of docs/formats/eval_metrics.md", () => {
+  const md = Deno.readTextFileSync(resolve(ROOT, "docs/formats/eval_metrics.md"));
   const fields = new Set([...md.matchAll(/"(\w+)":/g)].map((m) => m[1]));
   const named = new Set<string>();
   const walk = (s: unknown) => {

@@ -1,4 +1,4 @@
-// GAE against ../shared/fixtures/ppo/gae.json: segments crossing terminations,
+// GAE against tests/fixtures/ppo/gae.json: segments crossing terminations,
 // truncations (bootstrap from the final observation) and the segment end.
 
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// PyTorch parity: one PPO minibatch from ../shared/fixtures/ppo/ppo_step.json (torch 1.13,
+// PyTorch parity: one PPO minibatch from tests/fixtures/ppo/ppo_step.json (torch 1.13,
 // float64): head outputs, log-probs, losses, every gradient, the gradient norms, and the
 // parameters after clipping plus one Adam step.
 

@@ -1,5 +1,5 @@
 /**
- * Logged episodes (the research repo's episode JSON, `../shared/formats/episode_json.md`)
+ * Logged episodes (the research repo's episode JSON, `docs/formats/episode_json.md`)
  * as scenarios. An episode has no world-frame position: the ego's path is recovered from
  * each frame's ego-frame expert waypoints and yaw (waypoint j of frame k is where the
  * ego is (j + 1) · dt after frame k, seen from frame k), chained frame to frame. The
