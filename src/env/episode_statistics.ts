@@ -1,0 +1,214 @@
+/**
+ * The one layer that keeps episodes for every env: the time limit, returns, lengths,
+ * success, the env's per-episode metrics, the final observation, and (optionally)
+ * same-step auto-reset. Gymnasium spreads this over `TimeLimit`,
+ * `RecordEpisodeStatistics` and `Autoreset`; here it is one object, so an env
+ * (`contract.ts`) holds its dynamics and little else.
+ *
+ * @module
+ */
+
+import type { EpisodeMetric, VecEnv } from "./contract.ts";
+
+/** Options of {@linkcode EpisodeStatistics}. */
+export interface EpisodeStatisticsOptions {
+  /**
+   * Restart a copy in the same step when its episode ends, with seed = its previous seed +
+   * N (so copies started on distinct consecutive seeds never share one). Off: a finished
+   * copy waits for `reset` (and is masked out of later steps by the caller).
+   */
+  autoReset?: boolean;
+}
+
+/**
+ * N copies of an env with their episodes kept: wrap any {@linkcode VecEnv} and read
+ * `episodeReturns`, `episodeLengths`, `episodeSuccess` and `episodeMetrics` of the rows
+ * where `done` is 1 after a step. Truncation follows Gymnasium's `TimeLimit`: a step that
+ * reaches `maxEpisodeSteps` is truncated even when it also terminated.
+ *
+ * @example
+ * ```ts ignore
+ * const venv = new EpisodeStatistics(new MountainCar(4));
+ * venv.reset([0, 1, 2, 3]);
+ * venv.step(new Float64Array([1, 1, -1, 0]));
+ * for (let i = 0; i < 4; i++) if (venv.done[i]) console.log(venv.episodeReturns[i]);
+ * ```
+ */
+export class EpisodeStatistics {
+  /** The env kept. */
+  readonly env: VecEnv;
+  /** N. */
+  readonly numEnvs: number;
+  /** Length of one observation row. */
+  readonly obsDim: number;
+  /** Length of one action row. */
+  readonly actionDim: number;
+  /** Shape of one action ([actionDim] unless the env says otherwise). */
+  readonly actionShape: readonly number[];
+  /** The episode cap. */
+  readonly maxEpisodeSteps: number;
+  /** The env's per-episode metrics (empty when it declares none). */
+  readonly metrics: readonly EpisodeMetric[];
+  /** Whether the env has a goal (reports success). */
+  readonly hasSuccess: boolean;
+  /** (N, obsDim) current observations; with auto-reset, a restarted copy's first. */
+  readonly obs: Float64Array;
+  /**
+   * (N, obsDim) the observation each copy's latest step produced, before any auto-reset
+   * (the same array as `obs` without auto-reset).
+   */
+  readonly finalObs: Float64Array;
+  /** (N) rewards of the latest step. */
+  readonly rewards: Float64Array;
+  /** (N) 1 when the latest step ended the episode by the env's own terminal condition. */
+  readonly terminated: Uint8Array;
+  /** (N) 1 when the latest step hit the episode cap (or the env cut the episode). */
+  readonly truncated: Uint8Array;
+  /** (N) terminated or truncated. */
+  readonly done: Uint8Array;
+  /** (N) return of the episode that ended at the latest step (where `done`). */
+  readonly episodeReturns: Float64Array;
+  /** (N) its length in steps (where `done`). */
+  readonly episodeLengths: Int32Array;
+  /** (N) 1 when it reached the goal (where `done`; always 0 for envs without a goal). */
+  readonly episodeSuccess: Uint8Array;
+  /** (N, metrics.length) its metrics (where `done`). */
+  readonly episodeMetrics: Float64Array;
+  /** (N) seed of each copy's current episode. */
+  readonly seeds: Float64Array;
+  /** (N) steps of each copy's current episode so far. */
+  readonly stepCount: Int32Array;
+
+  readonly #running: Float64Array;
+  readonly #autoReset: boolean;
+  readonly #restart: Uint8Array;
+  readonly #nextSeeds: Float64Array;
+  #started = false;
+
+  /** Wraps `env`; call `reset` next. */
+  constructor(env: VecEnv, opts: EpisodeStatisticsOptions = {}) {
+    const n = env.numEnvs;
+    this.env = env;
+    this.numEnvs = n;
+    this.obsDim = env.obsDim;
+    this.actionDim = env.actionDim;
+    this.actionShape = env.actionShape ?? [env.actionDim];
+    this.maxEpisodeSteps = env.maxEpisodeSteps;
+    this.metrics = env.metrics ?? [];
+    this.hasSuccess = env.success !== undefined;
+    this.#autoReset = opts.autoReset === true;
+    this.obs = env.obs;
+    this.finalObs = this.#autoReset ? new Float64Array(n * env.obsDim) : env.obs;
+    this.rewards = env.rewards;
+    this.terminated = env.terminated;
+    this.truncated = new Uint8Array(n);
+    this.done = new Uint8Array(n);
+    this.episodeReturns = new Float64Array(n);
+    this.episodeLengths = new Int32Array(n);
+    this.episodeSuccess = new Uint8Array(n);
+    this.episodeMetrics = new Float64Array(n * this.metrics.length);
+    this.seeds = new Float64Array(n);
+    this.stepCount = new Int32Array(n);
+    this.#running = new Float64Array(n);
+    this.#restart = new Uint8Array(n);
+    this.#nextSeeds = new Float64Array(n);
+  }
+
+  /** Starts copy i on `seeds[i]` wherever `mask` is absent or 1. */
+  reset(seeds: ArrayLike<number>, mask?: Uint8Array): void | Promise<void> {
+    const n = this.numEnvs;
+    if (seeds.length !== n) throw new RangeError(`reset: expected ${n} seeds, got ${seeds.length}`);
+    for (let i = 0; i < n; i++) {
+      if (mask && mask[i] === 0) continue;
+      this.seeds[i] = seeds[i];
+      this.stepCount[i] = 0;
+      this.#running[i] = 0;
+      this.done[i] = 0;
+      this.truncated[i] = 0;
+    }
+    this.#started = true;
+    const pending = this.env.reset(seeds, mask);
+    if (pending) return pending.then(() => this.#afterReset(mask));
+    this.#afterReset(mask);
+  }
+
+  /**
+   * Steps copy i with row i of `actions` wherever `mask` is absent or 1, then keeps the
+   * episodes (and auto-resets the finished ones when asked).
+   */
+  step(actions: Float64Array, mask?: Uint8Array): void | Promise<void> {
+    if (!this.#started) throw new Error("step: call reset() first");
+    const expected = this.numEnvs * this.actionDim;
+    if (actions.length !== expected) {
+      throw new RangeError(
+        `step: actions must be (${this.numEnvs}, ${this.actionDim}) = ${expected} numbers, got ${actions.length}`,
+      );
+    }
+    const pending = this.env.step(actions, mask);
+    if (pending) return pending.then(() => this.#afterStep(mask));
+    return this.#afterStep(mask);
+  }
+
+  /** Frees what the env holds outside this process. */
+  close(): void | Promise<void> {
+    return this.env.close?.();
+  }
+
+  #afterReset(mask?: Uint8Array): void {
+    if (!this.#autoReset) return;
+    const d = this.obsDim;
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (mask && mask[i] === 0) continue;
+      this.finalObs.set(this.obs.subarray(i * d, (i + 1) * d), i * d);
+    }
+  }
+
+  #afterStep(mask?: Uint8Array): void | Promise<void> {
+    const env = this.env, n = this.numEnvs, m = this.metrics.length;
+    const cap = this.maxEpisodeSteps, envTruncated = env.truncated, success = env.success;
+    const rewards = this.rewards, terminated = this.terminated;
+    let restarts = 0;
+    for (let i = 0; i < n; i++) {
+      if (mask && mask[i] === 0) continue;
+      const steps = ++this.stepCount[i];
+      const episodeReturn = this.#running[i] + rewards[i];
+      const truncated = steps >= cap || (envTruncated !== undefined && envTruncated[i] === 1);
+      this.truncated[i] = truncated ? 1 : 0;
+      const done = truncated || terminated[i] === 1;
+      this.done[i] = done ? 1 : 0;
+      if (!done) {
+        this.#running[i] = episodeReturn;
+        continue;
+      }
+      this.#running[i] = 0;
+      this.episodeReturns[i] = episodeReturn;
+      this.episodeLengths[i] = steps;
+      this.episodeSuccess[i] = success !== undefined ? success[i] : 0;
+      if (m > 0) env.writeEpisodeMetrics?.(i, this.episodeMetrics, i * m);
+      if (this.#autoReset) {
+        this.#restart[i] = 1;
+        this.#nextSeeds[i] = this.seeds[i] + n;
+        restarts++;
+      }
+    }
+    if (!this.#autoReset) return;
+    const d = this.obsDim;
+    for (let i = 0; i < n; i++) {
+      if (mask && mask[i] === 0) continue;
+      this.finalObs.set(this.obs.subarray(i * d, (i + 1) * d), i * d);
+    }
+    if (restarts === 0) return;
+    const restart = this.#restart;
+    for (let i = 0; i < n; i++) {
+      if (restart[i] === 0) continue;
+      this.seeds[i] = this.#nextSeeds[i];
+      this.stepCount[i] = 0;
+    }
+    const pending = env.reset(this.#nextSeeds, restart);
+    const clear = () => {
+      restart.fill(0);
+    };
+    if (pending) return pending.then(clear);
+    clear();
+  }
+}
