@@ -9,15 +9,15 @@
  * @module
  */
 
-import type { ConfigTable } from "../config_table.ts";
+import type { AnyRow } from "../config_table.ts";
 import type { BasePlanner, VecEnv } from "./contract.ts";
 
 /** One config section of an env: its key in `config.json` and in checkpoints, and its table. */
-export interface EnvSection<C = Record<string, unknown>> {
+export interface EnvSection {
   /** Key in `config.json` ("env" for an env's main section). */
   readonly key: string;
   /** One row per key; its defaults are the section's defaults, its flags the env's flags. */
-  readonly table: ConfigTable<C>;
+  readonly table: Readonly<Record<string, AnyRow>>;
   /** A heading for `--help` ("Driving env", "Traffic"). */
   readonly title: string;
 }

@@ -22,7 +22,7 @@ export interface EpisodeStatisticsOptions {
 
 /**
  * N copies of an env with their episodes kept: wrap any {@linkcode VecEnv} and read
- * `episodeReturns`, `episodeLengths`, `episodeSuccess` and `episodeMetrics` of the rows
+ * `episodeReturns`, `episodeLengths`, `success` and `episodeMetrics` of the rows
  * where `done` is 1 after a step. Truncation follows Gymnasium's `TimeLimit`: a step that
  * reaches `maxEpisodeSteps` is truncated even when it also terminated.
  *
@@ -71,7 +71,7 @@ export class EpisodeStatistics {
   /** (N) its length in steps (where `done`). */
   readonly episodeLengths: Int32Array;
   /** (N) 1 when it reached the goal (where `done`; always 0 for envs without a goal). */
-  readonly episodeSuccess: Uint8Array;
+  readonly success: Uint8Array;
   /** (N, metrics.length) its metrics (where `done`). */
   readonly episodeMetrics: Float64Array;
   /** (N) seed of each copy's current episode. */
@@ -105,7 +105,7 @@ export class EpisodeStatistics {
     this.done = new Uint8Array(n);
     this.episodeReturns = new Float64Array(n);
     this.episodeLengths = new Int32Array(n);
-    this.episodeSuccess = new Uint8Array(n);
+    this.success = new Uint8Array(n);
     this.episodeMetrics = new Float64Array(n * this.metrics.length);
     this.seeds = new Float64Array(n);
     this.stepCount = new Int32Array(n);
@@ -183,7 +183,7 @@ export class EpisodeStatistics {
       this.#running[i] = 0;
       this.episodeReturns[i] = episodeReturn;
       this.episodeLengths[i] = steps;
-      this.episodeSuccess[i] = success !== undefined ? success[i] : 0;
+      this.success[i] = success !== undefined ? success[i] : 0;
       if (m > 0) env.writeEpisodeMetrics?.(i, this.episodeMetrics, i * m);
       if (this.#autoReset) {
         this.#restart[i] = 1;
