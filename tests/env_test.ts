@@ -328,7 +328,7 @@ Deno.test("auto-reset: finalObs is the last obs, obs the new episode's first, se
   }
   assert.deepEqual(venv.finalObs.slice(0, d), refObs);
   assert.ok(Math.abs(venv.episodeReturns[0] - refReturn) < 1e-12);
-  assert.ok(venv.routeCompletion[0] > 0, "pre-reset completion is kept");
+  assert.ok(venv.episodeMetrics[2] > 0, "the finished episode's route completion is kept");
   assert.deepEqual(Array.from(venv.seeds), [7 + n, 30 + n]);
   assert.deepEqual(venv.obs.slice(0, d), new DrivingEnv(cfg).reset(7 + n).obs);
   assert.deepEqual(venv.obs.slice(d, 2 * d), new DrivingEnv(cfg).reset(30 + n).obs);

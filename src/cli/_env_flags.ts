@@ -20,7 +20,7 @@ export const ENV_FLAG_HELP: string[] = flagHelp(ENV_CONFIG_TABLE);
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
  * const env = { ...DEFAULT_ENV_CONFIG };
  * applyEnvFlags(env, { "horizon-steps": "5" });
  * ```

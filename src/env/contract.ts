@@ -49,6 +49,10 @@ export interface EpisodeMetric {
   readonly headline?: { baseline?: boolean };
   /** Also kept in `train_metrics.json`'s held-out block (headline metrics always are). */
   readonly heldout?: boolean;
+  /** Until the trainer derives them: logged per interval (`sft`: the baseline's too; `tieBreak`). */
+  readonly entry?: { sft?: boolean; tieBreak?: boolean };
+  /** Until the trainer derives them: column header in `train`'s held-out table. */
+  readonly label?: string;
 }
 
 /**

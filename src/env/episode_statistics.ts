@@ -51,6 +51,8 @@ export class EpisodeStatistics {
   readonly metrics: readonly EpisodeMetric[];
   /** Whether the env has a goal (reports success). */
   readonly hasSuccess: boolean;
+  /** The env's fixed input scale for the policy (`VecEnv.obsScale`), if any. */
+  readonly obsScale?: Float64Array;
   /** (N, obsDim) current observations; with auto-reset, a restarted copy's first. */
   readonly obs: Float64Array;
   /**
@@ -58,7 +60,7 @@ export class EpisodeStatistics {
    * (the same array as `obs` without auto-reset).
    */
   readonly finalObs: Float64Array;
-  /** (N) rewards of the latest step. */
+  /** (N) rewards of the latest step (kept across an auto-reset). */
   readonly rewards: Float64Array;
   /** (N) 1 when the latest step ended the episode by the env's own terminal condition. */
   readonly terminated: Uint8Array;
@@ -96,11 +98,12 @@ export class EpisodeStatistics {
     this.maxEpisodeSteps = env.maxEpisodeSteps;
     this.metrics = env.metrics ?? [];
     this.hasSuccess = env.success !== undefined;
+    if (env.obsScale) this.obsScale = env.obsScale;
     this.#autoReset = opts.autoReset === true;
     this.obs = env.obs;
     this.finalObs = this.#autoReset ? new Float64Array(n * env.obsDim) : env.obs;
-    this.rewards = env.rewards;
-    this.terminated = env.terminated;
+    this.rewards = new Float64Array(n);
+    this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
     this.done = new Uint8Array(n);
     this.episodeReturns = new Float64Array(n);
@@ -123,8 +126,11 @@ export class EpisodeStatistics {
       this.seeds[i] = seeds[i];
       this.stepCount[i] = 0;
       this.#running[i] = 0;
-      this.done[i] = 0;
+      this.rewards[i] = 0;
+      this.terminated[i] = 0;
       this.truncated[i] = 0;
+      this.done[i] = 0;
+      this.success[i] = 0;
     }
     this.#started = true;
     const pending = this.env.reset(seeds, mask);
@@ -170,6 +176,8 @@ export class EpisodeStatistics {
     let restarts = 0;
     for (let i = 0; i < n; i++) {
       if (mask && mask[i] === 0) continue;
+      rewards[i] = env.rewards[i];
+      terminated[i] = env.terminated[i];
       const steps = ++this.stepCount[i];
       const episodeReturn = this.#running[i] + rewards[i];
       const truncated = steps >= cap || (envTruncated !== undefined && envTruncated[i] === 1);

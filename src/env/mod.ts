@@ -5,17 +5,18 @@
  * @module
  */
 
-export * from "./config.ts";
-export * from "./route.ts";
-export * from "./vehicle.ts";
-export * from "./controller.ts";
-export * from "./driving_env.ts";
-export * from "./vec_env.ts";
-export * from "./plan_metrics.ts";
-export * from "./obs_scale.ts";
+export * from "./driving/config.ts";
+export * from "./driving/route.ts";
+export * from "./driving/vehicle.ts";
+export * from "./driving/controller.ts";
+export * from "./driving/driving_env.ts";
+export * from "./driving/vec_env.ts";
+export * from "./driving/plan_metrics.ts";
+export * from "./driving/obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
 export * from "./traffic/mod.ts";
 export * from "./traffic/scenario_files.ts";
 export * from "./traffic/scenario_write.ts";
 export * from "./traffic/from_episode.ts";
+export * from "./_compat.ts";

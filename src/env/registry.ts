@@ -5,10 +5,11 @@
  * @module
  */
 
-import type { EnvConfig } from "./config.ts";
-import { DrivingVecEnv } from "./vec_env.ts";
-import type { VecEnv } from "./vec_env.ts";
-import { MOUNTAIN_CAR_MAX_STEPS, MountainCarVecEnv } from "./mountain_car.ts";
+import type { EnvConfig } from "./driving/config.ts";
+import { DrivingVecEnv } from "./driving/vec_env.ts";
+import type { VecEnv } from "./driving/vec_env.ts";
+import { MOUNTAIN_CAR_MAX_STEPS } from "./mountain_car.ts";
+import { MountainCarVecEnv } from "./_compat.ts";
 import { TrafficVecEnv } from "./traffic/traffic_env.ts";
 import type { TrafficConfig } from "./traffic/config.ts";
 import type { Scenario } from "./traffic/scenario.ts";
@@ -63,7 +64,7 @@ export interface EnvFactoryOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "./config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "./driving/config.ts";
  * const makeEnv = vecEnvFactory("mountain_car", { ...DEFAULT_ENV_CONFIG, max_episode_steps: 999 });
  * const venv = makeEnv(8);
  * ```

@@ -108,7 +108,7 @@ export interface BuiltinSftOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
  * const harder = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG, { ...DEFAULT_SFT_OPTIONS, lateralOffset: 0.5 });
  * ```
  */
@@ -163,7 +163,7 @@ function checkShapes(
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
  * const expert = new ExpertPlanner(DEFAULT_ENV_CONFIG); // H = 20
  * const obs = new Float64Array(41); // one row: [speed, x1, y1, ..., x20, y20]
  * const plan = new Float64Array(40);
@@ -202,7 +202,7 @@ export class ExpertPlanner implements WaypointPlanner {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
  * const sft = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG, { curvatureScale: 0.3 }); // H = 20
  * const rows = 2;
  * const obs = new Float64Array(rows * 41); // (rows, 1 + 2H)

@@ -47,7 +47,7 @@ export interface SftPlannerExpectation {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/config.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
  * import { PtDict } from "../io/torch_pt.ts";
  * import { Rng } from "../math/mod.ts";
  * import { MlpPlanner } from "./mlp_planner.ts";

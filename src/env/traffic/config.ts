@@ -7,7 +7,7 @@
  */
 
 import { type ConfigTable, tableDefaults, validateTable } from "../../config_table.ts";
-import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../config.ts";
+import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../driving/config.ts";
 
 /** Every knob of the traffic env besides the driving ones. */
 export interface TrafficConfig {

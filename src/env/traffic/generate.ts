@@ -6,8 +6,8 @@
  */
 
 import { hashSeeds, Rng } from "../../math/mod.ts";
-import type { EnvConfig } from "../config.ts";
-import { Route } from "../route.ts";
+import type { EnvConfig } from "../driving/config.ts";
+import { Route } from "../driving/route.ts";
 import type { TrafficConfig } from "./config.ts";
 import {
   type IdmParams,

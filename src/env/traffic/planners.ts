@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type EnvConfig, validateEnvConfig } from "../config.ts";
+import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
 

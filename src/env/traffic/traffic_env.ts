@@ -6,12 +6,13 @@
  * @module
  */
 
-import { type EnvConfig, validateEnvConfig } from "../config.ts";
-import { EpisodesVecEnv } from "../_episodes_vec_env.ts";
-import { observationScale } from "../obs_scale.ts";
-import { rowPlanErrors } from "../plan_metrics.ts";
-import { DRIVING_METRICS, type EpisodeMetric } from "../vec_env.ts";
-import { VEHICLE_STATE_SIZE } from "../vehicle.ts";
+import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
+import { RouteEnv } from "../driving/_route_env.ts";
+import { EpisodeStatistics } from "../episode_statistics.ts";
+import { observationScale } from "../driving/obs_scale.ts";
+import { rowPlanErrors } from "../driving/plan_metrics.ts";
+import { DRIVING_METRICS, type EpisodeMetric } from "../driving/vec_env.ts";
+import { VEHICLE_STATE_SIZE } from "../driving/vehicle.ts";
 import { compileActors, type CompiledActor } from "./actors.ts";
 import { DEFAULT_TRAFFIC_CONFIG, type TrafficConfig, validateTrafficConfig } from "./config.ts";
 import { generateScenario } from "./generate.ts";
@@ -68,19 +69,19 @@ export interface TrafficEnvOptions {
 }
 
 /**
- * N traffic envs; like `DrivingVecEnv`, a finished env restarts in the same step with
- * seed + N. Observation: `[speed, x1, y1, ..., xH, yH]` then K slots of
- * `[x, y, vx, vy, heading, length, width, valid]` (see `TrafficWorld.writeNeighbors`).
+ * N traffic envs (the env contract's form). Observation: `[speed, x1, y1, ..., xH, yH]`
+ * then K slots of `[x, y, vx, vy, heading, length, width, valid]` (see
+ * `TrafficWorld.writeNeighbors`).
  *
  * @example
  * ```ts
  * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
- * const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 4);
- * venv.reset([0, 1, 2, 3]);
- * venv.obsDim; // 1 + 2 * 4 + 8 * 8
+ * const env = new Traffic(TRAFFIC_ENV_DEFAULTS, 4);
+ * env.reset([0, 1, 2, 3]);
+ * env.obsDim; // 1 + 2 * 4 + 8 * 8
  * ```
  */
-export class TrafficVecEnv extends EpisodesVecEnv {
+export class Traffic extends RouteEnv {
   readonly obsScale: Float64Array;
   /** (N) 1 when the ego collided this step. */
   readonly collided: Uint8Array;
@@ -113,7 +114,7 @@ export class TrafficVecEnv extends EpisodesVecEnv {
       throw new RangeError("scenarios: expected at least one scenario");
     }
     super(cfg, numEnvs, {
-      name: "TrafficVecEnv",
+      name: "Traffic",
       metrics: TRAFFIC_METRICS,
       extraObs: traffic.neighbors * NEIGHBOR_FEATURES,
     });
@@ -202,13 +203,12 @@ export class TrafficVecEnv extends EpisodesVecEnv {
     if (contact[0] === 1) {
       e.rewards[i] -= tr.collision_penalty;
       e.terminated[i] = 1;
-      e.truncated[i] = 0;
       e.success[i] = 0;
     }
     const row = i * this.obsDim;
     this.#world.writeNeighbors(i, ego, {
       k: this.#k,
-      obs: this.finalObs,
+      obs: this.obs,
       offset: row + this.#zDim,
     });
     if (contact[1] < this.#minGap[i]) this.#minGap[i] = contact[1];
@@ -249,10 +249,9 @@ export class TrafficVecEnv extends EpisodesVecEnv {
     this.#minGap[i] = GAP_CAP;
   }
 
-  // the metrics of env i's episode that ended this step, in TRAFFIC_METRICS order
-  protected writeMetrics(i: number): void {
+  // in TRAFFIC_METRICS order
+  writeEpisodeMetrics(i: number, m: Float64Array, o: number): void {
     const e = this.episodes, steps = e.stepCount[i];
-    const m = this.episodeMetrics, o = i * TRAFFIC_METRICS.length;
     const stats = this.stats;
     m[o] = stats.ade(i, steps);
     m[o + 1] = stats.fde(i, steps);
@@ -265,5 +264,41 @@ export class TrafficVecEnv extends EpisodesVecEnv {
     m[o + 8] = stats.maxJerk[i];
     m[o + 9] = this.#minTtc[i];
     m[o + 10] = this.#minGap[i];
+  }
+}
+
+/**
+ * N traffic envs with their episodes kept and same-step auto-reset (seed + N), as
+ * `DrivingVecEnv`.
+ *
+ * @example
+ * ```ts
+ * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
+ * const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 4);
+ * venv.reset([0, 1, 2, 3]);
+ * ```
+ */
+export class TrafficVecEnv extends EpisodeStatistics {
+  /** The traffic env kept. */
+  declare readonly env: Traffic;
+  /** Validates both configurations and the scenarios' count; allocates every buffer. */
+  constructor(cfg: EnvConfig, numEnvs: number, opts: TrafficEnvOptions = {}) {
+    super(new Traffic(cfg, numEnvs, opts), { autoReset: true });
+  }
+  /** (N) 1 when the ego collided this step. */
+  get collided(): Uint8Array {
+    return this.env.collided;
+  }
+  /** The scenario each env plays now. */
+  get current(): Scenario[] {
+    return this.env.current;
+  }
+  /** The traffic configuration (validated copy). */
+  get traffic(): Readonly<TrafficConfig> {
+    return this.env.traffic;
+  }
+  /** The scenario episode `seed` plays. */
+  scenarioOf(seed: number): Scenario {
+    return this.env.scenarioOf(seed);
   }
 }

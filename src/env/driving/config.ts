@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type ConfigTable, tableDefaults, validateTable } from "../config_table.ts";
+import { type ConfigTable, tableDefaults, validateTable } from "../../config_table.ts";
 
 /**
  * Every knob of the driving environment (all numbers, snake_case as in `config.json`).

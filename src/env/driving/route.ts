@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Rng } from "../math/mod.ts";
+import { Rng } from "../../math/mod.ts";
 import type { EnvConfig } from "./config.ts";
 
 /** Longest step between centerline samples (m); the real step divides the spacing evenly. */

@@ -19,7 +19,7 @@ import type { EnvConfig } from "./config.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
+ * import { DEFAULT_ENV_CONFIG } from "../mod.ts";
  * const scale = observationScale(DEFAULT_ENV_CONFIG); // [16, 4, 1, 8, 2, 16, 4, ...]
  * ```
  */

@@ -6,7 +6,8 @@
  */
 
 import type { EnvConfig } from "./config.ts";
-import { EpisodesVecEnv } from "./_episodes_vec_env.ts";
+import { RouteEnv } from "./_route_env.ts";
+import { EpisodeStatistics } from "../episode_statistics.ts";
 import { observationScale } from "./obs_scale.ts";
 import { rowPlanErrors } from "./plan_metrics.ts";
 
@@ -148,25 +149,23 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
 ]);
 
 /**
- * N toy driving envs. A finished env i restarts in the same step with seed = its
- * previous seed + N, so seeds `s, s + N, s + 2N, ...` of all envs never collide
- * when the first seeds are distinct and consecutive.
+ * N toy driving envs (the env contract's form: no returns, no auto-reset; wrap in
+ * `EpisodeStatistics` to keep episodes).
  *
  * @example
  * ```ts
  * import { DEFAULT_ENV_CONFIG } from "./config.ts";
- * const venv = new DrivingVecEnv(DEFAULT_ENV_CONFIG, 16);
- * venv.reset(Array.from({ length: 16 }, (_, i) => 100 + i));
- * const plans = new Float64Array(16 * venv.actionDim);
- * venv.step(plans); // all plans at the car: every car brakes
+ * const env = new Driving(DEFAULT_ENV_CONFIG, 16);
+ * env.reset(Array.from({ length: 16 }, (_, i) => 100 + i));
+ * env.step(new Float64Array(16 * env.actionDim)); // all plans at the car: every car brakes
  * ```
  */
-export class DrivingVecEnv extends EpisodesVecEnv {
+export class Driving extends RouteEnv {
   readonly obsScale: Float64Array;
 
   /** Validates `cfg` and allocates every buffer once; call `reset` next. */
   constructor(cfg: EnvConfig, numEnvs: number) {
-    super(cfg, numEnvs, { name: "DrivingVecEnv", metrics: DRIVING_METRICS });
+    super(cfg, numEnvs, { name: "Driving", metrics: DRIVING_METRICS });
     this.obsScale = observationScale(this.config);
   }
 
@@ -184,10 +183,9 @@ export class DrivingVecEnv extends EpisodesVecEnv {
     });
   }
 
-  // the metrics of env i's episode that ended this step, in DRIVING_METRICS order
-  protected writeMetrics(i: number): void {
+  // in DRIVING_METRICS order
+  writeEpisodeMetrics(i: number, m: Float64Array, o: number): void {
     const steps = this.episodes.stepCount[i];
-    const m = this.episodeMetrics, o = i * DRIVING_METRICS.length;
     const stats = this.stats;
     m[o] = stats.ade(i, steps);
     m[o + 1] = stats.fde(i, steps);
@@ -198,5 +196,43 @@ export class DrivingVecEnv extends EpisodesVecEnv {
     m[o + 6] = this.distanceToGoal[i];
     m[o + 7] = stats.maxAccel[i];
     m[o + 8] = stats.maxJerk[i];
+  }
+}
+
+/**
+ * N toy driving envs with their episodes kept and same-step auto-reset: a finished env i
+ * restarts in the same step with seed = its previous seed + N, so seeds `s, s + N, s + 2N,
+ * ...` of all envs never collide when the first seeds are distinct and consecutive.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ENV_CONFIG } from "./config.ts";
+ * const venv = new DrivingVecEnv(DEFAULT_ENV_CONFIG, 16);
+ * venv.reset(Array.from({ length: 16 }, (_, i) => 100 + i));
+ * venv.step(new Float64Array(16 * venv.actionDim));
+ * ```
+ */
+export class DrivingVecEnv extends EpisodeStatistics {
+  /** The driving env kept. */
+  declare readonly env: Driving;
+  /** Validates `cfg` and allocates every buffer once; call `reset` next. */
+  constructor(cfg: EnvConfig, numEnvs: number) {
+    super(new Driving(cfg, numEnvs), { autoReset: true });
+  }
+  /** The (validated, frozen) driving configuration. */
+  get config(): Readonly<EnvConfig> {
+    return this.env.config;
+  }
+  /** (N) fraction of targets reached or passed, this step (before any reset). */
+  get routeCompletion(): Float64Array {
+    return this.env.routeCompletion;
+  }
+  /** (N) 1 when the car left the corridor or the world this step. */
+  get offRoute(): Uint8Array {
+    return this.env.offRoute;
+  }
+  /** (N) distance from the car to the goal (m), this step (before any reset). */
+  get distanceToGoal(): Float64Array {
+    return this.env.distanceToGoal;
   }
 }
