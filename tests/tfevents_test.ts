@@ -54,13 +54,22 @@ function eventFiles(dir: string): string[] {
 /** Points TensorBoard shows: tag -> [step, value, wall time], values rounded to float32. */
 type Points = Record<string, [number, number, number][]>;
 
+// EventAccumulator (the documented reader) and plugin_event_accumulator (what the
+// server's Python loader, `--load_fast=false`, uses: scalars become tensors there)
 const ACCUMULATE = `
 import json, sys
 from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+from tensorboard.util import tensor_util
 acc = ea.EventAccumulator(sys.argv[1], size_guidance={ea.SCALARS: 0})
 acc.Reload()
-print(json.dumps({tag: [[e.step, repr(e.value), repr(e.wall_time)] for e in acc.Scalars(tag)]
-                  for tag in acc.Tags()["scalars"]}))
+legacy = {tag: [[e.step, repr(e.value), repr(e.wall_time)] for e in acc.Scalars(tag)]
+          for tag in acc.Tags()["scalars"]}
+acc = pea.EventAccumulator(sys.argv[1], size_guidance={pea.TENSORS: 0})
+acc.Reload()
+plugin = {tag: [[e.step, repr(tensor_util.make_ndarray(e.tensor_proto).item()), repr(e.wall_time)]
+                for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
+print(json.dumps([legacy, plugin]))
 `;
 
 function pyFloat(s: string): number {
@@ -70,17 +79,24 @@ function pyFloat(s: string): number {
   return Number(s);
 }
 
-/** What `EventAccumulator(dir).Reload()` loads, as {@linkcode Points}. */
-async function tensorBoardPoints(dir: string): Promise<Points> {
-  const raw = JSON.parse(await runPython(ACCUMULATE, [dir])) as Record<
-    string,
-    [number, string, string][]
-  >;
-  const points: Points = {};
+type RawPoints = Record<string, [number, string, string][]>;
+
+function points(raw: RawPoints): Points {
+  const out: Points = {};
   for (const [tag, list] of Object.entries(raw)) {
-    points[tag] = list.map(([step, v, t]) => [step, pyFloat(v), pyFloat(t)]);
+    out[tag] = list.map(([step, v, t]) => [step, pyFloat(v), pyFloat(t)]);
   }
-  return points;
+  return out;
+}
+
+/**
+ * What `EventAccumulator(dir).Reload()` loads, as {@linkcode Points}, after checking
+ * that the server's `plugin_event_accumulator` loads the same.
+ */
+async function tensorBoardPoints(dir: string): Promise<Points> {
+  const [legacy, plugin] = JSON.parse(await runPython(ACCUMULATE, [dir])) as RawPoints[];
+  assert.deepEqual(points(plugin), points(legacy), "plugin_event_accumulator");
+  return points(legacy);
 }
 
 /** The same view built from what was written: last write wins, float32 values. */
@@ -148,12 +164,17 @@ Deno.test("tfevents: our reader reads back what the writer wrote", async () => {
     await writer.close();
     const { events, torn, records } = await readEventFile(writer.path);
     assert.equal(torn, false);
-    assert.equal(records, log.length + 1);
+    assert.equal(records, log.length + 2);
     assert.equal(events[0].fileVersion, EVENT_FILE_VERSION);
     assert.equal(events[0].step, 0);
     assert.equal(events[0].wallTime, 1_700_000_000.25);
+    // a new run's file: a SessionLog START at step 0 after the file version
+    assert.deepEqual(
+      [events[1].step, events[1].sessionStatus, events[1].wallTime],
+      [0, SESSION_LOG_START, 1_700_000_000.25],
+    );
     log.forEach(({ step, scalars }, i) => {
-      const event = events[i + 1];
+      const event = events[i + 2];
       assert.equal(event.step, step);
       assert.equal(event.wallTime, 1_700_000_001.25 + i);
       assert.deepEqual(
@@ -323,8 +344,11 @@ Deno.test("tfevents resume: steps after the checkpoint are dropped; TensorBoard 
     const expected = resumedView(first, second);
     assert.deepEqual(stepsAndValues(await tensorBoardPoints(dir)), expected);
 
-    // TensorBoard's own mechanism alone: put the un-cut first file back; the START
-    // event at 501 makes EventAccumulator purge its steps 510..550
+    // TensorBoard's own mechanism alone (what a TensorBoard that had loaded the first
+    // file before the resume relies on): put the un-cut first file back; the START at
+    // 501 makes both Python loaders purge its steps 510..550 (the server's loader takes
+    // the first START of a run, the one at step 0 of the first file, as the start, and
+    // purges only at a later one)
     await Deno.writeFile(firstPath, original);
     assert.deepEqual(stepsAndValues(await tensorBoardPoints(dir)), expected);
 
@@ -353,6 +377,60 @@ Deno.test("tfevents resume: a second resume from an earlier checkpoint drops the
     expected["rollout/ep_rew_mean"].push([610, 42]);
     assert.deepEqual(stepsAndValues(await tensorBoardPoints(dir)), expected);
     assert.equal(eventFiles(dir).length, 3);
+  });
+});
+
+// The TensorBoard server itself, as `tensorboard --logdir` runs it: RustBoard (the
+// default when the data server is installed, as in the test venv) and the Python loader.
+const SERVE = `
+import json, sys, time, urllib.error, urllib.parse, urllib.request
+from tensorboard import program
+logdir, mode, want = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+tb = program.TensorBoard()
+tb.configure(argv=[None, "--logdir", logdir, "--load_fast", mode, "--port", "0",
+                   "--reload_interval", "1"])
+url = tb.launch()
+def scalars(tag):
+    query = urllib.parse.urlencode({"run": ".", "tag": tag})
+    with urllib.request.urlopen(url + "data/plugin/scalars/scalars?" + query, timeout=10) as r:
+        return [[step, repr(value)] for _, step, value in json.load(r)]
+got, deadline = None, time.time() + 60
+while time.time() < deadline:
+    try:
+        got = {tag: scalars(tag) for tag in want}
+        if all(len(got[tag]) == n for tag, n in want.items()):
+            break
+    except urllib.error.HTTPError:
+        pass
+    time.sleep(0.25)
+print(json.dumps(got))
+`;
+
+Deno.test("tfevents resume: TensorBoard's server shows no stale point, RustBoard and Python loader", async () => {
+  await withDir(async (dir) => {
+    const { logged: first } = await firstRun(dir, ticking(2_000_000_000));
+    const writer = await ScalarEventWriter.resume(dir, {
+      resumeStep: 500,
+      wallTime: ticking(2_000_001_000),
+    });
+    // killed again before the next evaluation: only the removal of eval/mean_reward's
+    // points 510..550 from the first file keeps RustBoard (which ignores SessionLog) right
+    const second = [{ step: 510, scalars: { "rollout/ep_rew_mean": -510 } }];
+    writer.add(510, second[0].scalars);
+    await writer.close();
+    const expected = resumedView(first, second);
+    delete expected["train/approx_kl"];
+    const want = Object.fromEntries(Object.entries(expected).map(([t, list]) => [t, list.length]));
+    for (const mode of ["true", "false"]) {
+      const raw = JSON.parse(await runPython(SERVE, [dir, mode, JSON.stringify(want)])) as Record<
+        string,
+        [number, string][]
+      >;
+      const shown = Object.fromEntries(
+        Object.entries(raw).map(([tag, list]) => [tag, list.map(([s, v]) => [s, pyFloat(v)])]),
+      );
+      assert.deepEqual(shown, expected, `--load_fast=${mode}`);
+    }
   });
 });
 
@@ -387,7 +465,7 @@ Deno.test("tfevents writer: refuses bad steps, tags and values; adds nothing the
     await writer.close();
     assert.throws(() => writer.add(4, { b: 1 }), Error);
     const { events } = await readEventFile(writer.path);
-    assert.deepEqual(events.map((e) => e.step), [0, 2 ** 53 - 1]);
+    assert.deepEqual(events.map((e) => e.step), [0, 0, 2 ** 53 - 1]);
     await assert.rejects(ScalarEventWriter.create(dir, { suffix: "../x" }), RangeError);
   });
 });
@@ -500,7 +578,7 @@ Deno.test("tfevents reader: hostile files are refused or stopped, within budget"
       await Deno.writeFile(path, join2(good, tail));
       const read = await readEventFile(path);
       assert.equal(read.torn, true);
-      assert.equal(read.events.length, 2);
+      assert.equal(read.events.length, 3);
     }
 
     // budgets: records, file size, values, tags, a folder is not a file

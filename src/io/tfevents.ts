@@ -6,16 +6,20 @@
  *
  * A file is `events.out.tfevents.<unix seconds>.<host>[.<suffix>]`, a sequence of
  * TFRecords ({@linkcode frameTfRecord}), each one serialized `Event`: first
- * `{wall_time, step 0, file_version "brain.Event:2"}`, then one
- * `{wall_time, step, summary {value {tag, simple_value}...}}` per {@linkcode ScalarEventWriter.add}.
+ * `{wall_time, step 0, file_version "brain.Event:2"}`, in a new run's file then a
+ * `SessionLog START` at step 0, then one `{wall_time, step, summary {value {tag,
+ * simple_value}...}}` per {@linkcode ScalarEventWriter.add}.
  *
  * Resume ({@linkcode ScalarEventWriter.resume}): a run resumed from the checkpoint of
  * step S keeps the points at steps <= S and drops the later ones, which the resumed run
- * computes again: the older files of the folder that hold later steps are rewritten
- * without them (atomically, records copied byte for byte), and the new file starts with
- * a `SessionLog START` event at step S + 1, TensorBoard's own restart mark (its Python
- * loader drops every point at or after that step read before the mark). Each tag's
- * steps must then grow: a step at or before the tag's last written one is refused.
+ * computes again. TensorBoard's loaders differ (`docs/formats/tensorboard_events.md`):
+ * its Python loaders drop the points at or after the step of a later `SessionLog
+ * START`; RustBoard, the server's default, ignores SessionLog and drops a tag's later
+ * points only when that tag is written again. So both are done: the older files of the
+ * folder that hold later steps are rewritten without them (atomically, records copied
+ * byte for byte), and the new file starts with a START at S + 1 for a TensorBoard that
+ * had already loaded them. Each tag's steps must then grow: a step at or before the
+ * tag's last written one is refused.
  *
  * @module
  */
@@ -510,10 +514,13 @@ function newFileName(existing: string[], seconds: number, tail: string): string 
   return name;
 }
 
-/** What a writer starts from: each tag's last step, and the step a resume purges from. */
+/**
+ * What a writer starts from: each tag's last step, and the step of the SessionLog START
+ * written after the file version (none: no START; see {@linkcode ScalarEventWriter.create}).
+ */
 interface WriterStart {
   lastStepByTag: Map<string, number>;
-  purgeFrom?: number;
+  sessionStart?: number;
 }
 
 /**
@@ -560,15 +567,18 @@ export class ScalarEventWriter {
     this.#wallTime = wallTime;
     this.#lastStepByTag = start.lastStepByTag;
     this.#pending.push(fileVersionRecord(start.now));
-    if (start.purgeFrom !== undefined) {
-      this.#pending.push(sessionStartRecord(start.now, start.purgeFrom));
+    if (start.sessionStart !== undefined) {
+      this.#pending.push(sessionStartRecord(start.now, start.sessionStart));
     }
   }
 
   /**
-   * Opens a new event file in `dir` (made if missing) and writes its first event (the
-   * file version). A folder that already holds event files gets one more, named to sort
-   * after them; for a resumed run use {@linkcode ScalarEventWriter.resume}.
+   * Opens a new event file in `dir` (made if missing) and writes its first events: the
+   * file version and, in a folder without event files (a new run), a `SessionLog START`
+   * at step 0 (the server's Python loader takes a run's first START as its start, and
+   * only a later one, a resume's, as a restart). A folder that already holds event files
+   * gets one more file, named to sort after them, without a START; for a resumed run
+   * use {@linkcode ScalarEventWriter.resume}.
    */
   static async create(
     dir: string,
@@ -604,7 +614,10 @@ export class ScalarEventWriter {
     for (const file of files) {
       if (file.lastStep > resumeStep) await dropStepsAfter(file.path, resumeStep, budget);
     }
-    return await ScalarEventWriter.#open(dir, opts, { lastStepByTag, purgeFrom: resumeStep + 1 });
+    return await ScalarEventWriter.#open(dir, opts, {
+      lastStepByTag,
+      sessionStart: resumeStep + 1,
+    });
   }
 
   static async #open(
@@ -619,6 +632,7 @@ export class ScalarEventWriter {
     const wallTime = opts.wallTime ?? clock;
     await Deno.mkdir(dir, { recursive: true });
     const existing = (await eventFilePaths(dir, EVENT_FILE_BUDGET)).map((p) => basename(p));
+    if (start.sessionStart === undefined && existing.length === 0) start.sessionStart = 0;
     const tail = hostName() + (suffix === undefined ? "" : `.${suffix}`);
     const now = wallTime();
     let seconds = Math.floor(now);
