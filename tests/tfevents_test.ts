@@ -250,6 +250,45 @@ function recordOffsets(bytes: Uint8Array): number[] {
   return offsets;
 }
 
+Deno.test("tfevents: a writer killed (SIGKILL) leaves a file readable up to its last flush", async () => {
+  await withDir(async (dir) => {
+    const module = new URL("../src/io/tfevents.ts", import.meta.url).href;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { ScalarEventWriter } from "${module}";
+const writer = await ScalarEventWriter.create(${JSON.stringify(dir)});
+for (let step = 1;; step++) {
+  writer.add(step, { "rollout/ep_rew_mean": step / 3, "time/fps": step });
+  await writer.flush();
+  console.log(step);
+}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    // wait for 200 flushes, then kill
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.split("\n").includes("200")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await lines.cancel();
+    const [path] = eventFiles(dir).map((name) => join(dir, name));
+    const { events } = await readEventFile(path);
+    const steps = events.slice(2).map((e) => e.step);
+    assert.ok(steps.length >= 200);
+    assert.deepEqual(steps, steps.map((_, i) => i + 1));
+    const shown = await tensorBoardPoints(dir);
+    assert.deepEqual(shown["time/fps"].map(([s]) => s), steps);
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Resume
 

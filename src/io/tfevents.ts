@@ -639,16 +639,23 @@ export class ScalarEventWriter {
     for (let attempt = 0;; attempt++) {
       const name = newFileName(existing, seconds, tail);
       const path = join(dir, name);
+      let file: Deno.FsFile;
       try {
-        const file = await Deno.open(path, { write: true, append: true, createNew: true });
-        const writer = new ScalarEventWriter(path, file, wallTime, { ...start, now });
-        await writer.flush();
-        return writer;
+        file = await Deno.open(path, { write: true, append: true, createNew: true });
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists) || attempt === 100) throw e;
         existing.push(name);
         seconds = Number(name.slice(FILE_PREFIX.length).split(".")[0]) + 1;
+        continue;
       }
+      const writer = new ScalarEventWriter(path, file, wallTime, { ...start, now });
+      try {
+        await writer.flush();
+      } catch (e) {
+        file.close();
+        throw e;
+      }
+      return writer;
     }
   }
 
