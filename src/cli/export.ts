@@ -23,9 +23,9 @@ import {
 } from "../rl/mod.ts";
 import type { LoadedCheckpoint } from "../rl/mod.ts";
 import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
-import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import { checkpointObsRms, POLICY_IO, POLICY_OPSET, policyOnnx } from "../export/mod.ts";
-import type { PolicyToExport } from "../export/mod.ts";
+import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
+import type { BasePlanner, PolicyToExport, WaypointPlanner } from "../sft/mod.ts";
+import { checkpointObsRms } from "./_obs_rms.ts";
 import { parseFlags } from "./_flags.ts";
 
 const OPTIONS = {

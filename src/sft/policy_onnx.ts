@@ -11,9 +11,10 @@
  *   `final_actions`;
  * - `deltaOnly`: the clipped mean delta alone, `delta`.
  *
- * A checkpoint's `obs_rms` becomes Sub, Add, Sqrt, Div and Clip nodes in front of both
- * uses of z by the delta head. Weights are the stored (PyTorch) form: they take the raw
- * observation. The batch dimension is symbolic ("batch").
+ * A running observation normaliser (a checkpoint's `obs_rms`) becomes Sub, Add, Sqrt,
+ * Div and Clip nodes in front of the delta head (the planner sees z as it is). Weights
+ * are the stored (PyTorch) form: they take the raw observation. The batch dimension is
+ * symbolic ("batch").
  *
  * @module
  */
@@ -21,9 +22,24 @@
 import { UserError } from "../errors.ts";
 import type { OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from "../io/mod.ts";
 import type { ActorCritic, ParamSet } from "../nn/mod.ts";
-import { MlpPlanner, plannerSpec } from "../sft/mod.ts";
-import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import type { ObsRms } from "./obs_rms.ts";
+import type { MlpPlanner } from "./mlp_planner.ts";
+import { plannerSpec } from "./planner_spec.ts";
+import type { BasePlanner, WaypointPlanner } from "./planner.ts";
+
+/**
+ * A running observation normaliser: the delta head sees
+ * `clamp((z - mean) / sqrt(var + epsilon), -clip, clip)` instead of z.
+ */
+export interface ObsNormalizerStats {
+  /** (obs_dim) mean of the observation. */
+  mean: Float64Array;
+  /** (obs_dim) variance of the observation, ≥ 0. */
+  var: Float64Array;
+  /** Added to the variance under the square root, ≥ 0. */
+  epsilon: number;
+  /** Bound of the normalised value, > 0. */
+  clip: number;
+}
 
 /** ONNX operator set the graphs use, and the IR version that goes with it. */
 export const POLICY_OPSET = 13;
@@ -44,8 +60,8 @@ export interface PolicyToExport {
   plannerFile: string | null;
   /** Bound on |delta|. */
   deltaClip: number;
-  /** The checkpoint's running normaliser, or null. */
-  obsRms: ObsRms | null;
+  /** The checkpoint's running normaliser (`obs_rms`), or null. */
+  obsRms: ObsNormalizerStats | null;
   /** What the observation holds, in the env's words (the doc string of input `z`). */
   observationDoc: string;
   /** More `metadata_props` (e.g. env name, episode). */
@@ -204,7 +220,7 @@ export function policyOnnx(policy: PolicyToExport, opts: PolicyOnnxOptions = {})
 }
 
 // (B, d) -> (B, d): clamp((z - mean) / sqrt(var + epsilon), ±clip)
-function normaliserNodes(g: GraphBuilder, z: string, rms: ObsRms): string {
+function normaliserNodes(g: GraphBuilder, z: string, rms: ObsNormalizerStats): string {
   const d = rms.mean.length;
   const mean = g.constant("obs_rms.mean", [d], rms.mean);
   const variance = g.constant("obs_rms.var", [d], rms.var);

@@ -6,7 +6,7 @@
  * ```
  *
  * meaning that both heads see `clamp((z - mean) / sqrt(var + epsilon), -clip, clip)`
- * instead of z (the SFT planner still sees z). Read and checked here for the exports;
+ * instead of z (the SFT planner still sees z). Read and checked here for `export`;
  * checkpoints without the key have no normaliser.
  *
  * @module
