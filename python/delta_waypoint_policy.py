@@ -323,6 +323,7 @@ def load_policy(checkpoint, sft_model=None, *, dtype: torch.dtype = torch.float6
         env_name=env_name, obs_dim=obs_dim, hidden=hidden, value_hidden=value_hidden,
         action_shape=action_shape, delta_clip=float(delta_clip), z_dim=z_dim,
         recorded_sft_model=recorded if isinstance(recorded, str) else None)
+    policy.to(dtype)  # before loading: float64 weights in a file stay float64
     policy.delta_head.load_state_dict(dh, strict=True)
     policy.value_head.load_state_dict(vh, strict=True)
     if root.get("obs_rms") is not None:
@@ -331,14 +332,15 @@ def load_policy(checkpoint, sft_model=None, *, dtype: torch.dtype = torch.float6
         if not policy.waypoints:
             raise ValueError(f"{path}: env '{env_name}' refines the zero action; sft_model "
                              "is for the waypoint envs (driving, traffic)")
-        policy.sft_planner = load_sft_planner(sft_model, horizon=policy.horizon)
+        policy.sft_planner = load_sft_planner(sft_model, horizon=policy.horizon, dtype=dtype)
     return policy.to(dtype).eval().requires_grad_(False)
 
 
-def load_sft_planner(path, *, horizon: int | None = None) -> nn.Sequential:
+def load_sft_planner(path, *, horizon: int | None = None, dtype: torch.dtype = torch.float32
+                     ) -> nn.Sequential:
     """The MLP planner of an SFT planner file (``{"head": state_dict, "in_dim",
     "horizon_steps", ...}``) as ``nn.Sequential(Linear(1 + 2H, hidden), ReLU(),
-    Linear(hidden, 2H))``, float32. Given ``horizon``, H must be it."""
+    Linear(hidden, 2H))`` in ``dtype``. Given ``horizon``, H must be it."""
     path = os.fspath(path)
     root = _read_pt(path)
     head = root.get("head") if isinstance(root, dict) else None
@@ -365,7 +367,7 @@ def load_sft_planner(path, *, horizon: int | None = None) -> nn.Sequential:
                        ("2.bias", (2 * h,))):
         _float_tensor(head, key, f"{path}: head", shape)
     planner = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * h))
-    planner.load_state_dict(head, strict=True)
+    planner.to(dtype).load_state_dict(head, strict=True)
     return planner
 
 

@@ -177,6 +177,8 @@ async function refusesBadInput(dir: string, runs: TinyRun[]): Promise<void> {
   const root = await readPt(mlp.checkpoint) as PtDict;
   root.set("sft_model", join(dir, "moved_away", "model.pt"));
   await writePt(lostPlanner, root);
+  const policyCopy = join(out, "policy.pt");
+  await Deno.copyFile(mlp.checkpoint, policyCopy);
   const existing = join(out, "existing.onnx");
   await Deno.writeTextFile(existing, "keep me");
 
@@ -191,6 +193,7 @@ async function refusesBadInput(dir: string, runs: TinyRun[]): Promise<void> {
     [["--policy", mlp.checkpoint, "--onnx", out], "is a folder"],
     [["--policy", mlp.checkpoint, "--onnx", "/dev/null", "--overwrite"], "not a regular file"],
     [["--policy", mlp.checkpoint, "--onnx", existing], "exists; pass --overwrite"],
+    [["--policy", policyCopy, "--onnx", policyCopy, "--overwrite"], "the export reads"],
     [
       ["--policy", mlp.checkpoint, "--onnx", join(out, "no", "such", "policy.onnx")],
       "does not exist",
@@ -213,12 +216,17 @@ async function refusesBadInput(dir: string, runs: TinyRun[]): Promise<void> {
     assert.equal(lines.length, 1, `${what}: stderr is ${lines.length} lines: ${result.stderr}`);
     assert.match(lines[0], /^error: /, what);
     assert.ok(lines[0].includes(fragment), `${what}: '${lines[0]}' lacks '${fragment}'`);
-    // nothing written: only the file that was there before, unchanged
-    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["existing.onnx"], what);
+    // nothing written: only the files that were there before, unchanged
+    assert.deepEqual(names(out), ["existing.onnx", "policy.pt"], what);
     assert.equal(await Deno.readTextFile(existing), "keep me", what);
+    assert.deepEqual(await Deno.readFile(policyCopy), await Deno.readFile(mlp.checkpoint), what);
   }
   // --overwrite replaces a regular file
   await exportCli(["--policy", mlp.checkpoint, "--onnx", existing, "--overwrite"]);
   assert.ok((await Deno.readFile(existing)).length > 1000);
-  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["existing.onnx"]);
+  assert.deepEqual(names(out), ["existing.onnx", "policy.pt"]);
+}
+
+function names(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 }

@@ -139,7 +139,7 @@ async function matchesProject(dir: string, runs: TinyRun[]): Promise<void> {
       value: maxAbsDiff(g.value, c.expected.value),
     };
     lines.push(
-      `${c.name.padEnd(28)} final ${diffs.final.toExponential(1)}  delta ${
+      `${c.name.padEnd(32)} final ${diffs.final.toExponential(1)}  delta ${
         diffs.delta.toExponential(1)
       }  value ${diffs.value.toExponential(1)}`,
     );

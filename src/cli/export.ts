@@ -102,10 +102,12 @@ export async function runExport(args: string[]): Promise<number> {
   if (deltaOnly && sftFlag !== undefined) {
     throw new UserError("--delta-only exports the delta head alone: --sft-model does not apply");
   }
-  checkOutputPath(onnxPath, values.overwrite === true);
-
   const ckpt = parseTrainerCheckpoint(await readPt(policyPath), policyPath);
   const policy = await policyToExport(ckpt, { sftModel: sftFlag, deltaOnly });
+  checkOutputPath(onnxPath, {
+    overwrite: values.overwrite === true,
+    reads: [policyPath, policy.plannerFile],
+  });
   const model = policyOnnx(policy, { dtype, deltaOnly, producerVersion: "1" });
   await writeFileAtomic(onnxPath, encodeOnnxModel(model));
   const shapes = (list: typeof model.graph.inputs) =>
@@ -122,8 +124,12 @@ export async function runExport(args: string[]): Promise<number> {
   return 0;
 }
 
-// The output must be a new file (or a regular one to replace) in an existing folder.
-function checkOutputPath(path: string, overwrite: boolean): void {
+// The output must be a new file, or a regular one to replace that is none of the files
+// the export `reads`, in an existing folder.
+function checkOutputPath(
+  path: string,
+  opts: { overwrite: boolean; reads: (string | null)[] },
+): void {
   const flag = `--onnx ${path}`;
   let info: Deno.FileInfo | null = null;
   try {
@@ -134,7 +140,13 @@ function checkOutputPath(path: string, overwrite: boolean): void {
   if (info !== null) {
     if (info.isDirectory) throw new UserError(`${flag}: is a folder`);
     if (!info.isFile) throw new UserError(`${flag}: not a regular file`);
-    if (!overwrite) throw new UserError(`${flag}: exists; pass --overwrite to replace it`);
+    if (!opts.overwrite) throw new UserError(`${flag}: exists; pass --overwrite to replace it`);
+    const same = (other: string) => {
+      const o = Deno.statSync(other);
+      return o.dev === info!.dev && o.ino === info!.ino;
+    };
+    const input = opts.reads.find((p) => p !== null && same(p));
+    if (input) throw new UserError(`${flag}: is the file ${input} the export reads`);
   }
   const folder = dirname(resolve(path));
   let parent: Deno.FileInfo;
