@@ -1,7 +1,8 @@
 /**
- * The few protobuf wire-format pieces the event files need, by hand: varints (non-negative,
- * up to 2^53), fixed64 doubles, fixed32 floats, length-delimited fields, and a bounded
- * cursor that reads them back and skips fields it does not know.
+ * The protobuf wire format by hand, for the TensorBoard event files and the ONNX export:
+ * varints, fixed64 doubles, fixed32 floats, length-delimited fields, a bounded cursor that
+ * reads them back and skips fields it does not know, and {@linkcode ProtoWriter}, which
+ * builds nested messages (an ONNX model) without copying tensor data until the end.
  *
  * @module
  */
@@ -117,5 +118,108 @@ export class ProtoCursor {
     else if (wire === LEN) this.delimited();
     else if (wire === FIXED32) this.#need(4);
     else throw new ProtoError(`wire type ${wire}, which these files never hold`);
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * One protobuf message being written, field by field, in the order of the calls.
+ *
+ * @example
+ * ```ts
+ * const dim = new ProtoWriter().int64(1, 41); // TensorShapeProto.Dimension{dim_value: 41}
+ * const shape = new ProtoWriter().message(1, dim);
+ * shape.finish(); // Uint8Array [10, 2, 8, 41]
+ * ```
+ */
+export class ProtoWriter {
+  readonly #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** An int32/int64/enum/bool field (varint; a negative value takes 10 bytes, as int64). */
+  int64(field: number, value: number | bigint): this {
+    this.#tag(field, VARINT);
+    this.#varint(value);
+    return this;
+  }
+
+  /** A `float` field (fixed 32 bits, little-endian). */
+  float32(field: number, value: number): this {
+    this.#tag(field, FIXED32);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    this.#push(bytes);
+    return this;
+  }
+
+  /** A `bytes` field; `data` is kept, not copied, until {@linkcode ProtoWriter.finish}. */
+  bytes(field: number, data: Uint8Array): this {
+    this.#tag(field, LEN);
+    this.#varint(data.length);
+    this.#push(data);
+    return this;
+  }
+
+  /** A `string` field (UTF-8). */
+  string(field: number, text: string): this {
+    return this.bytes(field, utf8.encode(text));
+  }
+
+  /** A nested message field: `message`'s chunks are appended (do not write to it after). */
+  message(field: number, message: ProtoWriter): this {
+    this.#tag(field, LEN);
+    this.#varint(message.#length);
+    for (const chunk of message.#chunks) this.#push(chunk);
+    return this;
+  }
+
+  /** The whole message as one array. */
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+
+  #tag(field: number, wire: number): void {
+    if (!Number.isInteger(field) || field < 1 || field > 536_870_911) {
+      throw new RangeError(`protobuf: bad field number ${field}`);
+    }
+    this.#varint(field * 8 + wire);
+  }
+
+  // Base-128 varint, low group first; negative numbers as their 64-bit two's complement.
+  #varint(value: number | bigint): void {
+    if (typeof value === "number") {
+      if (!Number.isSafeInteger(value)) throw new RangeError(`protobuf: ${value} is no integer`);
+      if (value >= 0) {
+        const out = new Uint8Array(varintSize(value));
+        writeVarint(out, 0, value);
+        this.#push(out);
+        return;
+      }
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
+    const out: number[] = [];
+    while (v >= 128n) {
+      out.push(Number(v & 127n) | 128);
+      v >>= 7n;
+    }
+    out.push(Number(v));
+    this.#push(Uint8Array.from(out));
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
   }
 }

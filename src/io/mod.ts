@@ -12,3 +12,4 @@ export * from "./atomic.ts";
 export * from "./limits.ts";
 export * from "./run_dir.ts";
 export * from "./bounded_json.ts";
+export * from "./onnx.ts";

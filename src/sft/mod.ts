@@ -16,3 +16,4 @@ export * from "./config.ts";
 export * from "./behaviour_cloning.ts";
 export * from "./evaluate.ts";
 export * from "./planner_spec.ts";
+export * from "./policy_onnx.ts";
