@@ -8,7 +8,7 @@
 
 import { writePt } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
-import type { Trainer } from "./trainer.ts";
+import type { Trainer } from "../ppo/mod.ts";
 import { putRunLog, trainerCheckpoint } from "./checkpoint.ts";
 import type { CheckpointOptions } from "./checkpoint.ts";
 import type { RunLog } from "./run_log.ts";

@@ -15,8 +15,8 @@ import {
   vecEnvFactory,
 } from "../env/mod.ts";
 import type { EnvName } from "../env/mod.ts";
-import { DEFAULT_PPO_CONFIG } from "./config.ts";
-import type { PpoConfig } from "./config.ts";
+import { DEFAULT_PPO_CONFIG } from "../ppo/mod.ts";
+import type { PpoConfig } from "../ppo/mod.ts";
 import type { RunConfig } from "./run_config.ts";
 
 /**

@@ -9,7 +9,7 @@
 import type { EvalSummary } from "../sft/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
-import type { Trainer } from "./trainer.ts";
+import type { Trainer } from "../ppo/mod.ts";
 import { evaluateHere } from "./loop.ts";
 import type { EvaluateUntil } from "./loop.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { runUntil, yieldToEventLoop } from "./_yield.ts";
-import type { IterationResult, Trainer } from "./trainer.ts";
+import { runUntil, yieldToEventLoop } from "../event_loop.ts";
+import type { IterationResult, Trainer } from "../ppo/mod.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
 import type { EvalResult, EvalSummary, EvaluateOptions } from "../sft/mod.ts";

@@ -7,10 +7,7 @@
  * @module
  */
 
-export * from "./config.ts";
-export * from "./gae.ts";
-export * from "./ppo_update.ts";
-export * from "./trainer.ts";
+export * from "../ppo/mod.ts";
 export * from "./run_log.ts";
 export * from "./loop.ts";
 export * from "./checkpoint.ts";

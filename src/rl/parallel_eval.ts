@@ -28,7 +28,7 @@ import type {
   WaypointPlanner,
 } from "../sft/mod.ts";
 import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
-import { runUntil } from "./_yield.ts";
+import { runUntil } from "../event_loop.ts";
 
 /** The env an evaluation runs in, as data: `vecEnvFactory(name, config, { traffic })`. */
 export interface EvalEnvSpec {

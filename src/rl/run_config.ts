@@ -5,7 +5,7 @@
  */
 
 import type { EnvConfig, EnvName, TrafficConfig } from "../env/mod.ts";
-import type { PpoConfig } from "./config.ts";
+import type { PpoConfig } from "../ppo/mod.ts";
 
 /** The whole configuration of a run, as written to `config.json`. */
 export interface RunConfig {

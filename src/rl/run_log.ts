@@ -7,7 +7,7 @@
  */
 
 import { finiteMean } from "../math/mod.ts";
-import type { IterationResult, UpdateStats } from "./trainer.ts";
+import type { IterationResult, UpdateStats } from "../ppo/mod.ts";
 
 /**
  * Held-out means of one policy, named as `eval`'s summary (and `train_metrics.json`'s

@@ -11,7 +11,7 @@ import type { EvalSummary } from "../sft/mod.ts";
 import type { Heldout } from "./heldout.ts";
 import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";
-import type { Trainer } from "./trainer.ts";
+import type { Trainer } from "../ppo/mod.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
 
 /** The schema of `train_metrics.json`, keys in the order they are written. */

@@ -1,42 +1,16 @@
 /**
- * The trainer's rollout buffers: one row per env step (row = env · maxSteps + t), GAE
- * per episode and advantage normalisation over the rollout, minibatch gathering, the
- * rollout's summary numbers, and the PPO epochs over it. Every array is allocated once.
+ * The rollout buffer: one row per env step (row = env · maxSteps + t), filled by the
+ * trainer's rollout; then `finish` (GAE per episode, advantage normalisation over the
+ * rollout), minibatch gathering for the update, and the rollout's summary numbers
+ * (explained variance, delta norms). Every array is allocated once.
  *
  * @module
  */
 
-import type { Rng } from "../math/mod.ts";
-import { UserError } from "../errors.ts";
 import { computeGae } from "./gae.ts";
-import type { MinibatchStats, PpoBatch, PpoLearner } from "./ppo_update.ts";
-import type { PpoConfig } from "./config.ts";
+import type { PpoBatch } from "./loss.ts";
 
-/** Averages of one PPO update (all minibatches it ran). */
-export interface UpdateStats {
-  /** Clipped surrogate loss, −mean(min(r·A, clip(r)·A)). */
-  policy_loss: number;
-  /** mean((V − R)²) against the GAE returns. */
-  value_loss: number;
-  /** Joint entropy of the Gaussian over the action's delta components (nats). */
-  entropy: number;
-  /** Approximate KL(old ‖ new), mean((r − 1) − log r). */
-  kl: number;
-  /** Fraction of rows whose ratio r left [1 − clip_ratio, 1 + clip_ratio]. */
-  clip_fraction: number;
-  /** 1 − Var(R − V) / Var(R) over the rollout, V as predicted in it (0 when Var(R) = 0). */
-  explained_variance: number;
-  /** L2 norm of the delta head's gradient (log_std included), before clipping. */
-  grad_norm_delta: number;
-  /** L2 norm of the value head's gradient, before clipping. */
-  grad_norm_value: number;
-  /** Epochs run: fewer than `update_epochs` after a KL early stop. */
-  epochs: number;
-  /** Minibatch steps over all epochs. */
-  minibatches: number;
-}
-
-/** Sizes of a {@linkcode RolloutBatch}. */
+/** Sizes of a {@linkcode RolloutBuffer}. */
 export interface RolloutSizes {
   /** Envs stepped in lockstep (N). */
   numEnvs: number;
@@ -55,10 +29,10 @@ export interface RolloutSizes {
  *
  * @example
  * ```ts
- * const batch = new RolloutBatch({ numEnvs: 4, maxSteps: 80, obsDim: 41, actDim: 40, batchSize: 64 });
+ * const buffer = new RolloutBuffer({ numEnvs: 4, maxSteps: 80, obsDim: 41, actDim: 40, batchSize: 64 });
  * ```
  */
-export class RolloutBatch {
+export class RolloutBuffer {
   /** Observations (N · T, obsDim). */
   readonly obs: Float64Array;
   /** Sampled (unclipped) deltas (N · T, actDim). */
@@ -208,84 +182,4 @@ export class RolloutBatch {
     const std = Math.sqrt(Math.max(0, sumSq / rows - mean * mean));
     return { mean, max, std };
   }
-}
-
-/**
- * The PPO update on a finished rollout: `update_epochs` passes over the rows shuffled
- * into minibatches of `batch_size`, stopping early when an epoch's mean KL exceeds
- * 1.5 · `target_kl`; pauses (yield) after every minibatch. Throws a `UserError` (exit
- * code 3) on a non-finite loss or gradient.
- *
- * @example
- * ```ts ignore
- * const stats = runToEnd(ppoEpochs(batch, { rows, learner, shuffleRng, ppo, episode }));
- * ```
- */
-export function* ppoEpochs(batch: RolloutBatch, opts: {
-  /** Valid rows (what `finish` returned). */
-  rows: number;
-  /** Loss, backward and Adam step of one minibatch. */
-  learner: PpoLearner;
-  /** Shuffles the rows every epoch. */
-  shuffleRng: Rng;
-  /** `update_epochs`, `batch_size` and `target_kl`. */
-  ppo: PpoConfig;
-  /** Episodes done (for the divergence message). */
-  episode: number;
-}): Generator<void, UpdateStats, void> {
-  const { rows, learner, shuffleRng } = opts;
-  const { update_epochs, batch_size, target_kl } = opts.ppo;
-  const idx = batch.rows.subarray(0, rows);
-  const sums = {
-    policyLoss: 0,
-    valueLoss: 0,
-    entropy: 0,
-    approxKl: 0,
-    clipFraction: 0,
-    gradNormDelta: 0,
-    gradNormValue: 0,
-  };
-  let minibatches = 0, epochs = 0;
-  for (let epoch = 0; epoch < update_epochs; epoch++) {
-    shuffleRng.shuffle(idx);
-    let epochKl = 0, epochBatches = 0;
-    for (let startRow = 0; startRow < rows; startRow += batch_size) {
-      const m = Math.min(batch_size, rows - startRow);
-      const mb = batch.gather(idx, { start: startRow, m });
-      const s: MinibatchStats = learner.update(mb, m);
-      if (!Number.isFinite(s.loss) || !Number.isFinite(s.gradNormDelta + s.gradNormValue)) {
-        throw new UserError(
-          `training diverged: non-finite loss or gradient in the update after episode ${opts.episode} (epoch ${
-            epoch + 1
-          })`,
-          { exitCode: 3 },
-        );
-      }
-      sums.policyLoss += s.policyLoss;
-      sums.valueLoss += s.valueLoss;
-      sums.entropy += s.entropy;
-      sums.approxKl += s.approxKl;
-      sums.clipFraction += s.clipFraction;
-      sums.gradNormDelta += s.gradNormDelta;
-      sums.gradNormValue += s.gradNormValue;
-      epochKl += s.approxKl;
-      epochBatches++;
-      minibatches++;
-      yield;
-    }
-    epochs++;
-    if (epochKl / epochBatches > 1.5 * target_kl) break;
-  }
-  return {
-    policy_loss: sums.policyLoss / minibatches,
-    value_loss: sums.valueLoss / minibatches,
-    entropy: sums.entropy / minibatches,
-    kl: sums.approxKl / minibatches,
-    clip_fraction: sums.clipFraction / minibatches,
-    explained_variance: batch.explainedVariance(rows),
-    grad_norm_delta: sums.gradNormDelta / minibatches,
-    grad_norm_value: sums.gradNormValue / minibatches,
-    epochs,
-    minibatches,
-  };
 }

@@ -1,7 +1,9 @@
 /**
- * The PPO training loop, top to bottom: whole-episode rollouts over a vector env
- * with batched forward passes, GAE per episode, advantage normalisation, then
- * `update_epochs` passes over shuffled minibatches with a KL early stop.
+ * The PPO trainer, in the order an iteration runs: a whole-episode rollout over a
+ * vector env with batched forward passes into the rollout buffer (`#rollout` below),
+ * `finish` (GAE per episode, advantage normalisation; `rollout_buffer.ts`), then the
+ * update: `update_epochs` passes over shuffled minibatches with a KL early stop
+ * (`update.ts`), each minibatch's loss, backward and optimiser step (`loss.ts`).
  *
  * Rollouts always start and end on episode boundaries (one rollout = up to
  * `num_envs` whole episodes, never crossing an eval or save point), so the state at
@@ -11,7 +13,7 @@
  * @module
  */
 
-import { runUntil } from "./_yield.ts";
+import { runUntil } from "../event_loop.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
@@ -19,12 +21,11 @@ import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import { ppoEpochs, RolloutBatch } from "./_rollout_batch.ts";
-import type { UpdateStats } from "./_rollout_batch.ts";
-import { PpoLearner } from "./ppo_update.ts";
+import { RolloutBuffer } from "./rollout_buffer.ts";
+import { ppoUpdate } from "./update.ts";
+import type { UpdateStats } from "./update.ts";
+import { PpoLearner } from "./loss.ts";
 import type { PpoConfig } from "./config.ts";
-
-export type { UpdateStats } from "./_rollout_batch.ts";
 
 /** Outcomes of a rollout's episodes, in episode order. */
 export interface EpisodeOutcomes {
@@ -143,7 +144,7 @@ export class Trainer {
   #sftPlan: Float64Array;
   #plan: Float64Array;
   #finalValue: Float64Array;
-  #batch: RolloutBatch;
+  #buffer: RolloutBuffer;
 
   /**
    * Builds the model, the optimiser and the vector env, and allocates every buffer once.
@@ -211,22 +212,13 @@ export class Trainer {
     this.#sftPlan = new Float64Array(n * a);
     this.#plan = new Float64Array(n * a);
     this.#finalValue = new Float64Array(n);
-    this.#batch = new RolloutBatch({
+    this.#buffer = new RolloutBuffer({
       numEnvs: n,
       maxSteps: t,
       obsDim,
       actDim: a,
       batchSize: ppo.batch_size,
     });
-  }
-
-  /** Episodes the next rollout should hold so it ends on an eval, save or final boundary. */
-  nextRolloutSize(): number {
-    const { episodes, eval_interval, save_interval } = this.ppo;
-    const e = this.episode;
-    const toEval = eval_interval - (e % eval_interval);
-    const toSave = save_interval - (e % save_interval);
-    return Math.min(this.#numEnvs, episodes - e, toEval, toSave);
   }
 
   /** One rollout of `count` whole episodes, then one PPO update on them. */
@@ -254,32 +246,6 @@ export class Trainer {
     return result;
   }
 
-  /**
-   * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
-   * counter), and a function that puts it back.
-   */
-  snapshot(): () => void {
-    const opt = this.optimizer;
-    const params = opt.paramSets.map((set) => set.data.slice());
-    const m = opt.expAvg.map((x) => x.slice());
-    const v = opt.expAvgSq.map((x) => x.slice());
-    const step = opt.stepCount;
-    const policy = this.policyRng.getState();
-    const shuffle = this.shuffleRng.getState();
-    const episode = this.episode;
-    const envSteps = this.envStepsThisProcess;
-    return () => {
-      opt.paramSets.forEach((set, i) => set.data.set(params[i]));
-      opt.expAvg.forEach((x, i) => x.set(m[i]));
-      opt.expAvgSq.forEach((x, i) => x.set(v[i]));
-      opt.stepCount = step;
-      this.policyRng.setState(policy);
-      this.shuffleRng.setState(shuffle);
-      this.episode = episode;
-      this.envStepsThisProcess = envSteps;
-    };
-  }
-
   // One rollout and one update, pausing (yield) after every rollout step and every
   // minibatch.
   *#iteration(count: number): Generator<void, IterationResult, void> {
@@ -287,8 +253,8 @@ export class Trainer {
     const episodes: EpisodeOutcomes = { returns: [], lengths: [], successes: [] };
     const envSteps = yield* this.#rollout(count, episodes);
     const { gamma, lam, norm_adv: normAdv } = this.ppo;
-    const rows = this.#batch.finish(count, { gamma, lam, normAdv });
-    const update = yield* ppoEpochs(this.#batch, {
+    const rows = this.#buffer.finish(count, { gamma, lam, normAdv });
+    const update = yield* ppoUpdate(this.#buffer, {
       rows,
       learner: this.learner,
       shuffleRng: this.shuffleRng,
@@ -301,24 +267,9 @@ export class Trainer {
       episodes: count,
       envSteps,
       update,
-      deltaNorm: this.#batch.deltaNormStats(rows),
+      deltaNorm: this.#buffer.deltaNormStats(rows),
       ...episodes,
     };
-  }
-
-  /** Progress to store in a checkpoint. */
-  progress(): TrainerProgress {
-    return {
-      episode: this.episode,
-      rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
-    };
-  }
-
-  /** Restores progress saved by {@linkcode Trainer.progress}. */
-  restoreProgress(p: TrainerProgress): void {
-    this.episode = p.episode;
-    this.policyRng.setState(p.rng.policy);
-    this.shuffleRng.setState(p.rng.shuffle);
   }
 
   // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
@@ -331,7 +282,7 @@ export class Trainer {
     const seeds = new Array<number>(n);
     for (let i = 0; i < n; i++) seeds[i] = trainingEpisodeSeed(this.ppo.seed, this.episode + i);
     vec.reset(seeds);
-    const b = this.#batch;
+    const b = this.#buffer;
     const segLen = b.segLen;
     segLen.fill(0);
     const done = new Uint8Array(n);
@@ -386,5 +337,55 @@ export class Trainer {
     }
     this.episode += count;
     return steps;
+  }
+
+  /** Episodes the next rollout should hold so it ends on an eval, save or final boundary. */
+  nextRolloutSize(): number {
+    const { episodes, eval_interval, save_interval } = this.ppo;
+    const e = this.episode;
+    const toEval = eval_interval - (e % eval_interval);
+    const toSave = save_interval - (e % save_interval);
+    return Math.min(this.#numEnvs, episodes - e, toEval, toSave);
+  }
+
+  /**
+   * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
+   * counter), and a function that puts it back.
+   */
+  snapshot(): () => void {
+    const opt = this.optimizer;
+    const params = opt.paramSets.map((set) => set.data.slice());
+    const m = opt.expAvg.map((x) => x.slice());
+    const v = opt.expAvgSq.map((x) => x.slice());
+    const step = opt.stepCount;
+    const policy = this.policyRng.getState();
+    const shuffle = this.shuffleRng.getState();
+    const episode = this.episode;
+    const envSteps = this.envStepsThisProcess;
+    return () => {
+      opt.paramSets.forEach((set, i) => set.data.set(params[i]));
+      opt.expAvg.forEach((x, i) => x.set(m[i]));
+      opt.expAvgSq.forEach((x, i) => x.set(v[i]));
+      opt.stepCount = step;
+      this.policyRng.setState(policy);
+      this.shuffleRng.setState(shuffle);
+      this.episode = episode;
+      this.envStepsThisProcess = envSteps;
+    };
+  }
+
+  /** Progress to store in a checkpoint. */
+  progress(): TrainerProgress {
+    return {
+      episode: this.episode,
+      rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
+    };
+  }
+
+  /** Restores progress saved by {@linkcode Trainer.progress}. */
+  restoreProgress(p: TrainerProgress): void {
+    this.episode = p.episode;
+    this.policyRng.setState(p.rng.policy);
+    this.shuffleRng.setState(p.rng.shuffle);
   }
 }

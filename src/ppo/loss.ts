@@ -5,7 +5,7 @@
  * Loss = policy_loss + vfCoef · value_loss − entCoef · entropy with
  * r = exp(logp − logp_old), policy_loss = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)),
  * value_loss = mean((V − R)²), entropy = mean joint entropy. Advantages are used as
- * given (the trainer normalises them).
+ * given (the rollout buffer's `finish` normalises them).
  *
  * @module
  */
@@ -53,24 +53,27 @@ export interface PpoBatch {
   returns: Float64Array;
 }
 
-/** What one minibatch update measured (norms are before clipping). */
+/**
+ * What one minibatch update measured (norms are before clipping), named as
+ * `metrics.json`'s `update` entry names their averages.
+ */
 export interface MinibatchStats {
-  /** policyLoss + vfCoef · valueLoss − entCoef · entropy */
+  /** policy_loss + vfCoef · value_loss − entCoef · entropy */
   loss: number;
   /** −mean(min(r·A, clip(r)·A)) */
-  policyLoss: number;
+  policy_loss: number;
   /** mean((V − R)²) */
-  valueLoss: number;
+  value_loss: number;
   /** mean joint entropy */
   entropy: number;
-  /** mean((r − 1) − log r) */
-  approxKl: number;
+  /** approximate KL(old ‖ new): mean((r − 1) − log r) */
+  kl: number;
   /** fraction of rows with |r − 1| > ε */
-  clipFraction: number;
+  clip_fraction: number;
   /** L2 norm of the delta head's gradient (log_std included), before clipping */
-  gradNormDelta: number;
+  grad_norm_delta: number;
   /** L2 norm of the value head's gradient, before clipping */
-  gradNormValue: number;
+  grad_norm_value: number;
 }
 
 /**
@@ -148,8 +151,8 @@ export class PpoLearner {
   update(batch: PpoBatch, n: number): MinibatchStats {
     const stats = this.lossAndGrad(batch, n);
     const maxNorm = this.cfg.maxGradNorm;
-    clipGradNorm(this.model.delta, maxNorm, { norm: stats.gradNormDelta });
-    clipGradNorm(this.model.value, maxNorm, { norm: stats.gradNormValue });
+    clipGradNorm(this.model.delta, maxNorm, { norm: stats.grad_norm_delta });
+    clipGradNorm(this.model.value, maxNorm, { norm: stats.grad_norm_value });
     this.optimizer.step();
     if (this.cfg.maxLogStd !== undefined) {
       // rounded as the optimiser rounds the parameters (a float32 checkpoint holds it exactly)
@@ -220,13 +223,13 @@ export class PpoLearner {
 
     return {
       loss: policyLoss + vfCoef * valueLoss - entCoef * entropy,
-      policyLoss,
-      valueLoss,
+      policy_loss: policyLoss,
+      value_loss: valueLoss,
       entropy,
-      approxKl: klSum / n,
-      clipFraction: clipped / n,
-      gradNormDelta: gradNorm(model.delta),
-      gradNormValue: gradNorm(model.value),
+      kl: klSum / n,
+      clip_fraction: clipped / n,
+      grad_norm_delta: gradNorm(model.delta),
+      grad_norm_value: gradNorm(model.value),
     };
   }
 
