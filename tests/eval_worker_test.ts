@@ -20,27 +20,28 @@ import {
 import type { VecEnv } from "../src/env/mod.ts";
 import {
   BuiltinSftPlanner,
-  evaluatePolicy,
   MlpPlanner,
   plannerFromSpec,
   plannerSpec,
   ZeroPlanner,
 } from "../src/sft/mod.ts";
-import type { BasePlanner, EvalResult, EvaluateOptions, WaypointPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
+import type { EvalResult, EvaluateOptions } from "../src/run/mod.ts";
 import {
   captureCheckpoint,
-  DEFAULT_PPO_CONFIG,
   modelFromSpec,
   modelSpec,
   ParallelEvaluator,
   progressLine,
   RunLog,
   sftBaseline,
-  Trainer,
   trainerCheckpoint,
   trainLoop,
-} from "../src/rl/mod.ts";
-import type { LoopHooks, PpoConfig } from "../src/rl/mod.ts";
+} from "../src/run/mod.ts";
+import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
+import type { LoopHooks } from "../src/run/mod.ts";
+import type { PpoConfig } from "../src/ppo/mod.ts";
 import { ptToJson, readPt } from "../src/io/mod.ts";
 import type { PtDict } from "../src/io/mod.ts";
 import { mainInProcess, readJson, ROOT, SMOKE_ENV, SMOKE_FLAGS, withTempDir } from "./_helpers.ts";

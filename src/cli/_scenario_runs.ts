@@ -11,7 +11,7 @@
 import { UserError } from "../errors.ts";
 import { HELDOUT_SEED_BASE, scenarioDigest, vecEnvFactory } from "../env/mod.ts";
 import type { EnvName, Scenario, VecEnv } from "../env/mod.ts";
-import type { ResumePoint, RunConfig } from "../rl/mod.ts";
+import type { ResumePoint, RunConfig } from "../run/mod.ts";
 import { readScenarioSet } from "./_scenario_sets.ts";
 import type { ScenarioSet } from "./_scenario_sets.ts";
 

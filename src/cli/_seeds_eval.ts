@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import type { EvalSummary } from "../sft/mod.ts";
+import type { EvalSummary } from "../run/mod.ts";
 import type { EvalDocument } from "./eval.ts";
 import { isMultiSeedDir, seedFolders } from "./_seed_dirs.ts";
 

@@ -20,7 +20,7 @@ import {
 } from "../report/mod.ts";
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
-import { mean, sampleStd } from "../rl/mod.ts";
+import { mean, sampleStd } from "../sweep/mod.ts";
 import { aggregateSeeds, formatSummary } from "./aggregate.ts";
 import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
 

@@ -16,8 +16,8 @@ import {
 import type { EnvConfig, EnvFactoryOptions, TrafficConfig, VecEnv } from "../env/mod.ts";
 import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import { resumedBaseConfig } from "../rl/mod.ts";
-import type { ResumePoint, RunConfig } from "../rl/mod.ts";
+import { resumedBaseConfig } from "../run/mod.ts";
+import type { ResumePoint, RunConfig } from "../run/mod.ts";
 import { applyFlags, flagHelp, flagOptions } from "./_flags.ts";
 
 /** parseArgs options of the traffic flags. */

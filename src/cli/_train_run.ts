@@ -18,14 +18,14 @@ import {
   RunLog,
   saveTrainerCheckpoint,
   sftBaselineUntil,
-  Trainer,
   trainLoop,
   trainMetrics,
-} from "../rl/mod.ts";
-import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../rl/mod.ts";
+} from "../run/mod.ts";
+import { Trainer } from "../ppo/mod.ts";
+import type { Heldout, HeldoutSummary, ResumePoint, RunConfig } from "../run/mod.ts";
 import { writeJson } from "../io/mod.ts";
 import type { PtDict, RunPaths } from "../io/mod.ts";
-import type { EvaluateOptions } from "../sft/mod.ts";
+import type { EvaluateOptions } from "../run/mod.ts";
 import type { StopRequest } from "./_stop_signals.ts";
 import * as traffic from "./_traffic_flags.ts";
 

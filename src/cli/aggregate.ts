@@ -11,7 +11,7 @@
 
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { DEFAULT_INTERVAL_METHOD } from "../rl/mod.ts";
+import { DEFAULT_INTERVAL_METHOD } from "../sweep/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { readManifest, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
 import { writeSummary } from "./_seed_summary.ts";

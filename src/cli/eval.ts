@@ -22,8 +22,10 @@ import {
 } from "../env/mod.ts";
 import type { EnvConfig, EpisodeMetric, TrafficConfig } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner, ZeroPlanner } from "../sft/mod.ts";
-import type { BasePlanner, EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner, ZeroPlanner } from "../sft/mod.ts";
+import { evaluatePolicy } from "../run/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
+import type { EvalResult, EvalSummary } from "../run/mod.ts";
 import {
   checkpointEnvConfig,
   checkpointEnvName,
@@ -31,8 +33,8 @@ import {
   checkpointTrafficConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
-} from "../rl/mod.ts";
-import type { LoadedCheckpoint } from "../rl/mod.ts";
+} from "../run/mod.ts";
+import type { LoadedCheckpoint } from "../run/mod.ts";
 import { readPt } from "../io/mod.ts";
 import { loadSftPlanner } from "../sft/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";

@@ -23,13 +23,14 @@ import {
   BuiltinSftPlanner,
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
-  evaluatePolicy,
   MlpPlanner,
   SFT_CONFIG_TABLE,
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
-import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
+import { evaluatePolicy } from "../run/mod.ts";
+import type { SftConfig, WaypointPlanner } from "../sft/mod.ts";
+import type { EvalSummary } from "../run/mod.ts";
 import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";

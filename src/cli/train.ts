@@ -11,15 +11,13 @@ import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
 import {
   fitRunToEnv,
   loadResumePoint,
-  PPO_CONFIG_TABLE,
   restoreTrainer,
   resumedBaseConfig,
   runConfigDefaults,
   RunLog,
-  Trainer,
-  validatePpoConfig,
-} from "../rl/mod.ts";
-import type { RunConfig } from "../rl/mod.ts";
+} from "../run/mod.ts";
+import { PPO_CONFIG_TABLE, Trainer, validatePpoConfig } from "../ppo/mod.ts";
+import type { RunConfig } from "../run/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import { listenForStop } from "./_stop_signals.ts";
 import {
@@ -37,7 +35,7 @@ import * as traffic from "./_traffic_flags.ts";
 import * as scenarioSet from "./_scenario_runs.ts";
 import { trainRun } from "./_train_run.ts";
 
-export type { RunConfig } from "../rl/mod.ts";
+export type { RunConfig } from "../run/mod.ts";
 
 /** Where the Python trainer wrote by default. */
 export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";

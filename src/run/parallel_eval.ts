@@ -18,15 +18,10 @@
 import { fileURLToPath } from "node:url";
 import { Rng } from "../math/mod.ts";
 import { ActorCritic } from "../nn/mod.ts";
-import { evaluatePolicy, evaluatePolicySteps, plannerSpec, summarize } from "../sft/mod.ts";
-import type {
-  BasePlanner,
-  EpisodeRecord,
-  EvalResult,
-  EvaluateOptions,
-  PlannerSpec,
-  WaypointPlanner,
-} from "../sft/mod.ts";
+import { plannerSpec } from "../sft/mod.ts";
+import { evaluatePolicy, evaluatePolicySteps, summarize } from "./evaluate.ts";
+import type { BasePlanner, PlannerSpec, WaypointPlanner } from "../sft/mod.ts";
+import type { EpisodeRecord, EvalResult, EvaluateOptions } from "./evaluate.ts";
 import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import { runUntil } from "../event_loop.ts";
 

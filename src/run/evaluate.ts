@@ -11,8 +11,8 @@ import type { Rng } from "../math/mod.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { DrivingVecEnv } from "../env/mod.ts";
-import type { BasePlanner, WaypointPlanner } from "./planner.ts";
-import { clipDelta, clippedDeltaNorm, composePlan } from "./compose_plan.ts";
+import { clipDelta, clippedDeltaNorm, composePlan } from "../sft/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 
 /**
  * One evaluated episode: an entry of `scenarios` in `eval --output`. Besides the fields

@@ -10,8 +10,8 @@
 import { runUntil, yieldToEventLoop } from "../event_loop.ts";
 import type { IterationResult, Trainer } from "../ppo/mod.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
-import { evaluatePolicy, evaluatePolicySteps } from "../sft/mod.ts";
-import type { EvalResult, EvalSummary, EvaluateOptions } from "../sft/mod.ts";
+import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
+import type { EvalResult, EvalSummary, EvaluateOptions } from "./evaluate.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 
 /** What the loop tells its caller, and the SFT baseline its metrics entries compare with. */

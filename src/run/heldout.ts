@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { EvalSummary } from "../sft/mod.ts";
+import type { EvalSummary } from "./evaluate.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "../ppo/mod.ts";
-import { evaluateHere } from "./loop.ts";
-import type { EvaluateUntil } from "./loop.ts";
+import { evaluateHere } from "./schedule.ts";
+import type { EvaluateUntil } from "./schedule.ts";
 
 /** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 export interface Heldout {

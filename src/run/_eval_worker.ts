@@ -9,7 +9,8 @@
 import { vecEnvFactory } from "../env/mod.ts";
 import type { VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { evaluatePolicy, plannerFromSpec } from "../sft/mod.ts";
+import { plannerFromSpec } from "../sft/mod.ts";
+import { evaluatePolicy } from "./evaluate.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import { modelFromSpec } from "./parallel_eval.ts";
 import type { EvalWorkerReply, EvalWorkerRequest } from "./parallel_eval.ts";

@@ -1,0 +1,8 @@
+/**
+ * Many seeds of one training run: statistics across seeds (mean, IQM, bootstrap
+ * intervals).
+ *
+ * @module
+ */
+
+export * from "./stats.ts";
