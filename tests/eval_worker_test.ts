@@ -33,6 +33,7 @@ import {
   modelFromSpec,
   modelSpec,
   ParallelEvaluator,
+  PipelinedEvaluation,
   progressLine,
   RunLog,
   sftBaseline,
@@ -252,9 +253,7 @@ async function loopRun(
     sft: sftBaseline(trainer),
     onMetrics: () => Promise.resolve(),
     onBest: (t, best, captured) => {
-      const pt = captured === undefined
-        ? trainerCheckpoint(t, { log })
-        : (captured as (l: RunLog) => PtDict)(log);
+      const pt = captured === undefined ? trainerCheckpoint(t, { log }) : captured(log);
       files.push({ best: best.episode, pt: json(pt) });
       return Promise.resolve();
     },
@@ -264,8 +263,10 @@ async function loopRun(
     },
     shouldStop: () => stopAt !== undefined && trainer.episode >= stopAt,
     ...(pipelined === "no" ? {} : {
-      startEvaluation: pipelined === "late" ? late : (o) => Promise.resolve(evaluatePolicy(o)),
-      capture: (t) => captureCheckpoint(t),
+      evaluation: new PipelinedEvaluation({
+        start: pipelined === "late" ? late : (o) => Promise.resolve(evaluatePolicy(o)),
+        capture: (t) => captureCheckpoint(t),
+      }),
     }),
   };
   await trainLoop(trainer, log, hooks);

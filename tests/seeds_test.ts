@@ -21,9 +21,9 @@ import {
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import { ExpertPlanner } from "../src/sft/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
-import { parseSeedList } from "../src/cli/_seeds.ts";
+import { parseSeedList } from "../src/cli/_seed_flags.ts";
 import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";
-import type { SeedsSummary } from "../src/cli/aggregate.ts";
+import type { SeedsSummary } from "../src/sweep/mod.ts";
 import { UserError } from "../src/errors.ts";
 
 const FLAGS = [

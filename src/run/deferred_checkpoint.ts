@@ -14,6 +14,12 @@ import type { CheckpointOptions } from "./checkpoint.ts";
 import type { RunLog } from "./run_log.ts";
 
 /**
+ * A checkpoint taken at one episode and completed later with the run's log, cut back to
+ * that episode ({@linkcode captureCheckpoint}).
+ */
+export type CapturedCheckpoint = (log: RunLog) => PtDict;
+
+/**
  * The checkpoint {@linkcode trainerCheckpoint} gives now, completed later: the trainer's
  * part is copied now, the log's when the returned function is called, cut back to the
  * episode of now (the histories, and the metrics entries up to it). For `best.pt` when
@@ -29,7 +35,7 @@ import type { RunLog } from "./run_log.ts";
 export function captureCheckpoint(
   trainer: Trainer,
   opts: { extra?: Record<string, unknown> } = {},
-): (log: RunLog) => PtDict {
+): CapturedCheckpoint {
   const episode = trainer.episode;
   const root = trainerCheckpoint(trainer, { extra: opts.extra });
   return (log) => {

@@ -10,8 +10,8 @@ import type { EvalSummary } from "./evaluate.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "../ppo/mod.ts";
-import { evaluateHere } from "./schedule.ts";
-import type { EvaluateUntil } from "./schedule.ts";
+import { evaluateHere } from "./interval_eval.ts";
+import type { EvaluateUntil } from "./interval_eval.ts";
 
 /** `heldout` of `train_metrics.json`: SFT alone next to SFT + delta on unseen seeds. */
 export interface Heldout {

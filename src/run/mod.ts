@@ -9,9 +9,12 @@
  */
 
 export * from "./run_config.ts";
+export * from "./base_planner.ts";
 export * from "./env_defaults.ts";
 export * from "./evaluate.ts";
+export * from "./eval_document.ts";
 export * from "./run_log.ts";
+export * from "./interval_eval.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
 export * from "./deferred_checkpoint.ts";
@@ -19,3 +22,7 @@ export * from "./resume.ts";
 export * from "./heldout.ts";
 export * from "./train_metrics.ts";
 export * from "./parallel_eval.ts";
+export * from "./scenario_sets.ts";
+export * from "./scenario_runs.ts";
+export * from "./stop_signals.ts";
+export * from "./training.ts";

@@ -64,6 +64,26 @@ export interface TrainMetrics {
   env_steps_per_second: number;
 }
 
+/** What {@linkcode trainMetrics} summarises besides the run's configuration. */
+export interface TrainMetricsOptions {
+  /** The trainer now (episodes done, env steps of this process, the env's metrics). */
+  trainer: Trainer;
+  /** The run's log: histories and best record. */
+  log: RunLog;
+  /** When this process started training. */
+  startTime: Date;
+  /** Seconds of this process's training. */
+  wallSeconds: number;
+  /** The checkpoint this process resumed from, or null. */
+  point: ResumePoint | null;
+  /** The SFT baseline; null when stopped before it was done. */
+  sft: EvalSummary | null;
+  /** The closing held-out evaluation; null when stopped before it. */
+  heldout: Heldout | null;
+  /** Stopped by a signal before the end. */
+  interrupted: boolean;
+}
+
 /**
  * The `train_metrics.json` document of a run.
  *
@@ -73,18 +93,7 @@ export interface TrainMetrics {
  *   wallSeconds, point: null, sft, heldout, interrupted: false }));
  * ```
  */
-export function trainMetrics(run: RunConfig, opts: {
-  trainer: Trainer;
-  /** The run's log: histories and best record. */
-  log: RunLog;
-  startTime: Date;
-  wallSeconds: number;
-  point: ResumePoint | null;
-  /** The SFT baseline; null when stopped before it was done. */
-  sft: EvalSummary | null;
-  heldout: Heldout | null;
-  interrupted: boolean;
-}): TrainMetrics {
+export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMetrics {
   const { trainer, log } = opts;
   const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
   return {

@@ -1,6 +1,6 @@
 /**
- * `train --scenarios DIR` and `eval --scenarios DIR`: reading the set for a run, and
- * keeping training and held-out sets apart. A training set holds no generated
+ * The scenario sets of `train --scenarios DIR` and `eval --scenarios DIR`: reading the
+ * set for a run, and keeping training and held-out sets apart. A training set holds no generated
  * scenario of a held-out seed (from `HELDOUT_SEED_BASE` on); a run records the content
  * fingerprint of every scenario it trained on in its checkpoints (`train_scenarios`),
  * and `eval --scenarios` refuses a set holding any of them for that run's policy.
@@ -11,20 +11,10 @@
 import { UserError } from "../errors.ts";
 import { HELDOUT_SEED_BASE, scenarioDigest, vecEnvFactory } from "../env/mod.ts";
 import type { EnvName, Scenario, VecEnv } from "../env/mod.ts";
-import type { ResumePoint, RunConfig } from "../run/mod.ts";
-import { readScenarioSet } from "./_scenario_sets.ts";
-import type { ScenarioSet } from "./_scenario_sets.ts";
-
-/** The parseArgs option of `--scenarios`. */
-export const SCENARIOS_OPTION = { scenarios: { type: "string" } } as const;
-
-/** `train --scenarios`'s help line. */
-export const TRAIN_SCENARIOS_HELP =
-  "  --scenarios DIR          train on the scenario files in DIR, cycling through them (--env traffic; evaluation stays on held-out seeds)";
-
-/** `eval --scenarios`'s help line. */
-export const EVAL_SCENARIOS_HELP =
-  "  --scenarios DIR        evaluate each scenario file in DIR once (--env traffic; scenario_id = its id)";
+import type { ResumePoint } from "./resume.ts";
+import type { RunConfig } from "./run_config.ts";
+import { readScenarioSet } from "./scenario_sets.ts";
+import type { ScenarioSet } from "./scenario_sets.ts";
 
 /** The generator tag of seeded scenarios (`generateScenario`'s `metadata.generator`). */
 const GENERATOR_TAG = "delta-waypoint traffic";
@@ -82,22 +72,21 @@ function recordOf(
 }
 
 /**
- * The scenario set `train --scenarios DIR` trains on (none without the flag, unless the
- * resumed checkpoint `point` trained on one: then its recorded folder, which must still
- * hold the same scenarios in the same order). Only for `--env traffic`; a generated
- * scenario of a held-out seed is refused.
+ * The scenario set `train --scenarios DIR` trains on (`given`: DIR, or null without the
+ * flag; then none, unless the resumed checkpoint `point` trained on one: then its
+ * recorded folder, which must still hold the same scenarios in the same order). Only
+ * for `--env traffic`; a generated scenario of a held-out seed is refused.
  *
  * @example
  * ```ts ignore
- * const { makeTrainEnv, extra } = await trainScenarios(values, { run, point });
+ * const { makeTrainEnv, extra } = await trainScenarios("out/set", { run, point: null });
  * ```
  */
 export async function trainScenarios(
-  values: Record<string, unknown>,
+  given: string | null,
   opts: { run: RunConfig; point: ResumePoint | null },
 ): Promise<TrainScenarios> {
   const recorded = opts.point ? recordOf(opts.point.ckpt.extra, opts.point.path) : null;
-  const given = typeof values.scenarios === "string" ? values.scenarios : null;
   if (given !== null && given.trim() === "") throw new UserError("--scenarios: must not be empty");
   const dir = given ?? recorded?.dir ?? null;
   if (dir === null) return { extra: {} };
@@ -138,30 +127,19 @@ export async function trainScenarios(
 }
 
 /**
- * The set `eval --scenarios DIR` evaluates on (null without the flag). Only for
- * `--env traffic`; refused when it holds a scenario one of the evaluated checkpoints
- * (`checkpoints`: policy name to the checkpoint's extra keys) was trained on.
+ * The held-out scenario set in `dir` that `eval --scenarios DIR` evaluates on, refused
+ * when it holds a scenario one of the evaluated checkpoints (`checkpoints`: policy name
+ * to the checkpoint's extra keys) was trained on.
  *
  * @example
  * ```ts ignore
- * const set = await evalScenarios(values, { envName, checkpoints: new Map([[name, ckpt.extra]]) });
+ * const set = await heldoutScenarios("out/heldout", { checkpoints: new Map([[name, ckpt.extra]]) });
  * ```
  */
-export async function evalScenarios(
-  values: Record<string, unknown>,
-  opts: { envName: EnvName; checkpoints: Map<string, Record<string, unknown>> },
-): Promise<ScenarioSet | null> {
-  const dir = typeof values.scenarios === "string" ? values.scenarios : null;
-  if (dir === null) return null;
-  if (dir.trim() === "") throw new UserError("--scenarios: must not be empty");
-  if (opts.envName !== "traffic") {
-    throw new UserError(`--scenarios: only for --env traffic, not ${opts.envName}`);
-  }
-  for (const flag of ["episodes", "seed"]) {
-    if (values[flag] !== undefined) {
-      throw new UserError(`--scenarios: evaluates each file once; --${flag} does not apply`);
-    }
-  }
+export async function heldoutScenarios(
+  dir: string,
+  opts: { checkpoints: Map<string, Record<string, unknown>> },
+): Promise<ScenarioSet> {
   const set = await readScenarioSet(dir, "--scenarios");
   const ours = await digests(set.scenarios);
   for (const [policy, extra] of opts.checkpoints) {

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { readJsonFile } from "./_seed_dirs.ts";
+import { readJsonFile } from "./seed_dirs.ts";
 
 /** Where one seed of a `train --seeds` job is. */
 export type SeedState = "queued" | "running" | "finished" | "failed" | "interrupted";

@@ -1,7 +1,7 @@
 /**
  * The children of `train --seeds`: up to `--jobs` processes of this same program
  * ("lanes", `train ... --lane`), each training one seed at a time in-process as
- * `train --seed N` does and taking the next queued seed from this process over its
+ * `train --seed N` does (`lane.ts`) and taking the next queued seed from this process over its
  * stdin when one ends (a process reused for several seeds compiles its code once: about
  * 12% less CPU per seed after the first). Each seed's output goes to `logs/seed_N.log`
  * (a lane ends each seed's output on stdout and stderr with a marker line carrying
@@ -12,12 +12,18 @@
  */
 
 import { join } from "node:path";
-import { writeSummary } from "./_seed_summary.ts";
-import type { ExpertReturns } from "./_seed_summary.ts";
-import { formatSummary } from "./_seed_table.ts";
-import { seedDir } from "./_seed_dirs.ts";
-import { errorLine, Progress } from "./_seed_progress.ts";
-import type { SeedJob } from "./_seed_progress.ts";
+import { writeSummary } from "./summary.ts";
+import type { ExpertReturns } from "./expert_returns.ts";
+import { formatSummary } from "./table.ts";
+import { seedDir } from "./seed_dirs.ts";
+import { errorLine, Progress } from "./progress.ts";
+import type { SeedJob } from "./progress.ts";
+
+/**
+ * The flag of the processes `train --seeds` starts (lanes): `train [flags] --lane
+ * --out-dir DIR` trains the seeds written to its stdin, each into `DIR/seed_N`.
+ */
+export const LANE_FLAG = "--lane";
 
 /** What {@linkcode runChildren} runs. */
 export interface ChildrenOptions {
@@ -108,7 +114,7 @@ export async function runChildren(opts: ChildrenOptions): Promise<number> {
   try {
     const lanes: Promise<void>[] = [];
     for (let i = 0; i < Math.min(opts.jobs, jobs.length); i++) {
-      lanes.push(runLane({ take, opts, display, started }));
+      lanes.push(superviseLane({ take, opts, display, started }));
     }
     await Promise.all(lanes);
   } finally {
@@ -210,10 +216,11 @@ class StreamSplitter {
   }
 }
 
-// One lane: a child process that trains the seeds `take` hands it, one at a time, until
-// none is left (or the job stops). A lane that dies takes its seed down as failed (its
-// exit code), and the next seed gets a new lane.
-async function runLane(
+// One lane: starts a child process and hands it the seeds `take` gives, one at a time
+// (it trains each: `lane.ts`), each seed's output into its log, until none is left (or
+// the job stops). A lane that dies takes its seed down as failed (its exit code), and
+// the next seed gets a new lane.
+async function superviseLane(
   lane: {
     take: () => SeedJob | null;
     opts: ChildrenOptions;
@@ -228,7 +235,7 @@ async function runLane(
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(program, {
-        args: [...prefix, "train", ...opts.flags, "--lane", "--out-dir", opts.outDir],
+        args: [...prefix, "train", ...opts.flags, LANE_FLAG, "--out-dir", opts.outDir],
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",

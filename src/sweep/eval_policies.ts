@@ -7,9 +7,8 @@
 
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import type { EvalSummary } from "../run/mod.ts";
-import type { EvalDocument } from "./eval.ts";
-import { isMultiSeedDir, seedFolders } from "./_seed_dirs.ts";
+import type { EvalDocument, EvalSummary } from "../run/mod.ts";
+import { isMultiSeedDir, seedFolders } from "./seed_dirs.ts";
 
 /** The seeds' checkpoints a multi-seed `--policy` folder stands for. */
 export interface SeedGroup {

@@ -12,14 +12,12 @@ import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, ENV_NAMES, isEnvName, validateEnvConfig } from "../env/mod.ts";
 import { vecEnvFactory } from "../env/mod.ts";
 import type { EnvConfig, EnvName } from "../env/mod.ts";
-import { ExpertPlanner } from "../sft/mod.ts";
-import { evaluatePolicy } from "../run/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
-import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "../sweep/mod.ts";
-import type { IntervalMethod, SeedStats } from "../sweep/mod.ts";
-import { writeJson } from "../io/mod.ts";
-import { applyConfigFile } from "./_flags.ts";
-import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
+import { applyConfigFile, writeJson } from "../io/mod.ts";
+import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
+import type { IntervalMethod, SeedStats } from "./stats.ts";
+import { EXPERT_PLANNERS, expertReturn } from "./expert_returns.ts";
+import type { ExpertReturns } from "./expert_returns.ts";
+import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./seed_dirs.ts";
 
 /**
  * The metrics compared across seeds, in table order: return and success rate for every
@@ -119,7 +117,7 @@ export interface AggregateOptions {
   /** Interval method (default {@linkcode DEFAULT_INTERVAL_METHOD}). */
   method?: IntervalMethod;
   /**
-   * Expert returns already evaluated ({@linkcode expertReturns}); the aggregate adds
+   * Expert returns already evaluated (`expertReturn`); the aggregate adds
    * the ones it evaluates itself.
    */
   experts?: ExpertReturns;
@@ -236,51 +234,6 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
     },
   };
 }
-
-/** Expert returns on held-out seeds, by env and seeds (an {@linkcode AggregateOptions} cache). */
-export type ExpertReturns = Map<string, number>;
-
-/**
- * The expert planner's mean return on the held-out seeds `heldout` of `env`, from
- * `cache` or evaluated into it; undefined for an env without an expert planner. The
- * env is read as the aggregate reads a seed's `config.json` (over the defaults), so a
- * run's own configuration finds the entry its seeds' files will look for.
- *
- * @example
- * ```ts ignore
- * const experts: ExpertReturns = new Map();
- * expertReturn(experts, { envName: "driving", env: run.env, heldout: { first_seed: 2 ** 30, count: 200 } });
- * await writeSummary(dir, { experts }); // not evaluated again
- * ```
- */
-export function expertReturn(
-  cache: ExpertReturns,
-  opts: { envName: EnvName; env: EnvConfig; heldout: { first_seed: number; count: number } },
-): number | undefined {
-  const expertOf = EXPERT_PLANNERS[opts.envName];
-  if (!expertOf) return undefined;
-  const env: EnvConfig = Object.assign({ ...DEFAULT_ENV_CONFIG }, opts.env);
-  const { first_seed, count } = opts.heldout;
-  const key = JSON.stringify([env, { first_seed, count }]);
-  let value = cache.get(key);
-  if (value === undefined) {
-    value = evaluatePolicy({
-      env,
-      planner: expertOf(env),
-      model: null,
-      deltaClip: 0,
-      firstSeed: first_seed,
-      count,
-    }).summary.return_mean;
-    cache.set(key, value);
-  }
-  return value;
-}
-
-// The planner the SFT-to-expert gap is measured against, for the envs that have one.
-const EXPERT_PLANNERS: Partial<Record<EnvName, (env: EnvConfig) => WaypointPlanner>> = {
-  driving: (env) => new ExpertPlanner(env),
-};
 
 interface SeedRun extends Omit<SeedResult, "seed" | "gap_closed" | "expert_return"> {
   heldout: { first_seed: number; count: number };

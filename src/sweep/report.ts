@@ -20,9 +20,10 @@ import {
 } from "../report/mod.ts";
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
-import { mean, sampleStd } from "../sweep/mod.ts";
-import { aggregateSeeds, formatSummary } from "./aggregate.ts";
-import { readJsonFile, seedFolders } from "./_seed_dirs.ts";
+import { mean, sampleStd } from "./stats.ts";
+import { aggregateSeeds } from "./summary.ts";
+import { formatSummary } from "./table.ts";
+import { readJsonFile, seedFolders } from "./seed_dirs.ts";
 
 const MAX_SEED_LINES = 50;
 

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { SEED_METRICS } from "./_seed_summary.ts";
-import type { SeedMetric, SeedsSummary } from "./_seed_summary.ts";
+import { SEED_METRICS } from "./summary.ts";
+import type { SeedMetric, SeedsSummary } from "./summary.ts";
 
 /**
  * The summary as a table: one row per finished seed, then mean, std, IQM and the
