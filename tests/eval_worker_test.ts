@@ -25,11 +25,9 @@ import {
   plannerSpec,
   ZeroPlanner,
 } from "../src/sft/mod.ts";
-import { evaluatePolicy } from "../src/run/mod.ts";
-import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
-import type { EvalResult, EvaluateOptions } from "../src/run/mod.ts";
 import {
   captureCheckpoint,
+  evaluatePolicy,
   modelFromSpec,
   modelSpec,
   ParallelEvaluator,
@@ -40,8 +38,9 @@ import {
   trainerCheckpoint,
   trainLoop,
 } from "../src/run/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
+import type { EvalResult, EvaluateOptions, LoopHooks } from "../src/run/mod.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
-import type { LoopHooks } from "../src/run/mod.ts";
 import type { PpoConfig } from "../src/ppo/mod.ts";
 import { ptToJson, readPt } from "../src/io/mod.ts";
 import type { PtDict } from "../src/io/mod.ts";

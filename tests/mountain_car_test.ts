@@ -14,10 +14,9 @@ import {
   MOUNTAIN_CAR_MAX_STEPS,
   MountainCarVecEnv,
 } from "../src/env/mod.ts";
-import { ppoDefaultsFor } from "../src/run/mod.ts";
+import { evaluatePolicy, ppoDefaultsFor } from "../src/run/mod.ts";
 import { Trainer } from "../src/ppo/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
-import { evaluatePolicy } from "../src/run/mod.ts";
 import { Rng } from "../src/math/rng.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";

@@ -11,11 +11,10 @@ import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
-import type { Trainer, TrainerProgress } from "../ppo/mod.ts";
+import type { PpoConfig, Trainer, TrainerProgress } from "../ppo/mod.ts";
 import { metricsEntryJson, parseMetricsEntry, renameOldBest } from "./run_log.ts";
 import type { BestRecord, MetricsEntry, RunLog, RunLogState } from "./run_log.ts";
 import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../ppo/mod.ts";
-import type { PpoConfig } from "../ppo/mod.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";

@@ -15,8 +15,7 @@ import { ActorCritic, loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { readPt, Tensor } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
-import type { PpoConfig } from "../ppo/mod.ts";
-import type { Trainer } from "../ppo/mod.ts";
+import type { PpoConfig, Trainer } from "../ppo/mod.ts";
 import type { RunLog } from "./run_log.ts";
 import type { RunConfig } from "./run_config.ts";
 import {

@@ -3,7 +3,7 @@
  * Kubernetes / Ray jobs), as `summary.json` holds it: each finished seed's held-out
  * results, and across seeds mean, standard deviation, interquartile mean and 95%
  * bootstrap intervals of the metrics the seeds' env has; seeds that have not finished
- * are listed as missing, with the reason. Printed by `_seed_table.ts`.
+ * are listed as missing, with the reason. Printed by `table.ts`.
  *
  * @module
  */
