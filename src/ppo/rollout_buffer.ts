@@ -29,7 +29,13 @@ export interface RolloutSizes {
  *
  * @example
  * ```ts
- * const buffer = new RolloutBuffer({ numEnvs: 4, maxSteps: 80, obsDim: 41, actDim: 40, batchSize: 64 });
+ * const buffer = new RolloutBuffer({
+ *   numEnvs: 4,
+ *   maxSteps: 80,
+ *   obsDim: 41,
+ *   actDim: 40,
+ *   batchSize: 64,
+ * });
  * ```
  */
 export class RolloutBuffer {

@@ -49,7 +49,10 @@ export interface TrainingRequest {
   quiet: boolean;
   /** `--eval-worker`: split the evaluations with a Worker ({@linkcode ParallelEvaluator}). */
   evalWorker: boolean;
-  /** The user named the run folder (`--out-dir`); messages about a resumed run's own folder say "run folder". */
+  /**
+   * The user named the run folder (`--out-dir`); else messages about a resumed run's own
+   * folder call it "run folder".
+   */
   outDirNamed: boolean;
   /** Shows the closing held-out evaluation (the CLI prints its table on stdout). */
   printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[]): void;

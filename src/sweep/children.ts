@@ -1,9 +1,9 @@
 /**
  * The children of `train --seeds`: up to `--jobs` processes of this same program
  * ("lanes", `train ... --lane`), each training one seed at a time in-process as
- * `train --seed N` does (`lane.ts`) and taking the next queued seed from this process over its
- * stdin when one ends (a process reused for several seeds compiles its code once: about
- * 12% less CPU per seed after the first). Each seed's output goes to `logs/seed_N.log`
+ * `train --seed N` does (`lane.ts`) and taking the next queued seed from this process
+ * over its stdin when one ends (a process reused for several seeds compiles its code
+ * once: about 12% less CPU per seed after the first). Each seed's output goes to `logs/seed_N.log`
  * (a lane ends each seed's output on stdout and stderr with a marker line carrying
  * its exit code); Ctrl-C / SIGTERM is passed on to every lane; at the end
  * `summary.json` and its table.

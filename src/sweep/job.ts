@@ -36,7 +36,10 @@ export interface SeedsJob {
   outDir: string;
   /** The `train` flags every seed's run gets, as given (without `--out-dir` and the job's own). */
   flags: string[];
-  /** Seeds trained at a time (`--jobs`); null: as many as there are cores (or the scheduler allows). */
+  /**
+   * Seeds trained at a time (`--jobs`); null: as many as there are cores (or as the
+   * scheduler allows).
+   */
   jobs: number | null;
   /** The configuration every seed's run has (the seed and the folder aside). */
   run: RunConfig;

@@ -35,9 +35,10 @@ export async function trainSeed(
 
 /**
  * A lane's loop: each seed its parent names on stdin (one per line) is trained in this
- * process into `<outDir>/seed_N` ({@linkcode trainSeed}, quietly), then marked done on stdout and stderr with
- * its exit code ({@linkcode seedEndMarker}). Ends when stdin closes, or after a seed
- * stopped by a signal (which the parent passed on to this process).
+ * process into `<outDir>/seed_N` ({@linkcode trainSeed}, quietly), then marked done on
+ * stdout and stderr with its exit code ({@linkcode seedEndMarker}). Ends when stdin
+ * closes, or after a seed stopped by a signal (which the parent passed on to this
+ * process).
  *
  * @example
  * ```ts ignore
