@@ -20,7 +20,7 @@ import {
   checkpointTrafficConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
-} from "../src/rl/mod.ts";
+} from "../src/run/mod.ts";
 import {
   BuiltinSftPlanner,
   clipDelta,

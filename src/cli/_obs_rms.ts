@@ -13,7 +13,7 @@
  */
 
 import { UserError } from "../errors.ts";
-import type { LoadedCheckpoint } from "../rl/mod.ts";
+import type { LoadedCheckpoint } from "../run/mod.ts";
 
 /** The normaliser's statistics. */
 export interface ObsRms {

@@ -20,8 +20,8 @@ import {
   checkpointTrafficConfig,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
-} from "../rl/mod.ts";
-import type { LoadedCheckpoint } from "../rl/mod.ts";
+} from "../run/mod.ts";
+import type { LoadedCheckpoint } from "../run/mod.ts";
 import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
 import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
 import type { BasePlanner, PolicyToExport, WaypointPlanner } from "../sft/mod.ts";
