@@ -207,3 +207,104 @@ function valueInfoProto(info: OnnxValueInfo): ProtoWriter {
   if (info.docString) w.string(3, info.docString);
   return w;
 }
+
+/** Values and dims of a constant tensor, as a graph builder takes them. */
+export interface OnnxTensorData {
+  /** Dimensions. */
+  dims: number[];
+  /** Values, row-major. */
+  data: ArrayLike<number>;
+}
+
+/**
+ * Builds an ONNX graph node by node: inputs, constants (initializers) in the graph's float
+ * type, and the few composite pieces a policy needs (a torch Linear, a clip, a reshape).
+ *
+ * @example
+ * ```ts
+ * const g = new GraphBuilder("float64");
+ * const x = g.input({ name: "x", dtype: "float64", shape: ["batch", 2] });
+ * g.clip(x, 1, "y");
+ * g.nodes.length; // 1
+ * ```
+ */
+// Nodes, constants and inputs of one graph, named as they are added.
+export class GraphBuilder {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+  readonly inputs: OnnxValueInfo[] = [];
+  readonly #dtype: "float32" | "float64";
+
+  constructor(dtype: "float32" | "float64") {
+    this.#dtype = dtype;
+  }
+
+  input(info: OnnxValueInfo): string {
+    this.inputs.push(info);
+    return info.name;
+  }
+
+  // A constant in the graph's float type (or int64); returns its name.
+  constant(
+    name: string,
+    dims: number[],
+    data: ArrayLike<number> | BigInt64Array,
+    dtype?: OnnxDtype,
+  ): string {
+    const type = dtype ?? this.#dtype;
+    const values = type === "int64"
+      ? data as BigInt64Array
+      : type === "float32"
+      ? Float32Array.from(data as ArrayLike<number>)
+      : Float64Array.from(data as ArrayLike<number>);
+    this.initializers.push({ name, dtype: type, dims, data: values });
+    return name;
+  }
+
+  // One node with one output named `output` (also the node's name).
+  node(
+    opType: string,
+    inputs: string[],
+    output: string,
+    attributes?: OnnxNode["attributes"],
+  ): string {
+    this.nodes.push({
+      opType,
+      inputs,
+      outputs: [output],
+      name: output,
+      ...(attributes ? { attributes } : {}),
+    });
+    return output;
+  }
+
+  // (B, in) -> (B, out) = x W^T + b, W [out, in] as torch stores it; its constants named
+  // `output`.weight and `output`.bias.
+  linear(
+    x: string,
+    opts: { weight: OnnxTensorData; bias: OnnxTensorData; output: string },
+  ): string {
+    const { weight, bias, output } = opts;
+    const w = this.constant(`${output}.weight`, weight.dims, weight.data);
+    const b = this.constant(`${output}.bias`, bias.dims, bias.data);
+    return this.node("Gemm", [x, w, b], output, { transB: { int: 1 } });
+  }
+
+  // x clipped to ±bound (Clip's min and max are scalar inputs since opset 11).
+  clip(x: string, bound: number, output: string): string {
+    const lo = this.constant(`${output}.min`, [], [-bound]);
+    const hi = this.constant(`${output}.max`, [], [bound]);
+    return this.node("Clip", [x, lo, hi], output);
+  }
+
+  // (B, prod(shape)) -> (B, ...shape)
+  reshape(x: string, shape: number[], output: string): string {
+    const dims = this.constant(
+      `${output}.shape`,
+      [shape.length + 1],
+      BigInt64Array.from([-1, ...shape].map(BigInt)),
+      "int64",
+    );
+    return this.node("Reshape", [x, dims], output);
+  }
+}

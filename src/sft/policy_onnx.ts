@@ -20,7 +20,8 @@
  */
 
 import { UserError } from "../errors.ts";
-import type { OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from "../io/mod.ts";
+import { GraphBuilder } from "../io/mod.ts";
+import type { OnnxModel, OnnxTensorData, OnnxValueInfo } from "../io/mod.ts";
 import type { ActorCritic, ParamSet } from "../nn/mod.ts";
 import type { MlpPlanner } from "./mlp_planner.ts";
 import { plannerSpec } from "./planner_spec.ts";
@@ -128,63 +129,15 @@ export function policyOnnx(policy: PolicyToExport, opts: PolicyOnnxOptions = {})
   const clipped = deltaHeadNodes(g, x, { model, deltaClip });
   const shaped = (name: string) => g.reshape(clipped, actionShape, name);
 
-  const outputOf = (name: string, docString: string): OnnxValueInfo => ({
-    name,
+  const { output, about } = outputNodes(g, base, {
+    z,
+    shaped,
+    batch,
+    actionShape,
+    clipText,
+    plannerFile: policy.plannerFile,
     dtype,
-    shape: [batch, ...actionShape],
-    docString,
   });
-  let output: OnnxValueInfo;
-  let about: string;
-  switch (base.kind) {
-    case "none": {
-      output = outputOf(
-        io.delta,
-        `the delta head's mean action clipped to ${clipText}: the correction added to the base planner's output`,
-      );
-      shaped(output.name);
-      about = `z -> ${io.delta} = clip(delta_head(z), ${clipText})`;
-      break;
-    }
-    case "zero": {
-      output = outputOf(
-        io.finalActions,
-        `the action: clip(delta_head(z), ${clipText}) (the run refined the zero action)`,
-      );
-      shaped(output.name);
-      about = `z -> ${io.finalActions} = clip(delta_head(z), ${clipText})`;
-      break;
-    }
-    case "input": {
-      const sft = g.input({
-        name: io.sftWaypoints,
-        dtype,
-        shape: [batch, ...actionShape],
-        docString:
-          "the SFT planner's plan for z: H waypoints (x forward, y left) in the car frame, m",
-      });
-      output = outputOf(
-        io.finalWaypoints,
-        `the plan to drive: sft_waypoints + clip(delta, ${clipText}), H waypoints (x, y) in the car frame, m`,
-      );
-      g.node("Add", [sft, shaped("delta")], output.name);
-      about =
-        `z, ${io.sftWaypoints} -> ${io.finalWaypoints} = ${io.sftWaypoints} + clip(delta_head(z), ${clipText})`;
-      break;
-    }
-    case "mlp": {
-      const sft = plannerNodes(g, z, { planner: base.planner, actionShape });
-      output = outputOf(
-        io.finalWaypoints,
-        `the plan to drive: sft_waypoints + clip(delta, ${clipText}), H waypoints (x, y) in the car frame, m (sft_waypoints: the MLP planner of ${
-          policy.plannerFile ?? "the SFT file"
-        })`,
-      );
-      g.node("Add", [sft, shaped("delta")], output.name);
-      about = `z -> ${io.finalWaypoints} = sft_planner(z) + clip(delta_head(z), ${clipText})`;
-      break;
-    }
-  }
 
   const docString = [
     `delta-waypoint policy from ${policy.source}: ${about}.`,
@@ -219,6 +172,82 @@ export function policyOnnx(policy: PolicyToExport, opts: PolicyOnnxOptions = {})
   };
 }
 
+// The graph's output after the delta head, by what the base planner is: none (the delta
+// alone), the zero action, an input the caller fills (the built-in planner), or the MLP.
+function outputNodes(
+  g: GraphBuilder,
+  base: ReturnType<typeof baseOf> | { kind: "none" },
+  ctx: {
+    z: string;
+    shaped: (name: string) => string;
+    batch: string;
+    actionShape: number[];
+    clipText: string;
+    plannerFile: string | null | undefined;
+    dtype: "float32" | "float64";
+  },
+): { output: OnnxValueInfo; about: string } {
+  const { z, shaped, batch, actionShape, clipText } = ctx;
+  const io = POLICY_IO;
+  const outputOf = (name: string, docString: string): OnnxValueInfo => ({
+    name,
+    dtype: ctx.dtype,
+    shape: [batch, ...actionShape],
+    docString,
+  });
+  switch (base.kind) {
+    case "none": {
+      const output = outputOf(
+        io.delta,
+        `the delta head's mean action clipped to ${clipText}: the correction added to the base planner's output`,
+      );
+      shaped(output.name);
+      return { output, about: `z -> ${io.delta} = clip(delta_head(z), ${clipText})` };
+    }
+    case "zero": {
+      const output = outputOf(
+        io.finalActions,
+        `the action: clip(delta_head(z), ${clipText}) (the run refined the zero action)`,
+      );
+      shaped(output.name);
+      return { output, about: `z -> ${io.finalActions} = clip(delta_head(z), ${clipText})` };
+    }
+    case "input": {
+      const sft = g.input({
+        name: io.sftWaypoints,
+        dtype: ctx.dtype,
+        shape: [batch, ...actionShape],
+        docString:
+          "the SFT planner's plan for z: H waypoints (x forward, y left) in the car frame, m",
+      });
+      const output = outputOf(
+        io.finalWaypoints,
+        `the plan to drive: sft_waypoints + clip(delta, ${clipText}), H waypoints (x, y) in the car frame, m`,
+      );
+      g.node("Add", [sft, shaped("delta")], output.name);
+      return {
+        output,
+        about:
+          `z, ${io.sftWaypoints} -> ${io.finalWaypoints} = ${io.sftWaypoints} + clip(delta_head(z), ${clipText})`,
+      };
+    }
+    case "mlp": {
+      const sft = plannerNodes(g, z, { planner: base.planner, actionShape });
+      const output = outputOf(
+        io.finalWaypoints,
+        `the plan to drive: sft_waypoints + clip(delta, ${clipText}), H waypoints (x, y) in the car frame, m (sft_waypoints: the MLP planner of ${
+          ctx.plannerFile ?? "the SFT file"
+        })`,
+      );
+      g.node("Add", [sft, shaped("delta")], output.name);
+      return {
+        output,
+        about: `z -> ${io.finalWaypoints} = sft_planner(z) + clip(delta_head(z), ${clipText})`,
+      };
+    }
+  }
+}
+
 // (B, d) -> (B, d): clamp((z - mean) / sqrt(var + epsilon), ±clip)
 function normaliserNodes(g: GraphBuilder, z: string, rms: ObsNormalizerStats): string {
   const d = rms.mean.length;
@@ -240,7 +269,10 @@ function deltaHeadNodes(
 ): string {
   let h = x;
   for (const [i, relu] of [[0, true], [2, true], [4, false]] as const) {
-    h = g.linear(h, { set: opts.model.delta, layer: `net.${i}`, output: `delta_head.net.${i}` });
+    h = g.linear(h, {
+      ...linearParams(opts.model.delta, `net.${i}`),
+      output: `delta_head.net.${i}`,
+    });
     if (relu) h = g.node("Relu", [h], `delta_head.net.${i + 1}`);
   }
   return g.clip(h, opts.deltaClip, "delta_head.clipped_mean");
@@ -262,7 +294,7 @@ function plannerNodes(
     g.constant("sft_planner.z_axis", [1], int64(1), "int64"),
   ], "sft_planner.z");
   const layer = (i: number, from: string) =>
-    g.linear(from, { set: planner.params, layer: String(i), output: `sft_planner.${i}` });
+    g.linear(from, { ...linearParams(planner.params, String(i)), output: `sft_planner.${i}` });
   const plans = layer(2, g.node("Relu", [layer(0, input)], "sft_planner.1"));
   return g.reshape(plans, opts.actionShape, "sft_waypoints");
 }
@@ -296,83 +328,14 @@ function baseOf(planner: BasePlanner | WaypointPlanner, source: string): Base {
   }
 }
 
-// Nodes, constants and inputs of one graph, named as they are added.
-class GraphBuilder {
-  readonly nodes: OnnxNode[] = [];
-  readonly initializers: OnnxTensor[] = [];
-  readonly inputs: OnnxValueInfo[] = [];
-  readonly #dtype: "float32" | "float64";
-
-  constructor(dtype: "float32" | "float64") {
-    this.#dtype = dtype;
-  }
-
-  input(info: OnnxValueInfo): string {
-    this.inputs.push(info);
-    return info.name;
-  }
-
-  // A constant in the graph's float type (or int64); returns its name.
-  constant(
-    name: string,
-    dims: number[],
-    data: ArrayLike<number> | BigInt64Array,
-    dtype?: OnnxDtype,
-  ): string {
-    const type = dtype ?? this.#dtype;
-    const values = type === "int64"
-      ? data as BigInt64Array
-      : type === "float32"
-      ? Float32Array.from(data as ArrayLike<number>)
-      : Float64Array.from(data as ArrayLike<number>);
-    this.initializers.push({ name, dtype: type, dims, data: values });
-    return name;
-  }
-
-  // One node with one output named `output` (also the node's name).
-  node(
-    opType: string,
-    inputs: string[],
-    output: string,
-    attributes?: OnnxNode["attributes"],
-  ): string {
-    this.nodes.push({
-      opType,
-      inputs,
-      outputs: [output],
-      name: output,
-      ...(attributes ? { attributes } : {}),
-    });
-    return output;
-  }
-
-  // (B, in) -> (B, out) = x W^T + b: the Linear `layer` of `set` (W [out, in], as torch
-  // stores it), its constants named `output`.weight and `output`.bias.
-  linear(x: string, opts: { set: ParamSet; layer: string; output: string }): string {
-    const { set, layer, output } = opts;
-    const constant = (part: string) => {
-      const spec = set.specs.find((s) => s.name === `${layer}.${part}`)!;
-      return this.constant(`${output}.${part}`, [...spec.shape], set.view(spec.name));
-    };
-    const w = constant("weight"), b = constant("bias");
-    return this.node("Gemm", [x, w, b], output, { transB: { int: 1 } });
-  }
-
-  // x clipped to ±bound (Clip's min and max are scalar inputs since opset 11).
-  clip(x: string, bound: number, output: string): string {
-    const lo = this.constant(`${output}.min`, [], [-bound]);
-    const hi = this.constant(`${output}.max`, [], [bound]);
-    return this.node("Clip", [x, lo, hi], output);
-  }
-
-  // (B, prod(shape)) -> (B, ...shape)
-  reshape(x: string, shape: number[], output: string): string {
-    const dims = this.constant(
-      `${output}.shape`,
-      [shape.length + 1],
-      BigInt64Array.from([-1, ...shape].map(BigInt)),
-      "int64",
-    );
-    return this.node("Reshape", [x, dims], output);
-  }
+// The Linear `layer` of `set`: W [out, in] (as torch stores it) and b [out].
+function linearParams(
+  set: ParamSet,
+  layer: string,
+): { weight: OnnxTensorData; bias: OnnxTensorData } {
+  const part = (name: string) => {
+    const spec = set.specs.find((s) => s.name === `${layer}.${name}`)!;
+    return { dims: [...spec.shape], data: set.view(spec.name) };
+  };
+  return { weight: part("weight"), bias: part("bias") };
 }
