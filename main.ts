@@ -12,6 +12,7 @@ import { runEval } from "./src/cli/eval.ts";
 import { runSft } from "./src/cli/sft.ts";
 import { runAggregate } from "./src/cli/aggregate.ts";
 import { runScenarios } from "./src/cli/scenarios.ts";
+import { runExport } from "./src/cli/export.ts";
 import { reportError } from "./src/errors.ts";
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
@@ -30,6 +31,10 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   scenarios: {
     run: runScenarios,
     about: "write a scenario set: seeded traffic, or from logged episodes",
+  },
+  export: {
+    run: runExport,
+    about: "write a checkpoint's policy as an ONNX model (SFT planner + clipped mean delta)",
   },
 };
 

@@ -10,12 +10,8 @@
  */
 
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
-import {
-  BuiltinSftPlanner,
-  evaluatePolicy,
-  ExpertPlanner,
-  type WaypointPlanner,
-} from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
 
 /**
  * SFT plan plus the exact correction (expert - SFT), clipped to +-`clip` per

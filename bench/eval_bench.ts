@@ -7,7 +7,8 @@
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG, DrivingVecEnv } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 const planner = new BuiltinSftPlanner(env);

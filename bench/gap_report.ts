@@ -27,10 +27,11 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
 import { DrivingVecEnv } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
-import type { DrivingEpisodeRecord, WaypointPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy, modelFromCheckpoint, parseTrainerCheckpoint } from "../src/run/mod.ts";
+import type { WaypointPlanner } from "../src/sft/mod.ts";
+import type { DrivingEpisodeRecord } from "../src/run/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
-import { modelFromCheckpoint, parseTrainerCheckpoint } from "../src/rl/mod.ts";
 import { loadSftPlanner } from "../src/sft/mod.ts";
 import { readPt } from "../src/io/torch_pt.ts";
 

@@ -11,7 +11,7 @@ import {
   linearLayer,
   ParamSet,
 } from "../src/nn/mod.ts";
-import { computeGae } from "../src/rl/gae.ts";
+import { computeGae } from "../src/ppo/gae.ts";
 
 const rng = new Rng(1);
 function normals(len: number): Float64Array {

@@ -4,7 +4,7 @@
 
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../src/nn/mod.ts";
-import { PpoLearner } from "../src/rl/ppo_update.ts";
+import { PpoLearner } from "../src/ppo/loss.ts";
 
 const n = 64, H = 20, IN = 1 + 2 * H, A = 2 * H, HIDDEN = 64;
 const rng = new Rng(7);

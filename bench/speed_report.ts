@@ -10,7 +10,7 @@
 import process from "node:process";
 import * as math from "../src/math/mod.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../src/nn/mod.ts";
-import { PpoLearner } from "../src/rl/ppo_update.ts";
+import { PpoLearner } from "../src/ppo/loss.ts";
 import { DEFAULT_ENV_CONFIG, DrivingVecEnv } from "../src/env/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 

@@ -1,7 +1,7 @@
 /**
  * Configuration tables: one row per key of a config object (type, range, default, help
  * and the command-line flag that sets it, if any). Each config keeps its table next to
- * its type (`env/config.ts`, `rl/config.ts`, `sft/config.ts`); its defaults, its
+ * its type (`env/config.ts`, `ppo/config.ts`, `sft/config.ts`); its defaults, its
  * validation (of flags, `--config` files and checkpoints alike) and the CLI's flags and
  * `--help` lines are all read from it, so a range is written once.
  *

@@ -8,7 +8,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../main.ts";
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
-import { type EvalSummary, evaluatePolicy, type WaypointPlanner } from "../src/sft/mod.ts";
+import { type WaypointPlanner } from "../src/sft/mod.ts";
+import { type EvalSummary, evaluatePolicy } from "../src/run/mod.ts";
 
 /** The project root (the folder holding main.ts). */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -1,6 +1,6 @@
 /**
  * A small JSON-schema (draft 2020-12) validator for the tests: the keywords
- * `src/sft/eval_metrics.schema.json` uses and no more. A keyword it does not know is an
+ * `src/run/eval_metrics.schema.json` uses and no more. A keyword it does not know is an
  * error, so a schema cannot silently ask for a check that is not made.
  */
 

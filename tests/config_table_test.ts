@@ -10,7 +10,7 @@ import { UserError } from "../src/errors.ts";
 import type { AnyRow, ConfigTable, NumberRow } from "../src/config_table.ts";
 import { tableRows } from "../src/config_table.ts";
 import { DEFAULT_ENV_CONFIG, ENV_CONFIG_TABLE, validateEnvConfig } from "../src/env/mod.ts";
-import { DEFAULT_PPO_CONFIG, PPO_CONFIG_TABLE, validatePpoConfig } from "../src/rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, PPO_CONFIG_TABLE, validatePpoConfig } from "../src/ppo/mod.ts";
 import { DEFAULT_SFT_CONFIG, SFT_CONFIG_TABLE, validateSftConfig } from "../src/sft/mod.ts";
 import { buildRunConfig, parseTrainArgs, trainHelp } from "../src/cli/train.ts";
 import { runSft, sftHelp } from "../src/cli/sft.ts";

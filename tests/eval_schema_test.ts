@@ -1,6 +1,6 @@
 /**
  * `eval --output` in the research repo's evaluation schema
- * (`src/sft/eval_metrics.schema.json`, transcribed from
+ * (`src/run/eval_metrics.schema.json`, transcribed from
  * docs/formats/eval_metrics.md): every document the CLI writes validates, for the
  * expert, the SFT planner (built-in and from a file) and a trained checkpoint; and the
  * validator rejects the shapes `eval` wrote before (a string policy, a boolean off-route).
@@ -19,7 +19,7 @@ import {
 } from "./_helpers.ts";
 import { type JsonSchema, validate } from "./_json_schema.ts";
 
-const SCHEMA = readJson(join(ROOT, "src/sft/eval_metrics.schema.json")) as Record<string, unknown>;
+const SCHEMA = readJson(join(ROOT, "src/run/eval_metrics.schema.json")) as Record<string, unknown>;
 
 interface Scenario {
   offroad: number;

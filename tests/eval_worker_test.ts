@@ -20,27 +20,28 @@ import {
 import type { VecEnv } from "../src/env/mod.ts";
 import {
   BuiltinSftPlanner,
-  evaluatePolicy,
   MlpPlanner,
   plannerFromSpec,
   plannerSpec,
   ZeroPlanner,
 } from "../src/sft/mod.ts";
-import type { BasePlanner, EvalResult, EvaluateOptions, WaypointPlanner } from "../src/sft/mod.ts";
 import {
   captureCheckpoint,
-  DEFAULT_PPO_CONFIG,
+  evaluatePolicy,
   modelFromSpec,
   modelSpec,
   ParallelEvaluator,
+  PipelinedEvaluation,
   progressLine,
   RunLog,
   sftBaseline,
-  Trainer,
   trainerCheckpoint,
   trainLoop,
-} from "../src/rl/mod.ts";
-import type { LoopHooks, PpoConfig } from "../src/rl/mod.ts";
+} from "../src/run/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
+import type { EvalResult, EvaluateOptions, LoopHooks } from "../src/run/mod.ts";
+import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
+import type { PpoConfig } from "../src/ppo/mod.ts";
 import { ptToJson, readPt } from "../src/io/mod.ts";
 import type { PtDict } from "../src/io/mod.ts";
 import { mainInProcess, readJson, ROOT, SMOKE_ENV, SMOKE_FLAGS, withTempDir } from "./_helpers.ts";
@@ -251,9 +252,7 @@ async function loopRun(
     sft: sftBaseline(trainer),
     onMetrics: () => Promise.resolve(),
     onBest: (t, best, captured) => {
-      const pt = captured === undefined
-        ? trainerCheckpoint(t, { log })
-        : (captured as (l: RunLog) => PtDict)(log);
+      const pt = captured === undefined ? trainerCheckpoint(t, { log }) : captured(log);
       files.push({ best: best.episode, pt: json(pt) });
       return Promise.resolve();
     },
@@ -263,8 +262,10 @@ async function loopRun(
     },
     shouldStop: () => stopAt !== undefined && trainer.episode >= stopAt,
     ...(pipelined === "no" ? {} : {
-      startEvaluation: pipelined === "late" ? late : (o) => Promise.resolve(evaluatePolicy(o)),
-      capture: (t) => captureCheckpoint(t),
+      evaluation: new PipelinedEvaluation({
+        start: pipelined === "late" ? late : (o) => Promise.resolve(evaluatePolicy(o)),
+        capture: (t) => captureCheckpoint(t),
+      }),
     }),
   };
   await trainLoop(trainer, log, hooks);

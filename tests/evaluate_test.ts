@@ -9,7 +9,8 @@ import { Rng } from "../src/math/rng.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { DrivingVecEnv } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, composePlan, evaluatePolicy } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, composePlan } from "../src/sft/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 const planner = new BuiltinSftPlanner(env);

@@ -2,7 +2,7 @@
 // truncations (bootstrap from the final observation) and the segment end.
 
 import assert from "node:assert/strict";
-import { computeGae } from "../src/rl/gae.ts";
+import { computeGae } from "../src/ppo/gae.ts";
 import { readFixtureJson } from "./_helpers.ts";
 
 interface GaeCase {

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeZip } from "../src/io/_zip.ts";
 import { writePt } from "../src/io/torch_pt.ts";
-import { trainerCheckpoint } from "../src/rl/mod.ts";
+import { trainerCheckpoint } from "../src/run/mod.ts";
 import {
   FileReadError,
   MAX_CONFIG_FILE_BYTES,
@@ -21,7 +21,7 @@ import {
   readBoundedFile,
   readBoundedFileSync,
 } from "../src/io/limits.ts";
-import { DEFAULT_PPO_CONFIG, Trainer } from "../src/rl/mod.ts";
+import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
 import { type Case, runCases } from "./_hostile_cases.ts";

@@ -14,8 +14,9 @@ import {
   MOUNTAIN_CAR_MAX_STEPS,
   MountainCarVecEnv,
 } from "../src/env/mod.ts";
-import { ppoDefaultsFor, Trainer } from "../src/rl/mod.ts";
-import { evaluatePolicy, ZeroPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy, ppoDefaultsFor } from "../src/run/mod.ts";
+import { Trainer } from "../src/ppo/mod.ts";
+import { ZeroPlanner } from "../src/sft/mod.ts";
 import { Rng } from "../src/math/rng.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";

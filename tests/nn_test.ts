@@ -16,7 +16,7 @@ import {
   reluBackward,
   sampleGaussian,
 } from "../src/nn/mod.ts";
-import { type PpoBatch, PpoLearner } from "../src/rl/ppo_update.ts";
+import { type PpoBatch, PpoLearner } from "../src/ppo/loss.ts";
 import { worstRelError } from "./_helpers.ts";
 
 function normals(rng: Rng, len: number, scale = 1): Float64Array {

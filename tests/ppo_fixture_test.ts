@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic, Adam, type ParamSet } from "../src/nn/mod.ts";
-import { PpoLearner } from "../src/rl/ppo_update.ts";
+import { PpoLearner } from "../src/ppo/loss.ts";
 import { readFixtureJson, worstRelError } from "./_helpers.ts";
 
 interface Tensor {
@@ -175,16 +175,16 @@ Deno.test("ppo fixture: outputs, losses, gradients and norms match PyTorch", () 
     },
   );
   assertAllClose("ratio", learner.ratio.subarray(0, n), e.ratio, { rel: REL });
-  assertScalarClose("policy_loss", stats.policyLoss, e.policy_loss, REL);
-  assertScalarClose("value_loss", stats.valueLoss, e.value_loss, REL);
+  assertScalarClose("policy_loss", stats.policy_loss, e.policy_loss, REL);
+  assertScalarClose("value_loss", stats.value_loss, e.value_loss, REL);
   assertScalarClose("entropy", stats.entropy, e.entropy, REL);
   assertScalarClose("loss", stats.loss, e.loss, REL);
-  assertScalarClose("approx_kl", stats.approxKl, e.approx_kl, REL);
-  assert.equal(stats.clipFraction, e.clip_fraction, "clip_fraction");
+  assertScalarClose("approx_kl", stats.kl, e.approx_kl, REL);
+  assert.equal(stats.clip_fraction, e.clip_fraction, "clip_fraction");
   assertParamsClose(model.delta, e.grads.delta_head, "delta_head", REL, true);
   assertParamsClose(model.value, e.grads.value_head, "value_head", REL, true);
-  assertScalarClose("grad_norm_delta_head", stats.gradNormDelta, e.grad_norm_delta_head, REL);
-  assertScalarClose("grad_norm_value_head", stats.gradNormValue, e.grad_norm_value_head, REL);
+  assertScalarClose("grad_norm_delta_head", stats.grad_norm_delta, e.grad_norm_delta_head, REL);
+  assertScalarClose("grad_norm_value_head", stats.grad_norm_value, e.grad_norm_value_head, REL);
 });
 
 Deno.test("ppo fixture: clip + one Adam step (float64) matches params_after", () => {
@@ -194,7 +194,7 @@ Deno.test("ppo fixture: clip + one Adam step (float64) matches params_after", ()
   assert.equal(adam.stepCount, 1);
   assertScalarClose(
     "grad_norm_delta_head",
-    stats.gradNormDelta,
+    stats.grad_norm_delta,
     fx.expected.grad_norm_delta_head,
     REL,
   );

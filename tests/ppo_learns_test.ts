@@ -10,7 +10,8 @@ import { UserError } from "../src/errors.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
-import { DEFAULT_PPO_CONFIG, RunLog, Trainer } from "../src/rl/mod.ts";
+import { RunLog } from "../src/run/mod.ts";
+import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 
 const OFFSET = [0.5, -0.3];
 const EPISODE_STEPS = 3;

@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { metricsEntryJson, parseMetricsEntry, renameOldBest, RunLog } from "../src/rl/mod.ts";
-import type { IterationResult } from "../src/rl/mod.ts";
+import { metricsEntryJson, parseMetricsEntry, renameOldBest, RunLog } from "../src/run/mod.ts";
+import type { IterationResult } from "../src/ppo/mod.ts";
 
 const UPDATE = {
   policy_loss: 0.1,

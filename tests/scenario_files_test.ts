@@ -552,7 +552,7 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
 });
 
 Deno.test("scenarios --overwrite that cannot write the new set leaves the old one as it was", async () => {
-  const { writeScenarioSet } = await import("../src/cli/_scenario_sets.ts");
+  const { writeScenarioSet } = await import("../src/run/mod.ts");
   const { DEFAULT_TRAFFIC_CONFIG, generateScenario, TRAFFIC_ENV_DEFAULTS } = await import(
     "../src/env/mod.ts"
   );

@@ -19,10 +19,11 @@ import {
   withTempDir,
 } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import { evaluatePolicy, ExpertPlanner } from "../src/sft/mod.ts";
-import { parseSeedList } from "../src/cli/_seeds.ts";
-import { describeSeeds, interquartileMean } from "../src/rl/aggregate.ts";
-import type { SeedsSummary } from "../src/cli/aggregate.ts";
+import { ExpertPlanner } from "../src/sft/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
+import { parseSeedList } from "../src/cli/_seed_flags.ts";
+import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";
+import type { SeedsSummary } from "../src/sweep/mod.ts";
 import { UserError } from "../src/errors.ts";
 
 const FLAGS = [

@@ -7,8 +7,10 @@
 
 import assert from "node:assert/strict";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
-import { DEFAULT_PPO_CONFIG, RunLog, sftBaseline, Trainer, trainLoop } from "../src/rl/mod.ts";
-import type { LoopHooks, PpoConfig } from "../src/rl/mod.ts";
+import { RunLog, sftBaseline, trainLoop } from "../src/run/mod.ts";
+import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
+import type { LoopHooks } from "../src/run/mod.ts";
+import type { PpoConfig } from "../src/ppo/mod.ts";
 import { SMOKE_ENV } from "./_helpers.ts";
 
 const PPO: PpoConfig = {

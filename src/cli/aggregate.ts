@@ -3,29 +3,23 @@
  * Slurm / Kubernetes / Ray jobs): each finished seed's held-out results, and across
  * seeds mean, standard deviation, interquartile mean and 95% bootstrap intervals.
  * Written to `summary.json` and printed as a table; seeds that have not finished are
- * listed as missing, with the reason. The summary is built in `_seed_summary.ts` and
- * printed by `_seed_table.ts`.
+ * listed as missing, with the reason. The summary is built and formatted in `sweep/`
+ * (`summary.ts`, `table.ts`).
  *
  * @module
  */
 
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { DEFAULT_INTERVAL_METHOD } from "../rl/mod.ts";
+import {
+  DEFAULT_INTERVAL_METHOD,
+  formatSummary,
+  readManifest,
+  seedFolders,
+  SUMMARY_FILE,
+  writeSummary,
+} from "../sweep/mod.ts";
 import { parseFlags } from "./_flags.ts";
-import { readManifest, seedFolders, SUMMARY_FILE } from "./_seed_dirs.ts";
-import { writeSummary } from "./_seed_summary.ts";
-import { formatSummary } from "./_seed_table.ts";
-
-export { aggregateSeeds, SEED_METRICS, writeSummary } from "./_seed_summary.ts";
-export type {
-  AggregateOptions,
-  MissingSeed,
-  SeedMetric,
-  SeedResult,
-  SeedsSummary,
-} from "./_seed_summary.ts";
-export { formatSummary } from "./_seed_table.ts";
 
 const OPTIONS = {
   json: { type: "boolean" },

@@ -12,7 +12,6 @@ import {
   DEFAULT_ENV_CONFIG,
   DEFAULT_TRAFFIC_CONFIG,
   defaultEpisodeCap,
-  DRIVING_METRICS,
   HELDOUT_SEED_BASE,
   TRAFFIC_ENV_DEFAULTS,
   TrafficExpertPlanner,
@@ -20,58 +19,31 @@ import {
   validateTrafficConfig,
   vecEnvFactory,
 } from "../env/mod.ts";
-import type { EnvConfig, EpisodeMetric, TrafficConfig } from "../env/mod.ts";
+import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { BuiltinSftPlanner, evaluatePolicy, ExpertPlanner, ZeroPlanner } from "../sft/mod.ts";
-import type { BasePlanner, EvalResult, EvalSummary, WaypointPlanner } from "../sft/mod.ts";
+import { applyConfigFile, readPt, writeFileAtomic } from "../io/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner, loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
+import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import {
   checkpointEnvConfig,
   checkpointEnvName,
   checkpointPpoConfig,
   checkpointTrafficConfig,
+  evalDocument,
+  evaluatePolicy,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
-} from "../rl/mod.ts";
-import type { LoadedCheckpoint } from "../rl/mod.ts";
-import { readPt } from "../io/mod.ts";
-import { loadSftPlanner } from "../sft/mod.ts";
-import { writeFileAtomic } from "../io/mod.ts";
-import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
+  trafficBasePlanner,
+} from "../run/mod.ts";
+import type { EvalDocument, LoadedCheckpoint, ScenarioSet } from "../run/mod.ts";
+import { expandSeedPolicies, seedMeanDocs } from "../sweep/mod.ts";
+import type { SeedGroup } from "../sweep/mod.ts";
+import { parseFlags, parseNumber } from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
-import { expandSeedPolicies, seedMeanDocs } from "./_seeds_eval.ts";
-import {
-  applyTrafficFlags,
-  TRAFFIC_FLAG_HELP,
-  TRAFFIC_FLAG_OPTIONS,
-  trafficBasePlanner,
-} from "./_traffic_flags.ts";
-import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_runs.ts";
-
-/** One evaluated policy, as written by `--output`. */
-export interface EvalDocument {
-  /** "sft", "expert", or "<run folder>/<checkpoint name>" for a `.pt` policy. */
-  run_id: string;
-  /** Task family tag of the evaluation schema; always "rl". */
-  domain: "rl";
-  /**
-   * `name`: the `--policy` value as given ("sft", "expert" or a checkpoint path).
-   * `checkpoint`: the file the policy's weights came from: the checkpoint for a `.pt`
-   * policy, the `--sft-model` file for `sft` (absent for the built-in planner and the
-   * expert, which have none). `sft_model`: for a `.pt` policy, the SFT planner file it
-   * was refined from (absent: the built-in planner).
-   */
-  policy: { name: string; checkpoint?: string; sft_model?: string };
-  /**
-   * Seeds `first_seed .. first_seed + count - 1`; `stochastic` when the delta was sampled
-   * rather than taken as the policy's mean (false for policies without a delta head).
-   */
-  episodes: { first_seed: number; count: number; stochastic: boolean };
-  /** One record per episode, in seed order. */
-  scenarios: EvalResult["scenarios"];
-  /** Averages over `scenarios`. */
-  summary: EvalSummary;
-}
+import { applyTrafficFlags, TRAFFIC_FLAG_HELP, TRAFFIC_FLAG_OPTIONS } from "./_traffic_flags.ts";
+import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_flags.ts";
+import { formatTable } from "./_eval_table.ts";
 
 const OPTIONS = {
   policy: { type: "string", multiple: true },
@@ -132,16 +104,6 @@ export function evalHelp(): string {
   ].join("\n");
 }
 
-interface PolicySpec {
-  name: string;
-  checkpoint: string | null;
-  sftModel: string | null;
-  runId: string;
-  planner: BasePlanner | WaypointPlanner;
-  model: ActorCritic | null;
-  deltaClip: number;
-}
-
 /**
  * Runs `eval`; returns the exit code.
  *
@@ -161,12 +123,49 @@ export async function runEval(args: string[]): Promise<number> {
       `eval: unexpected argument '${positionals[0]}' (policies go after --policy)`,
     );
   }
-  // A multi-seed folder stands for each of its seeds' final.pt.
+  const asked = evalFlags(values);
+  // Checkpoints first: the environment they were trained in is the default one.
+  const checkpoints = new Map<string, LoadedCheckpoint>();
+  for (const name of asked.names) {
+    if (name === "sft" || name === "expert") continue;
+    checkpoints.set(name, parseTrainerCheckpoint(await readPt(name), name));
+  }
+  const episodes = await evalEpisodes(values, { ...asked, checkpoints });
+  const specs = await policySpecs(asked.names, { values, checkpoints, episodes });
+  const { docs, metrics } = rollOut(specs, { episodes, stochastic: values.stochastic === true });
+  const payload = docs.length === 1 ? docs[0] : docs;
+  if (asked.output !== null) {
+    await writeFileAtomic(asked.output, JSON.stringify(payload, null, 2) + "\n");
+  }
+  if (values.json) console.log(JSON.stringify(payload, null, 2));
+  else {
+    const { firstSeed, count, set } = episodes;
+    console.log(
+      formatTable([...docs, ...seedMeanDocs(docs, asked.groups)], {
+        ...{ firstSeed, count, metrics },
+        played: set ? `the scenario files of ${set.dir}` : undefined,
+      }),
+    );
+  }
+  return 0;
+}
+
+type Values = Record<string, unknown>;
+
+// What the flags ask for besides the environment: the policies (a multi-seed folder
+// stands for each of its seeds' final.pt), the seeds, and the --output file.
+function evalFlags(values: Values): {
+  names: string[];
+  groups: SeedGroup[];
+  count: number;
+  firstSeed: number;
+  output: string | null;
+} {
   const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
-  let count = typeof values.episodes === "string"
+  const count = typeof values.episodes === "string"
     ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
     : 100;
-  let firstSeed = typeof values.seed === "string"
+  const firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
   const output = typeof values.output === "string" ? values.output : null;
@@ -178,13 +177,58 @@ export async function runEval(args: string[]): Promise<number> {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
+  return { names, groups, count, firstSeed, output };
+}
 
-  // Checkpoints first: the environment they were trained in is the default one.
-  const checkpoints = new Map<string, LoadedCheckpoint>();
-  for (const name of names) {
-    if (name === "sft" || name === "expert") continue;
-    checkpoints.set(name, parseTrainerCheckpoint(await readPt(name), name));
+// The episodes every policy plays: the env (the checkpoints', then --config and the
+// flags), its factory, and the seeds, or the files of a scenario set.
+interface Episodes {
+  envName: EnvName;
+  env: EnvConfig;
+  traffic: TrafficConfig | undefined;
+  /** driving: undefined (the default env of `env`); any other env: its factory */
+  makeEnv: ((numEnvs: number) => VecEnv) | undefined;
+  /** one env of `makeEnv`, or null for driving */
+  probe: VecEnv | null;
+  obsDim: number;
+  firstSeed: number;
+  count: number;
+  set: ScenarioSet | null;
+}
+
+async function evalEpisodes(values: Values, opts: {
+  names: string[];
+  checkpoints: Map<string, LoadedCheckpoint>;
+  firstSeed: number;
+  count: number;
+}): Promise<Episodes> {
+  const { checkpoints } = opts;
+  const { envName, env, traffic } = evalEnv(values, checkpoints);
+  // a scenario set: episode k plays its k-th file
+  const extras = new Map([...checkpoints].map(([name, ckpt]) => [name, ckpt.extra]));
+  const set = await evalScenarios(values, { envName, checkpoints: extras });
+  const [firstSeed, count] = set ? [0, set.scenarios.length] : [opts.firstSeed, opts.count];
+  // driving: the default env of `env`; traffic: its env over the SFT planner on z; any
+  // other: its own, refining the zero action
+  const makeEnv = envName === "driving"
+    ? undefined
+    : vecEnvFactory(envName, env, { ...(traffic ? { traffic } : {}), scenarios: set?.scenarios });
+  const probe = makeEnv ? makeEnv(1) : null;
+  if (
+    probe && envName !== "traffic" && (sftFlagOf(values) !== null || opts.names.includes("expert"))
+  ) {
+    throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
   }
+  const obsDim = probe ? probe.obsDim : 1 + 2 * env.horizon_steps;
+  return { envName, env, traffic, makeEnv, probe, obsDim, firstSeed, count, set };
+}
+
+// The env the policies are evaluated in: the one the checkpoints were trained in (they
+// must agree), else the defaults of --env; then --config and the flags, checked.
+function evalEnv(
+  values: Values,
+  checkpoints: Map<string, LoadedCheckpoint>,
+): { envName: EnvName; env: EnvConfig; traffic: TrafficConfig | undefined } {
   const first = [...checkpoints.values()][0];
   const envName = envChoice(values, first ? checkpointEnvName(first) : "driving");
   for (const [name, ckpt] of checkpoints) {
@@ -218,36 +262,29 @@ export async function runEval(args: string[]): Promise<number> {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-  // a scenario set: episode k plays its k-th file
-  const extras = new Map([...checkpoints].map(([name, ckpt]) => [name, ckpt.extra]));
-  const set = await evalScenarios(values, { envName, checkpoints: extras });
-  if (set) [firstSeed, count] = [0, set.scenarios.length];
-  // driving: the default env of `env`; traffic: its env over the SFT planner on z; any
-  // other: its own, refining the zero action
-  const makeEnv = envName === "driving"
-    ? undefined
-    : vecEnvFactory(envName, env, { ...(traffic ? { traffic } : {}), scenarios: set?.scenarios });
-  const probe = makeEnv ? makeEnv(1) : null;
-  if (probe && !isTraffic && (sftFlagOf(values) !== null || names.includes("expert"))) {
-    throw new UserError(`--env ${envName}: --sft-model and the expert are for the driving env`);
-  }
-  const obsDim = probe ? probe.obsDim : 1 + 2 * env.horizon_steps;
-  const expect = { horizon: env.horizon_steps, obsDim };
-  const sftFlag = sftFlagOf(values);
-  const planners = new Map<string, BasePlanner | WaypointPlanner>();
-  const plannerFor = async (path: string | null): Promise<BasePlanner | WaypointPlanner> => {
-    if (probe && isTraffic) return await trafficBasePlanner(env, { sftModel: path, obsDim });
-    if (probe) return new ZeroPlanner(probe);
-    const key = path ?? "";
-    if (!planners.has(key)) {
-      planners.set(
-        key,
-        path === null ? new BuiltinSftPlanner(env) : await loadSftPlanner(path, expect),
-      );
-    }
-    return planners.get(key)!;
-  };
+  return { envName, env, traffic };
+}
 
+// One policy to evaluate: its names in the document, its base planner and delta head.
+interface PolicySpec {
+  name: string;
+  checkpoint: string | null;
+  sftModel: string | null;
+  runId: string;
+  planner: BasePlanner | WaypointPlanner;
+  model: ActorCritic | null;
+  deltaClip: number;
+}
+
+// Each --policy's planner and delta head, in the order given.
+async function policySpecs(names: string[], opts: {
+  values: Values;
+  checkpoints: Map<string, LoadedCheckpoint>;
+  episodes: Episodes;
+}): Promise<PolicySpec[]> {
+  const { env, traffic } = opts.episodes;
+  const sftFlag = sftFlagOf(opts.values);
+  const plannerFor = basePlanners(opts.episodes);
   const specs: PolicySpec[] = [];
   for (const name of names) {
     if (name === "sft") {
@@ -271,10 +308,11 @@ export async function runEval(args: string[]): Promise<number> {
         deltaClip: 0,
       });
     } else {
-      const ckpt = checkpoints.get(name)!;
+      const ckpt = opts.checkpoints.get(name)!;
       const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
       // the recorded configuration, checked: a delta_clip of -5 or NaN is refused
       const clip = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt)).delta_clip;
+      const { probe, obsDim } = opts.episodes;
       specs.push({
         name,
         checkpoint: name,
@@ -290,10 +328,42 @@ export async function runEval(args: string[]): Promise<number> {
       });
     }
   }
+  return specs;
+}
 
-  const stochastic = values.stochastic === true;
+// The base planner of an SFT planner file (null: the built-in one), each file loaded
+// once: on traffic the SFT planner on z, on another env but driving the zero action.
+function basePlanners(
+  episodes: Episodes,
+): (path: string | null) => Promise<BasePlanner | WaypointPlanner> {
+  const { env, probe, obsDim } = episodes;
+  const expect = { horizon: env.horizon_steps, obsDim };
+  const planners = new Map<string, BasePlanner | WaypointPlanner>();
+  return async (path) => {
+    if (probe && episodes.envName === "traffic") {
+      return await trafficBasePlanner(env, { sftModel: path, obsDim });
+    }
+    if (probe) return new ZeroPlanner(probe);
+    const key = path ?? "";
+    if (!planners.has(key)) {
+      planners.set(
+        key,
+        path === null ? new BuiltinSftPlanner(env) : await loadSftPlanner(path, expect),
+      );
+    }
+    return planners.get(key)!;
+  };
+}
+
+// Every policy on the same episodes: one document each, and the env's metrics.
+function rollOut(
+  specs: PolicySpec[],
+  opts: { episodes: Episodes; stochastic: boolean },
+): { docs: EvalDocument[]; metrics: readonly EpisodeMetric[] } {
+  const { env, makeEnv, firstSeed, count, set } = opts.episodes;
   let metrics: readonly EpisodeMetric[] = [];
-  const docs: EvalDocument[] = specs.map((spec, i) => {
+  const docs = specs.map((spec, i) => {
+    const stochastic = opts.stochastic && spec.model !== null;
     const result = evaluatePolicy({
       env,
       makeEnv,
@@ -302,35 +372,18 @@ export async function runEval(args: string[]): Promise<number> {
       deltaClip: spec.deltaClip,
       firstSeed,
       count,
-      sampleRng: stochastic && spec.model ? new Rng(firstSeed + 7919 * i) : undefined,
+      sampleRng: stochastic ? new Rng(firstSeed + 7919 * i) : undefined,
     });
     metrics = result.metrics;
     if (set) result.scenarios.forEach((r, k) => (r.scenario_id = set.scenarios[k].id));
-    return {
-      run_id: spec.runId,
-      domain: "rl",
-      policy: {
-        name: spec.name,
-        ...(spec.checkpoint !== null ? { checkpoint: spec.checkpoint } : {}),
-        ...(spec.sftModel !== null ? { sft_model: spec.sftModel } : {}),
-      },
-      episodes: { first_seed: firstSeed, count, stochastic: stochastic && spec.model !== null },
-      scenarios: result.scenarios,
-      summary: result.summary,
+    const policy = {
+      name: spec.name,
+      ...(spec.checkpoint !== null ? { checkpoint: spec.checkpoint } : {}),
+      ...(spec.sftModel !== null ? { sft_model: spec.sftModel } : {}),
     };
+    return evalDocument(result, { runId: spec.runId, policy, firstSeed, count, stochastic });
   });
-  const payload = docs.length === 1 ? docs[0] : docs;
-  if (output !== null) await writeFileAtomic(output, JSON.stringify(payload, null, 2) + "\n");
-  if (values.json) console.log(JSON.stringify(payload, null, 2));
-  else {
-    console.log(
-      formatTable([...docs, ...seedMeanDocs(docs, groups)], {
-        ...{ firstSeed, count, metrics },
-        played: set ? `the scenario files of ${set.dir}` : undefined,
-      }),
-    );
-  }
-  return 0;
+  return { docs, metrics };
 }
 
 // A checkpoint's run: the folder that holds it (or holds its checkpoints/ folder), and the file.
@@ -338,55 +391,6 @@ function runIdOf(path: string): string {
   const dir = dirname(path);
   const run = basename(dir) === "checkpoints" ? basename(dirname(dir)) : basename(dir);
   return `${run}/${basename(path, ".pt")}`;
-}
-
-/**
- * The side-by-side table `eval` prints: one row per document, in the given order, with
- * a column per summarised metric of the env (`metrics`; the driving env's as before).
- *
- * @example
- * ```ts ignore
- * console.log(formatTable(docs, { firstSeed: HELDOUT_SEED_BASE, count: 100, metrics }));
- * ```
- */
-export function formatTable(
-  docs: EvalDocument[],
-  opts: {
-    firstSeed: number;
-    count: number;
-    metrics: readonly EpisodeMetric[];
-    /** What the episodes play, said instead of their seeds (a scenario set). */
-    played?: string;
-  },
-): string {
-  const { firstSeed, count, metrics } = opts;
-  const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
-    ? [
-      ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
-      ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
-      ["off-route", (s) => `${(100 * s.offroad_rate).toFixed(1)}%`],
-      ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
-    ]
-    : metrics.filter((m) => m.mean).map((m) => [m.label ?? m.name, (s) => s[m.mean!].toFixed(3)]);
-  const cols: [string, (s: EvalSummary) => string][] = [
-    ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
-    ["return", (s) => s.return_mean.toFixed(2)],
-    ["steps", (s) => s.steps_mean.toFixed(1)],
-    ...envCols,
-    [metrics === DRIVING_METRICS ? "|delta| m" : "|delta|", (s) => s.delta_norm_mean.toFixed(3)],
-  ];
-  const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
-  const header = ["policy", ...cols.map(([h]) => h)];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [
-    `eval: ${count} episodes per policy, ${
-      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
-    }`,
-    line(header),
-    ...rows.map(line),
-  ].join("\n");
 }
 
 function sftFlagOf(values: Record<string, unknown>): string | null {

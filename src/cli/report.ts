@@ -12,8 +12,12 @@ import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
-import { isMultiSeedDir, readJsonFile as readRunJson, seedFolders } from "./_seed_dirs.ts";
-import { writeSeedsReport } from "./_seeds_report.ts";
+import {
+  isMultiSeedDir,
+  readJsonFile as readRunJson,
+  seedFolders,
+  writeSeedsReport,
+} from "../sweep/mod.ts";
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },

@@ -20,9 +20,9 @@ import {
   validateTrafficConfig,
 } from "../env/mod.ts";
 import type { Scenario } from "../env/mod.ts";
-import { readBoundedJson } from "../io/mod.ts";
-import { applyConfigFile, parseFlags, parseNumber } from "./_flags.ts";
-import { listJsonFiles, MAX_SET_FILES, writeScenarioSet } from "./_scenario_sets.ts";
+import { applyConfigFile, readBoundedJson } from "../io/mod.ts";
+import { parseFlags, parseNumber } from "./_flags.ts";
+import { listJsonFiles, MAX_SET_FILES, writeScenarioSet } from "../run/mod.ts";
 
 const OPTIONS = {
   env: { type: "string" },

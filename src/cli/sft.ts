@@ -23,13 +23,19 @@ import {
   BuiltinSftPlanner,
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
-  evaluatePolicy,
   MlpPlanner,
   SFT_CONFIG_TABLE,
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
-import type { EvalSummary, SftConfig, WaypointPlanner } from "../sft/mod.ts";
+import { evaluatePolicy } from "../run/mod.ts";
+import type {
+  BehaviourCloningResult,
+  Demonstrations,
+  SftConfig,
+  WaypointPlanner,
+} from "../sft/mod.ts";
+import type { EvalSummary } from "../run/mod.ts";
 import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
@@ -189,36 +195,7 @@ async function sftRun(
   log(
     `sft: ${sft.episodes} demonstration episodes, hidden ${sft.hidden_dim}, ${sft.epochs} epochs, seed ${sft.seed} -> ${run.out_dir}`,
   );
-  const demos = collectDemonstrations(env, {
-    episodes: sft.episodes,
-    seed: sft.seed,
-    noiseStd: sft.noise_std,
-  });
-  log(
-    `demonstrations: ${demos.count} examples from ${demos.episodes} episodes (seeds ${demos.firstSeed}..${
-      demos.firstSeed + demos.episodes - 1
-    }; noisy expert reached the goal in ${(100 * demos.successRate).toFixed(0)}%)`,
-  );
-  const planner = new MlpPlanner({
-    inDim: demos.obsDim,
-    hidden: sft.hidden_dim,
-    horizon: env.horizon_steps,
-    rng: new Rng(sft.seed),
-  });
-  const width = String(sft.epochs).length;
-  const fit = trainBehaviourCloning(planner, demos, {
-    epochs: sft.epochs,
-    lr: sft.lr,
-    batchSize: sft.batch_size,
-    weightDecay: sft.weight_decay,
-    seed: sft.seed,
-    onEpoch: (epoch, loss) =>
-      log(
-        `epoch ${String(epoch).padStart(width)}/${sft.epochs}  loss ${loss.toFixed(4)} m^2  ${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s`,
-      ),
-  });
+  const { demos, planner, fit } = cloneNoisyExpert(run, opts);
   const trainSeconds = (performance.now() - t0) / 1000;
   const evaluate = (p: WaypointPlanner) =>
     evaluatePolicy({
@@ -281,6 +258,46 @@ async function sftRun(
     }; wrote ${modelPath}`,
   );
   return 0;
+}
+
+// The demonstrations of the noisy expert, and the MLP planner fitted to them.
+function cloneNoisyExpert(
+  run: SftRunConfig,
+  opts: { log: (line: string) => void; t0: number },
+): { demos: Demonstrations; planner: MlpPlanner; fit: BehaviourCloningResult } {
+  const { env, sft } = run;
+  const { log, t0 } = opts;
+  const demos = collectDemonstrations(env, {
+    episodes: sft.episodes,
+    seed: sft.seed,
+    noiseStd: sft.noise_std,
+  });
+  log(
+    `demonstrations: ${demos.count} examples from ${demos.episodes} episodes (seeds ${demos.firstSeed}..${
+      demos.firstSeed + demos.episodes - 1
+    }; noisy expert reached the goal in ${(100 * demos.successRate).toFixed(0)}%)`,
+  );
+  const planner = new MlpPlanner({
+    inDim: demos.obsDim,
+    hidden: sft.hidden_dim,
+    horizon: env.horizon_steps,
+    rng: new Rng(sft.seed),
+  });
+  const width = String(sft.epochs).length;
+  const fit = trainBehaviourCloning(planner, demos, {
+    epochs: sft.epochs,
+    lr: sft.lr,
+    batchSize: sft.batch_size,
+    weightDecay: sft.weight_decay,
+    seed: sft.seed,
+    onEpoch: (epoch, loss) =>
+      log(
+        `epoch ${String(epoch).padStart(width)}/${sft.epochs}  loss ${loss.toFixed(4)} m^2  ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s`,
+      ),
+  });
+  return { demos, planner, fit };
 }
 
 /**

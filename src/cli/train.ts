@@ -1,185 +1,40 @@
 /**
  * `train`: PPO refinement of a frozen SFT planner, with the Python trainer's flags
- * and output layout.
+ * and output layout; with `--seeds LIST`, one such run per seed (a multi-seed job,
+ * `sweep/`).
  *
  * @module
  */
 
-import { resolve } from "node:path";
-import { firstLine, isOsError, UserError } from "../errors.ts";
-import { validateEnvConfig, vecEnvFactory } from "../env/mod.ts";
+import { UserError } from "../errors.ts";
+import type { EpisodeMetric } from "../env/mod.ts";
+import { loadResumePoint, resumedBaseConfig, runTraining } from "../run/mod.ts";
+import type {
+  Heldout,
+  HeldoutSummary,
+  ResumePoint,
+  RunConfig,
+  TrainingRequest,
+} from "../run/mod.ts";
 import {
-  fitRunToEnv,
-  loadResumePoint,
-  PPO_CONFIG_TABLE,
-  restoreTrainer,
-  resumedBaseConfig,
-  runConfigDefaults,
-  RunLog,
-  Trainer,
-  validatePpoConfig,
-} from "../rl/mod.ts";
-import type { RunConfig } from "../rl/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
-import { listenForStop } from "./_stop_signals.ts";
-import {
-  applyConfigFile,
-  applyFlags,
-  flagHelp,
-  flagOptions,
-  parseFlags,
-  RUN_OPTIONS,
-} from "./_flags.ts";
-import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
-import { hasSeedsFlag, runSeeds, SEEDS_HELP } from "./_seeds.ts";
-import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
-import * as traffic from "./_traffic_flags.ts";
-import * as scenarioSet from "./_scenario_runs.ts";
-import { trainRun } from "./_train_run.ts";
+  DEFAULT_SEEDS_OUT_DIR,
+  emitSeedsJob,
+  LANE_FLAG,
+  runSeedsJob,
+  trainSeed,
+  trainSeedsFromStdin,
+} from "../sweep/mod.ts";
+import type { SeedsJob } from "../sweep/mod.ts";
+import { parseNumber } from "./_flags.ts";
+import { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
+import type { TrainArgs } from "./_train_flags.ts";
+import { hasSeedsFlag, parseSeedList, splitOwnFlags, withoutOutDir } from "./_seed_flags.ts";
+import { checkResumedNeighbors } from "./_traffic_flags.ts";
+import { scenariosFlag } from "./_scenario_flags.ts";
 
-export type { RunConfig } from "../rl/mod.ts";
-
-/** Where the Python trainer wrote by default. */
-export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
-
-const OPTIONS = {
-  ...RUN_OPTIONS,
-  "sft-model": { type: "string" },
-  resume: { type: "string" },
-  device: { type: "string" },
-  config: { type: "string" },
-  "eval-worker": { type: "boolean" },
-  ...flagOptions(PPO_CONFIG_TABLE),
-  ...ENV_FLAG_OPTIONS,
-  ...ENV_CHOICE_OPTION,
-  ...traffic.TRAFFIC_FLAG_OPTIONS,
-  ...scenarioSet.SCENARIOS_OPTION,
-} as const;
-
-/**
- * `train --help`.
- *
- * @example
- * ```ts
- * console.log(trainHelp());
- * ```
- */
-export function trainHelp(): string {
-  const lines = [
-    "Usage: delta-waypoint train [flags]",
-    "",
-    "Refine the frozen SFT waypoint planner with a PPO-trained residual delta head.",
-    "Writes config.json, metrics.json, train_metrics.json, final.pt and checkpoints/ to --out-dir.",
-    "",
-    "Flags:",
-    `  --out-dir DIR            run folder (default ${DEFAULT_OUT_DIR})`,
-    "  --sft-model PATH         SFT planner checkpoint (default: the built-in planner)",
-    "  --resume PATH            continue from a checkpoint",
-    "  --device cpu             only cpu",
-    '  --config FILE            JSON {"env": {...}, "ppo": {...}} applied before the flags',
-    "  --overwrite              replace the run already in --out-dir",
-    "  --quiet                  no progress output",
-    "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
-    "  -h, --help               this help",
-  ];
-  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
-  lines.push(...traffic.TRAFFIC_FLAG_HELP, scenarioSet.TRAIN_SCENARIOS_HELP);
-  return lines.join("\n");
-}
-
-/** `train`'s command line, parsed but not yet turned into a configuration. */
-export interface TrainArgs {
-  /** Every flag given, by name without the dashes, as parseArgs returns it. */
-  values: Record<string, string | boolean | string[] | undefined>;
-  /** `--overwrite`: replace the run already in the out dir. */
-  overwrite: boolean;
-  /** `--quiet`: no progress output. */
-  quiet: boolean;
-  /** `--eval-worker`: split the held-out evaluations with a Worker. */
-  evalWorker: boolean;
-  /** `--resume` checkpoint path, or null. */
-  resume: string | null;
-  /** `-h` / `--help`. */
-  help: boolean;
-}
-
-/**
- * Parses `train`'s flags (unknown flags are errors).
- *
- * @example
- * ```ts
- * const args = parseTrainArgs(["--episodes", "10", "--quiet"]);
- * args.quiet; // true
- * ```
- */
-export function parseTrainArgs(args: string[]): TrainArgs {
-  const { values } = parseFlags("train", args, OPTIONS);
-  const resume = typeof values.resume === "string" ? values.resume : null;
-  if (resume !== null && resume.trim() === "") throw new UserError("--resume: must not be empty");
-  return {
-    values,
-    overwrite: values.overwrite === true,
-    quiet: values.quiet === true,
-    evalWorker: values["eval-worker"] === true,
-    resume,
-    help: values.help === true,
-  };
-}
-
-/**
- * The run configuration: `base` (defaults, or a resumed checkpoint's), then
- * `--config FILE`, then the flags; checked.
- *
- * @example
- * ```ts
- * const run = buildRunConfig(parseTrainArgs(["--episodes", "10"]).values);
- * ```
- */
-export function buildRunConfig(
-  values: TrainArgs["values"],
-  base: RunConfig = runConfigDefaults(envChoice(values, "driving"), DEFAULT_OUT_DIR),
-): RunConfig {
-  checkEnvChoice(values, base.env_name ?? "driving");
-  const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
-  if (base.traffic) run.traffic = { ...base.traffic };
-  if (typeof values.config === "string") {
-    // a run's config.json works too; its resume path is not carried over
-    const { sections, ignore } = traffic.runEnvParts(run);
-    applyConfigFile(values.config, sections, { ignore, skipKeys: ["resume"] });
-  }
-  applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
-  applyEnvFlags(run.env, values);
-  traffic.applyTrafficFlags(run.traffic, values);
-  if (typeof values.device === "string") {
-    if (values.device !== "cpu") {
-      throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
-    }
-    run.ppo.device = "cpu";
-  }
-  if (typeof values["out-dir"] === "string") {
-    if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");
-    run.out_dir = values["out-dir"];
-  }
-  if (typeof values["sft-model"] === "string") {
-    if (values["sft-model"].trim() === "") throw new UserError("--sft-model: must not be empty");
-    run.sft_model = values["sft-model"];
-  }
-  run.ppo.encoder_out_dim = 1 + 2 * run.env.horizon_steps;
-  run.ppo.horizon_steps = run.env.horizon_steps;
-  checkConfig(run);
-  fitRunToEnv(run);
-  return run;
-}
-
-function checkConfig(run: RunConfig): void {
-  try {
-    validateEnvConfig(run.env);
-    validatePpoConfig(run.ppo);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
-    throw e;
-  }
-}
+export { buildRunConfig, DEFAULT_OUT_DIR, parseTrainArgs, trainHelp } from "./_train_flags.ts";
+export type { TrainArgs } from "./_train_flags.ts";
+export type { RunConfig } from "../run/mod.ts";
 
 /**
  * Runs `train` with command-line `args`; returns the process exit code.
@@ -190,82 +45,137 @@ function checkConfig(run: RunConfig): void {
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
-  if (hasSeedsFlag(args)) return await runSeeds(args);
+  if (hasSeedsFlag(args)) return await runTrainSeeds(args);
   const parsed = parseTrainArgs(args);
   if (parsed.help) {
     console.log(trainHelp());
     return 0;
   }
-  const { quiet, evalWorker } = parsed;
-  const log = quiet ? () => {} : (line: string) => console.error(line);
   // Everything is read and checked before anything is written.
   const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
   const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
-  if (point) traffic.checkResumedNeighbors(point, { run, values: parsed.values });
-  if (point) {
-    run.ppo.resume = point.path;
-    if (point.episode >= run.ppo.episodes) {
-      throw new UserError(
-        `--resume ${point.path}: the checkpoint is at episode ${point.episode} and --episodes is ${run.ppo.episodes}; raise --episodes to train on`,
-      );
-    }
-  }
-  // driving: the SFT planner and the default env; traffic: the SFT planner on its z;
-  // any other env: plain PPO on it
-  const envOptions = traffic.runEnvParts(run).options;
-  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
-  const planner = await traffic.runBasePlanner(run, makeEnv);
-  // a scenario set: training plays its files, evaluation stays on held-out seeds
-  const { makeTrainEnv, extra } = await scenarioSet.trainScenarios(parsed.values, { run, point });
-  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
-  const runLog = new RunLog();
-  if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
+  if (point) checkResume(point, { run, values: parsed.values });
+  return await runTraining(trainingRequest(parsed, { run, point }));
+}
 
-  // resuming in place, the user named no folder: the messages say which one
-  const flag = typeof parsed.values["out-dir"] === "string" || !point ? "--out-dir" : "run folder";
-  const lock = await unusablePathIsBadInput(
-    `${flag} ${run.out_dir}`,
-    () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
-  );
-  const stop = listenForStop({ onAbort: () => lock.release(), log });
-  try {
-    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
-      const p = point
-        ? prepareResumeDir(run.out_dir, {
-          episode: point.episode,
-          overwrite: parsed.overwrite,
-          sameRun: resolve(run.out_dir) === resolve(point.runDir),
-          keep: resolve(point.path),
-        })
-        : prepareRunDir(run.out_dir, { overwrite: parsed.overwrite });
-      await writeJson(p.config, run);
-      return p;
-    });
-    return await trainRun({
-      run,
-      trainer,
-      runLog,
-      point,
-      paths,
-      stop,
-      log,
-      quiet,
-      extra,
-      evalWorker,
-    });
-  } finally {
-    stop.dispose();
-    lock.release();
+// A resumed run keeps what its delta head depends on and has episodes left to train.
+function checkResume(point: ResumePoint, opts: { run: RunConfig; values: TrainArgs["values"] }) {
+  const { run } = opts;
+  checkResumedNeighbors(point, opts);
+  run.ppo.resume = point.path;
+  if (point.episode >= run.ppo.episodes) {
+    throw new UserError(
+      `--resume ${point.path}: the checkpoint is at episode ${point.episode} and --episodes is ${run.ppo.episodes}; raise --episodes to train on`,
+    );
   }
 }
 
-// Before training, a folder that cannot be written (below a file, read-only, /proc,
-// no permission, disk full) is bad input: one line with the OS's reason, exit 2.
-async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (!isOsError(e)) throw e;
-    throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
+// The single run the parsed command line asks for.
+function trainingRequest(
+  parsed: TrainArgs,
+  opts: { run: RunConfig; point: ResumePoint | null },
+): TrainingRequest {
+  return {
+    ...opts,
+    scenarios: scenariosFlag(parsed.values),
+    overwrite: parsed.overwrite,
+    quiet: parsed.quiet,
+    evalWorker: parsed.evalWorker,
+    outDirNamed: typeof parsed.values["out-dir"] === "string",
+    printHeldout,
+  };
+}
+
+// `train --seeds LIST` (and the `--task-index`, `--emit` and `--lane` forms): the flags
+// checked, then the job run, emitted, one task of it trained, or a lane served.
+async function runTrainSeeds(args: string[]): Promise<number> {
+  const { own, rest } = splitOwnFlags(args);
+  const parsed = parseTrainArgs(rest);
+  if (parsed.help) {
+    console.log(trainHelp());
+    return 0;
   }
+  if (parsed.resume !== null) {
+    throw new UserError(
+      "--seeds: cannot be combined with --resume (resume one seed: train --resume <out-dir>/seed_N/checkpoints/checkpoint_K.pt)",
+    );
+  }
+  if (parsed.values.seed !== undefined) {
+    throw new UserError("--seeds: cannot be combined with --seed (the list gives each run's seed)");
+  }
+  if (own.has("lane")) {
+    const dir = parsed.values["out-dir"];
+    if (typeof dir !== "string" || own.size > 1 || Deno.stdin.isTerminal()) {
+      throw new UserError(`${LANE_FLAG}: only for the processes train --seeds starts`);
+    }
+    const base = trainingRequest(parsed, { run: buildRunConfig(parsed.values), point: null });
+    return await trainSeedsFromStdin(base, dir);
+  }
+  const job = seedsJob(parsed, { own, rest });
+  const taskIndex = own.get("task-index");
+  if (taskIndex !== undefined) {
+    if (own.has("emit")) throw new UserError("--task-index: cannot be combined with --emit");
+    const i = parseNumber(taskIndex, {
+      flag: "--task-index",
+      kind: "int",
+      lo: 0,
+      hi: job.seeds.length - 1,
+    });
+    // Exactly the single run of that seed.
+    const base = trainingRequest(parsed, { run: job.run, point: null });
+    return await trainSeed(base, { outDir: job.outDir, seed: job.seeds[i], quiet: job.quiet });
+  }
+  const emit = own.get("emit");
+  return emit !== undefined ? await emitSeedsJob(job, emit) : await runSeedsJob(job);
+}
+
+// The multi-seed job of the parsed flags: its seeds, folder, jobs and shared configuration.
+function seedsJob(
+  parsed: TrainArgs,
+  opts: { own: Map<string, string>; rest: string[] },
+): SeedsJob {
+  const list = opts.own.get("seeds")!;
+  const seeds = parseSeedList(list);
+  const run = buildRunConfig(parsed.values);
+  // Not the single run's default folder: that may well hold a run already.
+  const outDir = parsed.values["out-dir"] === undefined ? DEFAULT_SEEDS_OUT_DIR : run.out_dir;
+  const jobsFlag = opts.own.get("jobs");
+  const jobs = jobsFlag === undefined
+    ? null
+    : parseNumber(jobsFlag, { flag: "--jobs", kind: "int", lo: 1, hi: 1024 });
+  const flags = withoutOutDir(opts.rest);
+  return {
+    seeds,
+    list,
+    outDir,
+    flags,
+    jobs,
+    run,
+    overwrite: parsed.overwrite,
+    quiet: parsed.quiet,
+  };
+}
+
+// The closing held-out evaluation as a table on stdout: the base planner alone, then
+// with the delta, and the env's labelled metrics.
+function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
+  const shown = metrics.filter((m) => m.label && m.mean);
+  const row = (name: string, s: HeldoutSummary) =>
+    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
+      (100 * s.success_rate).toFixed(1).padStart(8)
+    }% ${s.steps_mean.toFixed(1).padStart(11)}${
+      shown.map((m) => ` ${s[m.mean!].toFixed(3).padStart(8)}`).join("")
+    }`;
+  console.log(
+    `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
+      h.seeds[0] + h.seeds[1] - 1
+    }`,
+  );
+  console.log(
+    `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
+      "mean length".padStart(11)
+    }${shown.map((m) => ` ${m.label!.padStart(8)}`).join("")}`,
+  );
+  console.log(row("sft", h.sft));
+  console.log(row("sft + delta", h.refined));
 }

@@ -1,7 +1,7 @@
 /**
  * The PyTorch `.pt` codec (zip, pickle, tensors), plain-data helpers for pickle values,
- * atomic files, size limits of what is read, and the run folder. A leaf: it imports no
- * trainer, env, nn, sft, rl or CLI code.
+ * atomic files, size limits of what is read, config files, and the run folder. A leaf:
+ * it imports no trainer, env, nn, sft, ppo, run, sweep or CLI code.
  *
  * @module
  */
@@ -12,3 +12,5 @@ export * from "./atomic.ts";
 export * from "./limits.ts";
 export * from "./run_dir.ts";
 export * from "./bounded_json.ts";
+export * from "./onnx.ts";
+export * from "./config_file.ts";

@@ -129,80 +129,128 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
   if (!WebAssembly.validate(bytes)) return null;
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes))
     .exports as unknown as GemmExports;
-  const { memory, gemm_rows, gemm_cols, transpose, relu, relu_back } = wasm;
-  let f64 = new Float64Array(memory.buffer);
+  return new WasmMatmul(wasm, opts.relaxed ? "wasm-relaxed-simd" : "wasm-simd");
+}
 
-  // Scratch regions are taken from the start of memory afresh by each product:
-  // 16-byte aligned, with 16 bytes of slack (a lone last column loads a whole f64x2).
-  let top = 0;
-  const take = (len: number): number => {
-    const at = top;
-    top += (len * 8 + 31) & ~15;
-    return at;
-  };
-  /** Grows memory to hold everything taken since `top = 0`; refreshes the view. */
-  const reserve = () => {
-    if (top > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
-    }
-    if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
-  };
-  // Very short copies go element by element; the rest as one memcpy.
-  const copyIn = (byteOffset: number, src: Float64Array, len: number) => {
-    const at = byteOffset >> 3;
-    if (len <= 16) {
-      for (let i = 0; i < len; i++) f64[at + i] = src[i];
-    } else {
-      f64.set(src.length === len ? src : src.subarray(0, len), at);
-    }
-  };
-  const copyOut = (dst: Float64Array, byteOffset: number, len: number) => {
-    const at = byteOffset >> 3;
-    if (len <= 16) {
-      for (let i = 0; i < len; i++) dst[i] = f64[at + i];
-    } else {
-      dst.set(f64.subarray(at, at + len));
-    }
-  };
-  /** rows (count, width) at `byteOffset` = bias (or 0) */
-  const fillRows = (
-    byteOffset: number,
-    bias: Float64Array | null,
-    count: number,
-    width: number,
-  ) => {
-    const start = byteOffset >> 3;
-    if (bias === null) {
-      f64.fill(0, start, start + count * width);
-      return;
-    }
-    copyIn(byteOffset, bias, width);
-    for (let filled = 1; filled < count; filled *= 2) {
-      const rows = Math.min(filled, count - filled);
-      f64.copyWithin(start + filled * width, start, start + rows * width);
-    }
-  };
+// The products on one instance of the module. Scratch regions are taken from the start
+// of memory afresh by each product: 16-byte aligned, with 16 bytes of slack (a lone last
+// column loads a whole f64x2).
+class WasmMatmul implements MatmulProducts {
+  readonly name: string;
+  readonly #wasm: GemmExports;
+  #f64: Float64Array;
+  #top = 0;
 
-  /** `inp · weightᵀ + bias` (n, outDim), row-major at the byte offset returned */
-  const affine = (
+  constructor(wasm: GemmExports, name: string) {
+    this.name = name;
+    this.#wasm = wasm;
+    this.#f64 = new Float64Array(wasm.memory.buffer);
+  }
+
+  forward(
+    out: Float64Array,
     inp: Float64Array,
     weight: Float64Array,
     bias: Float64Array | null,
     n: number,
     inDim: number,
     outDim: number,
-  ): number => {
+  ): void {
+    if (n === 0) return;
+    this.#copyOut(out, this.#affine(inp, weight, bias, n, inDim, outDim), n * outDim);
+  }
+
+  forwardRelu(
+    pre: Float64Array,
+    out: Float64Array,
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void {
+    if (n === 0) return;
+    const c = this.#affine(inp, weight, bias, n, inDim, outDim);
+    this.#copyOut(pre, c, n * outDim);
+    this.#wasm.relu(c, n * outDim);
+    this.#copyOut(out, c, n * outDim);
+  }
+
+  backwardInput(
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void {
+    if (n === 0) return;
+    this.#copyOut(dinp, this.#inputGradient(dinp, dout, weight, n, inDim, outDim), n * inDim);
+  }
+
+  backwardInputRelu(
+    dpre: Float64Array,
+    dinp: Float64Array,
+    dout: Float64Array,
+    weight: Float64Array,
+    act: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void {
+    if (n === 0) return;
+    const c = this.#inputGradient(dinp, dout, weight, n, inDim, outDim);
+    const len = n * inDim;
+    this.#copyOut(dinp, c, len);
+    const a = this.#take(len), d = this.#take(len);
+    this.#reserve();
+    this.#copyIn(a, act, len);
+    this.#copyIn(d, dpre, len);
+    this.#wasm.relu_back(d, c, a, len);
+    this.#copyOut(dpre, d, len);
+  }
+
+  backwardWeight(
+    dweight: Float64Array,
+    dout: Float64Array,
+    inp: Float64Array,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): void {
+    this.#top = 0;
+    const d = this.#take(n * outDim), x = this.#take(n * inDim), c = this.#take(outDim * inDim);
+    this.#reserve();
+    this.#copyIn(d, dout, n * outDim);
+    this.#copyIn(x, inp, n * inDim);
+    this.#copyIn(c, dweight, outDim * inDim);
+    this.#wasm.gemm_cols(c, d, x, outDim, inDim, n, 8 * inDim, 8 * outDim, 8 * inDim);
+    this.#copyOut(dweight, c, outDim * inDim);
+  }
+
+  /** `inp · weightᵀ + bias` (n, outDim), row-major at the byte offset returned */
+  #affine(
+    inp: Float64Array,
+    weight: Float64Array,
+    bias: Float64Array | null,
+    n: number,
+    inDim: number,
+    outDim: number,
+  ): number {
+    const { gemm_rows, transpose } = this.#wasm;
+    this.#top = 0;
     if (n * (inDim + outDim) < inDim * outDim) {
       // few rows: outᵀ (outDim, n) = bias + W · inpᵀ
-      top = 0;
-      const x = take(n * inDim), xt = take(n * inDim), w = take(outDim * inDim);
-      const ct = take(outDim * n), c = take(n * outDim);
-      reserve();
-      copyIn(x, inp, n * inDim);
+      const x = this.#take(n * inDim), xt = this.#take(n * inDim);
+      const w = this.#take(outDim * inDim);
+      const ct = this.#take(outDim * n), c = this.#take(n * outDim);
+      this.#reserve();
+      this.#copyIn(x, inp, n * inDim);
       transpose(xt, x, n, inDim);
-      copyIn(w, weight, outDim * inDim);
-      const start = ct >> 3;
-      for (let o = 0, at = start; o < outDim; o++) {
+      this.#copyIn(w, weight, outDim * inDim);
+      const f64 = this.#f64;
+      for (let o = 0, at = ct >> 3; o < outDim; o++) {
         const value = bias === null ? 0 : bias[o];
         for (let r = 0; r < n; r++) f64[at++] = value;
       }
@@ -211,75 +259,82 @@ export function createWasmMatmul(opts: WasmMatmulOptions): MatmulProducts | null
       return c;
     }
     // out (n, outDim) = bias + inp · Wᵀ
-    top = 0;
-    const x = take(n * inDim), w = take(outDim * inDim), wt = take(inDim * outDim);
-    const c = take(n * outDim);
-    reserve();
-    copyIn(x, inp, n * inDim);
-    copyIn(w, weight, outDim * inDim);
+    const x = this.#take(n * inDim), w = this.#take(outDim * inDim);
+    const wt = this.#take(inDim * outDim), c = this.#take(n * outDim);
+    this.#reserve();
+    this.#copyIn(x, inp, n * inDim);
+    this.#copyIn(w, weight, outDim * inDim);
     transpose(wt, w, outDim, inDim);
-    fillRows(c, bias, n, outDim);
+    this.#fillRows(c, bias, n, outDim);
     gemm_rows(c, x, wt, n, outDim, inDim, 8 * outDim, 8 * inDim, 8 * outDim);
     return c;
-  };
+  }
 
   /** `dinp + dout · weight` (n, inDim) at the byte offset returned (more may be taken after) */
-  const inputGradient = (
+  #inputGradient(
     dinp: Float64Array,
     dout: Float64Array,
     weight: Float64Array,
     n: number,
     inDim: number,
     outDim: number,
-  ): number => {
-    top = 0;
-    const d = take(n * outDim), w = take(outDim * inDim), c = take(n * inDim);
-    reserve();
-    copyIn(d, dout, n * outDim);
-    copyIn(w, weight, outDim * inDim);
-    copyIn(c, dinp, n * inDim);
-    gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
+  ): number {
+    this.#top = 0;
+    const d = this.#take(n * outDim), w = this.#take(outDim * inDim), c = this.#take(n * inDim);
+    this.#reserve();
+    this.#copyIn(d, dout, n * outDim);
+    this.#copyIn(w, weight, outDim * inDim);
+    this.#copyIn(c, dinp, n * inDim);
+    this.#wasm.gemm_rows(c, d, w, n, inDim, outDim, 8 * inDim, 8 * outDim, 8 * inDim);
     return c;
-  };
+  }
 
-  return {
-    name: opts.relaxed ? "wasm-relaxed-simd" : "wasm-simd",
-    forward(out, inp, weight, bias, n, inDim, outDim) {
-      if (n === 0) return;
-      copyOut(out, affine(inp, weight, bias, n, inDim, outDim), n * outDim);
-    },
-    forwardRelu(pre, out, inp, weight, bias, n, inDim, outDim) {
-      if (n === 0) return;
-      const c = affine(inp, weight, bias, n, inDim, outDim);
-      copyOut(pre, c, n * outDim);
-      relu(c, n * outDim);
-      copyOut(out, c, n * outDim);
-    },
-    backwardInput(dinp, dout, weight, n, inDim, outDim) {
-      if (n === 0) return;
-      copyOut(dinp, inputGradient(dinp, dout, weight, n, inDim, outDim), n * inDim);
-    },
-    backwardInputRelu(dpre, dinp, dout, weight, act, n, inDim, outDim) {
-      if (n === 0) return;
-      const c = inputGradient(dinp, dout, weight, n, inDim, outDim);
-      const len = n * inDim;
-      copyOut(dinp, c, len);
-      const a = take(len), d = take(len);
-      reserve();
-      copyIn(a, act, len);
-      copyIn(d, dpre, len);
-      relu_back(d, c, a, len);
-      copyOut(dpre, d, len);
-    },
-    backwardWeight(dweight, dout, inp, n, inDim, outDim) {
-      top = 0;
-      const d = take(n * outDim), x = take(n * inDim), c = take(outDim * inDim);
-      reserve();
-      copyIn(d, dout, n * outDim);
-      copyIn(x, inp, n * inDim);
-      copyIn(c, dweight, outDim * inDim);
-      gemm_cols(c, d, x, outDim, inDim, n, 8 * inDim, 8 * outDim, 8 * inDim);
-      copyOut(dweight, c, outDim * inDim);
-    },
-  };
+  /** A scratch region of `len` f64s after the last one taken; its byte offset. */
+  #take(len: number): number {
+    const at = this.#top;
+    this.#top += (len * 8 + 31) & ~15;
+    return at;
+  }
+
+  /** Grows memory to hold everything taken since `top = 0`; refreshes the view. */
+  #reserve(): void {
+    const memory = this.#wasm.memory;
+    if (this.#top > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((this.#top - memory.buffer.byteLength) / 65536));
+    }
+    if (this.#f64.buffer !== memory.buffer) this.#f64 = new Float64Array(memory.buffer);
+  }
+
+  // Very short copies go element by element; the rest as one memcpy.
+  #copyIn(byteOffset: number, src: Float64Array, len: number): void {
+    const f64 = this.#f64, at = byteOffset >> 3;
+    if (len <= 16) {
+      for (let i = 0; i < len; i++) f64[at + i] = src[i];
+    } else {
+      f64.set(src.length === len ? src : src.subarray(0, len), at);
+    }
+  }
+
+  #copyOut(dst: Float64Array, byteOffset: number, len: number): void {
+    const f64 = this.#f64, at = byteOffset >> 3;
+    if (len <= 16) {
+      for (let i = 0; i < len; i++) dst[i] = f64[at + i];
+    } else {
+      dst.set(f64.subarray(at, at + len));
+    }
+  }
+
+  /** rows (count, width) at `byteOffset` = bias (or 0) */
+  #fillRows(byteOffset: number, bias: Float64Array | null, count: number, width: number): void {
+    const f64 = this.#f64, start = byteOffset >> 3;
+    if (bias === null) {
+      f64.fill(0, start, start + count * width);
+      return;
+    }
+    this.#copyIn(byteOffset, bias, width);
+    for (let filled = 1; filled < count; filled *= 2) {
+      const rows = Math.min(filled, count - filled);
+      f64.copyWithin(start + filled * width, start, start + rows * width);
+    }
+  }
 }

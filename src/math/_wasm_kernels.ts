@@ -27,17 +27,69 @@ const P = { c: 0, a: 1, b: 2, m: 3, n: 4, k: 5, ldc: 6, sa: 7, ldb: 8 } as const
  * C[i, j] at c + i*ldc + 8j, B[p, j] at b + p*ldb + 8j, A per `layout`.
  */
 function gemmBody(layout: ALayout, relaxed: boolean): Body {
-  const f = new Body(9);
-  const maxRows = relaxed ? 6 : 5;
-  const i = f.local(I32), j = f.local(I32), p = f.local(I32);
-  const cRow = f.local(I32), aRow = f.local(I32), cp = f.local(I32), bp = f.local(I32);
-  const aps = Array.from({ length: layout === "rows" ? maxRows : 1 }, () => f.local(I32));
-  const acc = Array.from({ length: maxRows * 2 }, () => f.local(V128));
-  const bv = [f.local(V128), f.local(V128)];
-  const splat = f.local(V128);
+  return new GemmEmitter(layout, relaxed).emit();
+}
+
+/**
+ * The code of one gemm function, emitted into `f`: rows taken `maxRows` at a time, then
+ * the last ones in smaller blocks ({@linkcode GemmEmitter.emit}); in each block the
+ * columns four at a time, then two, then one ({@linkcode GemmEmitter.rowBlock}); for
+ * each tile the loop over p ({@linkcode GemmEmitter.tile}, {@linkcode GemmEmitter.step}).
+ */
+class GemmEmitter {
+  readonly f = new Body(9);
+  readonly maxRows: number;
+  // the function's locals, declared in this order
+  readonly i: number;
+  readonly j: number;
+  readonly p: number;
+  readonly cRow: number;
+  readonly aRow: number;
+  readonly cp: number;
+  readonly bp: number;
+  readonly aps: number[];
+  readonly acc: number[];
+  readonly bv: number[];
+  readonly splat: number;
+
+  constructor(readonly layout: ALayout, readonly relaxed: boolean) {
+    const f = this.f;
+    this.maxRows = relaxed ? 6 : 5;
+    this.i = f.local(I32);
+    this.j = f.local(I32);
+    this.p = f.local(I32);
+    this.cRow = f.local(I32);
+    this.aRow = f.local(I32);
+    this.cp = f.local(I32);
+    this.bp = f.local(I32);
+    this.aps = Array.from({ length: layout === "rows" ? this.maxRows : 1 }, () => f.local(I32));
+    this.acc = Array.from({ length: this.maxRows * 2 }, () => f.local(V128));
+    this.bv = [f.local(V128), f.local(V128)];
+    this.splat = f.local(V128);
+  }
+
+  /** The whole function: every row block, the full ones first. */
+  emit(): Body {
+    const { f, i, maxRows } = this;
+    f.const(0).set(i);
+    f.block().loop();
+    f.get(i).const(maxRows).op("add").get(P.m).op("gt_s").brIf(1);
+    this.setRowPointers();
+    this.rowBlock(maxRows);
+    f.addConst(i, maxRows).br(0).end().end();
+    for (let rows = maxRows - 1; rows >= 1; rows--) {
+      f.get(P.m).get(i).op("sub").const(rows).op("ge_s").if();
+      this.setRowPointers();
+      this.rowBlock(rows);
+      f.addConst(i, rows);
+      f.end();
+    }
+    return f;
+  }
 
   /** One step of p for a tile of `rows` × `vecs` vectors; A offsets `aOff` (bytes) */
-  const step = (rows: number, vecs: number, half: boolean, aOff: number) => {
+  step(rows: number, vecs: number, half: boolean, aOff: number): void {
+    const { f, layout, relaxed, bp, aps, acc, bv, splat } = this;
     for (let v = 0; v < vecs; v++) {
       f.get(bp);
       if (half) f.load64Zero(0);
@@ -59,10 +111,11 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
       }
     }
     if (layout === "cols") f.addTo(aps[0], P.sa);
-  };
+  }
 
   /** The tile at (i, j): rows × (2 vecs or 1 vec, maybe half) */
-  const tile = (rows: number, vecs: number, half: boolean) => {
+  tile(rows: number, vecs: number, half: boolean): void {
+    const { f, layout, j, p, cRow, aRow, cp, bp, aps, acc, maxRows } = this;
     // cp = cRow + 8j; bp = b + 8j; A pointers
     f.get(j).const(3).op("shl").set(cp);
     f.get(P.b).get(cp).op("add").set(bp);
@@ -90,13 +143,13 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
     if (rows === maxRows && vecs === 2) {
       f.block().loop();
       f.get(p).const(4).op("lt_s").brIf(1);
-      for (let u = 0; u < 4; u++) step(rows, vecs, half, 8 * u);
+      for (let u = 0; u < 4; u++) this.step(rows, vecs, half, 8 * u);
       if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 32); }
       f.addConst(p, -4).br(0).end().end();
     }
     f.block().loop();
     f.get(p).op("eqz").brIf(1);
-    step(rows, vecs, half, 0);
+    this.step(rows, vecs, half, 0);
     if (layout === "rows") { for (let r = 0; r < rows; r++) f.addConst(aps[r], 8); }
     f.addConst(p, -1).br(0).end().end();
     for (let r = 0; r < rows; r++) {
@@ -108,44 +161,32 @@ function gemmBody(layout: ALayout, relaxed: boolean): Body {
         else f.v128Store(16 * v);
       }
     }
-  };
+  }
 
   /** All columns of the row block starting at i (cRow, aRow set), `rows` tall. */
-  const rowBlock = (rows: number) => {
+  rowBlock(rows: number): void {
+    const { f, j } = this;
     f.const(0).set(j);
     f.block().loop();
     f.get(j).const(4).op("add").get(P.n).op("gt_s").brIf(1);
-    tile(rows, 2, false);
+    this.tile(rows, 2, false);
     f.addConst(j, 4).br(0).end().end();
     f.get(j).const(2).op("add").get(P.n).op("gt_s").op("eqz").if();
-    tile(rows, 1, false);
+    this.tile(rows, 1, false);
     f.addConst(j, 2);
     f.end();
     f.get(j).get(P.n).op("lt_s").if();
-    tile(rows, 1, true);
+    this.tile(rows, 1, true);
     f.end();
-  };
+  }
 
-  const setRowPointers = () => {
+  /** cRow and aRow for the row block starting at i. */
+  setRowPointers(): void {
+    const { f, layout, i, cRow, aRow } = this;
     f.get(P.c).get(i).get(P.ldc).op("mul").op("add").set(cRow);
     if (layout === "rows") f.get(P.a).get(i).get(P.sa).op("mul").op("add").set(aRow);
     else f.get(P.a).get(i).const(3).op("shl").op("add").set(aRow);
-  };
-
-  f.const(0).set(i);
-  f.block().loop();
-  f.get(i).const(maxRows).op("add").get(P.m).op("gt_s").brIf(1);
-  setRowPointers();
-  rowBlock(maxRows);
-  f.addConst(i, maxRows).br(0).end().end();
-  for (let rows = maxRows - 1; rows >= 1; rows--) {
-    f.get(P.m).get(i).op("sub").const(rows).op("ge_s").if();
-    setRowPointers();
-    rowBlock(rows);
-    f.addConst(i, rows);
-    f.end();
   }
-  return f;
 }
 
 /**

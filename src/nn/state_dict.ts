@@ -2,7 +2,7 @@
  * ParamSets and Adam state to and from torch state_dicts: the one place where weights
  * become float32 tensors in spec order, and where a stored state_dict is loaded back
  * strictly (every key present with its shape, no other key, finite values), like
- * `load_state_dict(strict=True)`. The trainer checkpoint (`rl/`) and the SFT planner
+ * `load_state_dict(strict=True)`. The trainer checkpoint (`run/`) and the SFT planner
  * file (`sft/`) are both written and read through it.
  *
  * A fault of a loaded state_dict is reported as a typed {@linkcode StateDictFault};

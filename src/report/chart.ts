@@ -8,7 +8,9 @@
 
 import { decimate, r1, sortedPlottable, textWidth, tickLabels, xScale, yScale } from "./axes.ts";
 import type { Point, Scale } from "./axes.ts";
+import type { Panel, PanelBox, Series } from "./panel_spec.ts";
 
+export type { Panel, PanelBox, Series } from "./panel_spec.ts";
 export type { Point };
 
 // ---------------------------------------------------------------------------------
@@ -59,63 +61,8 @@ export function movingAverage(values: ReadonlyArray<number | null>, window: numb
 // ---------------------------------------------------------------------------------
 // Line charts
 
-/** One line of a chart: drawn as one `<path class="series" data-metric=...>`. */
-export interface Series {
-  /** Machine name, written as `data-metric`. */
-  metric: string;
-  /** Legend text. */
-  label: string;
-  /** Data points in any order (drawn sorted by x). */
-  points: ReadonlyArray<Point>;
-  /** Stroke color, any SVG color, e.g. "#1f77b4". */
-  color: string;
-  /** Stroke width in px (default 1.75). */
-  width?: number;
-  /** Dashed stroke, for reference lines; a dashed series gets no markers. */
-  dashed?: boolean;
-  /** Stroke opacity, 0..1 (default opaque). */
-  opacity?: number;
-  /** Which y axis (default left); a panel with right series gets a second scale. */
-  axis?: "left" | "right";
-  /** A shaded band (x, low, high) drawn under the line, e.g. mean ± std. */
-  band?: ReadonlyArray<readonly [x: number, low: number, high: number]>;
-  /** Dots at the points (default: only when there are few). */
-  markers?: boolean;
-}
-
-/** One chart of the grid. */
-export interface Panel {
-  /** Heading at the panel's top left. */
-  title: string;
-  /** Label of the x axis. */
-  xLabel: string;
-  /** Label of the left y axis. */
-  yLabel: string;
-  /** Label of the right y axis, for series with `axis: "right"`. */
-  y2Label?: string;
-  /** Lines to draw, in order; those without a plottable point are left out. */
-  series: Series[];
-  /** Shown under "no data" when no series has a point. */
-  emptyNote?: string;
-  /** Data x values are whole numbers (episodes): no fractional ticks. */
-  integerX?: boolean;
-}
-
-/** Where a panel goes, in SVG user units. */
-export interface PanelBox {
-  /** Left edge. */
-  x: number;
-  /** Top edge (y grows downwards). */
-  y: number;
-  /** Width, axes and labels included. */
-  width: number;
-  /** Height, title and labels included. */
-  height: number;
-}
-
 /** Font family of every chart and page of the report. */
 export const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
-const TICK_FONT = 11;
 const MARKER_MAX_POINTS = 40;
 
 /**
@@ -133,6 +80,61 @@ const MARKER_MAX_POINTS = 40;
  * ```
  */
 export function renderPanel(panel: Panel, box: PanelBox): string {
+  const plot = plotArea(panel, box);
+  const { px0, py0, plotW, plotH } = plot;
+  const out: string[] = [`<g class="panel" transform="translate(${box.x},${box.y})">`];
+  out.push(
+    `<text x="12" y="20" font-size="14" font-weight="bold" fill="#222">${
+      escapeXml(panel.title)
+    }</text>`,
+  );
+  out.push(
+    `<rect x="${px0}" y="${py0}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`,
+  );
+  if (plot.ys === null) {
+    out.push(...noData(plot, panel), "</g>");
+    return out.join("\n");
+  }
+  const axes = plotAxes({ ...plot, ys: plot.ys }, panel);
+  out.push(...gridAndTicks(axes, box), ...axisLabels(axes, panel));
+  // Bands, then lines, then markers on top.
+  out.push(...bands(axes), ...lines(axes), ...markers(axes));
+  if (plot.legend) out.push(renderLegend(plot.series, 12, 38, plot.hasRight));
+  out.push("</g>");
+  return out.join("\n");
+}
+
+/** Font size of the tick labels, px. */
+const TICK_FONT = 11;
+
+/** A series of a panel with its plottable points (and band rows), sorted by x. */
+type PlottedSeries = Omit<Series, "points" | "band"> & {
+  points: Point[];
+  band?: Array<readonly [x: number, low: number, high: number]>;
+};
+
+// A panel's series with points (sorted, plottable), which scale each is on, the y
+// scales (null: no data) and their tick labels, and the plot area left inside the
+// margins, which make room for the widest tick label, then the rotated axis label.
+interface PlotArea {
+  series: PlottedSeries[];
+  onLeft: (s: Series) => boolean;
+  ys: Scale | null;
+  ys2: Scale | null;
+  yLabels: string[];
+  y2Labels: string[];
+  hasRight: boolean;
+  rightOnly: boolean;
+  legend: boolean;
+  plotW: number;
+  plotH: number;
+  px0: number;
+  py0: number;
+  px1: number;
+  py1: number;
+}
+
+function plotArea(panel: Panel, box: PanelBox): PlotArea {
   const series = panel.series
     .map((s) => ({
       ...s,
@@ -145,13 +147,6 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   const hasRight = hasLeft && series.some((s) => s.axis === "right");
   const rightOnly = !hasLeft && series.length > 0;
   const legend = series.length > 1;
-
-  const out: string[] = [`<g class="panel" transform="translate(${box.x},${box.y})">`];
-  out.push(
-    `<text x="12" y="20" font-size="14" font-weight="bold" fill="#222">${
-      escapeXml(panel.title)
-    }</text>`,
-  );
   const onLeft = (s: Series) => rightOnly || s.axis !== "right";
   const yValues = (side: boolean) =>
     series.filter((s) => onLeft(s) === side).flatMap((s) => [
@@ -162,35 +157,31 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   const ys2 = hasRight ? yScale(yValues(false)) : null;
   const yLabels = ys ? tickLabels(ys.ticks) : [];
   const y2Labels = ys2 ? tickLabels(ys2.ticks) : [];
-
-  // Margins make room for the widest tick label, then the rotated axis label.
-  const room = (labels: string[]) =>
-    Math.ceil(Math.max(0, ...labels.map((l) => textWidth(l, TICK_FONT))));
   const top = legend ? 52 : 36, bottom = 46;
-  const left = Math.max(64, room(yLabels) + 30);
-  const right = ys2 ? Math.max(64, room(y2Labels) + 30) : 22;
+  const left = Math.max(64, labelRoom(yLabels) + 30);
+  const right = ys2 ? Math.max(64, labelRoom(y2Labels) + 30) : 22;
   const plotW = box.width - left - right, plotH = box.height - top - bottom;
-  const px0 = left, py0 = top, px1 = left + plotW, py1 = top + plotH;
-  out.push(
-    `<rect x="${px0}" y="${py0}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`,
-  );
+  return {
+    ...{ series, onLeft, ys, ys2, yLabels, y2Labels, hasRight, rightOnly, legend },
+    ...{ plotW, plotH, px0: left, py0: top, px1: left + plotW, py1: top + plotH },
+  };
+}
 
-  if (ys === null) {
-    const cx = px0 + plotW / 2, cy = py0 + plotH / 2;
-    out.push(
-      `<text class="no-data" x="${cx}" y="${cy}" text-anchor="middle" font-size="15" fill="#888">no data</text>`,
-    );
-    if (panel.emptyNote) {
-      out.push(
-        `<text x="${cx}" y="${cy + 20}" text-anchor="middle" font-size="11" fill="#999">${
-          escapeXml(panel.emptyNote)
-        }</text>`,
-      );
-    }
-    out.push("</g>");
-    return out.join("\n");
-  }
+// The width tick labels need, px.
+function labelRoom(labels: string[]): number {
+  return Math.ceil(Math.max(0, ...labels.map((l) => textWidth(l, TICK_FONT))));
+}
 
+// A plot area with data: its x scale, and where a data point goes in the panel.
+interface PlotAxes extends PlotArea {
+  ys: Scale;
+  xs: Scale;
+  toX: (x: number) => number;
+  toY: (y: number, s: Scale) => number;
+}
+
+function plotAxes(plot: PlotArea & { ys: Scale }, panel: Panel): PlotAxes {
+  const { series, px0, py1, plotW, plotH } = plot;
   const xs = xScale(
     series.flatMap((s) => s.points.map((p) => p[0])),
     panel.integerX ?? false,
@@ -198,19 +189,39 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   );
   const toX = (x: number) => px0 + ((x - xs.lo) / (xs.hi - xs.lo)) * plotW;
   const toY = (y: number, s: Scale) => py1 - ((y - s.lo) / (s.hi - s.lo)) * plotH;
+  return { ...plot, xs, toX, toY };
+}
 
-  // Grid and ticks.
+function noData(plot: PlotArea, panel: Panel): string[] {
+  const cx = plot.px0 + plot.plotW / 2, cy = plot.py0 + plot.plotH / 2;
+  const out = [
+    `<text class="no-data" x="${cx}" y="${cy}" text-anchor="middle" font-size="15" fill="#888">no data</text>`,
+  ];
+  if (panel.emptyNote) {
+    out.push(
+      `<text x="${cx}" y="${cy + 20}" text-anchor="middle" font-size="11" fill="#999">${
+        escapeXml(panel.emptyNote)
+      }</text>`,
+    );
+  }
+  return out;
+}
+
+// Grid lines and ticks with their labels, then the axes.
+function gridAndTicks(a: PlotAxes, box: PanelBox): string[] {
+  const { ys, ys2, xs, toX, toY, px0, px1, py0, py1 } = a;
+  const out: string[] = [];
   ys.ticks.forEach((t, i) => {
     const y = r1(toY(t, ys));
     out.push(`<line x1="${px0}" y1="${y}" x2="${px1}" y2="${y}" stroke="#e4e4e4"/>`);
     out.push(
       `<text x="${px0 - 6}" y="${y + 4}" text-anchor="end" font-size="${TICK_FONT}" fill="#444">${
-        escapeXml(yLabels[i])
+        escapeXml(a.yLabels[i])
       }</text>`,
     );
   });
   if (ys2) {
-    const labels = y2Labels;
+    const labels = a.y2Labels;
     ys2.ticks.forEach((t, i) => {
       const y = r1(toY(t, ys2));
       out.push(`<line x1="${px1}" y1="${y}" x2="${px1 + 4}" y2="${y}" stroke="#666"/>`);
@@ -238,37 +249,43 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   out.push(
     `<path d="M${px0},${py0} V${py1} H${px1}${ys2 ? ` V${py0}` : ""}" fill="none" stroke="#666"/>`,
   );
+  return out;
+}
 
-  // Axis labels.
-  out.push(
+function axisLabels(a: PlotAxes, panel: Panel): string[] {
+  const { px0, px1, py0, py1, plotW, plotH } = a;
+  const out = [
     `<text class="axis-label" x="${px0 + plotW / 2}" y="${
       py1 + 36
     }" text-anchor="middle" font-size="12" fill="#222">${escapeXml(panel.xLabel)}</text>`,
-  );
-  const yLabel = rightOnly ? (panel.y2Label ?? panel.yLabel) : panel.yLabel;
+  ];
+  const yLabel = a.rightOnly ? (panel.y2Label ?? panel.yLabel) : panel.yLabel;
   const yMid = py0 + plotH / 2;
   out.push(
     `<text class="axis-label" transform="translate(${
-      px0 - room(yLabels) - 14
+      px0 - labelRoom(a.yLabels) - 14
     },${yMid}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${
       escapeXml(yLabel)
     }</text>`,
   );
-  if (ys2) {
+  if (a.ys2) {
     out.push(
       `<text class="axis-label" transform="translate(${
-        px1 + room(y2Labels) + 16
+        px1 + labelRoom(a.y2Labels) + 16
       },${yMid}) rotate(90)" text-anchor="middle" font-size="12" fill="#222">${
         escapeXml(panel.y2Label ?? "")
       }</text>`,
     );
   }
+  return out;
+}
 
-  // Bands, then lines, then markers on top.
-  const columns = Math.max(1, Math.round(plotW));
-  for (const s of series) {
+function bands(a: PlotAxes): string[] {
+  const { toX, toY } = a;
+  const out: string[] = [];
+  for (const s of a.series) {
     if (!s.band) continue;
-    const scale = onLeft(s) ? ys : ys2!;
+    const scale = a.onLeft(s) ? a.ys : a.ys2!;
     const band = s.band;
     if (band.length === 0) continue;
     const upper = band.map(([x, , hi]) => `${r1(toX(x))},${r1(toY(hi, scale))}`);
@@ -283,9 +300,15 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
       }_band" d="${d}" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`,
     );
   }
-  for (const s of series) {
-    const scale = onLeft(s) ? ys : ys2!;
-    const pts = decimate(s.points, px0, { columns, toPx: toX });
+  return out;
+}
+
+function lines(a: PlotAxes): string[] {
+  const { toX, toY } = a;
+  const columns = Math.max(1, Math.round(a.plotW));
+  return a.series.map((s) => {
+    const scale = a.onLeft(s) ? a.ys : a.ys2!;
+    const pts = decimate(s.points, a.px0, { columns, toPx: toX });
     const d = pts.map(([x, y], i) => `${i === 0 ? "M" : "L"}${r1(toX(x))},${r1(toY(y, scale))}`)
       .join(" ");
     const attrs = [
@@ -300,24 +323,25 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
     ];
     if (s.dashed) attrs.push(`stroke-dasharray="7 5"`);
     if (s.opacity !== undefined) attrs.push(`stroke-opacity="${s.opacity}"`);
-    out.push(`<path ${attrs.join(" ")}><title>${escapeXml(s.label)}</title></path>`);
-  }
-  for (const s of series) {
+    return `<path ${attrs.join(" ")}><title>${escapeXml(s.label)}</title></path>`;
+  });
+}
+
+function markers(a: PlotAxes): string[] {
+  const out: string[] = [];
+  for (const s of a.series) {
     const few = s.points.length <= MARKER_MAX_POINTS && !s.dashed;
     // A lone point is invisible as a line, whatever the series asks.
     if (!(s.points.length === 1 || (s.markers ?? few))) continue;
-    const scale = onLeft(s) ? ys : ys2!;
+    const scale = a.onLeft(s) ? a.ys : a.ys2!;
     const dots = s.points.map(([x, y]) =>
-      `<circle cx="${r1(toX(x))}" cy="${r1(toY(y, scale))}" r="3"/>`
+      `<circle cx="${r1(a.toX(x))}" cy="${r1(a.toY(y, scale))}" r="3"/>`
     );
     out.push(
       `<g class="marker" fill="${s.color}" stroke="#fff" stroke-width="0.75">${dots.join("")}</g>`,
     );
   }
-
-  if (legend) out.push(renderLegend(series, 12, 38, hasRight));
-  out.push("</g>");
-  return out.join("\n");
+  return out;
 }
 
 function bandOfOne(x: number, yHigh: number, yLow: number): string {

@@ -85,20 +85,80 @@ export const COLORS = {
  * ```
  */
 export function reportPanels(data: RunReportData): Panel[] {
+  const ctx = reportContext(data);
+  const panels = [
+    returnPanel(ctx),
+    heldoutReturnPanel(ctx),
+    klPanel(ctx),
+    entropyPanel(ctx),
+    deltaNormPanel(ctx),
+  ];
+  if (data.env === undefined) {
+    panels.push(waypointErrorPanel(ctx));
+    return panels;
+  }
+  // an env that reports collisions gets a panel of its own for the collision rate
+  const collisions = data.env.metrics.filter((m) => m.mean === "collision_rate");
+  const others = { ...data.env, metrics: data.env.metrics.filter((m) => !collisions.includes(m)) };
+  if (collisions.length > 0) {
+    const panel = envMetricsPanel({ ...data.env, metrics: collisions }, ctx);
+    panels.push({ ...panel, title: "Held-out collision rate", yLabel: "collision rate" });
+  }
+  if (others.metrics.length > 0) panels.push(envMetricsPanel(others, ctx));
+  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
+}
+
+// What the panels of a run's report are made from: its entries and train metrics, the
+// env's wording, and reference lines across the entries' episodes.
+interface ReportContext {
+  entries: EntryNumbers[];
+  train: TrainNumbers;
+  wording: { base: string; refined: string; deltaLabel: string };
+  /** x of each entry: its episode (or its position) */
+  episodes: number[];
+  /** (episode, value) of every entry that has the value */
+  series: (value: (e: EntryNumbers) => number | null) => Point[];
+  /** what every panel has */
+  base: { xLabel: string; integerX: boolean };
+  /** the note of an empty panel */
+  missing: (keys: string, file?: string) => string;
+  /** the episodes reference lines span: the entries' (the episode count when there are none) */
+  span: number[];
+  /** a flat reference line across `span` */
+  sftLine: (value: number) => Point[];
+}
+
+function reportContext(data: RunReportData): ReportContext {
   const entries = data.metrics.map(readEntry);
   const train = readTrainMetrics(data.trainMetrics);
-  const wording = data.env ?? DRIVING;
   const episodes = entries.map((e, i) => e.episode ?? i + 1);
   const series = (value: (e: EntryNumbers) => number | null): Point[] =>
     entries.flatMap((e, i) => {
       const v = value(e);
       return v === null ? [] : [[episodes[i], v] as const];
     });
-  const base = { xLabel: "episode", integerX: true };
-  const missing = (keys: string, file = "metrics.json") => `no ${keys} in ${file}`;
+  const span = episodes.length > 0
+    ? extent(episodes)
+    : train.rewards.length > 0
+    ? [1, train.rewards.length]
+    : [];
+  const sftLine = (value: number): Point[] =>
+    span.length === 0
+      ? []
+      : span[0] === span[1]
+      ? [[span[0], value]]
+      : span.map((x) => [x, value] as const);
+  return {
+    ...{ entries, train, wording: data.env ?? DRIVING, episodes, series },
+    base: { xLabel: "episode", integerX: true },
+    missing: (keys, file = "metrics.json") => `no ${keys} in ${file}`,
+    ...{ span, sftLine },
+  };
+}
 
-  // 1. Episode return, thin, with a moving average on top.
-  const rewards = train.rewards;
+// 1. Episode return, thin, with a moving average on top.
+function returnPanel(ctx: ReportContext): Panel {
+  const rewards = ctx.train.rewards;
   const window = Math.max(5, Math.round(rewards.length / 20));
   const returnSeries: Series[] = rewards.length > 0
     ? [
@@ -123,26 +183,24 @@ export function reportPanels(data: RunReportData): Panel[] {
       // Older or interrupted runs: the per-interval mean from metrics.json.
       metric: "mean_reward",
       label: "mean return per eval interval",
-      points: series((e) => e.mean_reward),
+      points: ctx.series((e) => e.mean_reward),
       color: COLORS.blue,
       width: 2.5,
     }];
+  return {
+    ...ctx.base,
+    title: "Episode return (training)",
+    yLabel: "return",
+    series: returnSeries,
+    emptyNote: ctx.missing("rewards", "train_metrics.json"),
+  };
+}
 
-  // 2. Held-out return against the frozen base policy.
-  // Reference lines span the entries' episodes (the episode count when there are none).
-  const span = episodes.length > 0
-    ? extent(episodes)
-    : rewards.length > 0
-    ? [1, rewards.length]
-    : [];
-  const sftPerEntry = series((e) => e.sft_heldout.return_mean ?? null);
+// 2. Held-out return against the frozen base policy.
+function heldoutReturnPanel(ctx: ReportContext): Panel {
+  const { train, wording, span, sftLine } = ctx;
+  const sftPerEntry = ctx.series((e) => e.sft_heldout.return_mean ?? null);
   const sftConstant = train.sft_eval.return_mean;
-  const sftLine = (value: number): Point[] =>
-    span.length === 0
-      ? []
-      : span[0] === span[1]
-      ? [[span[0], value]]
-      : span.map((x) => [x, value] as const);
   let sftPoints: Point[] = [];
   if (sftPerEntry.length > 0) {
     const same = sftPerEntry.every((p) => p[1] === sftPerEntry[0][1]);
@@ -150,7 +208,7 @@ export function reportPanels(data: RunReportData): Panel[] {
   } else if (sftConstant !== null) {
     sftPoints = sftLine(sftConstant);
   }
-  const evalReturn = series((e) => e.heldout.return_mean ?? null);
+  const evalReturn = ctx.series((e) => e.heldout.return_mean ?? null);
   // Runs without per-entry evals still have the final held-out evaluation: one point.
   const heldoutReturn = train.heldout.refined?.return_mean ?? null;
   const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
@@ -163,114 +221,97 @@ export function reportPanels(data: RunReportData): Panel[] {
       markers: false,
     }]
     : [];
+  return {
+    ...ctx.base,
+    title: `Held-out eval return vs ${wording.base}`,
+    yLabel: "mean return",
+    series: [
+      {
+        metric: "eval_return",
+        label: `${wording.refined} (eval)`,
+        points: evalReturn,
+        color: COLORS.red,
+      },
+      ...finalPoint,
+      {
+        metric: "sft_return",
+        label: wording.base,
+        points: sftPoints,
+        color: COLORS.grey,
+        dashed: true,
+      },
+    ],
+    emptyNote: ctx.missing("heldout.return_mean / sft_heldout.return_mean"),
+  };
+}
 
-  const deltaStd = new Map(series((e) => e.eval.std_delta_norm).map(([x, s]) => [x, s]));
-  const deltaMean = series((e) => e.eval.mean_delta_norm);
+// 3. The update's approx KL, and its clip fraction on the right.
+function klPanel(ctx: ReportContext): Panel {
+  return {
+    ...ctx.base,
+    title: "Approx KL and clip fraction",
+    yLabel: "approx KL",
+    y2Label: "clip fraction",
+    series: [
+      {
+        metric: "kl",
+        label: "approx KL",
+        points: ctx.series((e) => e.update.kl),
+        color: COLORS.blue,
+      },
+      {
+        metric: "clip_fraction",
+        label: "clip fraction",
+        points: ctx.series((e) => e.update.clip_fraction),
+        color: COLORS.orange,
+        axis: "right",
+      },
+    ],
+    emptyNote: ctx.missing("update.kl / update.clip_fraction"),
+  };
+}
 
-  const panels: Panel[] = [
-    {
-      ...base,
-      title: "Episode return (training)",
-      yLabel: "return",
-      series: returnSeries,
-      emptyNote: missing("rewards", "train_metrics.json"),
-    },
-    {
-      ...base,
-      title: `Held-out eval return vs ${wording.base}`,
-      yLabel: "mean return",
-      series: [
-        {
-          metric: "eval_return",
-          label: `${wording.refined} (eval)`,
-          points: evalReturn,
-          color: COLORS.red,
-        },
-        ...finalPoint,
-        {
-          metric: "sft_return",
-          label: wording.base,
-          points: sftPoints,
-          color: COLORS.grey,
-          dashed: true,
-        },
-      ],
-      emptyNote: missing("heldout.return_mean / sft_heldout.return_mean"),
-    },
-    {
-      ...base,
-      title: "Approx KL and clip fraction",
-      yLabel: "approx KL",
-      y2Label: "clip fraction",
-      series: [
-        {
-          metric: "kl",
-          label: "approx KL",
-          points: series((e) => e.update.kl),
-          color: COLORS.blue,
-        },
-        {
-          metric: "clip_fraction",
-          label: "clip fraction",
-          points: series((e) => e.update.clip_fraction),
-          color: COLORS.orange,
-          axis: "right",
-        },
-      ],
-      emptyNote: missing("update.kl / update.clip_fraction"),
-    },
-    {
-      ...base,
-      title: "Policy entropy",
-      yLabel: "entropy (nats)",
-      series: [{
-        metric: "entropy",
-        label: "entropy",
-        points: series((e) => e.update.entropy),
-        color: COLORS.green,
-      }],
-      emptyNote: missing("update.entropy"),
-    },
-    {
-      ...base,
-      title: "Delta norm (mean ± std)",
-      yLabel: wording.deltaLabel,
-      series: [{
-        metric: "delta_norm",
-        label: "mean delta norm",
-        points: deltaMean,
-        color: COLORS.purple,
-        band: deltaMean.flatMap(([x, m]) => {
-          const s = deltaStd.get(x);
-          return s === undefined ? [] : [[x, Math.max(0, m - s), m + s] as const];
-        }),
-      }],
-      emptyNote: missing("eval.mean_delta_norm"),
-    },
-  ];
-  if (data.env === undefined) {
-    panels.push(waypointErrorPanel({ series, sftLine, base, train }));
-    return panels;
-  }
-  // an env that reports collisions gets a panel of its own for the collision rate
-  const collisions = data.env.metrics.filter((m) => m.mean === "collision_rate");
-  const others = { ...data.env, metrics: data.env.metrics.filter((m) => !collisions.includes(m)) };
-  if (collisions.length > 0) {
-    const panel = envMetricsPanel({ ...data.env, metrics: collisions }, { series, base });
-    panels.push({ ...panel, title: "Held-out collision rate", yLabel: "collision rate" });
-  }
-  if (others.metrics.length > 0) panels.push(envMetricsPanel(others, { series, base }));
-  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
+// 4. The policy's entropy.
+function entropyPanel(ctx: ReportContext): Panel {
+  return {
+    ...ctx.base,
+    title: "Policy entropy",
+    yLabel: "entropy (nats)",
+    series: [{
+      metric: "entropy",
+      label: "entropy",
+      points: ctx.series((e) => e.update.entropy),
+      color: COLORS.green,
+    }],
+    emptyNote: ctx.missing("update.entropy"),
+  };
+}
+
+// 5. The norm of the clipped mean delta, with a band of ± its std.
+function deltaNormPanel(ctx: ReportContext): Panel {
+  const deltaStd = new Map(ctx.series((e) => e.eval.std_delta_norm).map(([x, s]) => [x, s]));
+  const deltaMean = ctx.series((e) => e.eval.mean_delta_norm);
+  return {
+    ...ctx.base,
+    title: "Delta norm (mean ± std)",
+    yLabel: ctx.wording.deltaLabel,
+    series: [{
+      metric: "delta_norm",
+      label: "mean delta norm",
+      points: deltaMean,
+      color: COLORS.purple,
+      band: deltaMean.flatMap(([x, m]) => {
+        const s = deltaStd.get(x);
+        return s === undefined ? [] : [[x, Math.max(0, m - s), m + s] as const];
+      }),
+    }],
+    emptyNote: ctx.missing("eval.mean_delta_norm"),
+  };
 }
 
 // The driving env's last panel: ADE / FDE in metres, with the SFT planner's as dashed
 // references when known.
-function waypointErrorPanel(ctx: {
-  series: (value: (e: EntryNumbers) => number | null) => Point[];
-  sftLine: (value: number) => Point[];
-  base: { xLabel: string; integerX: boolean };
-  train: TrainNumbers;
-}): Panel {
+function waypointErrorPanel(ctx: ReportContext): Panel {
   const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
   const ade = ctx.series((e) => envMetric(e, "ade_mean"));
   const fde = ctx.series((e) => envMetric(e, "fde_mean"));
@@ -305,13 +346,7 @@ function waypointErrorPanel(ctx: {
 }
 
 // The last panel for an env other than driving: its logged metrics, the base policy's dashed.
-function envMetricsPanel(
-  env: ReportEnv,
-  ctx: {
-    series: (value: (e: EntryNumbers) => number | null) => Point[];
-    base: { xLabel: string; integerX: boolean };
-  },
-): Panel {
+function envMetricsPanel(env: ReportEnv, ctx: ReportContext): Panel {
   const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
   const lines: Series[] = env.metrics.flatMap((m, i) => {
     const color = palette[i % palette.length];

@@ -14,5 +14,5 @@ export * from "./compose_plan.ts";
 export * from "./planner_file.ts";
 export * from "./config.ts";
 export * from "./behaviour_cloning.ts";
-export * from "./evaluate.ts";
 export * from "./planner_spec.ts";
+export * from "./policy_onnx.ts";

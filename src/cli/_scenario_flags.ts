@@ -1,0 +1,62 @@
+/**
+ * `--scenarios DIR` of `train` and `eval`: its option, help lines, and the checks of
+ * `eval`'s flags around it (the sets themselves: `run/scenario_runs.ts`).
+ *
+ * @module
+ */
+
+import { UserError } from "../errors.ts";
+import type { EnvName } from "../env/mod.ts";
+import { heldoutScenarios } from "../run/mod.ts";
+import type { ScenarioSet } from "../run/mod.ts";
+
+/** The parseArgs option of `--scenarios`. */
+export const SCENARIOS_OPTION = { scenarios: { type: "string" } } as const;
+
+/** `train --scenarios`'s help line. */
+export const TRAIN_SCENARIOS_HELP =
+  "  --scenarios DIR          train on the scenario files in DIR, cycling through them (--env traffic; evaluation stays on held-out seeds)";
+
+/** `eval --scenarios`'s help line. */
+export const EVAL_SCENARIOS_HELP =
+  "  --scenarios DIR        evaluate each scenario file in DIR once (--env traffic; scenario_id = its id)";
+
+/**
+ * `--scenarios`' value in `values` (parsed flags), or null without the flag.
+ *
+ * @example
+ * ```ts
+ * scenariosFlag({ scenarios: "out/set" }); // "out/set"
+ * ```
+ */
+export function scenariosFlag(values: Record<string, unknown>): string | null {
+  return typeof values.scenarios === "string" ? values.scenarios : null;
+}
+
+/**
+ * The set `eval --scenarios DIR` evaluates on (null without the flag). Only for
+ * `--env traffic`; refused when it holds a scenario one of the evaluated checkpoints
+ * (`checkpoints`: policy name to the checkpoint's extra keys) was trained on.
+ *
+ * @example
+ * ```ts ignore
+ * const set = await evalScenarios(values, { envName, checkpoints: new Map([[name, ckpt.extra]]) });
+ * ```
+ */
+export async function evalScenarios(
+  values: Record<string, unknown>,
+  opts: { envName: EnvName; checkpoints: Map<string, Record<string, unknown>> },
+): Promise<ScenarioSet | null> {
+  const dir = scenariosFlag(values);
+  if (dir === null) return null;
+  if (dir.trim() === "") throw new UserError("--scenarios: must not be empty");
+  if (opts.envName !== "traffic") {
+    throw new UserError(`--scenarios: only for --env traffic, not ${opts.envName}`);
+  }
+  for (const flag of ["episodes", "seed"]) {
+    if (values[flag] !== undefined) {
+      throw new UserError(`--scenarios: evaluates each file once; --${flag} does not apply`);
+    }
+  }
+  return await heldoutScenarios(dir, { checkpoints: opts.checkpoints });
+}

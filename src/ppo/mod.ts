@@ -1,0 +1,16 @@
+/**
+ * PPO and nothing else: its configuration, the rollout buffer (GAE per episode,
+ * advantage normalisation), the update's epochs over shuffled minibatches, the loss of
+ * one minibatch with its backward and optimiser step, and the trainer that runs an
+ * iteration (rollout, finish, update) and owns the model, Adam, the RNG streams and the
+ * episode counter.
+ *
+ * @module
+ */
+
+export * from "./config.ts";
+export * from "./gae.ts";
+export * from "./loss.ts";
+export * from "./rollout_buffer.ts";
+export * from "./update.ts";
+export * from "./trainer.ts";

@@ -1,0 +1,254 @@
+/**
+ * One training run, from its checked configuration to the finished run folder: the env,
+ * the base planner and the trainer (restored when resuming), the run folder taken and
+ * prepared, then the SFT baseline, the schedule with its metrics, best and periodic
+ * checkpoints, a clean stop on a signal, `final.pt` and the held-out evaluation. `train`
+ * and each seed of `train --seeds` run through {@linkcode runTraining}.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
+import { vecEnvFactory } from "../env/mod.ts";
+import type { EnvName, EpisodeMetric } from "../env/mod.ts";
+import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import type { RunPaths } from "../io/mod.ts";
+import { Trainer } from "../ppo/mod.ts";
+import { runBasePlanner } from "./base_planner.ts";
+import { captureCheckpoint } from "./deferred_checkpoint.ts";
+import { heldoutEvaluation } from "./heldout.ts";
+import type { Heldout } from "./heldout.ts";
+import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
+import { ParallelEvaluator } from "./parallel_eval.ts";
+import { restoreTrainer } from "./resume.ts";
+import type { ResumePoint } from "./resume.ts";
+import { runEnvParts } from "./run_config.ts";
+import type { RunConfig } from "./run_config.ts";
+import { RunLog } from "./run_log.ts";
+import { RunWriter } from "./_run_writer.ts";
+import { trainScenarios } from "./scenario_runs.ts";
+import { trainMetrics } from "./train_metrics.ts";
+import type { TrainMetricsOptions } from "./train_metrics.ts";
+import type { LoopOutcome } from "./schedule.ts";
+import { trainLoop } from "./schedule.ts";
+import { listenForStop } from "./stop_signals.ts";
+import type { StopRequest } from "./stop_signals.ts";
+
+/** A training run to make: its checked configuration and how the command line asked for it. */
+export interface TrainingRequest {
+  /** The whole configuration, checked; written to `config.json`. */
+  run: RunConfig;
+  /** The checkpoint the run resumes from, or null for a fresh run. */
+  point: ResumePoint | null;
+  /** `--scenarios DIR`: the scenario set training plays, or null. */
+  scenarios: string | null;
+  /** `--overwrite`: replace the run already in the folder. */
+  overwrite: boolean;
+  /** `--quiet`: no progress output. */
+  quiet: boolean;
+  /** `--eval-worker`: split the evaluations with a Worker ({@linkcode ParallelEvaluator}). */
+  evalWorker: boolean;
+  /**
+   * The user named the run folder (`--out-dir`); else messages about a resumed run's own
+   * folder call it "run folder".
+   */
+  outDirNamed: boolean;
+  /** Shows the closing held-out evaluation (the CLI prints its table on stdout). */
+  printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[]): void;
+}
+
+/**
+ * Trains the run `request` asks for into its folder; returns the exit code (0, or
+ * 130 / 143 when stopped by a signal, having saved a checkpoint). Everything is read and
+ * checked before anything is written; a folder that cannot be written is bad input
+ * (exit 2), a file-system fault once training runs is exit code 4.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runTraining({ run, point: null, scenarios: null, overwrite: false,
+ *   quiet: true, evalWorker: false, outDirNamed: true, printHeldout: () => {} });
+ * ```
+ */
+export async function runTraining(request: TrainingRequest): Promise<number> {
+  const { run, point } = request;
+  const log = request.quiet ? () => {} : (line: string) => console.error(line);
+  const { trainer, runLog, extra } = await buildTrainer(request);
+  // resuming in place, the user named no folder: the messages say which one
+  const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
+  const lock = await unusablePathIsBadInput(
+    `${flag} ${run.out_dir}`,
+    () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
+  );
+  const stop = listenForStop({ onAbort: () => lock.release(), log });
+  try {
+    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
+      const p = point
+        ? prepareResumeDir(run.out_dir, {
+          episode: point.episode,
+          overwrite: request.overwrite,
+          sameRun: resolve(run.out_dir) === resolve(point.runDir),
+          keep: resolve(point.path),
+        })
+        : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
+      await writeJson(p.config, run);
+      return p;
+    });
+    return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
+  } finally {
+    stop.dispose();
+    lock.release();
+  }
+}
+
+// The env factory, the base planner and the trainer of the run (restored from the
+// checkpoint it resumes from), its log, and the keys its checkpoints add. On driving the
+// SFT planner and the default env; on traffic the SFT planner on its z; on any other
+// env plain PPO; a scenario set: training plays its files, evaluation stays on held-out
+// seeds.
+async function buildTrainer(
+  request: TrainingRequest,
+): Promise<{ trainer: Trainer; runLog: RunLog; extra: Record<string, unknown> }> {
+  const { run, point } = request;
+  const envOptions = runEnvParts(run).options;
+  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
+  const planner = await runBasePlanner(run, makeEnv);
+  const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { run, point });
+  const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
+  const runLog = new RunLog();
+  if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
+  return { trainer, runLog, extra };
+}
+
+// What the training in a prepared run folder works with.
+interface InFolder {
+  request: TrainingRequest;
+  trainer: Trainer;
+  runLog: RunLog;
+  paths: RunPaths;
+  stop: StopRequest;
+  log: (line: string) => void;
+  /** Checkpoint keys besides the run's own (`train_scenarios`). */
+  extra: Record<string, unknown>;
+}
+
+// The training itself, in a run folder already taken and prepared. A file-system fault
+// from here on (disk full, say) ends the run with exit code 4; every file written before
+// it is complete (atomic writes), so the last checkpoint stands.
+async function trainInFolder(f: InFolder): Promise<number> {
+  const { request: { run, point }, trainer, runLog, paths, stop, log } = f;
+  const startTime = new Date();
+  const live = !f.request.quiet && Deno.stderr.isTerminal();
+  const extra = { sft_model: run.sft_model, ...runEnvParts(run).extra, ...f.extra };
+  const writer = new RunWriter({
+    runLog,
+    paths,
+    extra,
+    resumedFrom: point?.path ?? null,
+    log,
+    live,
+  });
+  let evaluator: ParallelEvaluator | null = null;
+  try {
+    const t0 = performance.now();
+    const hooks = writer.hooks(trainer, t0);
+    log(
+      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
+    );
+    const shouldStop = () => stop.code !== null;
+    evaluator = f.request.evalWorker ? startEvaluator(run, trainer) : null;
+    const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
+    const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate });
+    const evaluation = evaluator
+      ? new PipelinedEvaluation({
+        start: evaluator.start.bind(evaluator),
+        capture: (t) => captureCheckpoint(t, { extra }),
+      })
+      : undefined;
+    const outcome: LoopOutcome = sft === null
+      ? { stopped: true, dropped: false }
+      : await trainLoop(trainer, runLog, { ...hooks, sft, shouldStop, evaluation });
+    if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    await writer.best.flush();
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const summary = { trainer, log: runLog, startTime, wallSeconds, point, sft };
+    return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(
+      `I/O error while writing the run in ${run.out_dir}: ${
+        firstLine(e)
+      }; the last complete checkpoint is ${writer.lastCheckpoint ?? "none"}`,
+      { exitCode: EXIT.ioFault },
+    );
+  } finally {
+    if (evaluator?.failure) {
+      console.error(
+        `train: --eval-worker: ${evaluator.failure}; the evaluations ran on the training thread`,
+      );
+    }
+    evaluator?.close();
+  }
+}
+
+// The end of a run once the schedule returned: stopped, a checkpoint of where it is;
+// else final.pt, the held-out evaluation and train_metrics.json.
+async function closeRun(f: InFolder, opts: {
+  writer: RunWriter;
+  outcome: LoopOutcome;
+  summary: Omit<TrainMetricsOptions, "heldout" | "interrupted">;
+  evaluate: ParallelEvaluator["evaluate"] | undefined;
+  evaluator: ParallelEvaluator | null;
+}): Promise<number> {
+  const { request: { run }, trainer, paths, stop, log } = f;
+  const { writer, outcome, summary, evaluator } = opts;
+  const interrupted = { ...summary, heldout: null, interrupted: true };
+  if (outcome.stopped) {
+    const path = paths.checkpoint(trainer.episode);
+    await writer.checkpoint(trainer, path);
+    await writer.writeMetrics();
+    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
+    const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
+    console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+    return stop.code ?? EXIT.sigint;
+  }
+  await writer.save(trainer, paths.final);
+  await writer.writeMetrics();
+  const shouldStop = () => stop.code !== null;
+  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate });
+  if (heldout === null) {
+    // final.pt and metrics.json are complete; only the closing evaluation is missing
+    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
+    console.error(
+      `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
+    );
+    return stop.code ?? EXIT.sigint;
+  }
+  await writeJson(
+    paths.trainMetrics,
+    trainMetrics(run, { ...summary, heldout, interrupted: false }),
+  );
+  f.request.printHeldout(heldout, trainer.episodeMetrics);
+  if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
+  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
+  return 0;
+}
+
+// The Worker that takes half of each held-out evaluation: the env the run evaluates on
+// (never a training scenario set) and its base planner.
+function startEvaluator(run: RunConfig, trainer: Trainer): ParallelEvaluator {
+  const name: EnvName = run.env_name ?? "driving";
+  const env = { name, config: run.env, traffic: run.traffic };
+  return new ParallelEvaluator({ env, makeEnv: trainer.makeEnv, planner: trainer.planner });
+}
+
+// Before training, a folder that cannot be written (below a file, read-only, /proc,
+// no permission, disk full) is bad input: one line with the OS's reason, exit 2.
+async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
+  }
+}
