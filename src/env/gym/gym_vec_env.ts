@@ -1,0 +1,431 @@
+/**
+ * Any Gymnasium env with Box spaces as a {@linkcode VecEnv}: N copies made by
+ * `gymnasium.make` in a Python worker the project ships (`python/gym_worker.py`), stepped
+ * in one round trip per vector step over binary frames of float64 arrays. The env's state
+ * stays in Python; every episode starts from an explicit seed, so a run repeats.
+ *
+ * Payloads (after the 16-byte header of `_worker_pipe.ts`), float64 arrays first:
+ * RESET f64 seeds[N], u8 mask[N] -> OBS f64 obs[N*D];
+ * STEP f64 actions[N*A], u8 mask[N] -> STEPPED f64 obs[N*D], f64 rewards[N],
+ * u8 terminated[N], u8 truncated[N], u8 success[N]. HELLO/READY (JSON) is the handshake,
+ * ERROR (JSON) a one-line failure, CLOSE the end.
+ *
+ * @module
+ */
+
+import type { Box, VecEnv } from "../contract.ts";
+import { EXIT, firstLine, UserError } from "../../errors.ts";
+import { HEADER_BYTES, MSG, WorkerLost, WorkerPipe, writeHeader } from "./_worker_pipe.ts";
+
+/** Default deadline of one round trip with the worker (handshake included). */
+export const GYM_TIMEOUT_MS = 60_000;
+
+/** Where the worker's source lives; `deno compile` needs `--include python/gym_worker.py`. */
+export const GYM_WORKER_URL: URL = new URL("../../../python/gym_worker.py", import.meta.url);
+
+/** Options of {@linkcode GymVecEnv.start}. */
+export interface GymVecEnvOptions {
+  /** Python interpreter that has gymnasium (`--gym-python`). */
+  python: string;
+  /** Gymnasium env id, as `gymnasium.make` takes it ("Pendulum-v1", "highway-v0"). */
+  id: string;
+  /** N: copies, each its own `gymnasium.make`. */
+  numEnvs: number;
+  /** Modules imported before `gymnasium.make`, to register their envs (`--gym-module`). */
+  modules?: readonly string[];
+  /** Keyword arguments of `gymnasium.make` (`--gym-kwargs`; `max_episode_steps` included). */
+  kwargs?: Record<string, unknown>;
+  /** Deadline of each round trip in ms (default {@linkcode GYM_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** Expose `success` from `info["is_success"]` (for envs that report it; default off). */
+  success?: boolean;
+  /** Extra environment variables of the worker (`PYTHONPATH`, ...). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The worker stopped answering in the middle of a run: it exited, or it hung and was killed
+ * after `timeoutMs`, or it broke the protocol. The message ends with its last stderr line.
+ * Exit code 4 (`EXIT.ioFault`): the run's last complete checkpoint stands.
+ *
+ * @example
+ * ```ts
+ * const e = new GymWorkerError("gym:X-v0: the worker exited with code 1 during step 3: boom", "exited");
+ * e.exitCode; // 4
+ * ```
+ */
+export class GymWorkerError extends UserError {
+  /** What happened to the worker. */
+  readonly reason: "exited" | "timeout" | "protocol";
+
+  /** `message` is one line. */
+  constructor(message: string, reason: "exited" | "timeout" | "protocol") {
+    super(message, { exitCode: EXIT.ioFault });
+    this.name = "GymWorkerError";
+    this.reason = reason;
+  }
+}
+
+/** What the worker's READY says. */
+interface Ready {
+  python: string;
+  gymnasium: string;
+  obs_shape: number[];
+  act_shape: number[];
+  obs_low: (number | string)[];
+  obs_high: (number | string)[];
+  act_low: (number | string)[];
+  act_high: (number | string)[];
+  max_episode_steps: number | null;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function jsonPayload(pipe: WorkerPipe): unknown {
+  const bytes = pipe.reply.subarray(HEADER_BYTES, HEADER_BYTES + pipe.replyLength);
+  return JSON.parse(decoder.decode(bytes));
+}
+
+function workerMessage(pipe: WorkerPipe): string {
+  try {
+    const message = (jsonPayload(pipe) as { message?: unknown }).message;
+    if (typeof message === "string") return message.replace(/\s+/g, " ").trim();
+  } catch {
+    // fall through
+  }
+  return "the worker sent an unreadable ERROR frame";
+}
+
+function shape(value: unknown, what: string): number[] {
+  if (!Array.isArray(value) || !value.every((x) => Number.isInteger(x) && x >= 0)) {
+    throw new Error(`READY: ${what} is not a shape`);
+  }
+  return value;
+}
+
+function boxOf(low: unknown, high: unknown, dim: number, what: string): Box {
+  const parse = (values: unknown, side: string) => {
+    if (!Array.isArray(values) || values.length !== dim) {
+      throw new Error(`READY: ${what} ${side} bound is not ${dim} numbers`);
+    }
+    return Float64Array.from(values, (v) => typeof v === "number" ? v : Number(v));
+  };
+  return { low: parse(low, "low"), high: parse(high, "high") };
+}
+
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/**
+ * N copies of a Gymnasium env in a Python worker, as a {@linkcode VecEnv}. `reset` and
+ * `step` return promises (one round trip each); the outputs are valid once they resolve.
+ * Wrap it in `EpisodeStatistics` for the time limit, returns and auto-reset, as any env.
+ *
+ * @example
+ * ```ts ignore
+ * const venv = await GymVecEnv.start({ python: ".venv/bin/python", id: "Pendulum-v1", numEnvs: 4 });
+ * try {
+ *   await venv.reset([0, 1, 2, 3]);
+ *   await venv.step(new Float64Array([0.5, -0.5, 2, 0]));
+ *   console.log(venv.obs, venv.rewards);
+ * } finally {
+ *   await venv.close();
+ * }
+ * ```
+ */
+export class GymVecEnv implements VecEnv {
+  /** The Gymnasium id. */
+  readonly id: string;
+  readonly numEnvs: number;
+  readonly obsDim: number;
+  readonly actionDim: number;
+  /** The action Box's shape. */
+  readonly actionShape: readonly number[];
+  /** The observation Box's shape (observations arrive flattened, row-major). */
+  readonly observationShape: readonly number[];
+  readonly observationSpace: Box;
+  readonly actionSpace: Box;
+  /** `spec.max_episode_steps` of the made env (Gymnasium's `TimeLimit` also applies it). */
+  readonly maxEpisodeSteps: number;
+  readonly obs: Float64Array;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly success?: Uint8Array;
+  /** Versions the worker reported. */
+  readonly versions: { readonly python: string; readonly gymnasium: string };
+
+  readonly #pipe: WorkerPipe;
+  readonly #timeoutMs: number;
+  // requests, allocated once: header + payload in one buffer each
+  readonly #resetFrame: Uint8Array;
+  readonly #resetSeeds: Float64Array;
+  readonly #resetMask: Uint8Array;
+  readonly #stepFrame: Uint8Array;
+  readonly #stepActions: Float64Array;
+  readonly #stepMask: Uint8Array;
+  readonly #closeFrame: Uint8Array;
+  readonly #allRows: Uint8Array;
+  readonly #successAll: Uint8Array;
+  #seq = 1;
+  #steps = 0;
+  #pending = false;
+  #failure: Error | null = null;
+  #closed: Promise<void> | null = null;
+
+  private constructor(pipe: WorkerPipe, opts: GymVecEnvOptions, ready: Ready) {
+    const n = opts.numEnvs;
+    this.id = opts.id;
+    this.numEnvs = n;
+    this.#pipe = pipe;
+    this.#timeoutMs = pipe.timeoutMs;
+    this.observationShape = Object.freeze(shape(ready.obs_shape, "obs_shape"));
+    this.actionShape = Object.freeze(shape(ready.act_shape, "act_shape"));
+    const d = product(this.observationShape), a = product(this.actionShape);
+    this.obsDim = d;
+    this.actionDim = a;
+    this.observationSpace = boxOf(ready.obs_low, ready.obs_high, d, "observation");
+    this.actionSpace = boxOf(ready.act_low, ready.act_high, a, "action");
+    this.maxEpisodeSteps = ready.max_episode_steps as number;
+    this.versions = Object.freeze({ python: ready.python, gymnasium: ready.gymnasium });
+    this.obs = new Float64Array(n * d);
+    this.rewards = new Float64Array(n);
+    this.terminated = new Uint8Array(n);
+    this.truncated = new Uint8Array(n);
+    this.#successAll = new Uint8Array(n);
+    if (opts.success) this.success = this.#successAll;
+    this.#allRows = new Uint8Array(n).fill(1);
+
+    const resetBuf = new ArrayBuffer(HEADER_BYTES + 8 * n + n);
+    writeHeader(new DataView(resetBuf), MSG.reset, 8 * n + n, 0);
+    this.#resetFrame = new Uint8Array(resetBuf);
+    this.#resetSeeds = new Float64Array(resetBuf, HEADER_BYTES, n);
+    this.#resetMask = new Uint8Array(resetBuf, HEADER_BYTES + 8 * n, n);
+    const stepBuf = new ArrayBuffer(HEADER_BYTES + 8 * n * a + n);
+    writeHeader(new DataView(stepBuf), MSG.step, 8 * n * a + n, 0);
+    this.#stepFrame = new Uint8Array(stepBuf);
+    this.#stepActions = new Float64Array(stepBuf, HEADER_BYTES, n * a);
+    this.#stepMask = new Uint8Array(stepBuf, HEADER_BYTES + 8 * n * a, n);
+    const closeBuf = new ArrayBuffer(HEADER_BYTES);
+    writeHeader(new DataView(closeBuf), MSG.close, 0, 0);
+    this.#closeFrame = new Uint8Array(closeBuf);
+  }
+
+  /**
+   * Starts the worker and makes the N envs. Throws a one-line {@linkcode UserError}
+   * (exit 2) when the Python, gymnasium, a module, the id, the kwargs or a space will
+   * not do; nothing else has happened by then.
+   */
+  static async start(opts: GymVecEnvOptions): Promise<GymVecEnv> {
+    const n = opts.numEnvs;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`numEnvs must be >= 1, got ${n}`);
+    const timeoutMs = opts.timeoutMs ?? GYM_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
+    if (
+      opts.kwargs !== undefined && (typeof opts.kwargs !== "object" || opts.kwargs === null ||
+        Array.isArray(opts.kwargs))
+    ) {
+      throw new UserError(
+        `--gym-kwargs: expected a JSON object, got ${JSON.stringify(opts.kwargs)}`,
+      );
+    }
+    const label = `gym:${opts.id}`;
+    let source: string;
+    try {
+      source = await Deno.readTextFile(GYM_WORKER_URL);
+    } catch (e) {
+      throw new Error(
+        `the Gymnasium worker ${GYM_WORKER_URL.pathname} cannot be read (${firstLine(e)}); ` +
+          "a compiled binary needs --include python/gym_worker.py",
+      );
+    }
+    let pipe: WorkerPipe;
+    try {
+      pipe = WorkerPipe.spawn(
+        { python: opts.python, args: ["-u", "-c", source], env: opts.env, timeoutMs },
+        4096,
+      );
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? "no such file"
+        : e instanceof Deno.errors.PermissionDenied
+        ? "not executable (or --allow-run does not cover it)"
+        : `cannot be started (${firstLine(e)})`;
+      throw new UserError(`--gym-python ${opts.python}: ${why}`);
+    }
+
+    const hello = encoder.encode(JSON.stringify({
+      id: opts.id,
+      modules: opts.modules ?? [],
+      kwargs: opts.kwargs ?? {},
+      num_envs: n,
+    }));
+    const frame = new Uint8Array(HEADER_BYTES + hello.length);
+    frame.set(hello, HEADER_BYTES);
+    writeHeader(new DataView(frame.buffer), MSG.hello, hello.length, 0);
+    let ready: Ready;
+    try {
+      await pipe.roundTrip(frame, 0);
+      if (pipe.replyKind === MSG.error) throw new UserError(workerMessage(pipe));
+      if (pipe.replyKind !== MSG.ready) {
+        throw new UserError(`${label}: the worker's handshake reply has type ${pipe.replyKind}`);
+      }
+      ready = jsonPayload(pipe) as Ready;
+      if (ready.max_episode_steps === null || ready.max_episode_steps === undefined) {
+        throw new UserError(
+          `${label} has no time limit (spec.max_episode_steps is None): give one with ` +
+            `--gym-kwargs '{"max_episode_steps": 1000}'`,
+        );
+      }
+      if (!Number.isInteger(ready.max_episode_steps) || ready.max_episode_steps < 1) {
+        throw new UserError(`${label}: max_episode_steps ${ready.max_episode_steps} is not >= 1`);
+      }
+      return new GymVecEnv(pipe, { ...opts, timeoutMs }, ready);
+    } catch (e) {
+      await pipe.end();
+      if (e instanceof WorkerLost) {
+        throw new UserError(
+          e.reason === "timeout"
+            ? `${label}: the worker did not answer the handshake within ${timeoutMs} ms and was killed: ${e.lastLine}`
+            : `--gym-python ${opts.python}: the worker ${e.exit} before the handshake: ${e.lastLine}`,
+        );
+      }
+      if (e instanceof UserError) throw e;
+      throw new UserError(`${label}: the worker's handshake is unreadable (${firstLine(e)})`);
+    }
+  }
+
+  /** Process id of the worker. */
+  get pid(): number {
+    return this.#pipe.pid;
+  }
+
+  /** The worker's last stderr lines (warnings, tracebacks), oldest first. */
+  get stderrTail(): readonly string[] {
+    return this.#pipe.stderrTail;
+  }
+
+  /**
+   * Starts copy i's episode with `env.reset(seed=seeds[i])` wherever `mask` is absent or 1;
+   * seeds are integers >= 0.
+   */
+  async reset(seeds: ArrayLike<number>, mask?: Uint8Array): Promise<void> {
+    const n = this.numEnvs;
+    if (seeds.length !== n) throw new RangeError(`reset: expected ${n} seeds, got ${seeds.length}`);
+    const rows = this.#rows(mask);
+    for (let i = 0; i < n; i++) {
+      if (rows[i] === 0) continue;
+      const seed = seeds[i];
+      if (!Number.isSafeInteger(seed) || seed < 0) {
+        throw new RangeError(`reset: seed ${seed} of row ${i} is not an integer >= 0`);
+      }
+      this.#resetSeeds[i] = seed;
+    }
+    this.#resetMask.set(rows);
+    await this.#roundTrip(this.#resetFrame, MSG.obs, 8 * n * this.obsDim, "reset");
+    const d = this.obsDim, obs = this.obs;
+    const f64 = new Float64Array(this.#pipe.reply.buffer, HEADER_BYTES, n * d);
+    for (let i = 0; i < n; i++) {
+      if (rows[i] === 0) continue;
+      for (let j = i * d, end = j + d; j < end; j++) obs[j] = f64[j];
+    }
+  }
+
+  /**
+   * Steps copy i with row i of `actions` (N, actionDim) wherever `mask` is absent or 1; the
+   * worker clips each action into the action Box first.
+   */
+  async step(actions: Float64Array, mask?: Uint8Array): Promise<void> {
+    const n = this.numEnvs, d = this.obsDim;
+    if (actions.length !== n * this.actionDim) {
+      throw new RangeError(
+        `step: actions must be (${n}, ${this.actionDim}) = ${
+          n * this.actionDim
+        } numbers, got ${actions.length}`,
+      );
+    }
+    const rows = this.#rows(mask);
+    this.#stepActions.set(actions);
+    this.#stepMask.set(rows);
+    this.#steps++;
+    await this.#roundTrip(this.#stepFrame, MSG.stepped, 8 * n * (d + 1) + 3 * n, "step");
+    const buffer = this.#pipe.reply.buffer;
+    const f64 = new Float64Array(buffer, HEADER_BYTES, n * (d + 1));
+    const u8 = this.#pipe.reply;
+    const flags = HEADER_BYTES + 8 * n * (d + 1);
+    const obs = this.obs, rewards = this.rewards, terminated = this.terminated;
+    const truncated = this.truncated, success = this.#successAll;
+    for (let i = 0; i < n; i++) {
+      if (rows[i] === 0) continue;
+      for (let j = i * d, end = j + d; j < end; j++) obs[j] = f64[j];
+      rewards[i] = f64[n * d + i];
+      terminated[i] = u8[flags + i];
+      truncated[i] = u8[flags + n + i];
+      success[i] = u8[flags + 2 * n + i];
+    }
+  }
+
+  /** Ends the worker (it closes its envs); never throws, idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#pipe.end(this.#failure ? undefined : this.#closeFrame);
+    return this.#closed;
+  }
+
+  #rows(mask?: Uint8Array): Uint8Array {
+    if (mask === undefined) return this.#allRows;
+    if (mask.length !== this.numEnvs) {
+      throw new RangeError(`mask must have ${this.numEnvs} entries, got ${mask.length}`);
+    }
+    return mask;
+  }
+
+  async #roundTrip(frame: Uint8Array, kind: number, length: number, what: string): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw new Error(`GymVecEnv.${what}: the env is closed`);
+    if (this.#pending) throw new Error(`GymVecEnv.${what}: the previous call has not resolved`);
+    this.#pending = true;
+    const seq = ++this.#seq >>> 0;
+    new DataView(frame.buffer).setUint32(12, seq, true);
+    const pipe = this.#pipe;
+    const label = `gym:${this.id}`;
+    const when = what === "step" ? `step ${this.#steps}` : `a reset (after step ${this.#steps})`;
+    try {
+      await pipe.roundTrip(frame, seq);
+      if (pipe.replyKind === MSG.error) throw new UserError(workerMessage(pipe));
+      if (pipe.replyKind !== kind || pipe.replyLength !== length) {
+        await pipe.end();
+        throw new GymWorkerError(
+          `${label}: the worker's reply to ${when} has type ${pipe.replyKind} and ${pipe.replyLength} bytes, expected type ${kind} and ${length}`,
+          "protocol",
+        );
+      }
+    } catch (e) {
+      this.#failure = this.#explain(e, label, when);
+      await pipe.end();
+      throw this.#failure;
+    } finally {
+      this.#pending = false;
+    }
+  }
+
+  #explain(e: unknown, label: string, when: string): Error {
+    if (!(e instanceof WorkerLost)) return e instanceof Error ? e : new Error(String(e));
+    if (this.#closed) return new Error(`GymVecEnv: closed during ${when}`);
+    if (e.reason === "timeout") {
+      return new GymWorkerError(
+        `${label}: the worker did not answer ${when} within ${this.#timeoutMs} ms and was killed: ${e.lastLine}`,
+        "timeout",
+      );
+    }
+    if (e.reason === "protocol") {
+      return new GymWorkerError(
+        `${label}: the worker broke the protocol at ${when} (${e.detail}): ${e.lastLine}`,
+        "protocol",
+      );
+    }
+    return new GymWorkerError(
+      `${label}: the worker ${e.exit} during ${when}: ${e.lastLine}`,
+      "exited",
+    );
+  }
+}
