@@ -1,7 +1,7 @@
 /**
- * The Gymnasium bridge: any Gymnasium env with Box spaces as a {@linkcode VecEnv}, run by
- * the Python worker the project ships (`python/gym_worker.py`) over pipes with binary
- * frames. The protocol, resume and errors are described in `docs/gym_bridge.md`.
+ * The Gymnasium bridge: any Gymnasium env with Box spaces as a `VecEnv`, run by the Python
+ * worker the project ships (`python/gym_worker.py`) over pipes with binary frames. The
+ * protocol, what resume restores, and the errors are in `docs/gym_bridge.md`.
  *
  * @example
  * ```ts ignore
@@ -14,10 +14,5 @@
  * @module
  */
 
-export {
-  GYM_TIMEOUT_MS,
-  GYM_WORKER_URL,
-  GymVecEnv,
-  type GymVecEnvOptions,
-  GymWorkerError,
-} from "./gym_vec_env.ts";
+export { GymVecEnv, GymWorkerError } from "./gym_vec_env.ts";
+export { GYM_TIMEOUT_MS, GYM_WORKER_URL, type GymVecEnvOptions } from "./handshake.ts";
