@@ -342,6 +342,19 @@ Deno.test("actions are clipped into the Box and cast to its dtype; (2, 3) observ
   }
 });
 
+Deno.test("frames larger than a pipe's buffer (4 x 5000 float64 observations) travel whole", async () => {
+  const venv = await start("DWTest/Null-v0", 4, { ...TEST_ENVS, kwargs: { obs_dim: 5000 } });
+  try {
+    assert.equal(venv.obsDim, 5000);
+    await venv.reset([0, 1, 2, 3]);
+    for (let t = 0; t < 5; t++) await venv.step(new Float64Array(4));
+    assert.equal(venv.obs.length, 20000);
+    assert.ok(venv.obs.every((x, k) => x === (k % 5000) % 3 - 1), "an observation was garbled");
+  } finally {
+    await venv.close();
+  }
+});
+
 Deno.test("success comes from info['is_success'] when asked for", async () => {
   const venv = await start("DWTest/Goal-v0", 2, { ...TEST_ENVS, success: true });
   try {
@@ -363,7 +376,7 @@ Deno.test("an env that prints on stdout (Python's and fd 1) cannot corrupt the f
   try {
     await venv.reset([0, 1, 2]);
     for (let t = 0; t < 50; t++) await venv.step(new Float64Array(3));
-    assert.deepEqual([...venv.obs], new Array(9).fill(0));
+    assert.deepEqual([...venv.obs], [-1, 0, 1, -1, 0, 1, -1, 0, 1]);
     assert.ok(venv.stderrTail.some((line) => line.includes("chatty")), "the prints went to stderr");
   } finally {
     await venv.close();
