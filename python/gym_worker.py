@@ -23,6 +23,7 @@ C code writing to fd 1) goes to stderr, so an env that prints cannot corrupt the
 
 import importlib
 import json
+import math
 import os
 import signal
 import struct
@@ -150,7 +151,9 @@ class Worker:
                 f"{self.label}: empty space (observation {obs_space.shape}, action {act_space.shape})"
             )
         self.obs_space = obs_space
+        self.obs_shape = tuple(obs_space.shape)
         self.act_shape = act_space.shape
+        self.act_batch_shape = (self.n,) + tuple(act_space.shape)
         self.act_dtype = act_space.dtype
         self.act_low = np.asarray(act_space.low, dtype=np.float64).reshape(-1)
         self.act_high = np.asarray(act_space.high, dtype=np.float64).reshape(-1)
@@ -160,6 +163,11 @@ class Worker:
         n, d, a = self.n, self.obs_dim, self.act_dim
         self.seeds_seen = [0] * n
         self.steps = [0] * n
+        # the latest step's outputs per row, as Python values (one numpy write per step)
+        self.rewards = [0.0] * n
+        self.terminated = [0] * n
+        self.truncated = [0] * n
+        self.success = [0] * n
         # requests: f64 then u8, read straight into these arrays
         self.reset_in = np.zeros(n * 8 + n, dtype=np.uint8)
         self.step_in = np.zeros(n * a * 8 + n, dtype=np.uint8)
@@ -171,9 +179,11 @@ class Worker:
         h = HEADER.size
         self.obs_out = np.zeros(h + n * d * 8, dtype=np.uint8)
         self.obs_out_rows = self.obs_out[h:].view(np.float64).reshape(n, d)
+        self.obs_out_shaped = self.obs_out_rows.reshape((n,) + self.obs_shape)
         self.step_out = np.zeros(h + n * d * 8 + n * 8 + 3 * n, dtype=np.uint8)
         f64_end = h + (n * d + n) * 8
         self.step_obs = self.step_out[h : h + n * d * 8].view(np.float64).reshape(n, d)
+        self.step_obs_shaped = self.step_obs.reshape((n,) + self.obs_shape)
         self.step_rewards = self.step_out[h + n * d * 8 : f64_end].view(np.float64)
         self.step_terminated = self.step_out[f64_end : f64_end + n]
         self.step_truncated = self.step_out[f64_end + n : f64_end + 2 * n]
@@ -197,9 +207,15 @@ class Worker:
     def where(self, i, when):
         return f"{self.label} row {i} {when} (episode seed {self.seeds_seen[i]})"
 
-    def put_obs(self, rows, i, obs, when):
-        o = self.np.asarray(obs, dtype=self.np.float64).reshape(-1)
+    def put_obs(self, shaped, rows, i, obs, step):
+        """Writes row i; `step` 0 is the reset."""
+        np = self.np
+        if type(obs) is np.ndarray and obs.shape == self.obs_shape:
+            shaped[i] = obs  # the usual case: no copy but the one into the frame
+            return
+        o = np.asarray(obs, dtype=np.float64).reshape(-1)
         if o.size != self.obs_dim:
+            when = f"step {step}" if step else "reset"
             raise Refused(
                 f"{self.where(i, when)}: the observation has {o.size} numbers, expected "
                 f"{self.obs_dim} (observation space {self.obs_space!r})"
@@ -208,7 +224,9 @@ class Worker:
 
     def check_finite(self, rows, mask, when, rewards=None):
         np = self.np
-        if np.isfinite(rows).all() and (rewards is None or np.isfinite(rewards).all()):
+        # a sum is finite when every term is (or overflows: then the search below finds nothing)
+        total = float(rows.sum()) + (0.0 if rewards is None else float(rewards.sum()))
+        if math.isfinite(total):
             return
         for i in range(self.n):
             if not mask[i]:
@@ -224,7 +242,7 @@ class Worker:
                 raise Refused(f"{self.where(i, when(i))}: the reward is {rewards[i]}")
 
     def reset(self):
-        rows, mask = self.obs_out_rows, self.reset_mask
+        rows, shaped, mask = self.obs_out_rows, self.obs_out_shaped, self.reset_mask.tolist()
         for i in range(self.n):
             if not mask[i]:
                 continue
@@ -237,37 +255,48 @@ class Worker:
                 raise
             except BaseException as e:
                 raise Refused(f"{self.where(i, 'reset')}: env.reset raised {one_line(e)}")
-            self.put_obs(rows, i, obs, "reset")
+            self.put_obs(shaped, rows, i, obs, 0)
         self.check_finite(rows, mask, lambda i: "reset")
         return self.obs_out
 
     def step(self):
         np = self.np
-        n, mask = self.n, self.step_mask
-        # the last guard: the trainer clips too
-        np.clip(self.actions, self.act_low, self.act_high, out=self.actions)
-        rows, rewards = self.step_obs, self.step_rewards
-        terminated, truncated, success = self.step_terminated, self.step_truncated, self.step_success
+        n, envs, steps = self.n, self.envs, self.steps
+        mask = self.step_mask.tolist()
+        # the last guard (the trainer clips too), then the Box's dtype; a fresh array each
+        # step, as an env may keep the action it was given
+        np.maximum(self.actions, self.act_low, out=self.actions)
+        np.minimum(self.actions, self.act_high, out=self.actions)
+        actions = self.actions.astype(self.act_dtype).reshape(self.act_batch_shape)
+        rows, shaped = self.step_obs, self.step_obs_shaped
+        rewards, terminated, truncated, success = self.rewards, self.terminated, self.truncated, self.success
         for i in range(n):
             if not mask[i]:
                 continue
-            action = self.actions[i].astype(self.act_dtype).reshape(self.act_shape)
-            self.steps[i] += 1
-            when = f"step {self.steps[i]}"
+            steps[i] += 1
             try:
-                obs, reward, term, trunc, info = self.envs[i].step(action)
+                obs, reward, term, trunc, info = envs[i].step(actions[i])
             except BaseException as e:
-                raise Refused(f"{self.where(i, when)}: env.step raised {one_line(e)}")
-            self.put_obs(rows, i, obs, when)
-            try:
-                rewards[i] = float(reward)
-            except (TypeError, ValueError) as e:
-                raise Refused(f"{self.where(i, when)}: the reward is not a number ({one_line(e)})")
+                raise Refused(f"{self.where(i, f'step {steps[i]}')}: env.step raised {one_line(e)}")
+            self.put_obs(shaped, rows, i, obs, steps[i])
+            rewards[i] = reward
             terminated[i] = 1 if term else 0
             truncated[i] = 1 if trunc else 0
-            flag = info.get("is_success") if isinstance(info, dict) else None
-            success[i] = 1 if flag else 0
-        self.check_finite(rows, mask, lambda i: f"step {self.steps[i]}", rewards)
+            success[i] = 1 if isinstance(info, dict) and info.get("is_success") else 0
+        try:
+            self.step_rewards[:] = rewards
+        except (TypeError, ValueError):
+            for i in range(n):
+                try:
+                    self.step_rewards[i] = float(rewards[i])
+                except (TypeError, ValueError) as e:
+                    raise Refused(
+                        f"{self.where(i, f'step {steps[i]}')}: the reward is not a number ({one_line(e)})"
+                    )
+        self.step_terminated[:] = terminated
+        self.step_truncated[:] = truncated
+        self.step_success[:] = success
+        self.check_finite(rows, mask, lambda i: f"step {steps[i]}", self.step_rewards)
         return self.step_out
 
     def close(self):
