@@ -235,28 +235,35 @@ export class GymVecEnv implements VecEnv {
     if (this.#closed) throw new Error(`GymVecEnv.${what}: the env is closed`);
     if (this.#pending) throw new Error(`GymVecEnv.${what}: the previous call has not resolved`);
     this.#pending = true;
-    const seq = ++this.#seq >>> 0;
-    new DataView(frame.buffer).setUint32(12, seq, true);
+    const seq = this.#seq = (this.#seq + 1) >>> 0;
+    frame[12] = seq & 0xff; // the header's sequence field, u32 little-endian
+    frame[13] = (seq >>> 8) & 0xff;
+    frame[14] = (seq >>> 16) & 0xff;
+    frame[15] = seq >>> 24;
     const pipe = this.#pipe;
-    const label = `gym:${this.id}`;
-    const when = what === "step" ? `step ${this.#steps}` : `a reset (after step ${this.#steps})`;
     try {
       await pipe.roundTrip(frame, seq);
       if (pipe.replyKind === MSG.error) throw new UserError(workerMessage(pipe));
       if (pipe.replyKind !== kind || pipe.replyLength !== length) {
         await pipe.end();
         throw new GymWorkerError(
-          `${label}: the worker's reply to ${when} has type ${pipe.replyKind} and ${pipe.replyLength} bytes, expected type ${kind} and ${length}`,
+          `gym:${this.id}: the worker's reply to ${
+            this.#when(what)
+          } has type ${pipe.replyKind} and ${pipe.replyLength} bytes, expected type ${kind} and ${length}`,
           "protocol",
         );
       }
     } catch (e) {
-      this.#failure = this.#explain(e, label, when);
+      this.#failure = this.#explain(e, `gym:${this.id}`, this.#when(what));
       await pipe.end();
       throw this.#failure;
     } finally {
       this.#pending = false;
     }
+  }
+
+  #when(what: string): string {
+    return what === "step" ? `step ${this.#steps}` : `a reset (after step ${this.#steps})`;
   }
 
   #explain(e: unknown, label: string, when: string): Error {
