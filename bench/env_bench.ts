@@ -8,10 +8,11 @@
 import {
   DEFAULT_ENV_CONFIG,
   DEFAULT_TRAFFIC_CONFIG,
+  Driving,
   DrivingEnv,
-  DrivingVecEnv,
+  EpisodeStatistics,
+  Traffic,
   TRAFFIC_ENV_DEFAULTS,
-  TrafficVecEnv,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
@@ -28,7 +29,7 @@ const cfg = DEFAULT_ENV_CONFIG;
 const numEnvs = 16;
 
 {
-  const venv = new DrivingVecEnv(cfg, numEnvs);
+  const venv = new EpisodeStatistics(new Driving(cfg, numEnvs), { autoReset: true });
   const sft = new BuiltinSftPlanner(cfg);
   // The expert planner is a copy of obs, so this measures the env (with its
   // auto-resets, one route generation per ~65 steps) and little else.
@@ -92,13 +93,16 @@ const numEnvs = 16;
   };
   rollout(
     "rollout step, driving (N=16, H=20)",
-    new DrivingVecEnv(cfg, numEnvs),
+    new EpisodeStatistics(new Driving(cfg, numEnvs), { autoReset: true }),
     new BuiltinSftPlanner(cfg),
     true,
   );
-  const tv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, numEnvs, {
-    traffic: { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 8 },
-  });
+  const tv = new EpisodeStatistics(
+    new Traffic(TRAFFIC_ENV_DEFAULTS, numEnvs, {
+      traffic: { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 8 },
+    }),
+    { autoReset: true },
+  );
   const tsft = new ZPrefixPlanner(
     new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS),
     {

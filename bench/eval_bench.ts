@@ -6,7 +6,7 @@
 
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
-import { DEFAULT_ENV_CONFIG, DrivingVecEnv } from "../src/env/mod.ts";
+import { DEFAULT_ENV_CONFIG, Driving } from "../src/env/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
@@ -15,7 +15,7 @@ const planner = new BuiltinSftPlanner(env);
 const model = new ActorCritic({ inDim: 41, hidden: 64, horizon: 20, rng: new Rng(3) });
 // a delta that steers (the initial one is near zero), so episodes differ in length
 for (let i = 0; i < model.delta.size; i++) model.delta.data[i] *= 5;
-const makeEnv = (n: number) => new DrivingVecEnv(env, n);
+const makeEnv = (n: number) => new Driving(env, n);
 const common = { env, planner, model, deltaClip: 2, firstSeed: 2 ** 30, makeEnv };
 
 for (const count of [20, 200]) {

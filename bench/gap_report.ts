@@ -26,7 +26,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
-import { DrivingVecEnv } from "../src/env/mod.ts";
+import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
 import { evaluatePolicy, modelFromCheckpoint, parseTrainerCheckpoint } from "../src/run/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
@@ -145,7 +145,7 @@ function sftAdeOnRefinedStates(
 ): { sftAde: number; offset: number } {
   const { planner, model, count, clip } = opts;
   const h = env.horizon_steps, od = 1 + 2 * h, a = 2 * h, n = 20;
-  const vec = new DrivingVecEnv(env, n);
+  const vec = new EpisodeStatistics(new Driving(env, n), { autoReset: true });
   const mean = new Float64Array(n * a), value = new Float64Array(n);
   const sft = new Float64Array(n * a), plan = new Float64Array(n * a);
   let total = 0, totalOffset = 0;

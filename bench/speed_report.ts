@@ -11,7 +11,7 @@ import process from "node:process";
 import * as math from "../src/math/mod.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../src/nn/mod.ts";
 import { PpoLearner } from "../src/ppo/loss.ts";
-import { DEFAULT_ENV_CONFIG, DrivingVecEnv } from "../src/env/mod.ts";
+import { DEFAULT_ENV_CONFIG, Driving, EpisodeStatistics } from "../src/env/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 
 const { matmulBackwardInput, matmulBackwardWeight, matmulForward, Rng } = math;
@@ -65,7 +65,7 @@ const updateMs = 1e3 * cpuSecondsPerCall(() => learner.update(batch, B), 200);
 
 // The rollout loop of 10 envs (the trainer's #rollout without its bookkeeping)
 const ENVS = 10;
-const venv = new DrivingVecEnv(DEFAULT_ENV_CONFIG, ENVS);
+const venv = new EpisodeStatistics(new Driving(DEFAULT_ENV_CONFIG, ENVS), { autoReset: true });
 const sft = new BuiltinSftPlanner(DEFAULT_ENV_CONFIG);
 venv.reset(Array.from({ length: ENVS }, (_, i) => i));
 const rMean = new Float64Array(ENVS * ACT), rValue = new Float64Array(ENVS);

@@ -8,11 +8,12 @@
 
 import {
   DEFAULT_TRAFFIC_CONFIG,
+  EpisodeStatistics,
   HELDOUT_SEED_BASE,
+  Traffic,
   TRAFFIC_ENV_DEFAULTS,
   TRAFFIC_METRICS,
   TrafficExpertPlanner,
-  TrafficVecEnv,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/sft/mod.ts";
@@ -25,7 +26,7 @@ const col = TRAFFIC_METRICS.findIndex((m) => m.name === "collisions");
 const rc = TRAFFIC_METRICS.findIndex((m) => m.name === "route_completion");
 const off = TRAFFIC_METRICS.findIndex((m) => m.name === "offroad");
 for (const name of ["sft", "expert"]) {
-  const venv = new TrafficVecEnv(env, n, { traffic });
+  const venv = new EpisodeStatistics(new Traffic(env, n, { traffic }), { autoReset: true });
   const planner = name === "sft"
     ? new ZPrefixPlanner(new BuiltinSftPlanner(env, TRAFFIC_SFT_OPTIONS), { obsDim: venv.obsDim })
     : new TrafficExpertPlanner(env, traffic);
@@ -34,7 +35,7 @@ for (const name of ["sft", "expert"]) {
   venv.reset(seeds);
   const plans = new Float64Array(n * venv.actionDim);
   let done = 0;
-  const kinds = venv.current.map((s) => s.kind!);
+  const kinds = venv.env.current.map((s) => s.kind!);
   while (done < episodes) {
     planner.plan(venv.obs, n, plans);
     const seedsBefore = [...venv.seeds];
@@ -52,7 +53,7 @@ for (const name of ["sft", "expert"]) {
       row[4] += venv.episodeMetrics[m + off];
       byKind.set(k, row);
       done++;
-      kinds[i] = venv.current[i].kind!;
+      kinds[i] = venv.env.current[i].kind!;
     }
   }
   const all = [0, 0, 0, 0, 0];

@@ -18,9 +18,41 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Drives a step generator (such as `evaluatePolicySteps`) to its end, giving the event
- * loop a turn (signal listeners run then) about every `yieldMs` milliseconds of work
- * (default 200); returns null as soon as `shouldStop` says so at such a turn.
+ * What a step generator yields: nothing (a pause, where the event loop may get a turn) or
+ * a promise to wait for (an env in another process answering).
+ */
+export type Pending = void | Promise<void>;
+
+/** A computation in steps: it yields after each step and returns its result. */
+export type Steps<T> = Generator<Pending, T, void>;
+
+/**
+ * Drives a step generator to its end on this thread, without turns of the event loop; an
+ * env that answers with promises (the Gymnasium bridge) needs {@linkcode runUntil}.
+ *
+ * @example
+ * ```ts
+ * function* count(): Steps<number> {
+ *   yield;
+ *   return 2;
+ * }
+ * runToEnd(count()); // 2
+ * ```
+ */
+export function runToEnd<T>(steps: Steps<T>): T {
+  let r = steps.next();
+  while (!r.done) {
+    if (r.value) throw new Error("this env answers asynchronously: drive it with runUntil");
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/**
+ * Drives a step generator (such as `evaluatePolicySteps`) to its end, waiting for every
+ * promise it yields and giving the event loop a turn (signal listeners run then) about
+ * every `yieldMs` milliseconds of work (default 200); returns null as soon as
+ * `shouldStop` says so at such a turn.
  *
  * @example
  * ```ts ignore
@@ -28,13 +60,14 @@ export function yieldToEventLoop(): Promise<void> {
  * ```
  */
 export async function runUntil<T>(
-  steps: Generator<void, T, void>,
+  steps: Steps<T>,
   shouldStop: () => boolean,
   yieldMs = 200,
 ): Promise<T | null> {
   let due = performance.now() + yieldMs;
   let r = steps.next();
   while (!r.done) {
+    if (r.value) await r.value;
     if (performance.now() >= due) {
       await yieldToEventLoop();
       if (shouldStop()) return null;

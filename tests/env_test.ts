@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import {
   actionDim,
   DEFAULT_ENV_CONFIG,
+  Driving,
   DrivingEnv,
-  DrivingVecEnv,
   type EnvConfig,
+  EpisodeStatistics,
   obsDim,
   resolveEnvConfig,
   Route,
@@ -263,7 +264,7 @@ Deno.test("zero delta reproduces the SFT drive; single env and vec env agree ste
   const n = seeds.length, a = actionDim(CFG), d = obsDim(CFG);
   const sft = new BuiltinSftPlanner(CFG);
   const traces = seeds.map((s) => drive(CFG, s, sft));
-  const venv = new DrivingVecEnv(CFG, n);
+  const venv = new EpisodeStatistics(new Driving(CFG, n), { autoReset: true });
   venv.reset(seeds);
   const sftPlans = new Float64Array(n * a);
   const delta = new Float64Array(n * a); // the delta head's output at init: zero
@@ -300,7 +301,7 @@ Deno.test("zero delta reproduces the SFT drive; single env and vec env agree ste
 Deno.test("auto-reset: finalObs is the last obs, obs the new episode's first, seed + N", () => {
   const cfg: EnvConfig = { ...CFG, max_episode_steps: 5 };
   const n = 2, d = obsDim(cfg), a = actionDim(cfg);
-  const venv = new DrivingVecEnv(cfg, n);
+  const venv = new EpisodeStatistics(new Driving(cfg, n), { autoReset: true });
   venv.reset([7, 30]);
   const expert = new ExpertPlanner(cfg);
   const plans = new Float64Array(n * a);
@@ -345,7 +346,7 @@ Deno.test("auto-reset: finalObs is the last obs, obs the new episode's first, se
 
 Deno.test("planners are pure functions of obs", () => {
   for (const cfg of [CFG, SMOKE_ENV]) {
-    const venv = new DrivingVecEnv(cfg, 4);
+    const venv = new EpisodeStatistics(new Driving(cfg, 4), { autoReset: true });
     venv.reset([1, 2, 3, 4]);
     venv.step(new Float64Array(4 * actionDim(cfg)).fill(1));
     const obs = venv.obs.slice();

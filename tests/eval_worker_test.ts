@@ -12,9 +12,10 @@ import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import {
   DEFAULT_ENV_CONFIG,
-  DrivingVecEnv,
+  Driving,
+  EpisodeStatistics,
+  Traffic,
   TRAFFIC_ENV_DEFAULTS,
-  TrafficVecEnv,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
@@ -64,7 +65,8 @@ Deno.test("a planner rebuilt from its spec plans bit for bit as the original; ot
     horizon: env.horizon_steps,
     rng: new Rng(9),
   });
-  const trafficObs = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1).obsDim;
+  const trafficObs =
+    new EpisodeStatistics(new Traffic(TRAFFIC_ENV_DEFAULTS, 1), { autoReset: true }).obsDim;
   const cases: Array<[BasePlanner | WaypointPlanner, number]> = [
     [new BuiltinSftPlanner(env, { lateralOffset: -0.4, noiseStd: 0.2 }), obsDim],
     [mlp, obsDim],
@@ -129,7 +131,7 @@ async function readyEvaluator(
 }
 
 Deno.test("the Worker's half of an evaluation, and a whole started one, give the one-thread result", async () => {
-  const makeEnv = (n: number) => new DrivingVecEnv(env, n);
+  const makeEnv = (n: number) => new Driving(env, n);
   const planner = new BuiltinSftPlanner(env);
   const model = new ActorCritic({ inDim: 41, hidden: 16, horizon: 20, rng: new Rng(8) });
   model.delta.view("net.4.bias").fill(0.3); // a delta that changes the drive
@@ -170,7 +172,7 @@ Deno.test("the Worker's half of an evaluation, and a whole started one, give the
 });
 
 Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this thread", async () => {
-  const makeEnv = (n: number) => new DrivingVecEnv(env, n);
+  const makeEnv = (n: number) => new Driving(env, n);
   const planner = new BuiltinSftPlanner(env);
   const opts: EvaluateOptions = {
     env,

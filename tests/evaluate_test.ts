@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../src/math/rng.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
-import { DrivingVecEnv } from "../src/env/mod.ts";
+import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, composePlan } from "../src/sft/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
@@ -56,11 +56,11 @@ Deno.test("each episode is the one it would be alone, whatever the envs stepped 
   assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 5 }).scenarios, batched);
   assert.deepEqual(evaluatePolicy({ ...opts, numEnvs: 1 }).scenarios, batched);
   // envs a makeEnv built are reused by the next evaluation with it, after a reset
-  const makeEnv = (k: number) => new DrivingVecEnv(env, k);
+  const makeEnv = (k: number) => new Driving(env, k);
   assert.deepEqual(evaluatePolicy({ ...opts, makeEnv, count: 7 }).scenarios, batched.slice(0, 7));
   assert.deepEqual(evaluatePolicy({ ...opts, makeEnv }).scenarios, batched);
   // one episode at a time, through act (both heads) and composePlan
-  const vec = new DrivingVecEnv(env, 1);
+  const vec = new EpisodeStatistics(new Driving(env, 1), { autoReset: true });
   const plan = new Float64Array(40), mean = new Float64Array(40), value = new Float64Array(1);
   for (let s = 0; s < opts.count; s++) {
     vec.reset([common.firstSeed + s]);

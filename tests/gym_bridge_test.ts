@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { ROOT } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
 import { GymVecEnv, type GymVecEnvOptions, GymWorkerError } from "../src/env/gym/mod.ts";
-import type { VecEnv } from "../src/env/contract.ts";
 import { EpisodeStatistics } from "../src/env/episode_statistics.ts";
-import { MountainCarVecEnv } from "../src/env/mod.ts";
+import { MountainCar } from "../src/env/mod.ts";
 import { EXIT, UserError } from "../src/errors.ts";
 import { Rng } from "../src/math/rng.ts";
 
@@ -134,15 +133,14 @@ Deno.test("Pendulum-v1: two bridges given the same seeds and actions give identi
 });
 
 /**
- * The project's MountainCar (old interface, float64 state, own auto-reset) started at
- * `start`: its dynamics state lives in `obs`, and `finalObs` holds each step's outcome.
+ * The project's MountainCar (float64 state) started at `start`: its dynamics state is its
+ * observation.
  */
-function mountainCarAt(start: Float64Array): MountainCarVecEnv {
+function mountainCarAt(start: Float64Array): MountainCar {
   const n = start.length / 2;
-  const ours = new MountainCarVecEnv(n, { maxEpisodeSteps: 1_000_000 });
+  const ours = new MountainCar(n, 1_000_000);
   ours.reset(Array.from({ length: n }, (_, i) => i));
   ours.obs.set(start);
-  ours.finalObs.set(start);
   return ours;
 }
 
@@ -197,9 +195,9 @@ Deno.test("MountainCarContinuous-v0 through the bridge equals the project's Moun
         if (!alive[i]) continue;
         for (let j = 2 * i; j < 2 * i + 2; j++) {
           assert.ok(
-            float32Close(venv.obs[j], oneStep.finalObs[j]),
+            float32Close(venv.obs[j], oneStep.obs[j]),
             `row ${i} step ${t}: one step gives ${venv.obs[j]} in Gymnasium, ${
-              oneStep.finalObs[j]
+              oneStep.obs[j]
             } here`,
           );
         }
@@ -217,8 +215,8 @@ Deno.test("MountainCarContinuous-v0 through the bridge equals the project's Moun
         );
         assert.equal(venv.truncated[i], t === steps ? 1 : 0, `row ${i} step ${t}: truncated`);
       }
-      drift = Math.max(drift, maxGap(venv.obs, trajectory.finalObs, alive, 2));
-      oneStepGap = Math.max(oneStepGap, maxGap(venv.obs, oneStep.finalObs, alive, 2));
+      drift = Math.max(drift, maxGap(venv.obs, trajectory.obs, alive, 2));
+      oneStepGap = Math.max(oneStepGap, maxGap(venv.obs, oneStep.obs, alive, 2));
       for (let i = 0; i < n; i++) if (venv.terminated[i]) alive[i] = 0;
     }
     assert.deepEqual([...alive], [1, 1, 1, 1, 0, 0, 0, 0], "the pushing rows reach the goal");
@@ -229,29 +227,6 @@ Deno.test("MountainCarContinuous-v0 through the bridge equals the project's Moun
     await venv.close();
   }
 });
-
-/** The old MountainCarVecEnv in the new contract, for EpisodeStatistics: no cap of its own. */
-class MountainCarAdapter implements VecEnv {
-  readonly numEnvs: number;
-  readonly obsDim = 2;
-  readonly actionDim = 1;
-  readonly maxEpisodeSteps = 999;
-  readonly obs: Float64Array;
-  readonly rewards: Float64Array;
-  readonly terminated: Uint8Array;
-  readonly success: Uint8Array;
-  constructor(readonly inner: MountainCarVecEnv) {
-    this.numEnvs = inner.numEnvs;
-    this.obs = inner.finalObs; // the step's outcome, before the inner auto-reset
-    this.rewards = inner.rewards;
-    this.terminated = inner.terminated;
-    this.success = inner.success;
-  }
-  reset(): void {} // started by mountainCarAt
-  step(actions: Float64Array): void {
-    this.inner.step(actions);
-  }
-}
 
 Deno.test("MountainCarContinuous-v0: the goal reached at step 999 is terminated and truncated, in Gymnasium and in EpisodeStatistics", async () => {
   // Search: rest for k steps, then push along the velocity; row i tries k = 880 + i. The
@@ -302,16 +277,16 @@ Deno.test("MountainCarContinuous-v0: the goal reached at step 999 is terminated 
     }
 
     // The project's MountainCar with the same actions, through EpisodeStatistics's cap alone
-    const inner = mountainCarAt(start0);
-    const stats = new EpisodeStatistics(new MountainCarAdapter(inner));
-    await stats.reset([seed]);
+    const stats = new EpisodeStatistics(new MountainCar(1));
+    stats.reset([seed]);
+    stats.env.obs.set(start0);
     for (let t = 1; t <= limit; t++) {
       await stats.step(new Float64Array([actionsOf[t - 1]]));
       if (t < limit) assert.equal(stats.done[0], 0, `ours ended early at step ${t}`);
     }
     assert.equal(stats.terminated[0], 1, "ours: terminated at step 999");
     assert.equal(stats.truncated[0], 1, "EpisodeStatistics: truncated at the cap as well");
-    assert.equal(stats.episodeSuccess[0], 1);
+    assert.equal(stats.success[0], 1);
     assert.equal(stats.episodeLengths[0], limit);
   } finally {
     await venv.close();
@@ -357,7 +332,7 @@ Deno.test("success comes from info['is_success'] when asked for", async () => {
     for (let t = 0; t < 2; t++) await stats.step(new Float64Array([0.5, 0.1]));
     assert.deepEqual([...venv.success], [1, 0]);
     assert.deepEqual([...stats.done], [1, 0]);
-    assert.equal(stats.episodeSuccess[0], 1);
+    assert.equal(stats.success[0], 1);
   } finally {
     await venv.close();
   }

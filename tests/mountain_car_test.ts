@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { readJson, ROOT, runCli, withTempDir } from "./_helpers.ts";
 import {
   DEFAULT_ENV_CONFIG,
+  EpisodeStatistics,
   HELDOUT_SEED_BASE,
   MOUNTAIN_CAR_MAX_STEPS,
-  MountainCarVecEnv,
+  MountainCar,
 } from "../src/env/mod.ts";
 import { evaluatePolicy, ppoDefaultsFor } from "../src/run/mod.ts";
 import { Trainer } from "../src/ppo/mod.ts";
@@ -21,8 +22,8 @@ import { Rng } from "../src/math/rng.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
 
-Deno.test("MountainCarVecEnv: one step by Gymnasium's formulas, reward on the unclipped action", () => {
-  const venv = new MountainCarVecEnv(2);
+Deno.test("MountainCar: one step by Gymnasium's formulas, reward on the unclipped action", () => {
+  const venv = new EpisodeStatistics(new MountainCar(2), { autoReset: true });
   venv.reset([5, 6]);
   const p0 = venv.obs[0], q0 = venv.obs[2];
   assert.ok(p0 >= -0.6 && p0 <= -0.4 && venv.obs[1] === 0, `start ${venv.obs}`);
@@ -38,8 +39,8 @@ Deno.test("MountainCarVecEnv: one step by Gymnasium's formulas, reward on the un
   assert.deepEqual([...venv.terminated, ...venv.truncated], [0, 0, 0, 0]);
 });
 
-Deno.test("MountainCarVecEnv: swinging reaches the goal (+100, success, restart); a cap truncates", () => {
-  const venv = new MountainCarVecEnv(1);
+Deno.test("MountainCar: swinging reaches the goal (+100, success, restart); a cap truncates", () => {
+  const venv = new EpisodeStatistics(new MountainCar(1), { autoReset: true });
   venv.reset([11]);
   let steps = 0, sum = 0;
   for (; steps < MOUNTAIN_CAR_MAX_STEPS; steps++) {
@@ -60,7 +61,7 @@ Deno.test("MountainCarVecEnv: swinging reaches the goal (+100, success, restart)
   assert.ok(venv.obs[0] >= -0.6 && venv.obs[0] <= -0.4 && venv.obs[1] === 0);
   assert.equal(venv.seeds[0], 12);
 
-  const capped = new MountainCarVecEnv(1, { maxEpisodeSteps: 5 });
+  const capped = new EpisodeStatistics(new MountainCar(1, 5), { autoReset: true });
   capped.reset([0]);
   for (let t = 0; t < 5; t++) capped.step(new Float64Array([0]));
   assert.equal(capped.truncated[0], 1);
@@ -109,7 +110,7 @@ Deno.test("train --env mountain_car: plain PPO learns, far above its random poli
     const { sft: zero, refined } = summary.heldout;
 
     // The same policy untrained, its actions sampled: the random policy, on the same seeds.
-    const makeEnv = (n: number) => new MountainCarVecEnv(n);
+    const makeEnv = (n: number) => new MountainCar(n);
     const ppo = { ...ppoDefaultsFor("mountain_car"), encoder_out_dim: 2 };
     const planner = new ZeroPlanner({ obsDim: 2, actionDim: 1 });
     const untrained = new Trainer({ env: DEFAULT_ENV_CONFIG, ppo, planner, makeEnv });

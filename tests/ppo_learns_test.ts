@@ -23,69 +23,31 @@ const EPISODE_STEPS = 3;
 class AimVecEnv implements VecEnv {
   readonly obsDim = 3;
   readonly actionDim = 2;
+  readonly maxEpisodeSteps = EPISODE_STEPS;
   readonly obs: Float64Array;
-  readonly finalObs: Float64Array;
   readonly rewards: Float64Array;
   readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly success: Uint8Array;
-  readonly episodeReturns: Float64Array;
-  readonly episodeLengths: Int32Array;
-  readonly routeCompletion: Float64Array;
-  readonly distanceToGoal: Float64Array;
-  readonly accel: Float64Array;
-  readonly offRoute: Uint8Array;
-  #seeds: number[];
-  #steps: Int32Array;
-  #returns: Float64Array;
 
   constructor(readonly numEnvs: number) {
-    const n = numEnvs;
-    this.obs = new Float64Array(n * 3);
-    this.finalObs = new Float64Array(n * 3);
-    this.rewards = new Float64Array(n);
-    this.terminated = new Uint8Array(n);
-    this.truncated = new Uint8Array(n);
-    this.success = new Uint8Array(n);
-    this.episodeReturns = new Float64Array(n);
-    this.episodeLengths = new Int32Array(n);
-    this.routeCompletion = new Float64Array(n);
-    this.distanceToGoal = new Float64Array(n);
-    this.accel = new Float64Array(n);
-    this.offRoute = new Uint8Array(n);
-    this.#seeds = new Array(n).fill(0);
-    this.#steps = new Int32Array(n);
-    this.#returns = new Float64Array(n);
+    this.obs = new Float64Array(numEnvs * 3);
+    this.rewards = new Float64Array(numEnvs);
+    this.terminated = new Uint8Array(numEnvs);
   }
 
-  #start(i: number, seed: number): void {
-    const rng = new Rng(seed);
-    this.#seeds[i] = seed;
-    this.#steps[i] = 0;
-    this.#returns[i] = 0;
-    this.obs.set([0, rng.range(-1, 1), rng.range(-1, 1)], i * 3);
-  }
-
-  reset(seeds: ArrayLike<number>): void {
-    for (let i = 0; i < this.numEnvs; i++) this.#start(i, seeds[i]);
-  }
-
-  step(plans: Float64Array): void {
+  reset(seeds: ArrayLike<number>, mask?: Uint8Array): void {
     for (let i = 0; i < this.numEnvs; i++) {
+      if (mask && !mask[i]) continue;
+      const rng = new Rng(seeds[i]);
+      this.obs.set([0, rng.range(-1, 1), rng.range(-1, 1)], i * 3);
+    }
+  }
+
+  step(plans: Float64Array, mask?: Uint8Array): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (mask && !mask[i]) continue;
       const dx = plans[2 * i] - (this.obs[3 * i + 1] + OFFSET[0]);
       const dy = plans[2 * i + 1] - (this.obs[3 * i + 2] + OFFSET[1]);
-      const reward = -(dx * dx + dy * dy);
-      this.rewards[i] = reward;
-      this.#returns[i] += reward;
-      this.#steps[i]++;
-      this.terminated[i] = 0;
-      this.truncated[i] = this.#steps[i] >= EPISODE_STEPS ? 1 : 0;
-      this.finalObs.set(this.obs.subarray(3 * i, 3 * i + 3), 3 * i);
-      if (this.truncated[i]) {
-        this.episodeReturns[i] = this.#returns[i];
-        this.episodeLengths[i] = this.#steps[i];
-        this.#start(i, this.#seeds[i] + this.numEnvs);
-      }
+      this.rewards[i] = -(dx * dx + dy * dy);
     }
   }
 }
@@ -140,8 +102,8 @@ Deno.test("PPO trains on any VecEnv: the delta head learns the planner's fixed o
 
 Deno.test("a non-finite reward stops training with a one-line UserError (exit code 3)", () => {
   class NanEnv extends AimVecEnv {
-    override step(plans: Float64Array): void {
-      super.step(plans);
+    override step(plans: Float64Array, mask?: Uint8Array): void {
+      super.step(plans, mask);
       this.rewards[0] = NaN;
     }
   }

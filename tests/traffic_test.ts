@@ -11,14 +11,15 @@ import {
   boxesOverlap,
   boxGap,
   DEFAULT_TRAFFIC_CONFIG,
+  EpisodeStatistics,
   generateScenario,
   NEIGHBOR_FEATURES,
   SCENARIO_FORMAT,
   SCENARIO_KINDS,
+  Traffic,
   TRAFFIC_ENV_DEFAULTS,
   TRAFFIC_METRICS,
   TrafficExpertPlanner,
-  TrafficVecEnv,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
@@ -141,12 +142,14 @@ const parked = (id: string, x: number, y: number): Scenario["vehicles"][number] 
   trajectory: [{ t: 0, x, y, yaw: 0, speed: 0 }],
 });
 
-Deno.test("TrafficVecEnv: K nearest in the car frame, zero-padded; a collision ends the episode with the penalty", () => {
+Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends the episode with the penalty", () => {
   const traffic = { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 3 };
   const scenarios = [
     straight([parked("far", 60, 50), parked("near", 30, 50), parked("side", 20, 56)]),
   ];
-  const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1, { traffic, scenarios });
+  const venv = new EpisodeStatistics(new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { traffic, scenarios }), {
+    autoReset: true,
+  });
   const z = 1 + 2 * TRAFFIC_ENV_DEFAULTS.horizon_steps;
   assert.equal(venv.obsDim, z + 3 * NEIGHBOR_FEATURES);
   venv.reset([7]);
@@ -156,10 +159,13 @@ Deno.test("TrafficVecEnv: K nearest in the car frame, zero-padded; a collision e
   assert.deepEqual(slot(1), [20, 0, -8, 0, 0, 4, 2, 1]);
   assert.deepEqual(slot(2), [50, 0, -8, 0, 0, 4, 2, 1]);
 
-  const wide = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1, {
-    traffic: { ...traffic, neighbors: 5 },
-    scenarios,
-  });
+  const wide = new EpisodeStatistics(
+    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
+      traffic: { ...traffic, neighbors: 5 },
+      scenarios,
+    }),
+    { autoReset: true },
+  );
   wide.reset([0]);
   assert.deepEqual([...wide.obs.subarray(z + 3 * 8)], new Array(16).fill(0));
 
@@ -197,7 +203,10 @@ Deno.test("a scenario with a logged reference: ADE/FDE against its route (the lo
   const s = straight([parked("side", 40, 56)]);
   const withRef = { ...s, reference: [{ t: 0, x: 10, y: 50, yaw: 0, speed: 8 }] };
   const ade = (scenario: Scenario) => {
-    const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] });
+    const venv = new EpisodeStatistics(
+      new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] }),
+      { autoReset: true },
+    );
     venv.reset([0]);
     const plan = new Float64Array(venv.actionDim);
     for (let t = 0; t < 200; t++) {
@@ -221,20 +230,25 @@ Deno.test("seeded scenarios: deterministic, every kind; a list cycles by seed; r
   assert.deepEqual([...kinds].sort(), [...SCENARIO_KINDS].sort());
 
   const list = [0, 1, 2].map((s) => generateScenario(s, cfg));
-  const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 2, { scenarios: list });
+  const venv = new EpisodeStatistics(new Traffic(TRAFFIC_ENV_DEFAULTS, 2, { scenarios: list }), {
+    autoReset: true,
+  });
   venv.reset([4, 2]);
-  assert.equal(venv.current[0], list[1]);
-  assert.equal(venv.current[1], list[2]);
+  assert.equal(venv.env.current[0], list[1]);
+  assert.equal(venv.env.current[1], list[2]);
 
   // a slow lead far ahead never meets the ego: replayed or IDM, the same drive
   const found = list.concat(Array.from({ length: 40 }, (_, s) => generateScenario(100 + s, cfg)))
     .find((s) => s.kind === "slow_lead")!;
   const lead = { ...found, vehicles: found.vehicles.filter((v) => v.mode === "idm") };
   const run = (mode: string) => {
-    const env = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 1, {
-      traffic: { ...DEFAULT_TRAFFIC_CONFIG, vehicle_mode: mode },
-      scenarios: [lead],
-    });
+    const env = new EpisodeStatistics(
+      new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
+        traffic: { ...DEFAULT_TRAFFIC_CONFIG, vehicle_mode: mode },
+        scenarios: [lead],
+      }),
+      { autoReset: true },
+    );
     env.reset([0]);
     const still = new Float64Array(env.actionDim); // plan at the car: the ego stops
     const seen: number[] = [];

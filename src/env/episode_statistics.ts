@@ -34,9 +34,9 @@ export interface EpisodeStatisticsOptions {
  * for (let i = 0; i < 4; i++) if (venv.done[i]) console.log(venv.episodeReturns[i]);
  * ```
  */
-export class EpisodeStatistics {
+export class EpisodeStatistics<E extends VecEnv = VecEnv> {
   /** The env kept. */
-  readonly env: VecEnv;
+  readonly env: E;
   /** N. */
   readonly numEnvs: number;
   /** Length of one observation row. */
@@ -88,7 +88,7 @@ export class EpisodeStatistics {
   #started = false;
 
   /** Wraps `env`; call `reset` next. */
-  constructor(env: VecEnv, opts: EpisodeStatisticsOptions = {}) {
+  constructor(env: E, opts: EpisodeStatisticsOptions = {}) {
     const n = env.numEnvs;
     this.env = env;
     this.numEnvs = n;

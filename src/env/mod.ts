@@ -5,6 +5,9 @@
  * @module
  */
 
+export * from "./contract.ts";
+export * from "./episode_statistics.ts";
+export * from "./definition.ts";
 export * from "./driving/config.ts";
 export * from "./driving/route.ts";
 export * from "./driving/vehicle.ts";
@@ -19,4 +22,3 @@ export * from "./traffic/mod.ts";
 export * from "./traffic/scenario_files.ts";
 export * from "./traffic/scenario_write.ts";
 export * from "./traffic/from_episode.ts";
-export * from "./_compat.ts";

@@ -6,11 +6,10 @@
  */
 
 import type { EnvConfig } from "./driving/config.ts";
-import { DrivingVecEnv } from "./driving/vec_env.ts";
-import type { VecEnv } from "./driving/vec_env.ts";
-import { MOUNTAIN_CAR_MAX_STEPS } from "./mountain_car.ts";
-import { MountainCarVecEnv } from "./_compat.ts";
-import { TrafficVecEnv } from "./traffic/traffic_env.ts";
+import { Driving } from "./driving/vec_env.ts";
+import type { VecEnv } from "./contract.ts";
+import { MOUNTAIN_CAR_MAX_STEPS, MountainCar } from "./mountain_car.ts";
+import { Traffic } from "./traffic/traffic_env.ts";
 import type { TrafficConfig } from "./traffic/config.ts";
 import type { Scenario } from "./traffic/scenario.ts";
 import { TRAFFIC_ENV_DEFAULTS } from "./traffic/config.ts";
@@ -76,10 +75,10 @@ export function vecEnvFactory(
 ): (numEnvs: number) => VecEnv {
   switch (name) {
     case "driving":
-      return (n) => new DrivingVecEnv(env, n);
+      return (n) => new Driving(env, n);
     case "mountain_car":
-      return (n) => new MountainCarVecEnv(n, { maxEpisodeSteps: env.max_episode_steps });
+      return (n) => new MountainCar(n, env.max_episode_steps);
     case "traffic":
-      return (n) => new TrafficVecEnv(env, n, opts);
+      return (n) => new Traffic(env, n, opts);
   }
 }

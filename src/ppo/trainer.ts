@@ -13,12 +13,13 @@
  * @module
  */
 
-import { runUntil } from "../event_loop.ts";
+import { runToEnd, runUntil } from "../event_loop.ts";
+import type { Pending, Steps } from "../event_loop.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
 import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
-import { DrivingVecEnv, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import { Driving, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import { RolloutBuffer } from "./rollout_buffer.ts";
@@ -131,8 +132,11 @@ export class Trainer {
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
 
-  #vec: VecEnv;
+  #vec: EpisodeStatistics;
   #numEnvs: number;
+  // (N) 1 where the env's episode is running; (N) the seeds its episodes start on
+  #active: Uint8Array;
+  #seeds: Float64Array;
   #maxSteps: number;
   #obsDim: number;
   #actDim: number;
@@ -156,9 +160,9 @@ export class Trainer {
     this.env = env;
     this.ppo = ppo;
     this.planner = planner;
-    this.makeEnv = opts.makeEnv ?? ((n) => new DrivingVecEnv(env, n));
+    this.makeEnv = opts.makeEnv ?? ((n) => new Driving(env, n));
     const n = ppo.num_envs;
-    const vec = (opts.makeTrainEnv ?? this.makeEnv)(n);
+    const vec = new EpisodeStatistics((opts.makeTrainEnv ?? this.makeEnv)(n));
     const obsDim = vec.obsDim, a = vec.actionDim;
     this.episodeMetrics = vec.metrics ?? [];
     if (ppo.encoder_out_dim !== obsDim) {
@@ -175,7 +179,7 @@ export class Trainer {
     this.model = new ActorCritic({
       inDim: obsDim,
       hidden: ppo.hidden_dim,
-      actionShape: vec.actionShape ?? [a],
+      actionShape: vec.actionShape,
       rng: new Rng(hashSeeds(ppo.seed, 1)),
       initLogStd: ppo.init_log_std,
       maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
@@ -199,8 +203,10 @@ export class Trainer {
     this.policyRng = new Rng(hashSeeds(ppo.seed, 2));
     this.shuffleRng = new Rng(hashSeeds(ppo.seed, 3));
 
-    const t = vec.maxEpisodeSteps ?? env.max_episode_steps;
+    const t = vec.maxEpisodeSteps;
     this.#vec = vec;
+    this.#active = new Uint8Array(n);
+    this.#seeds = new Float64Array(n);
     this.#numEnvs = n;
     this.#maxSteps = t;
     this.#obsDim = obsDim;
@@ -223,10 +229,7 @@ export class Trainer {
 
   /** One rollout of `count` whole episodes, then one PPO update on them. */
   iterate(count: number): IterationResult {
-    const steps = this.#iteration(count);
-    let r = steps.next();
-    while (!r.done) r = steps.next();
-    return r.value;
+    return runToEnd(this.#iteration(count));
   }
 
   /**
@@ -248,7 +251,7 @@ export class Trainer {
 
   // One rollout and one update, pausing (yield) after every rollout step and every
   // minibatch.
-  *#iteration(count: number): Generator<void, IterationResult, void> {
+  *#iteration(count: number): Steps<IterationResult> {
     const first = this.episode;
     const episodes: EpisodeOutcomes = { returns: [], lengths: [], successes: [] };
     const envSteps = yield* this.#rollout(count, episodes);
@@ -272,34 +275,38 @@ export class Trainer {
     };
   }
 
-  // Runs `count` episodes in lockstep (envs >= count step along but are ignored),
-  // pausing (yield) after every lockstep step. Returns the env steps taken by the
-  // counted episodes and fills `out` with their outcomes. Nothing but the policy RNG
-  // changes before the last step, when the episode counter moves on.
-  *#rollout(count: number, out: EpisodeOutcomes): Generator<void, number, void> {
+  // Runs `count` episodes in lockstep, one per env, each env stepping until its episode
+  // ends; pauses (yield) after every lockstep step, and yields the env's promise when it
+  // answers with one. Returns the env steps taken and fills `out` with the episodes'
+  // outcomes. Nothing but the policy RNG changes before the last step, when the episode
+  // counter moves on.
+  *#rollout(count: number, out: EpisodeOutcomes): Generator<Pending, number, void> {
     const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
-    const vec = this.#vec;
-    const seeds = new Array<number>(n);
-    for (let i = 0; i < n; i++) seeds[i] = trainingEpisodeSeed(this.ppo.seed, this.episode + i);
-    vec.reset(seeds);
+    const vec = this.#vec, active = this.#active, seeds = this.#seeds;
+    for (let i = 0; i < n; i++) {
+      active[i] = i < count ? 1 : 0;
+      seeds[i] = i < count ? trainingEpisodeSeed(this.ppo.seed, this.episode + i) : 0;
+    }
+    const resetting = vec.reset(seeds, active);
+    if (resetting) yield resetting;
     const b = this.#buffer;
     const segLen = b.segLen;
     segLen.fill(0);
-    const done = new Uint8Array(n);
-    for (let i = count; i < n; i++) done[i] = 1;
     let remaining = count;
     const clip = this.ppo.delta_clip;
     const logStd = this.model.delta.view("log_std");
     const mean = this.#mean, action = this.#action, plan = this.#plan, sft = this.#sftPlan;
     let steps = 0;
     while (remaining > 0) {
+      // every row is computed and drawn for, running or not: the draws of a row do not
+      // depend on when the other episodes of the rollout end
       const obs = vec.obs;
       this.model.act(obs, n, mean, this.#value);
       sampleGaussian(mean, logStd, n, this.policyRng, action, this.#logp);
       this.planner.plan(obs, n, sft);
       composePlan(plan, { sft, delta: action, deltaClip: clip });
       for (let i = 0; i < n; i++) {
-        if (done[i]) continue;
+        if (!active[i]) continue;
         const row = i * t + segLen[i];
         b.obs.set(obs.subarray(i * od, (i + 1) * od), row * od);
         b.act.set(action.subarray(i * a, (i + 1) * a), row * a);
@@ -307,14 +314,15 @@ export class Trainer {
         b.val[row] = this.#value[i];
         b.deltaNorm[row] = clippedDeltaNorm(mean, { row: i, actDim: a, deltaClip: clip });
       }
-      vec.step(plan);
+      // only the running episodes step: no simulated step is thrown away
+      const stepping = vec.step(plan, active);
+      if (stepping) yield stepping;
       let anyDone = false;
-      for (let i = 0; i < n; i++) {
-        if (!done[i] && (vec.terminated[i] || vec.truncated[i])) anyDone = true;
-      }
+      for (let i = 0; i < n; i++) if (active[i] && vec.done[i]) anyDone = true;
+      // the value of each finished episode's last observation (bootstraps a truncation)
       if (anyDone) this.model.values(vec.finalObs, n, this.#finalValue);
       for (let i = 0; i < n; i++) {
-        if (done[i]) continue;
+        if (!active[i]) continue;
         const row = i * t + segLen[i];
         const term = vec.terminated[i], trunc = vec.truncated[i];
         b.rew[row] = vec.rewards[i];
@@ -322,9 +330,9 @@ export class Trainer {
         b.trunc[row] = trunc;
         segLen[i]++;
         steps++;
-        if (term || trunc) {
+        if (vec.done[i]) {
           b.nextVal[row] = this.#finalValue[i];
-          done[i] = 1;
+          active[i] = 0;
           remaining--;
           out.returns[i] = vec.episodeReturns[i];
           out.lengths[i] = vec.episodeLengths[i];

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EvalResult, EvalSummary } from "./evaluate.ts";
+import type { EvalResult, EvalSummary } from "./episode_records.ts";
 
 /** One evaluated policy, as written by `--output`. */
 export interface EvalDocument {

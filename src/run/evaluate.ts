@@ -9,94 +9,14 @@
 
 import type { Rng } from "../math/mod.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
-import { DrivingVecEnv } from "../env/mod.ts";
+import type { EnvConfig, VecEnv } from "../env/mod.ts";
+import { episodeRecord, summarize } from "./episode_records.ts";
+import type { EpisodeRecord, EvalResult } from "./episode_records.ts";
+import { Driving, EpisodeStatistics } from "../env/mod.ts";
+import { runToEnd } from "../event_loop.ts";
+import type { Steps } from "../event_loop.ts";
 import { clipDelta, clippedDeltaNorm, composePlan } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-
-/**
- * One evaluated episode: an entry of `scenarios` in `eval --output`. Besides the fields
- * every env has, it holds the metrics the env declares, under their names (driving: the
- * research repo's evaluation schema's `ade`, `fde`, `route_completion`, `collisions`,
- * `offroad`, `red_light`, `final_dist`, `comfort {max_accel, max_jerk}`); our extras are
- * under `raw`.
- */
-export interface EpisodeRecord {
-  /** "seed:N" */
-  scenario_id: string;
-  /** Reached the goal. */
-  success: boolean;
-  /** Sum of the episode's rewards. */
-  return: number;
-  /** Steps the episode lasted. */
-  steps: number;
-  /** Ours, beyond the schema. */
-  raw: {
-    /** Seed of the episode. */
-    seed: number;
-    /** Cut at the env's episode cap. */
-    truncated: boolean;
-    /** Mean over steps of |clipped delta| (0 without a delta head). */
-    mean_delta_norm: number;
-  };
-  /** The env's metrics by name (a dotted name nests an object). */
-  [metric: string]: unknown;
-}
-
-/**
- * An episode record of the driving env, its metrics typed (`DRIVING_METRICS`): the
- * research repo's evaluation schema's fields.
- */
-export interface DrivingEpisodeRecord extends EpisodeRecord {
-  /** Mean over steps of the plan's ADE against the expert plan, meters. */
-  ade: number;
-  /** Mean over steps of the plan's FDE (last waypoint), meters. */
-  fde: number;
-  /** Fraction of the route's targets reached or passed, 0..1. */
-  route_completion: number;
-  /** Collisions: always 0, the toy env has no other road users. */
-  collisions: number;
-  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
-  offroad: number;
-  /** Red lights run: always 0, the toy env has no traffic lights. */
-  red_light: number;
-  /** Meters of route left when the episode ended. */
-  final_dist: number;
-  /** Peak |longitudinal acceleration| (m/s^2) and |change of acceleration| / dt (m/s^3). */
-  comfort: { max_accel: number; max_jerk: number };
-}
-
-/**
- * Averages over the evaluated episodes: the fields every env has, then each declared
- * metric's mean (and std) under the keys the env names (driving: `ade_mean`, `ade_std`,
- * `fde_mean`, `fde_std`, `route_completion_mean`, `offroad_rate`, `final_dist_mean`).
- */
-export interface EvalSummary {
-  /** Episodes averaged. */
-  num_episodes: number;
-  /** Mean episode return. */
-  return_mean: number;
-  /** Fraction of episodes that reached the goal. */
-  success_rate: number;
-  /** Mean episode length (steps). */
-  steps_mean: number;
-  /** Fraction of episodes cut at the env's episode cap. */
-  truncated_rate: number;
-  /** Mean over episodes of `mean_delta_norm` (0 without a delta head). */
-  delta_norm_mean: number;
-  /** The env's metric summaries, under the keys its metrics declare. */
-  [summaryKey: string]: number;
-}
-
-/** Episode records and their summary. */
-export interface EvalResult {
-  /** One record per episode, in seed order. */
-  scenarios: EpisodeRecord[];
-  /** Averages over `scenarios`. */
-  summary: EvalSummary;
-  /** The metrics the env declared (what `summary` and the records hold beyond the basics). */
-  metrics: readonly EpisodeMetric[];
-}
 
 /** Options of {@linkcode evaluatePolicy}. */
 export interface EvaluateOptions {
@@ -134,10 +54,7 @@ export interface EvaluateOptions {
  * ```
  */
 export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
-  const steps = evaluatePolicySteps(opts);
-  let r = steps.next();
-  while (!r.done) r = steps.next();
-  return r.value;
+  return runToEnd(evaluatePolicySteps(opts));
 }
 
 /**
@@ -152,7 +69,7 @@ export function evaluatePolicy(opts: EvaluateOptions): EvalResult {
  * while (!r.done) r = steps.next();
  * ```
  */
-export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
+export function* evaluatePolicySteps(opts: EvaluateOptions): Steps<EvalResult> {
   const { count } = opts;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`evaluation needs at least one episode, got ${count}`);
@@ -160,45 +77,62 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Generator<void, Eva
   return opts.sampleRng ? yield* sampledSteps(opts) : yield* meanSteps(opts);
 }
 
-// One-env VecEnvs no evaluation is using, by the `makeEnv` that built them: the trainer
-// evaluates every 10 episodes, and building 16 envs each time churned memory (the
-// default run's peak RSS 4 to 8 MB higher). `reset` starts an env afresh, so a reused
-// env runs the same episodes as a new one.
-const idleEnvs = new WeakMap<object, VecEnv[]>();
+// Vector envs no evaluation is using, by the `makeEnv` that built them: the trainer
+// evaluates every 10 episodes, and building the envs each time churned memory (the
+// default run's peak RSS 4 to 8 MB higher). `reset` starts an env afresh, so a reused env
+// runs the same episodes as a new one.
+const idleEnvs = new WeakMap<object, EpisodeStatistics[]>();
 
-// The delta's mean (or no delta): each of up to n slots runs one episode at a time on an
-// env of its own and takes the next seed as soon as its episode ends; the planner and the
-// model see only the running episodes' rows, packed. A row's plan depends on its
+function takeEnv(opts: EvaluateOptions, n: number): EpisodeStatistics {
+  const make = opts.makeEnv ?? ((k: number) => new Driving(opts.env, k));
+  const idle = opts.makeEnv ? idleEnvs.get(opts.makeEnv) : undefined;
+  const at = idle ? idle.findIndex((e) => e.numEnvs === n) : -1;
+  if (idle && at >= 0) return idle.splice(at, 1)[0];
+  return new EpisodeStatistics(make(n));
+}
+
+function putBack(opts: EvaluateOptions, vec: EpisodeStatistics): void {
+  if (!opts.makeEnv) return;
+  const idle = idleEnvs.get(opts.makeEnv) ?? [];
+  idle.push(vec);
+  idleEnvs.set(opts.makeEnv, idle);
+}
+
+// The delta's mean (or no delta): each of up to n slots runs one episode at a time and
+// takes the next seed as soon as its episode ends; only the running slots step, and the
+// planner and the model see only their rows, packed. A row's plan depends on its
 // observation alone, so every episode is the one a lockstep batch would give.
-function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
-  const { env, planner, model, deltaClip, firstSeed, count } = opts;
+function* meanSteps(opts: EvaluateOptions): Steps<EvalResult> {
+  const { planner, model, deltaClip, firstSeed, count } = opts;
   const n = Math.min(count, opts.numEnvs ?? 16);
-  const make = opts.makeEnv ?? ((k: number) => new DrivingVecEnv(env, k));
-  const idle = (opts.makeEnv && idleEnvs.get(opts.makeEnv)) || [];
-  if (opts.makeEnv) idleEnvs.set(opts.makeEnv, idle);
-  // in the order they were put back: slot i gets the env slot i had last time, which
-  // holds the route of seed i already
-  const envs: VecEnv[] = idle.splice(0, n);
-  while (envs.length < n) envs.push(make(1));
-  const { obsDim: d, actionDim: a } = envs[0];
-  const metrics = envs[0].metrics ?? [];
+  // slot i gets the env slot i had last time, which holds the route of seed i already
+  const vec = takeEnv(opts, n);
+  const { obsDim: d, actionDim: a, metrics } = vec;
   const obs = new Float64Array(n * d);
   const mean = new Float64Array(n * a);
   const plan = new Float64Array(n * a);
-  const planRows = Array.from({ length: n }, (_, r) => plan.subarray(r * a, (r + 1) * a));
+  const actions = new Float64Array(n * a);
+  const running = new Uint8Array(n);
+  const restart = new Uint8Array(n);
+  const seeds = new Float64Array(n);
   const slotSeed = new Float64Array(n); // seed index (from firstSeed) each slot runs
   const sumDelta = new Float64Array(n);
   const active: number[] = []; // running slots, in the order of their rows
   const records: EpisodeRecord[] = new Array(count);
   for (let i = 0; i < n; i++) {
-    envs[i].reset([firstSeed + i]);
+    seeds[i] = firstSeed + i;
     slotSeed[i] = i;
+    running[i] = 1;
     active.push(i);
   }
+  const resetting = vec.reset(seeds);
+  if (resetting) yield resetting;
   let next = n;
   while (active.length > 0) {
     const k = active.length;
-    for (let r = 0; r < k; r++) obs.set(envs[active[r]].obs, r * d);
+    for (let r = 0; r < k; r++) {
+      obs.set(vec.obs.subarray(active[r] * d, (active[r] + 1) * d), r * d);
+    }
     planner.plan(obs, k, plan);
     if (model) {
       model.actMean(obs, k, mean);
@@ -207,65 +141,79 @@ function* meanSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
       for (let r = 0; r < k; r++) {
         let sq = 0;
         for (let j = r * a; j < (r + 1) * a; j++) {
-          const d = clipDelta(mean[j], deltaClip);
-          plan[j] += d;
-          sq += d * d;
+          const x = clipDelta(mean[j], deltaClip);
+          plan[j] += x;
+          sq += x * x;
         }
         sumDelta[active[r]] += Math.sqrt(sq);
       }
     }
-    let kept = 0;
     for (let r = 0; r < k; r++) {
-      const slot = active[r], vec = envs[slot];
-      vec.step(planRows[r]);
-      if (!(vec.terminated[0] || vec.truncated[0])) {
+      actions.set(plan.subarray(r * a, (r + 1) * a), active[r] * a);
+    }
+    const stepping = vec.step(actions, running);
+    if (stepping) yield stepping;
+    let kept = 0, restarts = 0;
+    for (let r = 0; r < k; r++) {
+      const slot = active[r];
+      if (!vec.done[slot]) {
         active[kept++] = slot;
         continue;
       }
       const seed = firstSeed + slotSeed[slot];
       records[slotSeed[slot]] = episodeRecord(vec, {
+        row: slot,
         seed,
-        meanDeltaNorm: sumDelta[slot] / vec.episodeLengths[0],
-        metrics,
+        meanDeltaNorm: sumDelta[slot] / vec.episodeLengths[slot],
       });
       sumDelta[slot] = 0;
+      running[slot] = 0;
       if (next < count) {
-        vec.reset([firstSeed + next]);
+        seeds[slot] = firstSeed + next;
         slotSeed[slot] = next++;
+        restart[slot] = running[slot] = 1;
+        restarts++;
         active[kept++] = slot;
       }
     }
     active.length = kept;
+    if (restarts > 0) {
+      const restarting = vec.reset(seeds, restart);
+      if (restarting) yield restarting;
+      restart.fill(0);
+    }
     yield;
   }
-  idle.push(...envs);
+  putBack(opts, vec);
   return { scenarios: records, summary: summarize(records, metrics), metrics };
 }
 
 // Sampled deltas: lockstep batches of n envs until each batch's last episode ends, every
-// row drawing from the RNG at every step (what fixes the draws each episode gets).
-function* sampledSteps(opts: EvaluateOptions): Generator<void, EvalResult, void> {
-  const { env, planner, model, deltaClip, firstSeed, count, sampleRng } = opts;
+// row drawing from the RNG at every step (what fixes the draws each episode gets); only
+// the running episodes step.
+function* sampledSteps(opts: EvaluateOptions): Steps<EvalResult> {
+  const { planner, model, deltaClip, firstSeed, count, sampleRng } = opts;
   const n = Math.min(count, opts.numEnvs ?? 16);
-  const vec = opts.makeEnv ? opts.makeEnv(n) : new DrivingVecEnv(env, n);
-  const a = vec.actionDim;
-  const metrics = vec.metrics ?? [];
+  const vec = takeEnv(opts, n);
+  const { actionDim: a, metrics } = vec;
   const mean = new Float64Array(n * a);
   const value = new Float64Array(n);
   const sampled = new Float64Array(n * a);
   const logp = new Float64Array(n);
   const plan = new Float64Array(n * a);
   const sumDelta = new Float64Array(n);
-  const done = new Uint8Array(n);
-  const seeds = new Array<number>(n);
+  const running = new Uint8Array(n);
+  const seeds = new Float64Array(n);
   const scenarios: EpisodeRecord[] = [];
 
   for (let first = 0; first < count; first += n) {
     const batch = Math.min(n, count - first);
-    for (let i = 0; i < n; i++) seeds[i] = firstSeed + first + i;
-    vec.reset(seeds);
-    done.fill(0);
-    for (let i = batch; i < n; i++) done[i] = 1;
+    for (let i = 0; i < n; i++) {
+      seeds[i] = firstSeed + first + i;
+      running[i] = i < batch ? 1 : 0;
+    }
+    const resetting = vec.reset(seeds, running);
+    if (resetting) yield resetting;
     sumDelta.fill(0);
     const records: EpisodeRecord[] = new Array(batch);
     let remaining = batch;
@@ -280,99 +228,19 @@ function* sampledSteps(opts: EvaluateOptions): Generator<void, EvalResult, void>
           sumDelta[i] += clippedDeltaNorm(sampled, { row: i, actDim: a, deltaClip });
         }
       }
-      vec.step(plan);
+      const stepping = vec.step(plan, running);
+      if (stepping) yield stepping;
       for (let i = 0; i < n; i++) {
-        if (done[i] || !(vec.terminated[i] || vec.truncated[i])) continue;
-        done[i] = 1;
+        if (!running[i] || !vec.done[i]) continue;
+        running[i] = 0;
         remaining--;
         const meanDeltaNorm = sumDelta[i] / vec.episodeLengths[i];
-        records[i] = episodeRecord(vec, { row: i, seed: seeds[i], meanDeltaNorm, metrics });
+        records[i] = episodeRecord(vec, { row: i, seed: seeds[i], meanDeltaNorm });
       }
       yield;
     }
     for (const record of records) scenarios.push(record);
   }
+  putBack(opts, vec);
   return { scenarios, summary: summarize(scenarios, metrics), metrics };
-}
-
-// The record of the episode that row `row` (default 0) of `vec` ended this step.
-function episodeRecord(
-  vec: VecEnv,
-  opts: { row?: number; seed: number; meanDeltaNorm: number; metrics: readonly EpisodeMetric[] },
-): EpisodeRecord {
-  const { seed, metrics } = opts;
-  const i = opts.row ?? 0, m = metrics.length;
-  const record: EpisodeRecord = {
-    scenario_id: `seed:${seed}`,
-    success: vec.success[i] === 1,
-    return: vec.episodeReturns[i],
-    steps: vec.episodeLengths[i],
-    raw: {
-      seed,
-      truncated: vec.truncated[i] === 1,
-      mean_delta_norm: opts.meanDeltaNorm,
-    },
-  };
-  for (let k = 0; k < m; k++) setMetric(record, metrics[k].name, vec.episodeMetrics![i * m + k]);
-  return record;
-}
-// record.a.b = x for the name "a.b"
-function setMetric(record: Record<string, unknown>, name: string, x: number): void {
-  const parts = name.split(".");
-  let at = record;
-  for (let j = 0; j < parts.length - 1; j++) {
-    at = (at[parts[j]] ??= {}) as Record<string, unknown>;
-  }
-  at[parts[parts.length - 1]] = x;
-}
-
-/**
- * A metric's value in an episode record (a dotted name reads a nested object).
- *
- * @example
- * ```ts ignore
- * metricOf(result.scenarios[0], "comfort.max_accel");
- * ```
- */
-export function metricOf(record: EpisodeRecord, name: string): number {
-  let at: unknown = record;
-  for (const part of name.split(".")) at = (at as Record<string, unknown>)[part];
-  return at as number;
-}
-
-/**
- * Averages episode records into a summary.
- *
- * @example
- * ```ts ignore
- * const summary = summarize(result.scenarios);
- * ```
- */
-export function summarize(
-  records: EpisodeRecord[],
-  metrics: readonly EpisodeMetric[] = [],
-): EvalSummary {
-  const k = records.length;
-  const avg = (f: (r: EpisodeRecord) => number) => records.reduce((s, r) => s + f(r), 0) / k;
-  const std = (f: (r: EpisodeRecord) => number) => {
-    const m = avg(f);
-    return Math.sqrt(records.reduce((s, r) => s + (f(r) - m) ** 2, 0) / k);
-  };
-  const summary: EvalSummary = {
-    num_episodes: k,
-    return_mean: avg((r) => r.return),
-    success_rate: avg((r) => Number(r.success)),
-    steps_mean: avg((r) => r.steps),
-    truncated_rate: avg((r) => Number(r.raw.truncated)),
-    delta_norm_mean: 0,
-  };
-  for (const metric of metrics) {
-    const f = (r: EpisodeRecord) => metricOf(r, metric.name);
-    if (metric.mean) summary[metric.mean] = avg(f);
-    if (metric.std) summary[metric.std] = std(f);
-  }
-  // last, as before the env declared its metrics
-  delete (summary as Partial<EvalSummary>).delta_norm_mean;
-  summary.delta_norm_mean = avg((r) => r.raw.mean_delta_norm);
-  return summary;
 }

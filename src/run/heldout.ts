@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EvalSummary } from "./evaluate.ts";
+import type { EvalSummary } from "./episode_records.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "../ppo/mod.ts";

@@ -14,7 +14,8 @@ import { runUntil } from "../event_loop.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { IterationResult, Trainer } from "../ppo/mod.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
-import type { EvalResult, EvalSummary, EvaluateOptions } from "./evaluate.ts";
+import type { EvaluateOptions } from "./evaluate.ts";
+import type { EvalResult, EvalSummary } from "./episode_records.ts";
 import type { MetricsEntry, RunLog } from "./run_log.ts";
 import type { CapturedCheckpoint } from "./deferred_checkpoint.ts";
 

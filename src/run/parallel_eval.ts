@@ -19,9 +19,11 @@ import { fileURLToPath } from "node:url";
 import { Rng } from "../math/mod.ts";
 import { ActorCritic } from "../nn/mod.ts";
 import { plannerSpec } from "../sft/mod.ts";
-import { evaluatePolicy, evaluatePolicySteps, summarize } from "./evaluate.ts";
+import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
+import { summarize } from "./episode_records.ts";
 import type { BasePlanner, PlannerSpec, WaypointPlanner } from "../sft/mod.ts";
-import type { EpisodeRecord, EvalResult, EvaluateOptions } from "./evaluate.ts";
+import type { EvaluateOptions } from "./evaluate.ts";
+import type { EpisodeRecord, EvalResult } from "./episode_records.ts";
 import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import { runUntil } from "../event_loop.ts";
 

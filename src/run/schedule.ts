@@ -11,7 +11,7 @@
 import { yieldToEventLoop } from "../event_loop.ts";
 import type { IterationResult, Trainer } from "../ppo/mod.ts";
 import type { BestRecord, HeldoutMeans, MetricsEntry, RunLog } from "./run_log.ts";
-import type { EvalSummary } from "./evaluate.ts";
+import type { EvalSummary } from "./episode_records.ts";
 import type { CapturedCheckpoint } from "./deferred_checkpoint.ts";
 import { InlineEvaluation } from "./interval_eval.ts";
 import type { IntervalEvaluation, ScheduledRun } from "./interval_eval.ts";

@@ -7,7 +7,7 @@
 
 import { finiteMean } from "../math/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
-import type { EvalSummary } from "./evaluate.ts";
+import type { EvalSummary } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
 import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";

@@ -13,7 +13,7 @@
 import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
-import { DrivingVecEnv, type EnvConfig, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import { Driving, type EnvConfig, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { type MlpPlanner, MlpPlannerCache } from "./mlp_planner.ts";
 import { ExpertPlanner, type WaypointPlanner } from "./planner.ts";
 import { DEFAULT_SFT_CONFIG } from "./config.ts";
@@ -79,7 +79,7 @@ export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions
     throw new RangeError(`noiseStd: expected a number >= 0, got ${noiseStd}`);
   }
   const numEnvs = Math.min(opts.numEnvs ?? 16, episodes);
-  const venv = new DrivingVecEnv(cfg, numEnvs);
+  const venv = new EpisodeStatistics(new Driving(cfg, numEnvs), { autoReset: true });
   const expert = new ExpertPlanner(cfg);
   const d = venv.obsDim, a = venv.actionDim;
   const firstSeed = hashSeeds(seed, 0xde30) % (HELDOUT_SEED_BASE - episodes);

@@ -6,102 +6,10 @@
  */
 
 import type { EnvConfig } from "./config.ts";
+import type { EpisodeMetric } from "../contract.ts";
 import { RouteEnv } from "./_route_env.ts";
-import { EpisodeStatistics } from "../episode_statistics.ts";
 import { observationScale } from "./obs_scale.ts";
 import { rowPlanErrors } from "./plan_metrics.ts";
-
-/**
- * A number an env reports for each finished episode, besides return, length and success
- * (which every env reports). Generic evaluation averages whatever metrics the env declares.
- */
-export interface EpisodeMetric {
-  /** Key in each episode record of `eval --output`; a dot nests ("comfort.max_accel"). */
-  readonly name: string;
-  /** One line: what it measures, with its unit. */
-  readonly description: string;
-  /** Key of its mean over episodes in the evaluation summary (absent: not summarised). */
-  readonly mean?: string;
-  /** Key of its population standard deviation over episodes in the summary. */
-  readonly std?: string;
-  /**
-   * Present: its held-out mean is logged in every `metrics.json` entry's `heldout`,
-   * under its `mean` key; `sft` also logs the SFT baseline's in `sft_heldout`;
-   * `tieBreak` makes it the metric (lower is better) that breaks ties of held-out
-   * return when picking `best.pt`.
-   */
-  readonly entry?: { sft?: boolean; tieBreak?: boolean };
-  /** Also kept in `train_metrics.json`'s held-out block (metrics with `entry` always are). */
-  readonly heldout?: boolean;
-  /** Column header of its mean in `train`'s held-out table (absent: not printed). */
-  readonly label?: string;
-}
-
-/**
- * A batch of N environments over flat arrays. Any environment that fills these
- * arrays can be trained on and evaluated; row i of an (N, D) array is `[i * D, (i + 1) * D)`.
- * The env declares its sizes (`obsDim`, `actionDim`, `actionShape`, `maxEpisodeSteps`)
- * and the per-episode metrics it reports (`metrics`, filled into `episodeMetrics`).
- *
- * @example
- * ```ts
- * function rollout(venv: VecEnv, plans: Float64Array, steps: number): number {
- *   let finished = 0;
- *   for (let t = 0; t < steps; t++) {
- *     venv.step(plans); // plans: (N, actionDim) from venv.obs
- *     for (let i = 0; i < venv.numEnvs; i++) finished += venv.terminated[i] | venv.truncated[i];
- *   }
- *   return finished;
- * }
- * ```
- */
-export interface VecEnv {
-  /** N: environments stepped together. */
-  readonly numEnvs: number;
-  /** Length of one observation row. */
-  readonly obsDim: number;
-  /** Length of one action (plan) row. */
-  readonly actionDim: number;
-  /**
-   * Shape of one action, its product `actionDim`; the policy's `log_std` has this shape
-   * (driving: [H, 2], the Python DeltaHead's). Default [actionDim].
-   */
-  readonly actionShape?: readonly number[];
-  /**
-   * Steps after which an episode is truncated at the latest: sizes the trainer's rollout
-   * buffers. Default: the trainer's `EnvConfig.max_episode_steps`.
-   */
-  readonly maxEpisodeSteps?: number;
-  /**
-   * (obsDim) powers of two the policy divides the observation by when `ppo.obs_norm` is
-   * on (see `observationScale`); absent: the raw observation.
-   */
-  readonly obsScale?: Float64Array;
-  /** The per-episode metrics the env reports (default none). */
-  readonly metrics?: readonly EpisodeMetric[];
-  /** (N, metrics.length) metrics of the episode that ended this step (valid where terminated or truncated). */
-  readonly episodeMetrics?: Float64Array;
-  /** (N, obsDim) current observations; after an auto-reset, the new episode's first. */
-  readonly obs: Float64Array;
-  /** (N, obsDim) the observation each env's step produced before any auto-reset (equal to `obs` for envs not done). */
-  readonly finalObs: Float64Array;
-  /** (N) rewards of the latest step. */
-  readonly rewards: Float64Array;
-  /** (N) 1 when the episode ended this step (the env's own terminal condition). */
-  readonly terminated: Uint8Array;
-  /** (N) 1 when `maxEpisodeSteps` was hit this step without terminating. */
-  readonly truncated: Uint8Array;
-  /** (N) 1 when the episode reached its goal this step. */
-  readonly success: Uint8Array;
-  /** (N) return of the episode that ended this step (valid where terminated or truncated). */
-  readonly episodeReturns: Float64Array;
-  /** (N) length of the episode that ended this step (valid where terminated or truncated). */
-  readonly episodeLengths: Int32Array;
-  /** Starts every env: env i with `seeds[i]`. */
-  reset(seeds: ArrayLike<number>): void;
-  /** Steps every env with its row of `plans` (N, actionDim); finished envs restart. */
-  step(plans: Float64Array): void;
-}
 
 /**
  * The per-episode metrics of the driving env, in the research repo's evaluation schema's
@@ -196,43 +104,5 @@ export class Driving extends RouteEnv {
     m[o + 6] = this.distanceToGoal[i];
     m[o + 7] = stats.maxAccel[i];
     m[o + 8] = stats.maxJerk[i];
-  }
-}
-
-/**
- * N toy driving envs with their episodes kept and same-step auto-reset: a finished env i
- * restarts in the same step with seed = its previous seed + N, so seeds `s, s + N, s + 2N,
- * ...` of all envs never collide when the first seeds are distinct and consecutive.
- *
- * @example
- * ```ts
- * import { DEFAULT_ENV_CONFIG } from "./config.ts";
- * const venv = new DrivingVecEnv(DEFAULT_ENV_CONFIG, 16);
- * venv.reset(Array.from({ length: 16 }, (_, i) => 100 + i));
- * venv.step(new Float64Array(16 * venv.actionDim));
- * ```
- */
-export class DrivingVecEnv extends EpisodeStatistics {
-  /** The driving env kept. */
-  declare readonly env: Driving;
-  /** Validates `cfg` and allocates every buffer once; call `reset` next. */
-  constructor(cfg: EnvConfig, numEnvs: number) {
-    super(new Driving(cfg, numEnvs), { autoReset: true });
-  }
-  /** The (validated, frozen) driving configuration. */
-  get config(): Readonly<EnvConfig> {
-    return this.env.config;
-  }
-  /** (N) fraction of targets reached or passed, this step (before any reset). */
-  get routeCompletion(): Float64Array {
-    return this.env.routeCompletion;
-  }
-  /** (N) 1 when the car left the corridor or the world this step. */
-  get offRoute(): Uint8Array {
-    return this.env.offRoute;
-  }
-  /** (N) distance from the car to the goal (m), this step (before any reset). */
-  get distanceToGoal(): Float64Array {
-    return this.env.distanceToGoal;
   }
 }

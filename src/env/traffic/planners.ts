@@ -29,10 +29,10 @@ export interface ZPlanner {
  * ```ts
  * import { BuiltinSftPlanner } from "../../sft/planner.ts";
  * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
- * import { TrafficVecEnv } from "./traffic_env.ts";
+ * import { Traffic } from "./traffic_env.ts";
  * const env = TRAFFIC_ENV_DEFAULTS;
- * const venv = new TrafficVecEnv(env, 1);
- * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: venv.obsDim });
+ * const traffic = new Traffic(env, 1);
+ * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: traffic.obsDim });
  * ```
  */
 export class ZPrefixPlanner implements ZPlanner {

@@ -8,10 +8,10 @@
 
 import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
 import { RouteEnv } from "../driving/_route_env.ts";
-import { EpisodeStatistics } from "../episode_statistics.ts";
 import { observationScale } from "../driving/obs_scale.ts";
 import { rowPlanErrors } from "../driving/plan_metrics.ts";
-import { DRIVING_METRICS, type EpisodeMetric } from "../driving/vec_env.ts";
+import { DRIVING_METRICS } from "../driving/vec_env.ts";
+import type { EpisodeMetric } from "../contract.ts";
 import { VEHICLE_STATE_SIZE } from "../driving/vehicle.ts";
 import { compileActors, type CompiledActor } from "./actors.ts";
 import { DEFAULT_TRAFFIC_CONFIG, type TrafficConfig, validateTrafficConfig } from "./config.ts";
@@ -264,41 +264,5 @@ export class Traffic extends RouteEnv {
     m[o + 8] = stats.maxJerk[i];
     m[o + 9] = this.#minTtc[i];
     m[o + 10] = this.#minGap[i];
-  }
-}
-
-/**
- * N traffic envs with their episodes kept and same-step auto-reset (seed + N), as
- * `DrivingVecEnv`.
- *
- * @example
- * ```ts
- * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
- * const venv = new TrafficVecEnv(TRAFFIC_ENV_DEFAULTS, 4);
- * venv.reset([0, 1, 2, 3]);
- * ```
- */
-export class TrafficVecEnv extends EpisodeStatistics {
-  /** The traffic env kept. */
-  declare readonly env: Traffic;
-  /** Validates both configurations and the scenarios' count; allocates every buffer. */
-  constructor(cfg: EnvConfig, numEnvs: number, opts: TrafficEnvOptions = {}) {
-    super(new Traffic(cfg, numEnvs, opts), { autoReset: true });
-  }
-  /** (N) 1 when the ego collided this step. */
-  get collided(): Uint8Array {
-    return this.env.collided;
-  }
-  /** The scenario each env plays now. */
-  get current(): Scenario[] {
-    return this.env.current;
-  }
-  /** The traffic configuration (validated copy). */
-  get traffic(): Readonly<TrafficConfig> {
-    return this.env.traffic;
-  }
-  /** The scenario episode `seed` plays. */
-  scenarioOf(seed: number): Scenario {
-    return this.env.scenarioOf(seed);
   }
 }
