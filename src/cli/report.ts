@@ -12,6 +12,7 @@ import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
 import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
+import { loggedMetrics, metricLabel } from "../run/mod.ts";
 import {
   isMultiSeedDir,
   readJsonFile as readRunJson,
@@ -153,11 +154,11 @@ function reportEnvOf(runDir: string): ReportEnv | undefined {
   const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
   const env = zeroBaseEnv(
     name,
-    declared.filter((m) => m.entry && m.mean).map((m) => ({
+    loggedMetrics(declared).map((m) => ({
       key: m.name,
       mean: m.mean!,
-      label: m.label ?? m.name,
-      sft: m.entry!.sft,
+      label: metricLabel(m),
+      sft: m.headline!.baseline,
     })),
   );
   // traffic refines the SFT planner, in metres, as driving does

@@ -8,7 +8,13 @@
 
 import { UserError } from "../errors.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
-import { loadResumePoint, resumedBaseConfig, runTraining } from "../run/mod.ts";
+import {
+  loadResumePoint,
+  loggedMetrics,
+  metricLabel,
+  resumedBaseConfig,
+  runTraining,
+} from "../run/mod.ts";
 import type {
   Heldout,
   HeldoutSummary,
@@ -157,14 +163,15 @@ function seedsJob(
 }
 
 // The closing held-out evaluation as a table on stdout: the base planner alone, then
-// with the delta, and the env's labelled metrics.
+// with the delta, and the env's logged metrics.
 function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
-  const shown = metrics.filter((m) => m.label && m.mean);
+  const shown = loggedMetrics(metrics).map((m) => ({ key: m.mean!, label: metricLabel(m) }));
+  const width = (label: string) => Math.max(8, label.length);
   const row = (name: string, s: HeldoutSummary) =>
     `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
       (100 * s.success_rate).toFixed(1).padStart(8)
     }% ${s.steps_mean.toFixed(1).padStart(11)}${
-      shown.map((m) => ` ${s[m.mean!].toFixed(3).padStart(8)}`).join("")
+      shown.map((m) => ` ${s[m.key].toFixed(3).padStart(width(m.label))}`).join("")
     }`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
@@ -174,7 +181,7 @@ function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
   console.log(
     `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
       "mean length".padStart(11)
-    }${shown.map((m) => ` ${m.label!.padStart(8)}`).join("")}`,
+    }${shown.map((m) => ` ${m.label.padStart(width(m.label))}`).join("")}`,
   );
   console.log(row("sft", h.sft));
   console.log(row("sft + delta", h.refined));

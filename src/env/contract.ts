@@ -44,15 +44,13 @@ export interface EpisodeMetric {
   readonly std?: string;
   /**
    * A headline metric of the task: its held-out mean is logged in every `metrics.json`
-   * entry (`baseline`: the base policy's too) and printed in `train`'s held-out table.
+   * entry (`baseline`: the base policy's too), printed in `train`'s held-out table, and
+   * compared across seeds (`baseline` ones). The first headline metric whose `better` is
+   * "lower" breaks ties between equal held-out returns for `best.pt`.
    */
   readonly headline?: { baseline?: boolean };
   /** Also kept in `train_metrics.json`'s held-out block (headline metrics always are). */
   readonly heldout?: boolean;
-  /** Until the trainer derives them: logged per interval (`sft`: the baseline's too; `tieBreak`). */
-  readonly entry?: { sft?: boolean; tieBreak?: boolean };
-  /** Until the trainer derives them: column header in `train`'s held-out table. */
-  readonly label?: string;
 }
 
 /**

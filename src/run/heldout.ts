@@ -26,7 +26,7 @@ export interface Heldout {
 /**
  * The numbers of `eval`'s summary the held-out block keeps, under the same names:
  * `return_mean`, `success_rate`, `steps_mean`, then the means of the env's metrics that
- * have an `entry` or `heldout` (driving: `ade_mean`, `fde_mean`, `offroad_rate`).
+ * are headline or `heldout` (driving: `ade_mean`, `fde_mean`, `offroad_rate`).
  */
 export type HeldoutSummary = Record<string, number>;
 
@@ -40,7 +40,7 @@ export type HeldoutSummary = Record<string, number>;
  * ```
  */
 export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
-  const kept = metrics.filter((m) => m.mean && (m.entry || m.heldout)).map((m) => m.mean!);
+  const kept = metrics.filter((m) => m.mean && (m.headline || m.heldout)).map((m) => m.mean!);
   return ["return_mean", "success_rate", "steps_mean", ...kept];
 }
 

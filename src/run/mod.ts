@@ -15,6 +15,7 @@ export * from "./episode_records.ts";
 export * from "./evaluate.ts";
 export * from "./eval_document.ts";
 export * from "./run_log.ts";
+export * from "./metric_rules.ts";
 export * from "./interval_eval.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";

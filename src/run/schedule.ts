@@ -14,6 +14,7 @@ import type { BestRecord, HeldoutMeans, MetricsEntry, RunLog } from "./run_log.t
 import type { EvalSummary } from "./episode_records.ts";
 import type { CapturedCheckpoint } from "./deferred_checkpoint.ts";
 import { InlineEvaluation } from "./interval_eval.ts";
+import { baselineMetrics, loggedMetrics, tieBreakMetric } from "./metric_rules.ts";
 import type { IntervalEvaluation, ScheduledRun } from "./interval_eval.ts";
 
 /** What the loop tells its caller, and the SFT baseline its metrics entries compare with. */
@@ -108,12 +109,12 @@ export async function trainLoop(
 // entering one appends it, writes it and updates the best record (best.pt).
 function scheduledRun(trainer: Trainer, log: RunLog, hooks: LoopHooks): ScheduledRun {
   const { sft } = hooks;
-  const logged = trainer.episodeMetrics.filter((m) => m.entry && m.mean);
-  const tie = logged.find((m) => m.entry!.tieBreak);
+  const logged = loggedMetrics(trainer.episodeMetrics);
+  const tie = tieBreakMetric(trainer.episodeMetrics);
   const sftHeldout: HeldoutMeans = {
     return_mean: sft.return_mean,
     ...Object.fromEntries(
-      logged.filter((m) => m.entry!.sft).map((m) => [m.mean!, sft[m.mean!]]),
+      baselineMetrics(trainer.episodeMetrics).map((m) => [m.mean!, sft[m.mean!]]),
     ),
   };
   const isBest = (ev: EvalSummary, best: BestRecord | null) =>

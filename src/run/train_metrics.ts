@@ -9,6 +9,7 @@ import { finiteMean } from "../math/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { EvalSummary } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
+import { loggedMetrics } from "./metric_rules.ts";
 import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { Trainer } from "../ppo/mod.ts";
@@ -115,7 +116,7 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
       return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,
       ...Object.fromEntries(
-        trainer.episodeMetrics.filter((m) => m.entry && m.mean).map((m) => [
+        loggedMetrics(trainer.episodeMetrics).map((m) => [
           m.mean!,
           opts.sft![m.mean!],
         ]),
