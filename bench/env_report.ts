@@ -10,7 +10,8 @@
  */
 
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import { type WaypointPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 /**

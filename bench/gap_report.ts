@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
 import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy, modelFromCheckpoint, parseTrainerCheckpoint } from "../src/run/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
 import type { DrivingEpisodeRecord } from "../src/run/mod.ts";

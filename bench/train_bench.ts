@@ -5,7 +5,7 @@
  */
 
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 
 function trainer(numEnvs: number): Trainer {

@@ -21,13 +21,8 @@ import {
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../src/run/mod.ts";
-import {
-  BuiltinSftPlanner,
-  clipDelta,
-  loadSftPlanner,
-  TRAFFIC_SFT_OPTIONS,
-  ZeroPlanner,
-} from "../src/sft/mod.ts";
+import { clipDelta, loadSftPlanner, ZeroPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
 import { runCli } from "./_helpers.ts";
 

@@ -19,13 +19,8 @@ import {
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
-import {
-  BuiltinSftPlanner,
-  MlpPlanner,
-  plannerFromSpec,
-  plannerSpec,
-  ZeroPlanner,
-} from "../src/sft/mod.ts";
+import { MlpPlanner, plannerFromSpec, plannerSpec, ZeroPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import {
   captureCheckpoint,
   evaluatePolicy,

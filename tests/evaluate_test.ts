@@ -9,7 +9,8 @@ import { Rng } from "../src/math/rng.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, composePlan } from "../src/sft/mod.ts";
+import { composePlan } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };

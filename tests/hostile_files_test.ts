@@ -22,7 +22,7 @@ import {
   readBoundedFileSync,
 } from "../src/io/limits.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
 import { type Case, runCases } from "./_hostile_cases.ts";
 

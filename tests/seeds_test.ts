@@ -19,7 +19,7 @@ import {
   withTempDir,
 } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import { ExpertPlanner } from "../src/sft/mod.ts";
+import { ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 import { parseSeedList } from "../src/cli/_seed_flags.ts";
 import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";

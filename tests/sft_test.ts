@@ -11,12 +11,12 @@ import { type EnvConfig, resolveEnvConfig } from "../src/env/mod.ts";
 import {
   collectDemonstrations,
   demonstrationLoss,
-  ExpertPlanner,
   MlpPlanner,
   MlpPlannerCache,
   planErrors,
   trainBehaviourCloning,
 } from "../src/sft/mod.ts";
+import { ExpertPlanner } from "../src/env/mod.ts";
 
 import {
   loadSftPlanner,

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { RunLog, sftBaseline, trainLoop } from "../src/run/mod.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 import type { LoopHooks } from "../src/run/mod.ts";

@@ -24,7 +24,7 @@ import {
 } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
 import { Rng } from "../src/math/mod.ts";
-import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 import { readPt, Tensor } from "../src/io/mod.ts";
 import type { PtValue } from "../src/io/mod.ts";
 import { PtDict } from "../src/io/mod.ts";

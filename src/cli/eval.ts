@@ -22,7 +22,8 @@ import {
 import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
 import { applyConfigFile, readPt, writeFileAtomic } from "../io/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner, loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
+import { loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import {
   checkpointEnvConfig,

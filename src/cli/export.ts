@@ -22,7 +22,8 @@ import {
   parseTrainerCheckpoint,
 } from "../run/mod.ts";
 import type { LoadedCheckpoint } from "../run/mod.ts";
-import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
+import { loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../env/mod.ts";
 import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
 import type { BasePlanner, PolicyToExport, WaypointPlanner } from "../sft/mod.ts";
 import { checkpointObsRms } from "./_obs_rms.ts";

@@ -20,7 +20,6 @@ import {
 } from "../env/mod.ts";
 import type { EnvConfig } from "../env/mod.ts";
 import {
-  BuiltinSftPlanner,
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
   MlpPlanner,
@@ -28,6 +27,7 @@ import {
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
+import { BuiltinSftPlanner } from "../env/mod.ts";
 import { evaluatePolicy } from "../run/mod.ts";
 import type {
   BehaviourCloningResult,

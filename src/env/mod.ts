@@ -12,6 +12,7 @@ export * from "./driving/config.ts";
 export * from "./driving/route.ts";
 export * from "./driving/vehicle.ts";
 export * from "./driving/controller.ts";
+export * from "./driving/planners.ts";
 export * from "./driving/driving_env.ts";
 export * from "./driving/vec_env.ts";
 export * from "./driving/plan_metrics.ts";

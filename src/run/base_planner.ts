@@ -8,7 +8,8 @@
 
 import { ZPrefixPlanner } from "../env/mod.ts";
 import type { EnvConfig, VecEnv } from "../env/mod.ts";
-import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
+import { loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import type { RunConfig } from "./run_config.ts";
 

@@ -54,8 +54,8 @@ export function tieBreakMetric(metrics: readonly EpisodeMetric[]): EpisodeMetric
  *
  * @example
  * ```ts
- * metricLabel({ name: "ade", description: "", unit: "m" }); // "ADE m"
- * metricLabel({ name: "route_completion", description: "" }); // "route completion"
+ * metricLabel({ name: "ade", unit: "m" }); // "ADE m"
+ * metricLabel({ name: "route_completion" }); // "route completion"
  * ```
  */
 export function metricLabel(m: Pick<EpisodeMetric, "name" | "unit">): string {

@@ -15,7 +15,8 @@ import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
 import { Driving, type EnvConfig, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { type MlpPlanner, MlpPlannerCache } from "./mlp_planner.ts";
-import { ExpertPlanner, type WaypointPlanner } from "./planner.ts";
+import { type WaypointPlanner } from "./planner.ts";
+import { ExpertPlanner } from "../env/mod.ts";
 import { DEFAULT_SFT_CONFIG } from "./config.ts";
 
 /** Options of {@linkcode collectDemonstrations}. */

@@ -11,7 +11,8 @@ import type { EnvConfig } from "../env/mod.ts";
 import { ZPrefixPlanner } from "../env/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { MlpPlanner } from "./mlp_planner.ts";
-import { BuiltinSftPlanner, ZeroPlanner } from "./planner.ts";
+import { ZeroPlanner } from "./planner.ts";
+import { BuiltinSftPlanner } from "../env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "./planner.ts";
 
 /** A base planner as data (structured-clone safe). */
@@ -35,7 +36,7 @@ export type PlannerSpec =
  * @example
  * ```ts
  * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
- * import { BuiltinSftPlanner } from "./planner.ts";
+ * import { BuiltinSftPlanner } from "../env/mod.ts";
  * plannerSpec(new BuiltinSftPlanner(DEFAULT_ENV_CONFIG))?.kind; // "builtin"
  * ```
  */

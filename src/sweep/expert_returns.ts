@@ -8,7 +8,7 @@
 
 import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
 import type { EnvConfig, EnvName } from "../env/mod.ts";
-import { ExpertPlanner } from "../sft/mod.ts";
+import { ExpertPlanner } from "../env/mod.ts";
 import type { WaypointPlanner } from "../sft/mod.ts";
 import { evaluatePolicy } from "../run/mod.ts";
 

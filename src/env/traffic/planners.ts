@@ -8,6 +8,7 @@
  */
 
 import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
+import type { BuiltinSftOptions } from "../driving/planners.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
 
@@ -27,7 +28,7 @@ export interface ZPlanner {
  *
  * @example
  * ```ts
- * import { BuiltinSftPlanner } from "../../sft/planner.ts";
+ * import { BuiltinSftPlanner } from "../driving/planners.ts";
  * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
  * import { Traffic } from "./traffic_env.ts";
  * const env = TRAFFIC_ENV_DEFAULTS;
@@ -62,6 +63,24 @@ export class ZPrefixPlanner implements ZPlanner {
     this.inner.plan(s, rows, out);
   }
 }
+
+/**
+ * The built-in planner's error on the traffic env: the same lateral offset and noise,
+ * but a milder flattening of curves (so most of its failures there are collisions, which
+ * it does not see coming, rather than leaving the corridor).
+ *
+ * @example
+ * ```ts
+ * import { BuiltinSftPlanner } from "../driving/planners.ts";
+ * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
+ * const sft = new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS);
+ * ```
+ */
+export const TRAFFIC_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object.freeze({
+  lateralOffset: 0.3,
+  curvatureScale: 0.7,
+  noiseStd: 0.1,
+});
 
 /** Lateral clearance the expert keeps to vehicles beside its path (m). */
 const MARGIN = 0.3;
