@@ -26,6 +26,7 @@ function correctedSft(cfg: EnvConfig, clip = Infinity): WaypointPlanner {
   return {
     horizon: cfg.horizon_steps,
     obsDim: 1 + 2 * cfg.horizon_steps,
+    actionDim: 2 * cfg.horizon_steps,
     plan(obs, rows, out) {
       const a = 2 * cfg.horizon_steps;
       if (sftPlans.length < rows * a) {

@@ -69,6 +69,25 @@ export interface BasePlanner {
 }
 
 /**
+ * A base planner whose actions are H waypoints `[x1, y1, ..., xH, yH]` (actionDim = 2H):
+ * what waypoint envs plan and `sft` clones.
+ *
+ * @example
+ * ```ts
+ * function finalPlans(sft: WaypointPlanner, obs: Float64Array, rows: number, delta: Float64Array) {
+ *   const plans = new Float64Array(rows * sft.actionDim);
+ *   sft.plan(obs, rows, plans);
+ *   for (let j = 0; j < plans.length; j++) plans[j] += delta[j];
+ *   return plans;
+ * }
+ * ```
+ */
+export interface WaypointPlanner extends BasePlanner {
+  /** H: waypoints per plan (actionDim = 2H). */
+  readonly horizon: number;
+}
+
+/**
  * What an env implements: N copies, their sizes, and `reset` / `step` over flat arrays.
  *
  * @example

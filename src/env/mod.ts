@@ -19,6 +19,8 @@ export * from "./driving/plan_metrics.ts";
 export * from "./driving/obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
+export * from "./driving/definition.ts";
+export * from "./traffic/definition.ts";
 export * from "./traffic/mod.ts";
 export * from "./traffic/scenario_files.ts";
 export * from "./traffic/scenario_write.ts";

@@ -9,31 +9,7 @@
 
 import { splitmix32 } from "../../math/mod.ts";
 import { type EnvConfig, validateEnvConfig } from "./config.ts";
-
-/**
- * Anything that turns a batch of observations into a batch of waypoint plans.
- *
- * @example
- * ```ts
- * function finalPlans(sft: WaypointPlanner, obs: Float64Array, rows: number, delta: Float64Array) {
- *   const plans = new Float64Array(rows * 2 * sft.horizon);
- *   sft.plan(obs, rows, plans);
- *   for (let j = 0; j < plans.length; j++) plans[j] += delta[j];
- *   return plans;
- * }
- * ```
- */
-export interface WaypointPlanner {
-  /** H: waypoints per plan. */
-  readonly horizon: number;
-  /** Observation length, 1 + 2H. */
-  readonly obsDim: number;
-  /**
-   * obs (rows, obsDim) -> `out` (rows, 2H) = [x1, y1, ..., xH, yH] per row, car frame.
-   * Must be a pure function of obs (no hidden state, no RNG state).
-   */
-  plan(obs: Float64Array, rows: number, out: Float64Array): void;
-}
+import type { WaypointPlanner } from "../contract.ts";
 
 /** Options of {@linkcode BuiltinSftPlanner}. */
 export interface BuiltinSftOptions {
@@ -97,6 +73,10 @@ function checkShapes(
  */
 export class ExpertPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
 
   /** Takes H from `cfg` (validated). */
@@ -137,6 +117,10 @@ export class ExpertPlanner implements WaypointPlanner {
  */
 export class BuiltinSftPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   /** Sideways shift of every waypoint (m, left positive). */
   readonly lateralOffset: number;

@@ -51,6 +51,7 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     type: "string",
     default: "idm",
     help: "other vehicles: idm (reactive, along their paths) or replay (their trajectories)",
+    flag: "vehicle-mode",
   },
   collision_penalty: {
     type: "float",

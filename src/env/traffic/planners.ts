@@ -9,18 +9,9 @@
 
 import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
 import type { BuiltinSftOptions } from "../driving/planners.ts";
+import type { WaypointPlanner } from "../contract.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
-
-/** A planner of the driving observation `z` (1 + 2H) to plans (2H), as `sft` plans. */
-export interface ZPlanner {
-  /** H. */
-  readonly horizon: number;
-  /** 1 + 2H. */
-  readonly obsDim: number;
-  /** obs (rows, obsDim) -> out (rows, 2H). */
-  plan(obs: Float64Array, rows: number, out: Float64Array): void;
-}
 
 /**
  * Runs a driving planner on the first 1 + 2H numbers of each traffic observation row:
@@ -36,15 +27,19 @@ export interface ZPlanner {
  * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: traffic.obsDim });
  * ```
  */
-export class ZPrefixPlanner implements ZPlanner {
+export class ZPrefixPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   /** The wrapped planner. */
-  readonly inner: ZPlanner;
+  readonly inner: WaypointPlanner;
   #scratch = new Float64Array(0);
 
   /** Wraps `inner` for observation rows of `opts.obsDim` numbers. */
-  constructor(inner: ZPlanner, opts: { obsDim: number }) {
+  constructor(inner: WaypointPlanner, opts: { obsDim: number }) {
     if (opts.obsDim < inner.obsDim) {
       throw new RangeError(`ZPrefixPlanner: obsDim ${opts.obsDim} < the planner's ${inner.obsDim}`);
     }
@@ -108,8 +103,12 @@ const PREDICT = 1.5;
  * const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
  * ```
  */
-export class TrafficExpertPlanner implements ZPlanner {
+export class TrafficExpertPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   readonly #cfg: EnvConfig;
   readonly #k: number;
