@@ -11,7 +11,7 @@
 
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
 import { type WaypointPlanner } from "../src/sft/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
+import { BuiltinSftPlanner, Driving, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 /**
@@ -63,7 +63,7 @@ for (const [name, cfg] of settings) {
   ];
   for (const [label, planner] of planners) {
     const s = evaluatePolicy({
-      env: cfg,
+      makeEnv: (n) => new Driving(cfg, n),
       planner,
       model: null,
       deltaClip: 0,

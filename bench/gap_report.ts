@@ -124,7 +124,7 @@ async function loadRun(dir: string): Promise<Run> {
 /** The run's held-out episodes (mean action), as the closing evaluation ran them. */
 function heldoutEpisodes(run: Run): DrivingEpisodeRecord[] {
   return evaluatePolicy({
-    env: run.env,
+    makeEnv: (n) => new Driving(run.env, n),
     planner: run.planner,
     model: run.model,
     deltaClip: run.clip,
@@ -198,7 +198,7 @@ const config = JSON.parse(Deno.readTextFileSync(join(out, `seed_${seeds[0]}`, "c
 const env: EnvConfig = { ...DEFAULT_ENV_CONFIG, ...config.env };
 const count: number = config.ppo.heldout_episodes;
 const expert = evaluatePolicy({
-  env,
+  makeEnv: (n) => new Driving(env, n),
   planner: new ExpertPlanner(env),
   model: null,
   deltaClip: 0,

@@ -8,16 +8,15 @@
  */
 
 import { join } from "node:path";
-import { vecEnvFactory, ZPrefixPlanner } from "../src/env/mod.ts";
-import type { EnvConfig, EnvName, VecEnv } from "../src/env/mod.ts";
+import { builtinEnv, ZPrefixPlanner } from "../src/env/mod.ts";
+import type { EnvConfig, VecEnv } from "../src/env/mod.ts";
 import { PtDict, readPt, Tensor, writePt } from "../src/io/mod.ts";
 import { Rng } from "../src/math/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
 import {
-  checkpointEnvConfig,
   checkpointEnvName,
   checkpointPpoConfig,
-  checkpointTrafficConfig,
+  checkpointSettings,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../src/run/mod.ts";
@@ -37,7 +36,7 @@ export interface ObsRms {
 
 /** A checkpoint's policy as `eval` builds it. */
 export interface ReferencePolicy {
-  envName: EnvName;
+  envName: string;
   env: EnvConfig;
   /** What the heads take (the env's observation). */
   obsDim: number;
@@ -78,10 +77,11 @@ export async function referencePolicy(
 ): Promise<ReferencePolicy> {
   const ckpt = parseTrainerCheckpoint(await readPt(path), path);
   const envName = checkpointEnvName(ckpt);
-  const env = checkpointEnvConfig(ckpt);
-  const deltaClip = checkpointPpoConfig(ckpt, env).delta_clip;
-  const traffic = envName === "traffic" ? checkpointTrafficConfig(ckpt) : undefined;
-  const makeEnv = vecEnvFactory(envName, env, traffic ? { traffic } : {});
+  const definition = builtinEnv(envName)!;
+  const settings = checkpointSettings(ckpt, definition);
+  const env = settings.env as unknown as EnvConfig;
+  const deltaClip = checkpointPpoConfig(ckpt, { definition, settings }).delta_clip;
+  const makeEnv = (n: number) => definition.make(settings, n);
   const probe = makeEnv(1);
   const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
   const sftModel = opts.sftModel === undefined ? recorded : opts.sftModel;
@@ -97,11 +97,9 @@ export async function referencePolicy(
   } else {
     planner = new ZeroPlanner(probe);
   }
-  const model = modelFromCheckpoint(
-    ckpt,
-    probe.obsDim,
-    envName === "driving" ? {} : { actionShape: probe.actionShape ?? [probe.actionDim] },
-  );
+  const model = modelFromCheckpoint(ckpt, probe.obsDim, {
+    actionShape: probe.actionShape ?? [probe.actionDim],
+  });
   return {
     envName,
     env,

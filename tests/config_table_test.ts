@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { UserError } from "../src/errors.ts";
 import type { AnyRow, ConfigTable, NumberRow } from "../src/config_table.ts";
 import { tableRows } from "../src/config_table.ts";
-import { DEFAULT_ENV_CONFIG, ENV_CONFIG_TABLE, validateEnvConfig } from "../src/env/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  DRIVING_ENV,
+  ENV_CONFIG_TABLE,
+  validateEnvConfig,
+} from "../src/env/mod.ts";
 import { DEFAULT_PPO_CONFIG, PPO_CONFIG_TABLE, validatePpoConfig } from "../src/ppo/mod.ts";
 import { DEFAULT_SFT_CONFIG, SFT_CONFIG_TABLE, validateSftConfig } from "../src/sft/mod.ts";
 import { buildRunConfig, parseTrainArgs, trainHelp } from "../src/cli/train.ts";
@@ -39,7 +44,7 @@ function throwsNaming(f: () => unknown, pattern: RegExp): void {
 }
 
 function trainConfig(args: string[]) {
-  return buildRunConfig(parseTrainArgs(args).values);
+  return buildRunConfig(parseTrainArgs(args, DRIVING_ENV).values, DRIVING_ENV);
 }
 
 Deno.test("train: each flag and validatePpoConfig/validateEnvConfig refuse the same values", () => {
@@ -81,7 +86,10 @@ Deno.test("train: each flag and validatePpoConfig/validateEnvConfig refuse the s
           }
         }
       }
-      assert.match(trainHelp(), new RegExp(`--${row.flag} +${escape(row.help)} \\(default `));
+      assert.match(
+        trainHelp(DRIVING_ENV),
+        new RegExp(`--${row.flag} [A-Z]+ +${escape(row.help)} \\(default `),
+      );
     }
   }
 });
@@ -105,7 +113,10 @@ Deno.test("sft: each flag and validateSftConfig refuse the same values; --heldou
     for (const v of row.range.slice(row.exclusiveMin ? 1 : 0)) {
       validateSftConfig({ ...DEFAULT_SFT_CONFIG, [key]: v });
     }
-    assert.match(sftHelp(), new RegExp(`--${row.flag} +${escape(row.help)} \\(default `));
+    assert.match(
+      sftHelp(DRIVING_ENV),
+      new RegExp(`--${row.flag} [A-Z]+ +${escape(row.help)} \\(default `),
+    );
   }
   await assert.rejects(() => runSft(["--heldout-episodes", "0"]), (e: unknown) => {
     assert.ok(e instanceof UserError);

@@ -15,7 +15,13 @@ import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 const planner = new BuiltinSftPlanner(env);
-const common = { env, planner, firstSeed: 500, count: 12, deltaClip: 2 };
+const common = {
+  makeEnv: (k: number) => new Driving(env, k),
+  planner,
+  firstSeed: 500,
+  count: 12,
+  deltaClip: 2,
+};
 
 function headWithConstantDelta(dx: number, dy: number): ActorCritic {
   const model = new ActorCritic({ inDim: 41, hidden: 16, horizon: 20, rng: new Rng(5) });

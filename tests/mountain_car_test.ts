@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readJson, ROOT, runCli, withTempDir } from "./_helpers.ts";
 import {
-  DEFAULT_ENV_CONFIG,
   EpisodeStatistics,
   HELDOUT_SEED_BASE,
+  MOUNTAIN_CAR_ENV,
   MOUNTAIN_CAR_MAX_STEPS,
   MountainCar,
 } from "../src/env/mod.ts";
-import { evaluatePolicy, ppoDefaultsFor } from "../src/run/mod.ts";
+import { evaluatePolicy, runConfigDefaults } from "../src/run/mod.ts";
 import { Trainer } from "../src/ppo/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import { Rng } from "../src/math/rng.ts";
@@ -111,11 +111,10 @@ Deno.test("train --env mountain_car: plain PPO learns, far above its random poli
 
     // The same policy untrained, its actions sampled: the random policy, on the same seeds.
     const makeEnv = (n: number) => new MountainCar(n);
-    const ppo = { ...ppoDefaultsFor("mountain_car"), encoder_out_dim: 2 };
+    const ppo = { ...runConfigDefaults(MOUNTAIN_CAR_ENV).ppo, encoder_out_dim: 2 };
     const planner = new ZeroPlanner({ obsDim: 2, actionDim: 1 });
-    const untrained = new Trainer({ env: DEFAULT_ENV_CONFIG, ppo, planner, makeEnv });
+    const untrained = new Trainer({ env: { max_episode_steps: 999 }, ppo, planner, makeEnv });
     const random = evaluatePolicy({
-      env: DEFAULT_ENV_CONFIG,
       planner,
       model: untrained.model,
       deltaClip: ppo.delta_clip,

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import {
+  drivingEnvs,
   readJson,
   ROOT,
   SMOKE_ENV,
@@ -149,7 +150,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
       assert.equal(summary.method.bootstrap_samples, 10000);
       assert.match(summary.method.interval, /95% percentile bootstrap/);
       const expert = evaluatePolicy({
-        env: SMOKE_ENV,
+        makeEnv: drivingEnvs(SMOKE_ENV),
         planner: new ExpertPlanner(SMOKE_ENV),
         model: null,
         deltaClip: 0,

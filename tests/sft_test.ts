@@ -27,6 +27,7 @@ import {
 } from "../src/sft/mod.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import {
+  drivingEnvs,
   plannerSummary,
   readJson,
   ROOT,
@@ -152,7 +153,8 @@ Deno.test("MlpPlanner.plan: a pure function of each row, whatever the batch", ()
 });
 
 Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untrained ADE", () => {
-  const demos = collectDemonstrations(SMOKE_ENV, { episodes: 30, seed: 7, noiseStd: 0.5 });
+  const source = { makeEnv: drivingEnvs(SMOKE_ENV), expert: new ExpertPlanner(SMOKE_ENV) };
+  const demos = collectDemonstrations(source, { episodes: 30, seed: 7, noiseStd: 0.5 });
   assert.equal(demos.obs.length, demos.count * 11);
   assert.equal(demos.expert.length, demos.count * 10);
   assert.ok(demos.firstSeed + demos.episodes <= 2 ** 30, "demonstrations use held-out seeds");

@@ -127,24 +127,38 @@ export function flagOptions<T>(table: ConfigTable<T>): Record<string, { type: "s
 }
 
 /**
- * --help lines of the flags of a config table, with each key's default.
+ * --help lines of the flags of a config table, each with its value's placeholder (N for
+ * an integer, X for a number, the flag's last word in capitals for text) and its
+ * default (`defaults` overrides the table's, e.g. an env's PPO defaults).
  *
  * @example
  * ```ts
  * import { SFT_CONFIG_TABLE } from "../sft/config.ts";
  * flagHelp(SFT_CONFIG_TABLE)[0];
- * // "  --episodes               demonstration episodes (default 200)"
+ * // "  --episodes N             demonstration episodes (default 200)"
  * ```
  */
-export function flagHelp<T>(table: ConfigTable<T>): string[] {
-  return flagRows(table).map(([f, , row]) =>
-    `  --${f.padEnd(22)} ${row.help} (default ${row.default})`
-  );
+export function flagHelp<T>(
+  table: ConfigTable<T>,
+  defaults: Readonly<Record<string, unknown>> = {},
+): string[] {
+  return flagRows(table).map(([f, key, row]) => {
+    const value = Object.hasOwn(defaults, key) ? defaults[key] : row.default;
+    return `  --${`${f} ${placeholder(f, row)}`.padEnd(22)} ${row.help} (default ${value})`;
+  });
+}
+
+// The placeholder of a flag's value in --help.
+function placeholder(flag: string, row: AnyRow): string {
+  if (row.type === "int") return "N";
+  if (row.type === "float") return "X";
+  return flag.split("-").at(-1)!.toUpperCase();
 }
 
 /**
  * Sets `target[key]` for every flag of the table that was given, checked against the
- * key's range (errors name the flag).
+ * key's range (errors name the flag); a text key takes the value as given (its config's
+ * own check follows).
  *
  * @example
  * ```ts
@@ -160,8 +174,14 @@ export function applyFlags<T>(
   for (const [f, key, row] of flagRows(opts.table)) {
     const raw = opts.values[f];
     if (typeof raw !== "string") continue;
+    if (row.type === "string") {
+      (target as Record<string, unknown>)[key] = raw;
+      continue;
+    }
     if (row.type !== "int" && row.type !== "float") {
-      throw new Error(`flag --${f}: only numeric keys are flags here (${key} is ${row.type})`);
+      throw new Error(
+        `flag --${f}: only numeric and text keys are flags here (${key} is ${row.type})`,
+      );
     }
     (target as Record<string, unknown>)[key] = parseNumber(raw, {
       flag: `--${f}`,

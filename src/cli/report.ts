@@ -8,14 +8,15 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts";
+import { renderReportHtml, renderReportSvg } from "../report/mod.ts";
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
-import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
 import { loggedMetrics, metricLabel } from "../run/mod.ts";
+import type { EnvRecord } from "../run/mod.ts";
 import {
   isMultiSeedDir,
   readJsonFile as readRunJson,
+  readRunEnv,
   seedFolders,
   writeSeedsReport,
 } from "../sweep/mod.ts";
@@ -40,11 +41,11 @@ export function reportHelp(): string {
     "± 1 standard deviation, and the held-out results table of `aggregate`.",
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
-    "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
-    "entropy, delta norm, ADE/FDE. A run of another env (config.json's env_name) charts",
-    "the metrics that env declares against its zero base policy, and leaves out panels",
-    "without data. Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no",
-    "external resources).",
+    "episode return, held-out return against the base policy, approx KL and clip fraction,",
+    "entropy, delta norm, and the metrics the env declares (env.json; for older folders the",
+    "built-in env config.json names), against its base policy's; panels without data are",
+    "left out. Never loads an env module nor starts a worker. Writes RUN_DIR/report.svg and",
+    "RUN_DIR/report.html (standalone, no external resources).",
     "",
     "Flags:",
     "  -h, --help   this help",
@@ -138,37 +139,33 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
   return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
 }
 
-// The run's env when it is not the driving env (config.json's env_name): a zero base
-// policy (train refuses --sft-model there) and the metrics the env declares for
-// metrics.json entries; undefined for driving or without config.json.
+// The run's env as its files describe it (env.json, or the built-in env config.json
+// names): its logged metrics and its base policy's name; undefined when they cannot say.
 function reportEnvOf(runDir: string): ReportEnv | undefined {
-  let config: unknown;
-  try {
-    config = readJsonFile(join(runDir, "config.json"));
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return undefined;
-  }
-  const name = (config as { env_name?: unknown } | undefined)?.env_name;
-  if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
-  const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
-  const env = zeroBaseEnv(
-    name,
-    loggedMetrics(declared).map((m) => ({
-      key: m.name,
-      mean: m.mean!,
-      label: metricLabel(m),
-      sft: m.headline!.baseline,
-    })),
-  );
-  // traffic refines the SFT planner, in metres, as driving does
-  return name === "traffic"
-    ? { ...env, base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" }
-    : env;
+  const env = readRunEnv(runDir);
+  return "record" in env ? reportEnv(env.record) : undefined;
 }
 
-// The env of a multi-seed folder's seeds (its first seed folder's config.json), when
-// it is not the driving env.
+// The report's wording and metrics of an env record.
+function reportEnv(record: EnvRecord): ReportEnv {
+  const sft = record.base_policy === "sft";
+  const unit = record.action_unit;
+  return {
+    name: record.id,
+    base: sft ? "SFT planner" : "zero base policy",
+    refined: sft ? "SFT + delta" : "PPO policy",
+    deltaLabel: unit ? `|delta| (${unit})` : "|delta|",
+    metrics: loggedMetrics(record.metrics).map((m) => ({
+      key: m.name,
+      mean: m.mean!,
+      label: metricLabel({ name: m.name }),
+      ...(m.unit ? { unit: m.unit } : {}),
+      base: m.headline!.baseline === true,
+    })),
+  };
+}
+
+// The env of a multi-seed folder's seeds (its first seed folder's).
 function seedsEnv(dir: string): { env?: ReportEnv } {
   const first = seedFolders(dir)[0];
   const env = first ? reportEnvOf(first.path) : undefined;

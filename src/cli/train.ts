@@ -7,12 +7,14 @@
  */
 
 import { UserError } from "../errors.ts";
-import type { EpisodeMetric } from "../env/mod.ts";
+import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import {
-  loadResumePoint,
+  checkpointEnvName,
   loggedMetrics,
   metricLabel,
+  readTrainerCheckpoint,
   resumedBaseConfig,
+  resumePoint,
   runTraining,
 } from "../run/mod.ts";
 import type {
@@ -35,10 +37,10 @@ import { parseNumber } from "./_flags.ts";
 import { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
 import type { TrainArgs } from "./_train_flags.ts";
 import { hasSeedsFlag, parseSeedList, splitOwnFlags, withoutOutDir } from "./_seed_flags.ts";
-import { checkResumedNeighbors } from "./_traffic_flags.ts";
 import { scenariosFlag } from "./_scenario_flags.ts";
+import { chooseEnv, peekEnvFlags } from "./_env_choice.ts";
 
-export { buildRunConfig, DEFAULT_OUT_DIR, parseTrainArgs, trainHelp } from "./_train_flags.ts";
+export { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
 export type { TrainArgs } from "./_train_flags.ts";
 export type { RunConfig } from "../run/mod.ts";
 
@@ -52,22 +54,48 @@ export type { RunConfig } from "../run/mod.ts";
  */
 export async function runTrain(args: string[]): Promise<number> {
   if (hasSeedsFlag(args)) return await runTrainSeeds(args);
-  const parsed = parseTrainArgs(args);
+  // The checkpoint resumed names the env it was trained on: read it first.
+  const resumeFlag = peekEnvFlagValue(args, "resume");
+  const ckpt = resumeFlag ? await readTrainerCheckpoint(resumeFlag) : null;
+  const recorded = ckpt
+    ? { name: checkpointEnvName(ckpt), where: `--resume ${ckpt.source}` }
+    : undefined;
+  const env = await chooseEnv(peekEnvFlags(args), recorded);
+  const parsed = parseTrainArgs(args, env.definition);
   if (parsed.help) {
-    console.log(trainHelp());
+    console.log(trainHelp(env.definition));
     return 0;
   }
   // Everything is read and checked before anything is written.
-  const point = parsed.resume === null ? null : await loadResumePoint(parsed.resume);
-  const run = buildRunConfig(parsed.values, point ? resumedBaseConfig(point) : undefined);
+  const point = ckpt ? resumePoint(ckpt, env.definition) : null;
+  const run = buildRunConfig(
+    parsed.values,
+    env.definition,
+    point ? resumedBaseConfig(point) : undefined,
+  );
   if (point) checkResume(point, { run, values: parsed.values });
-  return await runTraining(trainingRequest(parsed, { run, point }));
+  return await runTraining(trainingRequest(parsed, { run, env, point }));
 }
 
-// A resumed run keeps what its delta head depends on and has episodes left to train.
+// The value of `--name` in `args` (`--name V` or `--name=V`), before the strict parse.
+function peekEnvFlagValue(args: string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}`) return args[i + 1];
+    if (args[i].startsWith(`--${name}=`)) return args[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+// A resumed run keeps what its delta head depends on (the observation size) and has
+// episodes left to train.
 function checkResume(point: ResumePoint, opts: { run: RunConfig; values: TrainArgs["values"] }) {
   const { run } = opts;
-  checkResumedNeighbors(point, opts);
+  const was = point.ppo.encoder_out_dim, now = run.ppo.encoder_out_dim;
+  if (was !== now) {
+    throw new UserError(
+      `--resume ${point.path}: its delta head takes observations of ${was} numbers; the flags and --config make them ${now}, and a resumed run keeps its observation size`,
+    );
+  }
   run.ppo.resume = point.path;
   if (point.episode >= run.ppo.episodes) {
     throw new UserError(
@@ -79,7 +107,7 @@ function checkResume(point: ResumePoint, opts: { run: RunConfig; values: TrainAr
 // The single run the parsed command line asks for.
 function trainingRequest(
   parsed: TrainArgs,
-  opts: { run: RunConfig; point: ResumePoint | null },
+  opts: { run: RunConfig; env: EnvChoice; point: ResumePoint | null },
 ): TrainingRequest {
   return {
     ...opts,
@@ -96,9 +124,10 @@ function trainingRequest(
 // checked, then the job run, emitted, one task of it trained, or a lane served.
 async function runTrainSeeds(args: string[]): Promise<number> {
   const { own, rest } = splitOwnFlags(args);
-  const parsed = parseTrainArgs(rest);
+  const env = await chooseEnv(peekEnvFlags(rest));
+  const parsed = parseTrainArgs(rest, env.definition);
   if (parsed.help) {
-    console.log(trainHelp());
+    console.log(trainHelp(env.definition));
     return 0;
   }
   if (parsed.resume !== null) {
@@ -114,10 +143,11 @@ async function runTrainSeeds(args: string[]): Promise<number> {
     if (typeof dir !== "string" || own.size > 1 || Deno.stdin.isTerminal()) {
       throw new UserError(`${LANE_FLAG}: only for the processes train --seeds starts`);
     }
-    const base = trainingRequest(parsed, { run: buildRunConfig(parsed.values), point: null });
+    const run = buildRunConfig(parsed.values, env.definition);
+    const base = trainingRequest(parsed, { run, env, point: null });
     return await trainSeedsFromStdin(base, dir);
   }
-  const job = seedsJob(parsed, { own, rest });
+  const job = seedsJob(parsed, { own, rest, env });
   const taskIndex = own.get("task-index");
   if (taskIndex !== undefined) {
     if (own.has("emit")) throw new UserError("--task-index: cannot be combined with --emit");
@@ -128,7 +158,7 @@ async function runTrainSeeds(args: string[]): Promise<number> {
       hi: job.seeds.length - 1,
     });
     // Exactly the single run of that seed.
-    const base = trainingRequest(parsed, { run: job.run, point: null });
+    const base = trainingRequest(parsed, { run: job.run, env, point: null });
     return await trainSeed(base, { outDir: job.outDir, seed: job.seeds[i], quiet: job.quiet });
   }
   const emit = own.get("emit");
@@ -138,11 +168,11 @@ async function runTrainSeeds(args: string[]): Promise<number> {
 // The multi-seed job of the parsed flags: its seeds, folder, jobs and shared configuration.
 function seedsJob(
   parsed: TrainArgs,
-  opts: { own: Map<string, string>; rest: string[] },
+  opts: { own: Map<string, string>; rest: string[]; env: EnvChoice },
 ): SeedsJob {
   const list = opts.own.get("seeds")!;
   const seeds = parseSeedList(list);
-  const run = buildRunConfig(parsed.values);
+  const run = buildRunConfig(parsed.values, opts.env.definition);
   // Not the single run's default folder: that may well hold a run already.
   const outDir = parsed.values["out-dir"] === undefined ? DEFAULT_SEEDS_OUT_DIR : run.out_dir;
   const jobsFlag = opts.own.get("jobs");
@@ -157,6 +187,7 @@ function seedsJob(
     flags,
     jobs,
     run,
+    env: opts.env,
     overwrite: parsed.overwrite,
     quiet: parsed.quiet,
   };

@@ -8,6 +8,7 @@
 export * from "./contract.ts";
 export * from "./episode_statistics.ts";
 export * from "./definition.ts";
+export * from "./env_pool.ts";
 export * from "./driving/config.ts";
 export * from "./driving/route.ts";
 export * from "./driving/vehicle.ts";
@@ -19,6 +20,7 @@ export * from "./driving/plan_metrics.ts";
 export * from "./driving/obs_scale.ts";
 export * from "./mountain_car.ts";
 export * from "./registry.ts";
+export * from "./gym/mod.ts";
 export * from "./driving/definition.ts";
 export * from "./traffic/definition.ts";
 export * from "./traffic/mod.ts";

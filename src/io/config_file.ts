@@ -13,7 +13,8 @@ import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "./lim
  * Applies a JSON config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's
  * `config.json`) to the config objects in `targets`, section by section. Unknown
  * sections (other than `ignore`) and unknown keys are errors naming the file and key;
- * a value must have the type of the key's current value.
+ * a value must have the type of the key's current value; a top-level key of `expect`
+ * that the file holds must have the value given there.
  *
  * @example
  * ```ts ignore
@@ -23,7 +24,7 @@ import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "./lim
 export function applyConfigFile(
   path: string,
   targets: Record<string, object>,
-  opts: { ignore?: string[]; skipKeys?: string[] } = {},
+  opts: { ignore?: string[]; skipKeys?: string[]; expect?: Record<string, string> } = {},
 ): void {
   let parsed: unknown;
   try {
@@ -49,6 +50,14 @@ export function applyConfigFile(
     throw new UserError(
       `--config ${path}: expected an object with ${sections.map((s) => `"${s}"`).join(", ")}`,
     );
+  }
+  for (const [key, want] of Object.entries(opts.expect ?? {})) {
+    const got = (parsed as Record<string, unknown>)[key];
+    if (got !== undefined && got !== want) {
+      throw new UserError(
+        `--config ${path}: '${key}' is ${describeJson(got)}, the command line names "${want}"`,
+      );
+    }
   }
   for (const [section, body] of Object.entries(parsed)) {
     if (opts.ignore?.includes(section)) continue;

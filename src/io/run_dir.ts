@@ -11,6 +11,7 @@ import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
 /** Files whose presence means a folder already holds a run. */
 export const RUN_FILES = [
   "config.json",
+  "env.json",
   "metrics.json",
   "train_metrics.json",
   "final.pt",

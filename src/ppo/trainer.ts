@@ -18,8 +18,8 @@ import type { Pending, Steps } from "../event_loop.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
-import { Driving, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import type { EpisodeMetric, VecEnv } from "../env/mod.ts";
+import { EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import { RolloutBuffer } from "./rollout_buffer.ts";
@@ -62,20 +62,17 @@ export interface TrainerProgress {
 
 /** Options of {@linkcode Trainer}. */
 export interface TrainerOptions {
-  /**
-   * The driving env's configuration (what checkpoints record as `env_cfg`); builds the
-   * default env, and gives `max_episode_steps` to an env that declares none.
-   */
-  env: EnvConfig;
+  /** The env's main config section (what checkpoints record as `env_cfg`). */
+  env: object;
   /** PPO hyperparameters; `encoder_out_dim` must equal the env's `obsDim`. */
   ppo: PpoConfig;
   /** The frozen base planner whose actions the delta corrects (SFT, or zero for plain PPO). */
   planner: BasePlanner | WaypointPlanner;
   /**
-   * Builds the vector env (default: the toy driving env); the trainer takes observation
-   * and action sizes, action shape, episode cap and observation scale from it.
+   * Builds the vector env; the trainer takes observation and action sizes, action shape,
+   * episode cap and observation scale from it.
    */
-  makeEnv?: (numEnvs: number) => VecEnv;
+  makeEnv: (numEnvs: number) => VecEnv;
   /**
    * Builds the vector env the training episodes run in when it is not `makeEnv`'s (a
    * scenario set), with the same sizes; evaluation always uses `makeEnv`.
@@ -107,8 +104,8 @@ export function trainingEpisodeSeed(runSeed: number, episode: number): number {
  * ```
  */
 export class Trainer {
-  /** The environment configuration it was built with. */
-  readonly env: EnvConfig;
+  /** The env's main config section it was built with. */
+  readonly env: object;
   /** The PPO hyperparameters it was built with. */
   readonly ppo: PpoConfig;
   /** The frozen base planner; the policy's clipped delta is added to its actions. */
@@ -160,7 +157,7 @@ export class Trainer {
     this.env = env;
     this.ppo = ppo;
     this.planner = planner;
-    this.makeEnv = opts.makeEnv ?? ((n) => new Driving(env, n));
+    this.makeEnv = opts.makeEnv;
     const n = ppo.num_envs;
     const vec = new EpisodeStatistics((opts.makeTrainEnv ?? this.makeEnv)(n));
     const obsDim = vec.obsDim, a = vec.actionDim;

@@ -12,7 +12,7 @@ export { escapeXml, movingAverage, renderPanel } from "./chart.ts";
 export type { Panel, PanelBox, Point, Series } from "./chart.ts";
 export { renderChartGrid } from "./grid.ts";
 export type { GridOptions } from "./grid.ts";
-export { renderReportSvg, reportPanels, zeroBaseEnv } from "./panels.ts";
+export { renderReportSvg, reportPanels } from "./panels.ts";
 export type { ReportEnv, RunReportData } from "./panels.ts";
 export { renderHtmlPage, renderReportHtml } from "./page.ts";
 export type { HtmlPageOptions } from "./page.ts";

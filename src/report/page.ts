@@ -36,6 +36,7 @@ export function renderReportHtml(data: RunReportData, svg: string): string {
   const summary = [
     ...flatten(valueAt(data.trainMetrics, "final_metrics"), "final_metrics"),
     ...flatten(valueAt(data.trainMetrics, "sft_eval"), "sft_eval"),
+    ...flatten(valueAt(data.trainMetrics, "base_eval"), "base_eval"),
     ...["wall_time_s", "env_steps", "env_steps_per_second", "start_time", "end_time"].flatMap((k) =>
       flatten({ [k]: valueAt(data.trainMetrics, k) })
     ),
@@ -138,7 +139,7 @@ function keyValueTable(rows: [string, string, boolean][]): string {
 
 function heldoutTable(data: RunReportData): string | null {
   const { heldout, heldout_seeds: seeds } = readTrainMetrics(data.trainMetrics);
-  const names = data.env ?? { base: "SFT planner", refined: "SFT + delta" };
+  const names = data.env ?? { base: "base policy", refined: "base + delta" };
   const rows = [[heldout.sft, names.base], [heldout.refined, names.refined]] as const;
   const shown = rows.filter(([row]) => row !== null);
   if (shown.length === 0) return null;

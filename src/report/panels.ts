@@ -1,8 +1,9 @@
 /**
- * The run's panels: which metrics a training report charts, with what labels and
- * units, taken from the env the run trained on. The driving env gets its six panels
- * (ADE/FDE in metres against the SFT planner); another env gets the generic ones, its
- * own declared metrics, and its base policy's name, and panels with no data are left out.
+ * The run's panels: which metrics a training report charts, with what labels and units,
+ * from what the caller says of the env (its declared metrics, its base policy's name):
+ * the generic panels (return, held-out return against the base policy, KL and clip
+ * fraction, entropy, delta norm), then one panel per unit of the env's logged metrics.
+ * Panels without data are left out, unless no panel has any.
  *
  * @module
  */
@@ -14,22 +15,24 @@ import { renderChartGrid } from "./grid.ts";
 import { envMetric, readEntry, readTrainMetrics } from "./run_metrics.ts";
 import type { EntryNumbers, TrainNumbers } from "./run_metrics.ts";
 
-/** What the report says about the env a run trained on (absent: the driving env). */
+/** What the report says about the env a run trained on. */
 export interface ReportEnv {
-  /** The env's name (`config.json`'s `env_name`). */
+  /** The env's id (`config.json`'s `env_name`, or the default env's). */
   name: string;
-  /** The base policy the delta refines, e.g. "zero base policy". */
+  /** The base policy the delta refines, e.g. "SFT planner", "zero base policy". */
   base: string;
-  /** The refined policy (base + delta), e.g. "PPO policy". */
+  /** The refined policy (base + delta), e.g. "SFT + delta", "PPO policy". */
   refined: string;
   /** Y label of the delta norm panel, with its unit if it has one. */
   deltaLabel: string;
   /**
-   * The metrics its `metrics.json` entries log (`mean`: the summary key in `heldout`,
-   * and in `sft_heldout` when `sft`), charted in the last panel as `key` (the
-   * metric's name) and `sft_<key>`.
+   * The metrics its `metrics.json` entries log (`mean`: the summary key in `heldout`, and
+   * in the base policy's block when `base`), charted as `key` (the metric's name) and
+   * `sft_<key>`, one panel per `unit`.
    */
-  metrics: ReadonlyArray<{ key: string; mean: string; label: string; sft?: boolean }>;
+  metrics: ReadonlyArray<
+    { key: string; mean: string; label: string; unit?: string; base?: boolean }
+  >;
 }
 
 /** A run folder's parsed artifacts; any shape is accepted, missing keys are skipped. */
@@ -40,26 +43,12 @@ export interface RunReportData {
   metrics: ReadonlyArray<unknown>;
   /** Parsed `train_metrics.json`, or null when the run has none. */
   trainMetrics: unknown;
-  /** The env the run trained on when it is not the driving env. */
+  /** The env the run trained on; absent: unknown (the generic panels only). */
   env?: ReportEnv;
 }
 
-/**
- * The {@linkcode ReportEnv} of a non-driving env trained with a zero base policy
- * (plain PPO: the delta is the whole action), charting its declared `metrics`.
- *
- * @example
- * ```ts
- * zeroBaseEnv("mountain_car", [{ key: "max_position", mean: "max_position_mean", label: "max pos", sft: true }]).base;
- * // "zero base policy"
- * ```
- */
-export function zeroBaseEnv(name: string, metrics: ReportEnv["metrics"]): ReportEnv {
-  return { name, base: "zero base policy", refined: "PPO policy", deltaLabel: "|delta|", metrics };
-}
-
-// The driving env's wording (the SFT planner refined by the delta, in metres).
-const DRIVING = { base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" };
+// The wording when the env is unknown.
+const UNKNOWN = { base: "base policy", refined: "base + delta", deltaLabel: "|delta|" };
 
 /** Palette of the report's lines. */
 export const COLORS = {
@@ -74,14 +63,14 @@ export const COLORS = {
 
 /**
  * The panels of a run's report: episode return, held-out eval return against the base
- * policy, approx KL and clip fraction, entropy, delta norm, and the env's metrics
- * (driving: ADE/FDE against the SFT planner's). For the driving env all six are drawn,
- * saying "no data" when empty; for another env, panels without data are left out.
+ * policy, approx KL and clip fraction, entropy, delta norm, and the env's metrics, one
+ * panel per unit (each against the base policy's). Panels without data are left out,
+ * unless none has any (then all say "no data").
  *
  * @example
  * ```ts
  * const panels = reportPanels({ name: "run", metrics: [], trainMetrics: { rewards: [1, 2, 3] } });
- * panels.length; // 6
+ * panels.length; // 1
  * ```
  */
 export function reportPanels(data: RunReportData): Panel[] {
@@ -93,19 +82,14 @@ export function reportPanels(data: RunReportData): Panel[] {
     entropyPanel(ctx),
     deltaNormPanel(ctx),
   ];
-  if (data.env === undefined) {
-    panels.push(waypointErrorPanel(ctx));
-    return panels;
+  const metrics = data.env?.metrics ?? [];
+  const units = [...new Set(metrics.map((m) => m.unit ?? ""))];
+  for (const unit of units) {
+    const group = metrics.filter((m) => (m.unit ?? "") === unit);
+    panels.push(envMetricsPanel({ metrics: group, unit, base: ctx.wording.base }, ctx));
   }
-  // an env that reports collisions gets a panel of its own for the collision rate
-  const collisions = data.env.metrics.filter((m) => m.mean === "collision_rate");
-  const others = { ...data.env, metrics: data.env.metrics.filter((m) => !collisions.includes(m)) };
-  if (collisions.length > 0) {
-    const panel = envMetricsPanel({ ...data.env, metrics: collisions }, ctx);
-    panels.push({ ...panel, title: "Held-out collision rate", yLabel: "collision rate" });
-  }
-  if (others.metrics.length > 0) panels.push(envMetricsPanel(others, ctx));
-  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
+  const withData = panels.filter((p) => p.series.some((s) => s.points.length > 0));
+  return withData.length > 0 ? withData : panels;
 }
 
 // What the panels of a run's report are made from: its entries and train metrics, the
@@ -149,7 +133,7 @@ function reportContext(data: RunReportData): ReportContext {
       ? [[span[0], value]]
       : span.map((x) => [x, value] as const);
   return {
-    ...{ entries, train, wording: data.env ?? DRIVING, episodes, series },
+    ...{ entries, train, wording: data.env ?? UNKNOWN, episodes, series },
     base: { xLabel: "episode", integerX: true },
     missing: (keys, file = "metrics.json") => `no ${keys} in ${file}`,
     ...{ span, sftLine },
@@ -200,7 +184,7 @@ function returnPanel(ctx: ReportContext): Panel {
 function heldoutReturnPanel(ctx: ReportContext): Panel {
   const { train, wording, span, sftLine } = ctx;
   const sftPerEntry = ctx.series((e) => e.sft_heldout.return_mean ?? null);
-  const sftConstant = train.sft_eval.return_mean;
+  const sftConstant = train.sft_eval.return_mean ?? null;
   let sftPoints: Point[] = [];
   if (sftPerEntry.length > 0) {
     const same = sftPerEntry.every((p) => p[1] === sftPerEntry[0][1]);
@@ -309,68 +293,43 @@ function deltaNormPanel(ctx: ReportContext): Panel {
   };
 }
 
-// The driving env's last panel: ADE / FDE in metres, with the SFT planner's as dashed
-// references when known.
-function waypointErrorPanel(ctx: ReportContext): Panel {
-  const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
-  const ade = ctx.series((e) => envMetric(e, "ade_mean"));
-  const fde = ctx.series((e) => envMetric(e, "fde_mean"));
-  return {
-    ...ctx.base,
-    title: "Waypoint error: ADE / FDE",
-    yLabel: "error (m)",
-    series: [
-      { metric: "ade", label: "ADE", points: ade, color: COLORS.blue },
-      { metric: "fde", label: "FDE", points: fde, color: COLORS.red },
-      ...(sftAde !== null && ade.length > 0
-        ? [{
-          metric: "sft_ade",
-          label: "SFT ADE",
-          points: ctx.sftLine(sftAde),
-          color: COLORS.blue,
-          dashed: true,
-        }]
-        : []),
-      ...(sftFde !== null && fde.length > 0
-        ? [{
-          metric: "sft_fde",
-          label: "SFT FDE",
-          points: ctx.sftLine(sftFde),
-          color: COLORS.red,
-          dashed: true,
-        }]
-        : []),
-    ],
-    emptyNote: "no heldout.ade_mean / fde_mean in metrics.json",
-  };
-}
-
-// The last panel for an env other than driving: its logged metrics, the base policy's dashed.
-function envMetricsPanel(env: ReportEnv, ctx: ReportContext): Panel {
+// The env's logged metrics of one unit, each with the base policy's as a dashed line: its
+// value in every entry where the entries log it, else its value at the start of the run.
+function envMetricsPanel(
+  group: { metrics: ReportEnv["metrics"]; unit: string; base: string },
+  ctx: ReportContext,
+): Panel {
   const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
-  const lines: Series[] = env.metrics.flatMap((m, i) => {
+  const lines: Series[] = group.metrics.flatMap((m, i) => {
     const color = palette[i % palette.length];
     const own = ctx.series((e) => envMetric(e, m.mean));
-    const sft = m.sft ? ctx.series((e) => envMetric(e, m.mean, { sft: true })) : [];
+    const perEntry = m.base ? ctx.series((e) => envMetric(e, m.mean, { sft: true })) : [];
+    const start = ctx.train.sft_eval[m.mean];
+    const base = perEntry.length > 0
+      ? perEntry
+      : start !== undefined && own.length > 0
+      ? ctx.sftLine(start)
+      : [];
     return [
       { metric: m.key, label: m.label, points: own, color },
-      ...(sft.length > 0
+      ...(base.length > 0
         ? [{
           metric: `sft_${m.key}`,
-          label: `${env.base}: ${m.label}`,
-          points: sft,
+          label: `${group.base}: ${m.label}`,
+          points: base,
           color,
           dashed: true,
         }]
         : []),
     ];
   });
+  const labels = group.metrics.map((m) => m.label).join(" / ");
   return {
     ...ctx.base,
-    title: `Held-out metrics: ${env.metrics.map((m) => m.label).join(" / ")}`,
-    yLabel: "mean",
+    title: `Held-out ${labels}`,
+    yLabel: group.unit ? `mean (${group.unit})` : "mean",
     series: lines,
-    emptyNote: `no heldout.${env.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
+    emptyNote: `no heldout.${group.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
   };
 }
 

@@ -7,8 +7,13 @@
 
 import { adamStateDict, stateDict } from "../nn/mod.ts";
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
+import {
+  checkSettings,
+  DEFAULT_ENV_ID,
+  defaultSettings,
+  sectionCheckpointKey,
+} from "../env/mod.ts";
+import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
 import type { PpoConfig, Trainer, TrainerProgress } from "../ppo/mod.ts";
@@ -45,7 +50,7 @@ export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}
   root.set("value_head", stateDict(model.value, model));
   root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value], model));
   root.set("cfg", jsonToPt(trainer.ppo));
-  root.set("env_cfg", jsonToPt(trainer.env as EnvConfig));
+  root.set("env_cfg", jsonToPt(trainer.env));
   root.set("format", CHECKPOINT_FORMAT);
   root.set("episode", episode);
   root.set("rng", jsonToPt(rng));
@@ -170,46 +175,122 @@ function kindOf(v: PtValue): string {
 }
 
 /**
- * The environment a checkpoint was trained in: the defaults overlaid with its
- * `env_cfg` (ours), or with the horizon of its `cfg` (the Python trainer's, which
- * stores no environment). Checked against the ranges the flags accept; a value out
- * of range is refused with a {@linkcode UserError} naming the file and the key.
+ * The env a checkpoint was trained on: its `env_name` (ours, written for envs other than
+ * the default), else the default env's id. Only a name: what it names is never loaded
+ * from the file.
  *
  * @example
  * ```ts ignore
- * const env = checkpointEnvConfig(parseTrainerCheckpoint(await readPt(p), p));
+ * checkpointEnvName(parseTrainerCheckpoint(await readPt(p), p)); // "mountain_car"
  * ```
  */
-export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
-  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-  const record = env as unknown as Record<string, unknown>;
-  if (ckpt.envCfg) {
-    for (const [k, v] of Object.entries(ckpt.envCfg)) if (k in env) record[k] = v;
-  } else if (ckpt.cfg && "horizon_steps" in ckpt.cfg) {
-    env.horizon_steps = ckpt.cfg.horizon_steps as number;
+export function checkpointEnvName(ckpt: LoadedCheckpoint): string {
+  const name = ckpt.extra.env_name;
+  if (name === undefined || name === null) return DEFAULT_ENV_ID;
+  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
+    throw new UserError(
+      `${ckpt.source}: env_name: expected an env's id, got ${describe(name)}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The settings a checkpoint recorded for env `def`, section by section over the env's
+ * defaults: the main section from `env_cfg` (the Python trainer's files have none: the
+ * keys of `cfg` the main section also has, such as `horizon_steps`), the others from
+ * `<key>_cfg`. Checked against the env's tables and its own checks, and against what the
+ * command line alone sets (`commandLineOnly`); a fault is a {@linkcode UserError} naming
+ * the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const settings = checkpointSettings(ckpt, DRIVING_ENV);
+ * ```
+ */
+export function checkpointSettings(ckpt: LoadedCheckpoint, def: EnvDefinition): EnvSettings {
+  const defaults = defaultSettings(def);
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const section of def.sections) {
+    const values = { ...defaults[section.key] };
+    const main = section.key === "env";
+    const stored = main ? ckpt.envCfg ?? ckpt.cfg : ckpt.extra[sectionCheckpointKey(section)];
+    if (stored !== undefined && stored !== null) {
+      if (typeof stored !== "object" || Array.isArray(stored)) {
+        throw new UserError(`${ckpt.source}: ${sectionCheckpointKey(section)}: expected a dict`);
+      }
+      // the Python trainer's cfg holds PPO keys too: only the section's own are taken
+      const onlyKnown = main && ckpt.envCfg === null;
+      for (const [k, v] of Object.entries(stored)) {
+        if (!onlyKnown || k in values) values[k] = v;
+      }
+    }
+    out[section.key] = values;
   }
   try {
-    validateEnvConfig(env);
+    checkSettings(def, out);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    const where = ckpt.envCfg ? "env_cfg." : "cfg.";
-    throw new UserError(`${ckpt.source}: ${e.message.replace(/^env\./, where)}`);
+    const where = (key: string) =>
+      key === "env" ? (ckpt.envCfg ? "env_cfg" : "cfg") : sectionCheckpointKey(
+        def.sections.find((s) => s.key === key) ?? { key, title: "", table: {} },
+      );
+    throw new UserError(
+      `${ckpt.source}: ${e.message.replace(/^([a-z_]+)(?=[.:])/, (k) => where(k))}`,
+    );
   }
-  return env;
+  checkCommandLineOnly(def, out.env, `${ckpt.source}: env_cfg`);
+  return out;
+}
+
+/**
+ * Refuses `recorded` (a file's main section) where a key only the command line sets
+ * (`def.commandLineOnly`) holds another value than the command line gave.
+ *
+ * @example
+ * ```ts ignore
+ * checkCommandLineOnly(def, run.env, "--config run/config.json: env");
+ * ```
+ */
+export function checkCommandLineOnly(
+  def: EnvDefinition,
+  recorded: Readonly<Record<string, unknown>>,
+  where: string,
+): void {
+  const named = defaultSettings(def).env;
+  for (const key of def.commandLineOnly ?? []) {
+    const file = JSON.stringify(recorded[key]), line = JSON.stringify(named[key]);
+    if (file !== line) {
+      throw new UserError(
+        `${where}.${key} is ${shortText(file)}, the command line names ${
+          shortText(line)
+        }: a file never chooses code to run; name it on the command line`,
+      );
+    }
+  }
+}
+
+function shortText(text: string | undefined): string {
+  const t = text ?? "nothing";
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
 }
 
 /**
  * The PPO configuration a checkpoint records (`cfg`) over the defaults, with
- * `encoder_out_dim` and `horizon_steps` following `env`. Every value must have the
- * type of its default and lie in the range the flags accept (the table of
- * `validatePpoConfig`); otherwise a {@linkcode UserError} names the file and the key.
+ * `encoder_out_dim` the observation size of the env `def` with `settings` and the keys
+ * its settings fix. Every value must have the type of its default and lie in the range
+ * the flags accept (the table of `validatePpoConfig`); otherwise a {@linkcode UserError}
+ * names the file and the key.
  *
  * @example
  * ```ts ignore
- * const ppo = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt));
+ * const ppo = checkpointPpoConfig(ckpt, { definition, settings });
  * ```
  */
-export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
+export function checkpointPpoConfig(
+  ckpt: LoadedCheckpoint,
+  env: { definition: EnvDefinition; settings: EnvSettings },
+): PpoConfig {
   // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither;
   // one without init_log_std (the Python trainer's) records the default of that time, -1
   const ppo: PpoConfig = {
@@ -236,8 +317,9 @@ export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): Ppo
     }
     record[k] = v;
   }
-  ppo.encoder_out_dim = 1 + 2 * env.horizon_steps;
-  ppo.horizon_steps = env.horizon_steps;
+  const { definition, settings } = env;
+  ppo.encoder_out_dim = definition.make(settings, 1).obsDim;
+  Object.assign(ppo, definition.ppoFromSettings?.(settings) ?? {});
   try {
     validatePpoConfig(ppo);
   } catch (e) {

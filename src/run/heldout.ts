@@ -60,7 +60,6 @@ export async function heldoutEvaluation(
   const evaluate = opts.evaluate ?? evaluateHere;
   const count = trainer.ppo.heldout_episodes;
   const common = {
-    env: trainer.env,
     planner: trainer.planner,
     deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,

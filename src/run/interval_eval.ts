@@ -87,7 +87,6 @@ export function intervalEvalOptions(
   model: Trainer["model"] | null,
 ): EvaluateOptions {
   return {
-    env: trainer.env,
     planner: trainer.planner,
     model,
     deltaClip: trainer.ppo.delta_clip,

@@ -10,7 +10,7 @@
 
 export * from "./run_config.ts";
 export * from "./base_planner.ts";
-export * from "./env_defaults.ts";
+export * from "./env_record.ts";
 export * from "./episode_records.ts";
 export * from "./evaluate.ts";
 export * from "./eval_document.ts";

@@ -21,20 +21,23 @@ import { ActorCritic } from "../nn/mod.ts";
 import { plannerSpec } from "../sft/mod.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
 import { summarize } from "./episode_records.ts";
-import type { BasePlanner, PlannerSpec, WaypointPlanner } from "../sft/mod.ts";
+import type { BasePlanner, PlannerSpec } from "../sft/mod.ts";
 import type { EvaluateOptions } from "./evaluate.ts";
 import type { EpisodeRecord, EvalResult } from "./episode_records.ts";
-import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
+import type { EnvSettings, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { runUntil } from "../event_loop.ts";
 
-/** The env an evaluation runs in, as data: `vecEnvFactory(name, config, { traffic })`. */
+/**
+ * The env an evaluation runs in, as data: a built-in env's id, or the module the command
+ * line named (`--env ./my_env.ts`), and the run's settings of it.
+ */
 export interface EvalEnvSpec {
-  /** One of `ENV_NAMES` (the default env is "driving"). */
-  name: EnvName;
-  /** The run's `env` section. */
-  config: EnvConfig;
-  /** The run's `traffic` section, if its env has one. */
-  traffic?: TrafficConfig;
+  /** The env's id. */
+  id: string;
+  /** The module to import for it (`--env` as given), or null for a built-in env. */
+  module: string | null;
+  /** The run's sections of that env. */
+  settings: EnvSettings;
 }
 
 /** The delta (and value) head as data: its sizes and a copy of its weights. */
@@ -135,9 +138,11 @@ export interface ParallelEvaluatorOptions {
   /** The env factory of this thread's evaluations (`trainer.makeEnv`). */
   makeEnv: (numEnvs: number) => VecEnv;
   /** The base planner evaluated (`trainer.planner`). */
-  planner: BasePlanner | WaypointPlanner;
+  planner: BasePlanner;
   /** The Worker's module (default `_eval_worker.ts` beside this one). */
   workerUrl?: string;
+  /** Why the Worker cannot take this env (no Worker is started), if it cannot. */
+  unavailable?: string;
 }
 
 /**
@@ -147,7 +152,7 @@ export interface ParallelEvaluatorOptions {
  *
  * @example
  * ```ts ignore
- * const evaluator = new ParallelEvaluator({ env: { name: "driving", config: env }, makeEnv, planner });
+ * const evaluator = new ParallelEvaluator({ env: { id: "driving", module: null, settings }, makeEnv, planner });
  * try {
  *   const result = await evaluator.evaluate(opts, { shouldStop: () => false });
  * } finally {
@@ -159,7 +164,7 @@ export class ParallelEvaluator {
   /** Episodes the Worker has rolled out (for tests and diagnostics). */
   workerEpisodes = 0;
   readonly #makeEnv: (numEnvs: number) => VecEnv;
-  readonly #planner: BasePlanner | WaypointPlanner;
+  readonly #planner: BasePlanner;
   #worker: Worker | null = null;
   #failure: string | null = null;
   #metrics: readonly EpisodeMetric[] | null = null;
@@ -171,6 +176,10 @@ export class ParallelEvaluator {
   constructor(opts: ParallelEvaluatorOptions) {
     this.#makeEnv = opts.makeEnv;
     this.#planner = opts.planner;
+    if (opts.unavailable !== undefined) {
+      this.#failure = opts.unavailable;
+      return;
+    }
     const planner = plannerSpec(opts.planner);
     if (planner === null) {
       this.#failure = `the base planner (${opts.planner.constructor.name}) cannot be rebuilt there`;

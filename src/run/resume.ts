@@ -9,8 +9,8 @@
 
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import type { EnvConfig, EnvName, TrafficConfig } from "../env/mod.ts";
-import { DEFAULT_TRAFFIC_CONFIG, ENV_NAMES, isEnvName, validateTrafficConfig } from "../env/mod.ts";
+import { DEFAULT_ENV_ID } from "../env/mod.ts";
+import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
 import { ActorCritic, loadAdamState, loadStateDict } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { readPt, Tensor } from "../io/mod.ts";
@@ -19,9 +19,10 @@ import type { PpoConfig, Trainer } from "../ppo/mod.ts";
 import type { RunLog } from "./run_log.ts";
 import type { RunConfig } from "./run_config.ts";
 import {
-  checkpointEnvConfig,
+  checkpointEnvName,
   checkpointPpoConfig,
   checkpointProgress,
+  checkpointSettings,
   parseTrainerCheckpoint,
 } from "./checkpoint.ts";
 import type { CheckpointProgress, LoadedCheckpoint } from "./checkpoint.ts";
@@ -36,27 +37,42 @@ export interface ResumePoint {
   episode: number;
   /** The run folder the checkpoint belongs to. */
   runDir: string;
-  /** Its configuration, checked (`cfg` over the defaults, `env_cfg`). */
+  /** Its configuration, checked (`cfg` over the defaults). */
   ppo: PpoConfig;
-  /** The environment it was trained in, checked. */
-  env: EnvConfig;
+  /** The env it was trained on (named on the command line, or a built-in one). */
+  definition: EnvDefinition;
+  /** The env's settings it recorded (`env_cfg`, `<key>_cfg`), checked. */
+  settings: EnvSettings;
   /** Its progress, checked; null for the Python trainer's files (no RNG state). */
   progress: CheckpointProgress | null;
 }
 
 /**
- * Reads and checks the checkpoint at `path` for a resume: its episode (from the file, or
- * for the Python trainer's files from the name `checkpoint_{N}.pt`), run folder,
- * configuration and progress. Bad content is refused with a {@linkcode UserError}
- * naming the file and the key.
+ * Reads the checkpoint at `path` and takes it apart, nothing checked yet beyond its
+ * shape: what `--resume` and `eval` read first, to learn which env it names.
  *
  * @example
  * ```ts ignore
- * const point = await loadResumePoint("out/run/checkpoints/checkpoint_250.pt");
+ * const ckpt = await readTrainerCheckpoint("out/run/final.pt");
  * ```
  */
-export async function loadResumePoint(path: string): Promise<ResumePoint> {
-  const ckpt = parseTrainerCheckpoint(await readPt(path), path);
+export async function readTrainerCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  return parseTrainerCheckpoint(await readPt(path), path);
+}
+
+/**
+ * Checks the checkpoint `ckpt` (read from `ckpt.source`) for a resume on env `def`: its
+ * episode (from the file, or for the Python trainer's files from the name
+ * `checkpoint_{N}.pt`), run folder, settings, configuration and progress. Bad content is
+ * refused with a {@linkcode UserError} naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const point = resumePoint(await readTrainerCheckpoint(path), DRIVING_ENV);
+ * ```
+ */
+export function resumePoint(ckpt: LoadedCheckpoint, def: EnvDefinition): ResumePoint {
+  const path = ckpt.source;
   let episode = ckpt.episode;
   if (episode === null) {
     // The Python trainer stored no episode; its file names carry it.
@@ -70,30 +86,33 @@ export async function loadResumePoint(path: string): Promise<ResumePoint> {
   }
   const dir = dirname(path);
   const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
-  const env = checkpointEnvConfig(ckpt);
-  const ppo = checkpointPpoConfig(ckpt, env);
+  const settings = checkpointSettings(ckpt, def);
+  const ppo = checkpointPpoConfig(ckpt, { definition: def, settings });
   const progress = checkpointProgress(ckpt, episode);
-  return { path, ckpt, episode, runDir, ppo, env, progress };
+  return { path, ckpt, episode, runDir, ppo, definition: def, settings, progress };
 }
 
 /**
- * The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, our
- * `env_cfg`, the SFT planner it refined) over the defaults, in its own run folder.
+ * The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, the
+ * env's sections, the planner file it refined) over the defaults, in its own run folder.
  *
  * @example
  * ```ts ignore
- * const base = resumedBaseConfig(await loadResumePoint(path));
+ * const base = resumedBaseConfig(point);
  * ```
  */
 export function resumedBaseConfig(point: ResumePoint): RunConfig {
   const sft = point.ckpt.extra.sft_model;
   const envName = checkpointEnvName(point.ckpt);
+  const sections = Object.fromEntries(
+    Object.entries(point.settings).map(([k, v]) => [k, { ...v }]),
+  );
   return {
     out_dir: point.runDir,
     sft_model: typeof sft === "string" ? sft : null,
-    ...(envName === "driving" ? {} : { env_name: envName }),
-    env: { ...point.env },
-    ...(envName === "traffic" ? { traffic: checkpointTrafficConfig(point.ckpt) } : {}),
+    ...(envName === DEFAULT_ENV_ID ? {} : { env_name: envName }),
+    ...sections,
+    env: sections.env,
     ppo: { ...point.ppo },
   };
 }
@@ -141,53 +160,6 @@ export function restoreTrainer(
 }
 
 /**
- * The traffic configuration a checkpoint of a traffic run recorded (`traffic_cfg`),
- * checked; the defaults when it has none.
- *
- * @example
- * ```ts ignore
- * checkpointTrafficConfig(ckpt).neighbors; // 8
- * ```
- */
-export function checkpointTrafficConfig(ckpt: LoadedCheckpoint): TrafficConfig {
-  const raw = ckpt.extra.traffic_cfg;
-  if (raw === undefined || raw === null) return { ...DEFAULT_TRAFFIC_CONFIG };
-  if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new UserError(`${ckpt.source}: traffic_cfg: expected an object`);
-  }
-  const cfg = { ...DEFAULT_TRAFFIC_CONFIG, ...(raw as Record<string, unknown>) } as TrafficConfig;
-  try {
-    validateTrafficConfig(cfg);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UserError(`${ckpt.source}: ${e.message}`);
-    throw e;
-  }
-  return cfg;
-}
-
-/**
- * The env a checkpoint was trained on: its `env_name` (ours, written for envs other than
- * driving), else "driving".
- *
- * @example
- * ```ts ignore
- * checkpointEnvName(parseTrainerCheckpoint(await readPt(p), p)); // "mountain_car"
- * ```
- */
-export function checkpointEnvName(ckpt: LoadedCheckpoint): EnvName {
-  const name = ckpt.extra.env_name;
-  if (name === undefined || name === null) return "driving";
-  if (typeof name !== "string" || !isEnvName(name)) {
-    throw new UserError(
-      `${ckpt.source}: env_name: expected one of ${ENV_NAMES.join(", ")}, got ${
-        JSON.stringify(name)
-      }`,
-    );
-  }
-  return name;
-}
-
-/**
  * The policy of a training checkpoint as an {@linkcode ActorCritic}, its sizes read
  * from the tensors (`log_std` [H, 2], `net.0.weight` [hidden, in]) and checked against
  * the environment's observation size.
@@ -226,7 +198,7 @@ export function modelFromCheckpoint(
     throw new UserError(
       `${ckpt.source}: delta_head.net.0.weight has shape [${first.join(", ")}], expected [${
         first[0]
-      }, ${obsDim}] (the environment's observation size${want ? "" : " 1 + 2 * horizon_steps"})`,
+      }, ${obsDim}] (the environment's observation size)`,
     );
   }
   const model = new ActorCritic({

@@ -8,14 +8,15 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
-import { vecEnvFactory } from "../env/mod.ts";
-import type { EnvName, EpisodeMetric } from "../env/mod.ts";
+import { EnvPool } from "../env/mod.ts";
+import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
 import { runBasePlanner } from "./base_planner.ts";
+import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
 import type { Heldout } from "./heldout.ts";
@@ -23,7 +24,7 @@ import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
 import { ParallelEvaluator } from "./parallel_eval.ts";
 import { restoreTrainer } from "./resume.ts";
 import type { ResumePoint } from "./resume.ts";
-import { runEnvParts } from "./run_config.ts";
+import { runEnvParts, runSettings } from "./run_config.ts";
 import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
@@ -39,6 +40,8 @@ import type { StopRequest } from "./stop_signals.ts";
 export interface TrainingRequest {
   /** The whole configuration, checked; written to `config.json`. */
   run: RunConfig;
+  /** The env trained on, as the command line named it. */
+  env: EnvChoice;
   /** The checkpoint the run resumes from, or null for a fresh run. */
   point: ResumePoint | null;
   /** `--scenarios DIR`: the scenario set training plays, or null. */
@@ -66,14 +69,25 @@ export interface TrainingRequest {
  *
  * @example
  * ```ts ignore
- * const code = await runTraining({ run, point: null, scenarios: null, overwrite: false,
+ * const code = await runTraining({ run, env, point: null, scenarios: null, overwrite: false,
  *   quiet: true, evalWorker: false, outDirNamed: true, printHeldout: () => {} });
  * ```
  */
 export async function runTraining(request: TrainingRequest): Promise<number> {
+  const { run } = request;
+  const pool = new EnvPool(request.env.definition, runSettings(run, request.env.definition));
+  try {
+    return await trainWith(request, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+// The run with its envs made by `pool`: the trainer, the folder taken, then the training.
+async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<number> {
   const { run, point } = request;
   const log = request.quiet ? () => {} : (line: string) => console.error(line);
-  const { trainer, runLog, extra } = await buildTrainer(request);
+  const { trainer, runLog, extra } = await buildTrainer(request, pool);
   // resuming in place, the user named no folder: the messages say which one
   const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
@@ -92,6 +106,7 @@ export async function runTraining(request: TrainingRequest): Promise<number> {
         })
         : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
       await writeJson(p.config, run);
+      await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, pool.make(1)));
       return p;
     });
     return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
@@ -101,19 +116,19 @@ export async function runTraining(request: TrainingRequest): Promise<number> {
   }
 }
 
-// The env factory, the base planner and the trainer of the run (restored from the
-// checkpoint it resumes from), its log, and the keys its checkpoints add. On driving the
-// SFT planner and the default env; on traffic the SFT planner on its z; on any other
-// env plain PPO; a scenario set: training plays its files, evaluation stays on held-out
-// seeds.
+// The base planner and the trainer of the run (restored from the checkpoint it resumes
+// from), its envs made by `pool`, its log, and the keys its checkpoints add. The base
+// planner is the planner file, else the env's SFT planner, else zero (plain PPO); a
+// scenario set: training plays its files, evaluation stays on held-out seeds.
 async function buildTrainer(
   request: TrainingRequest,
+  pool: EnvPool,
 ): Promise<{ trainer: Trainer; runLog: RunLog; extra: Record<string, unknown> }> {
   const { run, point } = request;
-  const envOptions = runEnvParts(run).options;
-  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
-  const planner = await runBasePlanner(run, makeEnv);
-  const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { run, point });
+  const { definition, settings, make: makeEnv } = pool;
+  const env = { definition, settings };
+  const planner = await runBasePlanner(env, { sftModel: run.sft_model, probe: makeEnv(1) });
+  const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
@@ -139,7 +154,8 @@ async function trainInFolder(f: InFolder): Promise<number> {
   const { request: { run, point }, trainer, runLog, paths, stop, log } = f;
   const startTime = new Date();
   const live = !f.request.quiet && Deno.stderr.isTerminal();
-  const extra = { sft_model: run.sft_model, ...runEnvParts(run).extra, ...f.extra };
+  const parts = runEnvParts(run, f.request.env.definition);
+  const extra = { sft_model: run.sft_model, ...parts.extra, ...f.extra };
   const writer = new RunWriter({
     runLog,
     paths,
@@ -156,7 +172,7 @@ async function trainInFolder(f: InFolder): Promise<number> {
       `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
     );
     const shouldStop = () => stop.code !== null;
-    evaluator = f.request.evalWorker ? startEvaluator(run, trainer) : null;
+    evaluator = f.request.evalWorker ? startEvaluator(f.request, trainer) : null;
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
     const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate });
     const evaluation = evaluator
@@ -235,11 +251,21 @@ async function closeRun(f: InFolder, opts: {
 }
 
 // The Worker that takes half of each held-out evaluation: the env the run evaluates on
-// (never a training scenario set) and its base planner.
-function startEvaluator(run: RunConfig, trainer: Trainer): ParallelEvaluator {
-  const name: EnvName = run.env_name ?? "driving";
-  const env = { name, config: run.env, traffic: run.traffic };
-  return new ParallelEvaluator({ env, makeEnv: trainer.makeEnv, planner: trainer.planner });
+// (never a training scenario set) and its base planner. The Gymnasium bridge's envs run
+// in a Python worker of this process: their evaluations stay on the training thread.
+function startEvaluator(request: TrainingRequest, trainer: Trainer): ParallelEvaluator {
+  const { kind, spec, definition } = request.env;
+  const env = {
+    id: definition.id,
+    module: kind === "module" ? spec : null,
+    settings: runSettings(request.run, definition),
+  };
+  return new ParallelEvaluator({
+    env,
+    makeEnv: trainer.makeEnv,
+    planner: trainer.planner,
+    ...(kind === "gym" ? { unavailable: "the Gymnasium bridge's envs run in this process" } : {}),
+  });
 }
 
 // Before training, a folder that cannot be written (below a file, read-only, /proc,

@@ -44,56 +44,39 @@ interface SeedMetrics {
   baseLabel: string;
 }
 
-const DRIVING_METRICS: SeedMetrics = {
-  panels: [
-    {
-      id: "eval_return",
-      path: "heldout.return_mean",
-      title: "Held-out return (mean action)",
-      yLabel: "return",
-    },
-    {
-      id: "eval_success_rate",
-      path: "heldout.success_rate",
-      title: "Held-out success rate",
-      yLabel: "success rate",
-    },
-    {
-      id: "ade",
-      path: "heldout.ade_mean",
-      title: "Held-out ADE against the expert plan",
-      yLabel: "ADE (m)",
-    },
-  ],
-  reference: {
-    eval_return: { id: "sft_eval_return", path: "sft_heldout.return_mean" },
-    ade: { id: "sft_ade", path: "sft_heldout.ade_mean" },
-  },
-  baseLabel: "SFT planner alone",
-};
-
-// Another env: return, success and the metrics it declares for metrics.json entries.
-function envSeedMetrics(env: ReportEnv): SeedMetrics {
-  const [ret, success] = DRIVING_METRICS.panels;
+// Return and success rate of every env, then the metrics it logs, each against the
+// base policy's where its entries log that.
+function envSeedMetrics(env: ReportEnv | undefined): SeedMetrics {
+  const metrics = env?.metrics ?? [];
   return {
     panels: [
-      ret,
-      success,
-      ...env.metrics.map((m) => ({
+      {
+        id: "eval_return",
+        path: "heldout.return_mean",
+        title: "Held-out return (mean action)",
+        yLabel: "return",
+      },
+      {
+        id: "eval_success_rate",
+        path: "heldout.success_rate",
+        title: "Held-out success rate",
+        yLabel: "success rate",
+      },
+      ...metrics.map((m) => ({
         id: m.key,
         path: `heldout.${m.mean}`,
         title: `Held-out ${m.label}`,
-        yLabel: m.label,
+        yLabel: m.unit ? `${m.label} (${m.unit})` : m.label,
       })),
     ],
     reference: Object.fromEntries([
-      ["eval_return", DRIVING_METRICS.reference.eval_return],
-      ...env.metrics.filter((m) => m.sft).map((m) => [
+      ["eval_return", { id: "sft_eval_return", path: "sft_heldout.return_mean" }],
+      ...metrics.filter((m) => m.base).map((m) => [
         m.key,
         { id: `sft_${m.key}`, path: `sft_heldout.${m.mean}` },
       ]),
     ]),
-    baseLabel: `${env.base} alone`,
+    baseLabel: `${env?.base ?? "base policy"} alone`,
   };
 }
 
@@ -147,8 +130,8 @@ function meanSeries(
 
 /**
  * Writes `dir/report.svg` and `dir/report.html` for the multi-seed folder `dir`; `env`
- * is the env the seeds trained on when it is not the driving env (its metrics and base
- * policy are charted, and panels no seed has data for are left out).
+ * is the env the seeds trained on (its metrics and base policy are charted); panels no
+ * seed has data for are left out.
  *
  * @example
  * ```ts ignore
@@ -159,7 +142,7 @@ export async function writeSeedsReport(
   dir: string,
   options: { env?: ReportEnv } = {},
 ): Promise<{ svg: string; html: string }> {
-  const metrics = options.env ? envSeedMetrics(options.env) : DRIVING_METRICS;
+  const metrics = envSeedMetrics(options.env);
   const seeds = seedFolders(dir).map((f) => ({ seed: f.seed, curves: seedCurves(f.path, metrics) }))
     .filter((s) => [...s.curves.values()].some((c) => c.size > 0));
   if (seeds.length === 0) {
@@ -203,7 +186,7 @@ export async function writeSeedsReport(
   const panels = [
     panel("reward_ma", "Episode return (moving average, 20 episodes)", "return"),
     ...metrics.panels.map((m) => panel(m.id, m.title, m.yLabel)),
-  ].filter((p) => !options.env || p.series.some((s) => s.points.length > 0));
+  ].filter((p) => p.series.some((s) => s.points.length > 0));
   const name = basename(resolve(dir));
   const svg = renderChartGrid(panels, {
     title: `delta-waypoint across seeds: ${name}`,
