@@ -105,9 +105,9 @@ Deno.test("train --env mountain_car: plain PPO learns, far above its random poli
     const config = readJson(join(out, "config.json")) as Record<string, unknown>;
     assert.equal(config.env_name, "mountain_car");
     const summary = readJson(join(out, "train_metrics.json")) as {
-      heldout: { sft: Record<string, number>; refined: Record<string, number> };
+      heldout: { base: Record<string, number>; refined: Record<string, number> };
     };
-    const { sft: zero, refined } = summary.heldout;
+    const { base: zero, refined } = summary.heldout;
 
     // The same policy untrained, its actions sampled: the random policy, on the same seeds.
     const makeEnv = (n: number) => new MountainCar(n);

@@ -142,5 +142,6 @@ Deno.test("a run log snapshot cuts history, entries and best back", () => {
     successes: [1, 1],
     metrics: [],
     best: null,
+    base: "sft",
   });
 });

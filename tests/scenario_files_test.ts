@@ -547,7 +547,7 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.match(straddle.lines[0], /seeds 1073741823\.\.1073741824 straddle 1073741824/);
     const driving = await cli(["eval", "--scenarios", at("heldout")]);
     assert.equal(driving.code, 2);
-    assert.deepEqual(driving.lines, ["error: --scenarios: only for --env traffic, not driving"]);
+    assert.deepEqual(driving.lines, ["error: --scenarios: --env driving plays no scenario files"]);
   });
 });
 

@@ -418,5 +418,5 @@ Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", ()
     const help = await runSftCli(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: delta-waypoint sft/);
-    assert.match(help.stdout, /--hidden-dim +width of the MLP's hidden layer \(default 16\)/);
+    assert.match(help.stdout, /--hidden-dim N +width of the MLP's hidden layer \(default 16\)/);
   }, SFT_TEMP));

@@ -214,7 +214,13 @@ Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", ()
         // the big checkpoint was cut short and left nothing; the small JSON files written
         // before it may be there, but only whole
         assert.deepEqual(checkpoints, []);
-        const allowed = ["checkpoints", "config.json", "metrics.json", "train_metrics.json"];
+        const allowed = [
+          "checkpoints",
+          "config.json",
+          "env.json",
+          "metrics.json",
+          "train_metrics.json",
+        ];
         assert.ok(files.every((f) => allowed.includes(f)), `${files}`);
         for (const f of files.filter((f) => f.endsWith(".json"))) {
           JSON.parse(Deno.readTextFileSync(join(out, f)));
@@ -246,7 +252,7 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
       /^error: I\/O error while writing the run in .*run: Not a directory \(os error 20\).*checkpoint_0\.pt.*; the last complete checkpoint is none$/,
     );
     const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
-    assert.deepEqual(left, ["checkpoints", "config.json"]);
+    assert.deepEqual(left, ["checkpoints", "config.json", "env.json"]);
   }));
 
 function exists(path: string): boolean {

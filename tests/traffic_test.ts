@@ -325,7 +325,9 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     const report = await runCli(["report", a]);
     assert.equal(report.code, 0, report.stderr);
     const svg = Deno.readTextFileSync(join(a, "report.svg"));
-    assert.ok(svg.includes("Held-out collision rate") && svg.includes("SFT planner"));
+    assert.ok(
+      svg.includes("Held-out route completion / collisions") && svg.includes("SFT planner"),
+    );
 
     const output = join(dir, "ev.json");
     const ev = await runCli([

@@ -18,6 +18,7 @@ import {
   runTraining,
 } from "../run/mod.ts";
 import type {
+  BaseName,
   Heldout,
   HeldoutSummary,
   ResumePoint,
@@ -195,7 +196,7 @@ function seedsJob(
 
 // The closing held-out evaluation as a table on stdout: the base planner alone, then
 // with the delta, and the env's logged metrics.
-function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
+function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[], base: BaseName): void {
   const shown = loggedMetrics(metrics).map((m) => ({ key: m.mean!, label: metricLabel(m) }));
   const width = (label: string) => Math.max(8, label.length);
   const row = (name: string, s: HeldoutSummary) =>
@@ -214,6 +215,7 @@ function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[]): void {
       "mean length".padStart(11)
     }${shown.map((m) => ` ${m.label.padStart(width(m.label))}`).join("")}`,
   );
-  console.log(row("sft", h.sft));
-  console.log(row("sft + delta", h.refined));
+  const [alone, refined] = base === "sft" ? ["sft", "sft + delta"] : ["base policy", "policy"];
+  console.log(row(alone, h.sft));
+  console.log(row(refined, h.refined));
 }

@@ -7,12 +7,6 @@
 
 import { adamStateDict, stateDict } from "../nn/mod.ts";
 import { UserError } from "../errors.ts";
-import {
-  checkSettings,
-  DEFAULT_ENV_ID,
-  defaultSettings,
-  sectionCheckpointKey,
-} from "../env/mod.ts";
 import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
@@ -72,7 +66,7 @@ export function putRunLog(root: PtDict, log: RunLogState): void {
   root.set("rewards", log.rewards);
   root.set("lengths", log.lengths);
   root.set("successes", log.successes);
-  root.set("metrics", jsonToPt(log.metrics.map(metricsEntryJson)));
+  root.set("metrics", jsonToPt(log.metrics.map((e) => metricsEntryJson(e, log.base))));
   root.set("best", jsonToPt(log.best));
 }
 
@@ -172,107 +166,6 @@ function kindOf(v: PtValue): string {
   if (v instanceof Tensor) return "tensor";
   if (v instanceof PtTuple) return "tuple";
   return typeof v;
-}
-
-/**
- * The env a checkpoint was trained on: its `env_name` (ours, written for envs other than
- * the default), else the default env's id. Only a name: what it names is never loaded
- * from the file.
- *
- * @example
- * ```ts ignore
- * checkpointEnvName(parseTrainerCheckpoint(await readPt(p), p)); // "mountain_car"
- * ```
- */
-export function checkpointEnvName(ckpt: LoadedCheckpoint): string {
-  const name = ckpt.extra.env_name;
-  if (name === undefined || name === null) return DEFAULT_ENV_ID;
-  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
-    throw new UserError(
-      `${ckpt.source}: env_name: expected an env's id, got ${describe(name)}`,
-    );
-  }
-  return name;
-}
-
-/**
- * The settings a checkpoint recorded for env `def`, section by section over the env's
- * defaults: the main section from `env_cfg` (the Python trainer's files have none: the
- * keys of `cfg` the main section also has, such as `horizon_steps`), the others from
- * `<key>_cfg`. Checked against the env's tables and its own checks, and against what the
- * command line alone sets (`commandLineOnly`); a fault is a {@linkcode UserError} naming
- * the file and the key.
- *
- * @example
- * ```ts ignore
- * const settings = checkpointSettings(ckpt, DRIVING_ENV);
- * ```
- */
-export function checkpointSettings(ckpt: LoadedCheckpoint, def: EnvDefinition): EnvSettings {
-  const defaults = defaultSettings(def);
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const section of def.sections) {
-    const values = { ...defaults[section.key] };
-    const main = section.key === "env";
-    const stored = main ? ckpt.envCfg ?? ckpt.cfg : ckpt.extra[sectionCheckpointKey(section)];
-    if (stored !== undefined && stored !== null) {
-      if (typeof stored !== "object" || Array.isArray(stored)) {
-        throw new UserError(`${ckpt.source}: ${sectionCheckpointKey(section)}: expected a dict`);
-      }
-      // the Python trainer's cfg holds PPO keys too: only the section's own are taken
-      const onlyKnown = main && ckpt.envCfg === null;
-      for (const [k, v] of Object.entries(stored)) {
-        if (!onlyKnown || k in values) values[k] = v;
-      }
-    }
-    out[section.key] = values;
-  }
-  try {
-    checkSettings(def, out);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const where = (key: string) =>
-      key === "env" ? (ckpt.envCfg ? "env_cfg" : "cfg") : sectionCheckpointKey(
-        def.sections.find((s) => s.key === key) ?? { key, title: "", table: {} },
-      );
-    throw new UserError(
-      `${ckpt.source}: ${e.message.replace(/^([a-z_]+)(?=[.:])/, (k) => where(k))}`,
-    );
-  }
-  checkCommandLineOnly(def, out.env, `${ckpt.source}: env_cfg`);
-  return out;
-}
-
-/**
- * Refuses `recorded` (a file's main section) where a key only the command line sets
- * (`def.commandLineOnly`) holds another value than the command line gave.
- *
- * @example
- * ```ts ignore
- * checkCommandLineOnly(def, run.env, "--config run/config.json: env");
- * ```
- */
-export function checkCommandLineOnly(
-  def: EnvDefinition,
-  recorded: Readonly<Record<string, unknown>>,
-  where: string,
-): void {
-  const named = defaultSettings(def).env;
-  for (const key of def.commandLineOnly ?? []) {
-    const file = JSON.stringify(recorded[key]), line = JSON.stringify(named[key]);
-    if (file !== line) {
-      throw new UserError(
-        `${where}.${key} is ${shortText(file)}, the command line names ${
-          shortText(line)
-        }: a file never chooses code to run; name it on the command line`,
-      );
-    }
-  }
-}
-
-function shortText(text: string | undefined): string {
-  const t = text ?? "nothing";
-  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
 }
 
 /**

@@ -18,13 +18,8 @@ import type { PtDict } from "../io/mod.ts";
 import type { PpoConfig, Trainer } from "../ppo/mod.ts";
 import type { RunLog } from "./run_log.ts";
 import type { RunConfig } from "./run_config.ts";
-import {
-  checkpointEnvName,
-  checkpointPpoConfig,
-  checkpointProgress,
-  checkpointSettings,
-  parseTrainerCheckpoint,
-} from "./checkpoint.ts";
+import { checkpointPpoConfig, checkpointProgress, parseTrainerCheckpoint } from "./checkpoint.ts";
+import { checkpointEnvName, checkpointSettings } from "./checkpoint_env.ts";
 import type { CheckpointProgress, LoadedCheckpoint } from "./checkpoint.ts";
 
 /** A checkpoint to continue from, and where it puts the run. */

@@ -36,19 +36,20 @@ export interface TrainMetrics {
   lengths: number[];
   /** 1 when a training episode reached the goal, else 0. */
   successes: number[];
-  /** The closing held-out evaluation; absent when the run was interrupted before it. */
-  heldout?: Heldout;
   /**
-   * The SFT baseline on the per-interval evaluation seeds: return, success, and the means
-   * of the env's metrics that `metrics.json` logs (driving: `ade_mean`, `fde_mean`); null
-   * when stopped before it.
+   * The closing held-out evaluation (its base policy's block `sft`, or `base` for an env
+   * without an SFT planner); absent when the run was interrupted before it.
    */
-  sft_eval: {
-    seeds: [number, number];
-    return_mean: number;
-    success_rate: number;
-    [metricMean: string]: number | [number, number];
-  } | null;
+  heldout?: Record<string, unknown>;
+  /**
+   * The base policy on the per-interval evaluation seeds: return, success, and the means
+   * of the env's metrics that `metrics.json` logs (driving: `ade_mean`, `fde_mean`); null
+   * when stopped before it. Written as `sft_eval`, or `base_eval` for an env without an
+   * SFT planner.
+   */
+  sft_eval?: BaseEval | null;
+  /** `sft_eval` of an env without an SFT planner. */
+  base_eval?: BaseEval | null;
   /** Which evaluation `best.pt` holds, or null. */
   best: BestRecord | null;
   /** The checkpoint this process resumed from (absent: a fresh run). */
@@ -63,6 +64,14 @@ export interface TrainMetrics {
   env_steps: number;
   /** `env_steps / wall_time_s`. */
   env_steps_per_second: number;
+}
+
+/** The base policy on the per-interval evaluation seeds. */
+export interface BaseEval {
+  seeds: [number, number];
+  return_mean: number;
+  success_rate: number;
+  [metricMean: string]: number | [number, number];
 }
 
 /** What {@linkcode trainMetrics} summarises besides the run's configuration. */
@@ -97,6 +106,8 @@ export interface TrainMetricsOptions {
 export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMetrics {
   const { trainer, log } = opts;
   const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
+  const base = log.base;
+  const h = opts.heldout;
   return {
     start_time: opts.startTime.toISOString(),
     end_time: new Date().toISOString(),
@@ -110,8 +121,8 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
     rewards: log.rewards,
     lengths: log.lengths,
     successes: log.successes,
-    ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: opts.sft && {
+    ...(h ? { heldout: { seeds: h.seeds, [base]: h.sft, refined: h.refined } } : {}),
+    [`${base}_eval`]: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
       return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,

@@ -15,7 +15,7 @@ import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
-import { runBasePlanner } from "./base_planner.ts";
+import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
 import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
@@ -27,6 +27,7 @@ import type { ResumePoint } from "./resume.ts";
 import { runEnvParts, runSettings } from "./run_config.ts";
 import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
+import type { BaseName } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
 import { trainScenarios } from "./scenario_runs.ts";
 import { trainMetrics } from "./train_metrics.ts";
@@ -57,8 +58,11 @@ export interface TrainingRequest {
    * folder call it "run folder".
    */
   outDirNamed: boolean;
-  /** Shows the closing held-out evaluation (the CLI prints its table on stdout). */
-  printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[]): void;
+  /**
+   * Shows the closing held-out evaluation (the CLI prints its table on stdout); `base`
+   * says whether the base policy is an SFT planner or not.
+   */
+  printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[], base: BaseName): void;
 }
 
 /**
@@ -130,7 +134,7 @@ async function buildTrainer(
   const planner = await runBasePlanner(env, { sftModel: run.sft_model, probe: makeEnv(1) });
   const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
-  const runLog = new RunLog();
+  const runLog = new RunLog({ base: hasSftPlanner(definition) ? "sft" : "base" });
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
   return { trainer, runLog, extra };
 }
@@ -244,7 +248,7 @@ async function closeRun(f: InFolder, opts: {
     paths.trainMetrics,
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
-  f.request.printHeldout(heldout, trainer.episodeMetrics);
+  f.request.printHeldout(heldout, trainer.episodeMetrics, f.runLog.base);
   if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
   log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
   return 0;

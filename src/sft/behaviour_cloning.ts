@@ -52,16 +52,10 @@ export interface Demonstrations {
 }
 
 /** Shortest and longest stretch (steps) over which one lateral offset is held. */
-const SEGMENT_MIN_STEPS = 5;
-const SEGMENT_MAX_STEPS = 20;
+const SEGMENT_MIN_STEPS = 5, SEGMENT_MAX_STEPS = 20;
 
-/** Where demonstrations come from: an env of waypoint plans and its expert planner. */
-export interface DemonstrationSource {
-  /** N envs (their actions are H waypoints, x then y). */
-  makeEnv(numEnvs: number): VecEnv;
-  /** The expert whose plans are the labels. */
-  expert: BasePlanner;
-}
+/** Where demonstrations come from: N envs of waypoint plans (x, y per waypoint), the expert. */
+export type DemonstrationSource = { makeEnv(numEnvs: number): VecEnv; expert: BasePlanner };
 
 /**
  * Drives the expert on `episodes` seeded routes and records every (z, expert(z)) pair.
@@ -73,11 +67,8 @@ export interface DemonstrationSource {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG, Driving, ExpertPlanner } from "../env/mod.ts";
- * const source = {
- *   makeEnv: (n: number) => new Driving(DEFAULT_ENV_CONFIG, n),
- *   expert: new ExpertPlanner(DEFAULT_ENV_CONFIG),
- * };
+ * import { DEFAULT_ENV_CONFIG as cfg, Driving, ExpertPlanner } from "../env/mod.ts";
+ * const source = { makeEnv: (n: number) => new Driving(cfg, n), expert: new ExpertPlanner(cfg) };
  * const demos = collectDemonstrations(source, { episodes: 20, seed: 42 });
  * demos.obs.length === demos.count * 41; // true
  * ```

@@ -1,7 +1,7 @@
 /**
  * The env of a run folder as `report` and `aggregate` know it without loading it: its
  * `env.json` (`train` writes it), or, for a folder written before it, the built-in env
- * its `config.json` names (the default env without `env_name`). Neither ever imports a
+ * its `config.json` names (the default env without `env_name`, or without `config.json`). Neither ever imports a
  * module or starts a worker: a module's or `gym:ID` run folder without `env.json` has no
  * env they can describe.
  *
@@ -37,8 +37,9 @@ export interface RunEnv {
 export function readRunEnv(dir: string): RunEnv | { problem: string } {
   const configPath = join(dir, "config.json");
   const config = readJsonFile(configPath);
-  if ("problem" in config) return { problem: config.problem };
-  const c = config.value as Record<string, unknown> | null;
+  // a folder without config.json: the default env's
+  if ("problem" in config && !config.notFound) return { problem: config.problem };
+  const c = ("value" in config ? config.value : {}) as Record<string, unknown> | null;
   if (typeof c !== "object" || c === null || Array.isArray(c)) {
     return { problem: `${configPath}: not an object` };
   }
