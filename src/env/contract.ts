@@ -15,6 +15,26 @@
  * @module
  */
 
+import { EXIT, UserError } from "../errors.ts";
+
+/**
+ * An env that can no longer step in the middle of a run (the process that runs it died
+ * or hung): the run drops the iteration in progress, saves a checkpoint of the state
+ * before it, as a stop does, and ends with exit code 4 (`EXIT.ioFault`).
+ *
+ * @example
+ * ```ts
+ * new EnvLostError("gym:X-v0: the worker exited with code 1 during step 3: boom").exitCode; // 4
+ * ```
+ */
+export class EnvLostError extends UserError {
+  /** `message` is one line. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.ioFault });
+    this.name = "EnvLostError";
+  }
+}
+
 /** Per-component bounds of a Box space; ±Infinity where a component is unbounded. */
 export interface Box {
   /** (dim) lowest value of each component. */

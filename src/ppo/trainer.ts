@@ -99,7 +99,7 @@ export function trainingEpisodeSeed(runSeed: number, episode: number): number {
  *
  * @example
  * ```ts ignore
- * const trainer = new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
+ * const trainer = new Trainer({ env: settings.env, ppo, planner, makeEnv: (n) => def.make(settings, n) });
  * while (trainer.episode < ppo.episodes) trainer.iterate(ppo.num_envs);
  * ```
  */
@@ -233,15 +233,19 @@ export class Trainer {
    * {@linkcode Trainer.iterate} that gives the event loop a turn about every
    * `yieldMs` milliseconds of work (default 200; rollout steps and PPO minibatches) and
    * then asks `shouldStop`. On a stop the iteration in progress is dropped and the
-   * trainer put back exactly as it was before it (returns null), so a checkpoint of it
-   * resumes exactly. The numbers are those of `iterate`.
+   * trainer put back exactly as it was before it (returns null; before an error is thrown
+   * too), so a checkpoint of it resumes exactly. The numbers are those of `iterate`.
    */
   async iterateUntil(
     count: number,
     opts: { shouldStop: () => boolean; yieldMs?: number },
   ): Promise<IterationResult | null> {
     const restore = this.snapshot();
-    const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs);
+    const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs)
+      .catch((e) => {
+        restore(); // an env that failed mid-iteration (its worker died) leaves no trace either
+        throw e;
+      });
     if (result === null) restore();
     return result;
   }

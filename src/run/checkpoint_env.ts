@@ -104,9 +104,9 @@ export function checkCommandLineOnly(
     const file = JSON.stringify(recorded[key]), line = JSON.stringify(named[key]);
     if (file !== line) {
       throw new UserError(
-        `${where}.${key} is ${shortText(file)}, the command line names ${
+        `${where}.${key} records ${shortText(file)}, the command line names ${
           shortText(line)
-        }: a file never chooses code to run; name it on the command line`,
+        }; they must agree (only the command line chooses what is loaded or run)`,
       );
     }
   }

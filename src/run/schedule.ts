@@ -10,6 +10,7 @@
 
 import { yieldToEventLoop } from "../event_loop.ts";
 import type { IterationResult, Trainer } from "../ppo/mod.ts";
+import { EnvLostError } from "../env/mod.ts";
 import type { BestRecord, HeldoutMeans, MetricsEntry, RunLog } from "./run_log.ts";
 import type { EvalSummary } from "./episode_records.ts";
 import type { CapturedCheckpoint } from "./deferred_checkpoint.ts";
@@ -48,10 +49,12 @@ export interface LoopHooks {
 
 /** How {@linkcode trainLoop} ended. */
 export interface LoopOutcome {
-  /** Stopped (`shouldStop`) before `ppo.episodes`. */
+  /** Stopped (`shouldStop`, or an env lost) before `ppo.episodes`. */
   stopped: boolean;
   /** An iteration in progress (its rollout, or its evaluation) was dropped for the stop. */
   dropped: boolean;
+  /** The env that could no longer step, when that stopped the loop. */
+  lost?: EnvLostError;
 }
 
 /**
@@ -79,17 +82,32 @@ export async function trainLoop(
     return outcome;
   };
   const { episodes, eval_interval, save_interval } = trainer.ppo;
+  // an env lost in an iteration (its rollout or its evaluation): the trainer and the log
+  // are back to before it, as for a stop
+  const lost = (e: unknown) => {
+    if (!(e instanceof EnvLostError)) throw e;
+    return settled({ stopped: true, dropped: true, lost: e });
+  };
   while (trainer.episode < episodes) {
     if (hooks.shouldStop()) return await settled({ stopped: true, dropped: false });
     const size = trainer.nextRolloutSize();
     evaluation.beforeIteration(run, (trainer.episode + size) % eval_interval === 0);
-    const last = await trainer.iterateUntil(size, hooks);
+    let last: IterationResult | null;
+    try {
+      last = await trainer.iterateUntil(size, hooks);
+    } catch (e) {
+      return await lost(e);
+    }
     if (last === null) return await settled({ stopped: true, dropped: true });
     log.record(last);
     const episode = trainer.episode;
-    if (episode % eval_interval === 0 && !await evaluation.evaluate(run, last)) {
-      return await settled({ stopped: true, dropped: true });
+    let evaluated = true;
+    try {
+      if (episode % eval_interval === 0) evaluated = await evaluation.evaluate(run, last);
+    } catch (e) {
+      return await lost(e);
     }
+    if (!evaluated) return await settled({ stopped: true, dropped: true });
     await evaluation.settle(run, false);
     if (episode % save_interval === 0) {
       await evaluation.settle(run, true);

@@ -10,7 +10,7 @@
 
 import { join, resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
-import { EnvPool } from "../env/mod.ts";
+import { EnvLostError, EnvPool } from "../env/mod.ts";
 import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
@@ -92,6 +92,8 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
   const { run, point } = request;
   const log = request.quiet ? () => {} : (line: string) => console.error(line);
   const { trainer, runLog, extra } = await buildTrainer(request, pool);
+  const capped = rolloutCap(run);
+  if (capped) console.error(`warning: ${capped}`);
   // resuming in place, the user named no folder: the messages say which one
   const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
@@ -178,20 +180,25 @@ async function trainInFolder(f: InFolder): Promise<number> {
     const shouldStop = () => stop.code !== null;
     evaluator = f.request.evalWorker ? startEvaluator(f.request, trainer) : null;
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
-    const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate });
+    const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate }).catch(envLost);
     const evaluation = evaluator
       ? new PipelinedEvaluation({
         start: evaluator.start.bind(evaluator),
         capture: (t) => captureCheckpoint(t, { extra }),
       })
       : undefined;
-    const outcome: LoopOutcome = sft === null
+    const outcome: LoopOutcome = sft instanceof EnvLostError
+      ? { stopped: true, dropped: false, lost: sft }
+      : sft === null
       ? { stopped: true, dropped: false }
       : await trainLoop(trainer, runLog, { ...hooks, sft, shouldStop, evaluation });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     await writer.best.flush();
     const wallSeconds = (performance.now() - t0) / 1000;
-    const summary = { trainer, log: runLog, startTime, wallSeconds, point, sft };
+    const summary = {
+      ...{ trainer, log: runLog, startTime, wallSeconds, point },
+      sft: sft instanceof EnvLostError ? null : sft,
+    };
     return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });
   } catch (e) {
     if (!isOsError(e)) throw e;
@@ -230,12 +237,19 @@ async function closeRun(f: InFolder, opts: {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
     console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+    if (outcome.lost) throw outcome.lost; // exit 4, with the worker's last stderr line
     return stop.code ?? EXIT.sigint;
   }
   await writer.save(trainer, paths.final);
   await writer.writeMetrics();
   const shouldStop = () => stop.code !== null;
-  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate });
+  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate })
+    .catch(envLost);
+  if (heldout instanceof EnvLostError) {
+    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
+    console.error(`train: the env was lost in the held-out evaluation; ${paths.final} is complete`);
+    throw heldout;
+  }
   if (heldout === null) {
     // final.pt and metrics.json are complete; only the closing evaluation is missing
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
@@ -270,6 +284,31 @@ function startEvaluator(request: TrainingRequest, trainer: Trainer): ParallelEva
     planner: trainer.planner,
     ...(kind === "gym" ? { unavailable: "the Gymnasium bridge's envs run in this process" } : {}),
   });
+}
+
+/**
+ * Why the run's updates hold fewer episodes than `--num-envs` says, or null: a rollout
+ * never crosses an eval or save point (nor the last episode), so each holds at most
+ * the smallest of those intervals.
+ *
+ * @example
+ * ```ts ignore
+ * rolloutCap(run); // "--num-envs 20 > --eval-interval 10: ..."
+ * ```
+ */
+export function rolloutCap(run: RunConfig): string | null {
+  const { num_envs: n, eval_interval: evalEvery, save_interval: saveEvery } = run.ppo;
+  const [flag, cap] = evalEvery <= saveEvery
+    ? ["--eval-interval", evalEvery]
+    : ["--save-interval", saveEvery];
+  if (n <= cap || cap >= run.ppo.episodes) return null;
+  return `--num-envs ${n} > ${flag} ${cap}: a rollout ends at every eval and save point, so each update holds at most ${cap} episodes`;
+}
+
+// An env that can no longer step, as a value (a stop of its own); any other error is thrown.
+function envLost(e: unknown): EnvLostError {
+  if (e instanceof EnvLostError) return e;
+  throw e;
 }
 
 // Before training, a folder that cannot be written (below a file, read-only, /proc,

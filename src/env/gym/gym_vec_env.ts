@@ -13,8 +13,8 @@
  * @module
  */
 
-import type { Box, VecEnv } from "../contract.ts";
-import { EXIT, UserError } from "../../errors.ts";
+import { type Box, EnvLostError, type VecEnv } from "../contract.ts";
+import { UserError } from "../../errors.ts";
 import { HEADER_BYTES, MSG, WorkerLost, type WorkerPipe, writeHeader } from "./_worker_pipe.ts";
 import {
   GYM_TIMEOUT_MS,
@@ -35,13 +35,13 @@ import {
  * e.exitCode; // 4
  * ```
  */
-export class GymWorkerError extends UserError {
+export class GymWorkerError extends EnvLostError {
   /** What happened to the worker. */
   readonly reason: "exited" | "timeout" | "protocol";
 
   /** `message` is one line. */
   constructor(message: string, reason: "exited" | "timeout" | "protocol") {
-    super(message, { exitCode: EXIT.ioFault });
+    super(message);
     this.name = "GymWorkerError";
     this.reason = reason;
   }
