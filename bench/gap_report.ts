@@ -30,10 +30,33 @@ import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
 import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy, modelFromCheckpoint, parseTrainerCheckpoint } from "../src/run/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
-import type { DrivingEpisodeRecord } from "../src/run/mod.ts";
+import type { EpisodeRecord } from "../src/run/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
 import { loadSftPlanner } from "../src/sft/mod.ts";
 import { readPt } from "../src/io/torch_pt.ts";
+
+/**
+ * An episode record of the driving env, its metrics typed (`DRIVING_METRICS`): the
+ * research repo's evaluation schema's fields.
+ */
+interface DrivingEpisodeRecord extends EpisodeRecord {
+  /** Mean over steps of the plan's ADE against the expert plan, meters. */
+  ade: number;
+  /** Mean over steps of the plan's FDE (last waypoint), meters. */
+  fde: number;
+  /** Fraction of the route's targets reached or passed, 0..1. */
+  route_completion: number;
+  /** Collisions: always 0, the toy env has no other road users. */
+  collisions: number;
+  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
+  offroad: number;
+  /** Red lights run: always 0, the toy env has no traffic lights. */
+  red_light: number;
+  /** Meters of route left when the episode ended. */
+  final_dist: number;
+  /** Peak |longitudinal acceleration| (m/s^2) and |change of acceleration| / dt (m/s^3). */
+  comfort: { max_accel: number; max_jerk: number };
+}
 
 /** A held-out block of `train_metrics.json` (named as `eval`'s summary). */
 interface HeldoutSummary {
