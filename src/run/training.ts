@@ -179,6 +179,14 @@ async function trainInFolder(f: InFolder): Promise<number> {
     );
     const shouldStop = () => stop.code !== null;
     evaluator = f.request.evalWorker ? startEvaluator(f.request, trainer) : null;
+    if (evaluator?.failure && f.request.env.kind === "gym") {
+      // its evaluations run where its worker answers: not pipelined on a copy
+      console.error(
+        `train: --eval-worker: ${evaluator.failure}; the evaluations ran on the training thread`,
+      );
+      evaluator.close();
+      evaluator = null;
+    }
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
     const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate }).catch(envLost);
     const evaluation = evaluator
