@@ -15,6 +15,7 @@ import {
   readTrainerCheckpoint,
   resumedBaseConfig,
   resumePoint,
+  rolloutCap,
   runTraining,
 } from "../run/mod.ts";
 import type {
@@ -110,8 +111,11 @@ function trainingRequest(
   parsed: TrainArgs,
   opts: { run: RunConfig; env: EnvChoice; point: ResumePoint | null },
 ): TrainingRequest {
+  // --num-envs above the interval that ends every rollout: said, not silently capped
+  const capped = parsed.values["num-envs"] !== undefined ? rolloutCap(opts.run) : null;
   return {
     ...opts,
+    ...(capped ? { warnings: [capped] } : {}),
     scenarios: scenariosFlag(parsed.values),
     overwrite: parsed.overwrite,
     quiet: parsed.quiet,

@@ -58,6 +58,8 @@ export interface TrainingRequest {
    * folder call it "run folder".
    */
   outDirNamed: boolean;
+  /** Warnings said on stderr once the run folder is taken (before training starts). */
+  warnings?: readonly string[];
   /**
    * Shows the closing held-out evaluation (the CLI prints its table on stdout); `base`
    * says whether the base policy is an SFT planner or not.
@@ -92,8 +94,6 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
   const { run, point } = request;
   const log = request.quiet ? () => {} : (line: string) => console.error(line);
   const { trainer, runLog, extra } = await buildTrainer(request, pool);
-  const capped = rolloutCap(run);
-  if (capped) console.error(`warning: ${capped}`);
   // resuming in place, the user named no folder: the messages say which one
   const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
@@ -115,6 +115,7 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
       await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, pool.make(1)));
       return p;
     });
+    for (const line of request.warnings ?? []) console.error(`warning: ${line}`);
     return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
   } finally {
     stop.dispose();
