@@ -76,6 +76,7 @@ export function plannerSpec(planner: BasePlanner): PlannerSpec | null {
  * @example
  * ```ts
  * import { Rng } from "../math/mod.ts";
+ * import { MlpPlanner } from "./mlp_planner.ts";
  * mlpSpec(new MlpPlanner({ inDim: 3, hidden: 2, horizon: 1, rng: new Rng(0) })).params.length; // 14
  * ```
  */
