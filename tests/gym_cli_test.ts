@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { readJson, ROOT, withTempDir } from "./_helpers.ts";
+import { readJson, ROOT, waitFor, withTempDir } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
 
 interface Result {
@@ -248,6 +248,33 @@ Deno.test("gym: a worker that dies mid-run leaves a checkpoint and exits 4 with 
     };
     assert.equal(tm.interrupted, true);
     assert.equal(tm.rewards.length, 6);
+    assert.equal(await workers(python), 0);
+  });
+});
+
+Deno.test("gym: Ctrl-C saves a checkpoint and closes the workers", async () => {
+  await withTempDir(async (dir) => {
+    const python = ownPython(dir);
+    const out = join(dir, "run");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts")],
+        ...["train", "--env", "gym:Pendulum-v1", "--gym-python", python, "--episodes", "400"],
+        ...["--num-envs", "2", "--eval-interval", "2", "--eval-episodes", "1", "--out-dir", out],
+        "--quiet",
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await waitFor(join(out, "metrics.json"), child);
+    child.kill("SIGINT");
+    const status = await child.output();
+    assert.equal(status.code, 130, new TextDecoder().decode(status.stderr));
+    assert.match(new TextDecoder().decode(status.stderr), /train: interrupted at episode \d+/);
+    assert.ok([...Deno.readDirSync(join(out, "checkpoints"))].length > 0);
     assert.equal(await workers(python), 0);
   });
 });

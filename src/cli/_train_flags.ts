@@ -162,5 +162,5 @@ function applyRunConfigFile(path: string, opts: { run: RunConfig; def: EnvDefini
     skipKeys: ["resume"],
     expect: { env_name: def.id },
   });
-  checkCommandLineOnly(def, run.env, `--config ${path}: env`);
+  checkCommandLineOnly(def, { recorded: run.env, where: `--config ${path}: env` });
 }

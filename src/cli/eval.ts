@@ -220,7 +220,7 @@ function evalSettings(
       ignore: ["out_dir", "sft_model", "ppo", "sft", "env_name"],
       expect: { env_name: def.id },
     });
-    checkCommandLineOnly(def, settings.env, `--config ${values.config}: env`);
+    checkCommandLineOnly(def, { recorded: settings.env, where: `--config ${values.config}: env` });
   }
   applyEnvFlags(settings, { def, values });
   try {

@@ -81,24 +81,25 @@ export function checkpointSettings(ckpt: LoadedCheckpoint, def: EnvDefinition): 
       `${ckpt.source}: ${e.message.replace(/^([a-z_]+)(?=[.:])/, (k) => where(k))}`,
     );
   }
-  checkCommandLineOnly(def, out.env, `${ckpt.source}: env_cfg`);
+  checkCommandLineOnly(def, { recorded: out.env, where: `${ckpt.source}: env_cfg` });
   return out;
 }
 
 /**
- * Refuses `recorded` (a file's main section) where a key only the command line sets
- * (`def.commandLineOnly`) holds another value than the command line gave.
+ * Refuses `opts.recorded` (a file's main section, `opts.where` naming it) where a key only
+ * the command line sets (`def.commandLineOnly`) holds another value than the command line
+ * gave.
  *
  * @example
  * ```ts ignore
- * checkCommandLineOnly(def, run.env, "--config run/config.json: env");
+ * checkCommandLineOnly(def, { recorded: run.env, where: "--config run/config.json: env" });
  * ```
  */
 export function checkCommandLineOnly(
   def: EnvDefinition,
-  recorded: Readonly<Record<string, unknown>>,
-  where: string,
+  opts: { recorded: Readonly<Record<string, unknown>>; where: string },
 ): void {
+  const { recorded, where } = opts;
   const named = defaultSettings(def).env;
   for (const key of def.commandLineOnly ?? []) {
     const file = JSON.stringify(recorded[key]), line = JSON.stringify(named[key]);

@@ -19,14 +19,14 @@ export type ExpertReturns = Map<string, number>;
  *
  * @example
  * ```ts ignore
- * expertKey("driving", settings, { first_seed: 2 ** 30, count: 200 });
+ * expertKey("driving", { settings, heldout: { first_seed: 2 ** 30, count: 200 } });
  * ```
  */
 export function expertKey(
   id: string,
-  settings: EnvSettings,
-  heldout: { first_seed: number; count: number },
+  opts: { settings: EnvSettings; heldout: { first_seed: number; count: number } },
 ): string {
+  const { settings, heldout } = opts;
   return JSON.stringify([id, settings, heldout.first_seed, heldout.count]);
 }
 
@@ -51,7 +51,7 @@ export function expertReturn(
   },
 ): number | undefined {
   const { definition, settings, heldout } = opts;
-  const key = expertKey(definition.id, settings, heldout);
+  const key = expertKey(definition.id, { settings, heldout });
   const known = cache.get(key);
   if (known !== undefined) return known;
   const planner = namedPlanner("expert", { definition, settings });

@@ -174,7 +174,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
 function seedResult(seed: number, o: { read: SeedRead; experts: ExpertReturns }): SeedResult {
   const { run, env } = o.read;
   const { base, baseKey, heldout, metrics } = run;
-  const key = expertKey(env.record.id, env.settings, heldout);
+  const key = expertKey(env.record.id, { settings: env.settings, heldout });
   const expert = o.experts.get(key) ??
     (env.builtin
       ? expertReturn(o.experts, { definition: env.builtin, settings: env.settings, heldout })
