@@ -51,6 +51,7 @@ Deno.test("the built-in entries: ids, sections and defaults as the configs have 
   });
   for (const def of BUILTIN_ENVS) {
     checkSettings(def, defaultSettings(def));
+    assert.equal(def.make(defaultSettings(def), 1).metrics, def.metrics, def.id);
     assert.equal(def.sections[0].key, "env");
     assert.doesNotThrow(() => checkDefinition({ ...def, id: `x_${def.id}` }, def.id));
   }

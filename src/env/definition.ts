@@ -11,7 +11,7 @@
  */
 
 import { type AnyRow, type ConfigTable, validateTable } from "../config_table.ts";
-import type { BasePlanner, VecEnv, WaypointPlanner } from "./contract.ts";
+import type { BasePlanner, EpisodeMetric, VecEnv, WaypointPlanner } from "./contract.ts";
 
 /** One config section of an env: its key in `config.json` and in checkpoints, and its table. */
 export interface EnvSection {
@@ -165,6 +165,8 @@ export interface EnvDefinition {
   readonly scenarios?: ScenarioSupport;
   /** Unit of its actions, and so of the delta ("m" for waypoint plans); absent: none. */
   readonly actionUnit?: string;
+  /** The per-episode metrics its envs report (default: what `make` builds declares). */
+  readonly metrics?: readonly EpisodeMetric[];
   /** What an observation holds, in the env's words (ONNX export's doc string). */
   observationDoc?(settings: EnvSettings, obsDim: number): string;
   /**

@@ -109,6 +109,7 @@ export const MOUNTAIN_CAR_ENV: EnvDefinition = Object.freeze({
   sections: [{ key: "env", title: "Mountain car", table: MOUNTAIN_CAR_TABLE }],
   make: (settings: EnvSettings, numEnvs: number) =>
     new MountainCar(numEnvs, settings.env.max_episode_steps as number),
+  metrics: MOUNTAIN_CAR_METRICS,
   ppoDefaults: {
     episodes: 192,
     num_envs: 16,

@@ -155,6 +155,7 @@ export function checkDefinition(value: unknown, where: string): EnvDefinition {
     fail("actionUnit: expected a string");
   }
   checkPlanners(d.planners, fail);
+  if (d.metrics !== undefined && !Array.isArray(d.metrics)) fail("metrics: expected a list");
   checkFunctions(d, "plannerFile", ["horizon", "inDim"], fail);
   checkFunctions(d, "cloning", ["make", "expert"], fail);
   const scenarioFns = ["check", "make", "digest", "id", "generatedSeed", "generate", "json"];

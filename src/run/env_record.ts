@@ -63,7 +63,7 @@ export function envRecord(choice: EnvChoice, probe: VecEnv): EnvRecord {
     has_success: probe.success !== undefined,
     base_policy: hasSftPlanner(def) ? "sft" : "zero",
     planners: Object.keys(def.planners ?? {}),
-    metrics: (probe.metrics ?? []).map((m) => JSON.parse(JSON.stringify(m))),
+    metrics: (def.metrics ?? probe.metrics ?? []).map((m) => JSON.parse(JSON.stringify(m))),
   };
 }
 

@@ -9,7 +9,7 @@
 import type { EnvDefinition, EnvSettings } from "../definition.ts";
 import { ENV_CONFIG_TABLE, type EnvConfig, validateEnvConfig } from "./config.ts";
 import { BuiltinSftPlanner, ExpertPlanner } from "./planners.ts";
-import { Driving } from "./vec_env.ts";
+import { Driving, DRIVING_METRICS } from "./vec_env.ts";
 
 /** The `env` section of checked settings, as the driving env's config. */
 export function drivingConfig(settings: EnvSettings): EnvConfig {
@@ -58,6 +58,7 @@ export const DRIVING_ENV: EnvDefinition = Object.freeze({
     expert: (settings: EnvSettings) => new ExpertPlanner(drivingConfig(settings)),
     builtin: (settings: EnvSettings) => new BuiltinSftPlanner(drivingConfig(settings)),
   },
+  metrics: DRIVING_METRICS,
   actionUnit: "m",
   observationDoc: (settings: EnvSettings, obsDim: number) =>
     `the encoded state z (${obsDim}): ${zDoc(drivingConfig(settings).horizon_steps)}`,

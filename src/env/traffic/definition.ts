@@ -22,7 +22,7 @@ import {
   validateTrafficConfig,
 } from "./config.ts";
 import { TRAFFIC_SFT_OPTIONS, TrafficExpertPlanner, ZPrefixPlanner } from "./planners.ts";
-import { Traffic } from "./traffic_env.ts";
+import { Traffic, TRAFFIC_METRICS } from "./traffic_env.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
 import { generateScenario } from "./generate.ts";
 import {
@@ -148,6 +148,7 @@ export const TRAFFIC_ENV: EnvDefinition = Object.freeze({
     builtin: (settings: EnvSettings) => new BuiltinSftPlanner(envOf(settings)),
   },
   scenarios: TRAFFIC_SCENARIOS,
+  metrics: TRAFFIC_METRICS,
   actionUnit: "m",
   observationDoc: (settings: EnvSettings, obsDim: number) => {
     const h = envOf(settings).horizon_steps;
