@@ -26,6 +26,7 @@ function iteration(first: number, returns: number[]): IterationResult {
     episodes: returns.length,
     envSteps: 10 * returns.length,
     update: UPDATE,
+    learningRate: 3e-4,
     deltaNorm: { mean: 0.5, max: 1, std: 0.25 },
     returns,
     lengths: returns.map(() => 10),

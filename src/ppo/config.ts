@@ -78,7 +78,50 @@ export interface PpoConfig {
   heldout_episodes: number;
   /** Held-out episodes evaluated at every eval interval (for best.pt and the curves). */
   eval_episodes: number;
+  /**
+   * The run's budget in env steps: training ends at the first rollout boundary at or
+   * after this many steps of the whole run, and `episodes` is then not a budget. 0: the
+   * budget is `episodes`.
+   */
+  total_steps: number;
+  /**
+   * 0: a rollout is one whole episode per env (`num_envs` episodes). Otherwise a rollout
+   * starts further training episodes in the envs whose episode ended while it holds fewer
+   * steps than this (SB3's `n_steps * n_envs`), then waits for the running ones to end:
+   * it holds whole episodes only.
+   */
+  steps_per_update: number;
+  /** "constant", or "linear": from `lr` down to 0 over the run's budget. */
+  lr_schedule: LrSchedule;
+  /**
+   * Running observation normalisation (SB3's `VecNormalize(norm_obs=True)`): both heads
+   * see clamp((z − mean) / sqrt(var + 1e-8), ±clip_obs), mean and var updated on every
+   * batch of training observations and frozen in evaluation; checkpoints carry `obs_rms`.
+   */
+  norm_obs: boolean;
+  /** The bound of the normalised observation. */
+  clip_obs: number;
+  /**
+   * Reward scaling (SB3's `norm_reward`): PPO learns from each reward divided by the
+   * standard deviation of a running estimate of the discounted return, clipped to
+   * ±clip_reward; reported returns stay unscaled. Checkpoints carry `ret_rms`.
+   */
+  norm_reward: boolean;
+  /** The bound of a scaled reward. */
+  clip_reward: number;
 }
+
+/** How the learning rate moves over a run. */
+export type LrSchedule = "constant" | "linear";
+
+/** The values `lr_schedule` takes. */
+export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear"];
+
+/** Added to the variance before the square root by the observation normaliser (SB3's). */
+export const OBS_NORM_EPSILON = 1e-8;
+
+/** Added to the return variance before the square root by the reward scaling (SB3's). */
+export const REWARD_SCALE_EPSILON = 1e-8;
 
 /**
  * One row per key (type, range, default, help, flag): the defaults, `validatePpoConfig`
@@ -240,6 +283,53 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: 20,
     help: "held-out episodes evaluated every eval interval",
     flag: "eval-episodes",
+  },
+  total_steps: {
+    type: "int",
+    range: [0, 1e12],
+    default: 0,
+    help: "budget in env steps, instead of --episodes (0: --episodes is the budget)",
+    flag: "total-steps",
+  },
+  steps_per_update: {
+    type: "int",
+    range: [0, 1e7],
+    default: 0,
+    help: "env steps per rollout, in whole episodes (0: one episode per env)",
+    flag: "steps-per-update",
+  },
+  lr_schedule: {
+    type: "string",
+    choices: LR_SCHEDULES,
+    default: "constant",
+    help: "learning rate schedule: constant, or linear to 0 over the budget",
+    flag: "lr-schedule",
+  },
+  norm_obs: {
+    type: "bool",
+    default: false,
+    help: "running mean/std observation normalisation (true/false)",
+    flag: "norm-obs",
+  },
+  clip_obs: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 10,
+    help: "bound of the normalised observation",
+  },
+  norm_reward: {
+    type: "bool",
+    default: false,
+    help: "scale rewards by a running std of the discounted return (true/false)",
+    flag: "norm-reward",
+  },
+  clip_reward: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 10,
+    help: "bound of a scaled reward",
   },
 };
 
