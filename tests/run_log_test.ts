@@ -25,6 +25,7 @@ function iteration(first: number, returns: number[]): IterationResult {
     firstEpisode: first,
     episodes: returns.length,
     envSteps: 10 * returns.length,
+    rows: 10 * returns.length,
     update: UPDATE,
     learningRate: 3e-4,
     deltaNorm: { mean: 0.5, max: 1, std: 0.25 },

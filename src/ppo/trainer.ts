@@ -43,6 +43,8 @@ export interface IterationResult extends EpisodeOutcomes {
   episodes: number;
   /** Env steps of those episodes. */
   envSteps: number;
+  /** Rows of the rollout buffer the update learned from (every one of those steps). */
+  rows: number;
   /** The PPO update on the rollout. */
   update: UpdateStats;
   /** The learning rate of that update (`lr_schedule`). */
@@ -272,6 +274,7 @@ export class Trainer {
       firstEpisode: first,
       episodes,
       envSteps: steps,
+      rows,
       update,
       learningRate,
       deltaNorm: this.#buffer.deltaNormStats(rows),
