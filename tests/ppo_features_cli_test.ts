@@ -88,6 +88,15 @@ Deno.test("norm_obs, norm_reward, linear lr, total_steps, steps_per_update: a re
     assert.equal(tr.env_steps, tm.env_steps, "env_steps counts the whole run");
     assert.deepEqual(tr.heldout, tm.heldout);
 
+    // the eval Worker evaluates with a copy of the statistics: the same entries and results
+    const worker = join(dir, "worker");
+    const r3 = await runCli(["train", ...FLAGS, "--eval-worker", "--out-dir", worker]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.deepEqual(entries(join(worker, "metrics.json")), entries(join(full, "metrics.json")));
+    const tw = readJson(join(worker, "train_metrics.json")) as Record<string, unknown>;
+    assert.deepEqual(tw.heldout, tm.heldout);
+    assert.deepEqual(await flatten(join(worker, "best.pt")), await flatten(join(full, "best.pt")));
+
     // eval applies obs_rms: final.pt on the held-out seeds gives the run's own result
     const ev = await runCli([
       "eval",
