@@ -255,7 +255,8 @@ export class ActorCritic {
   }
 
   /**
-   * Inference, no gradient state: obs (n, in) -> meanOut (n, 2H), valueOut (n).
+   * Inference, no gradient state: obs (n, in) -> meanOut (n, 2H), valueOut (n); obs is
+   * the raw observation (`obsNorm`, if any, is applied).
    * Any n; rows go through in chunks of `maxBatch`. A row's result does not depend on
    * n or on the other rows.
    */

@@ -56,7 +56,7 @@ export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}
   root.set("format", CHECKPOINT_FORMAT);
   root.set("episode", episode);
   root.set("rng", jsonToPt(rng));
-  putNormalizers(root, progress, model.obsNorm);
+  putNormalizers(root, { progress, obsNorm: model.obsNorm });
   putRunLog(root, log);
   for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
   return root;

@@ -31,18 +31,19 @@ export interface CheckpointKeys {
 }
 
 /**
- * Sets `env_steps`, and `obs_rms` and `ret_rms` where the trainer has them, in `root`.
+ * Sets `env_steps`, and `obs_rms` and `ret_rms` where the trainer has them, in `root`:
+ * `progress` is the trainer's, `obsNorm` its model's normaliser (its epsilon and clip).
  *
  * @example
  * ```ts ignore
- * putNormalizers(root, trainer.progress(), trainer.model.obsNorm);
+ * putNormalizers(root, { progress: trainer.progress(), obsNorm: trainer.model.obsNorm });
  * ```
  */
-export function putNormalizers(
-  root: PtDict,
-  progress: TrainerProgress,
-  obsNorm: { epsilon: number; clip: number } | null,
-): void {
+export function putNormalizers(root: PtDict, opts: {
+  progress: TrainerProgress;
+  obsNorm: { epsilon: number; clip: number } | null;
+}): void {
+  const { progress, obsNorm } = opts;
   root.set("env_steps", progress.envSteps);
   if (progress.obsRms && obsNorm) {
     const { mean, var: variance, count } = progress.obsRms;
