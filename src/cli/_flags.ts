@@ -144,7 +144,8 @@ export function flagHelp<T>(table: ConfigTable<T>): string[] {
 
 /**
  * Sets `target[key]` for every flag of the table that was given, checked against the
- * key's range (errors name the flag).
+ * key's row (errors name the flag): a number in its range, `true` or `false` for a bool
+ * key, one of its `choices` for a text key.
  *
  * @example
  * ```ts
@@ -160,17 +161,32 @@ export function applyFlags<T>(
   for (const [f, key, row] of flagRows(opts.table)) {
     const raw = opts.values[f];
     if (typeof raw !== "string") continue;
-    if (row.type !== "int" && row.type !== "float") {
-      throw new Error(`flag --${f}: only numeric keys are flags here (${key} is ${row.type})`);
-    }
-    (target as Record<string, unknown>)[key] = parseNumber(raw, {
-      flag: `--${f}`,
-      kind: row.type,
-      lo: row.range[0],
-      hi: row.range[1],
-      exclusiveLow: row.exclusiveMin,
-    });
+    (target as Record<string, unknown>)[key] = flagValue(raw, `--${f}`, row);
   }
+}
+
+// The value of flag `flag` given as `raw`, checked against its row.
+function flagValue(raw: string, flag: string, row: AnyRow): number | boolean | string {
+  if (row.type === "bool") {
+    if (raw !== "true" && raw !== "false") {
+      throw new UserError(`${flag}: expected true or false, got '${raw}'`);
+    }
+    return raw === "true";
+  }
+  if (row.type === "string") {
+    if (!row.choices) throw new Error(`flag ${flag}: a text key needs its choices`);
+    if (!row.choices.includes(raw)) {
+      throw new UserError(`${flag}: expected one of ${row.choices.join(", ")}, got '${raw}'`);
+    }
+    return raw;
+  }
+  return parseNumber(raw, {
+    flag,
+    kind: row.type,
+    lo: row.range[0],
+    hi: row.range[1],
+    exclusiveLow: row.exclusiveMin,
+  });
 }
 
 // [flag, key, row] of every row that has a flag, in table order.

@@ -16,6 +16,7 @@ import { encodeOnnxModel, readPt, writeFileAtomic } from "../io/mod.ts";
 import {
   checkpointEnvConfig,
   checkpointEnvName,
+  checkpointObsRms,
   checkpointPpoConfig,
   checkpointTrafficConfig,
   modelFromCheckpoint,
@@ -25,7 +26,6 @@ import type { LoadedCheckpoint } from "../run/mod.ts";
 import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
 import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
 import type { BasePlanner, PolicyToExport, WaypointPlanner } from "../sft/mod.ts";
-import { checkpointObsRms } from "./_obs_rms.ts";
 import { parseFlags } from "./_flags.ts";
 
 const OPTIONS = {

@@ -18,6 +18,7 @@ export * from "./run_log.ts";
 export * from "./interval_eval.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
+export * from "./checkpoint_norms.ts";
 export * from "./deferred_checkpoint.ts";
 export * from "./resume.ts";
 export * from "./heldout.ts";

@@ -152,9 +152,10 @@ async function trainInFolder(f: InFolder): Promise<number> {
   try {
     const t0 = performance.now();
     const hooks = writer.hooks(trainer, t0);
-    log(
-      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
-    );
+    const budget = run.ppo.total_steps > 0
+      ? `env steps ${trainer.envSteps}..${run.ppo.total_steps}`
+      : `episodes ${trainer.episode}..${run.ppo.episodes}`;
+    log(`train: ${budget}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`);
     const shouldStop = () => stop.code !== null;
     evaluator = f.request.evalWorker ? startEvaluator(run, trainer) : null;
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
