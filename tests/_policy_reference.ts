@@ -2,7 +2,8 @@
  * The project's own forward pass of a checkpoint's policy, for the tests that compare
  * the Python loader and the ONNX export with it: the checkpoint read and checked as
  * `eval` reads it, the base planner `eval` builds for it, `ActorCritic.actMean` and
- * `values`, and `sft + clip(delta)`. Also the tiny runs those tests train, observation
+ * `values` (which apply the checkpoint's `obs_rms` through the trainer's own
+ * `ObsNormalizer`), and `sft + clip(delta)`. Also the tiny runs those tests train, observation
  * batches (visited states and wider ones that make the clip bite), and a copy of a
  * checkpoint with an `obs_rms` key, written with the project's `.pt` writer.
  */
@@ -12,9 +13,10 @@ import { builtinEnv, ZPrefixPlanner } from "../src/env/mod.ts";
 import type { EnvConfig, VecEnv } from "../src/env/mod.ts";
 import { PtDict, readPt, Tensor, writePt } from "../src/io/mod.ts";
 import { Rng } from "../src/math/mod.ts";
-import type { ActorCritic } from "../src/nn/mod.ts";
+import type { ActorCritic, ObsRms } from "../src/nn/mod.ts";
 import {
   checkpointEnvName,
+  checkpointObsRms,
   checkpointPpoConfig,
   checkpointSettings,
   modelFromCheckpoint,
@@ -24,15 +26,6 @@ import { clipDelta, loadSftPlanner, ZeroPlanner } from "../src/sft/mod.ts";
 import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
 import { runCli } from "./_helpers.ts";
-
-/** A running observation normaliser as a checkpoint's `obs_rms` key holds it. */
-export interface ObsRms {
-  mean: Float64Array;
-  var: Float64Array;
-  count: number;
-  epsilon: number;
-  clip: number;
-}
 
 /** A checkpoint's policy as `eval` builds it. */
 export interface ReferencePolicy {
@@ -50,6 +43,7 @@ export interface ReferencePolicy {
   planner: BasePlanner | WaypointPlanner;
   /** Whether `planner` is an MLP planner file's (else built-in or zero). */
   mlpPlanner: boolean;
+  /** The checkpoint's `obs_rms`, as the trainer reads it (`model.obsNorm` applies it). */
   obsRms: ObsRms | null;
   /** Makes the env of the checkpoint (for observations). */
   makeEnv: (n: number) => VecEnv;
@@ -110,29 +104,15 @@ export async function referencePolicy(
     model,
     planner,
     mlpPlanner: sftModel !== null && envName !== "mountain_car",
-    obsRms: obsRmsOf(ckpt.extra.obs_rms),
+    obsRms: checkpointObsRms(ckpt, probe.obsDim),
     makeEnv,
-  };
-}
-
-// `obs_rms` as ptToJson shows it: tensors as {dtype, shape, data}.
-function obsRmsOf(raw: unknown): ObsRms | null {
-  if (raw === undefined || raw === null) return null;
-  const r = raw as Record<string, unknown>;
-  const data = (key: string) => Float64Array.from((r[key] as { data: number[] }).data);
-  return {
-    mean: data("mean"),
-    var: data("var"),
-    count: r.count as number,
-    epsilon: r.epsilon as number,
-    clip: r.clip as number,
   };
 }
 
 /**
  * The policy on `rows` observations (rows, obsDim), as `eval` acts: the planner on the
- * observation, the delta head's mean (after `obs_rms`, when the checkpoint has one),
- * clipped, added.
+ * observation, the delta head's mean (the model applies `obs_rms`, when the checkpoint
+ * has one), clipped, added.
  */
 export function referenceForward(
   policy: ReferencePolicy,
@@ -144,24 +124,11 @@ export function referenceForward(
   const delta = new Float64Array(rows * a);
   const value = new Float64Array(rows);
   policy.planner.plan(obs, rows, base);
-  const headsInput = policy.obsRms ? normalize(obs, rows, policy.obsRms) : obs;
-  policy.model.actMean(headsInput, rows, delta);
-  policy.model.values(headsInput, rows, value);
+  policy.model.actMean(obs, rows, delta);
+  policy.model.values(obs, rows, value);
   for (let j = 0; j < delta.length; j++) delta[j] = clipDelta(delta[j], deltaClip);
   const final = base.map((b, j) => b + delta[j]);
   return { base, delta, value, final };
-}
-
-/** clamp((z - mean) / sqrt(var + epsilon), ±clip), row by row. */
-export function normalize(obs: Float64Array, rows: number, rms: ObsRms): Float64Array {
-  const d = rms.mean.length, out = new Float64Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < d; j++) {
-      const x = (obs[r * d + j] - rms.mean[j]) / Math.sqrt(rms.var[j] + rms.epsilon);
-      out[r * d + j] = Math.min(rms.clip, Math.max(-rms.clip, x));
-    }
-  }
-  return out;
 }
 
 /**
@@ -203,8 +170,7 @@ export function sampleObservations(
  */
 export function biteClip(policy: ReferencePolicy, obs: Float64Array, rows: number): number {
   const mean = new Float64Array(rows * policy.actionDim);
-  const input = policy.obsRms ? normalize(obs, rows, policy.obsRms) : obs;
-  policy.model.actMean(input, rows, mean);
+  policy.model.actMean(obs, rows, mean);
   const sorted = Array.from(mean, Math.abs).sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

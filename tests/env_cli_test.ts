@@ -39,8 +39,9 @@ function assertRefused(r: Result, pattern: RegExp): void {
 }
 
 const PENDULUM = "./examples/pendulum.ts";
-const TINY = "--episodes 20 --num-envs 5 --eval-interval 10 --save-interval 10 " +
-  "--eval-episodes 2 --heldout-episodes 4 --quiet";
+// 20 episodes of 200 steps, 5 a rollout (over pendulum's own defaults: 200k steps, 4000 a rollout)
+const TINY = "--total-steps 4000 --steps-per-update 1000 --num-envs 5 --eval-interval 10 " +
+  "--save-interval 10 --eval-episodes 2 --heldout-episodes 4 --quiet";
 
 Deno.test("a module env from the command line: train, eval, report, --seeds, --emit", async (t) => {
   await withTempDir(async (dir) => {
@@ -209,7 +210,7 @@ Deno.test("--num-envs above the eval interval is said on stderr, once, at the st
       "train",
       "--env",
       PENDULUM,
-      ...TINY.replace("--num-envs 5", "--num-envs 20").split(" "),
+      ...TINY.replace("--num-envs 5", "--num-envs 20 --steps-per-update 0").split(" "),
       "--out-dir",
       join(dir, "run"),
     ]);

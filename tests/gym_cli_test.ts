@@ -63,8 +63,9 @@ function assertRefused(r: Result, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
-const TINY = "--episodes 4 --num-envs 2 --eval-interval 2 --save-interval 2 " +
-  "--eval-episodes 1 --heldout-episodes 2 --quiet";
+// 4 episodes of 20 steps, 2 a rollout (over the generic defaults: 1M steps, 2048 a rollout)
+const TINY = "--max-episode-steps 20 --total-steps 80 --steps-per-update 40 --num-envs 2 " +
+  "--eval-interval 2 --save-interval 2 --eval-episodes 1 --heldout-episodes 2 --quiet";
 
 Deno.test("gym:Pendulum-v1: train, eval, --seeds and --emit; the worker is closed", async (t) => {
   await withTempDir(async (dir) => {
@@ -72,15 +73,7 @@ Deno.test("gym:Pendulum-v1: train, eval, --seeds and --emit; the worker is close
     const gym = ["--env", "gym:Pendulum-v1", "--gym-python", python];
     const run = join(dir, "run");
     await t.step("train records the env's section: id, kwargs, modules, episode cap", async () => {
-      const r = await cli([
-        "train",
-        ...gym,
-        "--max-episode-steps",
-        "20",
-        ...TINY.split(" "),
-        "--out-dir",
-        run,
-      ]);
+      const r = await cli(["train", ...gym, ...TINY.split(" "), "--out-dir", run]);
       assert.equal(r.code, 0, r.stderr);
       const config = readJson(join(run, "config.json")) as Record<string, unknown>;
       assert.equal(config.env_name, "gym:Pendulum-v1");
@@ -227,7 +220,8 @@ Deno.test("gym: a worker that dies mid-run leaves a checkpoint and exits 4 with 
       '{"fault": "die", "at_step": 5, "at_episode": 3}',
       "--max-episode-steps",
       "10",
-      ...["--episodes", "20", "--num-envs", "2", "--eval-interval", "4", "--save-interval", "2"],
+      ...["--episodes", "20", "--total-steps", "0", "--steps-per-update", "0", "--num-envs", "2"],
+      ...["--eval-interval", "4", "--save-interval", "2"],
       ...["--eval-episodes", "1", "--heldout-episodes", "2", "--quiet", "--out-dir", out],
     ], { PYTHONPATH: FIXTURES });
     assert.equal(r.code, 4, r.stderr);
@@ -259,7 +253,8 @@ Deno.test("gym: Ctrl-C saves a checkpoint and closes the workers", async () => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         ...["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts")],
-        ...["train", "--env", "gym:Pendulum-v1", "--gym-python", python, "--episodes", "400"],
+        ...["train", "--env", "gym:Pendulum-v1", "--gym-python", python, "--total-steps", "100000"],
+        ...["--max-episode-steps", "20", "--steps-per-update", "40"],
         ...["--num-envs", "2", "--eval-interval", "2", "--eval-episodes", "1", "--out-dir", out],
         "--quiet",
       ],

@@ -152,13 +152,14 @@ export function flagHelp<T>(
 function placeholder(flag: string, row: AnyRow): string {
   if (row.type === "int") return "N";
   if (row.type === "float") return "X";
+  if (row.type === "bool") return "true|false";
   return flag.split("-").at(-1)!.toUpperCase();
 }
 
 /**
  * Sets `target[key]` for every flag of the table that was given, checked against the
- * key's range (errors name the flag); a text key takes the value as given (its config's
- * own check follows).
+ * key's row (errors name the flag): a number in its range, `true` or `false` for a bool
+ * key, one of its `choices` for a text key.
  *
  * @example
  * ```ts
@@ -174,23 +175,32 @@ export function applyFlags<T>(
   for (const [f, key, row] of flagRows(opts.table)) {
     const raw = opts.values[f];
     if (typeof raw !== "string") continue;
-    if (row.type === "string") {
-      (target as Record<string, unknown>)[key] = raw;
-      continue;
-    }
-    if (row.type !== "int" && row.type !== "float") {
-      throw new Error(
-        `flag --${f}: only numeric and text keys are flags here (${key} is ${row.type})`,
-      );
-    }
-    (target as Record<string, unknown>)[key] = parseNumber(raw, {
-      flag: `--${f}`,
-      kind: row.type,
-      lo: row.range[0],
-      hi: row.range[1],
-      exclusiveLow: row.exclusiveMin,
-    });
+    (target as Record<string, unknown>)[key] = flagValue(raw, `--${f}`, row);
   }
+}
+
+// The value of flag `flag` given as `raw`, checked against its row.
+function flagValue(raw: string, flag: string, row: AnyRow): number | boolean | string {
+  if (row.type === "bool") {
+    if (raw !== "true" && raw !== "false") {
+      throw new UserError(`${flag}: expected true or false, got '${raw}'`);
+    }
+    return raw === "true";
+  }
+  if (row.type === "string") {
+    if (!row.choices) throw new Error(`flag ${flag}: a text key needs its choices`);
+    if (!row.choices.includes(raw)) {
+      throw new UserError(`${flag}: expected one of ${row.choices.join(", ")}, got '${raw}'`);
+    }
+    return raw;
+  }
+  return parseNumber(raw, {
+    flag,
+    kind: row.type,
+    lo: row.range[0],
+    hi: row.range[1],
+    exclusiveLow: row.exclusiveMin,
+  });
 }
 
 // [flag, key, row] of every row that has a flag, in table order.

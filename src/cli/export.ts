@@ -14,6 +14,7 @@ import type { EnvDefinition } from "../env/mod.ts";
 import { encodeOnnxModel, writeFileAtomic } from "../io/mod.ts";
 import {
   checkpointEnvName,
+  checkpointObsRms,
   checkpointPpoConfig,
   checkpointSettings,
   modelFromCheckpoint,
@@ -24,7 +25,6 @@ import type { LoadedCheckpoint } from "../run/mod.ts";
 import { ZeroPlanner } from "../sft/mod.ts";
 import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
 import type { BasePlanner, PolicyToExport } from "../sft/mod.ts";
-import { checkpointObsRms } from "./_obs_rms.ts";
 import { parseFlags } from "./_flags.ts";
 import { chooseEnv, ENV_CHOICE_OPTIONS, envChoiceHelp, peekEnvFlags } from "./_env_choice.ts";
 

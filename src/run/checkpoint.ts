@@ -14,6 +14,12 @@ import type { PpoConfig, Trainer, TrainerProgress } from "../ppo/mod.ts";
 import { metricsEntryJson, parseMetricsEntry, renameOldBest } from "./run_log.ts";
 import type { BestRecord, MetricsEntry, RunLog, RunLogState } from "./run_log.ts";
 import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../ppo/mod.ts";
+import {
+  checkpointEnvSteps,
+  checkpointObsRms,
+  checkpointRetRms,
+  putNormalizers,
+} from "./checkpoint_norms.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";
@@ -36,7 +42,8 @@ export interface CheckpointOptions {
  */
 export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}): PtDict {
   const { model, optimizer } = trainer;
-  const { episode, rng } = trainer.progress();
+  const progress = trainer.progress();
+  const { episode, rng } = progress;
   const log: RunLogState = opts.log?.state() ??
     { rewards: [], lengths: [], successes: [], metrics: [], best: null };
   const root = new PtDict();
@@ -48,6 +55,7 @@ export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}
   root.set("format", CHECKPOINT_FORMAT);
   root.set("episode", episode);
   root.set("rng", jsonToPt(rng));
+  putNormalizers(root, { progress, obsNorm: model.obsNorm });
   putRunLog(root, log);
   for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
   return root;
@@ -227,10 +235,11 @@ export interface CheckpointProgress extends TrainerProgress, RunLogState {}
 
 /**
  * The progress a checkpoint of ours holds for a resume (episode histories, metrics, RNG
- * streams, best record), checked: histories as long as `episode`, numbers where numbers
- * belong (NaN marks an unknown episode of a run resumed from the Python trainer), RNG
- * states of four uint32 words (not all zero), a best record with finite numbers. Null
- * when the file holds no RNG state (the Python trainer's). A violation is refused with a
+ * streams, best record, env steps, normaliser statistics), checked: histories as long as
+ * `episode`, numbers where numbers belong (NaN marks an unknown episode of a run resumed
+ * from the Python trainer), RNG states of four uint32 words (not all zero), a best record
+ * with finite numbers, `obs_rms` and `ret_rms` finite with variances ≥ 0. Null when the
+ * file holds no RNG state (the Python trainer's). A violation is refused with a
  * {@linkcode UserError} naming the file and the key.
  *
  * @example
@@ -323,6 +332,9 @@ export function checkpointProgress(
     metrics: entries,
     rng: { policy: words("policy"), shuffle: words("shuffle") },
     best,
+    envSteps: checkpointEnvSteps(ckpt, lengths),
+    obsRms: checkpointObsRms(ckpt, null),
+    retRms: checkpointRetRms(ckpt),
   };
 }
 

@@ -20,6 +20,7 @@ export * from "./interval_eval.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
 export * from "./checkpoint_env.ts";
+export * from "./checkpoint_norms.ts";
 export * from "./deferred_checkpoint.ts";
 export * from "./resume.ts";
 export * from "./heldout.ts";

@@ -17,7 +17,8 @@
 
 import { fileURLToPath } from "node:url";
 import { Rng } from "../math/mod.ts";
-import { ActorCritic } from "../nn/mod.ts";
+import { ActorCritic, ObsNormalizer } from "../nn/mod.ts";
+import type { ObsRms } from "../nn/mod.ts";
 import { plannerSpec } from "../sft/mod.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
 import { summarize } from "./episode_records.ts";
@@ -51,6 +52,8 @@ export interface ModelSpec {
   delta: Float64Array;
   /** `model.value.data` */
   value: Float64Array;
+  /** The running observation normaliser's numbers (a copy), or null. */
+  obsRms: ObsRms | null;
 }
 
 /** Messages to the Worker. */
@@ -91,6 +94,11 @@ export function modelSpec(model: ActorCritic): ModelSpec {
     valueScale: model.valueScale,
     delta: model.delta.data.slice(),
     value: model.value.data.slice(),
+    obsRms: model.obsNorm === null ? null : {
+      ...model.obsNorm.state(),
+      epsilon: model.obsNorm.epsilon,
+      clip: model.obsNorm.clip,
+    },
   };
 }
 
@@ -111,6 +119,7 @@ export function modelFromSpec(spec: ModelSpec, reuse?: ActorCritic): ActorCritic
     inputScale: spec.inputScale ?? undefined,
     valueScale: spec.valueScale,
     rng: new Rng(0),
+    ...(spec.obsRms ? { obsNorm: ObsNormalizer.from(spec.obsRms) } : {}),
   });
   if (model.delta.data.length !== spec.delta.length) {
     throw new RangeError("modelFromSpec: the delta weights do not match the sizes");
@@ -120,13 +129,18 @@ export function modelFromSpec(spec: ModelSpec, reuse?: ActorCritic): ActorCritic
   }
   model.delta.data.set(spec.delta);
   model.value.data.set(spec.value);
+  if (spec.obsRms) model.obsNorm!.setState(spec.obsRms);
   return model;
 }
 
 function sameShape(model: ActorCritic, spec: ModelSpec): boolean {
   const scale = model.inputScale, want = spec.inputScale;
+  const norm = model.obsNorm, rms = spec.obsRms;
   return model.inDim === spec.inDim && model.hidden === spec.hidden &&
     model.valueScale === spec.valueScale &&
+    (norm === null
+      ? rms === null
+      : rms !== null && norm.epsilon === rms.epsilon && norm.clip === rms.clip) &&
     model.actionShape.join() === spec.actionShape.join() &&
     (scale === null ? want === null : want !== null && scale.join() === want.join());
 }

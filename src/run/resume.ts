@@ -11,7 +11,7 @@ import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import { DEFAULT_ENV_ID } from "../env/mod.ts";
 import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
-import { ActorCritic, loadAdamState, loadStateDict } from "../nn/mod.ts";
+import { ActorCritic, loadAdamState, loadStateDict, ObsNormalizer } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { readPt, Tensor } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
@@ -21,6 +21,7 @@ import type { RunConfig } from "./run_config.ts";
 import { checkpointPpoConfig, checkpointProgress, parseTrainerCheckpoint } from "./checkpoint.ts";
 import { checkpointEnvName, checkpointSettings } from "./checkpoint_env.ts";
 import type { CheckpointProgress, LoadedCheckpoint } from "./checkpoint.ts";
+import { checkpointEnvSteps, checkpointObsRms } from "./checkpoint_norms.ts";
 
 /** A checkpoint to continue from, and where it puts the run. */
 export interface ResumePoint {
@@ -142,6 +143,7 @@ export function restoreTrainer(
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
   }
   if (point.progress) {
+    checkNormalizers(trainer, point);
     trainer.restoreProgress(point.progress);
     log.restore(point.progress);
   } else {
@@ -150,14 +152,39 @@ export function restoreTrainer(
         `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
     );
     trainer.episode = episode;
+    trainer.envSteps = checkpointEnvSteps(ckpt, []);
     log.fillUnknown(episode);
+  }
+}
+
+// The checkpoint holds each normaliser's statistics exactly when the run has it on
+// (the heads of a run with `norm_obs` take normalised observations), of the right size.
+function checkNormalizers(trainer: Trainer, point: ResumePoint): void {
+  const { obsRms, retRms } = point.progress!;
+  const fault = (key: string, flag: string, on: boolean) =>
+    new UserError(
+      on
+        ? `${point.path}: ${key}: missing, but ppo.${flag} is true (the run's statistics are not in the file)`
+        : `${point.path}: ${key}: the run had ppo.${flag} on; resume it with ppo.${flag} true`,
+    );
+  if ((obsRms !== null) !== (trainer.model.obsNorm !== null)) {
+    throw fault("obs_rms", "norm_obs", trainer.model.obsNorm !== null);
+  }
+  if ((retRms !== null) !== (trainer.rewardScaler !== null)) {
+    throw fault("ret_rms", "norm_reward", trainer.rewardScaler !== null);
+  }
+  if (obsRms !== null && obsRms.mean.length !== trainer.model.inDim) {
+    throw new UserError(
+      `${point.path}: obs_rms.mean: has shape [${obsRms.mean.length}], expected [${trainer.model.inDim}] (the observation's size)`,
+    );
   }
 }
 
 /**
  * The policy of a training checkpoint as an {@linkcode ActorCritic}, its sizes read
  * from the tensors (`log_std` [H, 2], `net.0.weight` [hidden, in]) and checked against
- * the environment's observation size.
+ * the environment's observation size; with the checkpoint's running observation
+ * normaliser (`obs_rms`, checked) when it has one, so it acts on raw observations.
  *
  * @example
  * ```ts ignore
@@ -196,11 +223,13 @@ export function modelFromCheckpoint(
       }, ${obsDim}] (the environment's observation size)`,
     );
   }
+  const obsRms = checkpointObsRms(ckpt, obsDim);
   const model = new ActorCritic({
     inDim: obsDim,
     hidden: first[0],
     actionShape: logStd,
     rng: new Rng(0),
+    ...(obsRms ? { obsNorm: ObsNormalizer.from(obsRms) } : {}),
   });
   loadStateDict(model.delta, ckpt.deltaHead, { where: `${ckpt.source}: delta_head` });
   loadStateDict(model.value, ckpt.valueHead, { where: `${ckpt.source}: value_head` });

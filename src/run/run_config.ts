@@ -11,13 +11,14 @@
 
 import { UserError } from "../errors.ts";
 import {
+  BUILTIN_ENVS,
   checkSettings,
   DEFAULT_ENV_ID,
   defaultSettings,
   sectionCheckpointKey,
 } from "../env/mod.ts";
 import type { EnvDefinition, EnvSettings, VecEnv } from "../env/mod.ts";
-import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../ppo/mod.ts";
+import { DEFAULT_PPO_CONFIG, GENERIC_PPO_DEFAULTS, validatePpoConfig } from "../ppo/mod.ts";
 import type { PpoConfig } from "../ppo/mod.ts";
 
 /**
@@ -66,7 +67,8 @@ export function runSettings(run: RunConfig, def: EnvDefinition): EnvSettings {
  */
 export function runConfigDefaults(def: EnvDefinition): RunConfig {
   const settings = defaultSettings(def);
-  const ppo: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...(def.ppoDefaults ?? {}) } as PpoConfig;
+  const base = BUILTIN_ENVS.includes(def) ? DEFAULT_PPO_CONFIG : GENERIC_PPO_DEFAULTS;
+  const ppo: PpoConfig = { ...base, ...(def.ppoDefaults ?? {}) } as PpoConfig;
   if (def.ppoDefaults?.delta_clip === undefined && def.planners?.sft === undefined) {
     const bound = symmetricBound(def.make(settings, 1));
     if (bound !== null) ppo.delta_clip = bound;

@@ -49,7 +49,7 @@ export interface LoopHooks {
 
 /** How {@linkcode trainLoop} ended. */
 export interface LoopOutcome {
-  /** Stopped (`shouldStop`, or an env lost) before `ppo.episodes`. */
+  /** Stopped (`shouldStop`, or an env lost) before the run's budget was spent. */
   stopped: boolean;
   /** An iteration in progress (its rollout, or its evaluation) was dropped for the stop. */
   dropped: boolean;
@@ -58,7 +58,8 @@ export interface LoopOutcome {
 }
 
 /**
- * Trains until `ppo.episodes` or until `hooks.shouldStop()`, keeping the run's diary in
+ * Trains until the run's budget is spent (`ppo.total_steps` env steps when set, else
+ * `ppo.episodes`; {@linkcode Trainer.finished}) or until `hooks.shouldStop()`, keeping the run's diary in
  * `log`; returns whether it stopped early, and whether an iteration in progress (its
  * rollout, or the evaluation after its update) was dropped for it, the trainer and the
  * log put back to the state before it. Every evaluation started is entered before a
@@ -81,14 +82,14 @@ export async function trainLoop(
     await evaluation.settle(run, true);
     return outcome;
   };
-  const { episodes, eval_interval, save_interval } = trainer.ppo;
+  const { eval_interval, save_interval } = trainer.ppo;
   // an env lost in an iteration (its rollout or its evaluation): the trainer and the log
   // are back to before it, as for a stop
   const lost = (e: unknown) => {
     if (!(e instanceof EnvLostError)) throw e;
     return settled({ stopped: true, dropped: true, lost: e });
   };
-  while (trainer.episode < episodes) {
+  while (!trainer.finished()) {
     if (hooks.shouldStop()) return await settled({ stopped: true, dropped: false });
     const size = trainer.nextRolloutSize();
     evaluation.beforeIteration(run, (trainer.episode + size) % eval_interval === 0);
@@ -117,7 +118,7 @@ export async function trainLoop(
     // Give signal listeners (Ctrl-C) a turn.
     await yieldToEventLoop();
     if (hooks.shouldStop()) {
-      return await settled({ stopped: trainer.episode < episodes, dropped: false });
+      return await settled({ stopped: !trainer.finished(), dropped: false });
     }
   }
   return await settled({ stopped: false, dropped: false });

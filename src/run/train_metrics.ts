@@ -60,9 +60,9 @@ export interface TrainMetrics {
   interrupted: boolean;
   /** Seconds of this process's training. */
   wall_time_s: number;
-  /** Environment steps this process stepped. */
+  /** Environment steps of the whole run (a resumed run counts those before the resume). */
   env_steps: number;
-  /** `env_steps / wall_time_s`. */
+  /** Env steps this process stepped / `wall_time_s`. */
   env_steps_per_second: number;
 }
 
@@ -139,7 +139,7 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
       : {}),
     interrupted: opts.interrupted,
     wall_time_s: opts.wallSeconds,
-    env_steps: trainer.envStepsThisProcess,
+    env_steps: trainer.envSteps,
     env_steps_per_second: trainer.envStepsThisProcess / Math.max(opts.wallSeconds, 1e-9),
   };
 }
@@ -171,15 +171,19 @@ export function progressLine(trainer: Trainer, opts: {
   const { entry } = opts;
   const elapsed = (performance.now() - opts.t0) / 1000;
   const sps = trainer.envStepsThisProcess / Math.max(elapsed, 1e-9);
-  const total = trainer.ppo.episodes;
-  const perEpisode = elapsed / Math.max(1, trainer.episode - opts.startEpisode);
-  const eta = Math.max(0, (total - trainer.episode) * perEpisode);
+  const byStep = trainer.ppo.total_steps > 0;
+  const total = byStep ? trainer.ppo.total_steps : trainer.ppo.episodes;
+  const done = byStep ? trainer.envSteps : trainer.episode;
+  const perUnit = elapsed /
+    Math.max(1, byStep ? trainer.envStepsThisProcess : trainer.episode - opts.startEpisode);
+  const eta = Math.max(0, (total - done) * perUnit);
   const kl = entry?.update.kl ?? opts.log.metrics.at(-1)?.update.kl ?? 0;
   const evalPart = entry ? `  eval ${entry.heldout.return_mean.toFixed(2)}` : "";
   // an entry's own episode: a pipelined evaluation's entry is made after training went on
-  return `episode ${entry?.episode ?? trainer.episode}/${total}  reward ${
-    opts.meanReward.toFixed(2)
-  }  success ${(100 * opts.successRate).toFixed(0)}%${evalPart}  kl ${kl.toFixed(4)}  ${
-    Math.round(sps)
-  } steps/s  eta ${eta.toFixed(0)} s`;
+  const where = byStep
+    ? `step ${done}/${total}  episode ${entry?.episode ?? trainer.episode}`
+    : `episode ${entry?.episode ?? trainer.episode}/${total}`;
+  return `${where}  reward ${opts.meanReward.toFixed(2)}  success ${
+    (100 * opts.successRate).toFixed(0)
+  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
 }

@@ -175,9 +175,10 @@ async function trainInFolder(f: InFolder): Promise<number> {
   try {
     const t0 = performance.now();
     const hooks = writer.hooks(trainer, t0);
-    log(
-      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
-    );
+    const budget = run.ppo.total_steps > 0
+      ? `env steps ${trainer.envSteps}..${run.ppo.total_steps}`
+      : `episodes ${trainer.episode}..${run.ppo.episodes}`;
+    log(`train: ${budget}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`);
     const shouldStop = () => stop.code !== null;
     evaluator = f.request.evalWorker ? startEvaluator(f.request, trainer) : null;
     if (evaluator?.failure && f.request.env.kind === "gym") {
@@ -296,9 +297,9 @@ function startEvaluator(request: TrainingRequest, trainer: Trainer): ParallelEva
 }
 
 /**
- * Why the run's updates hold fewer episodes than `--num-envs` says, or null: a rollout
- * never crosses an eval or save point (nor the last episode), so each holds at most
- * the smallest of those intervals.
+ * Why the run's updates hold fewer episodes than `--num-envs` says, or null: a rollout of
+ * one episode per env never crosses an eval or save point (nor the last episode), so
+ * each holds at most the smallest of those intervals.
  *
  * @example
  * ```ts ignore
@@ -307,10 +308,12 @@ function startEvaluator(request: TrainingRequest, trainer: Trainer): ParallelEva
  */
 export function rolloutCap(run: RunConfig): string | null {
   const { num_envs: n, eval_interval: evalEvery, save_interval: saveEvery } = run.ppo;
+  // rollouts of a number of steps take episodes as their slots free up: not num_envs'
+  if (run.ppo.steps_per_update > 0) return null;
   const [flag, cap] = evalEvery <= saveEvery
     ? ["--eval-interval", evalEvery]
     : ["--save-interval", saveEvery];
-  if (n <= cap || cap >= run.ppo.episodes) return null;
+  if (n <= cap || (run.ppo.total_steps === 0 && cap >= run.ppo.episodes)) return null;
   return `--num-envs ${n} > ${flag} ${cap}: a rollout ends at every eval and save point, so each update holds at most ${cap} episodes`;
 }
 
