@@ -355,7 +355,7 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
 
     for (
       const [args, what] of [
-        [["--vehicle-mode", "teleport"], "traffic.vehicle_mode"],
+        [["--vehicle-mode", "teleport"], "--vehicle-mode: expected one of idm, replay"],
         [["--neighbors", "-1"], "--neighbors"],
       ] as const
     ) {
