@@ -218,11 +218,18 @@ export class ProgressCsvWriter {
   #pending: Readonly<Record<string, CsvValue>>[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** The largest step among the rows a resume kept (undefined: none kept, or no resume). */
+  readonly lastStep: number | undefined;
 
-  private constructor(path: string, keys: string[], file: Deno.FsFile) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    kept: { keys: string[]; lastStep?: number },
+  ) {
     this.path = path;
-    this.#keys = keys;
+    this.#keys = kept.keys;
     this.#file = file;
+    this.lastStep = kept.lastStep;
   }
 
   /**
@@ -233,6 +240,7 @@ export class ProgressCsvWriter {
    */
   static async create(path: string, opts: ProgressCsvOptions = {}): Promise<ProgressCsvWriter> {
     let keys: string[] = [];
+    let lastStep: number | undefined;
     const resume = opts.resume;
     const table = resume === undefined ? null : await readTable(path);
     if (resume !== undefined && table !== null && table.rows.length > 0) {
@@ -246,12 +254,13 @@ export class ProgressCsvWriter {
         return text.trim() !== "" && Number(text) <= resume.resumeStep;
       });
       keys = header;
+      for (const row of kept) lastStep = Math.max(lastStep ?? -Infinity, Number(row[column]));
       await writeFileAtomic(path, serialize(keys, kept));
     } else {
       await writeFileAtomic(path, "");
     }
     const file = await Deno.open(path, { append: true });
-    return new ProgressCsvWriter(path, keys, file);
+    return new ProgressCsvWriter(path, file, { keys, lastStep });
   }
 
   /** The columns so far, in file order. */
