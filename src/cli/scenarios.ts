@@ -49,7 +49,7 @@ export function scenariosHelp(): string {
     "  --count N              scenarios, seeds S..S+N-1 (default 100)",
     `  --seed S               first seed (default 0); a set is a training set (every seed below`,
     `                         ${HELDOUT_SEED_BASE}) or a held-out one (every seed from there on)`,
-    "  --config FILE          JSON of the env's sections they are generated for (e.g. a run's",
+    "  --config FILE          JSON or YAML of the env's sections they are generated for (a run's",
     "                         config.json; default: the env's defaults)",
     "  --from-episodes DIR    convert the logged episodes (*.json, the research repo's episode",
     "                         JSON) in DIR instead: one scenario each, the ego's path as route",
