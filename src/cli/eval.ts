@@ -12,7 +12,7 @@ import { Rng } from "../math/mod.ts";
 import { checkSettings, defaultSettings, EnvPool, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { BasePlanner, EnvDefinition, EnvSettings, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { applyConfigFile, writeFileAtomic } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor, writeFileAtomic } from "../io/mod.ts";
 import {
   checkCommandLineOnly,
   checkpointEnvName,
@@ -67,6 +67,7 @@ function evalOptions(def: EnvDefinition) {
  * ```
  */
 export async function runEval(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   const peeked = peekEnvFlags(args);
   const seedGroups = expandSeedPolicies(peekPolicies(args) ?? ["sft"]);
   const { names, groups } = runFolderPolicies(seedGroups, args.includes("--best"));

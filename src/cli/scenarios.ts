@@ -9,7 +9,7 @@
 import { UserError } from "../errors.ts";
 import { BUILTIN_ENVS, checkSettings, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { EnvDefinition, ScenarioSupport } from "../env/mod.ts";
-import { applyConfigFile, readBoundedJson } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor, readBoundedJson } from "../io/mod.ts";
 import { parseFlags, parseNumber } from "./_flags.ts";
 import { listJsonFiles, MAX_SET_FILES, scenarioSupport, writeScenarioSet } from "../run/mod.ts";
 import { chooseEnv } from "./_env_choice.ts";
@@ -106,6 +106,7 @@ async function fromEpisodes(dir: string, support: ScenarioSupport): Promise<Made
  * ```
  */
 export async function runScenarios(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   const { values } = parseFlags("scenarios", args, OPTIONS);
   if (values.help) {
     console.log(scenariosHelp());

@@ -7,6 +7,7 @@
  */
 
 import { UserError } from "../errors.ts";
+import { loadYamlParserFor } from "../io/mod.ts";
 import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import {
   checkpointEnvName,
@@ -62,6 +63,7 @@ export type { RunConfig } from "../run/mod.ts";
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   if (hasSeedsFlag(args)) return await runTrainSeeds(args);
   needsSeeds(args);
   // The checkpoint resumed names the env it was trained on: read it first.

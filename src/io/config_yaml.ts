@@ -9,7 +9,22 @@
  * @module
  */
 
-import { parseDocument } from "yaml";
+// Loaded only for a YAML config (`loadYamlParser`): the package adds about 6 MB to every
+// process that imports it.
+let yaml: typeof import("yaml") | null = null;
+
+/**
+ * Loads the YAML parser {@linkcode parseYamlConfig} needs; call it before reading a
+ * YAML config (the commands do when `--config` names one).
+ *
+ * @example
+ * ```ts
+ * await loadYamlParser();
+ * ```
+ */
+export async function loadYamlParser(): Promise<void> {
+  yaml ??= await import("yaml");
+}
 
 /** Most alias expansions in a YAML config (the `yaml` package's `maxAliasCount`). */
 export const MAX_YAML_ALIASES = 100;
@@ -41,6 +56,23 @@ export function isYamlConfigPath(path: string): boolean {
 }
 
 /**
+ * Loads the YAML parser when `args` (a command line) give `--config` a YAML file.
+ *
+ * @example
+ * ```ts
+ * await loadYamlParserFor(["--config", "run.yaml"]);
+ * ```
+ */
+export async function loadYamlParserFor(args: readonly string[]): Promise<void> {
+  const yamlConfig = args.some((a, i) =>
+    a === "--config"
+      ? isYamlConfigPath(args[i + 1] ?? "")
+      : a.startsWith("--config=") && isYamlConfigPath(a)
+  );
+  if (yamlConfig) await loadYamlParser();
+}
+
+/**
  * The plain data (objects, arrays, strings, numbers, booleans, null) of a YAML config's
  * text, as `JSON.parse` would give for the same content; a syntax error, a warning
  * (an unknown tag), more than one document, too many aliases, nesting deeper than
@@ -49,11 +81,13 @@ export function isYamlConfigPath(path: string): boolean {
  *
  * @example
  * ```ts
+ * await loadYamlParser();
  * parseYamlConfig("ppo:\n  lr: 3.0e-4\n"); // { ppo: { lr: 0.0003 } }
  * ```
  */
 export function parseYamlConfig(text: string): unknown {
-  const doc = parseDocument(text, {
+  if (yaml === null) throw new Error("parseYamlConfig: call loadYamlParser() first");
+  const doc = yaml.parseDocument(text, {
     schema: "core",
     merge: false,
     uniqueKeys: true,
