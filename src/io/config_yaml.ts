@@ -9,6 +9,8 @@
  * @module
  */
 
+import process from "node:process";
+
 // Loaded only for a YAML config (`loadYamlParser`): the package adds about 6 MB to every
 // process that imports it.
 let yaml: typeof import("yaml") | null = null;
@@ -86,6 +88,23 @@ export async function loadYamlParserFor(args: readonly string[]): Promise<void> 
  * ```
  */
 export function parseYamlConfig(text: string): unknown {
+  return withoutEnv(() => parseWith(yaml, text));
+}
+
+// The yaml package reads process.env.LOG_TOKENS and LOG_STREAM (its debug output) as it
+// parses; without env permission (`deno task train` grants two variables) that read
+// fails, so the parse, which is synchronous, sees an empty environment.
+function withoutEnv<T>(parse: () => T): T {
+  const env = Object.getOwnPropertyDescriptor(process, "env")!;
+  Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
+  try {
+    return parse();
+  } finally {
+    Object.defineProperty(process, "env", env);
+  }
+}
+
+function parseWith(yaml: typeof import("yaml") | null, text: string): unknown {
   if (yaml === null) throw new Error("parseYamlConfig: call loadYamlParser() first");
   const doc = yaml.parseDocument(text, {
     schema: "core",
