@@ -140,10 +140,39 @@ Deno.test("train writes event files and progress.csv that TensorBoard reads as m
     const out = join(dir, "run");
     const r = await runCli(["train", "--out-dir", out, ...FLAGS, "--lr-schedule", "linear"]);
     assert.equal(r.code, 0, r.stderr);
-    const read = (await readScalars(out))[out];
+    // resumed into another folder: the restored entries first, then the new ones
+    const other = join(dir, "other");
+    const checkpoint = join(out, "checkpoints", "checkpoint_10.pt");
+    const o = await runCli(["train", "--resume", checkpoint, "--out-dir", other, "--quiet"]);
+    assert.equal(o.code, 0, o.stderr);
+    // a resume in place whose event file is corrupt: one line, exit 2, nothing changed
+    const bad = join(dir, "bad");
+    await new Deno.Command("cp", { args: ["-r", out, bad] }).output();
+    const events = [...Deno.readDirSync(bad)].find((e) => e.name.includes("tfevents"))!.name;
+    Deno.writeTextFileSync(join(bad, events), "not a record, but long enough", { append: true });
+    const before = snapshot(bad);
+    const refused = await runCli([
+      ...["train", "--resume", join(bad, "checkpoints", "checkpoint_10.pt")],
+      ...["--overwrite", "--quiet"],
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /^error: .*tfevents.*: record \d+ \(byte \d+\): .*; the run's scalars cannot be resumed: move the file out of the folder to resume without it\n$/,
+    );
+    assert.deepEqual(snapshot(bad), before);
+    const both = await readScalars(out, other);
+    const read = both[out];
     // linear schedule: the update after a rollout of 5 episodes starting at e - 5
     checkRun(out, read, { lr: (e) => 3e-4 * (1 - (e - 5) / 20) });
     assert.ok(read.header.includes("eval/ade_mean") && read.header.includes("eval/fde_mean"));
+    for (const [tag, points] of Object.entries(both[other].scalars)) {
+      // no entry records the learning rate and speed of the two restored ones
+      const from = tag === "train/learning_rate" || tag === "time/fps" ? 2 : 0;
+      const want = read.scalars[tag].slice(from);
+      if (tag === "time/fps") assert.deepEqual(points.map(([s]) => s), want.map(([s]) => s));
+      else assert.deepEqual(points, want, tag);
+    }
   }));
 
 Deno.test("train --seeds: each seed folder is a run of its own that TensorBoard overlays", () =>

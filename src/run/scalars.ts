@@ -12,8 +12,8 @@
  */
 
 import { join } from "node:path";
-import { firstLine } from "../errors.ts";
-import { lastEventSteps, ProgressCsvWriter, ScalarEventWriter } from "../io/mod.ts";
+import { firstLine, UserError } from "../errors.ts";
+import { FileReadError, lastEventSteps, ProgressCsvWriter, ScalarEventWriter } from "../io/mod.ts";
 import type { MetricsEntry, RunLog } from "./run_log.ts";
 import type { EntryPoint } from "./schedule.ts";
 
@@ -115,7 +115,7 @@ export class RunScalars {
       const events = await ScalarEventWriter.create(dir);
       return new RunScalars(events, await ProgressCsvWriter.create(csvPath), opts);
     }
-    await lastEventSteps(dir); // every event file checked before the CSV is cut
+    await RunScalars.check(dir, resumeStep); // both read and checked before either is cut
     const csv = await ProgressCsvWriter.create(csvPath, {
       resume: { stepKey: STEP_TAG, resumeStep },
     });
@@ -124,6 +124,29 @@ export class RunScalars {
     } catch (e) {
       await csv.close();
       throw e;
+    }
+  }
+
+  /**
+   * Reads and checks the scalars of the run folder `dir` that a resume from the
+   * checkpoint of env steps `resumeStep` keeps, writing nothing: an event file or
+   * `progress.csv` that is corrupt or over a limit is a `UserError` (exit 2) that says
+   * how to resume without it.
+   *
+   * @example
+   * ```ts ignore
+   * await RunScalars.check("out/run", 12_800);
+   * ```
+   */
+  static async check(dir: string, resumeStep: number): Promise<void> {
+    try {
+      await lastEventSteps(dir);
+      await ProgressCsvWriter.kept(join(dir, PROGRESS_CSV_FILE), { stepKey: STEP_TAG, resumeStep });
+    } catch (e) {
+      if (!(e instanceof FileReadError)) throw e;
+      throw new UserError(
+        `${e.message}; the run's scalars cannot be resumed: move the file out of the folder to resume without it`,
+      );
     }
   }
 

@@ -120,6 +120,7 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
     const probe = pool.make(1);
     const hasSuccess = probe.success !== undefined;
     const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
+      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps); // before any change
       const p = point
         ? prepareResumeDir(run.out_dir, {
           episode: point.episode,
