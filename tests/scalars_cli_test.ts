@@ -161,18 +161,30 @@ Deno.test("train writes event files and progress.csv that TensorBoard reads as m
       /^error: .*tfevents.*: record \d+ \(byte \d+\): .*; the run's scalars cannot be resumed: move the file out of the folder to resume without it\n$/,
     );
     assert.deepEqual(snapshot(bad), before);
-    const both = await readScalars(out, other);
+    // as the line says: without the event file, the restored entries are written again
+    Deno.removeSync(join(bad, events));
+    const again = await runCli([
+      ...["train", "--resume", join(bad, "checkpoints", "checkpoint_10.pt")],
+      ...["--overwrite", "--quiet"],
+    ]);
+    assert.equal(again.code, 0, again.stderr);
+    const both = await readScalars(out, other, bad);
     const read = both[out];
     // linear schedule: the update after a rollout of 5 episodes starting at e - 5
     checkRun(out, read, { lr: (e) => 3e-4 * (1 - (e - 5) / 20) });
     assert.ok(read.header.includes("eval/ade_mean") && read.header.includes("eval/fde_mean"));
-    for (const [tag, points] of Object.entries(both[other].scalars)) {
-      // no entry records the learning rate and speed of the two restored ones
-      const from = tag === "train/learning_rate" || tag === "time/fps" ? 2 : 0;
-      const want = read.scalars[tag].slice(from);
-      if (tag === "time/fps") assert.deepEqual(points.map(([s]) => s), want.map(([s]) => s));
-      else assert.deepEqual(points, want, tag);
+    for (const run of [other, bad]) {
+      assert.deepEqual(Object.keys(both[run].scalars).sort(), Object.keys(read.scalars).sort());
+      for (const [tag, points] of Object.entries(both[run].scalars)) {
+        // no entry records the learning rate and speed of the two restored ones
+        const from = tag === "train/learning_rate" || tag === "time/fps" ? 2 : 0;
+        const want = read.scalars[tag].slice(from);
+        if (tag === "time/fps") assert.deepEqual(points.map(([s]) => s), want.map(([s]) => s));
+        else assert.deepEqual(points, want, `${run}: ${tag}`);
+      }
     }
+    // the kept progress.csv rows were not written twice
+    assert.deepEqual(both[bad].rows.map((r) => r.at(-1)), read.rows.map((r) => r.at(-1)));
   }));
 
 Deno.test("train --seeds: each seed folder is a run of its own that TensorBoard overlays", () =>

@@ -1,8 +1,9 @@
 /**
  * What a training run writes while the schedule runs, as its hooks: `metrics.json` and
- * the TensorBoard / `progress.csv` scalars at each entry, `best.pt` (taken at each new best, written with the next checkpoint),
- * `checkpoints/checkpoint_N.pt` every `save_interval`, and the progress display (a live
- * line on a terminal, else a line per entry on stderr).
+ * the TensorBoard / `progress.csv` scalars at each entry, `best.pt` (taken at each new
+ * best, written with the next checkpoint), `checkpoints/checkpoint_N.pt` every
+ * `save_interval`, and the progress display (a live line on a terminal, else a line per
+ * entry on stderr; the success rate for an env with a goal).
  *
  * @module
  */

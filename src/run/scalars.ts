@@ -100,8 +100,7 @@ export class RunScalars {
   /**
    * Opens the scalars of the run folder `dir`: new files, or with `opts.resumeStep` the
    * folder's files cut after that step. Existing files are all read and checked
-   * before either is changed: one that is corrupt or over a limit is a
-   * `FileReadError` (exit 2).
+   * before either is changed ({@linkcode RunScalars.check}).
    *
    * @example
    * ```ts ignore
@@ -157,20 +156,20 @@ export class RunScalars {
    * without the learning rate and speed, which no entry records.
    */
   async backfill(log: RunLog, opts: { episode: number; envStepsNow: number }): Promise<void> {
-    let after = 0;
-    for (const step of [this.#events.lastStep(STEP_TAG), this.#csv.lastStep]) {
-      if (step !== undefined) after = Math.max(after, step + 1);
-    }
+    // each file from the step after its last one (either may be missing or shorter)
+    const from = (step: number | undefined) => step === undefined ? 0 : step + 1;
+    const eventsFrom = from(this.#events.lastStep(STEP_TAG)), csvFrom = from(this.#csv.lastStep);
     let steps = opts.envStepsNow, episode = opts.episode;
     const points: [MetricsEntry, number][] = [];
     for (const entry of [...log.metrics].reverse()) {
       for (; episode > entry.episode; episode--) steps -= log.lengths[episode - 1];
-      if (!Number.isSafeInteger(steps) || steps < after) break;
+      if (!Number.isSafeInteger(steps) || steps < Math.min(eventsFrom, csvFrom)) break;
       points.unshift([entry, steps]);
     }
     for (const [entry, envSteps] of points) {
       const scalars = entryScalars(entry, { hasSuccess: this.#opts.hasSuccess, envSteps });
-      if (!this.#write(scalars)) return;
+      const to = { events: envSteps >= eventsFrom, csv: envSteps >= csvFrom };
+      if (!this.#write(scalars, to)) return;
     }
     await this.#flush();
   }
@@ -198,13 +197,13 @@ export class RunScalars {
     }
   }
 
-  // Adds one point to both files (written at the next flush); false once failed.
-  #write(scalars: Record<string, number>): boolean {
+  // Adds one point to both files, or those of `to` (written at the next flush); false once
+  // failed.
+  #write(scalars: Record<string, number>, to = { events: true, csv: true }): boolean {
     if (this.#failed) return false;
-    const step = scalars[STEP_TAG];
     try {
-      this.#events.add(step, scalars);
-      this.#csv.add(scalars);
+      if (to.events) this.#events.add(scalars[STEP_TAG], scalars);
+      if (to.csv) this.#csv.add(scalars);
     } catch (e) {
       this.#fail(e);
     }

@@ -2,9 +2,9 @@
  * One training run, from its checked configuration to the finished run folder: the env,
  * the base planner and the trainer (restored when resuming), the run folder taken and
  * prepared, then the SFT baseline, the schedule with its metrics (and their TensorBoard
- * and `progress.csv` scalars), best and periodic checkpoints, a clean stop on a signal,
- * `final.pt` and the held-out evaluation. `train`
- * and each seed of `train --seeds` run through {@linkcode runTraining}.
+ * and `progress.csv` scalars), best and periodic checkpoints, a clean stop on a signal
+ * (saying how to continue), `final.pt` and the held-out evaluation. `train` and each
+ * seed of `train --seeds` run through {@linkcode runTraining}.
  *
  * @module
  */
@@ -113,14 +113,15 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
     () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
   const stop = listenForStop({ onAbort: () => lock.release(), log });
-  let scalars: RunScalars | null = null;
+  const opened: { scalars?: RunScalars } = {};
   try {
     const sameRun = point !== null && resolve(run.out_dir) === resolve(point.runDir);
     if (!sameRun && !request.overwrite) refuseStoppedRun(request, flag);
     const probe = pool.make(1);
     const hasSuccess = probe.success !== undefined;
     const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
-      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps); // before any change
+      // the scalars a resume keeps are read and checked before anything changes
+      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps);
       const p = point
         ? prepareResumeDir(run.out_dir, {
           episode: point.episode,
@@ -129,22 +130,20 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
           keep: resolve(point.path),
         })
         : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
-      // existing scalars are checked before anything else is written
       const warn = (line: string) => console.error(`warning: ${line}`);
       const resumeStep = sameRun ? trainer.envSteps : null;
-      scalars = await RunScalars.open(p.dir, { resumeStep, hasSuccess, warn });
+      opened.scalars = await RunScalars.open(p.dir, { resumeStep, hasSuccess, warn });
       await writeJson(p.config, run);
       await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, probe));
       return p;
     });
     for (const line of request.warnings ?? []) console.error(`warning: ${line}`);
-    const opened = scalars!;
     return await trainInFolder({
       ...{ request, trainer, runLog, paths, stop, log, extra },
-      ...{ scalars: opened, hasSuccess },
+      ...{ scalars: opened.scalars!, hasSuccess },
     });
   } finally {
-    await (scalars as RunScalars | null)?.close();
+    await opened.scalars?.close();
     stop.dispose();
     lock.release();
   }
