@@ -93,7 +93,10 @@ Deno.test("train: each flag and validatePpoConfig/validateEnvConfig refuse the s
       }
       assert.match(
         trainHelp(DRIVING_ENV),
-        new RegExp(`--${row.flag} [A-Z]+ +${escape(row.help)} \\(default `),
+        // (a long help is wrapped onto the next lines)
+        new RegExp(
+          `--${row.flag} [A-Z]+ +${escape(row.help).replaceAll(" ", "\\s+")}\\s+\\(default `,
+        ),
       );
     }
   }

@@ -341,6 +341,14 @@ Deno.test("train --eval-worker writes the run train writes without it", async ()
     const heldout = (d: string) =>
       (readJson(join(d, "train_metrics.json")) as { heldout: unknown }).heldout;
     assert.deepEqual(heldout(b), heldout(a));
+    // progress.csv too (its entries' steps and learning rates are taken when each is made)
+    const progress = (d: string) => {
+      const [header, ...rows] = Deno.readTextFileSync(join(d, "progress.csv")).trimEnd()
+        .split("\n").map((line) => line.split(","));
+      const fps = header.indexOf("time/fps");
+      return [header, ...rows.map((r) => r.filter((_, i) => i !== fps))];
+    };
+    assert.deepEqual(progress(b), progress(a));
     for (
       const f of [
         "final.pt",

@@ -226,11 +226,15 @@ Deno.test("gym: a worker that dies mid-run leaves a checkpoint and exits 4 with 
     ], { PYTHONPATH: FIXTURES });
     assert.equal(r.code, 4, r.stderr);
     const lines = r.stderr.trimEnd().split("\n");
+    const checkpoint = join(out, "checkpoints", "checkpoint_6.pt");
+    assert.equal(
+      lines.at(-3),
+      `train: interrupted at episode 6 (the iteration in progress was dropped); saved ${checkpoint}`,
+    );
+    // the command that continues the run names the env again, with its flags
     assert.equal(
       lines.at(-2),
-      `train: interrupted at episode 6 (the iteration in progress was dropped); saved ${
-        join(out, "checkpoints", "checkpoint_6.pt")
-      }`,
+      `train: continue with \`deno task train --resume ${checkpoint} --env gym:DWTest/Faulty-v0 --gym-python ${python} --gym-module dw_test_envs --gym-kwargs '{"fault": "die", "at_step": 5, "at_episode": 3}'\``,
     );
     assert.match(
       lines.at(-1)!,

@@ -399,7 +399,7 @@ Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", ()
     for (
       const [args, pattern] of [
         [["--epochs", "ten"], /^error: --epochs: expected an integer, got 'ten'$/],
-        [["--bogus"], /^error: sft: Unknown option '--bogus'/],
+        [["--bogus"], /^error: sft: unknown option '--bogus'/],
         [["--lr", "-1"], /^error: --lr: -1 is out of range/],
         [["--horizon-steps", "0"], /^error: --horizon-steps: 0 is out of range/],
         [["--waypoint-spacing", "1"], /^error: invalid configuration: env\.target_reach_radius/],

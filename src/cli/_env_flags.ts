@@ -36,19 +36,26 @@ export function envFlagOptions(
 }
 
 /**
- * `--help` lines of the flags of `def`'s sections, each section under its title, with
- * the env's defaults.
+ * `--help` lines of the flags of `def`'s sections (`opts.sections`: only those), each
+ * section under its title, with the env's defaults; `opts.extra` (more lines of the
+ * env's own flags, e.g. `--scenarios`) goes under the last title (or one of the env's).
  *
  * @example
  * ```ts ignore
  * console.log(envFlagHelp(TRAFFIC_ENV).join("\n"));
  * ```
  */
-export function envFlagHelp(def: EnvDefinition, sections?: readonly string[]): string[] {
-  return def.sections.filter((s) => !sections || sections.includes(s.key)).flatMap((s) => {
+export function envFlagHelp(
+  def: EnvDefinition,
+  opts: { sections?: readonly string[]; extra?: readonly string[] } = {},
+): string[] {
+  const { sections, extra = [] } = opts;
+  const lines = def.sections.filter((s) => !sections || sections.includes(s.key)).flatMap((s) => {
     const lines = flagHelp(s.table as Table);
     return lines.length === 0 ? [] : ["", `${s.title} (--env ${def.id}):`, ...lines];
   });
+  if (extra.length === 0) return lines;
+  return lines.length > 0 ? [...lines, ...extra] : ["", `Env ${def.id}:`, ...extra];
 }
 
 /**

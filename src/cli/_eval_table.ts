@@ -11,7 +11,8 @@ import type { EvalDocument, EvalSummary } from "../run/mod.ts";
 /**
  * The side-by-side table `eval` prints: one row per document, in the given order, with
  * a column per summarised metric of the env (`metrics`: mean ± std where the env gives a
- * std, rates in percent) and the delta's norm in the unit of the env's actions.
+ * std, rates in percent) and the delta's norm in the unit of the env's actions; the
+ * success rate first, for an env with a goal.
  *
  * @example
  * ```ts ignore
@@ -28,6 +29,8 @@ export function formatTable(
     actionUnit?: string;
     /** What the episodes play, said instead of their seeds (a scenario set). */
     played?: string;
+    /** The env has a goal (default true): else no success column. */
+    hasSuccess?: boolean;
   },
 ): string {
   const { firstSeed, count, metrics } = opts;
@@ -38,8 +41,11 @@ export function formatTable(
     return [metricLabel(m), (s) => `${s[mean].toFixed(3)}±${s[std].toFixed(3)}`];
   });
   const delta = opts.actionUnit ? `|delta| ${opts.actionUnit}` : "|delta|";
+  const success: [string, (s: EvalSummary) => string][] = opts.hasSuccess === false
+    ? []
+    : [["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`]];
   const cols: [string, (s: EvalSummary) => string][] = [
-    ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
+    ...success,
     ["return", (s) => s.return_mean.toFixed(2)],
     ["steps", (s) => s.steps_mean.toFixed(1)],
     ...envCols,

@@ -25,7 +25,8 @@ export type OptionTable = Record<
 
 /**
  * parseArgs in strict mode; an unknown flag or a missing value becomes a UserError
- * naming the command and the flag.
+ * naming the command and the flag: "missing value" for a flag followed by nothing or by
+ * another flag, and for an unknown flag the nearest known one ("did you mean").
  *
  * @example
  * ```ts
@@ -48,11 +49,63 @@ export function parseFlags(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new UserError(
-      `${command}: ${msg.replace(/\. To specify a positional.*$/, "")} (see --help)`,
-    );
+    throw new UserError(`${command}: ${flagProblem(e, options)} (see --help)`);
   }
+}
+
+// What parseArgs refused, in one line: a missing value said so, an unknown flag with the
+// nearest known one.
+function flagProblem(e: unknown, options: OptionTable): string {
+  const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  const code = (e as { code?: unknown }).code;
+  const flag = /'(--?[^' ]+)/.exec(msg)?.[1];
+  if (flag && /argument missing|argument is ambiguous/.test(msg)) return `${flag}: missing value`;
+  if (flag && code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag.startsWith("--")) {
+    const near = nearestFlag(flag.slice(2), Object.keys(options));
+    return `unknown option '${flag}'${near ? `; did you mean --${near}?` : ""}`;
+  }
+  return msg.replace(/\. To specify a positional.*$/, "").replace(
+    /^Unknown option/,
+    "unknown option",
+  );
+}
+
+/**
+ * The known flag nearest to `name` (without dashes), or undefined when none is near: the
+ * only one `name` is the start of, else the closest by edit distance (insertions,
+ * deletions, substitutions and swaps of neighbours), at most 1 for names of up to 4
+ * letters, else 2.
+ *
+ * @example
+ * ```ts
+ * nearestFlag("epsiodes", ["episodes", "lr"]); // "episodes"
+ * ```
+ */
+export function nearestFlag(name: string, known: readonly string[]): string | undefined {
+  const starts = known.filter((k) => k.startsWith(name));
+  if (name.length >= 3 && starts.length === 1) return starts[0];
+  let best: string | undefined, bestDistance = name.length <= 4 ? 2 : 3;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+// Optimal string alignment distance (Damerau-Levenshtein without repeated edits).
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }
 
 // parseArgs takes "-1" after "--lr" for an option and refuses it as ambiguous; a
@@ -142,10 +195,40 @@ export function flagHelp<T>(
   table: ConfigTable<T>,
   defaults: Readonly<Record<string, unknown>> = {},
 ): string[] {
-  return flagRows(table).map(([f, key, row]) => {
+  return flagRows(table).flatMap(([f, key, row]) => {
     const value = Object.hasOwn(defaults, key) ? defaults[key] : row.default;
-    return `  --${`${f} ${placeholder(f, row)}`.padEnd(22)} ${row.help} (default ${value})`;
+    return helpLines(`--${f} ${placeholder(f, row)}`, `${row.help} (default ${value})`);
   });
+}
+
+const HELP_COLUMN = 27, HELP_WIDTH = 100;
+
+/**
+ * A flag's `--help` lines: the flag (with its placeholder) from column 2, its help from
+ * column 27, wrapped at 100 columns (a flag too long for its column has the help below).
+ *
+ * @example
+ * ```ts
+ * helpLines("--lr X", "Adam learning rate"); // ["  --lr X                   Adam learning rate"]
+ * ```
+ */
+export function helpLines(flag: string, help: string): string[] {
+  const indent = " ".repeat(HELP_COLUMN);
+  const lines: string[] = [];
+  let line = `  ${flag}`;
+  if (line.length >= HELP_COLUMN) {
+    lines.push(line);
+    line = indent;
+  } else line = line.padEnd(HELP_COLUMN);
+  for (const word of help.split(" ")) {
+    if (line.length > HELP_COLUMN && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent;
+    }
+    line += line.length > HELP_COLUMN ? ` ${word}` : word;
+  }
+  lines.push(line);
+  return lines;
 }
 
 // The placeholder of a flag's value in --help.

@@ -9,17 +9,22 @@ import { UserError } from "../errors.ts";
 import type { EnvDefinition } from "../env/mod.ts";
 import { heldoutScenarios, scenarioSupport } from "../run/mod.ts";
 import type { ScenarioSet } from "../run/mod.ts";
+import { helpLines } from "./_flags.ts";
 
 /** The parseArgs option of `--scenarios`. */
 export const SCENARIOS_OPTION = { scenarios: { type: "string" } } as const;
 
-/** `train --scenarios`'s help line. */
-export const TRAIN_SCENARIOS_HELP =
-  "  --scenarios DIR          train on the env's scenario files in DIR, cycling through them (evaluation stays on held-out seeds)";
+/** `train --scenarios`'s help lines. */
+export const TRAIN_SCENARIOS_HELP = helpLines(
+  "--scenarios DIR",
+  "train on the env's scenario files in DIR, cycling through them (evaluation stays on held-out seeds)",
+);
 
-/** `eval --scenarios`'s help line. */
-export const EVAL_SCENARIOS_HELP =
-  "  --scenarios DIR        evaluate each of the env's scenario files in DIR once (scenario_id = its id)";
+/** `eval --scenarios`'s help lines. */
+export const EVAL_SCENARIOS_HELP = helpLines(
+  "--scenarios DIR",
+  "evaluate each of the env's scenario files in DIR once (scenario_id = its id)",
+);
 
 /**
  * `--scenarios`' value in `values` (parsed flags), or null without the flag.

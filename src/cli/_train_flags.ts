@@ -18,7 +18,7 @@ import {
   runSettings,
 } from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
-import { applyFlags, flagHelp, flagOptions, RUN_OPTIONS } from "./_flags.ts";
+import { applyFlags, flagHelp, flagOptions, helpLines, RUN_OPTIONS } from "./_flags.ts";
 import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
 import { ENV_CHOICE_OPTIONS, envChoiceHelp } from "./_env_choice.ts";
 import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP } from "./_scenario_flags.ts";
@@ -62,7 +62,10 @@ export function trainHelp(def: EnvDefinition): string {
     "  --sft-model PATH         SFT planner file to refine (default: the env's own planner)",
     "  --resume PATH            continue from a checkpoint",
     "  --device cpu             only cpu",
-    '  --config FILE            JSON {"env": {...}, "ppo": {...}} applied before the flags',
+    ...helpLines(
+      "--config FILE",
+      'JSON, or YAML (.yaml, .yml): {"env": {...}, "ppo": {...}} applied before the flags',
+    ),
     "  --overwrite              replace the run already in --out-dir",
     "  --quiet                  no progress output",
     "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
@@ -70,8 +73,7 @@ export function trainHelp(def: EnvDefinition): string {
     ...flagHelp(PPO_CONFIG_TABLE, defaults.ppo as unknown as Record<string, unknown>),
     ...envChoiceHelp(),
     ...SEEDS_HELP,
-    ...(def.scenarios ? [TRAIN_SCENARIOS_HELP] : []),
-    ...envFlagHelp(def),
+    ...envFlagHelp(def, { extra: def.scenarios ? TRAIN_SCENARIOS_HELP : [] }),
   ];
   return lines.join("\n");
 }

@@ -12,7 +12,7 @@ import { Rng } from "../math/mod.ts";
 import { checkSettings, defaultSettings, EnvPool, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { BasePlanner, EnvDefinition, EnvSettings, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { applyConfigFile, writeFileAtomic } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor, writeFileAtomic } from "../io/mod.ts";
 import {
   checkCommandLineOnly,
   checkpointEnvName,
@@ -30,10 +30,14 @@ import type { EnvWithSettings, EvalDocument, LoadedCheckpoint, ScenarioSet } fro
 import { expandSeedPolicies, seedMeanDocs } from "../sweep/mod.ts";
 import type { SeedGroup } from "../sweep/mod.ts";
 import { parseNumber } from "./_flags.ts";
-import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
-import { chooseEnv, ENV_CHOICE_OPTIONS, envChoiceHelp, peekEnvFlags } from "./_env_choice.ts";
-import { EVAL_SCENARIOS_HELP, evalScenarios, SCENARIOS_OPTION } from "./_scenario_flags.ts";
+import { applyEnvFlags, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
+import { chooseEnv, ENV_CHOICE_OPTIONS, peekEnvFlags } from "./_env_choice.ts";
+import { evalScenarios, SCENARIOS_OPTION } from "./_scenario_flags.ts";
 import { formatTable } from "./_eval_table.ts";
+import { evalHelp } from "./_eval_help.ts";
+import { runFolderPolicies } from "./_policy_paths.ts";
+
+export { evalHelp } from "./_eval_help.ts";
 
 function evalOptions(def: EnvDefinition) {
   return {
@@ -42,6 +46,7 @@ function evalOptions(def: EnvDefinition) {
     episodes: { type: "string" },
     seed: { type: "string" },
     stochastic: { type: "boolean" },
+    best: { type: "boolean" },
     json: { type: "boolean" },
     output: { type: "string" },
     overwrite: { type: "boolean" },
@@ -54,47 +59,6 @@ function evalOptions(def: EnvDefinition) {
 }
 
 /**
- * `eval --help` for env `def`.
- *
- * @example
- * ```ts ignore
- * console.log(evalHelp(DRIVING_ENV));
- * ```
- */
-export function evalHelp(def: EnvDefinition): string {
-  const planners = Object.entries(def.planners ?? {}).filter(([name]) => name !== "sft");
-  return [
-    "Usage: delta-waypoint eval --policy P [--policy P ...] [flags]",
-    "",
-    "Roll out policies on the same seeded episodes (seeds S..S+N-1) and report them side by side:",
-    "success, return, steps, the env's metrics, and the delta's norm.",
-    "",
-    `Policies (--env ${def.id}):`,
-    `  sft, base    the env's base policy alone: ${
-      def.planners?.sft?.description ?? "the zero action (plain PPO)"
-    }${def.plannerFile ? ", or --sft-model" : ""}`,
-    ...planners.map(([name, p]) => `  ${name.padEnd(12)} ${p.description}`),
-    "  PATH.pt      the base policy + the delta head of a training checkpoint (its mean action)",
-    "  DIR          a multi-seed folder (train --seeds): each seed's final.pt, and their mean",
-    "",
-    "Flags:",
-    "  --policy P             repeatable; default: sft",
-    "  --episodes N           episodes per policy (default 100)",
-    `  --seed S               first seed (default ${HELDOUT_SEED_BASE}: training never uses seeds from there on)`,
-    "  --sft-model PATH       SFT planner file (default: the one a .pt policy was trained on, else the env's)",
-    "  --stochastic           sample the delta from the policy instead of taking its mean",
-    "  --json                 print the JSON document(s) instead of a table",
-    "  --output FILE          also write them to FILE (one document, or a list when comparing)",
-    "  --overwrite            replace an existing --output file",
-    '  --config FILE          JSON {"env": {...}} for the environment',
-    ...envChoiceHelp(),
-    ...(def.scenarios ? [EVAL_SCENARIOS_HELP] : []),
-    "  -h, --help             this help",
-    ...envFlagHelp(def),
-  ].join("\n");
-}
-
-/**
  * Runs `eval`; returns the exit code.
  *
  * @example
@@ -103,8 +67,10 @@ export function evalHelp(def: EnvDefinition): string {
  * ```
  */
 export async function runEval(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   const peeked = peekEnvFlags(args);
-  const { names, groups } = expandSeedPolicies(peekPolicies(args) ?? ["sft"]);
+  const seedGroups = expandSeedPolicies(peekPolicies(args) ?? ["sft"]);
+  const { names, groups } = runFolderPolicies(seedGroups, args.includes("--best"));
   // Checkpoints first: the env they were trained on is the default one.
   const checkpoints = new Map<string, LoadedCheckpoint>();
   for (const name of names) {
@@ -257,7 +223,8 @@ async function evaluateAll(o: {
   const set = await evalScenarios(values, { def: env.definition, checkpoints: extras });
   const [firstSeed, count] = set ? [0, set.scenarios.length] : [asked.firstSeed, asked.count];
   const makeEnv = set ? (n: number) => set.support.make(env.settings, n, set.scenarios) : pool.make;
-  const specs = await policySpecs(asked.names, { values, checkpoints, env, probe: pool.make(1) });
+  const probe = pool.make(1);
+  const specs = await policySpecs(asked.names, { values, checkpoints, env, probe });
   const episodes = { makeEnv, firstSeed, count, set };
   const { docs, metrics } = await rollOut(specs, {
     episodes,
@@ -272,6 +239,7 @@ async function evaluateAll(o: {
     console.log(
       formatTable([...docs, ...seedMeanDocs(docs, asked.groups)], {
         ...{ firstSeed, count, metrics, actionUnit: env.definition.actionUnit },
+        hasSuccess: probe.success !== undefined,
         played: set ? `the scenario files of ${set.dir}` : undefined,
       }),
     );

@@ -9,7 +9,7 @@
 import { UserError } from "../errors.ts";
 import { BUILTIN_ENVS, checkSettings, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { EnvDefinition, ScenarioSupport } from "../env/mod.ts";
-import { applyConfigFile, readBoundedJson } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor, readBoundedJson } from "../io/mod.ts";
 import { parseFlags, parseNumber } from "./_flags.ts";
 import { listJsonFiles, MAX_SET_FILES, scenarioSupport, writeScenarioSet } from "../run/mod.ts";
 import { chooseEnv } from "./_env_choice.ts";
@@ -49,7 +49,7 @@ export function scenariosHelp(): string {
     "  --count N              scenarios, seeds S..S+N-1 (default 100)",
     `  --seed S               first seed (default 0); a set is a training set (every seed below`,
     `                         ${HELDOUT_SEED_BASE}) or a held-out one (every seed from there on)`,
-    "  --config FILE          JSON of the env's sections they are generated for (e.g. a run's",
+    "  --config FILE          JSON or YAML of the env's sections they are generated for (a run's",
     "                         config.json; default: the env's defaults)",
     "  --from-episodes DIR    convert the logged episodes (*.json, the research repo's episode",
     "                         JSON) in DIR instead: one scenario each, the ego's path as route",
@@ -106,6 +106,7 @@ async function fromEpisodes(dir: string, support: ScenarioSupport): Promise<Made
  * ```
  */
 export async function runScenarios(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   const { values } = parseFlags("scenarios", args, OPTIONS);
   if (values.help) {
     console.log(scenariosHelp());

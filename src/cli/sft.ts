@@ -84,7 +84,7 @@ export function sftHelp(def: EnvDefinition): string {
     `  --env ID                 an env with an expert to clone (default ${DEFAULT_ENV_ID})`,
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(SFT_CONFIG_TABLE), ...envFlagHelp(def, MAIN));
+  lines.push(...flagHelp(SFT_CONFIG_TABLE), ...envFlagHelp(def, { sections: MAIN }));
   return lines.join("\n");
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { UserError } from "../errors.ts";
+import { loadYamlParserFor } from "../io/mod.ts";
 import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import {
   checkpointEnvName,
@@ -38,9 +39,16 @@ import type { SeedsJob } from "../sweep/mod.ts";
 import { parseNumber } from "./_flags.ts";
 import { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
 import type { TrainArgs } from "./_train_flags.ts";
-import { hasSeedsFlag, parseSeedList, splitOwnFlags, withoutOutDir } from "./_seed_flags.ts";
+import {
+  hasSeedsFlag,
+  needsSeeds,
+  parseSeedList,
+  splitOwnFlags,
+  withoutOutDir,
+} from "./_seed_flags.ts";
 import { scenariosFlag } from "./_scenario_flags.ts";
 import { chooseEnv, peekEnvFlags } from "./_env_choice.ts";
+import { resumeCommand } from "./_resume_command.ts";
 
 export { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
 export type { TrainArgs } from "./_train_flags.ts";
@@ -55,7 +63,9 @@ export type { RunConfig } from "../run/mod.ts";
  * ```
  */
 export async function runTrain(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   if (hasSeedsFlag(args)) return await runTrainSeeds(args);
+  needsSeeds(args);
   // The checkpoint resumed names the env it was trained on: read it first.
   const resumeFlag = peekEnvFlagValue(args, "resume");
   const ckpt = resumeFlag ? await readTrainerCheckpoint(resumeFlag) : null;
@@ -122,6 +132,7 @@ function trainingRequest(
     evalWorker: parsed.evalWorker,
     outDirNamed: typeof parsed.values["out-dir"] === "string",
     printHeldout,
+    resumeCommand: resumeCommand(opts.env, parsed.values),
   };
 }
 
@@ -200,24 +211,31 @@ function seedsJob(
 
 // The closing held-out evaluation as a table on stdout: the base planner alone, then
 // with the delta, and the env's logged metrics.
-function printHeldout(h: Heldout, metrics: readonly EpisodeMetric[], base: BaseName): void {
+// An env without a goal has no success column.
+function printHeldout(
+  h: Heldout,
+  opts: { metrics: readonly EpisodeMetric[]; base: BaseName; hasSuccess: boolean },
+): void {
+  const { metrics, base, hasSuccess } = opts;
   const shown = loggedMetrics(metrics).map((m) => ({ key: m.mean!, label: metricLabel(m) }));
   const width = (label: string) => Math.max(8, label.length);
+  const success = (s: HeldoutSummary) =>
+    hasSuccess ? ` ${(100 * s.success_rate).toFixed(1).padStart(8)}%` : "";
   const row = (name: string, s: HeldoutSummary) =>
-    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)} ${
-      (100 * s.success_rate).toFixed(1).padStart(8)
-    }% ${s.steps_mean.toFixed(1).padStart(11)}${
-      shown.map((m) => ` ${s[m.key].toFixed(3).padStart(width(m.label))}`).join("")
-    }`;
+    `${name.padEnd(12)} ${s.return_mean.toFixed(2).padStart(11)}${success(s)} ${
+      s.steps_mean.toFixed(1).padStart(11)
+    }${shown.map((m) => ` ${s[m.key].toFixed(3).padStart(width(m.label))}`).join("")}`;
   console.log(
     `held-out evaluation: ${h.seeds[1]} episodes, seeds ${h.seeds[0]}..${
       h.seeds[0] + h.seeds[1] - 1
     }`,
   );
   console.log(
-    `${"policy".padEnd(12)} ${"mean return".padStart(11)} ${"success".padStart(9)} ${
-      "mean length".padStart(11)
-    }${shown.map((m) => ` ${m.label.padStart(width(m.label))}`).join("")}`,
+    `${"policy".padEnd(12)} ${"mean return".padStart(11)}${
+      hasSuccess ? ` ${"success".padStart(9)}` : ""
+    } ${"mean length".padStart(11)}${
+      shown.map((m) => ` ${m.label.padStart(width(m.label))}`).join("")
+    }`,
   );
   const [alone, refined] = base === "sft" ? ["sft", "sft + delta"] : ["base policy", "policy"];
   console.log(row(alone, h.sft));

@@ -3,7 +3,8 @@
  * points, a clean stop), the run log (`metrics.json`), checkpoints (written now or
  * later) and resuming from them, the run's `config.json` and its per-env defaults,
  * evaluation of a policy on seeded episodes (on one thread or split with a Worker), the
- * closing held-out evaluation and `train_metrics.json`.
+ * closing held-out evaluation and `train_metrics.json`, the TensorBoard and
+ * `progress.csv` scalars, and what a stopped run's folder says.
  *
  * @module
  */
@@ -30,3 +31,5 @@ export * from "./scenario_sets.ts";
 export * from "./scenario_runs.ts";
 export * from "./stop_signals.ts";
 export * from "./training.ts";
+export * from "./scalars.ts";
+export * from "./stopped_run.ts";

@@ -22,8 +22,11 @@ import type { IntervalEvaluation, ScheduledRun } from "./interval_eval.ts";
 export interface LoopHooks {
   /** The SFT planner alone on the evaluation seeds (`sftBaseline`). */
   sft: EvalSummary;
-  /** A new `metrics.json` entry was appended to the run log's `metrics`. */
-  onMetrics(trainer: Trainer, entry: MetricsEntry): Promise<void>;
+  /**
+   * A new `metrics.json` entry was appended to the run log's `metrics`; `at` is where the
+   * run was when the entry's iteration ended (a pipelined evaluation enters it later).
+   */
+  onMetrics(trainer: Trainer, entry: MetricsEntry, at: EntryPoint): Promise<void>;
   /**
    * The policy now is the best so far (write `best.pt`); with pipelined evaluations the
    * policy of `best.episode`, whose checkpoint was taken then as `captured`.
@@ -45,6 +48,14 @@ export interface LoopHooks {
    * a `PipelinedEvaluation` evaluates beside training, with the same entries).
    */
   evaluation?: IntervalEvaluation;
+}
+
+/** Where the run was at the end of the iteration a `metrics.json` entry follows. */
+export interface EntryPoint {
+  /** The run's env steps then (all its processes; a checkpoint's `env_steps`). */
+  envSteps: number;
+  /** The learning rate of that iteration's update. */
+  learningRate: number;
 }
 
 /** How {@linkcode trainLoop} ended. */
@@ -136,6 +147,8 @@ function scheduledRun(trainer: Trainer, log: RunLog, hooks: LoopHooks): Schedule
       baselineMetrics(trainer.episodeMetrics).map((m) => [m.mean!, sft[m.mean!]]),
     ),
   };
+  // each entry's point, taken when it is made (right after its iteration)
+  const points = new WeakMap<MetricsEntry, EntryPoint>();
   const isBest = (ev: EvalSummary, best: BestRecord | null) =>
     best === null || ev.return_mean > best.return_mean ||
     (tie !== undefined && ev.return_mean === best.return_mean &&
@@ -144,8 +157,15 @@ function scheduledRun(trainer: Trainer, log: RunLog, hooks: LoopHooks): Schedule
     trainer,
     log,
     until: hooks,
-    entryAt: (last, previous) =>
-      log.entry(last, { heldout: { return_mean: NaN }, sft_heldout: sftHeldout }, previous),
+    entryAt: (last, previous) => {
+      const entry = log.entry(
+        last,
+        { heldout: { return_mean: NaN }, sft_heldout: sftHeldout },
+        previous,
+      );
+      points.set(entry, { envSteps: trainer.envSteps, learningRate: last.learningRate });
+      return entry;
+    },
     async enter(entry, ev, captured) {
       entry.heldout = {
         return_mean: ev.return_mean,
@@ -153,7 +173,7 @@ function scheduledRun(trainer: Trainer, log: RunLog, hooks: LoopHooks): Schedule
         ...Object.fromEntries(logged.map((m) => [m.mean!, ev[m.mean!]])),
       };
       log.metrics.push(entry);
-      await hooks.onMetrics(trainer, entry);
+      await hooks.onMetrics(trainer, entry, points.get(entry)!);
       if (!isBest(ev, log.best)) return;
       log.best = {
         episode: entry.episode,

@@ -159,8 +159,8 @@ export function progressLine(trainer: Trainer, opts: {
   log: RunLog;
   /** Mean return of the episodes the line reports. */
   meanReward: number;
-  /** Their success rate. */
-  successRate: number;
+  /** Their success rate; null for an env without a goal (left out of the line). */
+  successRate: number | null;
   /** `performance.now()` when this process started training. */
   t0: number;
   /** The trainer's episode then. */
@@ -183,7 +183,10 @@ export function progressLine(trainer: Trainer, opts: {
   const where = byStep
     ? `step ${done}/${total}  episode ${entry?.episode ?? trainer.episode}`
     : `episode ${entry?.episode ?? trainer.episode}/${total}`;
-  return `${where}  reward ${opts.meanReward.toFixed(2)}  success ${
-    (100 * opts.successRate).toFixed(0)
-  }%${evalPart}  kl ${kl.toFixed(4)}  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
+  const success = opts.successRate === null
+    ? ""
+    : `  success ${(100 * opts.successRate).toFixed(0)}%`;
+  return `${where}  reward ${opts.meanReward.toFixed(2)}${success}${evalPart}  kl ${
+    kl.toFixed(4)
+  }  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
 }

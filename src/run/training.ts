@@ -1,9 +1,10 @@
 /**
  * One training run, from its checked configuration to the finished run folder: the env,
  * the base planner and the trainer (restored when resuming), the run folder taken and
- * prepared, then the SFT baseline, the schedule with its metrics, best and periodic
- * checkpoints, a clean stop on a signal, `final.pt` and the held-out evaluation. `train`
- * and each seed of `train --seeds` run through {@linkcode runTraining}.
+ * prepared, then the SFT baseline, the schedule with its metrics (and their TensorBoard
+ * and `progress.csv` scalars), best and periodic checkpoints, a clean stop on a signal
+ * (saying how to continue), `final.pt` and the held-out evaluation. `train` and each
+ * seed of `train --seeds` run through {@linkcode runTraining}.
  *
  * @module
  */
@@ -29,6 +30,8 @@ import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
 import type { BaseName } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
+import { RunScalars } from "./scalars.ts";
+import { stoppedRun } from "./stopped_run.ts";
 import { trainScenarios } from "./scenario_runs.ts";
 import { trainMetrics } from "./train_metrics.ts";
 import type { TrainMetricsOptions } from "./train_metrics.ts";
@@ -61,10 +64,19 @@ export interface TrainingRequest {
   /** Warnings said on stderr once the run folder is taken (before training starts). */
   warnings?: readonly string[];
   /**
-   * Shows the closing held-out evaluation (the CLI prints its table on stdout); `base`
-   * says whether the base policy is an SFT planner or not.
+   * Shows the closing held-out evaluation (the CLI prints its table on stdout): the env's
+   * `metrics`, whether its base policy is an SFT planner or not (`base`), and whether it
+   * has a goal (`hasSuccess`: else no success column).
    */
-  printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[], base: BaseName): void;
+  printHeldout(
+    heldout: Heldout,
+    opts: { metrics: readonly EpisodeMetric[]; base: BaseName; hasSuccess: boolean },
+  ): void;
+  /**
+   * The command that continues the run from `checkpoint`, said at a stop and when the
+   * folder already holds a stopped run (default `train --resume <checkpoint>`).
+   */
+  resumeCommand?(checkpoint: string): string;
 }
 
 /**
@@ -101,26 +113,57 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
     () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
   const stop = listenForStop({ onAbort: () => lock.release(), log });
+  const opened: { scalars?: RunScalars } = {};
   try {
+    const sameRun = point !== null && resolve(run.out_dir) === resolve(point.runDir);
+    if (!sameRun && !request.overwrite) refuseStoppedRun(request, flag);
+    const probe = pool.make(1);
+    const hasSuccess = probe.success !== undefined;
     const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
+      // the scalars a resume keeps are read and checked before anything changes
+      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps);
       const p = point
         ? prepareResumeDir(run.out_dir, {
           episode: point.episode,
           overwrite: request.overwrite,
-          sameRun: resolve(run.out_dir) === resolve(point.runDir),
+          sameRun,
           keep: resolve(point.path),
         })
         : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
+      const warn = (line: string) => console.error(`warning: ${line}`);
+      const resumeStep = sameRun ? trainer.envSteps : null;
+      opened.scalars = await RunScalars.open(p.dir, { resumeStep, hasSuccess, warn });
       await writeJson(p.config, run);
-      await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, pool.make(1)));
+      await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, probe));
       return p;
     });
     for (const line of request.warnings ?? []) console.error(`warning: ${line}`);
-    return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
+    return await trainInFolder({
+      ...{ request, trainer, runLog, paths, stop, log, extra },
+      ...{ scalars: opened.scalars!, hasSuccess },
+    });
   } finally {
+    await opened.scalars?.close();
     stop.dispose();
     lock.release();
   }
+}
+
+// A new run (or one resumed into another folder) in a folder that holds a stopped run:
+// refused, saying where that run stopped and the command that continues it.
+function refuseStoppedRun(request: TrainingRequest, flag: string): void {
+  const dir = request.run.out_dir;
+  const stopped = stoppedRun(dir);
+  if (stopped === null) return;
+  throw new UserError(
+    `${flag} ${dir} holds a run stopped at episode ${stopped.episode}; continue it with \`${
+      resumeCommand(request, stopped.checkpoint)
+    }\`, or pass --overwrite to replace it, or choose another folder`,
+  );
+}
+
+function resumeCommand(request: TrainingRequest, checkpoint: string): string {
+  return request.resumeCommand?.(checkpoint) ?? `train --resume ${checkpoint}`;
 }
 
 // The base planner and the trainer of the run (restored from the checkpoint it resumes
@@ -152,6 +195,10 @@ interface InFolder {
   log: (line: string) => void;
   /** Checkpoint keys besides the run's own (`train_scenarios`). */
   extra: Record<string, unknown>;
+  /** The run's TensorBoard and `progress.csv` scalars, open. */
+  scalars: RunScalars;
+  /** The env has a goal (reports success). */
+  hasSuccess: boolean;
 }
 
 // The training itself, in a run folder already taken and prepared. A file-system fault
@@ -163,16 +210,14 @@ async function trainInFolder(f: InFolder): Promise<number> {
   const live = !f.request.quiet && Deno.stderr.isTerminal();
   const parts = runEnvParts(run, f.request.env.definition);
   const extra = { sft_model: run.sft_model, ...parts.extra, ...f.extra };
+  const { scalars, hasSuccess } = f;
   const writer = new RunWriter({
-    runLog,
-    paths,
-    extra,
-    resumedFrom: point?.path ?? null,
-    log,
-    live,
+    ...{ runLog, paths, extra, resumedFrom: point?.path ?? null, log, live },
+    ...{ hasSuccess, scalars },
   });
   let evaluator: ParallelEvaluator | null = null;
   try {
+    await scalars.backfill(runLog, { episode: trainer.episode, envStepsNow: trainer.envSteps });
     const t0 = performance.now();
     const hooks = writer.hooks(trainer, t0);
     const budget = run.ppo.total_steps > 0
@@ -247,6 +292,7 @@ async function closeRun(f: InFolder, opts: {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
     console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+    console.error(`train: continue with \`${resumeCommand(f.request, path)}\``);
     if (outcome.lost) throw outcome.lost; // exit 4, with the worker's last stderr line
     return stop.code ?? EXIT.sigint;
   }
@@ -272,7 +318,11 @@ async function closeRun(f: InFolder, opts: {
     paths.trainMetrics,
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
-  f.request.printHeldout(heldout, trainer.episodeMetrics, f.runLog.base);
+  f.request.printHeldout(heldout, {
+    metrics: trainer.episodeMetrics,
+    base: f.runLog.base,
+    hasSuccess: f.hasSuccess,
+  });
   if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
   log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
   return 0;
