@@ -38,16 +38,19 @@ Deno.test("config sections and keys named constructor, valueOf, __defineGetter__
     }
   }));
 
-Deno.test("numeric flags are decimal: --episodes 0x10 (and 0b1, 0o7, '') is refused", async () => {
-  for (const value of ["0x10", "0b1", "0o7", " ", "1_000", "Infinity"]) {
-    const r = await mainInProcess(["train", "--episodes", value, "--out-dir", "/nonexistent/x"]);
-    assert.equal(r.code, 2, `${value}: ${r.lines.join(" | ")}`);
-    assert.match(r.lines[0], /^error: --episodes: expected an integer, got /);
-  }
-});
+Deno.test("numeric flags are decimal: --episodes 0x10 (and 0b1, 0o7, '') is refused", () =>
+  withTempDir(async (dir) => {
+    for (const value of ["0x10", "0b1", "0o7", " ", "1_000", "Infinity"]) {
+      const out = join(dir, "run");
+      const r = await mainInProcess(["train", "--episodes", value, "--out-dir", out, "--quiet"]);
+      assert.equal(r.code, 2, `${value}: ${r.lines.join(" | ")}`);
+      assert.match(r.lines[0], /^error: --episodes: expected an integer, got /);
+      assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
+    }
+  }));
 
 Deno.test("a file name's control characters are escaped in the error line", async () => {
-  const name = "/nonexistent/a\nb\x1b[2J\tc\x7f.pt";
+  const name = "/nonexistent-delta-waypoint/a\nb\x1b[2J\tc\x7f.pt";
   const r = await mainInProcess(["eval", "--policy", name, "--episodes", "1"]);
   assert.equal(r.code, 2);
   assert.equal(r.lines.length, 1);
