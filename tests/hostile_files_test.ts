@@ -25,6 +25,7 @@ import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 import { BuiltinSftPlanner } from "../src/sft/mod.ts";
 import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
 import { type Case, runCases } from "./_hostile_cases.ts";
+import { testPython } from "./_python.ts";
 
 // ---------------------------------------------------------------------------------------
 // Hand-assembled pickles (protocol 2 opcodes)
@@ -312,5 +313,41 @@ Deno.test("readBoundedFile: reads a regular file up to the limit, refuses one by
     assert.throws(() => readBoundedFileSync(path, small), check);
     await assert.rejects(() => readBoundedFile(join(dir, "none"), opts), /file not found/);
     assert.throws(() => readBoundedFileSync(dir, opts), /is a folder/);
+  });
+});
+
+// Renames a FIFO and a regular file over `<dir>/x.json` in turn for `seconds`.
+const FLIPPER = `
+import os, sys, time
+d = sys.argv[1]; path = os.path.join(d, "x.json"); end = time.time() + float(sys.argv[2])
+i = 0
+while time.time() < end:
+    f = os.path.join(d, f".f{i}"); os.mkfifo(f); os.rename(f, path)
+    r = os.path.join(d, f".r{i}")
+    with open(r, "w") as fh: fh.write("{}")
+    os.rename(r, path); i += 1
+`;
+
+Deno.test("readBoundedFile never blocks on a FIFO swapped in for a regular file between a check and the open", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "x.json");
+    Deno.writeTextFileSync(path, "{}");
+    const flipper = new Deno.Command(testPython(), { args: ["-c", FLIPPER, dir, "2"] }).spawn();
+    let reads = 0, hung = 0, timer: ReturnType<typeof setTimeout> | undefined;
+    const opts = { maxBytes: 100, what: "a test file" };
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1500 && hung === 0) {
+      const read = readBoundedFile(path, opts).then(() => "read", (e) => {
+        assert.ok(e instanceof FileReadError, String(e)); // a FIFO, or gone mid-rename
+        return "refused";
+      });
+      const hang = new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 1000));
+      if (await Promise.race([read, hang]) === "hung") hung++;
+      clearTimeout(timer);
+      reads++;
+    }
+    await flipper.status;
+    assert.equal(hung, 0, `a read hung on a FIFO (after ${reads} reads)`);
+    assert.ok(reads > 50, `${reads} reads`);
   });
 });
