@@ -20,9 +20,9 @@ import {
   validateTrafficConfig,
 } from "../env/mod.ts";
 import type { Scenario } from "../env/mod.ts";
-import { applyConfigFile, readBoundedJson } from "../io/mod.ts";
+import { applyConfigFile } from "../io/mod.ts";
 import { parseFlags, parseNumber } from "./_flags.ts";
-import { listJsonFiles, MAX_SET_FILES, writeScenarioSet } from "../run/mod.ts";
+import { listJsonFiles, MAX_SET_FILES, SetBudget, writeScenarioSet } from "../run/mod.ts";
 
 const OPTIONS = {
   env: { type: "string" },
@@ -88,8 +88,10 @@ async function fromEpisodes(dir: string): Promise<Made> {
   };
   const scenarios: Scenario[] = [];
   const byId = new Map<string, string>();
+  const setBudget = new SetBudget(`--from-episodes ${dir}`);
   for (const file of files) {
-    const s = scenarioFromEpisode(await readBoundedJson(file, budget), file);
+    const s = scenarioFromEpisode(await setBudget.readJson(file, budget), file);
+    setBudget.count(s, file);
     const other = byId.get(s.id);
     if (other !== undefined) {
       throw new UserError(`${file}: episode_id: "${s.id}" is also ${other}'s episode_id`);
