@@ -180,6 +180,13 @@ function hostilePtFiles(): Record<string, Uint8Array> {
     deepDict.push(op.get(i - 1), op.int(1), op.EMPTY_DICT, op.put(i), op.SETITEM, op.POP);
   }
   files["deep_dict.pt"] = ptFile(concat([...deepDict, op.STOP]));
+  // 1,000 deep: within the values budget, over the depth limit.
+  const deep1000 = new Uint8Array(2 * 1000 - 1).fill(op.EMPTY_LIST, 0, 1000).fill(op.APPEND, 1000);
+  files["deep1000.pt"] = ptFile(inCheckpointDict(deep1000));
+  // 1 MB of empty lists (2 bytes each): half a million lists, dozens of bytes each.
+  const lists = new Uint8Array(1_000_000).fill(op.EMPTY_LIST);
+  for (let i = 1; i < lists.length; i += 2) lists[i] = op.APPEND;
+  files["lists.pt"] = ptFile(inCheckpointDict(op.EMPTY_LIST, lists));
 
   // A list that contains itself.
   files["selfloop.pt"] = ptFile(
@@ -237,15 +244,18 @@ Deno.test("hostile .pt and --config files: exit 2, one line naming the file, bou
       "laughs.pt": /more than \d+ values once shared values are counted where they appear/,
       "long4.pt": /integer of 409600 bytes is over the limit of 256 bytes/,
       "bigstring.pt": /string of 2097152 bytes is over the limit of 1048576 bytes/,
-      "deep_list.pt": /nests lists, tuples or dicts deeper than the limit of 100/,
-      "deep_tuple.pt": /deeper than the limit of 100/,
-      "deep_dict.pt": /deeper than the limit of 100/,
+      // 100,000 containers cost more than the budget before the depth is seen
+      "deep_list.pt": /materialises more than \d+ values, over the limit/,
+      "deep_tuple.pt": /materialises more than \d+ values, over the limit/,
+      "deep_dict.pt": /materialises more than \d+ values, over the limit/,
+      "deep1000.pt": /nests lists, tuples or dicts deeper than the limit of 100/,
+      "lists.pt": /materialises more than \d+ values, over the limit/,
       "selfloop.pt": /builds a list that contains itself/,
       "zero.pt": /not a regular file \(a character device\)/,
       "urandom.pt": /not a regular file \(a character device\)/,
       "fifo.pt": /not a regular file \(a FIFO\)/,
       "folder.pt": /is a folder/,
-      "huge.pt": /file is 1073741825 bytes, over the limit of 1073741824 bytes for a \.pt file/,
+      "huge.pt": /file is 134217729 bytes, over the limit of 134217728 bytes for a \.pt file/,
     };
     // Every reader: inspect on each file, the others on a few each.
     const cases: Case[] = [];

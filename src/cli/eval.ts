@@ -163,7 +163,7 @@ function evalFlags(values: Values): {
 } {
   const { names, groups } = expandSeedPolicies((values.policy as string[] | undefined) ?? ["sft"]);
   const count = typeof values.episodes === "string"
-    ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
+    ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 100_000 })
     : 100;
   const firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })

@@ -15,11 +15,12 @@ import type { FileHandle } from "node:fs/promises";
 import { UserError } from "../errors.ts";
 
 /**
- * Largest `.pt` file read (bytes): 1 GiB, twice the largest checkpoint the flags allow
- * (`--hidden-dim 4096 --horizon-steps 1000`: 41M float32 weights, each with two Adam
- * moments, about 0.5 GB).
+ * Largest `.pt` file read (bytes): 128 MiB. A run at the parameter limit (6 million,
+ * `MAX_PARAMETERS` in `run/`) writes checkpoints of about 37 MB (float32 weights and
+ * their two Adam moments); the rest leaves room for a long run's histories. Decoding
+ * takes up to about three times the file's size.
  */
-export const MAX_PT_FILE_BYTES = 1024 * 1024 * 1024;
+export const MAX_PT_FILE_BYTES = 128 * 1024 * 1024;
 
 /** Largest `--config` JSON file read (bytes): 1 MiB. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -55,6 +56,13 @@ export const MAX_TENSOR_SLACK = 65_536;
  * every place a shared value appears (a value referenced twice counts twice).
  */
 export const MATERIALISE_SLACK = 65_536;
+
+/**
+ * What one list, tuple or dict a pickle builds costs against the values budget: 32. It
+ * takes one or two bytes of pickle and dozens of bytes of memory, so a file of nothing
+ * but empty lists (50 MB of them took 4.3 GB) is refused long before that.
+ */
+export const CONTAINER_COST = 32;
 
 /**
  * The values budget of a file of `fileBytes` bytes (see {@linkcode MATERIALISE_SLACK}).

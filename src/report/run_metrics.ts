@@ -30,7 +30,7 @@ export interface EntryNumbers {
 /** The parts of `train_metrics.json` the report reads, with eval's names or older ones. */
 export interface TrainNumbers {
   /** Return of every training episode. */
-  rewards: (number | null)[];
+  rewards: Float64Array;
   /** The base policy's held-out means logged at the start of the run. */
   sft_eval: { return_mean: number | null; ade_mean: number | null; fde_mean: number | null };
   /** The final held-out evaluation: base alone and base + delta. */
@@ -198,9 +198,7 @@ export function readTrainMetrics(train: unknown): TrainNumbers {
       : null;
   const seeds = valueAt(train, "heldout.seeds");
   return {
-    rewards: Array.isArray(rewards)
-      ? rewards.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null))
-      : [],
+    rewards: finiteOrNaN(rewards),
     sft_eval: {
       return_mean: n(
         "sft_eval.return_mean",
@@ -217,4 +215,23 @@ export function readTrainMetrics(train: unknown): TrainNumbers {
         ? [seeds[0], seeds[1]]
         : null,
   };
+}
+
+/**
+ * The numbers of a JSON list as a Float64Array (NaN for anything else), empty for a
+ * non-list: 8 bytes an episode, however long the run.
+ *
+ * @example
+ * ```ts
+ * finiteOrNaN([1, null, "x"]); // Float64Array [1, NaN, NaN]
+ * ```
+ */
+export function finiteOrNaN(list: unknown): Float64Array {
+  if (!Array.isArray(list)) return new Float64Array(0);
+  const out = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    out[i] = typeof v === "number" && Number.isFinite(v) ? v : NaN;
+  }
+  return out;
 }

@@ -33,6 +33,7 @@ import type { TrainMetricsOptions } from "./train_metrics.ts";
 import type { LoopOutcome } from "./schedule.ts";
 import { trainLoop } from "./schedule.ts";
 import { listenForStop } from "./stop_signals.ts";
+import { checkRunFits } from "./work_limits.ts";
 import type { StopRequest } from "./stop_signals.ts";
 
 /** A training run to make: its checked configuration and how the command line asked for it. */
@@ -113,6 +114,9 @@ async function buildTrainer(
   const envOptions = runEnvParts(run).options;
   const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
   const planner = await runBasePlanner(run, makeEnv);
+  // a waypoint planner's action is its plan: 2 numbers per waypoint
+  const actionDim = "actionDim" in planner ? planner.actionDim : 2 * planner.horizon;
+  checkRunFits(run, { obsDim: planner.obsDim, actionDim });
   const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { run, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog();

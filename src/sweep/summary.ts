@@ -13,6 +13,7 @@ import { DEFAULT_ENV_CONFIG, ENV_NAMES, isEnvName, validateEnvConfig } from "../
 import { vecEnvFactory } from "../env/mod.ts";
 import type { EnvConfig, EnvName } from "../env/mod.ts";
 import { applyConfigFile, writeJson } from "../io/mod.ts";
+import { PPO_CONFIG_TABLE } from "../ppo/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
 import { EXPERT_PLANNERS, expertReturn } from "./expert_returns.ts";
@@ -33,6 +34,10 @@ export const SEED_METRICS = [
   "route_completion",
   "gap_closed",
 ] as const;
+
+// Most held-out episodes a seed's block may name: what --heldout-episodes allows (the
+// aggregate evaluates the expert on them).
+const MAX_HELDOUT = PPO_CONFIG_TABLE.heldout_episodes.range[1];
 
 /** The metrics a held-out block may hold or not (by env), read as they are. */
 const OPTIONAL_HELDOUT = ["collision_rate", "route_completion"] as const;
@@ -279,7 +284,7 @@ function readSeed(
   const incomplete = { missing: `${file}: no complete heldout block` };
   if (
     first_seed === null || count === null || !Number.isInteger(first_seed) ||
-    !Number.isInteger(count) || first_seed < 0 || count < 1 || count > 1e6 ||
+    !Number.isInteger(count) || first_seed < 0 || count < 1 || count > MAX_HELDOUT ||
     first_seed + count > 2 ** 32 || run.return === null || run.success_rate === null ||
     run.sft_return === null
   ) {
