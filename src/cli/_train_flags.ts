@@ -12,7 +12,14 @@ import { applyConfigFile } from "../io/mod.ts";
 import { PPO_CONFIG_TABLE, validatePpoConfig } from "../ppo/mod.ts";
 import { fitRunToEnv, runConfigDefaults, runEnvParts } from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
-import { applyFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
+import {
+  applyFlags,
+  flagHelp,
+  flagOptions,
+  parseFlags,
+  parseNumber,
+  RUN_OPTIONS,
+} from "./_flags.ts";
 import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
 import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
 import * as traffic from "./_traffic_flags.ts";
@@ -29,6 +36,7 @@ const OPTIONS = {
   device: { type: "string" },
   config: { type: "string" },
   "eval-worker": { type: "boolean" },
+  "keep-checkpoints": { type: "string" },
   ...flagOptions(PPO_CONFIG_TABLE),
   ...ENV_FLAG_OPTIONS,
   ...ENV_CHOICE_OPTION,
@@ -60,6 +68,7 @@ export function trainHelp(): string {
     "  --overwrite              replace the run already in --out-dir",
     "  --quiet                  no progress output",
     "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
+    "  --keep-checkpoints N     keep only the newest N checkpoints/checkpoint_{N}.pt (default: all)",
     "  -h, --help               this help",
   ];
   lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
@@ -77,6 +86,8 @@ export interface TrainArgs {
   quiet: boolean;
   /** `--eval-worker`: split the held-out evaluations with a Worker. */
   evalWorker: boolean;
+  /** `--keep-checkpoints N`, or null (all). */
+  keepCheckpoints: number | null;
   /** `--resume` checkpoint path, or null. */
   resume: string | null;
   /** `-h` / `--help`. */
@@ -101,6 +112,14 @@ export function parseTrainArgs(args: string[]): TrainArgs {
     overwrite: values.overwrite === true,
     quiet: values.quiet === true,
     evalWorker: values["eval-worker"] === true,
+    keepCheckpoints: typeof values["keep-checkpoints"] === "string"
+      ? parseNumber(values["keep-checkpoints"], {
+        flag: "--keep-checkpoints",
+        kind: "int",
+        lo: 1,
+        hi: 1e9,
+      })
+      : null,
     resume,
     help: values.help === true,
   };

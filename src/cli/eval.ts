@@ -21,7 +21,7 @@ import {
 } from "../env/mod.ts";
 import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { applyConfigFile, readPt, writeFileAtomic } from "../io/mod.ts";
+import { applyConfigFile, outputTarget, readPt, writeFileAtomic } from "../io/mod.ts";
 import { BuiltinSftPlanner, ExpertPlanner, loadSftPlanner, ZeroPlanner } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import {
@@ -168,15 +168,10 @@ function evalFlags(values: Values): {
   const firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
-  const output = typeof values.output === "string" ? values.output : null;
-  if (output !== null && !values.overwrite) {
-    try {
-      Deno.statSync(output);
-      throw new UserError(`--output ${output}: exists; pass --overwrite to replace it`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
+  // only a regular file is replaced, and only with --overwrite
+  const output = typeof values.output === "string"
+    ? outputTarget(values.output, { flag: "--output", overwrite: values.overwrite === true })
+    : null;
   return { names, groups, count, firstSeed, output };
 }
 

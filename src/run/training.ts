@@ -12,8 +12,15 @@ import { resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { vecEnvFactory } from "../env/mod.ts";
 import type { EnvName, EpisodeMetric } from "../env/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
-import type { RunPaths } from "../io/mod.ts";
+import {
+  lockRunDir,
+  prepareResumeDir,
+  recoverStagedRun,
+  runPaths,
+  stageRunDir,
+  writeJson,
+} from "../io/mod.ts";
+import type { StagedRun } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
 import { runBasePlanner } from "./base_planner.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
@@ -50,6 +57,10 @@ export interface TrainingRequest {
   quiet: boolean;
   /** `--eval-worker`: split the evaluations with a Worker ({@linkcode ParallelEvaluator}). */
   evalWorker: boolean;
+  /** `--keep-checkpoints N`: keep only the newest N periodic checkpoints (default: all). */
+  keepCheckpoints?: number | null;
+  /** True once the run should stop as for SIGTERM (a lane whose parent is gone). */
+  orphaned?: () => boolean;
   /**
    * The user named the run folder (`--out-dir`); else messages about a resumed run's own
    * folder call it "run folder".
@@ -81,25 +92,55 @@ export async function runTraining(request: TrainingRequest): Promise<number> {
     `${flag} ${run.out_dir}`,
     () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
-  const stop = listenForStop({ onAbort: () => lock.release(), log });
+  const stop = listenForStop({ onAbort: () => lock.release(), log, orphaned: request.orphaned });
   try {
-    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
-      const p = point
-        ? prepareResumeDir(run.out_dir, {
-          episode: point.episode,
-          overwrite: request.overwrite,
-          sameRun: resolve(run.out_dir) === resolve(point.runDir),
-          keep: resolve(point.path),
-        })
-        : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
-      await writeJson(p.config, run);
-      return p;
-    });
-    return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
+    const folder = await unusablePathIsBadInput(
+      `${flag} ${run.out_dir}`,
+      () => prepareFolder(request),
+    );
+    let code: number;
+    try {
+      code = await trainInFolder({ request, trainer, runLog, folder, stop, log, extra });
+    } catch (e) {
+      folder.discard(); // a replaced run stays as it was
+      throw e;
+    }
+    folder.commit();
+    return code;
   } finally {
     stop.dispose();
     lock.release();
   }
+}
+
+// The run folder made ready (locked already): resuming in place, later results removed
+// (with --overwrite); a new run, or a resumed one in another folder, written beside an
+// old run (--overwrite) that it replaces only once complete. Then config.json.
+async function prepareFolder(request: TrainingRequest): Promise<StagedRun> {
+  const { run, point } = request;
+  const recovered = recoverStagedRun(run.out_dir);
+  if (recovered !== null) console.error(`warning: ${run.out_dir}: ${recovered}`);
+  const folder: StagedRun = point && resolve(run.out_dir) === resolve(point.runDir)
+    ? {
+      paths: prepareResumeDir(run.out_dir, {
+        episode: point.episode,
+        overwrite: request.overwrite,
+        sameRun: true,
+        keep: resolve(point.path),
+        finishes: point.episode >= run.ppo.episodes,
+      }),
+      staged: false,
+      commit: () => {},
+      discard: () => {},
+    }
+    : stageRunDir(run.out_dir, { overwrite: request.overwrite });
+  try {
+    await writeJson(folder.paths.config, run);
+  } catch (e) {
+    folder.discard();
+    throw e;
+  }
+  return folder;
 }
 
 // The env factory, the base planner and the trainer of the run (restored from the
@@ -129,7 +170,8 @@ interface InFolder {
   request: TrainingRequest;
   trainer: Trainer;
   runLog: RunLog;
-  paths: RunPaths;
+  /** Where the run writes (a staging folder when it replaces a run). */
+  folder: StagedRun;
   stop: StopRequest;
   log: (line: string) => void;
   /** Checkpoint keys besides the run's own (`train_scenarios`). */
@@ -140,7 +182,8 @@ interface InFolder {
 // from here on (disk full, say) ends the run with exit code 4; every file written before
 // it is complete (atomic writes), so the last checkpoint stands.
 async function trainInFolder(f: InFolder): Promise<number> {
-  const { request: { run, point }, trainer, runLog, paths, stop, log } = f;
+  const { request: { run, point }, trainer, runLog, stop, log } = f;
+  const paths = f.folder.paths;
   const startTime = new Date();
   const live = !f.request.quiet && Deno.stderr.isTerminal();
   const extra = { sft_model: run.sft_model, ...runEnvParts(run).extra, ...f.extra };
@@ -151,6 +194,7 @@ async function trainInFolder(f: InFolder): Promise<number> {
     resumedFrom: point?.path ?? null,
     log,
     live,
+    keepCheckpoints: f.request.keepCheckpoints ?? null,
   });
   let evaluator: ParallelEvaluator | null = null;
   try {
@@ -179,10 +223,11 @@ async function trainInFolder(f: InFolder): Promise<number> {
     return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });
   } catch (e) {
     if (!isOsError(e)) throw e;
+    const kept = f.folder.staged
+      ? `the run already in ${run.out_dir} is unchanged`
+      : `the last complete checkpoint is ${writer.lastCheckpoint ?? "none"}`;
     throw new UserError(
-      `I/O error while writing the run in ${run.out_dir}: ${
-        firstLine(e)
-      }; the last complete checkpoint is ${writer.lastCheckpoint ?? "none"}`,
+      `I/O error while writing the run in ${run.out_dir}: ${firstLine(e)}; ${kept}`,
       { exitCode: EXIT.ioFault },
     );
   } finally {
@@ -204,7 +249,10 @@ async function closeRun(f: InFolder, opts: {
   evaluate: ParallelEvaluator["evaluate"] | undefined;
   evaluator: ParallelEvaluator | null;
 }): Promise<number> {
-  const { request: { run }, trainer, paths, stop, log } = f;
+  const { request: { run }, trainer, stop, log } = f;
+  const paths = f.folder.paths;
+  // where the files will be once a replacing run is in place, for messages
+  const shown = runPaths(run.out_dir);
   const { writer, outcome, summary, evaluator } = opts;
   const interrupted = { ...summary, heldout: null, interrupted: true };
   if (outcome.stopped) {
@@ -213,7 +261,11 @@ async function closeRun(f: InFolder, opts: {
     await writer.writeMetrics();
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
-    console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+    console.error(
+      `train: interrupted at episode ${trainer.episode}${note}; saved ${
+        shown.checkpoint(trainer.episode)
+      }`,
+    );
     return stop.code ?? EXIT.sigint;
   }
   await writer.save(trainer, paths.final);
@@ -224,7 +276,7 @@ async function closeRun(f: InFolder, opts: {
     // final.pt and metrics.json are complete; only the closing evaluation is missing
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     console.error(
-      `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
+      `train: interrupted during the held-out evaluation; ${shown.final} is complete`,
     );
     return stop.code ?? EXIT.sigint;
   }
@@ -234,7 +286,7 @@ async function closeRun(f: InFolder, opts: {
   );
   f.request.printHeldout(heldout, trainer.episodeMetrics);
   if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
-  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
+  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${shown.dir}`);
   return 0;
 }
 
