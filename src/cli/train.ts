@@ -20,8 +20,10 @@ import {
   DEFAULT_SEEDS_OUT_DIR,
   emitSeedsJob,
   LANE_FLAG,
+  parseSchedule,
   runSeedsJob,
-  trainSeed,
+  runSeedTask,
+  SCHEDULE_FLAGS,
   trainSeedsFromStdin,
 } from "../sweep/mod.ts";
 import type { SeedsJob } from "../sweep/mod.ts";
@@ -63,7 +65,8 @@ function checkResume(point: ResumePoint, opts: { run: RunConfig; values: TrainAr
   const { run } = opts;
   checkResumedNeighbors(point, opts);
   run.ppo.resume = point.path;
-  if (point.episode >= run.ppo.episodes) {
+  // at its last episode, only the closing evaluation is left (a run stopped during it)
+  if (point.episode > run.ppo.episodes) {
     throw new UserError(
       `--resume ${point.path}: the checkpoint is at episode ${point.episode} and --episodes is ${run.ppo.episodes}; raise --episodes to train on`,
     );
@@ -81,6 +84,7 @@ function trainingRequest(
     overwrite: parsed.overwrite,
     quiet: parsed.quiet,
     evalWorker: parsed.evalWorker,
+    keepCheckpoints: parsed.keepCheckpoints,
     outDirNamed: typeof parsed.values["out-dir"] === "string",
     printHeldout,
   };
@@ -121,9 +125,9 @@ async function runTrainSeeds(args: string[]): Promise<number> {
       lo: 0,
       hi: job.seeds.length - 1,
     });
-    // Exactly the single run of that seed.
+    // Exactly the single run of that seed (resumed, or left as it is when finished).
     const base = trainingRequest(parsed, { run: job.run, point: null });
-    return await trainSeed(base, { outDir: job.outDir, seed: job.seeds[i], quiet: job.quiet });
+    return await runSeedTask(base, { job, index: i });
   }
   const emit = own.get("emit");
   return emit !== undefined ? await emitSeedsJob(job, emit) : await runSeedsJob(job);
@@ -144,7 +148,12 @@ function seedsJob(
     ? null
     : parseNumber(jobsFlag, { flag: "--jobs", kind: "int", lo: 1, hi: 1024 });
   const flags = withoutOutDir(opts.rest);
+  const scheduling = SCHEDULE_FLAGS.filter((f) => opts.own.has(f));
+  if (scheduling.length > 0 && !opts.own.has("emit")) {
+    throw new UserError(`--${scheduling[0]}: only for the job files of --emit`);
+  }
   return {
+    schedule: parseSchedule(opts.own),
     seeds,
     list,
     outDir,
