@@ -38,17 +38,10 @@ async function finish(child: Deno.ChildProcess): Promise<{ code: number; stderr:
 
 // Processes whose command line holds `text` (the lanes of a job: `--lane --out-dir DIR`).
 function processesWith(text: string): number[] {
-  const found: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0").join(" ");
-      if (cmd.includes(text)) found.push(Number(e.name));
-    } catch {
-      // gone
-    }
-  }
-  return found;
+  const pattern = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const out = new Deno.Command("pgrep", { args: ["-f", "--", pattern], stdout: "piped" })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).map(Number);
 }
 
 async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {

@@ -276,10 +276,7 @@ export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze(
   tableDefaults(ENV_CONFIG_TABLE),
 );
 
-/**
- * Most points of one route: 100,000 (a 100 km route at the 1 m resolution; every env
- * keeps three Float64Arrays of them, 2.4 MB).
- */
+/** Most points of one route: 100,000 (100 km at 1 m; three Float64Arrays per env, 2.4 MB). */
 export const MAX_ROUTE_POINTS = 100_000;
 
 /**
