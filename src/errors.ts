@@ -65,6 +65,24 @@ export function isOsError(e: unknown): e is Error {
   return typeof code === "string" && /^E[A-Z]+$/.test(code) || /\(os error \d+\)/.test(e.message);
 }
 
+/**
+ * `text` as one printable line: control characters (a newline or an escape sequence in
+ * a file name, say) written as escapes (`\n`, `\x1b`), so an error line can neither
+ * be split nor drive the terminal.
+ *
+ * @example
+ * ```ts
+ * printable("a\nb\x1b[2J"); // "a\\nb\\x1b[2J"
+ * ```
+ */
+export function printable(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 /** The first line of an error's message. */
 export function firstLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
@@ -96,11 +114,12 @@ function debugWanted(): boolean {
  */
 export function reportError(e: unknown): number {
   if (e instanceof UserError) {
-    console.error(`error: ${e.message.replace(/[\r\n]+/g, " ")}`);
+    console.error(`error: ${printable(e.message)}`);
     return e.exitCode;
   }
   if (isOsError(e)) {
-    console.error(`error: ${firstLine(e)}`);
+    // the whole message: an OS error names the path, which may hold a newline
+    console.error(`error: ${printable(e.message.trim())}`);
     return EXIT.badInput;
   }
   const name = e instanceof Error ? e.name : typeof e;
@@ -109,7 +128,7 @@ export function reportError(e: unknown): number {
   } else {
     console.error(
       `error: unexpected ${name}: ${
-        firstLine(e)
+        printable(firstLine(e))
       } (a bug; run with ${DEBUG_ENV}=1 for the stack trace)`,
     );
   }

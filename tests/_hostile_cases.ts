@@ -12,14 +12,23 @@ import { ROOT } from "./_helpers.ts";
 const PEAK_RSS_LIMIT_KB = 300 * 1024;
 const KILL_AFTER_MS = 20_000;
 
-interface Outcome {
+/** How a measured child ended. */
+export interface Outcome {
   code: number;
   stderr: string;
   peakKb: number | null;
   killed: boolean;
 }
 
-async function runMeasured(args: string[], rssFile: string): Promise<Outcome> {
+/**
+ * Runs the CLI with `args` in a child that reports its peak memory (kB, in `rssFile`);
+ * killed after `killAfterMs` (default 20 s).
+ */
+export async function runMeasured(
+  args: string[],
+  rssFile: string,
+  killAfterMs = KILL_AFTER_MS,
+): Promise<Outcome> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -37,7 +46,7 @@ async function runMeasured(args: string[], rssFile: string): Promise<Outcome> {
   const timer = setTimeout(() => {
     killed = true;
     child.kill("SIGKILL");
-  }, KILL_AFTER_MS);
+  }, killAfterMs);
   const out = await child.output();
   clearTimeout(timer);
   let peakKb: number | null = null;

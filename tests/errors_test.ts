@@ -56,7 +56,7 @@ Deno.test("reportError: one line and its code for every kind of error; the trace
     assert.deepEqual(lines, [
       "error: --lr: bad",
       "error: diverged",
-      "error: No such file or directory (os error 2): open 'x'",
+      "error: No such file or directory (os error 2): open 'x'\\nmore",
       "error: unexpected TypeError: cannot read properties of undefined (a bug; run with DELTA_WAYPOINT_DEBUG=1 for the stack trace)",
     ]);
     lines.length = 0;

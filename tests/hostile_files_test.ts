@@ -25,6 +25,7 @@ import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 import { BuiltinSftPlanner, Driving } from "../src/env/mod.ts";
 import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
 import { type Case, runCases } from "./_hostile_cases.ts";
+import { testPython } from "./_python.ts";
 
 // ---------------------------------------------------------------------------------------
 // Hand-assembled pickles (protocol 2 opcodes)
@@ -179,6 +180,13 @@ function hostilePtFiles(): Record<string, Uint8Array> {
     deepDict.push(op.get(i - 1), op.int(1), op.EMPTY_DICT, op.put(i), op.SETITEM, op.POP);
   }
   files["deep_dict.pt"] = ptFile(concat([...deepDict, op.STOP]));
+  // 1,000 deep: within the values budget, over the depth limit.
+  const deep1000 = new Uint8Array(2 * 1000 - 1).fill(op.EMPTY_LIST, 0, 1000).fill(op.APPEND, 1000);
+  files["deep1000.pt"] = ptFile(inCheckpointDict(deep1000));
+  // 1 MB of empty lists (2 bytes each): half a million lists, dozens of bytes each.
+  const lists = new Uint8Array(1_000_000).fill(op.EMPTY_LIST);
+  for (let i = 1; i < lists.length; i += 2) lists[i] = op.APPEND;
+  files["lists.pt"] = ptFile(inCheckpointDict(op.EMPTY_LIST, lists));
 
   // A list that contains itself.
   files["selfloop.pt"] = ptFile(
@@ -241,15 +249,18 @@ Deno.test("hostile .pt and --config files: exit 2, one line naming the file, bou
       "laughs.pt": /more than \d+ values once shared values are counted where they appear/,
       "long4.pt": /integer of 409600 bytes is over the limit of 256 bytes/,
       "bigstring.pt": /string of 2097152 bytes is over the limit of 1048576 bytes/,
-      "deep_list.pt": /nests lists, tuples or dicts deeper than the limit of 100/,
-      "deep_tuple.pt": /deeper than the limit of 100/,
-      "deep_dict.pt": /deeper than the limit of 100/,
+      // 100,000 containers cost more than the budget before the depth is seen
+      "deep_list.pt": /materialises more than \d+ values, over the limit/,
+      "deep_tuple.pt": /materialises more than \d+ values, over the limit/,
+      "deep_dict.pt": /materialises more than \d+ values, over the limit/,
+      "deep1000.pt": /nests lists, tuples or dicts deeper than the limit of 100/,
+      "lists.pt": /materialises more than \d+ values, over the limit/,
       "selfloop.pt": /builds a list that contains itself/,
       "zero.pt": /not a regular file \(a character device\)/,
       "urandom.pt": /not a regular file \(a character device\)/,
       "fifo.pt": /not a regular file \(a FIFO\)/,
       "folder.pt": /is a folder/,
-      "huge.pt": /file is 1073741825 bytes, over the limit of 1073741824 bytes for a \.pt file/,
+      "huge.pt": /file is 134217729 bytes, over the limit of 134217728 bytes for a \.pt file/,
     };
     // Every reader: inspect on each file, the others on a few each.
     const cases: Case[] = [];
@@ -317,5 +328,41 @@ Deno.test("readBoundedFile: reads a regular file up to the limit, refuses one by
     assert.throws(() => readBoundedFileSync(path, small), check);
     await assert.rejects(() => readBoundedFile(join(dir, "none"), opts), /file not found/);
     assert.throws(() => readBoundedFileSync(dir, opts), /is a folder/);
+  });
+});
+
+// Renames a FIFO and a regular file over `<dir>/x.json` in turn for `seconds`.
+const FLIPPER = `
+import os, sys, time
+d = sys.argv[1]; path = os.path.join(d, "x.json"); end = time.time() + float(sys.argv[2])
+i = 0
+while time.time() < end:
+    f = os.path.join(d, f".f{i}"); os.mkfifo(f); os.rename(f, path)
+    r = os.path.join(d, f".r{i}")
+    with open(r, "w") as fh: fh.write("{}")
+    os.rename(r, path); i += 1
+`;
+
+Deno.test("readBoundedFile never blocks on a FIFO swapped in for a regular file between a check and the open", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "x.json");
+    Deno.writeTextFileSync(path, "{}");
+    const flipper = new Deno.Command(testPython(), { args: ["-c", FLIPPER, dir, "2"] }).spawn();
+    let reads = 0, hung = 0, timer: ReturnType<typeof setTimeout> | undefined;
+    const opts = { maxBytes: 100, what: "a test file" };
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1500 && hung === 0) {
+      const read = readBoundedFile(path, opts).then(() => "read", (e) => {
+        assert.ok(e instanceof FileReadError, String(e)); // a FIFO, or gone mid-rename
+        return "refused";
+      });
+      const hang = new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 1000));
+      if (await Promise.race([read, hang]) === "hung") hung++;
+      clearTimeout(timer);
+      reads++;
+    }
+    await flipper.status;
+    assert.equal(hung, 0, `a read hung on a FIFO (after ${reads} reads)`);
+    assert.ok(reads > 50, `${reads} reads`);
   });
 });

@@ -372,8 +372,8 @@ Deno.test("chart helpers: ticks, number format, moving average, degenerate serie
   assert.equal(formatNumber(25000), "25k");
   assert.equal(formatNumber(-3e-5), "-3e-5");
   assert.equal(formatNumber(0), "0");
-  assert.deepEqual(movingAverage([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5]);
-  assert.deepEqual(movingAverage([1, null, 3, NaN, NaN], 2), [1, 1, 3, 3, NaN]);
+  assert.deepEqual([...movingAverage([1, 2, 3, 4], 2)], [1, 1.5, 2.5, 3.5]);
+  assert.deepEqual([...movingAverage([1, null, 3, NaN, NaN], 2)], [1, 1, 3, 3, NaN]);
 
   const box = { x: 0, y: 0, width: 640, height: 360 };
   const panel = (points: [number, number][]) => ({

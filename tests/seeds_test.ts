@@ -231,7 +231,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
 
         const slurm = join(jobs, "slurm_array.sh");
         assert.equal((await run(["bash", "-n", slurm])).code, 0);
-        assert.match(Deno.readTextFileSync(slurm), /^#SBATCH --array=0-1%1$/m);
+        assert.match(Deno.readTextFileSync(slurm), /^#SBATCH "--array=0-1%1"$/m);
 
         const job = parseYaml(Deno.readTextFileSync(join(jobs, "k8s_indexed_job.yaml")));
         assert.equal(job.apiVersion, "batch/v1");
@@ -284,10 +284,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
         }
         const fake = join(dir, "fake_ray");
         Deno.mkdirSync(fake);
-        Deno.writeTextFileSync(
-          join(fake, "ray.py"),
-          "def remote(**_):\n    return lambda f: f\n",
-        );
+        Deno.copyFileSync(join(ROOT, "tests", "_ray_stub.py"), join(fake, "ray.py"));
         const probe = [
           "import importlib.util, json, sys",
           `spec = importlib.util.spec_from_file_location("job", ${
@@ -529,7 +526,9 @@ Deno.test("train --seeds: a failing seed does not stop the others; SIGTERM / Ctr
       assert.deepEqual(s.finished, []);
       assert.deepEqual(s.missing.map((m) => m.seed), [1, 2]);
       for (const m of s.missing) assert.match(m.reason, /^interrupted at episode \d+/);
-      const resumes = [...err.matchAll(/seed (\d): resume with train --resume (\S+)/g)];
+      const resumes = [
+        ...err.matchAll(/seed (\d): continue with `deno task train --resume (\S+)`/g),
+      ];
       assert.equal(resumes.length, 2, err);
       const ckpt = resumes[0][2];
       const episode = Number(/checkpoint_(\d+)\.pt$/.exec(ckpt)![1]);

@@ -142,8 +142,12 @@ export interface NumberSpec {
   exclusiveLow?: boolean;
 }
 
+// A decimal number: optional sign, digits with an optional fraction, optional exponent.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /**
- * Parses a numeric flag value, checking its kind and range; errors name the flag.
+ * Parses a numeric flag value (decimal: `0x10` is refused), checking its kind and range;
+ * errors name the flag.
  *
  * @example
  * ```ts
@@ -153,7 +157,8 @@ export interface NumberSpec {
 export function parseNumber(raw: string, spec: NumberSpec): number {
   const { flag, kind, lo, hi } = spec;
   const text = raw.trim();
-  const v = text === "" ? NaN : Number(text);
+  // decimal only: Number() also reads "0x10", "0b1" and "1_0"-free forms a user did not mean
+  const v = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(v) || (kind === "int" && !Number.isInteger(v))) {
     const what = kind === "int" ? "an integer" : "a number";
     throw new UserError(`${flag}: expected ${what}, got '${raw}'`);

@@ -11,6 +11,25 @@ import type { EnvChoice } from "../env/mod.ts";
 import { shellQuote } from "../sweep/mod.ts";
 
 /**
+ * This program's `train` with `args`, shell-quoted (`deno task train ...`, or the
+ * executable itself when compiled): the command that continues a multi-seed job.
+ *
+ * @example
+ * ```ts ignore
+ * trainCommand(["--seeds", "1-4", "--out-dir", "out/multi"]);
+ * // "deno task train --seeds 1-4 --out-dir out/multi"
+ * ```
+ */
+export function trainCommand(args: string[]): string {
+  return [...trainProgram(), ...args].map(shellQuote).join(" ");
+}
+
+// This program's `train`: `deno task train`, or the executable itself when compiled.
+function trainProgram(): string[] {
+  return Deno.build.standalone ? [Deno.execPath(), "train"] : ["deno", "task", "train"];
+}
+
+/**
  * A function of the checkpoint giving the shell command that continues the run
  * (`deno task train --resume ...`, or the executable itself when compiled).
  *
@@ -24,7 +43,7 @@ export function resumeCommand(
   env: EnvChoice,
   values: Record<string, unknown>,
 ): (checkpoint: string) => string {
-  const program = Deno.build.standalone ? [Deno.execPath(), "train"] : ["deno", "task", "train"];
+  const program = trainProgram();
   const envFlags = env.kind === "builtin" ? [] : ["--env", env.spec];
   if (env.kind === "gym") {
     for (const flag of ["gym-python", "gym-module", "gym-kwargs"]) {

@@ -7,7 +7,7 @@
  */
 
 import { UserError } from "../errors.ts";
-import { LANE_FLAG, MAX_SEEDS } from "../sweep/mod.ts";
+import { LANE_FLAG, MAX_SEEDS, SCHEDULE_FLAGS } from "../sweep/mod.ts";
 
 /** `train --help` lines of the multi-seed flags. */
 export const SEEDS_HELP = [
@@ -19,6 +19,14 @@ export const SEEDS_HELP = [
   "  --task-index I           run only seed number I (0-based) of LIST: one task of a cluster job",
   "  --emit slurm,k8s,ray     write a Slurm array script, a Kubernetes Indexed Job and a Ray",
   "                           entrypoint into --out-dir (nothing is run or submitted)",
+  "Job files (with --emit; docs/reference.md has which scheduler takes which):",
+  "  --time T                 time limit of one task (minutes, H:M:S, D-H:M:S); SIGTERM 180 s before",
+  "  --mem M                  memory of one task, e.g. 4G (default 2G)",
+  "  --partition P            Slurm partition, or the Kubernetes Job's Kueue queue",
+  "  --account A              Slurm account",
+  "  --cpus-per-task N        CPUs of one task (default 1)",
+  "  --retries N              runs of a failed task again, per seed (default 3)",
+  "  --sbatch-arg ARG         one more #SBATCH argument (repeatable), e.g. --qos=high",
 ];
 
 /**
@@ -71,8 +79,10 @@ export function parseSeedList(text: string): number[] {
   return seeds;
 }
 
-// The flags of a multi-seed job itself, besides `--lane`.
-const OWN_FLAGS = ["seeds", "jobs", "task-index", "emit"] as const;
+// The flags of a multi-seed job itself, besides `--lane`: the job's, then the job
+// files' scheduling (`--sbatch-arg` may repeat; its values are joined by NULs).
+const OWN_FLAGS = ["seeds", "jobs", "task-index", "emit", ...SCHEDULE_FLAGS] as const;
+const REPEATABLE: readonly string[] = ["sbatch-arg"];
 
 /**
  * Splits off the multi-seed job's own flags (`--seeds`, `--jobs`, `--task-index`,
@@ -98,11 +108,12 @@ export function splitOwnFlags(args: string[]): { own: Map<string, string>; rest:
       continue;
     }
     const separate = args[i] === `--${name}`;
-    const value: string | undefined = separate ? args[++i] : args[i].slice(name.length + 3);
+    let value: string | undefined = separate ? args[++i] : args[i].slice(name.length + 3);
     if (value === undefined || (separate && value.startsWith("--"))) {
       throw new UserError(`train: --${name}: missing value (see --help)`);
     }
-    if (own.has(name)) throw new UserError(`--${name}: given twice`);
+    if (own.has(name) && REPEATABLE.includes(name)) value = `${own.get(name)}\0${value}`;
+    else if (own.has(name)) throw new UserError(`--${name}: given twice`);
     own.set(name, value);
   }
   return { own, rest };

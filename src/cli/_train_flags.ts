@@ -18,7 +18,14 @@ import {
   runSettings,
 } from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
-import { applyFlags, flagHelp, flagOptions, helpLines, RUN_OPTIONS } from "./_flags.ts";
+import {
+  applyFlags,
+  flagHelp,
+  flagOptions,
+  helpLines,
+  parseNumber,
+  RUN_OPTIONS,
+} from "./_flags.ts";
 import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
 import { ENV_CHOICE_OPTIONS, envChoiceHelp } from "./_env_choice.ts";
 import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP } from "./_scenario_flags.ts";
@@ -33,6 +40,7 @@ function trainOptions(def: EnvDefinition) {
     device: { type: "string" },
     config: { type: "string" },
     "eval-worker": { type: "boolean" },
+    "keep-checkpoints": { type: "string" },
     ...flagOptions(PPO_CONFIG_TABLE),
     ...envFlagOptions(def),
     ...ENV_CHOICE_OPTIONS,
@@ -69,6 +77,10 @@ export function trainHelp(def: EnvDefinition): string {
     "  --overwrite              replace the run already in --out-dir",
     "  --quiet                  no progress output",
     "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
+    ...helpLines(
+      "--keep-checkpoints N",
+      "keep only the newest N periodic checkpoints (checkpoints/checkpoint_{N}.pt; default: all)",
+    ),
     "  -h, --help               this help",
     ...flagHelp(PPO_CONFIG_TABLE, defaults.ppo as unknown as Record<string, unknown>),
     ...envChoiceHelp(),
@@ -88,6 +100,8 @@ export interface TrainArgs {
   quiet: boolean;
   /** `--eval-worker`: split the held-out evaluations with a Worker. */
   evalWorker: boolean;
+  /** `--keep-checkpoints N`, or null (all). */
+  keepCheckpoints: number | null;
   /** `--resume` checkpoint path, or null. */
   resume: string | null;
   /** `-h` / `--help`. */
@@ -112,6 +126,14 @@ export function parseTrainArgs(args: string[], def: EnvDefinition): TrainArgs {
     overwrite: values.overwrite === true,
     quiet: values.quiet === true,
     evalWorker: values["eval-worker"] === true,
+    keepCheckpoints: typeof values["keep-checkpoints"] === "string"
+      ? parseNumber(values["keep-checkpoints"], {
+        flag: "--keep-checkpoints",
+        kind: "int",
+        lo: 1,
+        hi: 1e9,
+      })
+      : null,
     resume,
     help: values.help === true,
   };

@@ -12,7 +12,7 @@ import { Rng } from "../math/mod.ts";
 import { checkSettings, defaultSettings, EnvPool, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { BasePlanner, EnvDefinition, EnvSettings, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
-import { applyConfigFile, loadYamlParserFor, writeFileAtomic } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor, outputTarget, writeFileAtomic } from "../io/mod.ts";
 import {
   checkCommandLineOnly,
   checkpointEnvName,
@@ -152,20 +152,15 @@ interface Asked {
 // What the flags ask for besides the environment: the seeds and the --output file.
 function evalFlags(values: Values, names: string[], groups: SeedGroup[]): Asked {
   const count = typeof values.episodes === "string"
-    ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 1e6 })
+    ? parseNumber(values.episodes, { flag: "--episodes", kind: "int", lo: 1, hi: 100_000 })
     : 100;
   const firstSeed = typeof values.seed === "string"
     ? parseNumber(values.seed, { flag: "--seed", kind: "int", lo: 0, hi: 2 ** 32 - count })
     : HELDOUT_SEED_BASE;
-  const output = typeof values.output === "string" ? values.output : null;
-  if (output !== null && !values.overwrite) {
-    try {
-      Deno.statSync(output);
-      throw new UserError(`--output ${output}: exists; pass --overwrite to replace it`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
+  // only a regular file is replaced, and only with --overwrite
+  const output = typeof values.output === "string"
+    ? outputTarget(values.output, { flag: "--output", overwrite: values.overwrite === true })
+    : null;
   return { names, groups, count, firstSeed, output };
 }
 

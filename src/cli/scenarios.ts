@@ -9,9 +9,15 @@
 import { UserError } from "../errors.ts";
 import { BUILTIN_ENVS, checkSettings, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { EnvDefinition, ScenarioSupport } from "../env/mod.ts";
-import { applyConfigFile, loadYamlParserFor, readBoundedJson } from "../io/mod.ts";
+import { applyConfigFile, loadYamlParserFor } from "../io/mod.ts";
 import { parseFlags, parseNumber } from "./_flags.ts";
-import { listJsonFiles, MAX_SET_FILES, scenarioSupport, writeScenarioSet } from "../run/mod.ts";
+import {
+  listJsonFiles,
+  MAX_SET_FILES,
+  scenarioSupport,
+  SetBudget,
+  writeScenarioSet,
+} from "../run/mod.ts";
 import { chooseEnv } from "./_env_choice.ts";
 
 const OPTIONS = {
@@ -83,8 +89,10 @@ async function fromEpisodes(dir: string, support: ScenarioSupport): Promise<Made
   const budget = { ...convert.budget, what: "an episode file" };
   const scenarios: unknown[] = [];
   const byId = new Map<string, string>();
+  const setBudget = new SetBudget(`--from-episodes ${dir}`, { support });
   for (const file of files) {
-    const s = convert.convert(await readBoundedJson(file, budget), file);
+    const s = convert.convert(await setBudget.readJson(file, budget), file);
+    setBudget.count(s, file);
     const id = support.id(s);
     const other = byId.get(id);
     if (other !== undefined) {

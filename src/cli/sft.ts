@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { firstLine, isOsError, reportError, UserError } from "../errors.ts";
+import { EXIT, firstLine, isOsError, reportError, UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
 import { checkSettings, DEFAULT_ENV_ID, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { BasePlanner, CloningSource, EnvDefinition, EnvSettings } from "../env/mod.ts";
@@ -25,7 +25,7 @@ import {
 import { evaluatePolicy, heldoutKeys, loggedMetrics, metricLabel } from "../run/mod.ts";
 import type { BehaviourCloningResult, Demonstrations, SftConfig } from "../sft/mod.ts";
 import type { EvalSummary } from "../run/mod.ts";
-import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
+import { lockRunDir, recoverStagedRun, stageRunDir, writeJson } from "../io/mod.ts";
 import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
 import { applyFlags, flagHelp, flagOptions, RUN_OPTIONS } from "./_flags.ts";
@@ -166,8 +166,24 @@ export async function runSft(args: string[]): Promise<number> {
     throw new UserError(`--out-dir ${run.out_dir}: cannot write there: ${firstLine(e)}`);
   }
   try {
-    prepareRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
-    return await sftRun(run, { def, log, t0: performance.now() });
+    recoverStagedRun(run.out_dir);
+    // an old run (--overwrite) is replaced only once the new one is complete
+    const staged = stageRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
+    try {
+      const code = await sftRun(run, { def, log, t0: performance.now(), dir: staged.paths.dir });
+      staged.commit();
+      return code;
+    } catch (e) {
+      staged.discard();
+      if (!isOsError(e)) throw e;
+      const kept = staged.staged ? `the run already in ${run.out_dir} is unchanged` : "";
+      throw new UserError(
+        `I/O error while writing the run in ${run.out_dir}: ${firstLine(e)}${
+          kept ? `; ${kept}` : ""
+        }`,
+        { exitCode: EXIT.ioFault },
+      );
+    }
   } finally {
     lock.release();
   }
@@ -175,13 +191,13 @@ export async function runSft(args: string[]): Promise<number> {
 
 async function sftRun(
   run: SftRunConfig,
-  opts: { def: EnvDefinition; log: (line: string) => void; t0: number },
+  opts: { def: EnvDefinition; log: (line: string) => void; t0: number; dir: string },
 ): Promise<number> {
   const { sft } = run;
   const { log, t0, def } = opts;
   const settings = { ...defaultSettings(def), env: run.env } as EnvSettings;
   const source = def.cloning!;
-  const modelPath = join(run.out_dir, "model.pt");
+  const modelPath = join(opts.dir, "model.pt");
 
   const startTime = new Date();
   log(
@@ -213,13 +229,13 @@ async function sftRun(
   };
   // All three files at the end, each atomically: an interrupted or failed run leaves
   // none behind to block the next one.
-  await writeJson(join(run.out_dir, "config.json"), run);
+  await writeJson(join(opts.dir, "config.json"), run);
   await saveSftPlanner(modelPath, planner, {
     env: run.env,
     extra: { sft_cfg: sft, metrics: summary },
   });
   const wallSeconds = (performance.now() - t0) / 1000;
-  await writeJson(join(run.out_dir, "train_metrics.json"), {
+  await writeJson(join(opts.dir, "train_metrics.json"), {
     start_time: startTime.toISOString(),
     end_time: new Date().toISOString(),
     config: run,
@@ -254,9 +270,9 @@ async function sftRun(
     }`,
   );
   log(
-    `sft: done in ${wallSeconds.toFixed(1)} s; final loss ${
-      lossMean.toFixed(4)
-    }; wrote ${modelPath}`,
+    `sft: done in ${wallSeconds.toFixed(1)} s; final loss ${lossMean.toFixed(4)}; wrote ${
+      join(run.out_dir, "model.pt")
+    }`,
   );
   return 0;
 }

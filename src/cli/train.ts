@@ -31,8 +31,10 @@ import {
   DEFAULT_SEEDS_OUT_DIR,
   emitSeedsJob,
   LANE_FLAG,
+  parseSchedule,
   runSeedsJob,
-  trainSeed,
+  runSeedTask,
+  SCHEDULE_FLAGS,
   trainSeedsFromStdin,
 } from "../sweep/mod.ts";
 import type { SeedsJob } from "../sweep/mod.ts";
@@ -48,7 +50,7 @@ import {
 } from "./_seed_flags.ts";
 import { scenariosFlag } from "./_scenario_flags.ts";
 import { chooseEnv, peekEnvFlags } from "./_env_choice.ts";
-import { resumeCommand } from "./_resume_command.ts";
+import { resumeCommand, trainCommand } from "./_resume_command.ts";
 
 export { buildRunConfig, parseTrainArgs, trainHelp } from "./_train_flags.ts";
 export type { TrainArgs } from "./_train_flags.ts";
@@ -109,7 +111,8 @@ function checkResume(point: ResumePoint, opts: { run: RunConfig; values: TrainAr
     );
   }
   run.ppo.resume = point.path;
-  if (point.episode >= run.ppo.episodes) {
+  // at its last episode, only the closing evaluation is left (a run stopped during it)
+  if (run.ppo.total_steps === 0 && point.episode > run.ppo.episodes) {
     throw new UserError(
       `--resume ${point.path}: the checkpoint is at episode ${point.episode} and --episodes is ${run.ppo.episodes}; raise --episodes to train on`,
     );
@@ -130,6 +133,7 @@ function trainingRequest(
     overwrite: parsed.overwrite,
     quiet: parsed.quiet,
     evalWorker: parsed.evalWorker,
+    keepCheckpoints: parsed.keepCheckpoints,
     outDirNamed: typeof parsed.values["out-dir"] === "string",
     printHeldout,
     resumeCommand: resumeCommand(opts.env, parsed.values),
@@ -148,7 +152,7 @@ async function runTrainSeeds(args: string[]): Promise<number> {
   }
   if (parsed.resume !== null) {
     throw new UserError(
-      "--seeds: cannot be combined with --resume (resume one seed: train --resume <out-dir>/seed_N/checkpoints/checkpoint_K.pt)",
+      "--seeds: cannot be combined with --resume (run the same train --seeds command again: stopped seeds resume from their newest checkpoint, finished ones are left as they are)",
     );
   }
   if (parsed.values.seed !== undefined) {
@@ -173,9 +177,9 @@ async function runTrainSeeds(args: string[]): Promise<number> {
       lo: 0,
       hi: job.seeds.length - 1,
     });
-    // Exactly the single run of that seed.
+    // Exactly the single run of that seed (resumed, or left as it is when finished).
     const base = trainingRequest(parsed, { run: job.run, env, point: null });
-    return await trainSeed(base, { outDir: job.outDir, seed: job.seeds[i], quiet: job.quiet });
+    return await runSeedTask(base, { job, index: i });
   }
   const emit = own.get("emit");
   return emit !== undefined ? await emitSeedsJob(job, emit) : await runSeedsJob(job);
@@ -196,7 +200,12 @@ function seedsJob(
     ? null
     : parseNumber(jobsFlag, { flag: "--jobs", kind: "int", lo: 1, hi: 1024 });
   const flags = withoutOutDir(opts.rest);
+  const scheduling = SCHEDULE_FLAGS.filter((f) => opts.own.has(f));
+  if (scheduling.length > 0 && !opts.own.has("emit")) {
+    throw new UserError(`--${scheduling[0]}: only for the job files of --emit`);
+  }
   return {
+    schedule: parseSchedule(opts.own),
     seeds,
     list,
     outDir,
@@ -206,6 +215,8 @@ function seedsJob(
     env: opts.env,
     overwrite: parsed.overwrite,
     quiet: parsed.quiet,
+    command: trainCommand,
+    resumeCommand: resumeCommand(opts.env, parsed.values),
   };
 }
 

@@ -102,6 +102,11 @@ export interface ScenarioSupport {
   json(scenario: unknown): string;
   /** The file name of a scenario with id `id`. */
   fileName(id: string): string;
+  /**
+   * The numbers a checked scenario holds, as the env keeps them (a set's total is
+   * bounded: `MAX_SET_NUMBERS`); default: every number in it.
+   */
+  numbers?(scenario: unknown): number;
   /** Conversion of logged episodes (`scenarios --from-episodes DIR`), where it has one. */
   readonly fromEpisodes?: {
     /** The budgets of one episode file. */
@@ -139,6 +144,13 @@ export interface EnvDefinition {
   validate?(settings: EnvSettings): void;
   /** Builds N copies for a checked configuration. */
   make(settings: EnvSettings, numEnvs: number): VecEnv;
+  /**
+   * What one copy of these settings holds in memory at most (the driving env: its
+   * route), in bytes, and what makes it so in the user's words, e.g. "routes of 100001
+   * points (env.route_length 100000)": a run refuses settings whose envs together
+   * (`--num-envs` and the evaluations') would exceed its budget. Absent: not counted.
+   */
+  memoryPerEnv?(settings: EnvSettings): { bytes: number; what: string };
   /**
    * PPO settings of a run on this env that differ from the generic defaults (keys of the
    * run's `ppo` section); flags and `--config` still override them.

@@ -136,7 +136,7 @@ export function checkDefinition(value: unknown, where: string): EnvDefinition {
   if (typeof d.description !== "string") fail("description: expected a string");
   if (typeof d.make !== "function") fail("make: expected a function (settings, numEnvs) => VecEnv");
   checkSections(d.sections, fail);
-  for (const key of ["validate", "ppoFromSettings", "observationDoc"]) {
+  for (const key of ["validate", "ppoFromSettings", "observationDoc", "memoryPerEnv"]) {
     if (d[key] !== undefined && typeof d[key] !== "function") fail(`${key}: expected a function`);
   }
   const ppo = d.ppoDefaults;
@@ -160,6 +160,10 @@ export function checkDefinition(value: unknown, where: string): EnvDefinition {
   checkFunctions(d, "cloning", ["make", "expert"], fail);
   const scenarioFns = ["check", "make", "digest", "id", "generatedSeed", "generate", "json"];
   checkFunctions(d, "scenarios", [...scenarioFns, "fileName"], fail);
+  const numbers = (d.scenarios as Record<string, unknown> | undefined)?.numbers;
+  if (numbers !== undefined && typeof numbers !== "function") {
+    fail("scenarios.numbers: expected a function");
+  }
   const only = d.commandLineOnly;
   if (only !== undefined && !(Array.isArray(only) && only.every((k) => typeof k === "string"))) {
     fail("commandLineOnly: expected a list of keys");

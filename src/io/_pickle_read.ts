@@ -23,6 +23,7 @@ import {
   type TensorData,
 } from "./_pt_types.ts";
 import {
+  CONTAINER_COST,
   MATERIALISE_SLACK,
   MAX_INT_BYTES,
   MAX_PICKLE_DEPTH,
@@ -180,6 +181,12 @@ class Unpickler {
     this.#budget = opts.budget;
   }
 
+  /** A new list, tuple or dict `c`, charged {@linkcode CONTAINER_COST} values. */
+  #container<T>(c: T): T {
+    this.#charge(CONTAINER_COST);
+    return c;
+  }
+
   /** Counts `n` more values materialised against the budget. */
   #charge(n: number): void {
     this.#materialised += n;
@@ -299,7 +306,7 @@ class Unpickler {
   }
 
   #tuple(items: unknown[]): PtTuple {
-    const t = new PtTuple(items as PtValue[]);
+    const t = this.#container(new PtTuple(items as PtValue[]));
     if (items.some((v) => isInternal(v) || (v instanceof PtTuple && this.#tainted.has(v)))) {
       this.#tainted.add(t);
     }
@@ -415,7 +422,7 @@ class Unpickler {
     const items = args.items as unknown[];
     switch (fn.toString()) {
       case "collections.OrderedDict": {
-        const dict = new PtDict([], true);
+        const dict = this.#container(new PtDict([], true));
         if (items.length === 0) return dict;
         const pairs = items[0];
         if (items.length === 1 && Array.isArray(pairs)) {
@@ -530,10 +537,10 @@ class Unpickler {
           this.#push(this.#text(this.#u8()));
           break;
         case 0x7d: // EMPTY_DICT
-          this.#push(new PtDict());
+          this.#push(this.#container(new PtDict()));
           break;
         case 0x64: { // DICT
-          const dict = new PtDict();
+          const dict = this.#container(new PtDict());
           this.#setItems(dict, this.#popMark(), "DICT");
           this.#push(dict);
           break;
@@ -550,10 +557,10 @@ class Unpickler {
           break;
         }
         case 0x5d: // EMPTY_LIST
-          this.#push([]);
+          this.#push(this.#container([]));
           break;
         case 0x6c: { // LIST
-          const list: PtValue[] = [];
+          const list: PtValue[] = this.#container([]);
           this.#appends(list, this.#popMark(), "LIST");
           this.#push(list);
           break;
@@ -569,7 +576,7 @@ class Unpickler {
           break;
         }
         case 0x29: // EMPTY_TUPLE
-          this.#push(new PtTuple([]));
+          this.#push(this.#container(new PtTuple([])));
           break;
         case 0x74: // TUPLE
           this.#push(this.#tuple(this.#popMark()));

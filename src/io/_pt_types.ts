@@ -230,10 +230,12 @@ export class PtFormatError extends UserError {
   /** What is wrong, without the file name. */
   readonly problem: string;
 
-  /** The message is `"<source>: <problem>"` on one line (line breaks become spaces). */
+  /**
+   * The message is `"<source>: <problem>"` (a line break in a file name stays in it;
+   * `reportError` prints it escaped, on one line).
+   */
   constructor(source: string, problem: string, options?: { cause?: unknown }) {
-    const line = `${source}: ${problem}`.replace(/[\r\n]+/g, " ");
-    super(line, options);
+    super(`${source}: ${problem}`, options);
     this.name = "PtFormatError";
     this.source = source;
     this.problem = problem;

@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { UserError } from "../errors.ts";
 
 // Temporary files this process is writing right now, with the write in flight (if
 // async); an abort waits for those writes, then removes the files.
@@ -151,4 +152,47 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   } finally {
     pending.delete(tmp);
   }
+}
+
+/**
+ * The file an output flag (`--output FILE`) may replace: `path` itself when nothing is
+ * there; when something is, only a regular file (through a symlink: the file it points
+ * to, so the link stays) and only with `overwrite`. A device, FIFO, socket or folder is
+ * refused (`--output /dev/null --overwrite` as root would have replaced /dev/null with a
+ * regular file). Returns the path to write atomically (beside its target).
+ *
+ * @example
+ * ```ts ignore
+ * const target = outputTarget("eval.json", { flag: "--output", overwrite: false });
+ * await writeFileAtomic(target, text);
+ * ```
+ */
+export function outputTarget(path: string, opts: { flag: string; overwrite: boolean }): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return path;
+    throw e;
+  }
+  const target = info.isSymlink ? Deno.realPathSync(path) : path;
+  const kind = info.isSymlink ? Deno.statSync(target) : info;
+  if (!kind.isFile) {
+    const what = kind.isDirectory
+      ? "a folder"
+      : kind.isFifo
+      ? "a FIFO"
+      : kind.isCharDevice
+      ? "a character device"
+      : kind.isBlockDevice
+      ? "a block device"
+      : kind.isSocket
+      ? "a socket"
+      : "not a regular file";
+    throw new UserError(`${opts.flag} ${path}: is ${what}; only a regular file is replaced`);
+  }
+  if (!opts.overwrite) {
+    throw new UserError(`${opts.flag} ${path}: exists; pass --overwrite to replace it`);
+  }
+  return target;
 }

@@ -18,6 +18,12 @@ export interface JsonBudget {
   maxDepth: number;
   /** Longest string, key or value (bytes of its JSON text, escapes counted as written). */
   maxStringBytes: number;
+  /**
+   * Most arrays and objects in the whole file (none when absent): a few bytes of text
+   * (`{},`) make a JS object of dozens of bytes, so a file of millions of them would
+   * take gigabytes to parse.
+   */
+  maxContainers?: number;
   /** What the file is, for messages, e.g. "a scenario file". */
   what: string;
 }
@@ -36,7 +42,8 @@ const OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d, OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 
  * ```
  */
 export function jsonBudgetProblem(text: Uint8Array, budget: JsonBudget): string | null {
-  let depth = 0;
+  let depth = 0, containers = 0;
+  const maxContainers = budget.maxContainers ?? Infinity;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === QUOTE) {
@@ -51,6 +58,9 @@ export function jsonBudgetProblem(text: Uint8Array, budget: JsonBudget): string 
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > budget.maxDepth) {
         return `nests arrays and objects deeper than the limit of ${budget.maxDepth}`;
+      }
+      if (++containers > maxContainers) {
+        return `holds more than ${maxContainers} arrays and objects, the limit`;
       }
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
       depth--;

@@ -65,7 +65,10 @@ export function applyConfigFile(
   }
   for (const [section, body] of Object.entries(parsed)) {
     if (opts.ignore?.includes(section)) continue;
-    const target = targets[section] as Record<string, unknown> | undefined;
+    // own keys only: a section named "constructor" or "__proto__" is not a config
+    const target = Object.hasOwn(targets, section)
+      ? targets[section] as Record<string, unknown>
+      : undefined;
     if (!target) {
       throw new UserError(
         `--config ${path}: unknown section '${shortKey(section)}' (expected ${
@@ -74,10 +77,10 @@ export function applyConfigFile(
       );
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new UserError(`--config ${path}: '${section}' must be an object`);
+      throw new UserError(`--config ${path}: '${shortKey(section)}' must be an object`);
     }
     for (const [key, value] of Object.entries(body)) {
-      if (!(key in target)) {
+      if (!Object.hasOwn(target, key)) {
         throw new UserError(`--config ${path}: unknown key '${section}.${shortKey(key)}'`);
       }
       if (opts.skipKeys?.includes(key)) continue;

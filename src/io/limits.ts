@@ -8,14 +8,19 @@
  * @module
  */
 
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { open as openHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { UserError } from "../errors.ts";
 
 /**
- * Largest `.pt` file read (bytes): 1 GiB, twice the largest checkpoint the flags allow
- * (`--hidden-dim 4096 --horizon-steps 1000`: 41M float32 weights, each with two Adam
- * moments, about 0.5 GB).
+ * Largest `.pt` file read (bytes): 128 MiB. A run at the parameter limit (6 million,
+ * `MAX_PARAMETERS` in `run/`) writes checkpoints of about 37 MB (float32 weights and
+ * their two Adam moments); the rest leaves room for a long run's histories. Decoding
+ * takes up to about three times the file's size.
  */
-export const MAX_PT_FILE_BYTES = 1024 * 1024 * 1024;
+export const MAX_PT_FILE_BYTES = 128 * 1024 * 1024;
 
 /** Largest `--config` JSON file read (bytes): 1 MiB. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -51,6 +56,13 @@ export const MAX_TENSOR_SLACK = 65_536;
  * every place a shared value appears (a value referenced twice counts twice).
  */
 export const MATERIALISE_SLACK = 65_536;
+
+/**
+ * What one list, tuple or dict a pickle builds costs against the values budget: 32. It
+ * takes one or two bytes of pickle and dozens of bytes of memory, so a file of nothing
+ * but empty lists (50 MB of them took 4.3 GB) is refused long before that.
+ */
+export const CONTAINER_COST = 32;
 
 /**
  * The values budget of a file of `fileBytes` bytes (see {@linkcode MATERIALISE_SLACK}).
@@ -95,25 +107,39 @@ export interface ReadBoundedOptions {
   what: string;
 }
 
-function kindOf(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a folder";
-  if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice) return "a character device";
-  if (info.isBlockDevice) return "a block device";
-  if (info.isSocket) return "a socket";
+// What a non-regular file is, from fstat.
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return "a folder";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isCharacterDevice()) return "a character device";
+  if (info.isBlockDevice()) return "a block device";
+  if (info.isSocket()) return "a socket";
   return "a special file";
 }
 
-function notRegular(path: string, info: Deno.FileInfo): FileReadError {
+function notRegular(path: string, info: Stats): FileReadError {
   const kind = kindOf(info);
   return new FileReadError(
     path,
-    info.isDirectory ? "is a folder" : `not a regular file (${kind}); only regular files are read`,
+    info.isDirectory()
+      ? "is a folder"
+      : `not a regular file (${kind}); only regular files are read`,
   );
+}
+
+// node:fs reports an OS fault by errno code; the callers know Deno's error classes.
+function denoError(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === "ENOENT" || code === "ENOTDIR") return new Deno.errors.NotFound(message);
+  if (code === "EACCES" || code === "EPERM") return new Deno.errors.PermissionDenied(message);
+  if (code === "EISDIR") return new Deno.errors.IsADirectory(message);
+  return e;
 }
 
 function osError(path: string, e: unknown): FileReadError {
   if (e instanceof FileReadError) return e;
+  e = denoError(e);
   const options = { cause: e, osError: true };
   if (e instanceof Deno.errors.NotFound) return new FileReadError(path, "file not found", options);
   if (e instanceof Deno.errors.IsADirectory) return new FileReadError(path, "is a folder", options);
@@ -131,6 +157,54 @@ function tooBig(path: string, opts: ReadBoundedOptions, size: string): FileReadE
   );
 }
 
+// Opening never waits: O_NONBLOCK makes open() of a FIFO (or of a path swapped for one
+// after any check) return at once instead of blocking until a writer comes; the open
+// file is then checked to be a regular file, where the flag changes nothing.
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
+
+/** A regular file open for reading (see {@linkcode openRegularFile}). */
+export interface RegularFile {
+  /** Its size when it was opened (it may grow). */
+  readonly size: number;
+  /** Reads into `buf`; the bytes read, or null at the end of the file. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Closes it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `path` for reading without ever blocking (a FIFO, even one swapped in for a
+ * checked path, is never waited on), then checks that what was opened is a regular
+ * file (also behind a symlink): a folder, FIFO, device or socket is refused. Every
+ * failure is a one-line {@linkcode FileReadError} naming `path`.
+ *
+ * @example
+ * ```ts ignore
+ * const file = await openRegularFile("events.out");
+ * try { await file.read(new Uint8Array(4096)); } finally { await file.close(); }
+ * ```
+ */
+export async function openRegularFile(path: string): Promise<RegularFile> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openHandle(path, OPEN_FLAGS);
+    const info = await handle.stat();
+    if (!info.isFile()) throw notRegular(path, info);
+    const h = handle;
+    return {
+      size: info.size,
+      read: async (buf) => {
+        const { bytesRead } = await h.read(buf, 0, buf.length, null);
+        return bytesRead === 0 && buf.length > 0 ? null : bytesRead;
+      },
+      close: () => h.close(),
+    };
+  } catch (e) {
+    await handle?.close().catch(() => {});
+    throw osError(path, e);
+  }
+}
+
 /** Grows `buf` (keeping its first `used` bytes) to at most `cap` bytes. */
 function grow(buf: Uint8Array, used: number, cap: number): Uint8Array<ArrayBuffer> {
   const bigger = new Uint8Array(Math.min(cap, Math.max(buf.length * 2, 64 * 1024)));
@@ -139,11 +213,12 @@ function grow(buf: Uint8Array, used: number, cap: number): Uint8Array<ArrayBuffe
 }
 
 /**
- * Reads the regular file at `path`, at most `opts.maxBytes` bytes. Checks the path
- * before opening it (opening a FIFO would block) and the open handle after (the path
- * may have changed in between): folders, FIFOs, devices (also through a symlink, e.g.
- * to /dev/zero) and sockets are refused, and so is a file larger than the limit, also
- * one that grows while being read: never more than `maxBytes + 1` bytes are read.
+ * Reads the regular file at `path`, at most `opts.maxBytes` bytes. The file is opened
+ * without blocking ({@linkcode openRegularFile}: a FIFO is never waited on) and what was
+ * opened is checked: folders, FIFOs, devices (also through a symlink, e.g. to
+ * /dev/zero) and sockets are refused, and so is a file larger than the limit, also one
+ * that grows while being read: the bytes are counted as they are read, never more than
+ * `maxBytes + 1`.
  * Every failure is a one-line {@linkcode FileReadError} naming `path`.
  *
  * @example
@@ -155,16 +230,11 @@ export async function readBoundedFile(
   path: string,
   opts: ReadBoundedOptions,
 ): Promise<Uint8Array> {
-  let file: Deno.FsFile | undefined;
+  const file = await openRegularFile(path);
   try {
-    const before = await Deno.stat(path);
-    if (!before.isFile) throw notRegular(path, before);
-    if (before.size > opts.maxBytes) throw tooBig(path, opts, String(before.size));
-    file = await Deno.open(path, { read: true });
-    const info = await file.stat();
-    if (!info.isFile) throw notRegular(path, info);
+    if (file.size > opts.maxBytes) throw tooBig(path, opts, String(file.size));
     const cap = opts.maxBytes + 1;
-    let buf = new Uint8Array(Math.min(cap, info.size + 1));
+    let buf = new Uint8Array(Math.min(cap, file.size + 1));
     let used = 0;
     for (;;) {
       if (used === buf.length) {
@@ -179,7 +249,7 @@ export async function readBoundedFile(
   } catch (e) {
     throw osError(path, e);
   } finally {
-    file?.close();
+    await file.close().catch(() => {});
   }
 }
 
@@ -194,14 +264,12 @@ export async function readBoundedFile(
  * ```
  */
 export function readBoundedFileSync(path: string, opts: ReadBoundedOptions): Uint8Array {
-  let file: Deno.FsFile | undefined;
+  let fd: number | undefined;
   try {
-    const before = Deno.statSync(path);
-    if (!before.isFile) throw notRegular(path, before);
-    if (before.size > opts.maxBytes) throw tooBig(path, opts, String(before.size));
-    file = Deno.openSync(path, { read: true });
-    const info = file.statSync();
-    if (!info.isFile) throw notRegular(path, info);
+    fd = openSync(path, OPEN_FLAGS);
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw notRegular(path, info);
+    if (info.size > opts.maxBytes) throw tooBig(path, opts, String(info.size));
     const cap = opts.maxBytes + 1;
     let buf = new Uint8Array(Math.min(cap, info.size + 1));
     let used = 0;
@@ -210,14 +278,14 @@ export function readBoundedFileSync(path: string, opts: ReadBoundedOptions): Uin
         if (buf.length === cap) throw tooBig(path, opts, `more than ${opts.maxBytes}`);
         buf = grow(buf, used, cap);
       }
-      const n = file.readSync(buf.subarray(used));
-      if (n === null) break;
+      const n = readSync(fd, buf, used, buf.length - used, null);
+      if (n === 0) break;
       used += n;
     }
     return buf.subarray(0, used);
   } catch (e) {
     throw osError(path, e);
   } finally {
-    file?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -12,6 +12,7 @@ export * from "./pt_json.ts";
 export * from "./atomic.ts";
 export * from "./limits.ts";
 export * from "./run_dir.ts";
+export * from "./run_staging.ts";
 export * from "./bounded_json.ts";
 export * from "./onnx.ts";
 export * from "./config_file.ts";

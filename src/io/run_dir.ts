@@ -178,6 +178,11 @@ export interface ResumeDirOptions {
   sameRun: boolean;
   /** Absolute path of the checkpoint being resumed (never removed). */
   keep: string;
+  /**
+   * The checkpoint is at the run's last episode: only the closing evaluation is left,
+   * so `final.pt` (the same state) is not a later result.
+   */
+  finishes?: boolean;
 }
 
 /**
@@ -200,7 +205,7 @@ export function prepareResumeDir(dir: string, opts: ResumeDirOptions): RunPaths 
   });
   try {
     Deno.statSync(paths.final);
-    ahead.unshift(paths.final);
+    if (!opts.finishes) ahead.unshift(paths.final);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

@@ -14,7 +14,8 @@
  * @module
  */
 
-import { FileReadError } from "./limits.ts";
+import { FileReadError, openRegularFile } from "./limits.ts";
+import type { RegularFile } from "./limits.ts";
 
 // CRC-32C (Castagnoli): reflected polynomial 0x82F63B78, init and final XOR 0xFFFFFFFF.
 const CRC32C_TABLE = (() => {
@@ -120,7 +121,7 @@ const CHUNK_BYTES = 64 * 1024;
 
 // Sequential reads of a file through one fixed chunk; counts what it has read.
 class ChunkedFile {
-  readonly #file: Deno.FsFile;
+  readonly #file: RegularFile;
   readonly #chunk = new Uint8Array(CHUNK_BYTES);
   #at = 0;
   #end = 0;
@@ -128,7 +129,7 @@ class ChunkedFile {
   /** Bytes read from the file so far. */
   fileBytes = 0;
 
-  constructor(file: Deno.FsFile) {
+  constructor(file: RegularFile) {
     this.#file = file;
   }
 
@@ -154,11 +155,6 @@ class ChunkedFile {
     }
     return got;
   }
-}
-
-function kindOf(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "is a folder";
-  return "not a regular file; only regular files are read";
 }
 
 function osFailure(path: string, e: unknown): FileReadError {
@@ -190,20 +186,16 @@ export async function scanTfRecords(
   budget: TfRecordBudget,
   visit: TfRecordVisitor,
 ): Promise<TfRecordScan> {
-  let file: Deno.FsFile | undefined;
+  // opened without blocking and checked to be a regular file
+  const file = await openRegularFile(path);
   try {
-    const before = await Deno.stat(path);
-    if (!before.isFile) throw new FileReadError(path, kindOf(before));
-    if (before.size > budget.maxBytes) throw tooBig(path, budget, String(before.size));
-    file = await Deno.open(path, { read: true });
-    const info = await file.stat();
-    if (!info.isFile) throw new FileReadError(path, kindOf(info));
+    if (file.size > budget.maxBytes) throw tooBig(path, budget, String(file.size));
     return await scanOpen(path, new ChunkedFile(file), budget, visit);
   } catch (e) {
     if (e instanceof VisitorFailure) throw e.inner;
     throw osFailure(path, e);
   } finally {
-    file?.close();
+    await file.close().catch(() => {});
   }
 }
 

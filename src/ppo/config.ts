@@ -264,14 +264,14 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
   },
   heldout_episodes: {
     type: "int",
-    range: [1, 1e6],
+    range: [1, 100_000],
     default: 200,
     help: "held-out episodes evaluated at the end",
     flag: "heldout-episodes",
   },
   eval_episodes: {
     type: "int",
-    range: [1, 1e6],
+    range: [1, 100_000],
     default: 20,
     help: "held-out episodes evaluated every eval interval",
     flag: "eval-episodes",

@@ -42,11 +42,14 @@ const XML_ENTITIES: Record<string, string> = {
  *
  * @example
  * ```ts
- * movingAverage([1, 2, 3, 4], 2); // [1, 1.5, 2.5, 3.5]
+ * movingAverage([1, 2, 3, 4], 2); // Float64Array [1, 1.5, 2.5, 3.5]
  * ```
  */
-export function movingAverage(values: ReadonlyArray<number | null>, window: number): number[] {
-  const out = new Array<number>(values.length);
+export function movingAverage(
+  values: ArrayLike<number | null>,
+  window: number,
+): Float64Array {
+  const out = new Float64Array(values.length);
   let sum = 0, n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

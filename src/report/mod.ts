@@ -7,7 +7,7 @@
  * @module
  */
 
-export { formatNumber, niceTicks } from "./axes.ts";
+export { formatNumber, niceTicks, thinSeries } from "./axes.ts";
 export { escapeXml, movingAverage, renderPanel } from "./chart.ts";
 export type { Panel, PanelBox, Point, Series } from "./chart.ts";
 export { renderChartGrid } from "./grid.ts";
@@ -16,5 +16,5 @@ export { renderReportSvg, reportPanels } from "./panels.ts";
 export type { ReportEnv, RunReportData } from "./panels.ts";
 export { renderHtmlPage, renderReportHtml } from "./page.ts";
 export type { HtmlPageOptions } from "./page.ts";
-export { numberAt, readEntry, readTrainMetrics } from "./run_metrics.ts";
+export { finiteOrNaN, numberAt, readEntry, readTrainMetrics } from "./run_metrics.ts";
 export type { EntryNumbers, HeldoutNumbers, TrainNumbers } from "./run_metrics.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { extent } from "./axes.ts";
+import { extent, thinSeries } from "./axes.ts";
 import { movingAverage } from "./chart.ts";
 import type { Panel, Point, Series } from "./chart.ts";
 import { renderChartGrid } from "./grid.ts";
@@ -149,7 +149,7 @@ function returnPanel(ctx: ReportContext): Panel {
       {
         metric: "reward",
         label: "episode return",
-        points: rewards.map((r, i) => [i + 1, r ?? NaN] as const),
+        points: thinSeries(rewards),
         color: COLORS.lightBlue,
         width: 1,
         markers: false,
@@ -157,7 +157,7 @@ function returnPanel(ctx: ReportContext): Panel {
       {
         metric: "reward_ma",
         label: `moving average (${window} episodes)`,
-        points: movingAverage(rewards, window).map((r, i) => [i + 1, r] as const),
+        points: thinSeries(movingAverage(rewards, window)),
         color: COLORS.blue,
         width: 2.5,
         markers: false,

@@ -33,7 +33,7 @@ export interface EntryNumbers {
 /** The parts of `train_metrics.json` the report reads, with eval's names or older ones. */
 export interface TrainNumbers {
   /** Return of every training episode. */
-  rewards: (number | null)[];
+  rewards: Float64Array;
   /**
    * The base policy's held-out means logged at the start of the run, by summary key
    * (`sft_eval`, or `base_eval`; the names before eval's are read as eval's).
@@ -209,9 +209,7 @@ export function readTrainMetrics(train: unknown): TrainNumbers {
   const seeds = valueAt(train, "heldout.seeds");
   const baseRow = row("sft") ?? row("base");
   return {
-    rewards: Array.isArray(rewards)
-      ? rewards.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null))
-      : [],
+    rewards: finiteOrNaN(rewards),
     sft_eval: baseEval(train, baseRow),
     heldout: { sft: baseRow, refined: row("refined") },
     heldout_seeds:
@@ -236,6 +234,25 @@ function baseEval(train: unknown, closing: HeldoutNumbers | null): Record<string
   }
   if (out.return_mean === undefined && closing?.return_mean != null) {
     out.return_mean = closing.return_mean;
+  }
+  return out;
+}
+
+/**
+ * The numbers of a JSON list as a Float64Array (NaN for anything else), empty for a
+ * non-list: 8 bytes an episode, however long the run.
+ *
+ * @example
+ * ```ts
+ * finiteOrNaN([1, null, "x"]); // Float64Array [1, NaN, NaN]
+ * ```
+ */
+export function finiteOrNaN(list: unknown): Float64Array {
+  if (!Array.isArray(list)) return new Float64Array(0);
+  const out = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    out[i] = typeof v === "number" && Number.isFinite(v) ? v : NaN;
   }
   return out;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { finiteMean } from "../math/mod.ts";
 import { writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
@@ -38,6 +39,8 @@ export interface RunWriterOptions {
   hasSuccess: boolean;
   /** The run's TensorBoard and `progress.csv` scalars, written at each entry. */
   scalars: RunScalars;
+  /** `--keep-checkpoints N`: only the newest N of `checkpoints/` stay; null: all. */
+  keepCheckpoints?: number | null;
 }
 
 /** The files of a run being trained, and the last complete checkpoint among them. */
@@ -72,6 +75,8 @@ export class RunWriter {
   async checkpoint(trainer: Trainer, path: string): Promise<void> {
     await this.save(trainer, path);
     this.lastCheckpoint = path;
+    const keep = this.#opts.keepCheckpoints;
+    if (keep != null) pruneCheckpoints(this.#opts.paths.checkpoints, keep);
   }
 
   /**
@@ -113,5 +118,21 @@ export class RunWriter {
         Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}\x1b[K`));
       },
     };
+  }
+}
+
+// Removes all but the newest `keep` checkpoint_{N}.pt files of `dir` (by N).
+function pruneCheckpoints(dir: string, keep: number): void {
+  const found = [...Deno.readDirSync(dir)]
+    .map((e) => ({ name: e.name, m: /^checkpoint_(\d+)\.pt$/.exec(e.name) }))
+    .filter((e) => e.m !== null)
+    .map((e) => ({ name: e.name, episode: Number(e.m![1]) }))
+    .sort((a, b) => b.episode - a.episode);
+  for (const old of found.slice(keep)) {
+    try {
+      Deno.removeSync(join(dir, old.name));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
   }
 }

@@ -28,6 +28,7 @@ export * from "./heldout.ts";
 export * from "./train_metrics.ts";
 export * from "./parallel_eval.ts";
 export * from "./scenario_sets.ts";
+export * from "./work_limits.ts";
 export * from "./scenario_runs.ts";
 export * from "./stop_signals.ts";
 export * from "./training.ts";

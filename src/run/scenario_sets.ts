@@ -9,13 +9,32 @@
 import { basename, join } from "node:path";
 import { firstLine, isOsError, UserError } from "../errors.ts";
 import type { ScenarioSupport } from "../env/mod.ts";
-import { FileReadError, jsonBudgetProblem, readBoundedJson, writeFileAtomic } from "../io/mod.ts";
+import {
+  FileReadError,
+  jsonBudgetProblem,
+  parseBoundedJson,
+  readBoundedFile,
+  readBoundedJson,
+  writeFileAtomic,
+} from "../io/mod.ts";
 import type { JsonBudget } from "../io/mod.ts";
 
 /** Most files (`*.json`) a scenario or episode folder may hold. */
 export const MAX_SET_FILES = 10_000;
-/** Most bytes of all files of a scenario or episode folder together: 128 MiB (a 248 MB set peaked at 1.8 GB RSS in eval). */
+/**
+ * Most bytes of all files of a scenario or episode folder together: 128 MiB, checked on
+ * the sizes listed and counted again while reading (a file may be swapped for a bigger
+ * one in between). A 248 MB set peaked at 1.8 GB RSS in eval.
+ */
 export const MAX_SET_BYTES = 128 * 1024 * 1024;
+/**
+ * Most numbers all scenarios of a set hold together (2 per polyline point, 5 per
+ * trajectory or reference sample, as an env's scenario support counts them): 8,000,000.
+ * What an env keeps of a set grows with them (the checked scenarios, and each env slot's
+ * compiled paths), and 128 MiB of compact JSON holds 34 million: a set of 32 files of 4
+ * MiB of 10,000-point IDM paths made `eval --scenarios` peak at 1.1 GB.
+ */
+export const MAX_SET_NUMBERS = 8_000_000;
 
 /**
  * The budgets of one scenario file of an env.
@@ -88,9 +107,70 @@ export function listJsonFiles(dir: string, what: string): string[] {
 }
 
 /**
+ * The budgets of reading one folder's files (`what` names the folder in errors): bytes
+ * counted as they are read, against {@linkcode MAX_SET_BYTES}, and the numbers of the
+ * scenarios made from them, against {@linkcode MAX_SET_NUMBERS} (as the env's scenario
+ * support counts them, else every number a scenario holds).
+ *
+ * @example
+ * ```ts ignore
+ * const budget = new SetBudget("--scenarios out/set", { support });
+ * budget.count(support.check(await budget.readJson(file, scenarioBudget(support)), file), file);
+ * ```
+ */
+export class SetBudget {
+  #bytes = 0;
+  #numbers = 0;
+  readonly #max: { bytes: number; numbers: number };
+  readonly #count: (scenario: unknown) => number;
+  /** `what` names the folder, e.g. "--scenarios out/set"; `opts.max` for tests. */
+  constructor(
+    readonly what: string,
+    opts: { support?: ScenarioSupport; max?: { bytes: number; numbers: number } } = {},
+  ) {
+    this.#max = opts.max ?? { bytes: MAX_SET_BYTES, numbers: MAX_SET_NUMBERS };
+    this.#count = opts.support?.numbers ?? countNumbers;
+  }
+
+  /** Reads and parses the JSON file `file` within `budget`, counting its bytes. */
+  async readJson(file: string, budget: JsonBudget): Promise<unknown> {
+    const bytes = await readBoundedFile(file, { maxBytes: budget.maxBytes, what: budget.what });
+    this.#bytes += bytes.length;
+    if (this.#bytes > this.#max.bytes) {
+      throw new UserError(
+        `${this.what}: its .json files hold more than ${this.#max.bytes} bytes (counted while reading, at ${file}), the limit`,
+      );
+    }
+    return parseBoundedJson(bytes, { path: file, budget });
+  }
+
+  /** Counts the numbers of scenario `s`, made from `file`. */
+  count(s: unknown, file: string): void {
+    this.#numbers += this.#count(s);
+    if (this.#numbers > this.#max.numbers) {
+      throw new UserError(
+        `${this.what}: its scenarios hold more than ${this.#max.numbers} numbers (points and samples, at ${file}), the limit`,
+      );
+    }
+  }
+}
+
+// Every number `value` holds (in lists, typed arrays and objects, at any depth).
+function countNumbers(value: unknown): number {
+  if (typeof value === "number") return 1;
+  if (ArrayBuffer.isView(value)) return (value as unknown as ArrayLike<number>).length ?? 0;
+  if (typeof value !== "object" || value === null) return 0;
+  let n = 0;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) n += countNumbers(v);
+  return n;
+}
+
+/**
  * Reads and checks every scenario file in `dir` as the env's (`opts.support`; `opts.flag`
- * names the flag in errors): at least one, scenario ids unique across the set. Any
- * fault is one line naming the file (and the field).
+ * names the flag in errors): at least one, scenario ids unique across the set, within the
+ * set's budgets ({@linkcode SetBudget}). A set that a `scenarios --overwrite` left
+ * half-replaced (killed while moving the new files in) is refused. Any fault is one line
+ * naming the file (and the field).
  *
  * @example
  * ```ts ignore
@@ -102,12 +182,16 @@ export async function readScenarioSet(
   opts: { flag: string; support: ScenarioSupport },
 ): Promise<ScenarioSet> {
   const { flag, support } = opts;
-  const files = listJsonFiles(dir, `${flag} ${dir}`);
-  if (files.length === 0) throw new UserError(`${flag} ${dir}: holds no scenario files (*.json)`);
+  const what = `${flag} ${dir}`;
+  const files = listJsonFiles(dir, what);
+  refuseHalfReplaced(dir, what);
+  if (files.length === 0) throw new UserError(`${what}: holds no scenario files (*.json)`);
   const scenarios: unknown[] = [];
   const byId = new Map<string, string>();
+  const budget = new SetBudget(what, { support });
   for (const file of files) {
-    const s = support.check(await readBoundedJson(file, scenarioBudget(support)), file);
+    const s = support.check(await budget.readJson(file, scenarioBudget(support)), file);
+    budget.count(s, file);
     const id = support.id(s);
     const other = byId.get(id);
     if (other !== undefined) throw new UserError(`${file}: id: "${id}" is also ${other}'s id`);
@@ -115,6 +199,19 @@ export async function readScenarioSet(
     scenarios.push(s);
   }
   return { dir, files, scenarios, support };
+}
+
+// A set whose replacement was interrupted: some old files gone, some new ones not moved in.
+function refuseHalfReplaced(dir: string, what: string): void {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isDirectory && entry.name.startsWith(REPLACING_PREFIX)) {
+      throw new UserError(
+        `${what}: holds a half-replaced scenario set (${
+          join(dir, entry.name)
+        } is left from an interrupted scenarios --overwrite); write the set again with scenarios --overwrite`,
+      );
+    }
+  }
 }
 
 // Whether `file` is a scenario file (its `format` tag), for --overwrite to remove it.
@@ -221,24 +318,29 @@ export async function writeScenarioSet(
     const kept = existing.length > 0 ? "the set already there is unchanged" : "nothing was kept";
     throw new UserError(`${what}: cannot write the scenario set: ${firstLine(e)}; ${kept}`);
   }
-  // every new file is written: the old set goes, the new one moves in
+  // Every new file is written. The staging folder is renamed first (one atomic step) to
+  // say that the set is being replaced: until it is gone, readers refuse the folder.
+  const replacing = join(dir, REPLACING_PREFIX + basename(staging).slice(STAGING_PREFIX.length));
+  Deno.renameSync(staging, replacing);
   for (const file of existing) {
     if (!taken.has(basename(file))) Deno.removeSync(file);
   }
   const paths = names.map((name) => join(dir, name));
-  for (let i = 0; i < names.length; i++) Deno.renameSync(join(staging, names[i]), paths[i]);
-  Deno.removeSync(staging, { recursive: true });
+  for (let i = 0; i < names.length; i++) Deno.renameSync(join(replacing, names[i]), paths[i]);
+  Deno.removeSync(replacing, { recursive: true });
   return paths;
 }
 
-// The hidden folder a set is written into before it moves into place.
+// The hidden folder a set is written into before it moves into place; renamed to
+// REPLACING_PREFIX + the same suffix while the old set goes and the new one moves in.
 const STAGING_PREFIX = ".scenarios-staging-";
+const REPLACING_PREFIX = ".scenarios-replacing-";
 
-// Staging folders a run that was killed while writing left behind.
+// Folders a write that was killed left behind: a staging folder (the old set is whole)
+// or a replacing one (the set is half replaced; this write replaces it whole).
 function removeStaleStaging(dir: string): void {
   for (const entry of Deno.readDirSync(dir)) {
-    if (entry.isDirectory && entry.name.startsWith(STAGING_PREFIX)) {
-      Deno.removeSync(join(dir, entry.name), { recursive: true });
-    }
+    const stale = entry.name.startsWith(STAGING_PREFIX) || entry.name.startsWith(REPLACING_PREFIX);
+    if (entry.isDirectory && stale) Deno.removeSync(join(dir, entry.name), { recursive: true });
   }
 }

@@ -28,7 +28,12 @@ export interface StopRequest {
  * ```
  */
 export function listenForStop(
-  opts: { onAbort: () => void; log: (line: string) => void },
+  opts: {
+    onAbort: () => void;
+    log: (line: string) => void;
+    /** A stop asked for without a signal (a lane whose parent is gone): SIGTERM's code. */
+    orphaned?: () => boolean;
+  },
 ): StopRequest {
   let code: number | null = null;
   const signals = ["SIGINT", "SIGTERM"] as const;
@@ -54,6 +59,10 @@ export function listenForStop(
   });
   return {
     get code() {
+      if (code === null && opts.orphaned?.()) {
+        code = EXIT.sigterm;
+        opts.log("train: the process that started this one is gone: stopping to save a checkpoint");
+      }
       return code;
     },
     dispose() {

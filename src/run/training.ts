@@ -9,15 +9,13 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { EnvLostError, EnvPool } from "../env/mod.ts";
 import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
-import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
-import type { RunPaths } from "../io/mod.ts";
+import { lockRunDir, runPaths, writeJson } from "../io/mod.ts";
+import type { StagedRun } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
 import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
-import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
 import type { Heldout } from "./heldout.ts";
@@ -30,14 +28,15 @@ import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
 import type { BaseName } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
-import { RunScalars } from "./scalars.ts";
-import { stoppedRun } from "./stopped_run.ts";
+import { prepareRunFolder, resumeCommand, unusablePathIsBadInput } from "./_run_folder.ts";
+import type { RunScalars } from "./scalars.ts";
 import { trainScenarios } from "./scenario_runs.ts";
 import { trainMetrics } from "./train_metrics.ts";
 import type { TrainMetricsOptions } from "./train_metrics.ts";
 import type { LoopOutcome } from "./schedule.ts";
 import { trainLoop } from "./schedule.ts";
 import { listenForStop } from "./stop_signals.ts";
+import { checkRunFits } from "./work_limits.ts";
 import type { StopRequest } from "./stop_signals.ts";
 
 /** A training run to make: its checked configuration and how the command line asked for it. */
@@ -56,6 +55,10 @@ export interface TrainingRequest {
   quiet: boolean;
   /** `--eval-worker`: split the evaluations with a Worker ({@linkcode ParallelEvaluator}). */
   evalWorker: boolean;
+  /** `--keep-checkpoints N`: keep only the newest N periodic checkpoints (default: all). */
+  keepCheckpoints?: number | null;
+  /** True once the run should stop as for SIGTERM (a lane whose parent is gone). */
+  orphaned?: () => boolean;
   /**
    * The user named the run folder (`--out-dir`); else messages about a resumed run's own
    * folder call it "run folder".
@@ -112,64 +115,48 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
     `${flag} ${run.out_dir}`,
     () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
-  const stop = listenForStop({ onAbort: () => lock.release(), log });
-  const opened: { scalars?: RunScalars } = {};
+  const stop = listenForStop({ onAbort: () => lock.release(), log, orphaned: request.orphaned });
+  let scalars: RunScalars | null = null;
   try {
-    const sameRun = point !== null && resolve(run.out_dir) === resolve(point.runDir);
-    if (!sameRun && !request.overwrite) refuseStoppedRun(request, flag);
     const probe = pool.make(1);
-    const hasSuccess = probe.success !== undefined;
-    const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
-      // the scalars a resume keeps are read and checked before anything changes
-      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps);
-      const p = point
-        ? prepareResumeDir(run.out_dir, {
-          episode: point.episode,
-          overwrite: request.overwrite,
-          sameRun,
-          keep: resolve(point.path),
-        })
-        : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
-      const warn = (line: string) => console.error(`warning: ${line}`);
-      const resumeStep = sameRun ? trainer.envSteps : null;
-      opened.scalars = await RunScalars.open(p.dir, { resumeStep, hasSuccess, warn });
-      await writeJson(p.config, run);
-      await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, probe));
-      return p;
-    });
+    const prepared = await unusablePathIsBadInput(
+      `${flag} ${run.out_dir}`,
+      () => prepareRunFolder(request, { flag, trainer, probe }),
+    );
+    const { folder } = prepared;
+    scalars = prepared.scalars;
     for (const line of request.warnings ?? []) console.error(`warning: ${line}`);
-    return await trainInFolder({
-      ...{ request, trainer, runLog, paths, stop, log, extra },
-      ...{ scalars: opened.scalars!, hasSuccess },
-    });
+    const hasSuccess = probe.success !== undefined;
+    let code: number;
+    try {
+      code = await trainInFolder({
+        ...{ request, trainer, runLog, folder, stop, log, extra },
+        ...{ scalars, hasSuccess },
+      });
+    } catch (e) {
+      await scalars.close();
+      scalars = null;
+      // an env lost mid-run left a complete checkpoint (exit 4): it replaces the old run
+      if (e instanceof EnvLostError) folder.commit();
+      else folder.discard(); // a replaced run stays as it was
+      throw e;
+    }
+    await scalars.close();
+    scalars = null;
+    folder.commit();
+    return code;
   } finally {
-    await opened.scalars?.close();
+    await scalars?.close();
     stop.dispose();
     lock.release();
   }
 }
 
-// A new run (or one resumed into another folder) in a folder that holds a stopped run:
-// refused, saying where that run stopped and the command that continues it.
-function refuseStoppedRun(request: TrainingRequest, flag: string): void {
-  const dir = request.run.out_dir;
-  const stopped = stoppedRun(dir);
-  if (stopped === null) return;
-  throw new UserError(
-    `${flag} ${dir} holds a run stopped at episode ${stopped.episode}; continue it with \`${
-      resumeCommand(request, stopped.checkpoint)
-    }\`, or pass --overwrite to replace it, or choose another folder`,
-  );
-}
-
-function resumeCommand(request: TrainingRequest, checkpoint: string): string {
-  return request.resumeCommand?.(checkpoint) ?? `train --resume ${checkpoint}`;
-}
-
 // The base planner and the trainer of the run (restored from the checkpoint it resumes
-// from), its envs made by `pool`, its log, and the keys its checkpoints add. The base
-// planner is the planner file, else the env's SFT planner, else zero (plain PPO); a
-// scenario set: training plays its files, evaluation stays on held-out seeds.
+// from), its envs made by `pool` (and one of them, `probe`), its log, and the keys its
+// checkpoints add. The base planner is the planner file, else the env's SFT planner,
+// else zero (plain PPO); a scenario set: training plays its files, evaluation stays on
+// held-out seeds. A configuration whose heads, rollouts or envs would not fit is refused.
 async function buildTrainer(
   request: TrainingRequest,
   pool: EnvPool,
@@ -177,7 +164,10 @@ async function buildTrainer(
   const { run, point } = request;
   const { definition, settings, make: makeEnv } = pool;
   const env = { definition, settings };
-  const planner = await runBasePlanner(env, { sftModel: run.sft_model, probe: makeEnv(1) });
+  const probe = makeEnv(1);
+  const planner = await runBasePlanner(env, { sftModel: run.sft_model, probe });
+  const { obsDim, maxEpisodeSteps } = probe;
+  checkRunFits(run, { env, dims: { obsDim, actionDim: planner.actionDim, maxEpisodeSteps } });
   const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog({ base: hasSftPlanner(definition) ? "sft" : "base" });
@@ -190,7 +180,8 @@ interface InFolder {
   request: TrainingRequest;
   trainer: Trainer;
   runLog: RunLog;
-  paths: RunPaths;
+  /** Where the run writes (a staging folder when it replaces a run). */
+  folder: StagedRun;
   stop: StopRequest;
   log: (line: string) => void;
   /** Checkpoint keys besides the run's own (`train_scenarios`). */
@@ -205,7 +196,8 @@ interface InFolder {
 // from here on (disk full, say) ends the run with exit code 4; every file written before
 // it is complete (atomic writes), so the last checkpoint stands.
 async function trainInFolder(f: InFolder): Promise<number> {
-  const { request: { run, point }, trainer, runLog, paths, stop, log } = f;
+  const { request: { run, point }, trainer, runLog, stop, log } = f;
+  const paths = f.folder.paths;
   const startTime = new Date();
   const live = !f.request.quiet && Deno.stderr.isTerminal();
   const parts = runEnvParts(run, f.request.env.definition);
@@ -213,7 +205,7 @@ async function trainInFolder(f: InFolder): Promise<number> {
   const { scalars, hasSuccess } = f;
   const writer = new RunWriter({
     ...{ runLog, paths, extra, resumedFrom: point?.path ?? null, log, live },
-    ...{ hasSuccess, scalars },
+    ...{ hasSuccess, scalars, keepCheckpoints: f.request.keepCheckpoints ?? null },
   });
   let evaluator: ParallelEvaluator | null = null;
   try {
@@ -257,10 +249,11 @@ async function trainInFolder(f: InFolder): Promise<number> {
     return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });
   } catch (e) {
     if (!isOsError(e)) throw e;
+    const kept = f.folder.staged
+      ? `the run already in ${run.out_dir} is unchanged`
+      : `the last complete checkpoint is ${writer.lastCheckpoint ?? "none"}`;
     throw new UserError(
-      `I/O error while writing the run in ${run.out_dir}: ${
-        firstLine(e)
-      }; the last complete checkpoint is ${writer.lastCheckpoint ?? "none"}`,
+      `I/O error while writing the run in ${run.out_dir}: ${firstLine(e)}; ${kept}`,
       { exitCode: EXIT.ioFault },
     );
   } finally {
@@ -282,7 +275,10 @@ async function closeRun(f: InFolder, opts: {
   evaluate: ParallelEvaluator["evaluate"] | undefined;
   evaluator: ParallelEvaluator | null;
 }): Promise<number> {
-  const { request: { run }, trainer, paths, stop, log } = f;
+  const { request: { run }, trainer, stop, log } = f;
+  const paths = f.folder.paths;
+  // where the files will be once a replacing run is in place, for messages
+  const shown = runPaths(run.out_dir);
   const { writer, outcome, summary, evaluator } = opts;
   const interrupted = { ...summary, heldout: null, interrupted: true };
   if (outcome.stopped) {
@@ -291,8 +287,14 @@ async function closeRun(f: InFolder, opts: {
     await writer.writeMetrics();
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
-    console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
-    console.error(`train: continue with \`${resumeCommand(f.request, path)}\``);
+    console.error(
+      `train: interrupted at episode ${trainer.episode}${note}; saved ${
+        shown.checkpoint(trainer.episode)
+      }`,
+    );
+    console.error(
+      `train: continue with \`${resumeCommand(f.request, shown.checkpoint(trainer.episode))}\``,
+    );
     if (outcome.lost) throw outcome.lost; // exit 4, with the worker's last stderr line
     return stop.code ?? EXIT.sigint;
   }
@@ -303,15 +305,16 @@ async function closeRun(f: InFolder, opts: {
     .catch(envLost);
   if (heldout instanceof EnvLostError) {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-    console.error(`train: the env was lost in the held-out evaluation; ${paths.final} is complete`);
+    console.error(`train: the env was lost in the held-out evaluation; ${shown.final} is complete`);
     throw heldout;
   }
   if (heldout === null) {
     // final.pt and metrics.json are complete; only the closing evaluation is missing
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     console.error(
-      `train: interrupted during the held-out evaluation; ${paths.final} is complete`,
+      `train: interrupted during the held-out evaluation; ${shown.final} is complete`,
     );
+    console.error(`train: continue with \`${resumeCommand(f.request, shown.final)}\``);
     return stop.code ?? EXIT.sigint;
   }
   await writeJson(
@@ -324,7 +327,7 @@ async function closeRun(f: InFolder, opts: {
     hasSuccess: f.hasSuccess,
   });
   if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
-  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
+  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${shown.dir}`);
   return 0;
 }
 
@@ -371,15 +374,4 @@ export function rolloutCap(run: RunConfig): string | null {
 function envLost(e: unknown): EnvLostError {
   if (e instanceof EnvLostError) return e;
   throw e;
-}
-
-// Before training, a folder that cannot be written (below a file, read-only, /proc,
-// no permission, disk full) is bad input: one line with the OS's reason, exit 2.
-async function unusablePathIsBadInput<T>(what: string, f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (!isOsError(e)) throw e;
-    throw new UserError(`${what}: cannot write the run there: ${firstLine(e)}`);
-  }
 }

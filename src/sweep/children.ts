@@ -48,6 +48,10 @@ export interface ChildrenOptions {
   whileRunning?: () => void;
   /** Expert returns already evaluated, for the summary. */
   experts?: ExpertReturns;
+  /** The command that continues the job (the same one), shown when a seed did not finish. */
+  continueCommand?: string;
+  /** The command that continues one seed's stopped run from `checkpoint`. */
+  resumeCommand?(checkpoint: string): string;
 }
 
 /**
@@ -114,7 +118,7 @@ export async function runChildren(opts: ChildrenOptions): Promise<number> {
   try {
     const lanes: Promise<void>[] = [];
     for (let i = 0; i < Math.min(opts.jobs, jobs.length); i++) {
-      lanes.push(superviseLane({ take, opts, display, started }));
+      lanes.push(superviseLane({ take, opts, display, started, stopping: () => stopping }));
     }
     await Promise.all(lanes);
   } finally {
@@ -141,14 +145,24 @@ export async function runChildren(opts: ChildrenOptions): Promise<number> {
   const interrupted = jobs.filter((j) => j.state === "interrupted");
   for (const job of interrupted) {
     const ckpt = latestCheckpoint(job.dir);
-    if (ckpt) console.error(`train: seed ${job.seed}: resume with train --resume ${ckpt}`);
+    const command = ckpt && (opts.resumeCommand?.(ckpt) ?? `train --resume ${ckpt}`);
+    if (command) console.error(`train: seed ${job.seed}: continue with \`${command}\``);
   }
   const notStarted = jobs.filter((j) => j.state === "queued").map((j) => j.seed);
   if (notStarted.length > 0) console.error(`train: not started: seeds ${notStarted.join(" ")}`);
   if (!opts.quiet) console.error(`train: wrote ${join(outDir, "summary.json")}`);
+  const unfinished = jobs.filter((j) => j.state !== "finished");
+  if (unfinished.length > 0 && opts.continueCommand) {
+    console.error(
+      `train: ${unfinished.length} of ${jobs.length} seeds did not finish; the same command continues them (finished seeds are left as they are)`,
+    );
+    console.error(`train: continue with \`${opts.continueCommand}\``);
+  }
   const failed = jobs.find((j) => j.state === "failed");
   if (stopping) return 130;
-  return failed ? (failed.code || 1) : 0;
+  if (failed) return failed.code || 1;
+  // a seed stopped on its own (its worker was told to stop), or never started
+  return interrupted[0]?.code ?? (unfinished.length > 0 ? 1 : 0);
 }
 
 /** The marker a lane writes on stdout and on stderr after each seed: `\x1eseed-end N CODE\n`. */
@@ -226,6 +240,8 @@ async function superviseLane(
     opts: ChildrenOptions;
     display: Progress;
     started: () => void;
+    /** The whole job is stopping (a signal to this process). */
+    stopping: () => boolean;
   },
 ): Promise<void> {
   const { take, opts, display } = lane;
@@ -300,6 +316,11 @@ async function superviseLane(
       job.state = code === 0 ? "finished" : code === 130 || code === 143 ? "interrupted" : "failed";
       display.ended(job);
       display.poll();
+      if (job.state === "interrupted" && !lane.stopping()) {
+        // its worker alone was told to stop (and has ended): it takes no new seed
+        job = null;
+        break;
+      }
       job = take();
     }
     if (alive) {

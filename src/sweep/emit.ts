@@ -14,9 +14,16 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
+import { checkPrintable, escapedString, sbatchQuote, shellQuote } from "./_quote.ts";
+import { slurmTime } from "./emit_schedule.ts";
+import type { EmitJob } from "./emit_schedule.ts";
+import { rayEntrypoint } from "./emit_ray.ts";
+
+export { shellQuote } from "./_quote.ts";
+export type { EmitJob } from "./emit_schedule.ts";
 
 /** The schedulers a job can be emitted for. */
 export const EMIT_TARGETS = ["slurm", "k8s", "ray"] as const;
@@ -30,24 +37,6 @@ export const EMIT_FILES: Readonly<Record<EmitTarget, string>> = Object.freeze({
   k8s: "k8s_indexed_job.yaml",
   ray: "ray_job.py",
 });
-
-/** What every emitted job runs. */
-export interface EmitJob {
-  /** The seeds; task i runs `seeds[i]`. */
-  seeds: number[];
-  /** The `--seeds` list as given (digits, commas and dashes only). */
-  list: string;
-  /** `--out-dir` as given: the shared multi-seed folder. */
-  outDir: string;
-  /** The other train flags, as given. */
-  flags: string[];
-  /** Tasks at a time (`--jobs`); null: as many as the scheduler allows. */
-  jobs: number | null;
-  /** The command that starts this program here, e.g. ["/usr/bin/deno", "run", ..., "main.ts"]. */
-  program: string[];
-  /** Working folder the tasks run in (where relative paths in the flags resolve). */
-  cwd: string;
-}
 
 /**
  * The targets of an `--emit` value: one name, a comma-separated list, or `all`.
@@ -74,19 +63,6 @@ export function parseEmitTargets(text: string): EmitTarget[] {
   return out;
 }
 
-/**
- * `s` quoted for POSIX sh (left bare when it has only safe characters).
- *
- * @example
- * ```ts
- * shellQuote("it's"); // "'it'\\''s'"
- * ```
- */
-export function shellQuote(s: string): string {
-  if (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s)) return s;
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
 // The per-task arguments after the program, with `index` (already quoted) for the index.
 function taskArgs(job: EmitJob, index: string): string {
   const args = ["train", "--seeds", job.list, "--task-index"].map(shellQuote);
@@ -97,19 +73,43 @@ function taskArgs(job: EmitJob, index: string): string {
   ].join(" ");
 }
 
+/**
+ * The job's name on the cluster, from its folder: `dw-<folder name>-<hash of its
+ * path>`, lower-case letters, digits and `-`, at most 52 characters (a Kubernetes Job
+ * name leaves room for its pods' suffixes).
+ *
+ * @example
+ * ```ts
+ * jobName("/home/me/out/My Sweep"); // "dw-my-sweep-" + 8 hex digits
+ * ```
+ */
+export function jobName(absoluteOutDir: string): string {
+  let hash = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(absoluteOutDir)) {
+    hash = Math.imul(hash ^ b, 0x01000193) >>> 0;
+  }
+  const base = basename(absoluteOutDir).toLowerCase().replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "").slice(0, 30).replace(/-+$/, "");
+  return `dw-${base ? `${base}-` : ""}${hash.toString(16).padStart(8, "0")}`;
+}
+
+// Comment lines: every path shell-quoted (pasting a line never runs what a name holds).
 function header(job: EmitJob): string[] {
+  const dir = join(job.outDir, "seed_N");
   return [
     `delta-waypoint: ${job.seeds.length} training seeds (${job.list}), one seed per task.`,
     `Task i (0-based) trains seed i of: ${job.seeds.join(" ")}`,
-    `into ${join(job.outDir, "seed_N")}, exactly as \`train --seed N --out-dir ${
-      join(job.outDir, "seed_N")
-    }\` would.`,
-    `Afterwards: delta-waypoint aggregate ${job.outDir}`,
+    `into ${shellQuote(dir)}, exactly as train --seed N --out-dir ${shellQuote(dir)} would.`,
+    "A task run again (requeued, retried, re-submitted) resumes its seed from its newest",
+    "checkpoint, or does nothing when the seed has finished.",
+    `Afterwards: delta-waypoint aggregate ${shellQuote(job.outDir)}`,
   ];
 }
 
 /**
- * A Slurm job-array script: array task i runs seed i of the list.
+ * A Slurm job-array script: array task i runs seed i of the list. Requeued on
+ * preemption or node failure (`--requeue`), and told to save and stop (SIGTERM to the
+ * trainer, which the script `exec`s) `signalLead` seconds before the time limit.
  *
  * @example
  * ```ts ignore
@@ -118,21 +118,35 @@ function header(job: EmitJob): string[] {
  */
 export function slurmScript(job: EmitJob): string {
   const n = job.seeds.length;
+  const s = job.schedule;
   const limit = job.jobs === null ? "" : `%${job.jobs}`;
+  const cwd = resolve(job.cwd);
+  const directives = [
+    `--job-name=${jobName(resolve(cwd, job.outDir))}`,
+    `--array=0-${n - 1}${limit}`,
+    "--ntasks=1",
+    `--cpus-per-task=${s.cpus}`,
+    `--mem=${s.memMiB}M`,
+    ...(s.time === null ? [] : [`--time=${slurmTime(s.time)}`]),
+    ...(s.partition === null ? [] : [`--partition=${s.partition}`]),
+    ...(s.account === null ? [] : [`--account=${s.account}`]),
+    "--requeue",
+    `--signal=B:TERM@${s.signalLead}`,
+    // Slurm's output patterns (%A, %a) apply to the relative name only; the folder,
+    // whatever it holds, is the job's working folder
+    `--chdir=${resolve(cwd, job.outDir, "logs")}`,
+    "--output=slurm_%A_%a.log",
+    ...s.sbatchArgs,
+  ];
   return [
     "#!/bin/bash",
     ...header(job).map((l) => `# ${l}`),
-    `# Submit (nothing was submitted): sbatch ${join(job.outDir, EMIT_FILES.slurm)}`,
-    "# DELTA_WAYPOINT, if set, is the command that starts delta-waypoint on the nodes;",
-    "# by default the one that wrote this file.",
-    "#SBATCH --job-name=delta-waypoint",
-    `#SBATCH --array=0-${n - 1}${limit}`,
-    "#SBATCH --ntasks=1",
-    "#SBATCH --cpus-per-task=1",
-    `#SBATCH --chdir=${resolve(job.cwd)}`,
-    `#SBATCH --output=${resolve(job.cwd, job.outDir, "logs")}/slurm_%A_%a.log`,
+    `# Submit (nothing was submitted): sbatch ${shellQuote(join(job.outDir, EMIT_FILES.slurm))}`,
+    "# One task again: sbatch --array=I (same file). DELTA_WAYPOINT, if set, is the command",
+    "# that starts delta-waypoint on the nodes; by default the one that wrote this file.",
+    ...directives.map((d) => `#SBATCH ${sbatchQuote(d)}`),
     "set -euo pipefail",
-    `cd ${shellQuote(resolve(job.cwd))}`,
+    `cd -- ${shellQuote(cwd)}`,
     'if [ -n "${DELTA_WAYPOINT:-}" ]; then',
     '  read -r -a program <<<"$DELTA_WAYPOINT"',
     "else",
@@ -145,8 +159,9 @@ export function slurmScript(job: EmitJob): string {
 
 /**
  * A Kubernetes Indexed Job: completion index i runs seed i of the list; completions =
- * the number of seeds, parallelism = min(seeds, jobs). The image and the shared
- * volume are placeholders to fill in (see the comments at the top).
+ * the number of seeds, parallelism = min(seeds, jobs), a retry budget per index
+ * (preemptions not counted), memory requests and limits, a deadline and a TTL. The
+ * image and the shared volume are placeholders to fill in (see the comments at the top).
  *
  * @example
  * ```ts ignore
@@ -155,40 +170,53 @@ export function slurmScript(job: EmitJob): string {
  */
 export function k8sManifest(job: EmitJob): string {
   const n = job.seeds.length;
+  const s = job.schedule;
   const parallelism = Math.min(n, job.jobs ?? n);
-  const q = (s: string) => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
+  const q = escapedString; // a YAML double-quoted scalar
   const command = `exec delta-waypoint ${taskArgs(job, '"$JOB_COMPLETION_INDEX"')}`;
   const absolute = job.outDir.startsWith("/");
   // The shared volume holds the runs: mounted at /data (the working folder) for a
   // relative --out-dir, at the folder itself for an absolute one.
   const mount = absolute ? job.outDir : "/data";
+  const waves = Math.ceil(n / parallelism);
+  const deadline = s.time === null ? 7 * 86400 : s.time * waves * (s.retries + 1);
+  const memory = q(`${s.memMiB}Mi`);
   return [
     ...header(job).map((l) => `# ${l}`),
-    `# Submit (nothing was submitted): kubectl apply -f ${join(job.outDir, EMIT_FILES.k8s)}`,
-    "# Fill in first: an image with the delta-waypoint executable on PATH (deno task compile)",
-    '# and a ReadWriteMany PersistentVolumeClaim "delta-waypoint-runs" that every pod shares.',
-    `# Runs go to ${
-      absolute ? job.outDir : `/data/${job.outDir}`
-    } on that volume; files the flags name must be in the image or on it.`,
-    "# backoffLimitPerIndex (Kubernetes 1.29+) lets a failed seed fail alone; on older",
-    "# clusters remove it and set backoffLimit instead.",
+    `# Submit (nothing was submitted): kubectl apply -f ${
+      shellQuote(join(job.outDir, EMIT_FILES.k8s))
+    }`,
+    "# Fill in first: an image with the delta-waypoint executable on PATH (see 'Building the",
+    "# image' in docs/reference.md) and a ReadWriteMany PersistentVolumeClaim",
+    '# "delta-waypoint-runs" that every pod shares; the runs, seeds.json and logs/ go on it.',
+    "# backoffLimitPerIndex and podFailurePolicy need Kubernetes 1.29+.",
     "apiVersion: batch/v1",
     "kind: Job",
     "metadata:",
-    "  name: delta-waypoint-seeds",
+    `  name: ${q(jobName(resolve(job.cwd, job.outDir)))}`,
     "  labels:",
     "    app: delta-waypoint",
+    ...(s.partition === null ? [] : [`    kueue.x-k8s.io/queue-name: ${q(s.partition)}`]),
     "spec:",
     "  completionMode: Indexed",
     `  completions: ${n}`,
     `  parallelism: ${parallelism}`,
-    "  backoffLimitPerIndex: 0",
+    `  backoffLimitPerIndex: ${s.retries}`,
+    `  activeDeadlineSeconds: ${deadline}`,
+    "  ttlSecondsAfterFinished: 604800",
+    "  podFailurePolicy:",
+    "    rules:",
+    "      - action: Ignore",
+    "        onPodConditions:",
+    "          - type: DisruptionTarget",
     "  template:",
     "    metadata:",
     "      labels:",
     "        app: delta-waypoint",
     "    spec:",
     "      restartPolicy: Never",
+    `      terminationGracePeriodSeconds: ${s.signalLead}`,
+    ...(s.time === null ? [] : [`      activeDeadlineSeconds: ${s.time}`]),
     "      containers:",
     "        - name: train",
     `          image: ${q("delta-waypoint:latest")}`,
@@ -199,7 +227,10 @@ export function k8sManifest(job: EmitJob): string {
     `            - ${q(command)}`,
     "          resources:",
     "            requests:",
-    `              cpu: ${q("1")}`,
+    `              cpu: ${q(String(s.cpus))}`,
+    `              memory: ${memory}`,
+    "            limits:",
+    `              memory: ${memory}`,
     "          volumeMounts:",
     "            - name: runs",
     `              mountPath: ${q(mount)}`,
@@ -207,77 +238,6 @@ export function k8sManifest(job: EmitJob): string {
     "        - name: runs",
     "          persistentVolumeClaim:",
     `            claimName: ${q("delta-waypoint-runs")}`,
-    "",
-  ].join("\n");
-}
-
-/**
- * A Ray job entrypoint (Python): one `ray.remote` task (1 CPU) per seed, at most
- * `jobs` at a time, each running the per-task command as a subprocess.
- *
- * @example
- * ```ts ignore
- * Deno.writeTextFileSync("out/seeds/ray_job.py", rayEntrypoint(job));
- * ```
- */
-export function rayEntrypoint(job: EmitJob): string {
-  const py = (v: unknown) => JSON.stringify(v); // JSON strings, numbers and lists are Python literals
-  const args = ["train", "--seeds", job.list, "--task-index", "{index}", "--out-dir", job.outDir];
-  return [
-    "#!/usr/bin/env python3",
-    '"""',
-    ...header(job),
-    "",
-    "Submit (nothing was submitted), on a Ray cluster whose nodes share this folder:",
-    `    ray job submit --address http://HEAD:8265 -- python3 ${
-      resolve(job.cwd, job.outDir, EMIT_FILES.ray)
-    }`,
-    "DELTA_WAYPOINT, if set, is the command that starts delta-waypoint on the nodes;",
-    "by default the one that wrote this file.",
-    '"""',
-    "import os",
-    "import shlex",
-    "import subprocess",
-    "import sys",
-    "",
-    "import ray",
-    "",
-    `SEEDS = ${py(job.seeds)}`,
-    `MAX_PARALLEL = ${job.jobs ?? job.seeds.length}`,
-    `CWD = ${py(resolve(job.cwd))}`,
-    `PROGRAM = shlex.split(os.environ.get("DELTA_WAYPOINT", "")) or ${py(job.program)}`,
-    `TASK_ARGS = ${py([...args, ...job.flags])}`,
-    "",
-    "",
-    "def task_command(index):",
-    '    return PROGRAM + [str(index) if a == "{index}" else a for a in TASK_ARGS]',
-    "",
-    "",
-    "@ray.remote(num_cpus=1)",
-    "def run_task(index):",
-    "    return subprocess.run(task_command(index), cwd=CWD).returncode",
-    "",
-    "",
-    "def main():",
-    "    ray.init()",
-    "    pending, codes, next_index = {}, {}, 0",
-    "    while next_index < len(SEEDS) or pending:",
-    "        while next_index < len(SEEDS) and len(pending) < MAX_PARALLEL:",
-    "            pending[run_task.remote(next_index)] = next_index",
-    "            next_index += 1",
-    "        done, _ = ray.wait(list(pending), num_returns=1)",
-    "        for ref in done:",
-    "            index = pending.pop(ref)",
-    "            codes[index] = ray.get(ref)",
-    '            print(f"seed {SEEDS[index]} (task {index}): exit code {codes[index]}", flush=True)',
-    "    failed = [SEEDS[i] for i in sorted(codes) if codes[i] != 0]",
-    "    if failed:",
-    '        print(f"failed seeds: {failed}", file=sys.stderr)',
-    "    return 1 if failed else 0",
-    "",
-    "",
-    'if __name__ == "__main__":',
-    "    sys.exit(main())",
     "",
   ].join("\n");
 }
@@ -296,6 +256,7 @@ export async function writeEmitted(
   opts: { job: EmitJob; overwrite: boolean },
 ): Promise<string[]> {
   const { job } = opts;
+  checkEmittable(job);
   const paths = targets.map((t) => join(job.outDir, EMIT_FILES[t]));
   if (!opts.overwrite) {
     for (const path of paths) {
@@ -308,11 +269,29 @@ export async function writeEmitted(
       throw new UserError(`--emit: ${path} exists; pass --overwrite to replace it`);
     }
   }
-  Deno.mkdirSync(join(job.outDir, "logs"), { recursive: true });
   const render = { slurm: slurmScript, k8s: k8sManifest, ray: rayEntrypoint };
+  const texts = targets.map((t) => render[t](job));
+  Deno.mkdirSync(join(job.outDir, "logs"), { recursive: true });
   for (const [i, t] of targets.entries()) {
-    await writeFileAtomic(paths[i], render[t](job));
+    await writeFileAtomic(paths[i], texts[i]);
     if (t !== "k8s") Deno.chmodSync(paths[i], 0o755);
   }
   return paths;
+}
+
+/**
+ * Refuses (one line, before anything is written) a job whose folder, working folder,
+ * program or flags a job file cannot hold: control characters (a line break would end a
+ * `#SBATCH` line or a comment). Every other character works (quoted).
+ *
+ * @example
+ * ```ts ignore
+ * checkEmittable(job);
+ * ```
+ */
+export function checkEmittable(job: Pick<EmitJob, "outDir" | "cwd" | "flags" | "program">): void {
+  // (the error line shows the name with its control characters escaped)
+  checkPrintable(`--out-dir ${job.outDir}`, job.outDir);
+  checkPrintable("the working folder", job.cwd);
+  for (const arg of [...job.flags, ...job.program]) checkPrintable(`argument '${arg}'`, arg);
 }

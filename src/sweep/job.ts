@@ -11,16 +11,20 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEBUG_ENV, UserError } from "../errors.ts";
+import { DEBUG_ENV, firstLine, isOsError, UserError } from "../errors.ts";
 import { NO_SIMD_VAR } from "../math/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
-import { existingRunFiles } from "../io/mod.ts";
+import { existingRunFiles, lockRunDir } from "../io/mod.ts";
+import type { RunLock } from "../io/mod.ts";
 import type { EnvChoice } from "../env/mod.ts";
 import { plannerFromFile, runSettings } from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
-import { parseEmitTargets, writeEmitted } from "./emit.ts";
+import { checkEmittable, parseEmitTargets, shellQuote, writeEmitted } from "./emit.ts";
+import { DEFAULT_SCHEDULE } from "./emit_schedule.ts";
+import type { ScheduleOptions } from "./emit_schedule.ts";
 import { readManifest, seedDir, writeManifest } from "./seed_dirs.ts";
 import { runChildren } from "./children.ts";
+import { checkSeedConfig } from "./seed_state.ts";
 import { expertReturn } from "./expert_returns.ts";
 import type { ExpertReturns } from "./expert_returns.ts";
 
@@ -50,6 +54,15 @@ export interface SeedsJob {
   overwrite: boolean;
   /** `--quiet`: no progress output. */
   quiet: boolean;
+  /** The job files' scheduling flags (`--time`, `--mem`, ...); null: none given. */
+  schedule?: ScheduleOptions | null;
+  /**
+   * This program's shell command of `train` with `args` (`deno task train ...`, quoted),
+   * for the line that says how to continue the job; default `train ...`.
+   */
+  command?(args: string[]): string;
+  /** The command that continues one seed's stopped run from `checkpoint`. */
+  resumeCommand?(checkpoint: string): string;
 }
 
 /**
@@ -107,14 +120,24 @@ export function selfCommand(env?: EnvChoice): string[] {
  * ```
  */
 export async function emitSeedsJob(job: SeedsJob, targets: string): Promise<number> {
-  const { seeds, list, outDir, flags, jobs } = job;
-  checkOutDir(outDir, { seeds, overwrite: job.overwrite });
+  const { seeds, list, outDir, jobs } = job;
+  // --overwrite replaces the emitted files; a task run again must resume, not restart
+  const flags = job.flags.filter((f) => f !== "--overwrite");
+  checkOutDir(outDir, job);
   // Paths in the flags are the cluster's: an --sft-model need not exist here.
   const schedulers = parseEmitTargets(targets);
+  const schedule = job.schedule ?? DEFAULT_SCHEDULE;
   const program = selfCommand(job.env);
-  const emit = { seeds, list, outDir, flags, jobs, program, cwd: Deno.cwd() };
-  const paths = await writeEmitted(schedulers, { job: emit, overwrite: job.overwrite });
-  await writeManifest(outDir, { seeds, list, flags });
+  const emit = { seeds, list, outDir, flags, jobs, program, cwd: Deno.cwd(), schedule };
+  checkEmittable(emit); // before the folder is made
+  const lock = lockJobDir(outDir);
+  let paths: string[];
+  try {
+    paths = await writeEmitted(schedulers, { job: emit, overwrite: job.overwrite });
+    await writeManifest(outDir, { seeds, list, flags });
+  } finally {
+    lock.release();
+  }
   for (const p of paths) console.log(p);
   console.error(
     `train: wrote ${paths.length} job file${
@@ -137,7 +160,7 @@ export async function emitSeedsJob(job: SeedsJob, targets: string): Promise<numb
  */
 export async function runSeedsJob(job: SeedsJob): Promise<number> {
   const { seeds, list, outDir, flags, run } = job;
-  checkOutDir(outDir, { seeds, overwrite: job.overwrite });
+  checkOutDir(outDir, job);
   const env = { definition: job.env.definition, settings: runSettings(run, job.env.definition) };
   // Once here rather than failing in every seed.
   if (run.sft_model !== null) await plannerFromFile(run.sft_model, env);
@@ -147,8 +170,20 @@ export async function runSeedsJob(job: SeedsJob): Promise<number> {
       "--seeds: starting one process per seed needs --allow-run (deno task train has it)",
     );
   }
-  Deno.mkdirSync(join(outDir, "logs"), { recursive: true });
-  await writeManifest(outDir, { seeds, list, flags });
+  const lock = lockJobDir(outDir);
+  try {
+    Deno.mkdirSync(join(outDir, "logs"), { recursive: true });
+    await writeManifest(outDir, { seeds, list, flags });
+    return await runJobChildren(job, program);
+  } finally {
+    lock.release();
+  }
+}
+
+// The job's seeds in child processes, and the summary.
+async function runJobChildren(job: SeedsJob, program: string[]): Promise<number> {
+  const { seeds, outDir, flags, run } = job;
+  const env = { definition: job.env.definition, settings: runSettings(run, job.env.definition) };
   // The summary's expert return on the seeds' held-out episodes, while they train.
   const experts: ExpertReturns = new Map();
   const heldout = { first_seed: HELDOUT_SEED_BASE, count: run.ppo.heldout_episodes };
@@ -165,12 +200,33 @@ export async function runSeedsJob(job: SeedsJob): Promise<number> {
     jobs: job.jobs ?? Math.max(1, navigator.hardwareConcurrency || 1),
     totalEpisodes: run.ppo.episodes,
     quiet: job.quiet,
+    continueCommand: continueCommand(job),
+    resumeCommand: job.resumeCommand,
   });
 }
 
-// Refuses a folder that holds a single run, a different multi-seed job, or seeds that
-// already hold runs (unless --overwrite, which each seed's run then applies).
-function checkOutDir(dir: string, opts: { seeds: number[]; overwrite: boolean }): void {
+// `train` with the job's flags as given, less --overwrite (which would start the
+// finished seeds again), shell-quoted.
+function continueCommand(job: SeedsJob): string {
+  const jobs = job.jobs === null ? [] : ["--jobs", String(job.jobs)];
+  const flags = job.flags.filter((f) => f !== "--overwrite");
+  const args = ["--seeds", job.list, ...jobs, "--out-dir", job.outDir, ...flags];
+  return job.command?.(args) ?? ["train", ...args].map(shellQuote).join(" ");
+}
+
+// Refuses a folder that holds a single run, a different multi-seed job, or seeds whose
+// runs are another configuration's (unless --overwrite, which each seed's run then
+// applies). Seeds that hold this job's runs are fine: they are finished (left as they
+// are) or resumed.
+function checkOutDir(
+  dir: string,
+  opts: {
+    seeds: number[];
+    overwrite: boolean;
+    run: RunConfig;
+    resumeCommand?: (checkpoint: string) => string;
+  },
+): void {
   try {
     if (!Deno.statSync(dir).isDirectory) {
       throw new UserError(`--out-dir ${dir}: exists and is not a folder`);
@@ -193,18 +249,20 @@ function checkOutDir(dir: string, opts: { seeds: number[]; overwrite: boolean })
     );
   }
   for (const seed of opts.seeds) {
-    let taken: string[];
-    try {
-      taken = existingRunFiles(seedDir(dir, seed));
-    } catch {
-      continue; // unreadable: that seed's own run reports it
-    }
-    if (taken.length > 0) {
-      throw new UserError(
-        `--out-dir ${dir}: seed ${seed} already holds a run (${
-          taken[0]
-        }); pass --overwrite to replace the seeds' runs, or choose another folder`,
-      );
-    }
+    const run = structuredClone(opts.run);
+    run.out_dir = seedDir(dir, seed);
+    run.ppo.seed = seed;
+    checkSeedConfig(run, { resumeCommand: opts.resumeCommand });
+  }
+}
+
+// The multi-seed folder for this process alone (one writer per folder, --overwrite
+// included); an unusable folder is bad input.
+function lockJobDir(dir: string): RunLock {
+  try {
+    return lockRunDir(dir, { warn: (line) => console.error(line) });
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    throw new UserError(`--out-dir ${dir}: cannot write there: ${firstLine(e)}`);
   }
 }

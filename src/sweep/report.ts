@@ -12,6 +12,7 @@ import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 import {
   escapeXml,
+  finiteOrNaN,
   movingAverage,
   numberAt,
   readEntry,
@@ -100,16 +101,20 @@ function seedCurves(path: string, metrics: SeedMetrics): Curves {
     curves.set(id, points);
   }
   const tm = readJson(join(path, "train_metrics.json")) as { rewards?: unknown } | null;
-  const rewards = Array.isArray(tm?.rewards)
-    ? tm.rewards.map((r) => (typeof r === "number" && Number.isFinite(r) ? r : null))
-    : [];
+  const average = movingAverage(finiteOrNaN(tm?.rewards), 20);
+  // Every `stride`-th episode: a power of two from the run's length, so seeds of the same
+  // length share their x values, and a seed of millions of episodes stays a few thousand.
+  const stride = 2 ** Math.max(0, Math.ceil(Math.log2(average.length / MAX_CURVE_POINTS)));
   const ma = new Map<number, number>();
-  movingAverage(rewards, 20).forEach((v, i) => {
-    if (Number.isFinite(v)) ma.set(i + 1, v);
-  });
+  for (let i = stride - 1; i < average.length; i += stride) {
+    if (Number.isFinite(average[i])) ma.set(i + 1, average[i]);
+  }
   curves.set("reward_ma", ma);
   return curves;
 }
+
+// Most points of a seed's moving-average curve (before the chart's per-pixel thinning).
+const MAX_CURVE_POINTS = 4096;
 
 // Mean over seeds at every x where a seed has a value, with a ± one std band.
 function meanSeries(

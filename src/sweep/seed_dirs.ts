@@ -9,7 +9,8 @@
 
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import { FileReadError, readBoundedFileSync, writeJson } from "../io/mod.ts";
+import { FileReadError, parseBoundedJson, readBoundedFileSync, writeJson } from "../io/mod.ts";
+import type { JsonBudget } from "../io/mod.ts";
 
 /** At most this many seeds in one multi-seed job. */
 export const MAX_SEEDS = 1000;
@@ -18,11 +19,25 @@ export const MAX_SEEDS = 1000;
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 /**
- * Parses the JSON file `path` if it is a regular file of at most
- * {@linkcode MAX_JSON_BYTES} (read with the bounded reader of `io/`, so a FIFO or a
- * device is never opened and a growing file never read past the limit); otherwise says
- * what is wrong (`notFound` when it does not
- * exist). Permission errors are thrown (main.ts reports them).
+ * The budgets of a run's JSON files as `report`, `aggregate` and `eval` read them:
+ * {@linkcode MAX_JSON_BYTES}, nesting 64 deep, strings of 1 MiB, and at most 1,000,000
+ * arrays and objects (a `metrics.json` entry holds 5; 64 MiB of `{},` would be 22 million
+ * objects, 2.3 GB parsed).
+ */
+export const RUN_JSON_BUDGET: Readonly<JsonBudget> = Object.freeze({
+  maxBytes: MAX_JSON_BYTES,
+  maxDepth: 64,
+  maxStringBytes: 1024 * 1024,
+  maxContainers: 1_000_000,
+  what: "a JSON file",
+});
+
+/**
+ * Parses the JSON file `path` if it is a regular file within {@linkcode RUN_JSON_BUDGET}
+ * (read with the bounded reader of `io/`, so a FIFO or a device is never waited on and
+ * a growing file never read past the limit; the text is scanned for nesting, strings and
+ * containers before it is parsed); otherwise says what is wrong (`notFound` when it does
+ * not exist). Permission errors are thrown (main.ts reports them).
  *
  * @example
  * ```ts ignore
@@ -34,8 +49,8 @@ export function readJsonFile(
   path: string,
 ): { value: unknown } | { problem: string; notFound: boolean } {
   try {
-    const bytes = readBoundedFileSync(path, { maxBytes: MAX_JSON_BYTES, what: "a JSON file" });
-    return { value: JSON.parse(new TextDecoder().decode(bytes)) };
+    const bytes = readBoundedFileSync(path, RUN_JSON_BUDGET);
+    return { value: parseBoundedJson(bytes, { path, budget: RUN_JSON_BUDGET }) };
   } catch (e) {
     const cause = e instanceof FileReadError ? e.cause : e;
     if (cause instanceof Deno.errors.PermissionDenied || cause instanceof Deno.errors.NotCapable) {

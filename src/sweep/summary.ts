@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { writeJson } from "../io/mod.ts";
+import { PPO_CONFIG_TABLE } from "../ppo/mod.ts";
 import { baselineMetrics, metricLabel } from "../run/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
@@ -26,6 +27,10 @@ import type { RunEnv } from "./run_env.ts";
  * `_mean`, then the share of the SFT-to-expert gap closed where the env has an expert.
  */
 export const FIXED_SEED_METRICS = ["return", "success_rate"] as const;
+
+// Most held-out episodes a seed's block may name: what --heldout-episodes allows (the
+// aggregate evaluates the expert on them).
+const MAX_HELDOUT = PPO_CONFIG_TABLE.heldout_episodes.range[1];
 
 /** One finished seed's held-out results (base + delta, mean action). */
 export interface SeedResult {
@@ -317,7 +322,7 @@ function heldoutOf(tm: Record<string, unknown>, env: RunEnv): SeedRun | null {
   const base = num(baseBlock?.return_mean ?? baseBlock?.mean_return);
   if (
     first_seed === null || count === null || !Number.isInteger(first_seed) ||
-    !Number.isInteger(count) || first_seed < 0 || count < 1 || count > 1e6 ||
+    !Number.isInteger(count) || first_seed < 0 || count < 1 || count > MAX_HELDOUT ||
     first_seed + count > 2 ** 32 || ret === null || success === null || base === null
   ) {
     return null;

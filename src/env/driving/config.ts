@@ -276,6 +276,23 @@ export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze(
   tableDefaults(ENV_CONFIG_TABLE),
 );
 
+/** Most points of one route: 100,000 (100 km at 1 m; three Float64Arrays per env, 2.4 MB). */
+export const MAX_ROUTE_POINTS = 100_000;
+
+/**
+ * Points of the longest route `cfg` allows, as the env allocates them: one per metre,
+ * or per `waypoint_spacing` when that is shorter.
+ *
+ * @example
+ * ```ts
+ * routePoints(DEFAULT_ENV_CONFIG); // 101
+ * ```
+ */
+export function routePoints(cfg: EnvConfig): number {
+  const perTarget = Math.max(1, Math.ceil(cfg.waypoint_spacing - 1e-9));
+  return Math.max(1, Math.round(cfg.route_length / cfg.waypoint_spacing)) * perTarget + 1;
+}
+
 /**
  * Checks every key of `cfg`: present, a finite number, in the range of
  * {@linkcode ENV_CONFIG_TABLE}, and consistent with the others. Throws a `RangeError` whose message names the key at fault.
@@ -321,6 +338,12 @@ export function validateEnvConfig(cfg: EnvConfig): void {
   if (cfg.route_length < cfg.waypoint_spacing) {
     throw new RangeError(
       `env.route_length: expected >= waypoint_spacing (${cfg.waypoint_spacing}), got ${cfg.route_length}`,
+    );
+  }
+  const points = routePoints(cfg);
+  if (points > MAX_ROUTE_POINTS) {
+    throw new RangeError(
+      `env.route_length: ${cfg.route_length} m makes routes of ${points} points (one per metre, or per waypoint_spacing when shorter), over the limit of ${MAX_ROUTE_POINTS}`,
     );
   }
   const minWorld = 2 * cfg.corridor_half_width + cfg.waypoint_spacing;

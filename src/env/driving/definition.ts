@@ -7,7 +7,7 @@
  */
 
 import type { EnvDefinition, EnvSettings } from "../definition.ts";
-import { ENV_CONFIG_TABLE, type EnvConfig, validateEnvConfig } from "./config.ts";
+import { ENV_CONFIG_TABLE, type EnvConfig, routePoints, validateEnvConfig } from "./config.ts";
 import { BuiltinSftPlanner, ExpertPlanner } from "./planners.ts";
 import { Driving, DRIVING_METRICS } from "./vec_env.ts";
 
@@ -28,6 +28,23 @@ export function zDoc(horizon: number): string {
   return `speed (m/s), then the ${horizon} target waypoints x1, y1, ..., x${horizon}, y${horizon} in the car frame (m, x forward, y left)`;
 }
 
+/**
+ * What one env of the driving config `cfg` holds at most: its route, three Float64Arrays
+ * of {@linkcode routePoints} numbers.
+ *
+ * @example
+ * ```ts ignore
+ * routeMemory(DEFAULT_ENV_CONFIG); // { bytes: 2424, what: "routes of 101 points (env.route_length 100)" }
+ * ```
+ */
+export function routeMemory(cfg: EnvConfig): { bytes: number; what: string } {
+  const points = routePoints(cfg);
+  return {
+    bytes: 3 * 8 * points,
+    what: `routes of ${points} points (env.route_length ${cfg.route_length})`,
+  };
+}
+
 /** `--env driving` (the default): the toy driving env over the built-in SFT planner. */
 export const DRIVING_ENV: EnvDefinition = Object.freeze({
   id: "driving",
@@ -35,6 +52,7 @@ export const DRIVING_ENV: EnvDefinition = Object.freeze({
   sections: [{ key: "env", title: "Driving env", table: ENV_CONFIG_TABLE }],
   validate: (settings: EnvSettings) => validateEnvConfig(drivingConfig(settings)),
   make: (settings: EnvSettings, numEnvs: number) => new Driving(drivingConfig(settings), numEnvs),
+  memoryPerEnv: (settings: EnvSettings) => routeMemory(drivingConfig(settings)),
   ppoFromSettings: (settings: EnvSettings) => ({
     horizon_steps: drivingConfig(settings).horizon_steps,
   }),

@@ -12,7 +12,7 @@ import type { EnvDefinition, EnvSettings, ScenarioSupport } from "../definition.
 import { withDefaults } from "../definition.ts";
 import { ENV_CONFIG_TABLE, type EnvConfig, validateEnvConfig } from "../driving/config.ts";
 import { BuiltinSftPlanner, ExpertPlanner } from "../driving/planners.ts";
-import { zDoc } from "../driving/definition.ts";
+import { routeMemory, zDoc } from "../driving/definition.ts";
 import { Driving } from "../driving/vec_env.ts";
 import type { WaypointPlanner } from "../contract.ts";
 import {
@@ -38,6 +38,7 @@ import {
   scenarioFromEpisode,
 } from "./from_episode.ts";
 import { SCENARIO_FORMAT } from "./scenario.ts";
+import { scenarioNumbers } from "./scenario.ts";
 import type { Scenario } from "./scenario.ts";
 import { scenarioDigest, scenarioFileName, scenarioJson } from "./scenario_write.ts";
 
@@ -73,6 +74,7 @@ const TRAFFIC_SCENARIOS: ScenarioSupport = Object.freeze({
     generateScenario(seed, { env: envOf(settings), traffic: trafficOf(settings) }),
   json: (s: unknown) => scenarioJson(s as Scenario),
   fileName: scenarioFileName,
+  numbers: (s: unknown) => scenarioNumbers(s as Scenario),
   fromEpisodes: {
     budget: {
       maxBytes: MAX_EPISODE_FILE_BYTES,
@@ -109,6 +111,7 @@ export const TRAFFIC_ENV: EnvDefinition = Object.freeze({
   },
   make: (settings: EnvSettings, numEnvs: number) =>
     new Traffic(envOf(settings), numEnvs, { traffic: trafficOf(settings) }),
+  memoryPerEnv: (settings: EnvSettings) => routeMemory(envOf(settings)),
   ppoDefaults: {
     episodes: 8000,
     num_envs: 20,

@@ -129,3 +129,27 @@ export interface Scenario {
   /** Free-form provenance (dataset, scene id, generator seed, ...), kept as is. */
   metadata?: Record<string, string | number | boolean>;
 }
+
+/**
+ * The numbers a scenario holds, as the env keeps them (a set's total is bounded): 2 per
+ * polyline point, 5 per trajectory or reference sample.
+ *
+ * @example
+ * ```ts
+ * scenarioNumbers({
+ *   format: SCENARIO_FORMAT,
+ *   version: SCENARIO_VERSION,
+ *   id: "empty",
+ *   route: { x: [0, 100], y: [0, 0] },
+ *   ego: { x: 0, y: 0, yaw: 0, speed: 8 },
+ *   vehicles: [],
+ * }); // 4
+ * ```
+ */
+export function scenarioNumbers(s: Scenario): number {
+  let n = 2 * s.route.x.length + 5 * (s.reference?.length ?? 0);
+  for (const v of s.vehicles) {
+    n += v.mode === "replay" ? 5 * v.trajectory.length : 2 * v.path.x.length;
+  }
+  return n;
+}
