@@ -31,6 +31,17 @@ Deno.test("flag errors: missing value, did you mean, needs --seeds; one line, no
       [["train", "--emit", "slurm"], "train: --emit needs --seeds"],
       [["train", "--jobs", "2"], "train: --jobs needs --seeds"],
       [["train", "--task-index=0"], "train: --task-index needs --seeds"],
+      // the job files' flags and --keep-checkpoints (issue 18) are guided too
+      [["train", "--time", "1:00:00"], "train: --time needs --seeds"],
+      [["train", "--seeds", "1-2", "--emit", "slurm", "--mem"], "train: --mem: missing value"],
+      [
+        ["train", "--seeds", "1-2", "--emit", "slurm", "--partiton", "gpu"],
+        "train: unknown option '--partiton'; did you mean --partition?",
+      ],
+      [
+        ["train", "--keep-checkpoint", "2"],
+        "train: unknown option '--keep-checkpoint'; did you mean --keep-checkpoints?",
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args, { cwd: dir });

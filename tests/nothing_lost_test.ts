@@ -1,6 +1,7 @@
 /**
  * Nothing lost (issue 18): `train --overwrite` and `sft --overwrite` on a full disk (a
- * 1 MiB tmpfs) leave the old run as it was and exit 4; `eval --output` never replaces a
+ * 1 MiB tmpfs) leave the old run as it was (exit 2 when not even the new run's first files
+ * fit, before training starts; exit 4 once it trains); `eval --output` never replaces a
  * device or FIFO; a run killed during its closing held-out evaluation is finished by
  * resuming from its newest checkpoint, with the held-out results of a run never stopped.
  */
@@ -45,7 +46,7 @@ function fill(dir: string, leaveBytes: number): void {
   Deno.writeFileSync(join(dir, "filler"), new Uint8Array(Math.max(0, free - leaveBytes)));
 }
 
-Deno.test("--overwrite on a full disk: the old run stays whole, exit 4 (train and sft)", () =>
+Deno.test("--overwrite on a full disk: the old run stays whole (exit 2 before training, 4 during; train and sft)", () =>
   withTempDir(async (dir) => {
     const disk = join(dir, "disk");
     Deno.mkdirSync(disk);
@@ -59,13 +60,13 @@ Deno.test("--overwrite on a full disk: the old run stays whole, exit 4 (train an
       const s = await cli(["sft", "--out-dir", sft, ...TINY_SFT_FLAGS, "--quiet"]);
       assert.equal(s.code, 0, s.stderr);
       const before = [snapshot(run), snapshot(sft)];
+      // no room for the new run's first files (config.json, env.json, the event file,
+      // progress.csv): the folder cannot be written, exit 2, before training starts
       fill(disk, 12 * 1024);
-      const again = await cli(["train", "--out-dir", run, ...tiny, "--seed", "7", "--overwrite"]);
-      assert.equal(again.code, 4, again.stderr);
-      assert.match(
-        again.stderr,
-        /I\/O error while writing the run in .*; the run already in .* is unchanged/,
-      );
+      const refused = await cli(["train", "--out-dir", run, ...tiny, "--seed", "7", "--overwrite"]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /--out-dir .*: cannot write the run there: No space left/);
+      // sft writes its files at the end: a fault while writing, exit 4
       const sftAgain = await cli([
         "sft",
         "--out-dir",
@@ -76,6 +77,15 @@ Deno.test("--overwrite on a full disk: the old run stays whole, exit 4 (train an
         "--overwrite",
       ]);
       assert.equal(sftAgain.code, 4, sftAgain.stderr);
+      // room for those, not for the first checkpoint: a fault while training, exit 4
+      Deno.removeSync(join(disk, "filler"));
+      fill(disk, 28 * 1024);
+      const again = await cli(["train", "--out-dir", run, ...tiny, "--seed", "7", "--overwrite"]);
+      assert.equal(again.code, 4, again.stderr);
+      assert.match(
+        again.stderr,
+        /I\/O error while writing the run in .*; the run already in .* is unchanged/,
+      );
       for (const [i, path] of [run, sft].entries()) {
         const after = snapshot(path);
         assert.deepEqual([...after.keys()].sort(), [...before[i].keys()].sort(), path);
@@ -89,6 +99,9 @@ Deno.test("--overwrite on a full disk: the old run stays whole, exit 4 (train an
       assert.equal(third.code, 0, third.stderr);
       assert.equal((readJson(join(run, "config.json")) as { ppo: { seed: number } }).ppo.seed, 7);
       assert.deepEqual([...Deno.readDirSync(run)].filter((e) => e.name.startsWith(".")), []);
+      // the old run's event file went with the rest of it: one run's scalars
+      const events = [...Deno.readDirSync(run)].filter((e) => e.name.startsWith("events.out."));
+      assert.equal(events.length, 1, events.map((e) => e.name).join(" "));
     } finally {
       await sh("umount", [disk]);
     }

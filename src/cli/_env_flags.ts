@@ -89,10 +89,16 @@ export function applyEnvFlags(
 export function parseEnvCommand(
   command: string,
   args: string[],
-  opts: { options: OptionTable; def: EnvDefinition; positionals?: boolean },
+  opts: {
+    options: OptionTable;
+    def: EnvDefinition;
+    positionals?: boolean;
+    /** More known flags, for did-you-mean (flags split off before this parse). */
+    hints?: readonly string[];
+  },
 ): ReturnType<typeof parseFlags> {
   try {
-    return parseFlags(command, args, opts.options, opts.positionals ?? false);
+    return parseFlags(command, args, opts.options, opts.positionals ?? false, opts.hints);
   } catch (e) {
     const flag = e instanceof UserError ? /'--([a-z0-9-]+)'/.exec(e.message)?.[1] : undefined;
     if (flag === undefined || !/nknown option/.test((e as Error).message)) throw e;

@@ -26,7 +26,8 @@ export type OptionTable = Record<
 /**
  * parseArgs in strict mode; an unknown flag or a missing value becomes a UserError
  * naming the command and the flag: "missing value" for a flag followed by nothing or by
- * another flag, and for an unknown flag the nearest known one ("did you mean").
+ * another flag, and for an unknown flag the nearest known one ("did you mean"; `hints`
+ * are more known flags, split off before this parse).
  *
  * @example
  * ```ts
@@ -39,6 +40,7 @@ export function parseFlags(
   args: string[],
   options: OptionTable,
   allowPositionals = false,
+  hints: readonly string[] = [],
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
@@ -49,19 +51,21 @@ export function parseFlags(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
-    throw new UserError(`${command}: ${flagProblem(e, options)} (see --help)`);
+    throw new UserError(
+      `${command}: ${flagProblem(e, [...Object.keys(options), ...hints])} (see --help)`,
+    );
   }
 }
 
 // What parseArgs refused, in one line: a missing value said so, an unknown flag with the
 // nearest known one.
-function flagProblem(e: unknown, options: OptionTable): string {
+function flagProblem(e: unknown, known: readonly string[]): string {
   const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
   const code = (e as { code?: unknown }).code;
   const flag = /'(--?[^' ]+)/.exec(msg)?.[1];
   if (flag && /argument missing|argument is ambiguous/.test(msg)) return `${flag}: missing value`;
   if (flag && code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag.startsWith("--")) {
-    const near = nearestFlag(flag.slice(2), Object.keys(options));
+    const near = nearestFlag(flag.slice(2), known);
     return `unknown option '${flag}'${near ? `; did you mean --${near}?` : ""}`;
   }
   return msg.replace(/\. To specify a positional.*$/, "").replace(

@@ -7,6 +7,7 @@
  */
 
 import { UserError } from "../errors.ts";
+import { helpLines } from "./_flags.ts";
 import { LANE_FLAG, MAX_SEEDS, SCHEDULE_FLAGS } from "../sweep/mod.ts";
 
 /** `train --help` lines of the multi-seed flags. */
@@ -20,13 +21,16 @@ export const SEEDS_HELP = [
   "  --emit slurm,k8s,ray     write a Slurm array script, a Kubernetes Indexed Job and a Ray",
   "                           entrypoint into --out-dir (nothing is run or submitted)",
   "Job files (with --emit; docs/reference.md has which scheduler takes which):",
-  "  --time T                 time limit of one task (minutes, H:M:S, D-H:M:S); SIGTERM 180 s before",
-  "  --mem M                  memory of one task, e.g. 4G (default 2G)",
-  "  --partition P            Slurm partition, or the Kubernetes Job's Kueue queue",
-  "  --account A              Slurm account",
-  "  --cpus-per-task N        CPUs of one task (default 1)",
-  "  --retries N              runs of a failed task again, per seed (default 3)",
-  "  --sbatch-arg ARG         one more #SBATCH argument (repeatable), e.g. --qos=high",
+  ...helpLines(
+    "--time TIME",
+    "time limit of one task (minutes, H:M:S, D-H:M:S); SIGTERM 180 s before it",
+  ),
+  ...helpLines("--mem MEM", "memory of one task, e.g. 4G (default 2G)"),
+  ...helpLines("--partition PARTITION", "Slurm partition, or the Kubernetes Job's Kueue queue"),
+  ...helpLines("--account ACCOUNT", "Slurm account"),
+  ...helpLines("--cpus-per-task N", "CPUs of one task (default 1)"),
+  ...helpLines("--retries N", "runs of a failed task again, per seed (default 3)"),
+  ...helpLines("--sbatch-arg ARG", "one more #SBATCH argument (repeatable), e.g. --qos=high"),
 ];
 
 /**
@@ -82,6 +86,9 @@ export function parseSeedList(text: string): number[] {
 // The flags of a multi-seed job itself, besides `--lane`: the job's, then the job
 // files' scheduling (`--sbatch-arg` may repeat; its values are joined by NULs).
 const OWN_FLAGS = ["seeds", "jobs", "task-index", "emit", ...SCHEDULE_FLAGS] as const;
+
+/** The multi-seed job's own flags, without dashes (for did-you-mean of `train`'s parse). */
+export const JOB_FLAGS: readonly string[] = OWN_FLAGS;
 const REPEATABLE: readonly string[] = ["sbatch-arg"];
 
 /**

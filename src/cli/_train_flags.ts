@@ -29,7 +29,7 @@ import {
 import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
 import { ENV_CHOICE_OPTIONS, envChoiceHelp } from "./_env_choice.ts";
 import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP } from "./_scenario_flags.ts";
-import { SEEDS_HELP } from "./_seed_flags.ts";
+import { JOB_FLAGS, SEEDS_HELP } from "./_seed_flags.ts";
 
 /** The options of `train` on env `def`. */
 function trainOptions(def: EnvDefinition) {
@@ -118,7 +118,8 @@ export interface TrainArgs {
  * ```
  */
 export function parseTrainArgs(args: string[], def: EnvDefinition): TrainArgs {
-  const { values } = parseEnvCommand("train", args, { options: trainOptions(def), def });
+  const options = trainOptions(def);
+  const { values } = parseEnvCommand("train", args, { options, def, hints: JOB_FLAGS });
   const resume = typeof values.resume === "string" ? values.resume : null;
   if (resume !== null && resume.trim() === "") throw new UserError("--resume: must not be empty");
   return {
