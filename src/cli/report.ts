@@ -11,8 +11,9 @@ import { writeFileAtomic } from "../io/mod.ts";
 import { renderReportHtml, renderReportSvg } from "../report/mod.ts";
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
-import { loggedMetrics, metricLabel } from "../run/mod.ts";
+import { isRate, loggedMetrics, metricLabel } from "../run/mod.ts";
 import type { EnvRecord } from "../run/mod.ts";
+import { expertNumbers, readEpisodesFile } from "./_report_inputs.ts";
 import {
   isMultiSeedDir,
   readJsonFile as readRunJson,
@@ -135,8 +136,18 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  const env = reportEnvOf(runDir);
-  return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
+  const runEnv = readRunEnv(runDir);
+  const env = "record" in runEnv ? reportEnv(runEnv.record) : undefined;
+  const episodes = readEpisodesFile(runDir, { trainMetrics, warn });
+  const expert = "record" in runEnv ? expertNumbers(runEnv, trainMetrics) : {};
+  return {
+    name: basename(resolve(runDir)),
+    metrics,
+    trainMetrics,
+    ...(env ? { env } : {}),
+    ...(expert.interval || expert.final ? { expert } : {}),
+    ...(episodes ? { episodes } : {}),
+  };
 }
 
 // The run's env as its files describe it (env.json, or the built-in env config.json
@@ -155,13 +166,21 @@ function reportEnv(record: EnvRecord): ReportEnv {
     base: sft ? "SFT planner" : "zero base policy",
     refined: sft ? "SFT + delta" : "PPO policy",
     deltaLabel: unit ? `|delta| (${unit})` : "|delta|",
+    hasSuccess: record.has_success,
     metrics: loggedMetrics(record.metrics).map((m) => ({
       key: m.name,
       mean: m.mean!,
       label: metricLabel({ name: m.name }),
       ...(m.unit ? { unit: m.unit } : {}),
       base: m.headline!.baseline === true,
+      rate: isRate(m.mean!),
     })),
+    summaryLabels: Object.fromEntries(
+      record.metrics.filter((m) => m.mean !== undefined).map((m) => [
+        m.mean!,
+        { label: metricLabel(m), rate: isRate(m.mean!) },
+      ]),
+    ),
   };
 }
 

@@ -148,9 +148,11 @@ export function endMarker(v: Viewport, m: PointData): string {
     : `<path d="M${r1(x - 8)},${r1(y - 8)} L${r1(x + 8)},${r1(y + 8)} M${r1(x - 8)},${r1(y + 8)} L${
       r1(x + 8)
     },${r1(y - 8)}" stroke="${color}" stroke-width="3.5" stroke-linecap="round"/>`;
-  const label = `<text x="${r1(x + 12)}" y="${
-    r1(y - 10)
-  }" font-size="12" font-weight="bold" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${
+  // by the plot's right edge, the label goes to the marker's left
+  const left = x + 12 + textWidth(m.label, 12) > v.width - 4;
+  const label = `<text x="${r1(left ? x - 12 : x + 12)}" y="${r1(y - 10)}"${
+    left ? ` text-anchor="end"` : ""
+  } font-size="12" font-weight="bold" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${
     escapeXml(m.label)
   }</text>`;
   return `<g class="scene-end" data-kind="${m.kind ?? "none"}" data-label="${
