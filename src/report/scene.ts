@@ -127,6 +127,8 @@ function episodeStill(v: Viewport, e: EpisodeData, seconds: number): string[] {
   for (const f of moments) {
     out.push(box(v, e, { body: 0, frame: f, faint: true }));
     out.push(...plansAt(v, e, f));
+    // the last moment is where the end marker and the panel's title say it is
+    if (f === e.steps - 1 && e.marker) continue;
     const [x, y] = v.px(...(poseAt(e, 0, f).slice(0, 2) as [number, number]));
     out.push(
       `<text class="scene-time" x="${r1(x + 6)}" y="${
