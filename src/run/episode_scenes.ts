@@ -17,6 +17,10 @@ import type { BasePlanner } from "../sft/mod.ts";
 const MAX_POSE_NUMBERS = 60_000;
 /** Most numbers the drawn actions of one recorded episode hold. */
 const MAX_ACTION_NUMBERS = 40_000;
+/** Most points of a background polyline (a longer one keeps every k-th and its last). */
+const MAX_LINE_POINTS = 20_000;
+/** Most bodies recorded (the agent first). */
+const MAX_BODIES = 1000;
 
 /** One body's recorded poses. */
 export interface BodyTrack {
@@ -90,7 +94,10 @@ export async function recordEpisode(
   const base = new Float64Array(a), mean = new Float64Array(a), final = new Float64Array(a);
   await vec.reset([opts.seed]);
   const background = view.background(0);
-  const sizes = view.bodies(0).map((b) => ({ length: b.length, width: b.width }));
+  const sizes = view.bodies(0).slice(0, MAX_BODIES).map((b) => ({
+    length: b.length,
+    width: b.width,
+  }));
   const poses: number[][] = [flatPoses(view, null)];
   const basePaths: (number[] | null)[] = [], finalPaths: (number[] | null)[] = [];
   for (;;) {
@@ -133,15 +140,15 @@ export async function recordEpisode(
     ...(opts.model ? { final: track(finalPaths) } : {}),
     marker: marker && { ...marker, x: round(marker.x), y: round(marker.y) },
   };
-  const lines = background.lines.map((l) => ({ ...l, points: l.points.map(round) }));
+  const lines = background.lines.map((l) => ({ ...l, points: thinLine(l.points).map(round) }));
   const points = background.points.map((p) => ({ ...p, x: round(p.x), y: round(p.y) }));
   return { scene, background: { lines, points } };
 }
 
-// x, y, yaw of every body now, flat; the bodies of the first frame only, each where it
-// was last seen if the view lost it.
+// x, y, yaw of every body now (at most MAX_BODIES), flat; the bodies of the first frame
+// only, each where it was last seen if the view lost it.
 function flatPoses(view: TopDownView, before: number[] | null): number[] {
-  const now = view.bodies(0).flatMap((b) => [b.x, b.y, b.yaw]);
+  const now = view.bodies(0).slice(0, MAX_BODIES).flatMap((b) => [b.x, b.y, b.yaw]);
   return before === null || now.length === before.length ? now : before.map((v, k) => now[k] ?? v);
 }
 
@@ -169,6 +176,16 @@ function drawnFrames(
   const perPath = 2 * Math.max(1, o.base[0]?.length ?? 1);
   const stride = Math.max(1, Math.ceil((candidates.length * perPath) / MAX_ACTION_NUMBERS));
   return candidates.filter((_, k) => k % stride === 0);
+}
+
+// A polyline (flat x, y) of at most MAX_LINE_POINTS points: every k-th, and the last.
+function thinLine(points: readonly number[]): number[] {
+  const n = points.length >> 1, stride = Math.ceil(n / MAX_LINE_POINTS);
+  if (stride <= 1) return [...points];
+  const out: number[] = [];
+  for (let k = 0; k < n; k += stride) out.push(points[2 * k], points[2 * k + 1]);
+  if ((n - 1) % stride !== 0) out.push(points[2 * n - 2], points[2 * n - 1]);
+  return out;
 }
 
 // Rounds a coordinate to the view's resolution, without binary fractions' tails.
