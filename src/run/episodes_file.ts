@@ -111,8 +111,12 @@ export async function episodesDocument(
   trainer: Trainer,
   o: { results: { sft: EvalResult; refined: EvalResult }; firstSeed: number; env: VecEnv | null },
 ): Promise<EpisodesDocument> {
-  const { sft, refined } = o.results;
-  const returns = (r: EvalResult) => r.scenarios.slice(0, MAX_RETURNS).map((s) => s.return);
+  // both in seed order (an evaluation split with the Worker comes back in two parts)
+  const inOrder = (r: EvalResult) => ({
+    scenarios: [...r.scenarios].sort((a, b) => a.raw.seed - b.raw.seed),
+  });
+  const sft = inOrder(o.results.sft), refined = inOrder(o.results.refined);
+  const returns = (r: typeof sft) => r.scenarios.slice(0, MAX_RETURNS).map((s) => s.return);
   const doc: EpisodesDocument = {
     format: EPISODES_FORMAT,
     version: 1,
@@ -128,7 +132,7 @@ export async function episodesDocument(
       env: o.env,
       planner: trainer.planner,
       deltaClip: trainer.ppo.delta_clip,
-      seed: o.firstSeed + pick.index,
+      seed: refined.scenarios[pick.index].raw.seed,
       everyFrame: k === 0,
     };
     const base = await recordEpisode({ ...common, model: null });
