@@ -5,12 +5,15 @@
  * from). Rollouts hold whole episodes and step only running episodes (masks), so the
  * share should be 100%; the issue asks for at least 95%.
  *
- *     deno run -A bench/steps_used.ts
+ *     deno run -A bench/steps_used.ts [PYTHON]   (default: the test venv's, for the bridge row)
  *
  * @module
  */
 
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { tableDefaults } from "../src/config_table.ts";
+import { gymEnvDefinition } from "../src/env/gym/mod.ts";
 import type { EnvSettings, VecEnv } from "../src/env/mod.ts";
 import { MOUNTAIN_CAR_ENV } from "../src/env/mod.ts";
 import { Trainer } from "../src/ppo/mod.ts";
@@ -18,6 +21,8 @@ import type { PpoConfig } from "../src/ppo/mod.ts";
 import { fitRunToEnv, runConfigDefaults, runSettings } from "../src/run/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import pendulum, { PENDULUM_TABLE } from "../examples/pendulum.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** One row of the table: an env, how to build it, and its PPO defaults. */
 interface Case {
@@ -103,11 +108,22 @@ function examplePendulum(): Case {
   };
 }
 
-// The Gymnasium bridge's row goes here: a Case whose makeEnv starts the worker, e.g.
-//   { name: "gym:Pendulum-v1", makeEnv: (n) => GymVecEnv.start({ python, id: "Pendulum-v1",
-//     numEnvs: n }), ppo: <the run's defaults for gym:Pendulum-v1> }
-// (close the env after the run: `await env.close()`).
-const CASES: Array<() => Case> = [mountainCar, examplePendulum];
+// Pendulum-v1 through the Gymnasium bridge (the test venv's Python), with the example's
+// settings and a tenth of its budget (the bridge steps about 10 k env steps/s).
+async function gymPendulum(): Promise<Case> {
+  const python = Deno.args[0] ?? join(ROOT, ".venv", "bin", "python");
+  const def = await gymEnvDefinition({ id: "Pendulum-v1", python, modules: [], kwargs: {} });
+  const run = runConfigDefaults(def);
+  fitRunToEnv(run, def);
+  const settings = runSettings(run, def);
+  return {
+    name: "gym:Pendulum-v1 (the bridge)",
+    makeEnv: (n) => def.make(settings, n),
+    ppo: { ...run.ppo, ...pendulum.ppoDefaults, total_steps: 20_000 } as PpoConfig,
+  };
+}
+
+const CASES: Array<() => Case | Promise<Case>> = [mountainCar, examplePendulum, gymPendulum];
 
 async function measure(c: Case): Promise<{ simulated: number; used: number; seconds: number }> {
   const env = new CountingEnv(await c.makeEnv(c.ppo.num_envs));
@@ -131,7 +147,7 @@ async function measure(c: Case): Promise<{ simulated: number; used: number; seco
 console.log("| env | simulated steps | used in updates | share | training s |");
 console.log("| --- | --: | --: | --: | --: |");
 for (const make of CASES) {
-  const c = make();
+  const c = await make();
   const { simulated, used, seconds } = await measure(c);
   const share = (100 * used / simulated).toFixed(1);
   console.log(`| ${c.name} | ${simulated} | ${used} | ${share}% | ${seconds.toFixed(1)} |`);

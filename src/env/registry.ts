@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { firstLine, UserError } from "../errors.ts";
 import type { EnvDefinition } from "./definition.ts";
 import { DRIVING_ENV } from "./driving/definition.ts";
-import { MOUNTAIN_CAR_ENV } from "./mountain_car.ts";
+import { MOUNTAIN_CAR_ENV } from "./mountain_car/definition.ts";
 import { TRAFFIC_ENV } from "./traffic/definition.ts";
 
 /** The env of a run that names none (`config.json` without `env_name`). */
