@@ -20,6 +20,8 @@ import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
 import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
+import { EPISODES_FILE, episodesDocument, writeEpisodes } from "./episodes_file.ts";
+import type { EvalResult } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
 import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
 import { ParallelEvaluator } from "./parallel_eval.ts";
@@ -299,7 +301,13 @@ async function closeRun(f: InFolder, opts: {
   await writer.save(trainer, paths.final);
   await writer.writeMetrics();
   const shouldStop = () => stop.code !== null;
-  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate })
+  const kept: { results?: { sft: EvalResult; refined: EvalResult } } = {};
+  const onResults = (results: typeof kept.results) => (kept.results = results);
+  const heldout = await heldoutEvaluation(trainer, {
+    shouldStop,
+    evaluate: opts.evaluate,
+    onResults,
+  })
     .catch(envLost);
   if (heldout instanceof EnvLostError) {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
@@ -318,6 +326,14 @@ async function closeRun(f: InFolder, opts: {
     paths.trainMetrics,
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
+  // a few held-out episodes drawn again (not for the Gymnasium bridge's: a worker each)
+  const env = f.request.env.kind === "gym" ? null : trainer.makeEnv(1);
+  const doc = await episodesDocument(trainer, {
+    results: kept.results!,
+    firstSeed: heldout.seeds[0],
+    env,
+  });
+  await writeEpisodes(join(paths.dir, EPISODES_FILE), doc);
   f.request.printHeldout(heldout, {
     metrics: trainer.episodeMetrics,
     base: f.runLog.base,
