@@ -162,3 +162,24 @@ export async function episodesDocument(
 export async function writeEpisodes(path: string, doc: EpisodesDocument): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(doc) + "\n");
 }
+
+/**
+ * {@linkcode episodesDocument} written to `o.path`: what `train` records at the end of a
+ * finished run for `report`'s pictures.
+ *
+ * @example
+ * ```ts ignore
+ * await recordEpisodes(trainer, { results, firstSeed, env: trainer.makeEnv(1), path });
+ * ```
+ */
+export async function recordEpisodes(
+  trainer: Trainer,
+  o: {
+    results: { sft: EvalResult; refined: EvalResult };
+    firstSeed: number;
+    env: VecEnv | null;
+    path: string;
+  },
+): Promise<void> {
+  await writeEpisodes(o.path, await episodesDocument(trainer, o));
+}

@@ -20,7 +20,7 @@ import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
 import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
-import { EPISODES_FILE, episodesDocument, writeEpisodes } from "./episodes_file.ts";
+import { EPISODES_FILE, recordEpisodes } from "./episodes_file.ts";
 import type { EvalResult } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
 import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
@@ -327,13 +327,12 @@ async function closeRun(f: InFolder, opts: {
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
   // a few held-out episodes drawn again (not for the Gymnasium bridge's: a worker each)
-  const env = f.request.env.kind === "gym" ? null : trainer.makeEnv(1);
-  const doc = await episodesDocument(trainer, {
+  await recordEpisodes(trainer, {
     results: kept.results!,
     firstSeed: heldout.seeds[0],
-    env,
+    env: f.request.env.kind === "gym" ? null : trainer.makeEnv(1),
+    path: join(paths.dir, EPISODES_FILE),
   });
-  await writeEpisodes(join(paths.dir, EPISODES_FILE), doc);
   f.request.printHeldout(heldout, {
     metrics: trainer.episodeMetrics,
     base: f.runLog.base,
