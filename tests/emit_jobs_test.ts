@@ -18,9 +18,10 @@ import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 
 const MAIN = join(ROOT, "main.ts");
 const DENO_RUN = [Deno.execPath(), "run", "--allow-read", "--allow-write"];
+// Long enough that a task is still training when the test stops it after its first checkpoints.
 const FLAGS = [
   ...SMOKE_ENV_FLAGS,
-  ...["--hidden-dim", "16", "--episodes", "60", "--update-epochs", "2"],
+  ...["--hidden-dim", "16", "--episodes", "300", "--update-epochs", "2"],
   ...["--eval-interval", "10", "--save-interval", "10", "--heldout-episodes", "6"],
   ...["--eval-episodes", "2", "--quiet"],
 ];

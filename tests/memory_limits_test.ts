@@ -71,6 +71,15 @@ Deno.test("report: episodes near 2^62 and 1e20, a 64 MiB train_metrics.json, and
     assert.equal(o.code, 0, o.stderr);
     assert.match(o.stderr, /train_metrics\.json: holds more than 1000000 arrays and objects/);
     assert.ok(o.peakKb! < 300 * 1024, `{} x 22 million: ${o.peakKb} kB`);
+    // 16 MiB of empty arrays as episodes.json: refused by its budget, one line, exit 2
+    Deno.writeTextFileSync(
+      join(objects, "episodes.json"),
+      `[${"[],".repeat(Math.floor(16 * 1024 * 1024 / 3) - 2)}[]]`,
+    );
+    const e = await runMeasured(["report", objects], rss, 30_000);
+    assert.equal(e.code, 2, e.stderr);
+    assert.match(e.stderr, /episodes\.json.*holds more than 200000 arrays and objects/);
+    assert.ok(e.peakKb! < 300 * 1024, `[] x 5.6 million: ${e.peakKb} kB`);
   }));
 
 Deno.test("configuration values whose product does not fit are refused at once: exit 2, one line", () =>

@@ -325,8 +325,10 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     const report = await runCli(["report", a]);
     assert.equal(report.code, 0, report.stderr);
     const svg = Deno.readTextFileSync(join(a, "report.svg"));
+    // the collision rate in percent, in its own panel beside route completion
     assert.ok(
-      svg.includes("Held-out route completion / collisions") && svg.includes("SFT planner"),
+      svg.includes(">Held-out route completion<") && svg.includes(">Held-out collisions<") &&
+        svg.includes(">rate (%)<") && svg.includes("SFT planner"),
     );
 
     const output = join(dir, "ev.json");

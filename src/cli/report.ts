@@ -11,8 +11,9 @@ import { writeFileAtomic } from "../io/mod.ts";
 import { renderReportHtml, renderReportSvg } from "../report/mod.ts";
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
-import { loggedMetrics, metricLabel } from "../run/mod.ts";
+import { isRate, loggedMetrics, metricLabel } from "../run/mod.ts";
 import type { EnvRecord } from "../run/mod.ts";
+import { expertNumbers, readEpisodesFile } from "./_report_inputs.ts";
 import {
   isMultiSeedDir,
   readJsonFile as readRunJson,
@@ -41,11 +42,13 @@ export function reportHelp(): string {
     "± 1 standard deviation, and the held-out results table of `aggregate`.",
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
-    "episode return, held-out return against the base policy, approx KL and clip fraction,",
-    "entropy, delta norm, and the metrics the env declares (env.json; for older folders the",
-    "built-in env config.json names), against its base policy's; panels without data are",
-    "left out. Never loads an env module nor starts a worker. Writes RUN_DIR/report.svg and",
-    "RUN_DIR/report.html (standalone, no external resources).",
+    "training return, held-out return and success rate against the base policy and the",
+    "expert (evaluated here on the run's seeds, for a built-in env only), the metrics the env",
+    "declares (env.json; for older folders the built-in env config.json names), the held-out",
+    "return per episode, approx KL and clip fraction, entropy, delta norm; panels without data",
+    "are left out. With episodes.json (written by train): a few held-out episodes of both",
+    "policies drawn from above, one animated. Never loads an env module nor starts a worker.",
+    "Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no external resources).",
     "",
     "Flags:",
     "  -h, --help   this help",
@@ -135,8 +138,18 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  const env = reportEnvOf(runDir);
-  return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
+  const runEnv = readRunEnv(runDir);
+  const env = "record" in runEnv ? reportEnv(runEnv.record) : undefined;
+  const episodes = readEpisodesFile(runDir, { trainMetrics, warn });
+  const expert = "record" in runEnv ? expertNumbers(runEnv, trainMetrics) : {};
+  return {
+    name: basename(resolve(runDir)),
+    metrics,
+    trainMetrics,
+    ...(env ? { env } : {}),
+    ...(expert.interval || expert.final ? { expert } : {}),
+    ...(episodes ? { episodes } : {}),
+  };
 }
 
 // The run's env as its files describe it (env.json, or the built-in env config.json
@@ -155,13 +168,21 @@ function reportEnv(record: EnvRecord): ReportEnv {
     base: sft ? "SFT planner" : "zero base policy",
     refined: sft ? "SFT + delta" : "PPO policy",
     deltaLabel: unit ? `|delta| (${unit})` : "|delta|",
+    hasSuccess: record.has_success,
     metrics: loggedMetrics(record.metrics).map((m) => ({
       key: m.name,
       mean: m.mean!,
       label: metricLabel({ name: m.name }),
       ...(m.unit ? { unit: m.unit } : {}),
       base: m.headline!.baseline === true,
+      rate: isRate(m.mean!),
     })),
+    summaryLabels: Object.fromEntries(
+      record.metrics.filter((m) => m.mean !== undefined).map((m) => [
+        m.mean!,
+        { label: metricLabel(m), rate: isRate(m.mean!) },
+      ]),
+    ),
   };
 }
 

@@ -16,6 +16,7 @@
  */
 
 import { EXIT, UserError } from "../errors.ts";
+import type { TopDownView } from "./top_down.ts";
 
 /**
  * An env that can no longer step in the middle of a run (the process that runs it died
@@ -170,6 +171,8 @@ export interface VecEnv {
   readonly obsScale?: Float64Array;
   /** The per-episode metrics the env reports (default none). */
   readonly metrics?: readonly EpisodeMetric[];
+  /** A top-down view of its episodes, for the report's pictures (absent: none). */
+  readonly view?: TopDownView;
 
   /** (N, obsDim) each copy's latest observation: after `reset`, the first; after `step`, the next. */
   readonly obs: Float64Array;

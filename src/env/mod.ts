@@ -28,3 +28,4 @@ export * from "./traffic/mod.ts";
 export * from "./traffic/scenario_files.ts";
 export * from "./traffic/scenario_write.ts";
 export * from "./traffic/from_episode.ts";
+export * from "./top_down.ts";

@@ -15,6 +15,7 @@ export const RUN_FILES = [
   "env.json",
   "metrics.json",
   "train_metrics.json",
+  "episodes.json",
   "final.pt",
   "best.pt",
   "progress.csv",

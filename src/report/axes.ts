@@ -249,45 +249,6 @@ export function decimate(
 }
 
 /**
- * The points (episode i + 1, `values[i]`) of a long per-episode series, at most about
- * `maxPoints` of them: past that, each run of episodes keeps its first, lowest, highest
- * and last finite value (the chart's own per-pixel thinning then sees the same shape),
- * so a run of millions of episodes never becomes millions of points.
- *
- * @example
- * ```ts
- * thinSeries(new Float64Array([3, 1, 2]), 100); // [[1, 3], [2, 1], [3, 2]]
- * thinSeries(new Float64Array(1e6).fill(1), 400).length <= 400; // true
- * ```
- */
-export function thinSeries(values: ArrayLike<number>, maxPoints = 8000): Point[] {
-  const n = values.length;
-  const out: Point[] = [];
-  if (n <= maxPoints) {
-    for (let i = 0; i < n; i++) out.push([i + 1, values[i]]);
-    return out;
-  }
-  const width = Math.ceil(n / Math.max(1, Math.floor(maxPoints / 4)));
-  for (let start = 0; start < n; start += width) {
-    const end = Math.min(n, start + width);
-    let first = -1, low = -1, high = -1, last = -1;
-    for (let i = start; i < end; i++) {
-      const v = values[i];
-      if (!Number.isFinite(v)) continue;
-      if (first < 0) first = low = high = i;
-      if (v < values[low]) low = i;
-      if (v > values[high]) high = i;
-      last = i;
-    }
-    if (first < 0) continue;
-    for (const i of [...new Set([first, low, high, last])].sort((a, b) => a - b)) {
-      out.push([i + 1, values[i]]);
-    }
-  }
-  return out;
-}
-
-/**
  * Rounds an SVG coordinate to 0.1.
  *
  * @example

@@ -7,13 +7,19 @@
  * @module
  */
 
-export { formatNumber, niceTicks, thinSeries } from "./axes.ts";
+export { formatNumber, niceTicks } from "./axes.ts";
 export { escapeXml, movingAverage, renderPanel } from "./chart.ts";
 export type { Panel, PanelBox, Point, Series } from "./chart.ts";
 export { renderChartGrid } from "./grid.ts";
 export type { GridOptions } from "./grid.ts";
-export { renderReportSvg, reportPanels } from "./panels.ts";
-export type { ReportEnv, RunReportData } from "./panels.ts";
+export { COLORS, renderReportSvg, reportPanels } from "./panels.ts";
+export type { ExpertNumbers, ReportEnv, ReportMetric, RunReportData } from "./panels.ts";
+export { parseEpisodes } from "./episodes_data.ts";
+export type { EpisodesData, SeedData, ViewData } from "./episodes_data.ts";
+export { renderSeedPicture, stillMoments } from "./scene.ts";
+export { animationClock, renderSeedAnimation } from "./scene_animation.ts";
+export { histogramEdges, returnDistributionPanel } from "./distribution.ts";
+export { bucketed, LONG_TRACE } from "./return_panels.ts";
 export { renderHtmlPage, renderReportHtml } from "./page.ts";
 export type { HtmlPageOptions } from "./page.ts";
 export { finiteOrNaN, numberAt, readEntry, readTrainMetrics } from "./run_metrics.ts";

@@ -1,71 +1,32 @@
 /**
  * The run's panels: which metrics a training report charts, with what labels and units,
  * from what the caller says of the env (its declared metrics, its base policy's name):
- * the generic panels (return, held-out return against the base policy, KL and clip
- * fraction, entropy, delta norm), then one panel per unit of the env's logged metrics.
- * Panels without data are left out, unless no panel has any.
+ * first the story (training return, held-out return and success rate against the base
+ * policy and the expert, the env's logged metrics one panel per unit, rates in percent,
+ * the held-out return per episode of both policies), then the PPO diagnostics (KL and
+ * clip fraction, entropy, delta norm). Panels without data are left out, unless no panel
+ * has any.
  *
  * @module
  */
 
-import { extent, thinSeries } from "./axes.ts";
-import { movingAverage } from "./chart.ts";
-import type { Panel, Point, Series } from "./chart.ts";
+import type { Panel, Series } from "./chart.ts";
 import { renderChartGrid } from "./grid.ts";
-import { envMetric, readEntry, readTrainMetrics } from "./run_metrics.ts";
-import type { EntryNumbers, TrainNumbers } from "./run_metrics.ts";
+import { envMetric, readEntry } from "./run_metrics.ts";
+import { reportContext } from "./_context.ts";
+import type { ReportContext, ReportEnv, RunReportData } from "./_context.ts";
+import { returnDistributionPanel } from "./distribution.ts";
+import { COLORS, heldoutReturnPanel, returnPanel, successPanel } from "./return_panels.ts";
 
-/** What the report says about the env a run trained on. */
-export interface ReportEnv {
-  /** The env's id (`config.json`'s `env_name`, or the default env's). */
-  name: string;
-  /** The base policy the delta refines, e.g. "SFT planner", "zero base policy". */
-  base: string;
-  /** The refined policy (base + delta), e.g. "SFT + delta", "PPO policy". */
-  refined: string;
-  /** Y label of the delta norm panel, with its unit if it has one. */
-  deltaLabel: string;
-  /**
-   * The metrics its `metrics.json` entries log (`mean`: the summary key in `heldout`, and
-   * in the base policy's block when `base`), charted as `key` (the metric's name) and
-   * `sft_<key>`, one panel per `unit`.
-   */
-  metrics: ReadonlyArray<
-    { key: string; mean: string; label: string; unit?: string; base?: boolean }
-  >;
-}
-
-/** A run folder's parsed artifacts; any shape is accepted, missing keys are skipped. */
-export interface RunReportData {
-  /** Name shown in titles (the run folder's name). */
-  name: string;
-  /** Parsed `metrics.json`: one entry per eval interval. */
-  metrics: ReadonlyArray<unknown>;
-  /** Parsed `train_metrics.json`, or null when the run has none. */
-  trainMetrics: unknown;
-  /** The env the run trained on; absent: unknown (the generic panels only). */
-  env?: ReportEnv;
-}
-
-// The wording when the env is unknown.
-const UNKNOWN = { base: "base policy", refined: "base + delta", deltaLabel: "|delta|" };
-
-/** Palette of the report's lines. */
-export const COLORS = {
-  blue: "#1f77b4",
-  lightBlue: "#8fb8dc",
-  orange: "#ff7f0e",
-  green: "#2ca02c",
-  red: "#d62728",
-  purple: "#9467bd",
-  grey: "#555",
-};
+export type { ExpertNumbers, ReportEnv, ReportMetric, RunReportData } from "./_context.ts";
+export { COLORS };
 
 /**
- * The panels of a run's report: episode return, held-out eval return against the base
- * policy, approx KL and clip fraction, entropy, delta norm, and the env's metrics, one
- * panel per unit (each against the base policy's). Panels without data are left out,
- * unless none has any (then all say "no data").
+ * The panels of a run's report: episode return, held-out return and success rate (for an
+ * env with a goal) against the base policy and the expert, the env's metrics one panel per
+ * unit (each against the base policy's), the held-out return per episode, then approx KL
+ * and clip fraction, entropy and delta norm. Panels without data are left out, unless none
+ * has any (then all say "no data").
  *
  * @example
  * ```ts
@@ -75,158 +36,26 @@ export const COLORS = {
  */
 export function reportPanels(data: RunReportData): Panel[] {
   const ctx = reportContext(data);
-  const panels = [
-    returnPanel(ctx),
-    heldoutReturnPanel(ctx),
-    klPanel(ctx),
-    entropyPanel(ctx),
-    deltaNormPanel(ctx),
-  ];
+  const panels = [returnPanel(ctx), heldoutReturnPanel(ctx)];
+  if (data.env?.hasSuccess !== false) panels.push(successPanel(ctx));
   const metrics = data.env?.metrics ?? [];
-  const units = [...new Set(metrics.map((m) => m.unit ?? ""))];
+  const units = [...new Set(metrics.map((m) => (m.rate ? "%" : m.unit ?? "")))];
   for (const unit of units) {
-    const group = metrics.filter((m) => (m.unit ?? "") === unit);
+    const group = metrics.filter((m) => (m.rate ? "%" : m.unit ?? "") === unit);
     panels.push(envMetricsPanel({ metrics: group, unit, base: ctx.wording.base }, ctx));
   }
+  const returns = data.episodes?.returns;
+  if (returns && returns.base.length + returns.refined.length > 0) {
+    const expert = data.expert?.final?.return_mean;
+    panels.push(returnDistributionPanel({
+      ...returns,
+      names: { base: ctx.wording.base, refined: ctx.wording.refined },
+      ...(expert === undefined ? {} : { expert }),
+    }));
+  }
+  panels.push(klPanel(ctx), entropyPanel(ctx), deltaNormPanel(ctx));
   const withData = panels.filter((p) => p.series.some((s) => s.points.length > 0));
   return withData.length > 0 ? withData : panels;
-}
-
-// What the panels of a run's report are made from: its entries and train metrics, the
-// env's wording, and reference lines across the entries' episodes.
-interface ReportContext {
-  entries: EntryNumbers[];
-  train: TrainNumbers;
-  wording: { base: string; refined: string; deltaLabel: string };
-  /** x of each entry: its episode (or its position) */
-  episodes: number[];
-  /** (episode, value) of every entry that has the value */
-  series: (value: (e: EntryNumbers) => number | null) => Point[];
-  /** what every panel has */
-  base: { xLabel: string; integerX: boolean };
-  /** the note of an empty panel */
-  missing: (keys: string, file?: string) => string;
-  /** the episodes reference lines span: the entries' (the episode count when there are none) */
-  span: number[];
-  /** a flat reference line across `span` */
-  sftLine: (value: number) => Point[];
-}
-
-function reportContext(data: RunReportData): ReportContext {
-  const entries = data.metrics.map(readEntry);
-  const train = readTrainMetrics(data.trainMetrics);
-  const episodes = entries.map((e, i) => e.episode ?? i + 1);
-  const series = (value: (e: EntryNumbers) => number | null): Point[] =>
-    entries.flatMap((e, i) => {
-      const v = value(e);
-      return v === null ? [] : [[episodes[i], v] as const];
-    });
-  const span = episodes.length > 0
-    ? extent(episodes)
-    : train.rewards.length > 0
-    ? [1, train.rewards.length]
-    : [];
-  const sftLine = (value: number): Point[] =>
-    span.length === 0
-      ? []
-      : span[0] === span[1]
-      ? [[span[0], value]]
-      : span.map((x) => [x, value] as const);
-  return {
-    ...{ entries, train, wording: data.env ?? UNKNOWN, episodes, series },
-    base: { xLabel: "episode", integerX: true },
-    missing: (keys, file = "metrics.json") => `no ${keys} in ${file}`,
-    ...{ span, sftLine },
-  };
-}
-
-// 1. Episode return, thin, with a moving average on top.
-function returnPanel(ctx: ReportContext): Panel {
-  const rewards = ctx.train.rewards;
-  const window = Math.max(5, Math.round(rewards.length / 20));
-  const returnSeries: Series[] = rewards.length > 0
-    ? [
-      {
-        metric: "reward",
-        label: "episode return",
-        points: thinSeries(rewards),
-        color: COLORS.lightBlue,
-        width: 1,
-        markers: false,
-      },
-      {
-        metric: "reward_ma",
-        label: `moving average (${window} episodes)`,
-        points: thinSeries(movingAverage(rewards, window)),
-        color: COLORS.blue,
-        width: 2.5,
-        markers: false,
-      },
-    ]
-    : [{
-      // Older or interrupted runs: the per-interval mean from metrics.json.
-      metric: "mean_reward",
-      label: "mean return per eval interval",
-      points: ctx.series((e) => e.mean_reward),
-      color: COLORS.blue,
-      width: 2.5,
-    }];
-  return {
-    ...ctx.base,
-    title: "Episode return (training)",
-    yLabel: "return",
-    series: returnSeries,
-    emptyNote: ctx.missing("rewards", "train_metrics.json"),
-  };
-}
-
-// 2. Held-out return against the frozen base policy.
-function heldoutReturnPanel(ctx: ReportContext): Panel {
-  const { train, wording, span, sftLine } = ctx;
-  const sftPerEntry = ctx.series((e) => e.sft_heldout.return_mean ?? null);
-  const sftConstant = train.sft_eval.return_mean ?? null;
-  let sftPoints: Point[] = [];
-  if (sftPerEntry.length > 0) {
-    const same = sftPerEntry.every((p) => p[1] === sftPerEntry[0][1]);
-    sftPoints = same ? sftLine(sftPerEntry[0][1]) : sftPerEntry;
-  } else if (sftConstant !== null) {
-    sftPoints = sftLine(sftConstant);
-  }
-  const evalReturn = ctx.series((e) => e.heldout.return_mean ?? null);
-  // Runs without per-entry evals still have the final held-out evaluation: one point.
-  const heldoutReturn = train.heldout.refined?.return_mean ?? null;
-  const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
-    ? [{
-      metric: "heldout_return",
-      label: `${wording.refined} (final held-out)`,
-      points: [[span[1], heldoutReturn]],
-      color: COLORS.red,
-      width: 9,
-      markers: false,
-    }]
-    : [];
-  return {
-    ...ctx.base,
-    title: `Held-out eval return vs ${wording.base}`,
-    yLabel: "mean return",
-    series: [
-      {
-        metric: "eval_return",
-        label: `${wording.refined} (eval)`,
-        points: evalReturn,
-        color: COLORS.red,
-      },
-      ...finalPoint,
-      {
-        metric: "sft_return",
-        label: wording.base,
-        points: sftPoints,
-        color: COLORS.grey,
-        dashed: true,
-      },
-    ],
-    emptyNote: ctx.missing("heldout.return_mean / sft_heldout.return_mean"),
-  };
 }
 
 // 3. The update's approx KL, and its clip fraction on the right.
@@ -295,20 +124,25 @@ function deltaNormPanel(ctx: ReportContext): Panel {
 
 // The env's logged metrics of one unit, each with the base policy's as a dashed line: its
 // value in every entry where the entries log it, else its value at the start of the run.
+// Rates are shown in percent, on a 0-100 axis.
 function envMetricsPanel(
   group: { metrics: ReportEnv["metrics"]; unit: string; base: string },
   ctx: ReportContext,
 ): Panel {
   const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
+  const percent = group.unit === "%";
+  const k = percent ? 100 : 1;
+  const scaled = (points: ReturnType<ReportContext["series"]>) =>
+    points.map(([x, y]) => [x, k * y] as const);
   const lines: Series[] = group.metrics.flatMap((m, i) => {
     const color = palette[i % palette.length];
-    const own = ctx.series((e) => envMetric(e, m.mean));
-    const perEntry = m.base ? ctx.series((e) => envMetric(e, m.mean, { sft: true })) : [];
+    const own = scaled(ctx.series((e) => envMetric(e, m.mean)));
+    const perEntry = m.base ? scaled(ctx.series((e) => envMetric(e, m.mean, { sft: true }))) : [];
     const start = ctx.train.sft_eval[m.mean];
     const base = perEntry.length > 0
       ? perEntry
       : start !== undefined && own.length > 0
-      ? ctx.sftLine(start)
+      ? ctx.sftLine(k * start)
       : [];
     return [
       { metric: m.key, label: m.label, points: own, color },
@@ -327,7 +161,8 @@ function envMetricsPanel(
   return {
     ...ctx.base,
     title: `Held-out ${labels}`,
-    yLabel: group.unit ? `mean (${group.unit})` : "mean",
+    yLabel: percent ? "rate (%)" : group.unit ? `mean (${group.unit})` : "mean",
+    ...(percent ? { yDomain: [0, 100] as const } : {}),
     series: lines,
     emptyNote: `no heldout.${group.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
   };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EvalSummary } from "./episode_records.ts";
+import type { EvalResult, EvalSummary } from "./episode_records.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { Trainer } from "../ppo/mod.ts";
@@ -47,6 +47,7 @@ export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
 /**
  * Runs the held-out evaluation of `trainer` (its planner, env and model), giving the
  * event loop a turn about every 0.2 s; null as soon as `opts.shouldStop()` says so.
+ * `opts.onResults` gets both evaluations whole (every episode's record).
  *
  * @example
  * ```ts ignore
@@ -55,7 +56,11 @@ export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
  */
 export async function heldoutEvaluation(
   trainer: Trainer,
-  opts: { shouldStop: () => boolean; evaluate?: EvaluateUntil },
+  opts: {
+    shouldStop: () => boolean;
+    evaluate?: EvaluateUntil;
+    onResults?: (results: { sft: EvalResult; refined: EvalResult }) => void;
+  },
 ): Promise<Heldout | null> {
   const evaluate = opts.evaluate ?? evaluateHere;
   const count = trainer.ppo.heldout_episodes;
@@ -72,6 +77,7 @@ export async function heldoutEvaluation(
   if (sft === null) return null;
   const refined = await evaluate({ ...common, model: trainer.model }, opts);
   if (refined === null) return null;
+  opts.onResults?.({ sft, refined });
   return {
     seeds: [HELDOUT_SEED_BASE, count],
     sft: pick(sft.summary),

@@ -25,6 +25,8 @@ export * from "./checkpoint_norms.ts";
 export * from "./deferred_checkpoint.ts";
 export * from "./resume.ts";
 export * from "./heldout.ts";
+export * from "./episode_scenes.ts";
+export * from "./episodes_file.ts";
 export * from "./train_metrics.ts";
 export * from "./parallel_eval.ts";
 export * from "./scenario_sets.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { EnvLostError, EnvPool } from "../env/mod.ts";
 import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
@@ -18,6 +19,8 @@ import { Trainer } from "../ppo/mod.ts";
 import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
+import { EPISODES_FILE, recordEpisodes } from "./episodes_file.ts";
+import type { EvalResult } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
 import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
 import { ParallelEvaluator } from "./parallel_eval.ts";
@@ -301,7 +304,13 @@ async function closeRun(f: InFolder, opts: {
   await writer.save(trainer, paths.final);
   await writer.writeMetrics();
   const shouldStop = () => stop.code !== null;
-  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate })
+  const kept: { results?: { sft: EvalResult; refined: EvalResult } } = {};
+  const onResults = (results: typeof kept.results) => (kept.results = results);
+  const heldout = await heldoutEvaluation(trainer, {
+    shouldStop,
+    evaluate: opts.evaluate,
+    onResults,
+  })
     .catch(envLost);
   if (heldout instanceof EnvLostError) {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
@@ -321,6 +330,13 @@ async function closeRun(f: InFolder, opts: {
     paths.trainMetrics,
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
+  // a few held-out episodes drawn again (not for the Gymnasium bridge's: a worker each)
+  await recordEpisodes(trainer, {
+    results: kept.results!,
+    firstSeed: heldout.seeds[0],
+    env: f.request.env.kind === "gym" ? null : trainer.makeEnv(1),
+    path: join(paths.dir, EPISODES_FILE),
+  });
   f.request.printHeldout(heldout, {
     metrics: trainer.episodeMetrics,
     base: f.runLog.base,

@@ -12,6 +12,7 @@ import { observationScale } from "../driving/obs_scale.ts";
 import { rowPlanErrors } from "../driving/plan_metrics.ts";
 import { DRIVING_METRICS } from "../driving/vec_env.ts";
 import type { EpisodeMetric } from "../contract.ts";
+import type { TopDownView } from "../top_down.ts";
 import { VEHICLE_STATE_SIZE } from "../driving/vehicle.ts";
 import { compileActors, type CompiledActor } from "./actors.ts";
 import { DEFAULT_TRAFFIC_CONFIG, type TrafficConfig, validateTrafficConfig } from "./config.ts";
@@ -19,6 +20,7 @@ import { generateScenario } from "./generate.ts";
 import { TrafficExpertPlanner } from "./planners.ts";
 import type { Scenario } from "./scenario.ts";
 import { type EgoPose, NEIGHBOR_FEATURES, TrafficWorld } from "./_world.ts";
+import { trafficView } from "./top_down.ts";
 
 /**
  * The traffic env's per-episode metrics: the driving ones (ADE/FDE against the traffic
@@ -148,6 +150,13 @@ export class Traffic extends RouteEnv {
     const list = this.#scenarios;
     if (list) return list[seed % list.length];
     return generateScenario(seed, { env: this.episodes.cfg, traffic: this.traffic });
+  }
+
+  // the driving view with the other vehicles and collisions
+  protected override makeView(): TopDownView {
+    const { ego_length: length, ego_width: width } = this.traffic;
+    const { episodes, collided } = this;
+    return trafficView({ episodes, world: this.#world, collided, ego: { length, width } });
   }
 
   protected override clearOutputs(i: number): void {
