@@ -82,6 +82,7 @@ Deno.test("gym:Pendulum-v1: train, eval, --seeds and --emit; the worker is close
         kwargs: {},
         modules: [],
         max_episode_steps: 20,
+        success: false,
       });
       assert.equal((config.ppo as Record<string, number>).encoder_out_dim, 3);
       const tm = readJson(join(run, "train_metrics.json")) as { lengths: number[] };
@@ -155,6 +156,46 @@ Deno.test("gym:Pendulum-v1: train, eval, --seeds and --emit; the worker is close
         /--eval-worker: the Gymnasium bridge's envs run in this process; the evaluations ran on the training thread/,
       );
     });
+  });
+});
+
+Deno.test("gym: --gym-success true reads info['is_success']: success in the tables, files and eval", async () => {
+  await withTempDir(async (dir) => {
+    const python = ownPython(dir);
+    // DWTest/Goal-v0 walks by the action and reports is_success at x >= 1 (two steps of 0.5)
+    const gym = ["--env", "gym:DWTest/Goal-v0", "--gym-python", python, "--gym-module"];
+    const flags = [...gym, "dw_test_envs", ...TINY.split(" "), "--total-steps", "400"];
+    const env = { PYTHONPATH: FIXTURES };
+    const run = join(dir, "run");
+    const r = await cli(["train", ...flags, "--gym-success", "true", "--out-dir", run], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /policy +mean return +success/);
+    assert.equal(
+      (readJson(join(run, "config.json")) as { env: { success: boolean } }).env.success,
+      true,
+    );
+    assert.equal((readJson(join(run, "env.json")) as { has_success: boolean }).has_success, true);
+    const tm = readJson(join(run, "train_metrics.json")) as {
+      successes: number[];
+      heldout: { refined: { success_rate: number } };
+    };
+    // the random walk of the first episodes reaches the goal sometimes, the policy learns to
+    assert.ok(tm.successes.some((x) => x === 1) && tm.successes.some((x) => x === 0));
+    assert.equal(tm.heldout.refined.success_rate, 1);
+    // eval takes the setting from the checkpoint
+    const e = await cli(["eval", ...gym, "dw_test_envs", "--policy", run, "--episodes", "3"], env);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /success/);
+    // without the flag: no success anywhere (the env has no declared goal)
+    const plain = join(dir, "plain");
+    const p = await cli(["train", ...flags, "--out-dir", plain], env);
+    assert.equal(p.code, 0, p.stderr);
+    assert.doesNotMatch(p.stdout, /success/);
+    assert.equal(
+      (readJson(join(plain, "env.json")) as { has_success: boolean }).has_success,
+      false,
+    );
+    assert.equal(await workers(python), 0);
   });
 });
 

@@ -3,8 +3,9 @@
  * id, `--gym-python`, `--gym-module`, `--gym-kwargs`): a worker is started once to learn
  * its spaces and time limit (a probe), then every vector env it makes starts its own
  * worker at its first reset. Its config section records the id, kwargs and modules
- * (which only the command line sets: a file recording others is refused) and the episode
- * cap (`spec.max_episode_steps`, or `--max-episode-steps`).
+ * (which only the command line sets: a file recording others is refused), the episode
+ * cap (`spec.max_episode_steps`, or `--max-episode-steps`) and whether the env's
+ * `info["is_success"]` is each episode's success (`--gym-success true`).
  *
  * @module
  */
@@ -40,6 +41,8 @@ export interface GymSection {
   modules: string[];
   /** The episode cap. */
   max_episode_steps: number;
+  /** `info["is_success"]` at an episode's end is its success. */
+  success: boolean;
 }
 
 /**
@@ -93,6 +96,12 @@ export async function gymEnvDefinition(opts: GymEnvOptions): Promise<EnvDefiniti
       help: "steps before an episode is truncated (default: the env's spec)",
       flag: "max-episode-steps",
     },
+    success: {
+      type: "bool",
+      default: false,
+      help: "the env's info[\"is_success\"] is the episode's success (true/false)",
+      flag: "gym-success",
+    },
   };
   const section = (s: EnvSettings) => s.env as unknown as GymSection;
   return Object.freeze({
@@ -109,7 +118,7 @@ export async function gymEnvDefinition(opts: GymEnvOptions): Promise<EnvDefiniti
       }
     },
     make: (settings: EnvSettings, numEnvs: number) => {
-      const cap = section(settings).max_episode_steps;
+      const { max_episode_steps: cap, success } = section(settings);
       return GymVecEnv.deferred({
         python,
         id,
@@ -117,6 +126,7 @@ export async function gymEnvDefinition(opts: GymEnvOptions): Promise<EnvDefiniti
         kwargs: { ...kwargs, max_episode_steps: cap },
         numEnvs,
         timeoutMs,
+        success,
       }, { ...info, maxEpisodeSteps: cap });
     },
     outDir: `out/gym_${id.replace(/[^A-Za-z0-9_.-]/g, "_")}/run_001`,
