@@ -20,6 +20,7 @@ import {
 } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import { ExpertPlanner } from "../src/sft/mod.ts";
+import { SCENARIO_KINDS } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 import { parseSeedList } from "../src/cli/_seed_flags.ts";
 import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";
@@ -399,6 +400,33 @@ Deno.test("aggregate: a traffic folder adds the collision rate and route complet
     const rates = s.per_seed.map((row) => row.collision_rate!);
     assert.equal(s.across_seeds.collision_rate!.mean, (rates[0] + rates[1]) / 2);
     assert.match(r.stdout, /^seed\s+return\s+success\s+ADE m\s+collisions\s+route$/m);
+    // per scenario kind: each seed's held-out groups, and their statistics across seeds
+    for (const [i, seed] of [1, 2].entries()) {
+      const groups = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
+        heldout: { groups: { refined: Record<string, Record<string, number>> } };
+      }).heldout.groups.refined;
+      for (const [kind, g] of Object.entries(groups)) {
+        assert.deepEqual(s.per_seed[i].groups![kind], {
+          num_episodes: g.num_episodes,
+          return: g.return_mean,
+          success_rate: g.success_rate,
+          collision_rate: g.collision_rate,
+          route_completion: g.route_completion,
+        });
+      }
+    }
+    const kinds = Object.keys(s.across_groups!);
+    assert.ok(
+      kinds.length > 0 && kinds.every((k) => SCENARIO_KINDS.includes(k as never)),
+      `${kinds}`,
+    );
+    for (const kind of kinds) {
+      const both = s.per_seed.map((row) => row.groups?.[kind]?.collision_rate);
+      if (both.some((x) => x === undefined)) continue;
+      assert.equal(s.across_groups![kind].collision_rate!.mean, (both[0]! + both[1]!) / 2);
+    }
+    assert.match(r.stdout, /^per group of held-out episodes: collision rate, route completion$/m);
+    assert.match(r.stdout, new RegExp(`^seed\\s+${kinds.join("\\s+")}$`, "m"));
   }));
 
 Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {

@@ -273,6 +273,8 @@ async function tensors(path: string): Promise<Map<string, Uint8Array>> {
   return out;
 }
 
+const GENERATED = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
+
 const SMALL = [
   "--env",
   "traffic",
@@ -342,14 +344,36 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
       output,
     ]);
     assert.equal(ev.code, 0, ev.stderr);
-    const docs = readJson(output) as Array<{ scenarios: Array<Record<string, unknown>> }>;
+    const docs = readJson(output) as Array<{
+      scenarios: Array<Record<string, unknown> & { raw: { seed: number; group: string } }>;
+      groups: Record<string, Record<string, number>>;
+    }>;
     for (const doc of docs) {
       for (const s of doc.scenarios) {
         for (const k of ["collisions", "offroad", "red_light"]) {
           assert.ok(Number.isInteger(s[k]), k);
         }
       }
+      // every episode's scenario kind, and the summary of each kind's episodes
+      const kinds = doc.scenarios.map((s) => s.raw.group);
+      assert.deepEqual(
+        kinds,
+        doc.scenarios.map((s) => generateScenario(s.raw.seed, GENERATED).kind),
+      );
+      assert.deepEqual(Object.keys(doc.groups), [...new Set(kinds)].sort());
+      for (const [kind, g] of Object.entries(doc.groups)) {
+        const own = doc.scenarios.filter((s) => s.raw.group === kind);
+        assert.equal(g.num_episodes, own.length);
+        const rate = own.reduce((sum, s) => sum + (s.collisions as number), 0) / own.length;
+        assert.equal(g.collision_rate, rate);
+      }
     }
+    assert.match(ev.stdout, /^per group of episodes:$/m);
+    assert.match(ev.stdout, /^expert\s+stopped_in_lane\s+\d+\s/m);
+    const groups = (readJson(join(a, "train_metrics.json")) as {
+      heldout: { groups: { sft: Record<string, unknown>; refined: Record<string, unknown> } };
+    }).heldout.groups;
+    assert.deepEqual(Object.keys(groups.refined), Object.keys(groups.sft));
 
     for (
       const [args, what] of [

@@ -28,7 +28,25 @@ export function formatTable(
   },
 ): string {
   const { firstSeed, count, metrics } = opts;
-  const envCols: [string, (s: EvalSummary) => string][] = metrics === DRIVING_METRICS
+  const cols = columns(metrics);
+  const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
+  const header = ["policy", ...cols.map(([h]) => h)];
+  const line = tableLine(header, rows);
+  return [
+    `eval: ${count} episodes per policy, ${
+      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
+    }`,
+    line(header),
+    ...rows.map(line),
+    ...groupLines(docs, cols),
+  ].join("\n");
+}
+
+type Column = [string, (s: EvalSummary) => string];
+
+// The columns of a summary: success, return and steps, the env's metrics, |delta|.
+function columns(metrics: readonly EpisodeMetric[]): Column[] {
+  const envCols: Column[] = metrics === DRIVING_METRICS
     ? [
       ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
       ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
@@ -36,23 +54,35 @@ export function formatTable(
       ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
     ]
     : metrics.filter((m) => m.mean).map((m) => [m.label ?? m.name, (s) => s[m.mean!].toFixed(3)]);
-  const cols: [string, (s: EvalSummary) => string][] = [
+  return [
     ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
     ["return", (s) => s.return_mean.toFixed(2)],
     ["steps", (s) => s.steps_mean.toFixed(1)],
     ...envCols,
     [metrics === DRIVING_METRICS ? "|delta| m" : "|delta|", (s) => s.delta_norm_mean.toFixed(3)],
   ];
-  const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
-  const header = ["policy", ...cols.map(([h]) => h)];
+}
+
+// A row formatter: the first column left-aligned, the others right-aligned to the widest.
+function tableLine(header: string[], rows: string[][]): (r: string[]) => string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [
-    `eval: ${count} episodes per policy, ${
-      opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
-    }`,
-    line(header),
-    ...rows.map(line),
-  ].join("\n");
+  return (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+}
+
+// The same columns per group of episodes (traffic: scenario kind), for the documents
+// that have groups: one row per policy and group.
+function groupLines(docs: EvalDocument[], cols: Column[]): string[] {
+  const grouped = docs.filter((d) => d.groups);
+  if (grouped.length === 0) return [];
+  const rows = grouped.flatMap((d) =>
+    Object.entries(d.groups!).map(([g, s]) => [
+      d.policy.name,
+      g,
+      String(s.num_episodes),
+      ...cols.map(([, f]) => f(s)),
+    ])
+  );
+  const header = ["policy", "group", "n", ...cols.map(([h]) => h)];
+  const line = tableLine(header, rows);
+  return ["", "per group of episodes:", line(header), ...rows.map(line)];
 }

@@ -18,6 +18,7 @@ export * from "./emit.ts";
 export * from "./stats.ts";
 export * from "./expert_returns.ts";
 export * from "./summary.ts";
+export * from "./group_summary.ts";
 export * from "./table.ts";
 export * from "./report.ts";
 export * from "./eval_policies.ts";

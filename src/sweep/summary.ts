@@ -16,6 +16,8 @@ import { applyConfigFile, writeJson } from "../io/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
 import { EXPERT_PLANNERS, expertReturn } from "./expert_returns.ts";
+import { acrossGroups, readGroups } from "./group_summary.ts";
+import type { GroupMetric, GroupResult } from "./group_summary.ts";
 import type { ExpertReturns } from "./expert_returns.ts";
 import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./seed_dirs.ts";
 
@@ -64,6 +66,8 @@ export interface SeedResult {
   sft_return: number;
   /** The expert planner on the same held-out seeds; only where the env has one. */
   expert_return?: number;
+  /** Per group of held-out episodes (traffic: scenario kind); only where the env has groups. */
+  groups?: Record<string, GroupResult>;
 }
 
 /** A seed without a result, and why. */
@@ -95,6 +99,11 @@ export interface SeedsSummary {
    * when no seed has a value).
    */
   across_seeds: Partial<Record<SeedMetric, SeedStats | null>>;
+  /**
+   * Across finished seeds, per group of held-out episodes (traffic: scenario kind) and
+   * metric; only where the env has groups.
+   */
+  across_groups?: Record<string, Partial<Record<GroupMetric, SeedStats | null>>>;
   /** How the numbers were computed. */
   method: {
     std: string;
@@ -191,6 +200,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null }),
       sft_return: run.sft_return,
       ...(expert === undefined ? {} : { expert_return: expert }),
+      ...(run.groups ? { groups: run.groups } : {}),
     });
   }
   // The metrics of the env trained on (all of them when no seed finished: unknown).
@@ -215,6 +225,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
     heldout,
     per_seed: perSeed,
     across_seeds: across,
+    ...acrossGroups(perSeed, method),
     method: {
       std: "sample standard deviation over seeds (n - 1)",
       iqm: "interquartile mean: mean of the seeds left after dropping floor(n/4) from each end " +
@@ -326,8 +337,14 @@ function readSeed(
   // What must agree between seeds: everything but the seed and where the run went.
   const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
   const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
+  const groups = readGroups(h);
   return {
-    run: { ...(run as SeedRun), ...(ade === undefined ? {} : { ade }), ...optional },
+    run: {
+      ...(run as SeedRun),
+      ...(ade === undefined ? {} : { ade }),
+      ...optional,
+      ...(groups ? { groups } : {}),
+    },
     env,
     envName,
     comparable,

@@ -93,6 +93,34 @@ export function formatSummary(s: SeedsSummary): string {
       ]),
     );
   }
+  if (s.across_groups) lines.push("", ...groupTable(s, table));
   for (const m of s.missing) lines.push(`missing: seed ${m.seed}: ${m.reason}`);
   return lines.join("\n");
+}
+
+// Per group of held-out episodes (traffic: scenario kind), one row per seed and the mean
+// across seeds: the collision rate and route completion where the groups have them,
+// else the success rate.
+function groupTable(s: SeedsSummary, table: (rows: string[][]) => string[]): string[] {
+  const across = s.across_groups!;
+  const names = Object.keys(across);
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const shown = names.some((g) => across[g].collision_rate)
+    ? [["collision_rate", pct], ["route_completion", (v: number) => v.toFixed(3)]] as const
+    : [["success_rate", pct]] as const;
+  const cell = (at: Partial<Record<string, number | null | undefined>> | undefined) =>
+    shown.map(([m, f]) => (at?.[m] == null ? "-" : f(at[m]!))).join(" ");
+  return [
+    `per group of held-out episodes: ${shown.map(([m]) => m.replace("_", " ")).join(", ")}`,
+    ...table([
+      ["seed", ...names],
+      ...s.per_seed.map((r) => [String(r.seed), ...names.map((g) => cell(r.groups?.[g]))]),
+      [
+        "mean",
+        ...names.map((g) =>
+          cell(Object.fromEntries(shown.map(([m]) => [m, across[g][m]?.mean ?? null])))
+        ),
+      ],
+    ]),
+  ];
 }

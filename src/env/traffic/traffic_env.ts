@@ -249,6 +249,11 @@ export class Traffic extends RouteEnv {
     this.#minGap[i] = GAP_CAP;
   }
 
+  /** The kind of env i's scenario ("lead_brake", ..., "log"; "none" when it has none). */
+  episodeGroup(i: number): string {
+    return this.current[i].kind ?? "none";
+  }
+
   // in TRAFFIC_METRICS order
   writeEpisodeMetrics(i: number, m: Float64Array, o: number): void {
     const e = this.episodes, steps = e.stepCount[i];
