@@ -62,6 +62,12 @@ export interface PpoConfig {
    * default, is never reached: no bound).
    */
   max_log_std: number;
+  /**
+   * The log_std bound at the last episode: below `max_log_std`, the bound falls linearly
+   * from `max_log_std` (episode 0) to it over the run (a noise schedule); at or above it
+   * (the default, 20), the bound stays `max_log_std`.
+   */
+  max_log_std_end: number;
   /** Normalise advantages over each rollout's batch. */
   norm_adv: boolean;
   /**
@@ -219,6 +225,13 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     help: "upper bound on log_std, projected after each optimiser step (20: none)",
     flag: "max-log-std",
   },
+  max_log_std_end: {
+    type: "float",
+    range: [-20, 20],
+    default: 20,
+    help: "log_std bound at the last episode, reached linearly from max_log_std (20: constant)",
+    flag: "max-log-std-end",
+  },
   norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
   obs_norm: { type: "bool", default: true, help: "scale observations by a power of two" },
   value_scale: {
@@ -277,4 +290,22 @@ export function validatePpoConfig(cfg: PpoConfig): void {
       }, got ${cfg.encoder_out_dim}`,
     );
   }
+}
+
+/**
+ * The log_std bound after `episode` of the run's episodes: `max_log_std`, falling
+ * linearly to `max_log_std_end` at the last episode when that is lower.
+ *
+ * @example
+ * ```ts
+ * const ppo = { ...DEFAULT_PPO_CONFIG, episodes: 100, max_log_std: 2, max_log_std_end: 0 };
+ * logStdBoundAt(ppo, 50); // 1
+ * logStdBoundAt(DEFAULT_PPO_CONFIG, 50); // 20: no schedule
+ * ```
+ */
+export function logStdBoundAt(ppo: PpoConfig, episode: number): number {
+  const start = ppo.max_log_std, end = ppo.max_log_std_end;
+  if (end >= start) return start;
+  const t = Math.min(1, Math.max(0, episode / ppo.episodes));
+  return start + (end - start) * t;
 }

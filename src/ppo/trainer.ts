@@ -26,7 +26,7 @@ import { RolloutBuffer } from "./rollout_buffer.ts";
 import { ppoUpdate } from "./update.ts";
 import type { UpdateStats } from "./update.ts";
 import { PpoLearner } from "./loss.ts";
-import type { PpoConfig } from "./config.ts";
+import { logStdBoundAt, type PpoConfig } from "./config.ts";
 
 /** Outcomes of a rollout's episodes, in episode order. */
 export interface EpisodeOutcomes {
@@ -257,6 +257,7 @@ export class Trainer {
     const envSteps = yield* this.#rollout(count, episodes);
     const { gamma, lam, norm_adv: normAdv } = this.ppo;
     const rows = this.#buffer.finish(count, { gamma, lam, normAdv });
+    this.learner.logStdBound = logStdBoundAt(this.ppo, this.episode);
     const update = yield* ppoUpdate(this.#buffer, {
       rows,
       learner: this.learner,
