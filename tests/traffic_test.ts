@@ -14,6 +14,7 @@ import {
   EpisodeStatistics,
   generateScenario,
   NEIGHBOR_FEATURES,
+  PATH_FEATURES,
   SCENARIO_FORMAT,
   SCENARIO_KINDS,
   Traffic,
@@ -142,7 +143,7 @@ const parked = (id: string, x: number, y: number): Scenario["vehicles"][number] 
   trajectory: [{ t: 0, x, y, yaw: 0, speed: 0 }],
 });
 
-Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends the episode with the penalty", () => {
+Deno.test("Traffic: K nearest in the car frame, zero-padded, then their place on the path; a collision ends the episode with the penalty", () => {
   const traffic = { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 3 };
   const scenarios = [
     straight([parked("far", 60, 50), parked("near", 30, 50), parked("side", 20, 56)]),
@@ -151,13 +152,29 @@ Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends th
     autoReset: true,
   });
   const z = 1 + 2 * TRAFFIC_ENV_DEFAULTS.horizon_steps;
-  assert.equal(venv.obsDim, z + 3 * NEIGHBOR_FEATURES);
+  assert.equal(venv.obsDim, z + 3 * (NEIGHBOR_FEATURES + PATH_FEATURES));
   venv.reset([7]);
   const slot = (q: number) => [...venv.obs.subarray(z + q * 8, z + q * 8 + 8)];
   // nearest first: side (10, 6) at 11.7 m, near (20, 0), far (50, 0); vx = -8 (ego at 8 m/s)
   assert.deepEqual(slot(0), [10, 6, -8, 0, 0, 4, 2, 1]);
   assert.deepEqual(slot(1), [20, 0, -8, 0, 0, 4, 2, 1]);
   assert.deepEqual(slot(2), [50, 0, -8, 0, 0, 4, 2, 1]);
+  // the path block, in slot order: along the (straight) route, and beside it
+  assert.deepEqual([...venv.obs.subarray(z + 24)], [10, 6, 20, 0, 50, 0]);
+  const plain = new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
+    traffic: { ...traffic, path_features: false },
+    scenarios,
+  });
+  plain.reset([7]);
+  assert.equal(plain.obsDim, z + 3 * NEIGHBOR_FEATURES);
+  assert.deepEqual([...plain.obs], [...venv.obs.subarray(0, plain.obsDim)]);
+  const plans = [traffic, plain.traffic].map((t) => {
+    const out = new Float64Array(2 * TRAFFIC_ENV_DEFAULTS.horizon_steps);
+    const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, t);
+    expert.plan(t.path_features ? venv.obs : plain.obs, 1, out);
+    return [...out];
+  });
+  assert.deepEqual(plans[0], plans[1], "the expert reads the same numbers in both layouts");
 
   const wide = new EpisodeStatistics(
     new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
@@ -167,7 +184,8 @@ Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends th
     { autoReset: true },
   );
   wide.reset([0]);
-  assert.deepEqual([...wide.obs.subarray(z + 3 * 8)], new Array(16).fill(0));
+  assert.deepEqual([...wide.obs.subarray(z + 3 * 8, z + 5 * 8)], new Array(16).fill(0));
+  assert.deepEqual([...wide.obs.subarray(z + 5 * 8 + 6)], new Array(4).fill(0));
 
   // the SFT planner ignores the car 20 m ahead and drives into it
   const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {

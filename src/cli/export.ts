@@ -10,8 +10,8 @@
 
 import { dirname, resolve } from "node:path";
 import { firstLine, UserError } from "../errors.ts";
-import { NEIGHBOR_FEATURES, vecEnvFactory, ZPrefixPlanner } from "../env/mod.ts";
-import type { EnvName } from "../env/mod.ts";
+import { vecEnvFactory, ZPrefixPlanner } from "../env/mod.ts";
+import type { EnvName, TrafficConfig } from "../env/mod.ts";
 import { encodeOnnxModel, readPt, writeFileAtomic } from "../io/mod.ts";
 import {
   checkpointEnvConfig,
@@ -207,7 +207,7 @@ async function policyToExport(
     plannerFile,
     deltaClip,
     obsRms: checkpointObsRms(ckpt, probe.obsDim),
-    observationDoc: observationDoc(envName, env.horizon_steps, probe.obsDim),
+    observationDoc: observationDoc(envName, env.horizon_steps, { obsDim: probe.obsDim, traffic }),
     metadata: {
       env_name: envName,
       ...(ckpt.episode !== null ? { episode: String(ckpt.episode) } : {}),
@@ -216,16 +216,23 @@ async function policyToExport(
 }
 
 // What the observation holds, for the doc string of input z.
-function observationDoc(envName: EnvName, horizon: number, obsDim: number): string {
+function observationDoc(
+  envName: EnvName,
+  horizon: number,
+  o: { obsDim: number; traffic: TrafficConfig | undefined },
+): string {
+  const { obsDim, traffic } = o;
   const z =
     `speed (m/s), then the ${horizon} target waypoints x1, y1, ..., x${horizon}, y${horizon} in the car frame (m, x forward, y left)`;
   switch (envName) {
     case "driving":
       return `the encoded state z (${obsDim}): ${z}`;
-    case "traffic":
-      return `the traffic observation (${obsDim}): z = ${z}; then ${
-        (obsDim - 1 - 2 * horizon) / NEIGHBOR_FEATURES
-      } neighbouring vehicles, each [x, y, vx, vy, heading, length, width, valid] relative to the ego (the planner sees z only)`;
+    case "traffic": {
+      const path = traffic?.path_features
+        ? "; then each one's [arc length along, signed offset from] the route path (m)"
+        : "";
+      return `the traffic observation (${obsDim}): z = ${z}; then ${traffic?.neighbors} neighbouring vehicles, each [x, y, vx, vy, heading, length, width, valid] relative to the ego${path} (the planner sees z only)`;
+    }
     default:
       return `the ${envName} observation (${obsDim})`;
   }

@@ -142,7 +142,8 @@ export function restoreTrainer(
 
 /**
  * The traffic configuration a checkpoint of a traffic run recorded (`traffic_cfg`),
- * checked; the defaults when it has none.
+ * checked; the defaults when it has none, and `path_features` false when it does not
+ * name it (a checkpoint from before the observation's path block).
  *
  * @example
  * ```ts ignore
@@ -155,7 +156,12 @@ export function checkpointTrafficConfig(ckpt: LoadedCheckpoint): TrafficConfig {
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new UserError(`${ckpt.source}: traffic_cfg: expected an object`);
   }
-  const cfg = { ...DEFAULT_TRAFFIC_CONFIG, ...(raw as Record<string, unknown>) } as TrafficConfig;
+  // checkpoints from before the path block recorded no path_features: they had none
+  const cfg = {
+    ...DEFAULT_TRAFFIC_CONFIG,
+    path_features: false,
+    ...(raw as Record<string, unknown>),
+  } as TrafficConfig;
   try {
     validateTrafficConfig(cfg);
   } catch (e) {

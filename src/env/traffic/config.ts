@@ -13,6 +13,11 @@ import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../driving/config.ts";
 export interface TrafficConfig {
   /** K: nearest vehicles in the observation (zero-padded). */
   neighbors: number;
+  /**
+   * Append the path block to the observation: for each of the K neighbour slots, the
+   * vehicle's arc length along the route path ahead and its signed offset from it.
+   */
+  path_features: boolean;
   /** "idm": reactive vehicles follow IDM along their paths; "replay": they replay trajectories. */
   vehicle_mode: string;
   /** Reward subtracted when the ego's box overlaps another vehicle's (the episode ends). */
@@ -46,6 +51,11 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     default: 8,
     help: "K nearest vehicles in the observation",
     flag: "neighbors",
+  },
+  path_features: {
+    type: "bool",
+    default: true,
+    help: "observation: each neighbour's arc length along the route path and offset from it",
   },
   vehicle_mode: {
     type: "string",
