@@ -18,12 +18,8 @@ import {
 import type { VecEnv } from "../src/env/mod.ts";
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
-import {
-  BuiltinSftPlanner,
-  composePlan,
-  ExpertPlanner,
-  TRAFFIC_SFT_OPTIONS,
-} from "../src/sft/mod.ts";
+import { composePlan } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 
 const cfg = DEFAULT_ENV_CONFIG;
 const numEnvs = 16;

@@ -10,7 +10,8 @@
  */
 
 import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import { type WaypointPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, Driving, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 /**
@@ -25,6 +26,7 @@ function correctedSft(cfg: EnvConfig, clip = Infinity): WaypointPlanner {
   return {
     horizon: cfg.horizon_steps,
     obsDim: 1 + 2 * cfg.horizon_steps,
+    actionDim: 2 * cfg.horizon_steps,
     plan(obs, rows, out) {
       const a = 2 * cfg.horizon_steps;
       if (sftPlans.length < rows * a) {
@@ -61,7 +63,7 @@ for (const [name, cfg] of settings) {
   ];
   for (const [label, planner] of planners) {
     const s = evaluatePolicy({
-      env: cfg,
+      makeEnv: (n) => new Driving(cfg, n),
       planner,
       model: null,
       deltaClip: 0,

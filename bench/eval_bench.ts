@@ -7,7 +7,7 @@
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG, Driving } from "../src/env/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };

@@ -27,13 +27,36 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_ENV_CONFIG, type EnvConfig, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
 import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy, modelFromCheckpoint, parseTrainerCheckpoint } from "../src/run/mod.ts";
 import type { WaypointPlanner } from "../src/sft/mod.ts";
-import type { DrivingEpisodeRecord } from "../src/run/mod.ts";
+import type { EpisodeRecord } from "../src/run/mod.ts";
 import type { ActorCritic } from "../src/nn/mod.ts";
 import { loadSftPlanner } from "../src/sft/mod.ts";
 import { readPt } from "../src/io/torch_pt.ts";
+
+/**
+ * An episode record of the driving env, its metrics typed (`DRIVING_METRICS`): the
+ * research repo's evaluation schema's fields.
+ */
+interface DrivingEpisodeRecord extends EpisodeRecord {
+  /** Mean over steps of the plan's ADE against the expert plan, meters. */
+  ade: number;
+  /** Mean over steps of the plan's FDE (last waypoint), meters. */
+  fde: number;
+  /** Fraction of the route's targets reached or passed, 0..1. */
+  route_completion: number;
+  /** Collisions: always 0, the toy env has no other road users. */
+  collisions: number;
+  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
+  offroad: number;
+  /** Red lights run: always 0, the toy env has no traffic lights. */
+  red_light: number;
+  /** Meters of route left when the episode ended. */
+  final_dist: number;
+  /** Peak |longitudinal acceleration| (m/s^2) and |change of acceleration| / dt (m/s^3). */
+  comfort: { max_accel: number; max_jerk: number };
+}
 
 /** A held-out block of `train_metrics.json` (named as `eval`'s summary). */
 interface HeldoutSummary {
@@ -124,7 +147,7 @@ async function loadRun(dir: string): Promise<Run> {
 /** The run's held-out episodes (mean action), as the closing evaluation ran them. */
 function heldoutEpisodes(run: Run): DrivingEpisodeRecord[] {
   return evaluatePolicy({
-    env: run.env,
+    makeEnv: (n) => new Driving(run.env, n),
     planner: run.planner,
     model: run.model,
     deltaClip: run.clip,
@@ -198,7 +221,7 @@ const config = JSON.parse(Deno.readTextFileSync(join(out, `seed_${seeds[0]}`, "c
 const env: EnvConfig = { ...DEFAULT_ENV_CONFIG, ...config.env };
 const count: number = config.ppo.heldout_episodes;
 const expert = evaluatePolicy({
-  env,
+  makeEnv: (n) => new Driving(env, n),
   planner: new ExpertPlanner(env),
   model: null,
   deltaClip: 0,

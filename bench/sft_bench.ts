@@ -3,7 +3,7 @@
 // Run: deno bench bench/sft_bench.ts
 
 import { Rng } from "../src/math/mod.ts";
-import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
+import { DEFAULT_ENV_CONFIG, Driving, ExpertPlanner } from "../src/env/mod.ts";
 import {
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
@@ -15,7 +15,8 @@ import {
 const env = DEFAULT_ENV_CONFIG;
 const hidden = DEFAULT_SFT_CONFIG.hidden_dim;
 const planner = new MlpPlanner({ inDim: 41, hidden, horizon: 20, rng: new Rng(1) });
-const demos = collectDemonstrations(env, { episodes: 40, seed: 1 });
+const source = { makeEnv: (n: number) => new Driving(env, n), expert: new ExpertPlanner(env) };
+const demos = collectDemonstrations(source, { episodes: 40, seed: 1 });
 
 for (const rows of [10, 256]) {
   const obs = demos.obs.subarray(0, rows * 41);
@@ -43,7 +44,7 @@ Deno.bench({
 Deno.bench({
   name: "collectDemonstrations, 20 episodes",
   fn: () => {
-    collectDemonstrations(env, { episodes: 20, seed: 2 });
+    collectDemonstrations(source, { episodes: 20, seed: 2 });
   },
 });
 

@@ -12,7 +12,7 @@ import * as math from "../src/math/mod.ts";
 import { ActorCritic, Adam, sampleGaussian } from "../src/nn/mod.ts";
 import { PpoLearner } from "../src/ppo/loss.ts";
 import { DEFAULT_ENV_CONFIG, Driving, EpisodeStatistics } from "../src/env/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 
 const { matmulBackwardInput, matmulBackwardWeight, matmulForward, Rng } = math;
 

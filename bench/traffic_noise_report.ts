@@ -11,19 +11,15 @@
 
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
-import {
-  DEFAULT_TRAFFIC_CONFIG,
-  HELDOUT_SEED_BASE,
-  TRAFFIC_ENV_DEFAULTS,
-  vecEnvFactory,
-} from "../src/env/mod.ts";
-import { evaluatePolicy, trafficBasePlanner } from "../src/run/mod.ts";
+import { builtinEnv, defaultSettings, HELDOUT_SEED_BASE } from "../src/env/mod.ts";
+import { evaluatePolicy } from "../src/run/mod.ts";
 
 const count = Number(Deno.args[0] ?? 400);
-const env = TRAFFIC_ENV_DEFAULTS, traffic = DEFAULT_TRAFFIC_CONFIG;
-const makeEnv = vecEnvFactory("traffic", env, { traffic });
+const traffic = builtinEnv("traffic")!, settings = defaultSettings(traffic);
+const horizon = settings.env.horizon_steps as number;
+const makeEnv = (n: number) => traffic.make(settings, n);
 const probe = makeEnv(1);
-const planner = await trafficBasePlanner(env, { sftModel: null, obsDim: probe.obsDim });
+const planner = traffic.planners!.sft.make(settings);
 const spreads: [number, number][] = [
   [-20, -20],
   [0.5, -20],
@@ -38,14 +34,13 @@ for (const [lx, ly] of spreads) {
   const model = new ActorCritic({
     inDim: probe.obsDim,
     hidden: 8,
-    actionShape: [env.horizon_steps, 2],
+    actionShape: [horizon, 2],
     rng: new Rng(1),
   });
   model.delta.view("net.4.weight").fill(0);
   const logStd = model.delta.view("log_std");
   for (let j = 0; j < logStd.length; j++) logStd[j] = j % 2 === 0 ? lx : ly;
   const { summary: s } = evaluatePolicy({
-    env,
     makeEnv,
     planner,
     model,

@@ -16,7 +16,7 @@ import {
   TrafficExpertPlanner,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 
 const episodes = Number(Deno.args[0] ?? 400);
 const env = { ...TRAFFIC_ENV_DEFAULTS };

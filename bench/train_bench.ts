@@ -5,7 +5,7 @@
  */
 
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, Driving } from "../src/env/mod.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 
 function trainer(numEnvs: number): Trainer {
@@ -17,7 +17,12 @@ function trainer(numEnvs: number): Trainer {
     eval_interval: 1e9,
     save_interval: 1e9,
   };
-  return new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
+  return new Trainer({
+    env,
+    ppo,
+    planner: new BuiltinSftPlanner(env),
+    makeEnv: (n) => new Driving(env, n),
+  });
 }
 
 const single = trainer(1);

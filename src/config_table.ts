@@ -37,10 +37,15 @@ export interface BoolRow extends RowBase<boolean> {
   type: "bool";
 }
 
-/** A text key (or null); its values are checked by the config's own validator. */
+/**
+ * A text key (or null); with `choices`, one of them (checked by `validateTable`), else
+ * its values are checked by the config's own validator.
+ */
 export interface StringRow<V> extends RowBase<V> {
   /** Always "string". */
   type: "string";
+  /** The values the key takes, when it is one of a few words. */
+  choices?: readonly string[];
 }
 
 /** The row of a key whose values have type `V`. */
@@ -85,8 +90,8 @@ export function tableDefaults<T>(table: ConfigTable<T>): T {
 }
 
 /**
- * Checks every number and bool key of `cfg` against its row (text keys are left to the
- * caller); throws a RangeError `<section>.<key>: expected ... got ...` for the first
+ * Checks every number and bool key of `cfg` against its row, and text keys that have
+ * `choices` (other text keys are left to the caller); throws a RangeError `<section>.<key>: expected ... got ...` for the first
  * key out of range, e.g. `ppo.lr: expected a number in (0, 1], got 0`.
  *
  * @example
@@ -110,7 +115,15 @@ export function validateTable<T>(
           `${opts.section}.${key}: expected true or false, got ${JSON.stringify(v)}`,
         );
       }
-    } else if (row.type !== "string" && !inRange(v, row)) {
+    } else if (row.type === "string") {
+      if (row.choices && !row.choices.includes(v as string)) {
+        throw new RangeError(
+          `${opts.section}.${key}: expected one of ${row.choices.join(", ")}, got ${
+            JSON.stringify(v)
+          }`,
+        );
+      }
+    } else if (!inRange(v, row)) {
       throw new RangeError(
         `${opts.section}.${key}: expected ${describeRange(row)}, got ${
           typeof v === "number" ? v : JSON.stringify(v)

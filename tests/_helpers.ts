@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../main.ts";
-import { DEFAULT_ENV_CONFIG, type EnvConfig } from "../src/env/mod.ts";
+import { DEFAULT_ENV_CONFIG, Driving, type EnvConfig, type VecEnv } from "../src/env/mod.ts";
 import { type WaypointPlanner } from "../src/sft/mod.ts";
 import { type EvalSummary, evaluatePolicy } from "../src/run/mod.ts";
 
@@ -202,7 +202,7 @@ export function plannerSummary(
   opts: { count: number; firstSeed?: number; numEnvs?: number },
 ): EvalSummary {
   return evaluatePolicy({
-    env,
+    makeEnv: drivingEnvs(env),
     planner,
     model: null,
     deltaClip: 0,
@@ -224,4 +224,9 @@ export async function waitFor(path: string, child: Deno.ChildProcess): Promise<v
   }
   child.kill("SIGKILL");
   throw new Error(`${path} never appeared`);
+}
+
+/** The factory of N driving envs of `env`. */
+export function drivingEnvs(env: EnvConfig): (n: number) => VecEnv {
+  return (n) => new Driving(env, n);
 }

@@ -2,47 +2,34 @@
  * The project's own forward pass of a checkpoint's policy, for the tests that compare
  * the Python loader and the ONNX export with it: the checkpoint read and checked as
  * `eval` reads it, the base planner `eval` builds for it, `ActorCritic.actMean` and
- * `values`, and `sft + clip(delta)`. Also the tiny runs those tests train, observation
+ * `values` (which apply the checkpoint's `obs_rms` through the trainer's own
+ * `ObsNormalizer`), and `sft + clip(delta)`. Also the tiny runs those tests train, observation
  * batches (visited states and wider ones that make the clip bite), and a copy of a
  * checkpoint with an `obs_rms` key, written with the project's `.pt` writer.
  */
 
 import { join } from "node:path";
-import { vecEnvFactory, ZPrefixPlanner } from "../src/env/mod.ts";
-import type { EnvConfig, EnvName, VecEnv } from "../src/env/mod.ts";
+import { builtinEnv, ZPrefixPlanner } from "../src/env/mod.ts";
+import type { EnvConfig, VecEnv } from "../src/env/mod.ts";
 import { PtDict, readPt, Tensor, writePt } from "../src/io/mod.ts";
 import { Rng } from "../src/math/mod.ts";
-import type { ActorCritic } from "../src/nn/mod.ts";
+import type { ActorCritic, ObsRms } from "../src/nn/mod.ts";
 import {
-  checkpointEnvConfig,
   checkpointEnvName,
+  checkpointObsRms,
   checkpointPpoConfig,
-  checkpointTrafficConfig,
+  checkpointSettings,
   modelFromCheckpoint,
   parseTrainerCheckpoint,
 } from "../src/run/mod.ts";
-import {
-  BuiltinSftPlanner,
-  clipDelta,
-  loadSftPlanner,
-  TRAFFIC_SFT_OPTIONS,
-  ZeroPlanner,
-} from "../src/sft/mod.ts";
+import { clipDelta, loadSftPlanner, ZeroPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../src/sft/mod.ts";
 import { runCli } from "./_helpers.ts";
 
-/** A running observation normaliser as a checkpoint's `obs_rms` key holds it. */
-export interface ObsRms {
-  mean: Float64Array;
-  var: Float64Array;
-  count: number;
-  epsilon: number;
-  clip: number;
-}
-
 /** A checkpoint's policy as `eval` builds it. */
 export interface ReferencePolicy {
-  envName: EnvName;
+  envName: string;
   env: EnvConfig;
   /** What the heads take (the env's observation). */
   obsDim: number;
@@ -56,6 +43,7 @@ export interface ReferencePolicy {
   planner: BasePlanner | WaypointPlanner;
   /** Whether `planner` is an MLP planner file's (else built-in or zero). */
   mlpPlanner: boolean;
+  /** The checkpoint's `obs_rms`, as the trainer reads it (`model.obsNorm` applies it). */
   obsRms: ObsRms | null;
   /** Makes the env of the checkpoint (for observations). */
   makeEnv: (n: number) => VecEnv;
@@ -83,10 +71,11 @@ export async function referencePolicy(
 ): Promise<ReferencePolicy> {
   const ckpt = parseTrainerCheckpoint(await readPt(path), path);
   const envName = checkpointEnvName(ckpt);
-  const env = checkpointEnvConfig(ckpt);
-  const deltaClip = checkpointPpoConfig(ckpt, env).delta_clip;
-  const traffic = envName === "traffic" ? checkpointTrafficConfig(ckpt) : undefined;
-  const makeEnv = vecEnvFactory(envName, env, traffic ? { traffic } : {});
+  const definition = builtinEnv(envName)!;
+  const settings = checkpointSettings(ckpt, definition);
+  const env = settings.env as unknown as EnvConfig;
+  const deltaClip = checkpointPpoConfig(ckpt, { definition, settings }).delta_clip;
+  const makeEnv = (n: number) => definition.make(settings, n);
   const probe = makeEnv(1);
   const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
   const sftModel = opts.sftModel === undefined ? recorded : opts.sftModel;
@@ -102,11 +91,9 @@ export async function referencePolicy(
   } else {
     planner = new ZeroPlanner(probe);
   }
-  const model = modelFromCheckpoint(
-    ckpt,
-    probe.obsDim,
-    envName === "driving" ? {} : { actionShape: probe.actionShape ?? [probe.actionDim] },
-  );
+  const model = modelFromCheckpoint(ckpt, probe.obsDim, {
+    actionShape: probe.actionShape ?? [probe.actionDim],
+  });
   return {
     envName,
     env,
@@ -117,29 +104,15 @@ export async function referencePolicy(
     model,
     planner,
     mlpPlanner: sftModel !== null && envName !== "mountain_car",
-    obsRms: obsRmsOf(ckpt.extra.obs_rms),
+    obsRms: checkpointObsRms(ckpt, probe.obsDim),
     makeEnv,
-  };
-}
-
-// `obs_rms` as ptToJson shows it: tensors as {dtype, shape, data}.
-function obsRmsOf(raw: unknown): ObsRms | null {
-  if (raw === undefined || raw === null) return null;
-  const r = raw as Record<string, unknown>;
-  const data = (key: string) => Float64Array.from((r[key] as { data: number[] }).data);
-  return {
-    mean: data("mean"),
-    var: data("var"),
-    count: r.count as number,
-    epsilon: r.epsilon as number,
-    clip: r.clip as number,
   };
 }
 
 /**
  * The policy on `rows` observations (rows, obsDim), as `eval` acts: the planner on the
- * observation, the delta head's mean (after `obs_rms`, when the checkpoint has one),
- * clipped, added.
+ * observation, the delta head's mean (the model applies `obs_rms`, when the checkpoint
+ * has one), clipped, added.
  */
 export function referenceForward(
   policy: ReferencePolicy,
@@ -151,24 +124,11 @@ export function referenceForward(
   const delta = new Float64Array(rows * a);
   const value = new Float64Array(rows);
   policy.planner.plan(obs, rows, base);
-  const headsInput = policy.obsRms ? normalize(obs, rows, policy.obsRms) : obs;
-  policy.model.actMean(headsInput, rows, delta);
-  policy.model.values(headsInput, rows, value);
+  policy.model.actMean(obs, rows, delta);
+  policy.model.values(obs, rows, value);
   for (let j = 0; j < delta.length; j++) delta[j] = clipDelta(delta[j], deltaClip);
   const final = base.map((b, j) => b + delta[j]);
   return { base, delta, value, final };
-}
-
-/** clamp((z - mean) / sqrt(var + epsilon), ±clip), row by row. */
-export function normalize(obs: Float64Array, rows: number, rms: ObsRms): Float64Array {
-  const d = rms.mean.length, out = new Float64Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < d; j++) {
-      const x = (obs[r * d + j] - rms.mean[j]) / Math.sqrt(rms.var[j] + rms.epsilon);
-      out[r * d + j] = Math.min(rms.clip, Math.max(-rms.clip, x));
-    }
-  }
-  return out;
 }
 
 /**
@@ -210,8 +170,7 @@ export function sampleObservations(
  */
 export function biteClip(policy: ReferencePolicy, obs: Float64Array, rows: number): number {
   const mean = new Float64Array(rows * policy.actionDim);
-  const input = policy.obsRms ? normalize(obs, rows, policy.obsRms) : obs;
-  policy.model.actMean(input, rows, mean);
+  policy.model.actMean(obs, rows, mean);
   const sorted = Array.from(mean, Math.abs).sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

@@ -9,8 +9,18 @@ import { join } from "node:path";
 import { UserError } from "../src/errors.ts";
 import type { AnyRow, ConfigTable, NumberRow } from "../src/config_table.ts";
 import { tableRows } from "../src/config_table.ts";
-import { DEFAULT_ENV_CONFIG, ENV_CONFIG_TABLE, validateEnvConfig } from "../src/env/mod.ts";
-import { DEFAULT_PPO_CONFIG, PPO_CONFIG_TABLE, validatePpoConfig } from "../src/ppo/mod.ts";
+import {
+  DEFAULT_ENV_CONFIG,
+  DRIVING_ENV,
+  ENV_CONFIG_TABLE,
+  validateEnvConfig,
+} from "../src/env/mod.ts";
+import {
+  DEFAULT_PPO_CONFIG,
+  GENERIC_PPO_DEFAULTS,
+  PPO_CONFIG_TABLE,
+  validatePpoConfig,
+} from "../src/ppo/mod.ts";
 import { DEFAULT_SFT_CONFIG, SFT_CONFIG_TABLE, validateSftConfig } from "../src/sft/mod.ts";
 import { buildRunConfig, parseTrainArgs, trainHelp } from "../src/cli/train.ts";
 import { runSft, sftHelp } from "../src/cli/sft.ts";
@@ -39,7 +49,7 @@ function throwsNaming(f: () => unknown, pattern: RegExp): void {
 }
 
 function trainConfig(args: string[]) {
-  return buildRunConfig(parseTrainArgs(args).values);
+  return buildRunConfig(parseTrainArgs(args, DRIVING_ENV).values, DRIVING_ENV);
 }
 
 Deno.test("train: each flag and validatePpoConfig/validateEnvConfig refuse the same values", () => {
@@ -81,7 +91,13 @@ Deno.test("train: each flag and validatePpoConfig/validateEnvConfig refuse the s
           }
         }
       }
-      assert.match(trainHelp(), new RegExp(`--${row.flag} +${escape(row.help)} \\(default `));
+      assert.match(
+        trainHelp(DRIVING_ENV),
+        // (a long help is wrapped onto the next lines)
+        new RegExp(
+          `--${row.flag} [A-Z]+ +${escape(row.help).replaceAll(" ", "\\s+")}\\s+\\(default `,
+        ),
+      );
     }
   }
 });
@@ -105,7 +121,10 @@ Deno.test("sft: each flag and validateSftConfig refuse the same values; --heldou
     for (const v of row.range.slice(row.exclusiveMin ? 1 : 0)) {
       validateSftConfig({ ...DEFAULT_SFT_CONFIG, [key]: v });
     }
-    assert.match(sftHelp(), new RegExp(`--${row.flag} +${escape(row.help)} \\(default `));
+    assert.match(
+      sftHelp(DRIVING_ENV),
+      new RegExp(`--${row.flag} [A-Z]+ +${escape(row.help)} \\(default `),
+    );
   }
   await assert.rejects(() => runSft(["--heldout-episodes", "0"]), (e: unknown) => {
     assert.ok(e instanceof UserError);
@@ -137,7 +156,7 @@ Deno.test("every row of every table has a help line and a default of its type", 
     ...tableRows(PPO_CONFIG_TABLE),
     ...tableRows(SFT_CONFIG_TABLE),
   ];
-  assert.equal(rows.length, 26 + 30 + 9);
+  assert.equal(rows.length, 26 + 37 + 9);
   {
     for (const [key, row] of rows) {
       assert.ok(row.help.length > 0, key);
@@ -150,3 +169,28 @@ Deno.test("every row of every table has a help line and a default of its type", 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+Deno.test("GENERIC_PPO_DEFAULTS: SB3's PPO defaults, valid, the new options on", () => {
+  const g = GENERIC_PPO_DEFAULTS;
+  validatePpoConfig(g);
+  assert.deepEqual(
+    [g.hidden_dim, g.lr, g.lr_schedule, g.steps_per_update, g.update_epochs, g.batch_size],
+    [64, 3e-4, "constant", 2048, 10, 64],
+  );
+  assert.deepEqual([g.gamma, g.lam, g.clip_ratio, g.ent_coef, g.vf_coef, g.max_grad_norm], [
+    0.99,
+    0.95,
+    0.2,
+    0,
+    0.5,
+    0.5,
+  ]);
+  assert.deepEqual([g.init_log_std, g.weight_decay, g.norm_obs, g.norm_reward], [0, 0, true, true]);
+  assert.ok(g.target_kl >= 1e9, "no KL early stop");
+  // every new key is off in the default configuration
+  const d = DEFAULT_PPO_CONFIG;
+  assert.deepEqual(
+    [d.total_steps, d.steps_per_update, d.lr_schedule, d.norm_obs, d.norm_reward],
+    [0, 0, "constant", false, false],
+  );
+});

@@ -11,7 +11,8 @@ import {
   Route,
   validateEnvConfig,
 } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, ExpertPlanner, type WaypointPlanner } from "../src/sft/mod.ts";
+import { type WaypointPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, ExpertPlanner } from "../src/env/mod.ts";
 import { plannerSummary, SMOKE_ENV } from "./_helpers.ts";
 
 const CFG: EnvConfig = { ...DEFAULT_ENV_CONFIG };

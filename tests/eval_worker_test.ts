@@ -12,25 +12,31 @@ import { Rng } from "../src/math/mod.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import {
   DEFAULT_ENV_CONFIG,
+  defaultSettings,
   Driving,
+  DRIVING_ENV,
   EpisodeStatistics,
   Traffic,
+  TRAFFIC_ENV,
   TRAFFIC_ENV_DEFAULTS,
   ZPrefixPlanner,
 } from "../src/env/mod.ts";
 import type { VecEnv } from "../src/env/mod.ts";
 import {
-  BuiltinSftPlanner,
   MlpPlanner,
+  mlpSpec,
   plannerFromSpec,
   plannerSpec,
+  withSpec,
   ZeroPlanner,
 } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import {
   captureCheckpoint,
   evaluatePolicy,
   modelFromSpec,
   modelSpec,
+  namedPlanner,
   ParallelEvaluator,
   PipelinedEvaluation,
   progressLine,
@@ -48,11 +54,14 @@ import type { PtDict } from "../src/io/mod.ts";
 import { mainInProcess, readJson, ROOT, SMOKE_ENV, SMOKE_FLAGS, withTempDir } from "./_helpers.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
+const settings = { env: { ...env } };
+// the driving env's SFT planner, made by its registry entry (so it has a spec)
+const sftPlanner = () => namedPlanner("sft", { definition: DRIVING_ENV, settings })!;
 
-function plans(planner: BasePlanner | WaypointPlanner, obsDim: number, rows: number): Float64Array {
+function plans(planner: BasePlanner, obsDim: number, rows: number): Float64Array {
   const rng = new Rng(3);
   const obs = Float64Array.from({ length: rows * obsDim }, () => 10 * rng.uniform() - 5);
-  const out = new Float64Array(rows * 2 * env.horizon_steps);
+  const out = new Float64Array(rows * planner.actionDim);
   planner.plan(obs, rows, out);
   return out;
 }
@@ -65,24 +74,33 @@ Deno.test("a planner rebuilt from its spec plans bit for bit as the original; ot
     horizon: env.horizon_steps,
     rng: new Rng(9),
   });
+  const driving = { definition: DRIVING_ENV, settings: defaultSettings(DRIVING_ENV) };
+  const traffic = { definition: TRAFFIC_ENV, settings: defaultSettings(TRAFFIC_ENV) };
   const trafficObs =
     new EpisodeStatistics(new Traffic(TRAFFIC_ENV_DEFAULTS, 1), { autoReset: true }).obsDim;
-  const cases: Array<[BasePlanner | WaypointPlanner, number]> = [
-    [new BuiltinSftPlanner(env, { lateralOffset: -0.4, noiseStd: 0.2 }), obsDim],
-    [mlp, obsDim],
-    [new ZeroPlanner({ obsDim, actionDim: 2 * env.horizon_steps }), obsDim],
-    [new ZPrefixPlanner(mlp, { obsDim: trafficObs }), trafficObs],
+  const trafficMlp = new MlpPlanner({ inDim: 9, hidden: 5, horizon: 4, rng: new Rng(2) });
+  const wrapped = withSpec(TRAFFIC_ENV.plannerFile!.wrap!(trafficMlp, traffic.settings), {
+    kind: "file",
+    inner: mlpSpec(trafficMlp),
+  });
+  const cases: Array<[BasePlanner, number, typeof driving]> = [
+    [namedPlanner("sft", driving)!, obsDim, driving],
+    [namedPlanner("expert", traffic)!, trafficObs, traffic],
+    [mlp, obsDim, driving],
+    [new ZeroPlanner({ obsDim, actionDim: 2 * env.horizon_steps }), obsDim, driving],
+    [wrapped, trafficObs, traffic],
   ];
-  for (const [planner, dim] of cases) {
+  for (const [planner, dim, where] of cases) {
     const spec = plannerSpec(planner);
     assert.ok(spec !== null, planner.constructor.name);
     // through a structured clone, as a Worker gets it
-    const rebuilt = plannerFromSpec(structuredClone(spec), env);
+    const rebuilt = plannerFromSpec(structuredClone(spec), where);
     assert.equal(rebuilt.constructor, planner.constructor);
     assert.deepEqual(plans(rebuilt, dim, 7), plans(planner, dim, 7));
   }
   class Shifted extends BuiltinSftPlanner {}
   assert.equal(plannerSpec(new Shifted(env)), null);
+  assert.equal(plannerSpec(new BuiltinSftPlanner(env)), null, "made outside the registry");
   assert.equal(plannerSpec(new ZPrefixPlanner(new Shifted(env), { obsDim: trafficObs })), null);
   assert.equal(plannerSpec({ obsDim: 1, actionDim: 1, plan: () => {} }), null);
 });
@@ -119,7 +137,7 @@ async function readyEvaluator(
   planner: BasePlanner | WaypointPlanner,
 ): Promise<ParallelEvaluator> {
   const evaluator = new ParallelEvaluator({
-    env: { name: "driving", config: env },
+    env: { id: "driving", module: null, settings },
     makeEnv,
     planner,
   });
@@ -132,13 +150,12 @@ async function readyEvaluator(
 
 Deno.test("the Worker's half of an evaluation, and a whole started one, give the one-thread result", async () => {
   const makeEnv = (n: number) => new Driving(env, n);
-  const planner = new BuiltinSftPlanner(env);
+  const planner = sftPlanner();
   const model = new ActorCritic({ inDim: 41, hidden: 16, horizon: 20, rng: new Rng(8) });
   model.delta.view("net.4.bias").fill(0.3); // a delta that changes the drive
   const evaluator = await readyEvaluator(makeEnv, planner);
   try {
     const opts: EvaluateOptions = {
-      env,
       planner,
       model,
       deltaClip: 2,
@@ -173,9 +190,8 @@ Deno.test("the Worker's half of an evaluation, and a whole started one, give the
 
 Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this thread", async () => {
   const makeEnv = (n: number) => new Driving(env, n);
-  const planner = new BuiltinSftPlanner(env);
+  const planner = sftPlanner();
   const opts: EvaluateOptions = {
-    env,
     planner,
     model: null,
     deltaClip: 2,
@@ -188,7 +204,7 @@ Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this
   class Own extends BuiltinSftPlanner {}
   const own = new Own(env);
   const none = new ParallelEvaluator({
-    env: { name: "driving", config: env },
+    env: { id: "driving", module: null, settings },
     makeEnv,
     planner: own,
   });
@@ -201,7 +217,7 @@ Deno.test("a Worker that cannot start, or fails, leaves every evaluation to this
   none.close();
   // a Worker module that throws while loading
   const broken = new ParallelEvaluator({
-    env: { name: "driving", config: env },
+    env: { id: "driving", module: null, settings },
     makeEnv,
     planner,
     workerUrl: "data:application/javascript,throw new Error('broken worker')",
@@ -237,7 +253,12 @@ async function loopRun(
   stopAt?: number,
 ): Promise<{ log: RunLog; files: unknown[] }> {
   const e = { ...SMOKE_ENV };
-  const trainer = new Trainer({ env: e, ppo: { ...PPO }, planner: new BuiltinSftPlanner(e) });
+  const trainer = new Trainer({
+    env: e,
+    ppo: { ...PPO },
+    planner: new BuiltinSftPlanner(e),
+    makeEnv: (n) => new Driving(e, n),
+  });
   const log = new RunLog();
   const files: unknown[] = [];
   const json = (pt: PtDict) => {
@@ -320,6 +341,14 @@ Deno.test("train --eval-worker writes the run train writes without it", async ()
     const heldout = (d: string) =>
       (readJson(join(d, "train_metrics.json")) as { heldout: unknown }).heldout;
     assert.deepEqual(heldout(b), heldout(a));
+    // progress.csv too (its entries' steps and learning rates are taken when each is made)
+    const progress = (d: string) => {
+      const [header, ...rows] = Deno.readTextFileSync(join(d, "progress.csv")).trimEnd()
+        .split("\n").map((line) => line.split(","));
+      const fps = header.indexOf("time/fps");
+      return [header, ...rows.map((r) => r.filter((_, i) => i !== fps))];
+    };
+    assert.deepEqual(progress(b), progress(a));
     for (
       const f of [
         "final.pt",
@@ -368,7 +397,12 @@ Deno.test("train --eval-worker without read access to the Worker's module says s
 
 Deno.test("a progress line for a metrics entry names the entry's episode, not the trainer's", () => {
   const e = { ...SMOKE_ENV };
-  const trainer = new Trainer({ env: e, ppo: { ...PPO }, planner: new BuiltinSftPlanner(e) });
+  const trainer = new Trainer({
+    env: e,
+    ppo: { ...PPO },
+    planner: new BuiltinSftPlanner(e),
+    makeEnv: (n) => new Driving(e, n),
+  });
   const log = new RunLog();
   const last = trainer.iterate(5);
   log.record(last);

@@ -9,12 +9,19 @@ import { Rng } from "../src/math/rng.ts";
 import { ActorCritic } from "../src/nn/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { Driving, EpisodeStatistics } from "../src/env/mod.ts";
-import { BuiltinSftPlanner, composePlan } from "../src/sft/mod.ts";
+import { composePlan } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 
 const env = { ...DEFAULT_ENV_CONFIG };
 const planner = new BuiltinSftPlanner(env);
-const common = { env, planner, firstSeed: 500, count: 12, deltaClip: 2 };
+const common = {
+  makeEnv: (k: number) => new Driving(env, k),
+  planner,
+  firstSeed: 500,
+  count: 12,
+  deltaClip: 2,
+};
 
 function headWithConstantDelta(dx: number, dy: number): ActorCritic {
   const model = new ActorCritic({ inDim: 41, hidden: 16, horizon: 20, rng: new Rng(5) });

@@ -22,7 +22,7 @@ import {
   readBoundedFileSync,
 } from "../src/io/limits.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, Driving } from "../src/env/mod.ts";
 import { SMOKE_ENV, withTempDir } from "./_helpers.ts";
 import { type Case, runCases } from "./_hostile_cases.ts";
 
@@ -199,7 +199,12 @@ async function checkpointNaming(path: string, sftModel: string): Promise<void> {
     encoder_out_dim: 1 + 2 * SMOKE_ENV.horizon_steps,
   };
   const env = { ...SMOKE_ENV };
-  const trainer = new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
+  const trainer = new Trainer({
+    env,
+    ppo,
+    planner: new BuiltinSftPlanner(env),
+    makeEnv: (n) => new Driving(env, n),
+  });
   await writePt(path, trainerCheckpoint(trainer, { extra: { sft_model: sftModel } }));
 }
 

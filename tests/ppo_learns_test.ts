@@ -56,6 +56,7 @@ class AimVecEnv implements VecEnv {
 const aimSft: WaypointPlanner = {
   horizon: 1,
   obsDim: 3,
+  actionDim: 2,
   plan(obs, rows, out) {
     for (let i = 0; i < rows; i++) {
       out[2 * i] = obs[3 * i + 1];

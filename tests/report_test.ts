@@ -159,8 +159,11 @@ async function rejectsWithUserError(
 const ALL_METRICS = [
   "reward",
   "reward_ma",
+  "sft_heldout_mean",
+  "expert_heldout_mean",
   "eval_return",
   "sft_return",
+  "eval_success_rate",
   "kl",
   "clip_fraction",
   "entropy",
@@ -186,15 +189,16 @@ Deno.test("report writes a well-formed SVG with one series per metric, and an HT
   assert.doesNotMatch(svg, /no data/);
   assert.doesNotMatch(svg, /NaN|Infinity|undefined/);
   // Every panel labels its x axis; y axes name what they show.
-  assert.equal([...svg.matchAll(/class="axis-label"[^>]*>episode</g)].length, 6);
+  assert.equal([...svg.matchAll(/class="axis-label"[^>]*>episode</g)].length, 7);
   for (
     const label of [
       "return",
       "mean return",
+      "success rate (%)",
       "approx KL",
       "clip fraction",
       "entropy (nats)",
-      "error (m)",
+      "mean (m)",
     ]
   ) {
     assert.ok(svg.includes(`>${escapeXml(label)}</text>`), `y axis label '${label}' missing`);
@@ -215,12 +219,22 @@ Deno.test("report writes a well-formed SVG with one series per metric, and an HT
   assert.ok(html.includes(svg), "the HTML inlines the SVG");
   assert.match(html, new RegExp(`<title>${dir.split("/").at(-1)}`));
   assert.match(html, /Held-out evaluation/);
-  assert.match(html, /<th>SFT \+ delta<\/th><td class="num">2<\/td><td class="num">50%<\/td>/);
-  assert.match(html, /<th>update\.kl<\/th>/);
+  assert.match(
+    html,
+    /<th>SFT \+ delta<\/th><td class="num">2\.00<\/td><td class="num">50\.0%<\/td><td class="num">30\.0<\/td>/,
+  );
+  // the expert on the same held-out seeds (no config.json: the default env, built in)
+  assert.match(html, /<tr><th>expert<\/th><td class="num">\d+\.\d\d<\/td>/);
+  assert.match(html, /<th colspan="2" class="group">PPO update<\/th><\/tr>\n<tr><td>policy loss/);
+  assert.match(html, /<td>approx KL<\/td><td class="num">0\.012<\/td>/);
+  assert.match(
+    html,
+    /<p class="headline">SFT planner → SFT \+ delta, held out on 8 episodes: mean return -3\.00 → 2\.00/,
+  );
   assert.doesNotMatch(html, /\b(src|href)=|url\(|@import/, "no external resources");
 });
 
-Deno.test("report of entries without ade/fde or eval keys still renders, saying no data", async () => {
+Deno.test("report of entries without ade/fde or eval keys still renders, leaving those panels out", async () => {
   const old = Array.from({ length: 4 }, (_, i) => {
     const e = fullEntry(i);
     for (const k of ["heldout", "sft_heldout", "success_rate"]) delete e[k];
@@ -237,8 +251,8 @@ Deno.test("report of entries without ade/fde or eval keys still renders, saying 
     [...counts.keys()].sort(),
     ["clip_fraction", "delta_norm", "entropy", "kl", "reward", "reward_ma"],
   );
-  assert.equal([...svg.matchAll(/class="no-data"/g)].length, 2);
-  assert.match(svg, /no heldout\.ade_mean \/ fde_mean in metrics\.json/);
+  assert.equal([...svg.matchAll(/class="no-data"/g)].length, 0);
+  assert.equal([...svg.matchAll(/class="panel"/g)].length, 4);
   assert.doesNotMatch(Deno.readTextFileSync(join(dir, "report.html")), /Held-out evaluation/);
 });
 
@@ -258,7 +272,7 @@ Deno.test("report reads a train_metrics.json with the names used before eval's",
   const html = Deno.readTextFileSync(join(dir, "report.html"));
   assert.match(
     html,
-    /<th>SFT \+ delta<\/th><td class="num">2\.5<\/td><td class="num">75%<\/td><td class="num">31<\/td>/,
+    /<th>SFT \+ delta<\/th><td class="num">2\.50<\/td><td class="num">75\.0%<\/td><td class="num">31\.0<\/td>/,
   );
   // the SFT planner's ADE/FDE still draw as references
   const counts = metricCounts(Deno.readTextFileSync(join(dir, "report.svg")));
@@ -315,7 +329,7 @@ Deno.test("report survives NaN, null, strings, a single entry and no train_metri
   await quietly(() => runReport([empty]));
   const emptySvg = Deno.readTextFileSync(join(empty, "report.svg"));
   assertWellFormed(emptySvg, "svg");
-  assert.equal([...emptySvg.matchAll(/class="no-data"/g)].length, 6);
+  assert.equal([...emptySvg.matchAll(/class="no-data"/g)].length, 7);
 });
 
 Deno.test("report: a broken train_metrics.json is skipped with a warning", async () => {
@@ -524,5 +538,5 @@ Deno.test("report of a mountain_car run: its own metrics and base policy, no dri
   assertWellFormed(stray, "svg");
   assert.ok(!metricCounts(stray).has("ade") && !metricCounts(stray).has("delta_norm"));
   assert.doesNotMatch(stray, /Waypoint error|Delta norm|no data/);
-  assert.equal([...stray.matchAll(/class="panel"/g)].length, 5);
+  assert.equal([...stray.matchAll(/class="panel"/g)].length, 6);
 });

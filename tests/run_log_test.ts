@@ -25,7 +25,9 @@ function iteration(first: number, returns: number[]): IterationResult {
     firstEpisode: first,
     episodes: returns.length,
     envSteps: 10 * returns.length,
+    rows: 10 * returns.length,
     update: UPDATE,
+    learningRate: 3e-4,
     deltaNorm: { mean: 0.5, max: 1, std: 0.25 },
     returns,
     lengths: returns.map(() => 10),
@@ -142,5 +144,6 @@ Deno.test("a run log snapshot cuts history, entries and best back", () => {
     successes: [1, 1],
     metrics: [],
     best: null,
+    base: "sft",
   });
 });

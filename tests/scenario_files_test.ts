@@ -547,19 +547,19 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     assert.match(straddle.lines[0], /seeds 1073741823\.\.1073741824 straddle 1073741824/);
     const driving = await cli(["eval", "--scenarios", at("heldout")]);
     assert.equal(driving.code, 2);
-    assert.deepEqual(driving.lines, ["error: --scenarios: only for --env traffic, not driving"]);
+    assert.deepEqual(driving.lines, ["error: --scenarios: --env driving plays no scenario files"]);
   });
 });
 
 Deno.test("scenarios --overwrite that cannot write the new set leaves the old one as it was", async () => {
   const { writeScenarioSet } = await import("../src/run/mod.ts");
-  const { DEFAULT_TRAFFIC_CONFIG, generateScenario, TRAFFIC_ENV_DEFAULTS } = await import(
-    "../src/env/mod.ts"
-  );
+  const { DEFAULT_TRAFFIC_CONFIG, generateScenario, TRAFFIC_ENV, TRAFFIC_ENV_DEFAULTS } =
+    await import("../src/env/mod.ts");
+  const support = TRAFFIC_ENV.scenarios!;
   const cfg = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
   const made = (seeds: number[]) => {
     const scenarios = seeds.map((s) => generateScenario(s, cfg));
-    return { scenarios, sources: seeds.map((s) => `seed ${s}`) };
+    return { support, scenarios, sources: seeds.map((s) => `seed ${s}`) };
   };
   await withTempDir(async (dir) => {
     const out = join(dir, "set");

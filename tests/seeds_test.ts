@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import {
+  drivingEnvs,
   readJson,
   ROOT,
   SMOKE_ENV,
@@ -19,8 +20,7 @@ import {
   withTempDir,
 } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import { ExpertPlanner } from "../src/sft/mod.ts";
-import { SCENARIO_KINDS } from "../src/env/mod.ts";
+import { ExpertPlanner, SCENARIO_KINDS } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 import { parseSeedList } from "../src/cli/_seed_flags.ts";
 import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";
@@ -150,7 +150,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
       assert.equal(summary.method.bootstrap_samples, 10000);
       assert.match(summary.method.interval, /95% percentile bootstrap/);
       const expert = evaluatePolicy({
-        env: SMOKE_ENV,
+        makeEnv: drivingEnvs(SMOKE_ENV),
         planner: new ExpertPlanner(SMOKE_ENV),
         model: null,
         deltaClip: 0,
@@ -171,7 +171,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
         assert.equal(row.seed, seed);
         assert.equal(row.expert_return, expert);
         for (const m of ["return", "success_rate", "ade", "gap_closed"] as const) {
-          assert.ok(Math.abs(row[m]! - rows[i][m]) < 1e-12, `seed ${seed} ${m}`);
+          assert.ok(Math.abs((row[m] as number) - rows[i][m]) < 1e-12, `seed ${seed} ${m}`);
         }
       }
       for (const m of ["return", "success_rate", "ade", "gap_closed"] as const) {
@@ -319,7 +319,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
   });
 });
 
-Deno.test("aggregate: a mountain_car folder has return and success rate only; another env's seed is missing", () =>
+Deno.test("aggregate: a mountain_car folder has return, success rate and its max position; another env's seed is missing", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "mc");
     const tiny = "--env mountain_car --episodes 8 --num-envs 4 --max-episode-steps 50 " +
@@ -332,22 +332,23 @@ Deno.test("aggregate: a mountain_car folder has return and success rate only; an
     assert.equal(s.env_name, "mountain_car");
     assert.deepEqual(s.finished, [1, 2]);
     assert.deepEqual(s.missing, []);
-    assert.deepEqual(Object.keys(s.across_seeds), ["return", "success_rate"]);
+    assert.deepEqual(Object.keys(s.across_seeds), ["return", "success_rate", "max_position"]);
     assert.equal(s.method.expert_return, undefined);
     for (const [i, seed] of [1, 2].entries()) {
       const h = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
-        heldout: { refined: Record<string, number>; sft: Record<string, number> };
+        heldout: { refined: Record<string, number>; base: Record<string, number> };
       }).heldout;
       assert.deepEqual(s.per_seed[i], {
         seed,
         return: h.refined.return_mean,
         success_rate: h.refined.success_rate,
-        sft_return: h.sft.return_mean,
+        max_position: h.refined.max_position_mean,
+        base_return: h.base.return_mean,
       });
     }
     const returns = s.per_seed.map((row) => row.return);
     assert.equal(s.across_seeds.return!.mean, (returns[0] + returns[1]) / 2);
-    assert.match(a.stdout, /^seed\s+return\s+success$/m);
+    assert.match(a.stdout, /^seed\s+return\s+success\s+max position$/m);
     assert.match(a.stdout, /^base policy alone: return /m);
     assert.doesNotMatch(a.stdout, /ADE|gap closed|expert/);
 
@@ -374,7 +375,7 @@ Deno.test("aggregate: a mountain_car folder has return and success rate only; an
     }]);
   }));
 
-Deno.test("aggregate: a traffic folder adds the collision rate and route completion of each seed's held-out block", () =>
+Deno.test("aggregate: a traffic folder adds ADE, route completion, the collision rate and the gap its expert measures", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "traffic");
     const tiny = "--env traffic --episodes 20 --num-envs 4 --hidden-dim 8 --eval-interval 10 " +
@@ -387,8 +388,9 @@ Deno.test("aggregate: a traffic folder adds the collision rate and route complet
       "return",
       "success_rate",
       "ade",
-      "collision_rate",
       "route_completion",
+      "collision_rate",
+      "gap_closed",
     ]);
     for (const [i, seed] of [1, 2].entries()) {
       const refined = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
@@ -397,9 +399,12 @@ Deno.test("aggregate: a traffic folder adds the collision rate and route complet
       assert.equal(s.per_seed[i].collision_rate, refined.collision_rate);
       assert.equal(s.per_seed[i].route_completion, refined.route_completion);
     }
-    const rates = s.per_seed.map((row) => row.collision_rate!);
+    const rates = s.per_seed.map((row) => row.collision_rate as number);
     assert.equal(s.across_seeds.collision_rate!.mean, (rates[0] + rates[1]) / 2);
-    assert.match(r.stdout, /^seed\s+return\s+success\s+ADE m\s+collisions\s+route$/m);
+    assert.match(
+      r.stdout,
+      /^seed\s+return\s+success\s+ADE m\s+route completion\s+collisions\s+gap closed$/m,
+    );
     // per scenario kind: each seed's held-out groups, and their statistics across seeds
     for (const [i, seed] of [1, 2].entries()) {
       const groups = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
@@ -410,8 +415,9 @@ Deno.test("aggregate: a traffic folder adds the collision rate and route complet
           num_episodes: g.num_episodes,
           return: g.return_mean,
           success_rate: g.success_rate,
-          collision_rate: g.collision_rate,
+          ade: g.ade_mean,
           route_completion: g.route_completion,
+          collision_rate: g.collision_rate,
         });
       }
     }
@@ -425,7 +431,10 @@ Deno.test("aggregate: a traffic folder adds the collision rate and route complet
       if (both.some((x) => x === undefined)) continue;
       assert.equal(s.across_groups![kind].collision_rate!.mean, (both[0]! + both[1]!) / 2);
     }
-    assert.match(r.stdout, /^per group of held-out episodes: collision rate, route completion$/m);
+    assert.match(
+      r.stdout,
+      /^per group of held-out episodes: ADE m, route completion, collisions$/m,
+    );
     assert.match(r.stdout, new RegExp(`^seed\\s+${kinds.join("\\s+")}$`, "m"));
   }));
 

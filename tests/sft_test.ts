@@ -11,12 +11,12 @@ import { type EnvConfig, resolveEnvConfig } from "../src/env/mod.ts";
 import {
   collectDemonstrations,
   demonstrationLoss,
-  ExpertPlanner,
   MlpPlanner,
   MlpPlannerCache,
   planErrors,
   trainBehaviourCloning,
 } from "../src/sft/mod.ts";
+import { ExpertPlanner } from "../src/env/mod.ts";
 
 import {
   loadSftPlanner,
@@ -27,6 +27,7 @@ import {
 } from "../src/sft/mod.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import {
+  drivingEnvs,
   plannerSummary,
   readJson,
   ROOT,
@@ -152,7 +153,8 @@ Deno.test("MlpPlanner.plan: a pure function of each row, whatever the batch", ()
 });
 
 Deno.test("behaviour cloning on a tiny config lowers the loss and beats the untrained ADE", () => {
-  const demos = collectDemonstrations(SMOKE_ENV, { episodes: 30, seed: 7, noiseStd: 0.5 });
+  const source = { makeEnv: drivingEnvs(SMOKE_ENV), expert: new ExpertPlanner(SMOKE_ENV) };
+  const demos = collectDemonstrations(source, { episodes: 30, seed: 7, noiseStd: 0.5 });
   assert.equal(demos.obs.length, demos.count * 11);
   assert.equal(demos.expert.length, demos.count * 10);
   assert.ok(demos.firstSeed + demos.episodes <= 2 ** 30, "demonstrations use held-out seeds");
@@ -397,7 +399,7 @@ Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", ()
     for (
       const [args, pattern] of [
         [["--epochs", "ten"], /^error: --epochs: expected an integer, got 'ten'$/],
-        [["--bogus"], /^error: sft: Unknown option '--bogus'/],
+        [["--bogus"], /^error: sft: unknown option '--bogus'/],
         [["--lr", "-1"], /^error: --lr: -1 is out of range/],
         [["--horizon-steps", "0"], /^error: --horizon-steps: 0 is out of range/],
         [["--waypoint-spacing", "1"], /^error: invalid configuration: env\.target_reach_radius/],
@@ -416,5 +418,5 @@ Deno.test("sft CLI: bad flags end with one line and exit 2, writing nothing", ()
     const help = await runSftCli(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: delta-waypoint sft/);
-    assert.match(help.stdout, /--hidden-dim +width of the MLP's hidden layer \(default 16\)/);
+    assert.match(help.stdout, /--hidden-dim N +width of the MLP's hidden layer \(default 16\)/);
   }, SFT_TEMP));

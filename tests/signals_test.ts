@@ -160,6 +160,8 @@ Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an
       /interrupted at episode (\d+)(?: \(the iteration in progress was dropped\))?; saved (.*checkpoint_\d+\.pt)/
         .exec(t.stderr);
     assert.ok(m, t.stderr);
+    // the command that continues the run
+    assert.ok(t.stderr.includes(`train: continue with \`deno task train --resume ${m[2]}\``));
     const episode = Number(m[1]);
     const tm = readJson(join(out, "train_metrics.json")) as {
       interrupted: boolean;
@@ -214,8 +216,16 @@ Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", ()
         // the big checkpoint was cut short and left nothing; the small JSON files written
         // before it may be there, but only whole
         assert.deepEqual(checkpoints, []);
-        const allowed = ["checkpoints", "config.json", "metrics.json", "train_metrics.json"];
-        assert.ok(files.every((f) => allowed.includes(f)), `${files}`);
+        const allowed = [
+          "checkpoints",
+          "config.json",
+          "env.json",
+          "metrics.json",
+          "train_metrics.json",
+          "progress.csv",
+        ];
+        const allowedFile = (f: string) => allowed.includes(f) || f.includes("tfevents");
+        assert.ok(files.every(allowedFile), `${files}`);
         for (const f of files.filter((f) => f.endsWith(".json"))) {
           JSON.parse(Deno.readTextFileSync(join(out, f)));
         }
@@ -246,7 +256,13 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
       /^error: I\/O error while writing the run in .*run: Not a directory \(os error 20\).*checkpoint_0\.pt.*; the last complete checkpoint is none$/,
     );
     const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
-    assert.deepEqual(left, ["checkpoints", "config.json"]);
+    assert.deepEqual(left.filter((f) => !f.includes("tfevents")), [
+      "checkpoints",
+      "config.json",
+      "env.json",
+      "progress.csv",
+    ]);
+    assert.equal(left.filter((f) => f.includes("tfevents")).length, 1, `${left}`);
   }));
 
 function exists(path: string): boolean {

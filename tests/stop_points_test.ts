@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { BuiltinSftPlanner } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, Driving } from "../src/env/mod.ts";
 import { RunLog, sftBaseline, trainLoop } from "../src/run/mod.ts";
 import { DEFAULT_PPO_CONFIG, Trainer } from "../src/ppo/mod.ts";
 import type { LoopHooks } from "../src/run/mod.ts";
@@ -33,7 +33,12 @@ interface Run {
 
 function newRun(): Run {
   const env = { ...SMOKE_ENV };
-  const trainer = new Trainer({ env, ppo: { ...PPO }, planner: new BuiltinSftPlanner(env) });
+  const trainer = new Trainer({
+    env,
+    ppo: { ...PPO },
+    planner: new BuiltinSftPlanner(env),
+    makeEnv: (n) => new Driving(env, n),
+  });
   return { trainer, log: new RunLog() };
 }
 

@@ -25,7 +25,7 @@ import {
 } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
 import { Rng } from "../src/math/mod.ts";
-import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/sft/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
 import { readPt, Tensor } from "../src/io/mod.ts";
 import type { PtValue } from "../src/io/mod.ts";
 import { PtDict } from "../src/io/mod.ts";
@@ -345,7 +345,11 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     const report = await runCli(["report", a]);
     assert.equal(report.code, 0, report.stderr);
     const svg = Deno.readTextFileSync(join(a, "report.svg"));
-    assert.ok(svg.includes("Held-out collision rate") && svg.includes("SFT planner"));
+    // the collision rate in percent, in its own panel beside route completion
+    assert.ok(
+      svg.includes(">Held-out route completion<") && svg.includes(">Held-out collisions<") &&
+        svg.includes(">rate (%)<") && svg.includes("SFT planner"),
+    );
 
     const output = join(dir, "ev.json");
     const ev = await runCli([
@@ -395,7 +399,7 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
 
     for (
       const [args, what] of [
-        [["--vehicle-mode", "teleport"], "traffic.vehicle_mode"],
+        [["--vehicle-mode", "teleport"], "--vehicle-mode: expected one of idm, replay"],
         [["--neighbors", "-1"], "--neighbors"],
       ] as const
     ) {

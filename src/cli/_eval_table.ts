@@ -4,13 +4,15 @@
  * @module
  */
 
-import { DRIVING_METRICS } from "../env/mod.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
+import { isRate, metricLabel } from "../run/mod.ts";
 import type { EvalDocument, EvalSummary } from "../run/mod.ts";
 
 /**
  * The side-by-side table `eval` prints: one row per document, in the given order, with
- * a column per summarised metric of the env (`metrics`; the driving env's as before).
+ * a column per summarised metric of the env (`metrics`: mean ± std where the env gives a
+ * std, rates in percent) and the delta's norm in the unit of the env's actions; the
+ * success rate first, for an env with a goal.
  *
  * @example
  * ```ts ignore
@@ -23,12 +25,16 @@ export function formatTable(
     firstSeed: number;
     count: number;
     metrics: readonly EpisodeMetric[];
+    /** Unit of the env's actions (and of the delta), e.g. "m"; absent: none. */
+    actionUnit?: string;
     /** What the episodes play, said instead of their seeds (a scenario set). */
     played?: string;
+    /** The env has a goal (default true): else no success column. */
+    hasSuccess?: boolean;
   },
 ): string {
-  const { firstSeed, count, metrics } = opts;
-  const cols = columns(metrics);
+  const { firstSeed, count } = opts;
+  const cols = columns(opts);
   const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
   const header = ["policy", ...cols.map(([h]) => h)];
   const line = tableLine(header, rows);
@@ -45,21 +51,25 @@ export function formatTable(
 type Column = [string, (s: EvalSummary) => string];
 
 // The columns of a summary: success, return and steps, the env's metrics, |delta|.
-function columns(metrics: readonly EpisodeMetric[]): Column[] {
-  const envCols: Column[] = metrics === DRIVING_METRICS
-    ? [
-      ["ADE m", (s) => `${s.ade_mean.toFixed(3)}±${s.ade_std.toFixed(3)}`],
-      ["FDE m", (s) => `${s.fde_mean.toFixed(3)}±${s.fde_std.toFixed(3)}`],
-      ["off-route", (s) => `${(100 * s.offroad_rate).toFixed(1)}%`],
-      ["completion", (s) => `${(100 * s.route_completion_mean).toFixed(1)}%`],
-    ]
-    : metrics.filter((m) => m.mean).map((m) => [m.label ?? m.name, (s) => s[m.mean!].toFixed(3)]);
+function columns(
+  opts: { metrics: readonly EpisodeMetric[]; actionUnit?: string; hasSuccess?: boolean },
+): Column[] {
+  const envCols: Column[] = opts.metrics.filter((m) => m.mean).map((m) => {
+    const mean = m.mean!, std = m.std;
+    if (isRate(mean)) return [metricLabel(m), (s) => `${(100 * s[mean]).toFixed(1)}%`];
+    if (std === undefined) return [metricLabel(m), (s) => s[mean].toFixed(3)];
+    return [metricLabel(m), (s) => `${s[mean].toFixed(3)}±${s[std].toFixed(3)}`];
+  });
+  const delta = opts.actionUnit ? `|delta| ${opts.actionUnit}` : "|delta|";
+  const success: Column[] = opts.hasSuccess === false
+    ? []
+    : [["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`]];
   return [
-    ["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`],
+    ...success,
     ["return", (s) => s.return_mean.toFixed(2)],
     ["steps", (s) => s.steps_mean.toFixed(1)],
     ...envCols,
-    [metrics === DRIVING_METRICS ? "|delta| m" : "|delta|", (s) => s.delta_norm_mean.toFixed(3)],
+    [delta, (s) => s.delta_norm_mean.toFixed(3)],
   ];
 }
 

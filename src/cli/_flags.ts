@@ -25,7 +25,8 @@ export type OptionTable = Record<
 
 /**
  * parseArgs in strict mode; an unknown flag or a missing value becomes a UserError
- * naming the command and the flag.
+ * naming the command and the flag: "missing value" for a flag followed by nothing or by
+ * another flag, and for an unknown flag the nearest known one ("did you mean").
  *
  * @example
  * ```ts
@@ -48,11 +49,63 @@ export function parseFlags(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new UserError(
-      `${command}: ${msg.replace(/\. To specify a positional.*$/, "")} (see --help)`,
-    );
+    throw new UserError(`${command}: ${flagProblem(e, options)} (see --help)`);
   }
+}
+
+// What parseArgs refused, in one line: a missing value said so, an unknown flag with the
+// nearest known one.
+function flagProblem(e: unknown, options: OptionTable): string {
+  const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  const code = (e as { code?: unknown }).code;
+  const flag = /'(--?[^' ]+)/.exec(msg)?.[1];
+  if (flag && /argument missing|argument is ambiguous/.test(msg)) return `${flag}: missing value`;
+  if (flag && code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag.startsWith("--")) {
+    const near = nearestFlag(flag.slice(2), Object.keys(options));
+    return `unknown option '${flag}'${near ? `; did you mean --${near}?` : ""}`;
+  }
+  return msg.replace(/\. To specify a positional.*$/, "").replace(
+    /^Unknown option/,
+    "unknown option",
+  );
+}
+
+/**
+ * The known flag nearest to `name` (without dashes), or undefined when none is near: the
+ * only one `name` is the start of, else the closest by edit distance (insertions,
+ * deletions, substitutions and swaps of neighbours), at most 1 for names of up to 4
+ * letters, else 2.
+ *
+ * @example
+ * ```ts
+ * nearestFlag("epsiodes", ["episodes", "lr"]); // "episodes"
+ * ```
+ */
+export function nearestFlag(name: string, known: readonly string[]): string | undefined {
+  const starts = known.filter((k) => k.startsWith(name));
+  if (name.length >= 3 && starts.length === 1) return starts[0];
+  let best: string | undefined, bestDistance = name.length <= 4 ? 2 : 3;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+// Optimal string alignment distance (Damerau-Levenshtein without repeated edits).
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }
 
 // parseArgs takes "-1" after "--lr" for an option and refuses it as ambiguous; a
@@ -127,24 +180,69 @@ export function flagOptions<T>(table: ConfigTable<T>): Record<string, { type: "s
 }
 
 /**
- * --help lines of the flags of a config table, with each key's default.
+ * --help lines of the flags of a config table, each with its value's placeholder (N for
+ * an integer, X for a number, the flag's last word in capitals for text) and its
+ * default (`defaults` overrides the table's, e.g. an env's PPO defaults).
  *
  * @example
  * ```ts
  * import { SFT_CONFIG_TABLE } from "../sft/config.ts";
  * flagHelp(SFT_CONFIG_TABLE)[0];
- * // "  --episodes               demonstration episodes (default 200)"
+ * // "  --episodes N             demonstration episodes (default 200)"
  * ```
  */
-export function flagHelp<T>(table: ConfigTable<T>): string[] {
-  return flagRows(table).map(([f, , row]) =>
-    `  --${f.padEnd(22)} ${row.help} (default ${row.default})`
-  );
+export function flagHelp<T>(
+  table: ConfigTable<T>,
+  defaults: Readonly<Record<string, unknown>> = {},
+): string[] {
+  return flagRows(table).flatMap(([f, key, row]) => {
+    const value = Object.hasOwn(defaults, key) ? defaults[key] : row.default;
+    return helpLines(`--${f} ${placeholder(f, row)}`, `${row.help} (default ${value})`);
+  });
+}
+
+const HELP_COLUMN = 27, HELP_WIDTH = 100;
+
+/**
+ * A flag's `--help` lines: the flag (with its placeholder) from column 2, its help from
+ * column 27, wrapped at 100 columns (a flag too long for its column has the help below).
+ *
+ * @example
+ * ```ts
+ * helpLines("--lr X", "Adam learning rate"); // ["  --lr X                   Adam learning rate"]
+ * ```
+ */
+export function helpLines(flag: string, help: string): string[] {
+  const indent = " ".repeat(HELP_COLUMN);
+  const lines: string[] = [];
+  let line = `  ${flag}`;
+  if (line.length >= HELP_COLUMN) {
+    lines.push(line);
+    line = indent;
+  } else line = line.padEnd(HELP_COLUMN);
+  for (const word of help.split(" ")) {
+    if (line.length > HELP_COLUMN && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent;
+    }
+    line += line.length > HELP_COLUMN ? ` ${word}` : word;
+  }
+  lines.push(line);
+  return lines;
+}
+
+// The placeholder of a flag's value in --help.
+function placeholder(flag: string, row: AnyRow): string {
+  if (row.type === "int") return "N";
+  if (row.type === "float") return "X";
+  if (row.type === "bool") return "true|false";
+  return flag.split("-").at(-1)!.toUpperCase();
 }
 
 /**
  * Sets `target[key]` for every flag of the table that was given, checked against the
- * key's range (errors name the flag).
+ * key's row (errors name the flag): a number in its range, `true` or `false` for a bool
+ * key, one of its `choices` for a text key.
  *
  * @example
  * ```ts
@@ -160,17 +258,32 @@ export function applyFlags<T>(
   for (const [f, key, row] of flagRows(opts.table)) {
     const raw = opts.values[f];
     if (typeof raw !== "string") continue;
-    if (row.type !== "int" && row.type !== "float") {
-      throw new Error(`flag --${f}: only numeric keys are flags here (${key} is ${row.type})`);
-    }
-    (target as Record<string, unknown>)[key] = parseNumber(raw, {
-      flag: `--${f}`,
-      kind: row.type,
-      lo: row.range[0],
-      hi: row.range[1],
-      exclusiveLow: row.exclusiveMin,
-    });
+    (target as Record<string, unknown>)[key] = flagValue(raw, `--${f}`, row);
   }
+}
+
+// The value of flag `flag` given as `raw`, checked against its row.
+function flagValue(raw: string, flag: string, row: AnyRow): number | boolean | string {
+  if (row.type === "bool") {
+    if (raw !== "true" && raw !== "false") {
+      throw new UserError(`${flag}: expected true or false, got '${raw}'`);
+    }
+    return raw === "true";
+  }
+  if (row.type === "string") {
+    if (!row.choices) throw new Error(`flag ${flag}: a text key needs its choices`);
+    if (!row.choices.includes(raw)) {
+      throw new UserError(`${flag}: expected one of ${row.choices.join(", ")}, got '${raw}'`);
+    }
+    return raw;
+  }
+  return parseNumber(raw, {
+    flag,
+    kind: row.type,
+    lo: row.range[0],
+    hi: row.range[1],
+    exclusiveLow: row.exclusiveMin,
+  });
 }
 
 // [flag, key, row] of every row that has a flag, in table order.

@@ -97,16 +97,33 @@ export function splitOwnFlags(args: string[]): { own: Map<string, string>; rest:
       rest.push(args[i]);
       continue;
     }
-    let value: string | undefined;
-    if (args[i] === `--${name}`) value = args[++i];
-    else value = args[i].slice(name.length + 3);
-    if (value === undefined) {
-      throw new UserError(`train: option '--${name}' needs a value (see --help)`);
+    const separate = args[i] === `--${name}`;
+    const value: string | undefined = separate ? args[++i] : args[i].slice(name.length + 3);
+    if (value === undefined || (separate && value.startsWith("--"))) {
+      throw new UserError(`train: --${name}: missing value (see --help)`);
     }
     if (own.has(name)) throw new UserError(`--${name}: given twice`);
     own.set(name, value);
   }
   return { own, rest };
+}
+
+/**
+ * Refuses the multi-seed job's own flags (`--jobs`, `--task-index`, `--emit`) in a
+ * command line without `--seeds`: each needs it.
+ *
+ * @example
+ * ```ts
+ * needsSeeds(["--episodes", "10"]); // no error
+ * ```
+ */
+export function needsSeeds(args: string[]): void {
+  for (const a of args) {
+    const name = OWN_FLAGS.find((f) =>
+      f !== "seeds" && (a === `--${f}` || a.startsWith(`--${f}=`))
+    );
+    if (name !== undefined) throw new UserError(`train: --${name} needs --seeds (see --help)`);
+  }
 }
 
 /**

@@ -1,69 +1,80 @@
 /**
- * `train`'s flags: the option table (the PPO and env config tables' flags and the
- * run's own), `--help`, and the run configuration built from defaults, `--config FILE`
- * and the flags.
+ * `train`'s flags: the option table (the PPO table's flags, the env's own flags and the
+ * run's), `--help` with the env's own defaults, and the run configuration built from
+ * defaults, `--config FILE` and the flags.
  *
  * @module
  */
 
 import { UserError } from "../errors.ts";
-import { validateEnvConfig } from "../env/mod.ts";
+import type { EnvDefinition } from "../env/mod.ts";
 import { applyConfigFile } from "../io/mod.ts";
-import { PPO_CONFIG_TABLE, validatePpoConfig } from "../ppo/mod.ts";
-import { fitRunToEnv, runConfigDefaults, runEnvParts } from "../run/mod.ts";
+import { PPO_CONFIG_TABLE } from "../ppo/mod.ts";
+import {
+  checkCommandLineOnly,
+  fitRunToEnv,
+  runConfigDefaults,
+  runEnvParts,
+  runSettings,
+} from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
-import { applyFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
-import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
-import { checkEnvChoice, ENV_CHOICE_HELP, ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
-import * as traffic from "./_traffic_flags.ts";
+import { applyFlags, flagHelp, flagOptions, helpLines, RUN_OPTIONS } from "./_flags.ts";
+import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
+import { ENV_CHOICE_OPTIONS, envChoiceHelp } from "./_env_choice.ts";
 import { SCENARIOS_OPTION, TRAIN_SCENARIOS_HELP } from "./_scenario_flags.ts";
 import { SEEDS_HELP } from "./_seed_flags.ts";
 
-/** Where the Python trainer wrote by default. */
-export const DEFAULT_OUT_DIR = "out/rl_delta_waypoint_v0/run_001";
-
-const OPTIONS = {
-  ...RUN_OPTIONS,
-  "sft-model": { type: "string" },
-  resume: { type: "string" },
-  device: { type: "string" },
-  config: { type: "string" },
-  "eval-worker": { type: "boolean" },
-  ...flagOptions(PPO_CONFIG_TABLE),
-  ...ENV_FLAG_OPTIONS,
-  ...ENV_CHOICE_OPTION,
-  ...traffic.TRAFFIC_FLAG_OPTIONS,
-  ...SCENARIOS_OPTION,
-} as const;
+/** The options of `train` on env `def`. */
+function trainOptions(def: EnvDefinition) {
+  return {
+    ...RUN_OPTIONS,
+    "sft-model": { type: "string" },
+    resume: { type: "string" },
+    device: { type: "string" },
+    config: { type: "string" },
+    "eval-worker": { type: "boolean" },
+    ...flagOptions(PPO_CONFIG_TABLE),
+    ...envFlagOptions(def),
+    ...ENV_CHOICE_OPTIONS,
+    ...SCENARIOS_OPTION,
+  } as const;
+}
 
 /**
- * `train --help`.
+ * `train --help` for env `def`: its PPO defaults and its own flags under its heading.
  *
  * @example
- * ```ts
- * console.log(trainHelp());
+ * ```ts ignore
+ * console.log(trainHelp(TRAFFIC_ENV));
  * ```
  */
-export function trainHelp(): string {
+export function trainHelp(def: EnvDefinition): string {
+  const defaults = runConfigDefaults(def);
   const lines = [
     "Usage: delta-waypoint train [flags]",
     "",
-    "Refine the frozen SFT waypoint planner with a PPO-trained residual delta head.",
-    "Writes config.json, metrics.json, train_metrics.json, final.pt and checkpoints/ to --out-dir.",
+    "Refine the env's frozen base planner (SFT) with a PPO-trained residual delta head; an env",
+    "without one trains plain PPO. Writes config.json, metrics.json, train_metrics.json,",
+    "final.pt and checkpoints/ to --out-dir.",
     "",
-    "Flags:",
-    `  --out-dir DIR            run folder (default ${DEFAULT_OUT_DIR})`,
-    "  --sft-model PATH         SFT planner checkpoint (default: the built-in planner)",
+    `Flags (defaults of --env ${def.id}):`,
+    `  --out-dir DIR            run folder (default ${defaults.out_dir})`,
+    "  --sft-model PATH         SFT planner file to refine (default: the env's own planner)",
     "  --resume PATH            continue from a checkpoint",
     "  --device cpu             only cpu",
-    '  --config FILE            JSON {"env": {...}, "ppo": {...}} applied before the flags',
+    ...helpLines(
+      "--config FILE",
+      'JSON, or YAML (.yaml, .yml): {"env": {...}, "ppo": {...}} applied before the flags',
+    ),
     "  --overwrite              replace the run already in --out-dir",
     "  --quiet                  no progress output",
     "  --eval-worker            held-out evaluations on both cores (a Worker; same numbers, +20 MB)",
     "  -h, --help               this help",
+    ...flagHelp(PPO_CONFIG_TABLE, defaults.ppo as unknown as Record<string, unknown>),
+    ...envChoiceHelp(),
+    ...SEEDS_HELP,
+    ...envFlagHelp(def, { extra: def.scenarios ? TRAIN_SCENARIOS_HELP : [] }),
   ];
-  lines.push(...flagHelp(PPO_CONFIG_TABLE), ...ENV_FLAG_HELP, ENV_CHOICE_HELP, ...SEEDS_HELP);
-  lines.push(...traffic.TRAFFIC_FLAG_HELP, TRAIN_SCENARIOS_HELP);
   return lines.join("\n");
 }
 
@@ -84,16 +95,16 @@ export interface TrainArgs {
 }
 
 /**
- * Parses `train`'s flags (unknown flags are errors).
+ * Parses `train`'s flags on env `def` (unknown flags are errors).
  *
  * @example
- * ```ts
- * const args = parseTrainArgs(["--episodes", "10", "--quiet"]);
+ * ```ts ignore
+ * const args = parseTrainArgs(["--episodes", "10", "--quiet"], DRIVING_ENV);
  * args.quiet; // true
  * ```
  */
-export function parseTrainArgs(args: string[]): TrainArgs {
-  const { values } = parseFlags("train", args, OPTIONS);
+export function parseTrainArgs(args: string[], def: EnvDefinition): TrainArgs {
+  const { values } = parseEnvCommand("train", args, { options: trainOptions(def), def });
   const resume = typeof values.resume === "string" ? values.resume : null;
   if (resume !== null && resume.trim() === "") throw new UserError("--resume: must not be empty");
   return {
@@ -107,29 +118,23 @@ export function parseTrainArgs(args: string[]): TrainArgs {
 }
 
 /**
- * The run configuration: `base` (defaults, or a resumed checkpoint's), then
- * `--config FILE`, then the flags; checked.
+ * The run configuration on env `def`: `base` (its defaults, or a resumed checkpoint's),
+ * then `--config FILE`, then the flags; checked, with what follows the env filled in.
  *
  * @example
- * ```ts
- * const run = buildRunConfig(parseTrainArgs(["--episodes", "10"]).values);
+ * ```ts ignore
+ * const run = buildRunConfig(parseTrainArgs(["--episodes", "10"], DRIVING_ENV).values, DRIVING_ENV);
  * ```
  */
 export function buildRunConfig(
   values: TrainArgs["values"],
-  base: RunConfig = runConfigDefaults(envChoice(values, "driving"), DEFAULT_OUT_DIR),
+  def: EnvDefinition,
+  base: RunConfig = runConfigDefaults(def),
 ): RunConfig {
-  checkEnvChoice(values, base.env_name ?? "driving");
-  const run: RunConfig = { ...base, env: { ...base.env }, ppo: { ...base.ppo } };
-  if (base.traffic) run.traffic = { ...base.traffic };
-  if (typeof values.config === "string") {
-    // a run's config.json works too; its resume path is not carried over
-    const { sections, ignore } = runEnvParts(run);
-    applyConfigFile(values.config, sections, { ignore, skipKeys: ["resume"] });
-  }
+  const run = structuredClone(base);
+  if (typeof values.config === "string") applyRunConfigFile(values.config, { run, def });
   applyFlags(run.ppo, { values, table: PPO_CONFIG_TABLE });
-  applyEnvFlags(run.env, values);
-  traffic.applyTrafficFlags(run.traffic, values);
+  applyEnvFlags(runSettings(run, def) as Record<string, Record<string, unknown>>, { def, values });
   if (typeof values.device === "string") {
     if (values.device !== "cpu") {
       throw new UserError(`--device: only 'cpu' is supported, got '${values.device}'`);
@@ -144,19 +149,20 @@ export function buildRunConfig(
     if (values["sft-model"].trim() === "") throw new UserError("--sft-model: must not be empty");
     run.sft_model = values["sft-model"];
   }
-  run.ppo.encoder_out_dim = 1 + 2 * run.env.horizon_steps;
-  run.ppo.horizon_steps = run.env.horizon_steps;
-  checkConfig(run);
-  fitRunToEnv(run);
+  fitRunToEnv(run, def);
   return run;
 }
 
-function checkConfig(run: RunConfig): void {
-  try {
-    validateEnvConfig(run.env);
-    validatePpoConfig(run.ppo);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
-    throw e;
-  }
+// A --config file over `run` (a run's config.json works too; its resume path is not
+// carried over). A file that records another env, or other values of what only the
+// command line sets, is refused.
+function applyRunConfigFile(path: string, opts: { run: RunConfig; def: EnvDefinition }): void {
+  const { run, def } = opts;
+  const { sections, ignore } = runEnvParts(run, def);
+  applyConfigFile(path, sections, {
+    ignore,
+    skipKeys: ["resume"],
+    expect: { env_name: def.id },
+  });
+  checkCommandLineOnly(def, { recorded: run.env, where: `--config ${path}: env` });
 }

@@ -10,23 +10,23 @@
 
 import { dirname, resolve } from "node:path";
 import { firstLine, UserError } from "../errors.ts";
-import { vecEnvFactory, ZPrefixPlanner } from "../env/mod.ts";
-import type { EnvName, TrafficConfig } from "../env/mod.ts";
-import { encodeOnnxModel, readPt, writeFileAtomic } from "../io/mod.ts";
+import type { EnvDefinition } from "../env/mod.ts";
+import { encodeOnnxModel, writeFileAtomic } from "../io/mod.ts";
 import {
-  checkpointEnvConfig,
   checkpointEnvName,
+  checkpointObsRms,
   checkpointPpoConfig,
-  checkpointTrafficConfig,
+  checkpointSettings,
   modelFromCheckpoint,
-  parseTrainerCheckpoint,
+  readTrainerCheckpoint,
+  runBasePlanner,
 } from "../run/mod.ts";
 import type { LoadedCheckpoint } from "../run/mod.ts";
-import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
+import { ZeroPlanner } from "../sft/mod.ts";
 import { POLICY_IO, POLICY_OPSET, policyOnnx } from "../sft/mod.ts";
-import type { BasePlanner, PolicyToExport, WaypointPlanner } from "../sft/mod.ts";
-import { checkpointObsRms } from "./_obs_rms.ts";
+import type { BasePlanner, PolicyToExport } from "../sft/mod.ts";
 import { parseFlags } from "./_flags.ts";
+import { chooseEnv, ENV_CHOICE_OPTIONS, envChoiceHelp, peekEnvFlags } from "./_env_choice.ts";
 
 const OPTIONS = {
   policy: { type: "string" },
@@ -36,6 +36,7 @@ const OPTIONS = {
   dtype: { type: "string" },
   overwrite: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  ...ENV_CHOICE_OPTIONS,
 } as const;
 
 /**
@@ -54,20 +55,21 @@ export function exportHelp(): string {
     `Write a checkpoint's policy as an ONNX model (opset ${POLICY_OPSET}, batch dimension symbolic),`,
     "the mean action as eval takes it:",
     `  MLP planner (an sft file)  ${io.observation} -> ${io.finalWaypoints} (B, H, 2) = planner(${io.observation}) + clip(delta, ±delta_clip)`,
-    `  built-in planner           ${io.observation}, ${io.sftWaypoints} (B, H, 2) -> ${io.finalWaypoints} (B, H, 2)`,
-    `  mountain_car               ${io.observation} -> ${io.finalActions} (B, action) = clip(delta, ±delta_clip)`,
+    `  the env's own planner      ${io.observation}, ${io.sftWaypoints} (B, H, 2) -> ${io.finalWaypoints} (B, H, 2)`,
+    `  no base planner            ${io.observation} -> ${io.finalActions} (B, action) = clip(delta, ±delta_clip)`,
     `  --delta-only               ${io.observation} -> ${io.delta} (B, H, 2) = clip(delta, ±delta_clip)`,
     "z is the raw observation; a checkpoint's obs_rms normaliser is part of the graph.",
     "",
     "Flags:",
     "  --policy PATH.pt       training checkpoint (final.pt, best.pt, checkpoints/checkpoint_N.pt)",
     "  --onnx FILE            the model to write",
-    "  --sft-model PATH       SFT planner file (default: the one the run refined, else the built-in planner)",
+    "  --sft-model PATH       SFT planner file (default: the one the run refined, else the env's planner)",
     "  --delta-only           the delta head alone",
     "  --dtype TYPE           float64 (default: computes what this program computes, to 1e-13) or",
     "                         float32 (for runtimes without doubles; differs by float32 rounding:",
     "                         about 1e-5 m on waypoints 80 m ahead)",
     "  --overwrite            replace an existing FILE",
+    ...envChoiceHelp(),
     "  -h, --help             this help",
   ].join("\n");
 }
@@ -102,8 +104,10 @@ export async function runExport(args: string[]): Promise<number> {
   if (deltaOnly && sftFlag !== undefined) {
     throw new UserError("--delta-only exports the delta head alone: --sft-model does not apply");
   }
-  const ckpt = parseTrainerCheckpoint(await readPt(policyPath), policyPath);
-  const policy = await policyToExport(ckpt, { sftModel: sftFlag, deltaOnly });
+  const ckpt = await readTrainerCheckpoint(policyPath);
+  const recorded = { name: checkpointEnvName(ckpt), where: `--policy ${policyPath}` };
+  const { definition } = await chooseEnv(peekEnvFlags(args), recorded);
+  const policy = await policyToExport(ckpt, { definition, sftModel: sftFlag, deltaOnly });
   checkOutputPath(onnxPath, {
     overwrite: values.overwrite === true,
     reads: [policyPath, policy.plannerFile],
@@ -164,41 +168,31 @@ function checkOutputPath(
 // The checkpoint's policy and the base planner eval would give it, checked as eval checks.
 async function policyToExport(
   ckpt: LoadedCheckpoint,
-  opts: { sftModel: string | undefined; deltaOnly: boolean },
+  opts: { definition: EnvDefinition; sftModel: string | undefined; deltaOnly: boolean },
 ): Promise<PolicyToExport> {
-  const envName = checkpointEnvName(ckpt);
-  const env = checkpointEnvConfig(ckpt);
+  const { definition } = opts;
+  const settings = checkpointSettings(ckpt, definition);
+  const env = { definition, settings };
   const deltaClip = checkpointPpoConfig(ckpt, env).delta_clip;
-  const traffic = envName === "traffic" ? checkpointTrafficConfig(ckpt) : undefined;
-  const probe = vecEnvFactory(envName, env, traffic ? { traffic } : {})(1);
-  const waypoints = envName === "driving" || envName === "traffic";
-  if (!waypoints && opts.sftModel !== undefined) {
-    throw new UserError(`--sft-model: the ${envName} run refines the zero action, not a planner`);
+  const probe = definition.make(settings, 1);
+  if (!definition.plannerFile && opts.sftModel !== undefined) {
+    throw new UserError(`--sft-model: the ${definition.id} run refines no planner file`);
   }
-  const model = modelFromCheckpoint(
-    ckpt,
-    probe.obsDim,
-    envName === "driving" ? {} : { actionShape: probe.actionShape ?? [probe.actionDim] },
-  );
+  const model = modelFromCheckpoint(ckpt, probe.obsDim, {
+    actionShape: probe.actionShape ?? [probe.actionDim],
+  });
   const recorded = typeof ckpt.extra.sft_model === "string" ? ckpt.extra.sft_model : null;
-  const plannerFile = waypoints && !opts.deltaOnly ? opts.sftModel ?? recorded : null;
-  let planner: BasePlanner | WaypointPlanner = new ZeroPlanner(probe);
-  if (waypoints && !opts.deltaOnly) {
-    const z = { horizon: env.horizon_steps, obsDim: 1 + 2 * env.horizon_steps };
-    let inner: WaypointPlanner;
-    if (plannerFile === null) {
-      inner = new BuiltinSftPlanner(env, envName === "traffic" ? TRAFFIC_SFT_OPTIONS : undefined);
-    } else {
-      try {
-        inner = await loadSftPlanner(plannerFile, z);
-      } catch (e) {
-        if (!(e instanceof UserError) || opts.sftModel !== undefined) throw e;
-        throw new UserError(
-          `${ckpt.source}: the run's SFT planner (sft_model in the checkpoint) cannot be used: ${e.message}; pass --sft-model`,
-        );
-      }
+  const plannerFile = definition.plannerFile && !opts.deltaOnly ? opts.sftModel ?? recorded : null;
+  let planner: BasePlanner = new ZeroPlanner(probe);
+  if (!opts.deltaOnly) {
+    try {
+      planner = await runBasePlanner(env, { sftModel: plannerFile, probe });
+    } catch (e) {
+      if (!(e instanceof UserError) || opts.sftModel !== undefined || plannerFile === null) throw e;
+      throw new UserError(
+        `${ckpt.source}: the run's SFT planner (sft_model in the checkpoint) cannot be used: ${e.message}; pass --sft-model`,
+      );
     }
-    planner = probe.obsDim > z.obsDim ? new ZPrefixPlanner(inner, { obsDim: probe.obsDim }) : inner;
   }
   return {
     source: ckpt.source,
@@ -207,33 +201,11 @@ async function policyToExport(
     plannerFile,
     deltaClip,
     obsRms: checkpointObsRms(ckpt, probe.obsDim),
-    observationDoc: observationDoc(envName, env.horizon_steps, { obsDim: probe.obsDim, traffic }),
+    observationDoc: definition.observationDoc?.(settings, probe.obsDim) ??
+      `the ${definition.id} observation (${probe.obsDim})`,
     metadata: {
-      env_name: envName,
+      env_name: definition.id,
       ...(ckpt.episode !== null ? { episode: String(ckpt.episode) } : {}),
     },
   };
-}
-
-// What the observation holds, for the doc string of input z.
-function observationDoc(
-  envName: EnvName,
-  horizon: number,
-  o: { obsDim: number; traffic: TrafficConfig | undefined },
-): string {
-  const { obsDim, traffic } = o;
-  const z =
-    `speed (m/s), then the ${horizon} target waypoints x1, y1, ..., x${horizon}, y${horizon} in the car frame (m, x forward, y left)`;
-  switch (envName) {
-    case "driving":
-      return `the encoded state z (${obsDim}): ${z}`;
-    case "traffic": {
-      const path = traffic?.path_features
-        ? "; then each one's [arc length along, signed offset from] the route path (m)"
-        : "";
-      return `the traffic observation (${obsDim}): z = ${z}; then ${traffic?.neighbors} neighbouring vehicles, each [x, y, vx, vy, heading, length, width, valid] relative to the ego${path} (the planner sees z only)`;
-    }
-    default:
-      return `the ${envName} observation (${obsDim})`;
-  }
 }

@@ -8,13 +8,16 @@
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { renderReportHtml, renderReportSvg, zeroBaseEnv } from "../report/mod.ts";
+import { renderReportHtml, renderReportSvg } from "../report/mod.ts";
 import type { ReportEnv, RunReportData } from "../report/mod.ts";
 import { parseFlags } from "./_flags.ts";
-import { DEFAULT_ENV_CONFIG, isEnvName, vecEnvFactory } from "../env/mod.ts";
+import { isRate, loggedMetrics, metricLabel } from "../run/mod.ts";
+import type { EnvRecord } from "../run/mod.ts";
+import { expertNumbers, readEpisodesFile } from "./_report_inputs.ts";
 import {
   isMultiSeedDir,
   readJsonFile as readRunJson,
+  readRunEnv,
   seedFolders,
   writeSeedsReport,
 } from "../sweep/mod.ts";
@@ -39,11 +42,13 @@ export function reportHelp(): string {
     "± 1 standard deviation, and the held-out results table of `aggregate`.",
     "",
     "Chart a run folder's metrics.json (required) and train_metrics.json (optional):",
-    "episode return, held-out return against the SFT planner, approx KL and clip fraction,",
-    "entropy, delta norm, ADE/FDE. A run of another env (config.json's env_name) charts",
-    "the metrics that env declares against its zero base policy, and leaves out panels",
-    "without data. Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no",
-    "external resources).",
+    "training return, held-out return and success rate against the base policy and the",
+    "expert (evaluated here on the run's seeds, for a built-in env only), the metrics the env",
+    "declares (env.json; for older folders the built-in env config.json names), the held-out",
+    "return per episode, approx KL and clip fraction, entropy, delta norm; panels without data",
+    "are left out. With episodes.json (written by train): a few held-out episodes of both",
+    "policies drawn from above, one animated. Never loads an env module nor starts a worker.",
+    "Writes RUN_DIR/report.svg and RUN_DIR/report.html (standalone, no external resources).",
     "",
     "Flags:",
     "  -h, --help   this help",
@@ -133,41 +138,55 @@ function readRun(runDir: string, warn: (line: string) => void): RunReportData {
     warn(`report: ${trainPath}: expected a JSON object; skipped`);
     trainMetrics = null;
   }
-  const env = reportEnvOf(runDir);
-  return { name: basename(resolve(runDir)), metrics, trainMetrics, ...(env ? { env } : {}) };
+  const runEnv = readRunEnv(runDir);
+  const env = "record" in runEnv ? reportEnv(runEnv.record) : undefined;
+  const episodes = readEpisodesFile(runDir, { trainMetrics, warn });
+  const expert = "record" in runEnv ? expertNumbers(runEnv, trainMetrics) : {};
+  return {
+    name: basename(resolve(runDir)),
+    metrics,
+    trainMetrics,
+    ...(env ? { env } : {}),
+    ...(expert.interval || expert.final ? { expert } : {}),
+    ...(episodes ? { episodes } : {}),
+  };
 }
 
-// The run's env when it is not the driving env (config.json's env_name): a zero base
-// policy (train refuses --sft-model there) and the metrics the env declares for
-// metrics.json entries; undefined for driving or without config.json.
+// The run's env as its files describe it (env.json, or the built-in env config.json
+// names): its logged metrics and its base policy's name; undefined when they cannot say.
 function reportEnvOf(runDir: string): ReportEnv | undefined {
-  let config: unknown;
-  try {
-    config = readJsonFile(join(runDir, "config.json"));
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return undefined;
-  }
-  const name = (config as { env_name?: unknown } | undefined)?.env_name;
-  if (typeof name !== "string" || !isEnvName(name) || name === "driving") return undefined;
-  const declared = vecEnvFactory(name, DEFAULT_ENV_CONFIG)(1).metrics ?? [];
-  const env = zeroBaseEnv(
-    name,
-    declared.filter((m) => m.entry && m.mean).map((m) => ({
+  const env = readRunEnv(runDir);
+  return "record" in env ? reportEnv(env.record) : undefined;
+}
+
+// The report's wording and metrics of an env record.
+function reportEnv(record: EnvRecord): ReportEnv {
+  const sft = record.base_policy === "sft";
+  const unit = record.action_unit;
+  return {
+    name: record.id,
+    base: sft ? "SFT planner" : "zero base policy",
+    refined: sft ? "SFT + delta" : "PPO policy",
+    deltaLabel: unit ? `|delta| (${unit})` : "|delta|",
+    hasSuccess: record.has_success,
+    metrics: loggedMetrics(record.metrics).map((m) => ({
       key: m.name,
       mean: m.mean!,
-      label: m.label ?? m.name,
-      sft: m.entry!.sft,
+      label: metricLabel({ name: m.name }),
+      ...(m.unit ? { unit: m.unit } : {}),
+      base: m.headline!.baseline === true,
+      rate: isRate(m.mean!),
     })),
-  );
-  // traffic refines the SFT planner, in metres, as driving does
-  return name === "traffic"
-    ? { ...env, base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" }
-    : env;
+    summaryLabels: Object.fromEntries(
+      record.metrics.filter((m) => m.mean !== undefined).map((m) => [
+        m.mean!,
+        { label: metricLabel(m), rate: isRate(m.mean!) },
+      ]),
+    ),
+  };
 }
 
-// The env of a multi-seed folder's seeds (its first seed folder's config.json), when
-// it is not the driving env.
+// The env of a multi-seed folder's seeds (its first seed folder's).
 function seedsEnv(dir: string): { env?: ReportEnv } {
   const first = seedFolders(dir)[0];
   const env = first ? reportEnvOf(first.path) : undefined;

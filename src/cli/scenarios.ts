@@ -1,28 +1,18 @@
 /**
- * `scenarios`: write a scenario set (a folder of scenario files, `docs/scenario_format.md`),
- * either seeded from the traffic env's generator or converted from logged episodes.
+ * `scenarios`: write a scenario set (a folder of scenario files of an env that plays
+ * them, `docs/scenario_format.md`), either seeded from the env's generator or converted
+ * from logged episodes.
  *
  * @module
  */
 
 import { UserError } from "../errors.ts";
-import {
-  checkScenario,
-  DEFAULT_TRAFFIC_CONFIG,
-  generateScenario,
-  HELDOUT_SEED_BASE,
-  MAX_EPISODE_DEPTH,
-  MAX_EPISODE_FILE_BYTES,
-  MAX_EPISODE_STRING_BYTES,
-  scenarioFromEpisode,
-  TRAFFIC_ENV_DEFAULTS,
-  validateEnvConfig,
-  validateTrafficConfig,
-} from "../env/mod.ts";
-import type { Scenario } from "../env/mod.ts";
-import { applyConfigFile, readBoundedJson } from "../io/mod.ts";
+import { BUILTIN_ENVS, checkSettings, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import type { EnvDefinition, ScenarioSupport } from "../env/mod.ts";
+import { applyConfigFile, loadYamlParserFor, readBoundedJson } from "../io/mod.ts";
 import { parseFlags, parseNumber } from "./_flags.ts";
-import { listJsonFiles, MAX_SET_FILES, writeScenarioSet } from "../run/mod.ts";
+import { listJsonFiles, MAX_SET_FILES, scenarioSupport, writeScenarioSet } from "../run/mod.ts";
+import { chooseEnv } from "./_env_choice.ts";
 
 const OPTIONS = {
   env: { type: "string" },
@@ -46,22 +36,25 @@ const OPTIONS = {
  */
 export function scenariosHelp(): string {
   return [
-    "Usage: delta-waypoint scenarios --env traffic --count N --seed S --out-dir DIR",
-    "       delta-waypoint scenarios --from-episodes DIR --out-dir OUT",
+    "Usage: delta-waypoint scenarios --env ID --count N --seed S --out-dir DIR",
+    "       delta-waypoint scenarios [--env ID] --from-episodes DIR --out-dir OUT",
     "",
     "Write a scenario set: one scenario file (JSON, docs/scenario_format.md) per scenario,",
     "for train --scenarios and eval --scenarios.",
     "",
     "Flags:",
-    "  --env traffic          the env whose seeded scenarios are written (only traffic)",
+    `  --env ID               the env whose scenarios are written (${
+      scenarioEnvs().map((d) => d.id).join(", ")
+    })`,
     "  --count N              scenarios, seeds S..S+N-1 (default 100)",
     `  --seed S               first seed (default 0); a set is a training set (every seed below`,
     `                         ${HELDOUT_SEED_BASE}) or a held-out one (every seed from there on)`,
-    '  --config FILE          JSON {"env": {...}, "traffic": {...}} they are generated for (e.g. a',
-    "                         run's config.json; default: the traffic env's defaults)",
+    "  --config FILE          JSON or YAML of the env's sections they are generated for (a run's",
+    "                         config.json; default: the env's defaults)",
     "  --from-episodes DIR    convert the logged episodes (*.json, the research repo's episode",
     "                         JSON) in DIR instead: one scenario each, the ego's path as route",
-    "                         and ADE/FDE reference, logged agents as replayed vehicles",
+    "                         and ADE/FDE reference, logged agents as replayed vehicles (default",
+    "                         --env: the built-in env that converts them)",
     "  --out-dir DIR          the folder written (required)",
     "  --overwrite            replace the scenario set already in --out-dir",
     "  --quiet                no progress output",
@@ -71,30 +64,33 @@ export function scenariosHelp(): string {
 
 /** Scenarios with where each came from (an episode file, a seed), for messages. */
 interface Made {
-  scenarios: Scenario[];
+  scenarios: unknown[];
   sources: string[];
 }
 
-async function fromEpisodes(dir: string): Promise<Made> {
+// The built-in envs that play scenario files.
+function scenarioEnvs(): EnvDefinition[] {
+  return BUILTIN_ENVS.filter((d) => d.scenarios !== undefined);
+}
+
+async function fromEpisodes(dir: string, support: ScenarioSupport): Promise<Made> {
+  const convert = support.fromEpisodes;
+  if (!convert) throw new UserError("--from-episodes: the env converts no logged episodes");
   const files = listJsonFiles(dir, `--from-episodes ${dir}`);
   if (files.length === 0) {
     throw new UserError(`--from-episodes ${dir}: holds no episode files (*.json)`);
   }
-  const budget = {
-    maxBytes: MAX_EPISODE_FILE_BYTES,
-    maxDepth: MAX_EPISODE_DEPTH,
-    maxStringBytes: MAX_EPISODE_STRING_BYTES,
-    what: "an episode file",
-  };
-  const scenarios: Scenario[] = [];
+  const budget = { ...convert.budget, what: "an episode file" };
+  const scenarios: unknown[] = [];
   const byId = new Map<string, string>();
   for (const file of files) {
-    const s = scenarioFromEpisode(await readBoundedJson(file, budget), file);
-    const other = byId.get(s.id);
+    const s = convert.convert(await readBoundedJson(file, budget), file);
+    const id = support.id(s);
+    const other = byId.get(id);
     if (other !== undefined) {
-      throw new UserError(`${file}: episode_id: "${s.id}" is also ${other}'s episode_id`);
+      throw new UserError(`${file}: episode_id: "${id}" is also ${other}'s episode_id`);
     }
-    byId.set(s.id, file);
+    byId.set(id, file);
     scenarios.push(s);
   }
   return { scenarios, sources: files };
@@ -110,6 +106,7 @@ async function fromEpisodes(dir: string): Promise<Made> {
  * ```
  */
 export async function runScenarios(args: string[]): Promise<number> {
+  await loadYamlParserFor(args);
   const { values } = parseFlags("scenarios", args, OPTIONS);
   if (values.help) {
     console.log(scenariosHelp());
@@ -120,30 +117,46 @@ export async function runScenarios(args: string[]): Promise<number> {
     throw new UserError("scenarios: --out-dir DIR is required (see --help)");
   }
   const episodes = values["from-episodes"];
+  const def = await scenariosEnv(values, typeof episodes === "string");
+  const support = scenarioSupport(def, "scenarios");
   let made: Made;
   if (typeof episodes === "string") {
-    for (const flag of ["env", "count", "seed", "config"]) {
+    for (const flag of ["count", "seed", "config"]) {
       if (values[flag] !== undefined) {
         throw new UserError(`--from-episodes: cannot be combined with --${flag}`);
       }
     }
-    made = await fromEpisodes(episodes);
+    made = await fromEpisodes(episodes, support);
   } else {
-    made = seededScenarios(values);
+    made = seededScenarios(values, def);
   }
-  const paths = await writeScenarioSet(outDir, { ...made, overwrite: values.overwrite === true });
+  const paths = await writeScenarioSet(outDir, {
+    support,
+    ...made,
+    overwrite: values.overwrite === true,
+  });
   if (!values.quiet) console.error(`scenarios: wrote ${paths.length} scenario files to ${outDir}`);
   return 0;
 }
 
-function seededScenarios(values: Record<string, unknown>): Made {
-  if (values.env !== "traffic") {
-    throw new UserError(
-      `scenarios: --env traffic (seeded scenarios) or --from-episodes DIR is required, got ${
-        values.env === undefined ? "neither" : `--env ${String(values.env)}`
-      }`,
-    );
-  }
+// The env of the scenarios: --env (required for seeded ones), else the one built-in env
+// that converts logged episodes.
+async function scenariosEnv(
+  values: Record<string, unknown>,
+  fromEpisodes: boolean,
+): Promise<EnvDefinition> {
+  if (values.env !== undefined) return (await chooseEnv({ env: values.env })).definition;
+  const converters = scenarioEnvs().filter((d) => d.scenarios!.fromEpisodes !== undefined);
+  if (fromEpisodes && converters.length === 1) return converters[0];
+  throw new UserError(
+    `scenarios: --env ID (seeded scenarios: ${
+      scenarioEnvs().map((d) => d.id).join(", ")
+    }) or --from-episodes DIR is required, got neither`,
+  );
+}
+
+function seededScenarios(values: Record<string, unknown>, def: EnvDefinition): Made {
+  const support = scenarioSupport(def, `--env ${def.id}`);
   const count = typeof values.count === "string"
     ? parseNumber(values.count, { flag: "--count", kind: "int", lo: 1, hi: MAX_SET_FILES })
     : 100;
@@ -156,23 +169,23 @@ function seededScenarios(values: Record<string, unknown>): Made {
       `--seed ${first} --count ${count}: seeds ${first}..${last} straddle ${HELDOUT_SEED_BASE}; a set is either for training (all seeds below) or held out (all from there on)`,
     );
   }
-  const env = { ...TRAFFIC_ENV_DEFAULTS }, traffic = { ...DEFAULT_TRAFFIC_CONFIG };
+  const settings = defaultSettings(def);
   if (typeof values.config === "string") {
-    applyConfigFile(values.config, { env, traffic }, {
+    applyConfigFile(values.config, settings, {
       ignore: ["out_dir", "sft_model", "env_name", "ppo"],
+      expect: { env_name: def.id },
     });
   }
   try {
-    validateEnvConfig(env);
-    validateTrafficConfig(traffic);
+    checkSettings(def, settings);
   } catch (e) {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
     throw e;
   }
-  const scenarios: Scenario[] = [], sources: string[] = [];
+  const scenarios: unknown[] = [], sources: string[] = [];
   for (let seed = first; seed <= last; seed++) {
     // the generator's output goes through the same checks as a file
-    scenarios.push(checkScenario(generateScenario(seed, { env, traffic }), `seed ${seed}`));
+    scenarios.push(support.check(support.generate(seed, settings), `seed ${seed}`));
     sources.push(`seed ${seed}`);
   }
   return { scenarios, sources };

@@ -12,15 +12,9 @@
 import { join } from "node:path";
 import { firstLine, isOsError, reportError, UserError } from "../errors.ts";
 import { Rng } from "../math/mod.ts";
+import { checkSettings, DEFAULT_ENV_ID, defaultSettings, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import type { BasePlanner, CloningSource, EnvDefinition, EnvSettings } from "../env/mod.ts";
 import {
-  DEFAULT_ENV_CONFIG,
-  HELDOUT_SEED_BASE,
-  TRAFFIC_ENV_DEFAULTS,
-  validateEnvConfig,
-} from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
-import {
-  BuiltinSftPlanner,
   collectDemonstrations,
   DEFAULT_SFT_CONFIG,
   MlpPlanner,
@@ -28,20 +22,15 @@ import {
   trainBehaviourCloning,
   validateSftConfig,
 } from "../sft/mod.ts";
-import { evaluatePolicy } from "../run/mod.ts";
-import type {
-  BehaviourCloningResult,
-  Demonstrations,
-  SftConfig,
-  WaypointPlanner,
-} from "../sft/mod.ts";
+import { evaluatePolicy, heldoutKeys, loggedMetrics, metricLabel } from "../run/mod.ts";
+import type { BehaviourCloningResult, Demonstrations, SftConfig } from "../sft/mod.ts";
 import type { EvalSummary } from "../run/mod.ts";
 import { lockRunDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunLock } from "../io/mod.ts";
 import { saveSftPlanner, SFT_CHECKPOINT_FORMAT } from "../sft/mod.ts";
-import { applyFlags, flagHelp, flagOptions, parseFlags, RUN_OPTIONS } from "./_flags.ts";
-import { applyEnvFlags, ENV_FLAG_HELP, ENV_FLAG_OPTIONS } from "./_env_flags.ts";
-import { ENV_CHOICE_OPTION, envChoice } from "./_env_choice.ts";
+import { applyFlags, flagHelp, flagOptions, RUN_OPTIONS } from "./_flags.ts";
+import { applyEnvFlags, envFlagHelp, envFlagOptions, parseEnvCommand } from "./_env_flags.ts";
+import { chooseEnv, peekEnvFlags } from "./_env_choice.ts";
 
 /** Where `sft` writes by default. */
 export const DEFAULT_SFT_OUT_DIR = "out/sft_waypoint_bc";
@@ -53,78 +42,85 @@ export const SFT_RUN_FILES = ["model.pt", "config.json", "train_metrics.json"];
 export interface SftRunConfig {
   /** Run folder (`--out-dir`). */
   out_dir: string;
-  /** Environment the demonstrations are collected and evaluated in. */
-  env: EnvConfig;
+  /** The env's main section the demonstrations are collected and evaluated with. */
+  env: Record<string, unknown>;
   /** Demonstration and behaviour-cloning settings. */
   sft: SftConfig;
 }
 
-const OPTIONS = {
-  ...RUN_OPTIONS,
-  ...flagOptions(SFT_CONFIG_TABLE),
-  ...ENV_FLAG_OPTIONS,
-  ...ENV_CHOICE_OPTION,
-} as const;
+// sft takes the env's main section only: the demonstrations follow the route
+const MAIN = ["env"];
+
+function sftOptions(def: EnvDefinition) {
+  return {
+    ...RUN_OPTIONS,
+    ...flagOptions(SFT_CONFIG_TABLE),
+    ...envFlagOptions(def, MAIN),
+    env: { type: "string" },
+  } as const;
+}
 
 /**
- * `sft --help`.
+ * `sft --help` for env `def`.
  *
  * @example
- * ```ts
- * console.log(sftHelp());
+ * ```ts ignore
+ * console.log(sftHelp(DRIVING_ENV));
  * ```
  */
-export function sftHelp(): string {
+export function sftHelp(def: EnvDefinition): string {
   const lines = [
     "Usage: delta-waypoint sft [flags]",
     "",
-    "Behaviour-clone an MLP waypoint planner (Linear -> ReLU -> Linear) from expert rollouts",
+    "Behaviour-clone an MLP waypoint planner (Linear -> ReLU -> Linear) from the env's expert,",
     "with noise on the driven plan. Writes model.pt (load it with train --sft-model),",
     "config.json and train_metrics.json to --out-dir, and prints the planner's held-out",
-    "closed-loop success, return and ADE/FDE against the expert.",
+    "closed-loop success, return and the env's headline metrics.",
     "",
     "Flags:",
     `  --out-dir DIR            output folder (default ${DEFAULT_SFT_OUT_DIR})`,
     "  --overwrite              replace the SFT run already in --out-dir",
     "  --quiet                  no progress output",
+    `  --env ID                 an env with an expert to clone (default ${DEFAULT_ENV_ID})`,
     "  -h, --help               this help",
   ];
-  lines.push(...flagHelp(SFT_CONFIG_TABLE), ...ENV_FLAG_HELP);
-  lines.push(
-    "  --env driving|traffic    the env's defaults (traffic: its plan of 4 targets 2.5 m apart; the",
-    "                           demonstrations follow the route, as logs where conflicts are rare)",
-  );
+  lines.push(...flagHelp(SFT_CONFIG_TABLE), ...envFlagHelp(def, { sections: MAIN }));
   return lines.join("\n");
 }
 
 /** Parsed command line of `sft`. */
 interface SftArgs {
   run: SftRunConfig;
+  def: EnvDefinition;
   overwrite: boolean;
   quiet: boolean;
   help: boolean;
 }
 
-function parseSftArgs(args: string[]): SftArgs {
-  const { values } = parseFlags("sft", args, OPTIONS);
-  const envName = values.help ? "driving" : envChoice(values, "driving");
-  if (envName === "mountain_car") {
-    throw new UserError("--env mountain_car: sft clones waypoint planners");
-  }
+async function parseSftArgs(args: string[]): Promise<SftArgs> {
+  const peeked = peekEnvFlags(args);
+  const { definition: def } = await chooseEnv({ env: peeked.env });
+  const { values } = parseEnvCommand("sft", args, { options: sftOptions(def), def });
+  const settings = defaultSettings(def);
   const run: SftRunConfig = {
     out_dir: DEFAULT_SFT_OUT_DIR,
-    env: { ...(envName === "traffic" ? TRAFFIC_ENV_DEFAULTS : DEFAULT_ENV_CONFIG) },
+    env: settings.env,
     sft: { ...DEFAULT_SFT_CONFIG },
   };
-  if (values.help) return { run, overwrite: false, quiet: false, help: true };
+  if (values.help) return { run, def, overwrite: false, quiet: false, help: true };
+  if (!def.cloning || !def.plannerFile) {
+    throw new UserError(
+      `--env ${def.id}: sft clones an expert's waypoint plans into a planner file; ${def.id} has no expert to clone`,
+    );
+  }
   applyFlags(run.sft, { values, table: SFT_CONFIG_TABLE });
-  applyEnvFlags(run.env, values);
+  applyEnvFlags(settings, { def, values, sections: MAIN });
   if (typeof values["out-dir"] === "string") {
     if (values["out-dir"].trim() === "") throw new UserError("--out-dir: must not be empty");
     run.out_dir = values["out-dir"];
   }
   try {
-    validateEnvConfig(run.env);
+    checkSettings(def, settings);
     validateSftConfig(run.sft);
   } catch (e) {
     if (e instanceof RangeError) throw new UserError(`invalid configuration: ${e.message}`);
@@ -132,6 +128,7 @@ function parseSftArgs(args: string[]): SftArgs {
   }
   return {
     run,
+    def,
     overwrite: values.overwrite === true,
     quiet: values.quiet === true,
     help: false,
@@ -139,15 +136,8 @@ function parseSftArgs(args: string[]): SftArgs {
 }
 
 /** The numbers of `eval`'s summary that `train_metrics.json` keeps, under the same names. */
-function heldoutFields(s: EvalSummary) {
-  return {
-    ade_mean: s.ade_mean,
-    fde_mean: s.fde_mean,
-    success_rate: s.success_rate,
-    return_mean: s.return_mean,
-    steps_mean: s.steps_mean,
-    offroad_rate: s.offroad_rate,
-  };
+function heldoutFields(s: EvalSummary, keys: string[]) {
+  return Object.fromEntries(keys.map((k) => [k, s[k]]));
 }
 
 /**
@@ -160,12 +150,12 @@ function heldoutFields(s: EvalSummary) {
  * ```
  */
 export async function runSft(args: string[]): Promise<number> {
-  const parsed = parseSftArgs(args);
+  const parsed = await parseSftArgs(args);
   if (parsed.help) {
-    console.log(sftHelp());
+    console.log(sftHelp(parsed.def));
     return 0;
   }
-  const { run, quiet } = parsed;
+  const { run, quiet, def } = parsed;
   const log = quiet ? () => {} : (line: string) => console.error(line);
   // One writer per folder, as for `train`; an unusable folder is bad input.
   let lock: RunLock;
@@ -177,7 +167,7 @@ export async function runSft(args: string[]): Promise<number> {
   }
   try {
     prepareRunDir(run.out_dir, { overwrite: parsed.overwrite, files: SFT_RUN_FILES });
-    return await sftRun(run, { log, t0: performance.now() });
+    return await sftRun(run, { def, log, t0: performance.now() });
   } finally {
     lock.release();
   }
@@ -185,36 +175,39 @@ export async function runSft(args: string[]): Promise<number> {
 
 async function sftRun(
   run: SftRunConfig,
-  opts: { log: (line: string) => void; t0: number },
+  opts: { def: EnvDefinition; log: (line: string) => void; t0: number },
 ): Promise<number> {
-  const { env, sft } = run;
-  const { log, t0 } = opts;
+  const { sft } = run;
+  const { log, t0, def } = opts;
+  const settings = { ...defaultSettings(def), env: run.env } as EnvSettings;
+  const source = def.cloning!;
   const modelPath = join(run.out_dir, "model.pt");
 
   const startTime = new Date();
   log(
     `sft: ${sft.episodes} demonstration episodes, hidden ${sft.hidden_dim}, ${sft.epochs} epochs, seed ${sft.seed} -> ${run.out_dir}`,
   );
-  const { demos, planner, fit } = cloneNoisyExpert(run, opts);
+  const { demos, planner, fit } = cloneNoisyExpert(run, { ...opts, source, settings });
   const trainSeconds = (performance.now() - t0) / 1000;
-  const evaluate = (p: WaypointPlanner) =>
+  const evaluate = (p: BasePlanner) =>
     evaluatePolicy({
-      env,
+      makeEnv: (n) => source.make(settings, n),
       planner: p,
       model: null,
       deltaClip: 0,
       firstSeed: HELDOUT_SEED_BASE,
       count: sft.heldout_episodes,
-    }).summary;
+    });
   const heldout = evaluate(planner);
-  const builtin = evaluate(new BuiltinSftPlanner(env));
+  const builtin = source.builtin ? evaluate(source.builtin(settings)) : null;
+  const keys = heldoutKeys(heldout.metrics);
   const lossMean = fit.lossHistory[fit.lossHistory.length - 1];
   const summary = {
     loss_mean: lossMean,
     num_steps: fit.numSteps,
-    horizon_steps: env.horizon_steps,
+    horizon_steps: planner.horizon,
     n_examples: demos.count,
-    ...heldoutFields(heldout),
+    ...heldoutFields(heldout.summary, keys),
     heldout_episodes: sft.heldout_episodes,
     heldout_first_seed: HELDOUT_SEED_BASE,
   };
@@ -222,7 +215,7 @@ async function sftRun(
   // none behind to block the next one.
   await writeJson(join(run.out_dir, "config.json"), run);
   await saveSftPlanner(modelPath, planner, {
-    env,
+    env: run.env,
     extra: { sft_cfg: sft, metrics: summary },
   });
   const wallSeconds = (performance.now() - t0) / 1000;
@@ -239,18 +232,26 @@ async function sftRun(
       examples: demos.count,
       noisy_expert_success_rate: demos.successRate,
     },
-    builtin_sft: heldoutFields(builtin),
+    ...(builtin ? { builtin_sft: heldoutFields(builtin.summary, keys) } : {}),
     train_time_s: trainSeconds,
     wall_time_s: wallSeconds,
   });
+  const shown = loggedMetrics(heldout.metrics);
+  const line = (s: EvalSummary, metrics = shown) =>
+    metrics.map((m) =>
+      `${metricLabel({ name: m.name })} ${s[m.mean!].toFixed(3)}${m.unit ? ` ${m.unit}` : ""}`
+    );
+  const first = shown.slice(0, 1);
   console.log(
     `held-out (${sft.heldout_episodes} episodes, seeds from 2^30): success ${
-      (100 * heldout.success_rate).toFixed(1)
-    }%  return ${heldout.return_mean.toFixed(2)}  ADE ${heldout.ade_mean.toFixed(3)} m  FDE ${
-      heldout.fde_mean.toFixed(3)
-    } m  (built-in SFT: ${(100 * builtin.success_rate).toFixed(1)}%, ADE ${
-      builtin.ade_mean.toFixed(3)
-    } m)`,
+      (100 * heldout.summary.success_rate).toFixed(1)
+    }%  return ${heldout.summary.return_mean.toFixed(2)}  ${line(heldout.summary).join("  ")}${
+      builtin
+        ? `  (built-in SFT: ${(100 * builtin.summary.success_rate).toFixed(1)}%${
+          line(builtin.summary, first).map((t) => `, ${t}`).join("")
+        })`
+        : ""
+    }`,
   );
   log(
     `sft: done in ${wallSeconds.toFixed(1)} s; final loss ${
@@ -263,11 +264,20 @@ async function sftRun(
 // The demonstrations of the noisy expert, and the MLP planner fitted to them.
 function cloneNoisyExpert(
   run: SftRunConfig,
-  opts: { log: (line: string) => void; t0: number },
+  opts: {
+    log: (line: string) => void;
+    t0: number;
+    def: EnvDefinition;
+    source: CloningSource;
+    settings: EnvSettings;
+  },
 ): { demos: Demonstrations; planner: MlpPlanner; fit: BehaviourCloningResult } {
-  const { env, sft } = run;
-  const { log, t0 } = opts;
-  const demos = collectDemonstrations(env, {
+  const { sft } = run;
+  const { log, t0, source, settings } = opts;
+  const demos = collectDemonstrations({
+    makeEnv: (n) => source.make(settings, n),
+    expert: source.expert(settings),
+  }, {
     episodes: sft.episodes,
     seed: sft.seed,
     noiseStd: sft.noise_std,
@@ -280,7 +290,7 @@ function cloneNoisyExpert(
   const planner = new MlpPlanner({
     inDim: demos.obsDim,
     hidden: sft.hidden_dim,
-    horizon: env.horizon_steps,
+    horizon: opts.def.plannerFile!.horizon(settings),
     rng: new Rng(sft.seed),
   });
   const width = String(sft.epochs).length;

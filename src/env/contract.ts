@@ -15,6 +15,27 @@
  * @module
  */
 
+import { EXIT, UserError } from "../errors.ts";
+import type { TopDownView } from "./top_down.ts";
+
+/**
+ * An env that can no longer step in the middle of a run (the process that runs it died
+ * or hung): the run drops the iteration in progress, saves a checkpoint of the state
+ * before it, as a stop does, and ends with exit code 4 (`EXIT.ioFault`).
+ *
+ * @example
+ * ```ts
+ * new EnvLostError("gym:X-v0: the worker exited with code 1 during step 3: boom").exitCode; // 4
+ * ```
+ */
+export class EnvLostError extends UserError {
+  /** `message` is one line. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.ioFault });
+    this.name = "EnvLostError";
+  }
+}
+
 /** Per-component bounds of a Box space; ±Infinity where a component is unbounded. */
 export interface Box {
   /** (dim) lowest value of each component. */
@@ -44,15 +65,13 @@ export interface EpisodeMetric {
   readonly std?: string;
   /**
    * A headline metric of the task: its held-out mean is logged in every `metrics.json`
-   * entry (`baseline`: the base policy's too) and printed in `train`'s held-out table.
+   * entry (`baseline`: the base policy's too), printed in `train`'s held-out table, and
+   * compared across seeds (`baseline` ones). The first headline metric whose `better` is
+   * "lower" breaks ties between equal held-out returns for `best.pt`.
    */
   readonly headline?: { baseline?: boolean };
   /** Also kept in `train_metrics.json`'s held-out block (headline metrics always are). */
   readonly heldout?: boolean;
-  /** Until the trainer derives them: logged per interval (`sft`: the baseline's too; `tieBreak`). */
-  readonly entry?: { sft?: boolean; tieBreak?: boolean };
-  /** Until the trainer derives them: column header in `train`'s held-out table. */
-  readonly label?: string;
 }
 
 /**
@@ -68,6 +87,25 @@ export interface BasePlanner {
   readonly actionDim: number;
   /** obs (rows, obsDim) -> `out` (rows, actionDim). */
   plan(obs: Float64Array, rows: number, out: Float64Array): void;
+}
+
+/**
+ * A base planner whose actions are H waypoints `[x1, y1, ..., xH, yH]` (actionDim = 2H):
+ * what waypoint envs plan and `sft` clones.
+ *
+ * @example
+ * ```ts
+ * function finalPlans(sft: WaypointPlanner, obs: Float64Array, rows: number, delta: Float64Array) {
+ *   const plans = new Float64Array(rows * sft.actionDim);
+ *   sft.plan(obs, rows, plans);
+ *   for (let j = 0; j < plans.length; j++) plans[j] += delta[j];
+ *   return plans;
+ * }
+ * ```
+ */
+export interface WaypointPlanner extends BasePlanner {
+  /** H: waypoints per plan (actionDim = 2H). */
+  readonly horizon: number;
 }
 
 /**
@@ -133,6 +171,8 @@ export interface VecEnv {
   readonly obsScale?: Float64Array;
   /** The per-episode metrics the env reports (default none). */
   readonly metrics?: readonly EpisodeMetric[];
+  /** A top-down view of its episodes, for the report's pictures (absent: none). */
+  readonly view?: TopDownView;
 
   /** (N, obsDim) each copy's latest observation: after `reset`, the first; after `step`, the next. */
   readonly obs: Float64Array;

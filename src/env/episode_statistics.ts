@@ -84,6 +84,9 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
   readonly stepCount: Int32Array;
 
   readonly #running: Float64Array;
+  // the env's action Box (null: none) and the clipped copy of the actions sent to it
+  readonly #box: { low: Float64Array; high: Float64Array } | null;
+  readonly #clipped: Float64Array;
   readonly #autoReset: boolean;
   readonly #restart: Uint8Array;
   readonly #nextSeeds: Float64Array;
@@ -116,6 +119,8 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
     this.seeds = new Float64Array(n);
     this.stepCount = new Int32Array(n);
     this.#running = new Float64Array(n);
+    this.#box = env.actionSpace ? boxRows(env.actionSpace, env.actionDim) : null;
+    this.#clipped = new Float64Array(this.#box ? n * env.actionDim : 0);
     this.#restart = new Uint8Array(n);
     this.#nextSeeds = new Float64Array(n);
   }
@@ -143,7 +148,8 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
 
   /**
    * Steps copy i with row i of `actions` wherever `mask` is absent or 1, then keeps the
-   * episodes (and auto-resets the finished ones when asked).
+   * episodes (and auto-resets the finished ones when asked). An env that declares an
+   * action Box gets a copy of the actions clipped into it (`actions` is left as it is).
    */
   step(actions: Float64Array, mask?: Uint8Array): void | Promise<void> {
     if (!this.#started) throw new Error("step: call reset() first");
@@ -153,9 +159,21 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
         `step: actions must be (${this.numEnvs}, ${this.actionDim}) = ${expected} numbers, got ${actions.length}`,
       );
     }
-    const pending = this.env.step(actions, mask);
+    const pending = this.env.step(this.#box ? this.#clip(actions) : actions, mask);
     if (pending) return pending.then(() => this.#afterStep(mask));
     return this.#afterStep(mask);
+  }
+
+  // `actions` clipped into the Box, into the copy kept for that
+  #clip(actions: Float64Array): Float64Array {
+    const { low, high } = this.#box!, a = this.actionDim, out = this.#clipped;
+    for (let row = 0; row < actions.length; row += a) {
+      for (let k = 0; k < a; k++) {
+        const x = actions[row + k];
+        out[row + k] = x < low[k] ? low[k] : x > high[k] ? high[k] : x;
+      }
+    }
+    return out;
   }
 
   /** Frees what the env holds outside this process. */
@@ -223,4 +241,19 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
     if (pending) return pending.then(clear);
     clear();
   }
+}
+
+// The bounds of a Box of `dim` components, checked (NaN bounds, low above high refused).
+function boxRows(box: { low: Float64Array; high: Float64Array }, dim: number) {
+  if (box.low.length !== dim || box.high.length !== dim) {
+    throw new RangeError(`actionSpace: expected bounds of ${dim} components`);
+  }
+  for (let k = 0; k < dim; k++) {
+    if (!(box.low[k] <= box.high[k])) {
+      throw new RangeError(
+        `actionSpace: component ${k} has low ${box.low[k]} > high ${box.high[k]}`,
+      );
+    }
+  }
+  return { low: box.low, high: box.high };
 }

@@ -1,6 +1,6 @@
 /**
- * A JSON config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's `config.json`) read
- * within its size limit and applied over config objects, section by section, with
+ * A JSON or YAML config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's `config.json`;
+ * YAML when it ends in `.yaml` or `.yml`, `config_yaml.ts`) read within its size limit and applied over config objects, section by section, with
  * one-line errors naming the file and the key.
  *
  * @module
@@ -8,12 +8,14 @@
 
 import { UserError } from "../errors.ts";
 import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "./limits.ts";
+import { ConfigTextError, isYamlConfigPath, parseYamlConfig } from "./config_yaml.ts";
 
 /**
- * Applies a JSON config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's
+ * Applies a JSON or YAML config file (`{"env": {...}, "ppo": {...}}`, e.g. a run's
  * `config.json`) to the config objects in `targets`, section by section. Unknown
  * sections (other than `ignore`) and unknown keys are errors naming the file and key;
- * a value must have the type of the key's current value.
+ * a value must have the type of the key's current value; a top-level key of `expect`
+ * that the file holds must have the value given there.
  *
  * @example
  * ```ts ignore
@@ -23,7 +25,7 @@ import { FileReadError, MAX_CONFIG_FILE_BYTES, readBoundedFileSync } from "./lim
 export function applyConfigFile(
   path: string,
   targets: Record<string, object>,
-  opts: { ignore?: string[]; skipKeys?: string[] } = {},
+  opts: { ignore?: string[]; skipKeys?: string[]; expect?: Record<string, string> } = {},
 ): void {
   let parsed: unknown;
   try {
@@ -31,9 +33,12 @@ export function applyConfigFile(
       maxBytes: MAX_CONFIG_FILE_BYTES,
       what: "a config file",
     });
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    parsed = isYamlConfigPath(path) ? parseYamlConfig(text) : JSON.parse(text);
   } catch (e) {
-    const why = e instanceof FileReadError
+    const why = e instanceof ConfigTextError
+      ? e.message
+      : e instanceof FileReadError
       ? (e.osError && !e.problem.startsWith("cannot read")
         ? `cannot read (${e.problem})`
         : e.problem)
@@ -49,6 +54,14 @@ export function applyConfigFile(
     throw new UserError(
       `--config ${path}: expected an object with ${sections.map((s) => `"${s}"`).join(", ")}`,
     );
+  }
+  for (const [key, want] of Object.entries(opts.expect ?? {})) {
+    const got = (parsed as Record<string, unknown>)[key];
+    if (got !== undefined && got !== want) {
+      throw new UserError(
+        `--config ${path}: '${key}' is ${describeJson(got)}, the command line names "${want}"`,
+      );
+    }
   }
   for (const [section, body] of Object.entries(parsed)) {
     if (opts.ignore?.includes(section)) continue;

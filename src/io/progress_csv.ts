@@ -218,11 +218,18 @@ export class ProgressCsvWriter {
   #pending: Readonly<Record<string, CsvValue>>[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** The largest step among the rows a resume kept (undefined: none kept, or no resume). */
+  readonly lastStep: number | undefined;
 
-  private constructor(path: string, keys: string[], file: Deno.FsFile) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    kept: { keys: string[]; lastStep?: number },
+  ) {
     this.path = path;
-    this.#keys = keys;
+    this.#keys = kept.keys;
     this.#file = file;
+    this.lastStep = kept.lastStep;
   }
 
   /**
@@ -232,26 +239,37 @@ export class ProgressCsvWriter {
    * step column is a {@linkcode FileReadError}.
    */
   static async create(path: string, opts: ProgressCsvOptions = {}): Promise<ProgressCsvWriter> {
-    let keys: string[] = [];
     const resume = opts.resume;
-    const table = resume === undefined ? null : await readTable(path);
-    if (resume !== undefined && table !== null && table.rows.length > 0) {
-      const [header, ...rows] = table.rows;
-      const column = header.indexOf(resume.stepKey);
-      if (column === -1) {
-        throw new FileReadError(path, `no column '${resume.stepKey}' to resume from`);
-      }
-      const kept = rows.filter((row) => {
-        const text = row[column] ?? "";
-        return text.trim() !== "" && Number(text) <= resume.resumeStep;
-      });
-      keys = header;
-      await writeFileAtomic(path, serialize(keys, kept));
-    } else {
-      await writeFileAtomic(path, "");
-    }
+    const kept = resume === undefined ? null : await ProgressCsvWriter.kept(path, resume);
+    await writeFileAtomic(path, kept === null ? "" : serialize(kept.keys, kept.rows));
     const file = await Deno.open(path, { append: true });
-    return new ProgressCsvWriter(path, keys, file);
+    return new ProgressCsvWriter(path, file, kept ?? { keys: [] });
+  }
+
+  /**
+   * What a resume of the file at `path` keeps (read and checked; nothing is written):
+   * its header, the rows up to the resume step and the largest step among them; null
+   * when the file is missing or empty. A file that is not CSV, over the limits, or
+   * without the step column is a {@linkcode FileReadError}.
+   */
+  static async kept(
+    path: string,
+    resume: { stepKey: string; resumeStep: number },
+  ): Promise<{ keys: string[]; rows: string[][]; lastStep?: number } | null> {
+    const table = await readTable(path);
+    if (table === null || table.rows.length === 0) return null;
+    const [keys, ...rows] = table.rows;
+    const column = keys.indexOf(resume.stepKey);
+    if (column === -1) {
+      throw new FileReadError(path, `no column '${resume.stepKey}' to resume from`);
+    }
+    const kept = rows.filter((row) => {
+      const text = row[column] ?? "";
+      return text.trim() !== "" && Number(text) <= resume.resumeStep;
+    });
+    let lastStep: number | undefined;
+    for (const row of kept) lastStep = Math.max(lastStep ?? -Infinity, Number(row[column]));
+    return { keys, rows: kept, lastStep };
   }
 
   /** The columns so far, in file order. */

@@ -7,14 +7,18 @@
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { removeStaleTempFiles, writeFileAtomic } from "./atomic.ts";
+import { isEventFileName } from "./tfevents_read.ts";
 
 /** Files whose presence means a folder already holds a run. */
 export const RUN_FILES = [
   "config.json",
+  "env.json",
   "metrics.json",
   "train_metrics.json",
+  "episodes.json",
   "final.pt",
   "best.pt",
+  "progress.csv",
 ];
 
 /** Paths of a run folder's artifacts. */
@@ -81,7 +85,23 @@ function listCheckpoints(dir: string): string[] {
  * ```
  */
 export function existingRunFiles(dir: string): string[] {
-  return [...existingFiles(dir, RUN_FILES), ...listCheckpoints(runPaths(dir).checkpoints)];
+  return [
+    ...existingFiles(dir, RUN_FILES),
+    ...listEventFiles(dir),
+    ...listCheckpoints(runPaths(dir).checkpoints),
+  ];
+}
+
+// The TensorBoard event files of a run folder (a new run there would be merged with them).
+function listEventFiles(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && isEventFileName(e.name))
+      .map((e) => join(dir, e.name));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+    throw e;
+  }
 }
 
 function existingFiles(dir: string, names: string[]): string[] {

@@ -1,6 +1,6 @@
 /**
  * Numerical building blocks with no dependencies on the rest of the project: the
- * seedable RNG and the dense typed-array kernels.
+ * seedable RNG, the dense typed-array kernels and running statistics.
  *
  * @example
  * ```ts
@@ -16,3 +16,4 @@
 export * from "./rng.ts";
 export * from "./kernels.ts";
 export * from "./stats.ts";
+export * from "./running_mean_std.ts";

@@ -23,6 +23,7 @@ import {
 import { ParamSet } from "./params.ts";
 import { ActorCriticCache } from "./actor_critic_cache.ts";
 import { isPowerOfTwo } from "./power_of_two.ts";
+import type { ObsNormalizer } from "./obs_normalizer.ts";
 
 export { ActorCriticCache } from "./actor_critic_cache.ts";
 export { isPowerOfTwo, scaleByFactors } from "./power_of_two.ts";
@@ -53,6 +54,11 @@ export interface ActorCriticOptions {
   inputScale?: Float64Array;
   /** the value head's output is multiplied by this power of two (default 1) */
   valueScale?: number;
+  /**
+   * the running observation normaliser (see {@linkcode ActorCritic.obsNorm}); default
+   * none. Held by reference: the trainer updates its statistics.
+   */
+  obsNorm?: ObsNormalizer;
 }
 
 /**
@@ -102,6 +108,15 @@ export class ActorCritic {
    * size of the returns in few Adam steps. Folds into net.2 likewise.
    */
   readonly valueScale: number;
+  /**
+   * The running observation normaliser, or null. The inference methods (`act`,
+   * `actMean`, `values`) take the raw observation and pass it through it (its statistics
+   * as they are: they never change them); `forward` and `backward` take the heads' input,
+   * the normalised observation as the rollout buffer stores it
+   * ({@linkcode ActorCritic.normalizeObs}). Applied before `inputScale`; checkpoints store
+   * it as `obs_rms` beside the heads, which take its output.
+   */
+  readonly obsNorm: ObsNormalizer | null;
 
   readonly #delta0: LinearLayer;
   readonly #delta2: LinearLayer;
@@ -129,6 +144,12 @@ export class ActorCritic {
     this.maxBatch = opts.maxBatch ?? 256;
     this.inputScale = opts.inputScale ? checkInputScale(opts.inputScale, inDim) : null;
     this.valueScale = opts.valueScale ?? 1;
+    this.obsNorm = opts.obsNorm ?? null;
+    if (this.obsNorm !== null && this.obsNorm.dim !== inDim) {
+      throw new RangeError(
+        `ActorCritic: obsNorm has ${this.obsNorm.dim} features, the input has ${inDim}`,
+      );
+    }
     if (!isPowerOfTwo(this.valueScale)) {
       throw new RangeError(
         `ActorCritic: valueScale must be a power of two, got ${this.valueScale}`,
@@ -169,7 +190,9 @@ export class ActorCritic {
 
   /**
    * Training forward of both heads on n ≤ cache.maxBatch rows, keeping activations in
-   * `cache`: obs (n, in) -> cache.mean (n, 2H), cache.value (n).
+   * `cache`: obs (n, in) -> cache.mean (n, 2H), cache.value (n). `obs` is the heads'
+   * input: the observation after `obsNorm` (what {@linkcode ActorCritic.normalizeObs}
+   * gives), the raw one without it.
    */
   forward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
@@ -232,7 +255,8 @@ export class ActorCritic {
   }
 
   /**
-   * Inference, no gradient state: obs (n, in) -> meanOut (n, 2H), valueOut (n).
+   * Inference, no gradient state: obs (n, in) -> meanOut (n, 2H), valueOut (n); obs is
+   * the raw observation (`obsNorm`, if any, is applied).
    * Any n; rows go through in chunks of `maxBatch`. A row's result does not depend on
    * n or on the other rows.
    */
@@ -244,7 +268,7 @@ export class ActorCritic {
       const rows = Math.min(maxBatch, n - start);
       // Whole batch in one chunk (the rollout case) needs no view of obs.
       const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
-      const chunk = this.#scaleInput(raw, rows, s);
+      const chunk = this.#inferenceInput(raw, rows, s);
       this.#forwardDelta(chunk, rows, s);
       this.#forwardValue(chunk, rows, s);
       const meanStart = start * actionDim;
@@ -264,7 +288,7 @@ export class ActorCritic {
     for (let start = 0; start < n; start += maxBatch) {
       const rows = Math.min(maxBatch, n - start);
       const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
-      this.#forwardDelta(this.#scaleInput(raw, rows, s), rows, s);
+      this.#forwardDelta(this.#inferenceInput(raw, rows, s), rows, s);
       meanOut.set(s.mean.subarray(0, rows * actionDim), start * actionDim);
     }
   }
@@ -277,12 +301,30 @@ export class ActorCritic {
     for (let start = 0; start < n; start += maxBatch) {
       const rows = Math.min(maxBatch, n - start);
       const raw = n <= maxBatch ? obs : obs.subarray(start * inDim, (start + rows) * inDim);
-      this.#forwardValue(this.#scaleInput(raw, rows, s), rows, s);
+      this.#forwardValue(this.#inferenceInput(raw, rows, s), rows, s);
       for (let i = 0; i < rows; i++) valueOut[start + i] = s.value[i];
     }
   }
 
-  // z / inputScale into c.input (returned), or obs itself when there is no scale.
+  /**
+   * The heads' input of observations obs (n, in): `obsNorm` applied into `out`
+   * (returned), or `obs` itself when there is no normaliser.
+   */
+  normalizeObs(obs: Float64Array, n: number, out: Float64Array): Float64Array {
+    if (this.obsNorm === null) return obs;
+    this.obsNorm.normalize(obs, n, out);
+    return out;
+  }
+
+  // The raw observation through obsNorm (into c.input) and the input scale.
+  #inferenceInput(obs: Float64Array, n: number, c: ActorCriticCache): Float64Array {
+    if (this.obsNorm === null) return this.#scaleInput(obs, n, c);
+    this.obsNorm.normalize(obs, n, c.input);
+    return this.#scaleInput(c.input, n, c);
+  }
+
+  // z / inputScale into c.input (returned; obs may be c.input), or obs itself when there
+  // is no scale.
   #scaleInput(obs: Float64Array, n: number, c: ActorCriticCache): Float64Array {
     const scale = this.inputScale;
     if (scale === null) return obs;

@@ -21,3 +21,4 @@ export * from "./gaussian.ts";
 export * from "./heads.ts";
 export * from "./adam.ts";
 export * from "./state_dict.ts";
+export * from "./obs_normalizer.ts";

@@ -10,7 +10,7 @@ import { type ConfigTable, tableDefaults, validateTable } from "../config_table.
 
 /** Every PPO hyperparameter of a run (snake_case: these are the `config.json` keys). */
 export interface PpoConfig {
-  /** Size of the encoded state z fed to both heads (1 + 2H). */
+  /** Size of the observation fed to both heads (the env's; 1 + 2H for driving's z). */
   encoder_out_dim: number;
   /** Waypoints per plan (H); the delta head outputs 2H numbers. */
   horizon_steps: number;
@@ -62,11 +62,7 @@ export interface PpoConfig {
    * default, is never reached: no bound).
    */
   max_log_std: number;
-  /**
-   * The log_std bound at the last episode: below `max_log_std`, the bound falls linearly
-   * from `max_log_std` (episode 0) to it over the run (a noise schedule); at or above it
-   * (the default, 20), the bound stays `max_log_std`.
-   */
+  /** The bound at the end of the budget, reached linearly from `max_log_std` when lower. */
   max_log_std_end: number;
   /** Normalise advantages over each rollout's batch. */
   norm_adv: boolean;
@@ -84,7 +80,42 @@ export interface PpoConfig {
   heldout_episodes: number;
   /** Held-out episodes evaluated at every eval interval (for best.pt and the curves). */
   eval_episodes: number;
+  /** Budget in env steps of the whole run (0: `episodes` is the budget, else it is none). */
+  total_steps: number;
+  /**
+   * 0: a rollout is one episode per env. Else SB3's `n_steps * n_envs`: a rollout runs
+   * whole episodes, starting new ones while it holds fewer steps than this.
+   */
+  steps_per_update: number;
+  /** "constant", or "linear": from `lr` down to 0 over the run's budget. */
+  lr_schedule: LrSchedule;
+  /**
+   * Both heads see clamp((z − mean) / sqrt(var + 1e-8), ±clip_obs), mean and var running
+   * statistics of the training observations (SB3's `norm_obs`); checkpoints carry `obs_rms`.
+   */
+  norm_obs: boolean;
+  /** The bound of the normalised observation. */
+  clip_obs: number;
+  /**
+   * PPO learns from rewards divided by the running std of the discounted return, clipped
+   * (SB3's `norm_reward`); reported returns stay unscaled. Checkpoints carry `ret_rms`.
+   */
+  norm_reward: boolean;
+  /** The bound of a scaled reward. */
+  clip_reward: number;
 }
+
+/** How the learning rate moves over a run. */
+export type LrSchedule = "constant" | "linear";
+
+/** The values `lr_schedule` takes. */
+export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear"];
+
+/** Added to the variance before the square root by the observation normaliser (SB3's). */
+export const OBS_NORM_EPSILON = 1e-8;
+
+/** Added to the return variance before the square root by the reward scaling (SB3's). */
+export const REWARD_SCALE_EPSILON = 1e-8;
 
 /**
  * One row per key (type, range, default, help, flag): the defaults, `validatePpoConfig`
@@ -96,7 +127,7 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     type: "int",
     range: [1, 1e6],
     default: 41,
-    help: "size of the encoded state z (1 + 2H, follows the env)",
+    help: "size of the observation both heads take (follows the env)",
   },
   horizon_steps: {
     type: "int",
@@ -219,8 +250,7 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
   max_log_std: {
     type: "float",
     range: [-20, 20],
-    // 20 (std 5e8) is never reached: off. The traffic env bounds it (a clipped delta
-    // makes a wider spread free, and the entropy bonus grows it without limit; README)
+    // 20 (std 5e8) is never reached: off. The traffic env bounds it (docs/results.md)
     default: 20,
     help: "upper bound on log_std, projected after each optimiser step (20: none)",
     flag: "max-log-std",
@@ -229,7 +259,7 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     type: "float",
     range: [-20, 20],
     default: 20,
-    help: "log_std bound at the last episode, reached linearly from max_log_std (20: constant)",
+    help: "log_std bound at the end of the budget, linearly from max_log_std (20: constant)",
     flag: "max-log-std-end",
   },
   norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
@@ -253,6 +283,53 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: 20,
     help: "held-out episodes evaluated every eval interval",
     flag: "eval-episodes",
+  },
+  total_steps: {
+    type: "int",
+    range: [0, 1e12],
+    default: 0,
+    help: "budget in env steps, instead of --episodes (0: --episodes is the budget)",
+    flag: "total-steps",
+  },
+  steps_per_update: {
+    type: "int",
+    range: [0, 1e7],
+    default: 0,
+    help: "env steps per rollout, in whole episodes (0: one episode per env)",
+    flag: "steps-per-update",
+  },
+  lr_schedule: {
+    type: "string",
+    choices: LR_SCHEDULES,
+    default: "constant",
+    help: "learning rate schedule: constant, or linear to 0 over the budget",
+    flag: "lr-schedule",
+  },
+  norm_obs: {
+    type: "bool",
+    default: false,
+    help: "running mean/std observation normalisation (true/false)",
+    flag: "norm-obs",
+  },
+  clip_obs: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 10,
+    help: "bound of the normalised observation",
+  },
+  norm_reward: {
+    type: "bool",
+    default: false,
+    help: "scale rewards by a running std of the discounted return (true/false)",
+    flag: "norm-reward",
+  },
+  clip_reward: {
+    type: "float",
+    range: [0, 1e6],
+    exclusiveMin: true,
+    default: 10,
+    help: "bound of a scaled reward",
   },
 };
 
@@ -283,29 +360,41 @@ export function validatePpoConfig(cfg: PpoConfig): void {
   if (cfg.device !== "cpu") {
     throw new RangeError(`ppo.device: only "cpu" is supported, got ${JSON.stringify(cfg.device)}`);
   }
-  if (cfg.encoder_out_dim !== 1 + 2 * cfg.horizon_steps) {
-    throw new RangeError(
-      `ppo.encoder_out_dim: must be 1 + 2 * horizon_steps = ${
-        1 + 2 * cfg.horizon_steps
-      }, got ${cfg.encoder_out_dim}`,
-    );
-  }
 }
 
 /**
- * The log_std bound after `episode` of the run's episodes: `max_log_std`, falling
- * linearly to `max_log_std_end` at the last episode when that is lower.
+ * PPO defaults for an env that registers none (a Gymnasium env through `gym:ID`), SB3's
+ * `PPO` defaults: a 2x64 policy network, lr 3e-4 constant, 2048 steps per update (n_steps
+ * 2048 × n_envs 1), 10 epochs of minibatches of 64, gamma 0.99, lambda 0.95, clip 0.2,
+ * ent_coef 0, vf_coef 0.5, max_grad_norm 0.5, no KL early stop (target_kl 1e9: SB3's
+ * None), log_std 0, no weight decay; plus observation normalisation and reward scaling
+ * (RL Zoo's `normalize: true`, CleanRL's ppo_continuous_action: an unknown env's
+ * observations and rewards come at unknown scales), neither of the driving env's fixed
+ * scales (`obs_norm`, `value_scale`), no delta bound of its own (`delta_clip` 1e6: the
+ * zero base policy's delta is the action, which reaches the env clipped to its Box, as
+ * SB3 clips it), 1M env steps (CleanRL's budget), and evaluations every 50 episodes on
+ * 10 held-out episodes (cheap beside training).
  *
- * @example
- * ```ts
- * const ppo = { ...DEFAULT_PPO_CONFIG, episodes: 100, max_log_std: 2, max_log_std_end: 0 };
- * logStdBoundAt(ppo, 50); // 1
- * logStdBoundAt(DEFAULT_PPO_CONFIG, 50); // 20: no schedule
- * ```
+ * The value head stays in -> hidden -> 1 (one hidden layer, where SB3's critic has two):
+ * its layout is the checkpoint format the Python trainer's users load.
  */
-export function logStdBoundAt(ppo: PpoConfig, episode: number): number {
-  const start = ppo.max_log_std, end = ppo.max_log_std_end;
-  if (end >= start) return start;
-  const t = Math.min(1, Math.max(0, episode / ppo.episodes));
-  return start + (end - start) * t;
-}
+export const GENERIC_PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
+  ...DEFAULT_PPO_CONFIG, // hidden_dim 64, lr 3e-4, batch_size 64, gamma, lam, clip_ratio, vf_coef, ...
+  num_envs: 1,
+  steps_per_update: 2048,
+  total_steps: 1_000_000,
+  update_epochs: 10,
+  ent_coef: 0,
+  target_kl: 1e9,
+  weight_decay: 0,
+  init_log_std: 0,
+  obs_norm: false,
+  value_scale: 1,
+  norm_obs: true,
+  norm_reward: true,
+  delta_clip: 1e6,
+  eval_interval: 50,
+  save_interval: 500,
+  eval_episodes: 10,
+  heldout_episodes: 100,
+});

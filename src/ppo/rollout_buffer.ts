@@ -1,8 +1,9 @@
 /**
- * The rollout buffer: one row per env step (row = env · maxSteps + t), filled by the
- * trainer's rollout; then `finish` (GAE per episode, advantage normalisation over the
- * rollout), minibatch gathering for the update, and the rollout's summary numbers
- * (explained variance, delta norms). Every array is allocated once.
+ * The rollout buffer: one row per env step, in the order the steps arrive, each episode's
+ * rows linked in time order; then `finish` (GAE per episode, advantage normalisation over
+ * the rollout), minibatch gathering for the update, and the rollout's summary numbers
+ * (explained variance, delta norms). A rollout holds whole episodes only, any number of
+ * them per env slot. Every array is allocated once.
  *
  * @module
  */
@@ -22,10 +23,12 @@ export interface RolloutSizes {
   actDim: number;
   /** Rows of a minibatch. */
   batchSize: number;
+  /** Most rows (env steps) one rollout holds (default N · T: one episode per env). */
+  capacity?: number;
 }
 
 /**
- * Rollout buffers (N · T rows) and one minibatch's gather buffers.
+ * Rollout buffers (`capacity` rows) and one minibatch's gather buffers.
  *
  * @example
  * ```ts
@@ -39,21 +42,21 @@ export interface RolloutSizes {
  * ```
  */
 export class RolloutBuffer {
-  /** Observations (N · T, obsDim). */
+  /** The heads' input at each step: the observation, after the running normaliser if any (rows, obsDim). */
   readonly obs: Float64Array;
-  /** Sampled (unclipped) deltas (N · T, actDim). */
+  /** Sampled (unclipped) deltas (rows, actDim). */
   readonly act: Float64Array;
   /** Their joint log-probs. */
   readonly logp: Float64Array;
   /** Values predicted in the rollout. */
   readonly val: Float64Array;
-  /** Rewards. */
+  /** Rewards (scaled, when the trainer scales them). */
   readonly rew: Float64Array;
   /** 1 where the episode terminated at that step. */
   readonly term: Uint8Array;
   /** 1 where it was truncated at that step. */
   readonly trunc: Uint8Array;
-  /** Value of the next observation (the final one's at an episode's last step). */
+  /** Value of the next observation (set by the trainer at an episode's last step). */
   readonly nextVal: Float64Array;
   /** GAE advantages (normalised by `finish` when asked). */
   readonly adv: Float64Array;
@@ -61,19 +64,40 @@ export class RolloutBuffer {
   readonly ret: Float64Array;
   /** Norm of the clipped mean delta at each step (m). */
   readonly deltaNorm: Float64Array;
-  /** The valid rows after `finish`, in episode order. */
+  /** The valid rows after `finish`: episode by episode, each in time order. */
   readonly rows: Int32Array;
-  /** Steps each env's episode has so far. */
-  readonly segLen: Int32Array;
   /** The minibatch `gather` fills. */
   readonly minibatch: PpoBatch;
+  /** Most rows a rollout holds. */
+  readonly capacity: number;
   readonly #sizes: RolloutSizes;
+  // (capacity) the next row of the same episode, -1 after its last
+  readonly #next: Int32Array;
+  // (capacity) per episode of the rollout, in the order they began: first row, length
+  readonly #first: Int32Array;
+  readonly #length: Int32Array;
+  // (N) the episode each env slot runs, and its latest row (-1: none yet)
+  readonly #slotEpisode: Int32Array;
+  readonly #slotLast: Int32Array;
+  // (T) one episode's steps, contiguous, for GAE
+  readonly #scratch: {
+    rew: Float64Array;
+    val: Float64Array;
+    nextVal: Float64Array;
+    term: Uint8Array;
+    trunc: Uint8Array;
+    adv: Float64Array;
+    ret: Float64Array;
+  };
+  #size = 0;
+  #episodes = 0;
 
   /** Allocates every buffer for `sizes`. */
   constructor(sizes: RolloutSizes) {
     this.#sizes = sizes;
     const { numEnvs: n, maxSteps: t, obsDim, actDim: a, batchSize: b } = sizes;
-    const cap = n * t;
+    const cap = sizes.capacity ?? n * t;
+    this.capacity = cap;
     this.obs = new Float64Array(cap * obsDim);
     this.act = new Float64Array(cap * a);
     this.logp = new Float64Array(cap);
@@ -86,7 +110,20 @@ export class RolloutBuffer {
     this.ret = new Float64Array(cap);
     this.deltaNorm = new Float64Array(cap);
     this.rows = new Int32Array(cap);
-    this.segLen = new Int32Array(n);
+    this.#next = new Int32Array(cap);
+    this.#first = new Int32Array(cap);
+    this.#length = new Int32Array(cap);
+    this.#slotEpisode = new Int32Array(n);
+    this.#slotLast = new Int32Array(n);
+    this.#scratch = {
+      rew: new Float64Array(t),
+      val: new Float64Array(t),
+      nextVal: new Float64Array(t),
+      term: new Uint8Array(t),
+      trunc: new Uint8Array(t),
+      adv: new Float64Array(t),
+      ret: new Float64Array(t),
+    };
     this.minibatch = {
       obs: new Float64Array(b * obsDim),
       actions: new Float64Array(b * a),
@@ -96,49 +133,110 @@ export class RolloutBuffer {
     };
   }
 
+  /** Empties the buffer for a new rollout. */
+  clear(): void {
+    this.#size = 0;
+    this.#episodes = 0;
+  }
+
+  /** Episodes begun since `clear`. */
+  get episodes(): number {
+    return this.#episodes;
+  }
+
   /**
-   * GAE per episode of the first `count` envs, then the list of valid rows and (with
-   * `normAdv`) normalised advantages; returns the number of rows.
+   * Env slot `slot` starts a new episode; returns its index in the rollout (episodes are
+   * numbered in the order they begin).
    */
-  finish(count: number, opts: { gamma: number; lam: number; normAdv: boolean }): number {
-    const t = this.#sizes.maxSteps;
+  beginEpisode(slot: number): number {
+    const e = this.#episodes++;
+    this.#first[e] = -1;
+    this.#length[e] = 0;
+    this.#slotEpisode[slot] = e;
+    this.#slotLast[slot] = -1;
+    return e;
+  }
+
+  /** The next row of the episode slot `slot` runs; returns the row to fill. */
+  appendRow(slot: number): number {
+    if (this.#size >= this.capacity) {
+      throw new Error(`rollout buffer full (${this.capacity} rows)`);
+    }
+    const row = this.#size++;
+    const e = this.#slotEpisode[slot], last = this.#slotLast[slot];
+    if (last < 0) this.#first[e] = row;
+    else this.#next[last] = row;
+    this.#next[row] = -1;
+    this.#slotLast[slot] = row;
+    this.#length[e]++;
+    return row;
+  }
+
+  /** Steps so far of the episode slot `slot` runs. */
+  episodeLength(slot: number): number {
+    return this.#length[this.#slotEpisode[slot]];
+  }
+
+  /**
+   * GAE per episode (every episode begun since `clear`, each finished), then the list of
+   * valid rows and (with `normAdv`) normalised advantages; returns the number of rows.
+   */
+  finish(opts: { gamma: number; lam: number; normAdv: boolean }): number {
     const { gamma, lam } = opts;
+    const s = this.#scratch;
     let rows = 0;
-    for (let i = 0; i < count; i++) {
-      const start = i * t, len = this.segLen[i];
-      // next value of step k is the value of step k + 1 within the episode
-      for (let k = start; k < start + len - 1; k++) this.nextVal[k] = this.val[k + 1];
+    for (let e = 0; e < this.#episodes; e++) {
+      const len = this.#length[e];
+      // the episode's steps, contiguous; next value of step k is the value of step k + 1
+      // within the episode, the stored bootstrap value at its last
+      let r = this.#first[e];
+      for (let k = 0; k < len; k++, r = this.#next[r]) {
+        this.rows[rows + k] = r;
+        s.rew[k] = this.rew[r];
+        s.val[k] = this.val[r];
+        s.term[k] = this.term[r];
+        s.trunc[k] = this.trunc[r];
+        if (k > 0) s.nextVal[k - 1] = s.val[k];
+        s.nextVal[k] = this.nextVal[r];
+      }
       computeGae({
-        rewards: this.rew.subarray(start, start + len),
-        values: this.val.subarray(start, start + len),
-        nextValues: this.nextVal.subarray(start, start + len),
-        terminated: this.term.subarray(start, start + len),
-        truncated: this.trunc.subarray(start, start + len),
+        rewards: s.rew,
+        values: s.val,
+        nextValues: s.nextVal,
+        terminated: s.term,
+        truncated: s.trunc,
         gamma,
         lam,
         n: len,
-        advantagesOut: this.adv.subarray(start, start + len),
-        returnsOut: this.ret.subarray(start, start + len),
+        advantagesOut: s.adv,
+        returnsOut: s.ret,
       });
-      for (let k = 0; k < len; k++) this.rows[rows++] = start + k;
-    }
-    if (opts.normAdv && rows > 1) {
-      let sum = 0;
-      for (let k = 0; k < rows; k++) sum += this.adv[this.rows[k]];
-      const mean = sum / rows;
-      let ss = 0;
-      for (let k = 0; k < rows; k++) {
-        const d = this.adv[this.rows[k]] - mean;
-        ss += d * d;
+      for (let k = 0; k < len; k++) {
+        const row = this.rows[rows + k];
+        this.adv[row] = s.adv[k];
+        this.ret[row] = s.ret[k];
       }
-      // unbiased std, as torch.Tensor.std
-      const std = Math.sqrt(ss / (rows - 1));
-      for (let k = 0; k < rows; k++) {
-        const r = this.rows[k];
-        this.adv[r] = (this.adv[r] - mean) / (std + 1e-8);
-      }
+      rows += len;
     }
+    if (opts.normAdv && rows > 1) this.#normalizeAdvantages(rows);
     return rows;
+  }
+
+  #normalizeAdvantages(rows: number): void {
+    let sum = 0;
+    for (let k = 0; k < rows; k++) sum += this.adv[this.rows[k]];
+    const mean = sum / rows;
+    let ss = 0;
+    for (let k = 0; k < rows; k++) {
+      const d = this.adv[this.rows[k]] - mean;
+      ss += d * d;
+    }
+    // unbiased std, as torch.Tensor.std
+    const std = Math.sqrt(ss / (rows - 1));
+    for (let k = 0; k < rows; k++) {
+      const r = this.rows[k];
+      this.adv[r] = (this.adv[r] - mean) / (std + 1e-8);
+    }
   }
 
   /** Copies rows `idx[start .. start + m)` into `minibatch` (contiguous). */

@@ -1,42 +1,39 @@
 /**
- * The PPO trainer, in the order an iteration runs: a whole-episode rollout over a
- * vector env with batched forward passes into the rollout buffer (`#rollout` below),
+ * The PPO trainer, in the order an iteration runs: a rollout of whole episodes over a
+ * vector env with batched forward passes into the rollout buffer (`rollout.ts`),
  * `finish` (GAE per episode, advantage normalisation; `rollout_buffer.ts`), then the
  * update: `update_epochs` passes over shuffled minibatches with a KL early stop
  * (`update.ts`), each minibatch's loss, backward and optimiser step (`loss.ts`).
  *
- * Rollouts always start and end on episode boundaries (one rollout = up to
- * `num_envs` whole episodes, never crossing an eval or save point), so the state at
- * every checkpoint is just weights, Adam state, two RNG streams and the episode
- * counter: a resumed run replays the uninterrupted one exactly.
+ * Rollouts always start and end on episode boundaries (one rollout = up to `num_envs`
+ * whole episodes, or with `steps_per_update` whole episodes until it holds that many
+ * steps, never crossing an eval or save point), so the state at every checkpoint is
+ * weights, Adam state, two RNG streams, the episode and env-step counters and the
+ * running statistics of the observation and return normalisers: a resumed run replays
+ * the uninterrupted one exactly.
  *
  * @module
  */
 
 import { runToEnd, runUntil } from "../event_loop.ts";
-import type { Pending, Steps } from "../event_loop.ts";
+import type { Steps } from "../event_loop.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
+import type { MeanStdState } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
-import { ActorCritic, Adam, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, EpisodeMetric, VecEnv } from "../env/mod.ts";
-import { Driving, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
-import { clippedDeltaNorm, composePlan, plannerActionDim } from "../sft/mod.ts";
+import { ActorCritic, Adam, ObsNormalizer } from "../nn/mod.ts";
+import type { EpisodeMetric, VecEnv } from "../env/mod.ts";
+import { EpisodeStatistics } from "../env/mod.ts";
+import { plannerActionDim } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import { RolloutBuffer } from "./rollout_buffer.ts";
+import { RolloutCollector } from "./rollout.ts";
+import type { EpisodeOutcomes } from "./rollout.ts";
+import { RewardScaler } from "./reward_scaler.ts";
 import { ppoUpdate } from "./update.ts";
 import type { UpdateStats } from "./update.ts";
 import { PpoLearner } from "./loss.ts";
-import { logStdBoundAt, type PpoConfig } from "./config.ts";
-
-/** Outcomes of a rollout's episodes, in episode order. */
-export interface EpisodeOutcomes {
-  /** Return of each of the rollout's episodes. */
-  returns: number[];
-  /** Length (steps) of each. */
-  lengths: number[];
-  /** 1 where it reached the goal, else 0. */
-  successes: number[];
-}
+import { OBS_NORM_EPSILON, REWARD_SCALE_EPSILON } from "./config.ts";
+import type { PpoConfig } from "./config.ts";
 
 /** What one rollout + update produced. */
 export interface IterationResult extends EpisodeOutcomes {
@@ -46,8 +43,12 @@ export interface IterationResult extends EpisodeOutcomes {
   episodes: number;
   /** Env steps of those episodes. */
   envSteps: number;
+  /** Rows of the rollout buffer the update learned from (every one of those steps). */
+  rows: number;
   /** The PPO update on the rollout. */
   update: UpdateStats;
+  /** The learning rate of that update (`lr_schedule`). */
+  learningRate: number;
   /** Norms of the clipped mean delta over every step of the rollout (m). */
   deltaNorm: { mean: number; max: number; std: number };
 }
@@ -58,24 +59,27 @@ export interface TrainerProgress {
   episode: number;
   /** State (four uint32 words) of the policy-sampling and the minibatch-shuffling RNG. */
   rng: { policy: number[]; shuffle: number[] };
+  /** Env steps of the run so far (all its processes). */
+  envSteps: number;
+  /** The observation normaliser's statistics (`norm_obs`), else null. */
+  obsRms: MeanStdState | null;
+  /** The return statistics of the reward scaling (`norm_reward`), else null. */
+  retRms: MeanStdState | null;
 }
 
 /** Options of {@linkcode Trainer}. */
 export interface TrainerOptions {
-  /**
-   * The driving env's configuration (what checkpoints record as `env_cfg`); builds the
-   * default env, and gives `max_episode_steps` to an env that declares none.
-   */
-  env: EnvConfig;
+  /** The env's main config section (what checkpoints record as `env_cfg`). */
+  env: object;
   /** PPO hyperparameters; `encoder_out_dim` must equal the env's `obsDim`. */
   ppo: PpoConfig;
   /** The frozen base planner whose actions the delta corrects (SFT, or zero for plain PPO). */
   planner: BasePlanner | WaypointPlanner;
   /**
-   * Builds the vector env (default: the toy driving env); the trainer takes observation
-   * and action sizes, action shape, episode cap and observation scale from it.
+   * Builds the vector env; the trainer takes observation and action sizes, action shape,
+   * episode cap and observation scale from it.
    */
-  makeEnv?: (numEnvs: number) => VecEnv;
+  makeEnv: (numEnvs: number) => VecEnv;
   /**
    * Builds the vector env the training episodes run in when it is not `makeEnv`'s (a
    * scenario set), with the same sizes; evaluation always uses `makeEnv`.
@@ -84,31 +88,19 @@ export interface TrainerOptions {
 }
 
 /**
- * Seed of training episode `k` of a run: a hash of (run seed, k) below
- * {@linkcode HELDOUT_SEED_BASE}, so training never sees a held-out seed.
- *
- * @example
- * ```ts
- * const seed = trainingEpisodeSeed(42, 0);
- * ```
- */
-export function trainingEpisodeSeed(runSeed: number, episode: number): number {
-  return hashSeeds(runSeed, 0x5eed, episode) % HELDOUT_SEED_BASE;
-}
-
-/**
- * PPO over whole-episode rollouts; owns the model, the optimiser, the buffers and the
- * RNG streams. `iterate` runs one rollout and one update.
+ * PPO over rollouts of whole episodes; owns the model (and its observation normaliser),
+ * the optimiser, the reward scaler, the buffers and the RNG streams. `iterate` runs one
+ * rollout and one update.
  *
  * @example
  * ```ts ignore
- * const trainer = new Trainer({ env, ppo, planner: new BuiltinSftPlanner(env) });
- * while (trainer.episode < ppo.episodes) trainer.iterate(ppo.num_envs);
+ * const trainer = new Trainer({ env: settings.env, ppo, planner, makeEnv: (n) => def.make(settings, n) });
+ * while (!trainer.finished()) trainer.iterate(trainer.nextRolloutSize());
  * ```
  */
 export class Trainer {
-  /** The environment configuration it was built with. */
-  readonly env: EnvConfig;
+  /** The env's main config section it was built with. */
+  readonly env: object;
   /** The PPO hyperparameters it was built with. */
   readonly ppo: PpoConfig;
   /** The frozen base planner; the policy's clipped delta is added to its actions. */
@@ -117,7 +109,7 @@ export class Trainer {
   readonly makeEnv: (numEnvs: number) => VecEnv;
   /** The per-episode metrics that env declares. */
   readonly episodeMetrics: readonly EpisodeMetric[];
-  /** Delta (policy) head and value head. */
+  /** Delta (policy) head and value head; `model.obsNorm` is the observation normaliser. */
   readonly model: ActorCritic;
   /** Adam over both heads. */
   readonly optimizer: Adam;
@@ -127,28 +119,18 @@ export class Trainer {
   readonly policyRng: Rng;
   /** Shuffles the rollout's rows into minibatches. */
   readonly shuffleRng: Rng;
+  /** Scales the rewards PPO learns from (`norm_reward`), or null. */
+  readonly rewardScaler: RewardScaler | null;
   /** Training episodes done; the next rollout starts at this episode index. */
   episode = 0;
+  /** Env steps of the run so far, restored on resume (the `total_steps` budget counts them). */
+  envSteps = 0;
   /** Env steps taken by this process (not restored on resume; for speed figures). */
   envStepsThisProcess = 0;
 
-  #vec: EpisodeStatistics;
   #numEnvs: number;
-  // (N) 1 where the env's episode is running; (N) the seeds its episodes start on
-  #active: Uint8Array;
-  #seeds: Float64Array;
-  #maxSteps: number;
-  #obsDim: number;
-  #actDim: number;
-  // Per-step arrays for the N envs: (N, ·)
-  #mean: Float64Array;
-  #value: Float64Array;
-  #action: Float64Array;
-  #logp: Float64Array;
-  #sftPlan: Float64Array;
-  #plan: Float64Array;
-  #finalValue: Float64Array;
   #buffer: RolloutBuffer;
+  #collector: RolloutCollector;
 
   /**
    * Builds the model, the optimiser and the vector env, and allocates every buffer once.
@@ -160,7 +142,7 @@ export class Trainer {
     this.env = env;
     this.ppo = ppo;
     this.planner = planner;
-    this.makeEnv = opts.makeEnv ?? ((n) => new Driving(env, n));
+    this.makeEnv = opts.makeEnv;
     const n = ppo.num_envs;
     const vec = new EpisodeStatistics((opts.makeTrainEnv ?? this.makeEnv)(n));
     const obsDim = vec.obsDim, a = vec.actionDim;
@@ -185,6 +167,9 @@ export class Trainer {
       maxBatch: Math.max(ppo.batch_size, ppo.num_envs),
       ...(ppo.obs_norm && vec.obsScale ? { inputScale: vec.obsScale } : {}),
       valueScale: ppo.value_scale,
+      ...(ppo.norm_obs
+        ? { obsNorm: new ObsNormalizer(obsDim, { epsilon: OBS_NORM_EPSILON, clip: ppo.clip_obs }) }
+        : {}),
     });
     this.optimizer = new Adam([this.model.delta, this.model.value], {
       lr: ppo.lr,
@@ -202,32 +187,44 @@ export class Trainer {
     }, ppo.batch_size);
     this.policyRng = new Rng(hashSeeds(ppo.seed, 2));
     this.shuffleRng = new Rng(hashSeeds(ppo.seed, 3));
-
+    this.rewardScaler = ppo.norm_reward
+      ? new RewardScaler(n, {
+        gamma: ppo.gamma,
+        epsilon: REWARD_SCALE_EPSILON,
+        clip: ppo.clip_reward,
+      })
+      : null;
     const t = vec.maxEpisodeSteps;
-    this.#vec = vec;
-    this.#active = new Uint8Array(n);
-    this.#seeds = new Float64Array(n);
     this.#numEnvs = n;
-    this.#maxSteps = t;
-    this.#obsDim = obsDim;
-    this.#actDim = a;
-    this.#mean = new Float64Array(n * a);
-    this.#value = new Float64Array(n);
-    this.#action = new Float64Array(n * a);
-    this.#logp = new Float64Array(n);
-    this.#sftPlan = new Float64Array(n * a);
-    this.#plan = new Float64Array(n * a);
-    this.#finalValue = new Float64Array(n);
+    // with a step target a rollout starts episodes while it holds fewer steps than the
+    // target, then each of the N slots may run one more whole episode
+    const steps = ppo.steps_per_update;
     this.#buffer = new RolloutBuffer({
       numEnvs: n,
       maxSteps: t,
       obsDim,
       actDim: a,
       batchSize: ppo.batch_size,
+      capacity: steps > 0 ? steps - 1 + n * t : n * t,
+    });
+    this.#collector = new RolloutCollector({
+      vec,
+      model: this.model,
+      planner,
+      policyRng: this.policyRng,
+      buffer: this.#buffer,
+      rewardScaler: this.rewardScaler,
+      seed: ppo.seed,
+      deltaClip: ppo.delta_clip,
     });
   }
 
-  /** One rollout of `count` whole episodes, then one PPO update on them. */
+  /**
+   * One rollout of whole episodes, then one PPO update on them: exactly `count`
+   * episodes (at most `num_envs`) without `steps_per_update`, else up to `count`
+   * episodes until the rollout holds `steps_per_update` steps (or what is left of
+   * `total_steps`).
+   */
   iterate(count: number): IterationResult {
     return runToEnd(this.#iteration(count));
   }
@@ -236,15 +233,19 @@ export class Trainer {
    * {@linkcode Trainer.iterate} that gives the event loop a turn about every
    * `yieldMs` milliseconds of work (default 200; rollout steps and PPO minibatches) and
    * then asks `shouldStop`. On a stop the iteration in progress is dropped and the
-   * trainer put back exactly as it was before it (returns null), so a checkpoint of it
-   * resumes exactly. The numbers are those of `iterate`.
+   * trainer put back exactly as it was before it (returns null; before an error is thrown
+   * too), so a checkpoint of it resumes exactly. The numbers are those of `iterate`.
    */
   async iterateUntil(
     count: number,
     opts: { shouldStop: () => boolean; yieldMs?: number },
   ): Promise<IterationResult | null> {
     const restore = this.snapshot();
-    const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs);
+    const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs)
+      .catch((e) => {
+        restore(); // an env that failed mid-iteration (its worker died) leaves no trace either
+        throw e;
+      });
     if (result === null) restore();
     return result;
   }
@@ -253,11 +254,15 @@ export class Trainer {
   // minibatch.
   *#iteration(count: number): Steps<IterationResult> {
     const first = this.episode;
-    const episodes: EpisodeOutcomes = { returns: [], lengths: [], successes: [] };
-    const envSteps = yield* this.#rollout(count, episodes);
+    const learningRate = this.learningRate();
+    this.optimizer.lr = learningRate;
+    const outcomes: EpisodeOutcomes = { returns: [], lengths: [], successes: [] };
+    const limits = { firstEpisode: first, maxEpisodes: count, targetSteps: this.#targetSteps() };
+    const { episodes, steps } = yield* this.#collector.collect(limits, outcomes);
+    this.episode += episodes;
     const { gamma, lam, norm_adv: normAdv } = this.ppo;
-    const rows = this.#buffer.finish(count, { gamma, lam, normAdv });
-    this.learner.logStdBound = logStdBoundAt(this.ppo, this.episode);
+    const rows = this.#buffer.finish({ gamma, lam, normAdv });
+    this.learner.logStdBound = this.logStdBound();
     const update = yield* ppoUpdate(this.#buffer, {
       rows,
       learner: this.learner,
@@ -265,136 +270,118 @@ export class Trainer {
       ppo: this.ppo,
       episode: this.episode,
     });
-    this.envStepsThisProcess += envSteps;
+    this.envSteps += steps;
+    this.envStepsThisProcess += steps;
     return {
       firstEpisode: first,
-      episodes: count,
-      envSteps,
+      episodes,
+      envSteps: steps,
+      rows,
       update,
+      learningRate,
       deltaNorm: this.#buffer.deltaNormStats(rows),
-      ...episodes,
+      ...outcomes,
     };
   }
 
-  // Runs `count` episodes in lockstep, one per env, each env stepping until its episode
-  // ends; pauses (yield) after every lockstep step, and yields the env's promise when it
-  // answers with one. Returns the env steps taken and fills `out` with the episodes'
-  // outcomes. Nothing but the policy RNG changes before the last step, when the episode
-  // counter moves on.
-  *#rollout(count: number, out: EpisodeOutcomes): Generator<Pending, number, void> {
-    const n = this.#numEnvs, t = this.#maxSteps, od = this.#obsDim, a = this.#actDim;
-    const vec = this.#vec, active = this.#active, seeds = this.#seeds;
-    for (let i = 0; i < n; i++) {
-      active[i] = i < count ? 1 : 0;
-      seeds[i] = i < count ? trainingEpisodeSeed(this.ppo.seed, this.episode + i) : 0;
-    }
-    const resetting = vec.reset(seeds, active);
-    if (resetting) yield resetting;
-    const b = this.#buffer;
-    const segLen = b.segLen;
-    segLen.fill(0);
-    let remaining = count;
-    const clip = this.ppo.delta_clip;
-    const logStd = this.model.delta.view("log_std");
-    const mean = this.#mean, action = this.#action, plan = this.#plan, sft = this.#sftPlan;
-    let steps = 0;
-    while (remaining > 0) {
-      // every row is computed and drawn for, running or not: the draws of a row do not
-      // depend on when the other episodes of the rollout end
-      const obs = vec.obs;
-      this.model.act(obs, n, mean, this.#value);
-      sampleGaussian(mean, logStd, n, this.policyRng, action, this.#logp);
-      this.planner.plan(obs, n, sft);
-      composePlan(plan, { sft, delta: action, deltaClip: clip });
-      for (let i = 0; i < n; i++) {
-        if (!active[i]) continue;
-        const row = i * t + segLen[i];
-        b.obs.set(obs.subarray(i * od, (i + 1) * od), row * od);
-        b.act.set(action.subarray(i * a, (i + 1) * a), row * a);
-        b.logp[row] = this.#logp[i];
-        b.val[row] = this.#value[i];
-        b.deltaNorm[row] = clippedDeltaNorm(mean, { row: i, actDim: a, deltaClip: clip });
-      }
-      // only the running episodes step: no simulated step is thrown away
-      const stepping = vec.step(plan, active);
-      if (stepping) yield stepping;
-      let anyDone = false;
-      for (let i = 0; i < n; i++) if (active[i] && vec.done[i]) anyDone = true;
-      // the value of each finished episode's last observation (bootstraps a truncation)
-      if (anyDone) this.model.values(vec.finalObs, n, this.#finalValue);
-      for (let i = 0; i < n; i++) {
-        if (!active[i]) continue;
-        const row = i * t + segLen[i];
-        const term = vec.terminated[i], trunc = vec.truncated[i];
-        b.rew[row] = vec.rewards[i];
-        b.term[row] = term;
-        b.trunc[row] = trunc;
-        segLen[i]++;
-        steps++;
-        if (vec.done[i]) {
-          b.nextVal[row] = this.#finalValue[i];
-          active[i] = 0;
-          remaining--;
-          out.returns[i] = vec.episodeReturns[i];
-          out.lengths[i] = vec.episodeLengths[i];
-          out.successes[i] = vec.success[i];
-        } else if (segLen[i] >= t) {
-          throw new Error(`env ${i} ran past max_episode_steps without truncating`);
-        }
-      }
-      if (remaining > 0) yield;
-    }
-    this.episode += count;
-    return steps;
+  // Steps the next rollout aims for: steps_per_update, or what is left of total_steps
+  // when less; 0 without steps_per_update (one episode per slot).
+  #targetSteps(): number {
+    const { steps_per_update: target, total_steps: total } = this.ppo;
+    if (target === 0) return 0;
+    return total > 0 ? Math.min(target, total - this.envSteps) : target;
   }
 
-  /** Episodes the next rollout should hold so it ends on an eval, save or final boundary. */
+  /**
+   * The learning rate of the next update: `lr`, or with `lr_schedule` "linear"
+   * lr · (1 − done / budget) with done the budget used before the update's rollout
+   * (env steps of `total_steps`, else episodes of `episodes`): lr at the first update,
+   * above 0 at the last, as CleanRL's annealing.
+   */
+  learningRate(): number {
+    const { lr, lr_schedule, total_steps, episodes } = this.ppo;
+    if (lr_schedule === "constant") return lr;
+    const done = total_steps > 0 ? this.envSteps / total_steps : this.episode / episodes;
+    return lr * Math.max(0, 1 - done);
+  }
+
+  /**
+   * The log_std bound of the next update: `max_log_std`, falling linearly to
+   * `max_log_std_end` over the budget (used after the update's rollout) when that is lower.
+   */
+  logStdBound(): number {
+    const { max_log_std: start, max_log_std_end: end, total_steps, episodes } = this.ppo;
+    if (end >= start) return start;
+    const done = total_steps > 0 ? this.envSteps / total_steps : this.episode / episodes;
+    return start + (end - start) * Math.min(1, done);
+  }
+
+  /** Whether the run's budget is spent: `total_steps` env steps when set, else `episodes`. */
+  finished(): boolean {
+    const { total_steps, episodes } = this.ppo;
+    return total_steps > 0 ? this.envSteps >= total_steps : this.episode >= episodes;
+  }
+
+  /**
+   * Most episodes the next rollout may hold so it ends on an eval, save or final
+   * boundary: at most `num_envs` without `steps_per_update`, and within `episodes`
+   * unless the budget is `total_steps`.
+   */
   nextRolloutSize(): number {
-    const { episodes, eval_interval, save_interval } = this.ppo;
+    const { episodes, eval_interval, save_interval, total_steps, steps_per_update } = this.ppo;
     const e = this.episode;
     const toEval = eval_interval - (e % eval_interval);
     const toSave = save_interval - (e % save_interval);
-    return Math.min(this.#numEnvs, episodes - e, toEval, toSave);
+    const slots = steps_per_update > 0 ? Infinity : this.#numEnvs;
+    const budget = total_steps > 0 ? Infinity : episodes - e;
+    return Math.min(slots, budget, toEval, toSave);
   }
 
   /**
    * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
-   * counter), and a function that puts it back.
+   * and env-step counters, the normalisers' statistics), and a function that puts it
+   * back.
    */
   snapshot(): () => void {
     const opt = this.optimizer;
     const params = opt.paramSets.map((set) => set.data.slice());
     const m = opt.expAvg.map((x) => x.slice());
     const v = opt.expAvgSq.map((x) => x.slice());
-    const step = opt.stepCount;
-    const policy = this.policyRng.getState();
-    const shuffle = this.shuffleRng.getState();
-    const episode = this.episode;
+    const { stepCount: step, lr } = opt;
+    const progress = this.progress();
     const envSteps = this.envStepsThisProcess;
     return () => {
       opt.paramSets.forEach((set, i) => set.data.set(params[i]));
       opt.expAvg.forEach((x, i) => x.set(m[i]));
       opt.expAvgSq.forEach((x, i) => x.set(v[i]));
       opt.stepCount = step;
-      this.policyRng.setState(policy);
-      this.shuffleRng.setState(shuffle);
-      this.episode = episode;
+      opt.lr = lr;
+      this.restoreProgress(progress);
       this.envStepsThisProcess = envSteps;
     };
   }
 
-  /** Progress to store in a checkpoint. */
+  /** Progress to store in a checkpoint (copies). */
   progress(): TrainerProgress {
     return {
       episode: this.episode,
       rng: { policy: this.policyRng.getState(), shuffle: this.shuffleRng.getState() },
+      envSteps: this.envSteps,
+      obsRms: this.model.obsNorm?.state() ?? null,
+      retRms: this.rewardScaler?.state() ?? null,
     };
   }
 
-  /** Restores progress saved by {@linkcode Trainer.progress}. */
+  /**
+   * Restores progress saved by {@linkcode Trainer.progress}; a normaliser's statistics
+   * only where both the trainer and `p` have them.
+   */
   restoreProgress(p: TrainerProgress): void {
     this.episode = p.episode;
     this.policyRng.setState(p.rng.policy);
     this.shuffleRng.setState(p.rng.shuffle);
+    this.envSteps = p.envSteps;
+    if (p.obsRms) this.model.obsNorm?.setState(p.obsRms);
+    if (p.retRms) this.rewardScaler?.setState(p.retRms);
   }
 }

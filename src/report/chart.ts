@@ -9,32 +9,16 @@
 import { decimate, r1, sortedPlottable, textWidth, tickLabels, xScale, yScale } from "./axes.ts";
 import type { Point, Scale } from "./axes.ts";
 import type { Panel, PanelBox, Series } from "./panel_spec.ts";
+import { legendRows, renderLegend } from "./_legend.ts";
+import { escapeXml } from "./_xml.ts";
+
+export { escapeXml };
 
 export type { Panel, PanelBox, Series } from "./panel_spec.ts";
 export type { Point };
 
 // ---------------------------------------------------------------------------------
-// Text and smoothing
-
-/**
- * Escapes text for XML and HTML content and attribute values.
- *
- * @example
- * ```ts
- * escapeXml(`a < b & "c"`); // "a &lt; b &amp; &quot;c&quot;"
- * ```
- */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
-}
-
-const XML_ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
+// Smoothing
 
 /**
  * Trailing moving average over `window` values; the first values average what there
@@ -99,7 +83,9 @@ export function renderPanel(panel: Panel, box: PanelBox): string {
   out.push(...gridAndTicks(axes, box), ...axisLabels(axes, panel));
   // Bands, then lines, then markers on top.
   out.push(...bands(axes), ...lines(axes), ...markers(axes));
-  if (plot.legend) out.push(renderLegend(plot.series, 12, 38, plot.hasRight));
+  if (plot.legend) {
+    out.push(renderLegend(plot.series, { x0: 12, y: 38, box, twoScales: plot.hasRight }));
+  }
   out.push("</g>");
   return out.join("\n");
 }
@@ -153,11 +139,14 @@ function plotArea(panel: Panel, box: PanelBox): PlotArea {
       ...s.points.map((p) => p[1]),
       ...(s.band ?? []).flatMap(([, lo, hi]) => [lo, hi]),
     ]);
-  const ys = series.length > 0 ? yScale(yValues(true)) : null;
+  const ys = series.length === 0
+    ? null
+    : yScale(panel.yDomain ? [...panel.yDomain] : yValues(true));
   const ys2 = hasRight ? yScale(yValues(false)) : null;
   const yLabels = ys ? tickLabels(ys.ticks) : [];
   const y2Labels = ys2 ? tickLabels(ys2.ticks) : [];
-  const top = legend ? 52 : 36, bottom = 46;
+  const rows = legend ? legendRows(series, { width: box.width - 24, twoScales: hasRight }) : 0;
+  const top = legend ? 52 + 16 * (rows - 1) : 36, bottom = 46;
   const left = Math.max(64, labelRoom(yLabels) + 30);
   const right = ys2 ? Math.max(64, labelRoom(y2Labels) + 30) : 22;
   const plotW = box.width - left - right, plotH = box.height - top - bottom;
@@ -346,23 +335,4 @@ function markers(a: PlotAxes): string[] {
 
 function bandOfOne(x: number, yHigh: number, yLow: number): string {
   return `M${r1(x - 3)},${r1(yHigh)} H${r1(x + 3)} V${r1(yLow)} H${r1(x - 3)} Z`;
-}
-
-function renderLegend(series: Series[], x0: number, y: number, twoScales: boolean): string {
-  const items: string[] = [];
-  let x = x0;
-  for (const s of series) {
-    if (s.label === "") continue; // e.g. the second and later of a group of like lines
-    const label = twoScales ? `${s.label} (${s.axis === "right" ? "right" : "left"})` : s.label;
-    const dash = s.dashed ? ` stroke-dasharray="7 5"` : "";
-    const width = Math.min(3, Math.max(2, s.width ?? 1.75));
-    items.push(
-      `<line x1="${x}" y1="${y - 4}" x2="${x + 22}" y2="${
-        y - 4
-      }" stroke="${s.color}" stroke-width="${width}"${dash}/>`,
-      `<text x="${x + 28}" y="${y}" font-size="11" fill="#333">${escapeXml(label)}</text>`,
-    );
-    x += 28 + textWidth(label, 11) + 18;
-  }
-  return `<g class="legend">${items.join("")}</g>`;
 }

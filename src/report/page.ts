@@ -1,19 +1,23 @@
 /**
- * The report's standalone HTML page: the SVG inlined, and tables of the final metrics
- * entry, the held-out evaluation and the training summary. No external resources.
+ * The report's standalone HTML page: a headline, the SVG inlined, the recorded held-out
+ * episodes (pictures and an animation), and tables of the held-out evaluation, the last
+ * metrics entry and the training summary. No external resources.
  *
  * @module
  */
 
-import { formatNumber } from "./axes.ts";
 import { escapeXml, FONT } from "./chart.ts";
-import type { RunReportData } from "./panels.ts";
-import { readTrainMetrics, valueAt } from "./run_metrics.ts";
+import type { RunReportData } from "./_context.ts";
+import { valueAt } from "./run_metrics.ts";
+import { renderSeedPicture } from "./scene.ts";
+import { renderSeedAnimation } from "./scene_animation.ts";
+import { headline, heldoutTable, lastEntryTable, summaryTable } from "./tables.ts";
 
 /**
- * A standalone HTML page (no external resources): the run name as title, `svg`
- * inlined, and tables of the final metrics entry, the held-out evaluation and the
- * final summary when `train_metrics.json` has them.
+ * A standalone HTML page (no external resources): the run name as title, a line of what
+ * the delta did on the held-out seeds, `svg` inlined, the recorded held-out episodes
+ * (pictures and an animation) when the run has them, and tables of the held-out
+ * evaluation, the last metrics entry and the training summary.
  *
  * @example
  * ```ts
@@ -24,25 +28,12 @@ import { readTrainMetrics, valueAt } from "./run_metrics.ts";
 export function renderReportHtml(data: RunReportData, svg: string): string {
   const name = escapeXml(data.name);
   const sections: string[] = [];
-  const last = data.metrics[data.metrics.length - 1];
-  const lastRows = flatten(last);
-  if (lastRows.length > 0) {
-    sections.push(
-      `<section>\n<h2>Final metrics entry</h2>\n${keyValueTable(lastRows)}\n</section>`,
-    );
-  }
   const heldout = heldoutTable(data);
   if (heldout) sections.push(`<section>\n<h2>Held-out evaluation</h2>\n${heldout}\n</section>`);
-  const summary = [
-    ...flatten(valueAt(data.trainMetrics, "final_metrics"), "final_metrics"),
-    ...flatten(valueAt(data.trainMetrics, "sft_eval"), "sft_eval"),
-    ...["wall_time_s", "env_steps", "env_steps_per_second", "start_time", "end_time"].flatMap((k) =>
-      flatten({ [k]: valueAt(data.trainMetrics, k) })
-    ),
-  ];
-  if (summary.length > 0) {
-    sections.push(`<section>\n<h2>Training summary</h2>\n${keyValueTable(summary)}\n</section>`);
-  }
+  const last = lastEntryTable(data);
+  if (last) sections.push(`<section>\n<h2>Last metrics entry</h2>\n${last}\n</section>`);
+  const summary = summaryTable(data);
+  if (summary) sections.push(`<section>\n<h2>Training summary</h2>\n${summary}\n</section>`);
   const config = valueAt(data.trainMetrics, "config");
   if (typeof config === "object" && config !== null) {
     sections.push(
@@ -54,7 +45,41 @@ export function renderReportHtml(data: RunReportData, svg: string): string {
   if (data.metrics.length === 0 && data.trainMetrics === null) {
     sections.push("<p>No metrics yet.</p>");
   }
-  return renderHtmlPage({ title: `${name}: delta-waypoint report`, svg, sections });
+  const line = headline(data);
+  return renderHtmlPage({
+    title: `${name}: delta-waypoint report`,
+    svg,
+    sections,
+    ...(line ? { intro: `<p class="headline">${escapeXml(line)}</p>` } : {}),
+    wide: episodeSection(data),
+  });
+}
+
+// The recorded held-out episodes: the animated seed, then each seed's still pictures.
+function episodeSection(data: RunReportData): string[] {
+  const view = data.episodes?.view;
+  if (!view || view.seeds.length === 0) return [];
+  const names = {
+    base: data.env?.base ?? "base policy",
+    refined: data.env?.refined ?? "base + delta",
+  };
+  const animated = view.seeds.filter((s) => s.animated);
+  const parts = [
+    '<section class="episodes">',
+    "<h2>Held-out episodes</h2>",
+    `<p>${
+      escapeXml(
+        `Recorded at the end of training on ${view.seeds.length} of the held-out seeds: ` +
+          `${names.base} alone on the left, ${names.refined} on the right, at one scale. ` +
+          `The still pictures show the ${view.legend.agent} at a few moments (its time beside ` +
+          `it) with the ${view.legend.action} made there, and where the episode ended.`,
+      )
+    }</p>`,
+    ...animated.map((s) => renderSeedAnimation(view, s, { names, id: `anim-${s.seed}` })),
+    ...view.seeds.map((s) => renderSeedPicture(view, s, { names, id: `still-${s.seed}` })),
+    "</section>",
+  ];
+  return [parts.join("\n")];
 }
 
 /** What {@linkcode renderHtmlPage} lays out. */
@@ -65,6 +90,10 @@ export interface HtmlPageOptions {
   svg: string;
   /** HTML sections shown under the chart, side by side where they fit. */
   sections: string[];
+  /** HTML above the chart (a headline). */
+  intro?: string;
+  /** HTML sections shown under the chart at full width, before `sections`. */
+  wide?: string[];
 }
 
 /**
@@ -94,66 +123,21 @@ th, td { border: 1px solid #ddd; padding: 3px 10px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
 pre { font-size: 12px; background: #f7f7f7; padding: 8px; }
+p.headline { font-size: 15px; margin: 0 0 12px; }
+th.group { background: #e8eef6; }
+.episodes svg { display: block; max-width: 100%; height: auto; margin: 12px 0 20px; }
 </style>
 </head>
 <body>
+${opts.intro ?? ""}
 <div class="chart">
 ${opts.svg}
 </div>
+${(opts.wide ?? []).join("\n")}
 <div class="tables">
 ${opts.sections.join("\n")}
 </div>
 </body>
 </html>
 `;
-}
-
-// Leaves of a JSON object as (dotted key, shown value), numbers and strings only.
-function flatten(value: unknown, prefix = ""): [string, string, boolean][] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
-  const rows: [string, string, boolean][] = [];
-  for (const [key, v] of Object.entries(value)) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof v === "number") rows.push([name, showNumber(key, v), true]);
-    else if (typeof v === "string" || typeof v === "boolean") rows.push([name, String(v), false]);
-    else if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-      rows.push(...flatten(v, name));
-    }
-  }
-  return rows;
-}
-
-function showNumber(key: string, v: number): string {
-  if (key.includes("success") && v >= 0 && v <= 1) return `${formatNumber(100 * v, 3)}%`;
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
-  return formatNumber(v, 4);
-}
-
-function keyValueTable(rows: [string, string, boolean][]): string {
-  const body = rows.map(([k, v, num]) =>
-    `<tr><th>${escapeXml(k)}</th><td${num ? ` class="num"` : ""}>${escapeXml(v)}</td></tr>`
-  );
-  return `<table>\n${body.join("\n")}\n</table>`;
-}
-
-function heldoutTable(data: RunReportData): string | null {
-  const { heldout, heldout_seeds: seeds } = readTrainMetrics(data.trainMetrics);
-  const names = data.env ?? { base: "SFT planner", refined: "SFT + delta" };
-  const rows = [[heldout.sft, names.base], [heldout.refined, names.refined]] as const;
-  const shown = rows.filter(([row]) => row !== null);
-  if (shown.length === 0) return null;
-  const cell = (v: number | null, field: string) =>
-    `<td class="num">${v === null ? "–" : escapeXml(showNumber(field, v))}</td>`;
-  const body = shown.map(([row, label]) =>
-    `<tr><th>${escapeXml(label)}</th>${cell(row!.return_mean, "return_mean")}${
-      cell(row!.success_rate, "success_rate")
-    }${cell(row!.steps_mean, "steps_mean")}</tr>`
-  );
-  const note = seeds
-    ? `<p>${seeds[1]} episodes, seeds ${seeds[0]}..${seeds[0] + seeds[1] - 1}</p>\n`
-    : "";
-  return `${note}<table>
-<tr><th>policy</th><th>mean return</th><th>success rate</th><th>mean length</th></tr>
-${body.join("\n")}
-</table>`;
 }

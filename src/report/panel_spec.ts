@@ -47,6 +47,11 @@ export interface Panel {
   emptyNote?: string;
   /** Data x values are whole numbers (episodes): no fractional ticks. */
   integerX?: boolean;
+  /**
+   * The left axis spans exactly this range whatever the data (a percentage: [0, 100]);
+   * the caller keeps its values inside it.
+   */
+  yDomain?: readonly [lo: number, hi: number];
 }
 
 /** Where a panel goes, in SVG user units. */

@@ -1,248 +1,61 @@
 /**
- * The run's panels: which metrics a training report charts, with what labels and
- * units, taken from the env the run trained on. The driving env gets its six panels
- * (ADE/FDE in metres against the SFT planner); another env gets the generic ones, its
- * own declared metrics, and its base policy's name, and panels with no data are left out.
+ * The run's panels: which metrics a training report charts, with what labels and units,
+ * from what the caller says of the env (its declared metrics, its base policy's name):
+ * first the story (training return, held-out return and success rate against the base
+ * policy and the expert, the env's logged metrics one panel per unit, rates in percent,
+ * the held-out return per episode of both policies), then the PPO diagnostics (KL and
+ * clip fraction, entropy, delta norm). Panels without data are left out, unless no panel
+ * has any.
  *
  * @module
  */
 
-import { extent } from "./axes.ts";
-import { movingAverage } from "./chart.ts";
-import type { Panel, Point, Series } from "./chart.ts";
+import type { Panel, Series } from "./chart.ts";
 import { renderChartGrid } from "./grid.ts";
-import { envMetric, readEntry, readTrainMetrics } from "./run_metrics.ts";
-import type { EntryNumbers, TrainNumbers } from "./run_metrics.ts";
+import { envMetric, readEntry } from "./run_metrics.ts";
+import { reportContext } from "./_context.ts";
+import type { ReportContext, ReportEnv, RunReportData } from "./_context.ts";
+import { returnDistributionPanel } from "./distribution.ts";
+import { COLORS, heldoutReturnPanel, returnPanel, successPanel } from "./return_panels.ts";
 
-/** What the report says about the env a run trained on (absent: the driving env). */
-export interface ReportEnv {
-  /** The env's name (`config.json`'s `env_name`). */
-  name: string;
-  /** The base policy the delta refines, e.g. "zero base policy". */
-  base: string;
-  /** The refined policy (base + delta), e.g. "PPO policy". */
-  refined: string;
-  /** Y label of the delta norm panel, with its unit if it has one. */
-  deltaLabel: string;
-  /**
-   * The metrics its `metrics.json` entries log (`mean`: the summary key in `heldout`,
-   * and in `sft_heldout` when `sft`), charted in the last panel as `key` (the
-   * metric's name) and `sft_<key>`.
-   */
-  metrics: ReadonlyArray<{ key: string; mean: string; label: string; sft?: boolean }>;
-}
-
-/** A run folder's parsed artifacts; any shape is accepted, missing keys are skipped. */
-export interface RunReportData {
-  /** Name shown in titles (the run folder's name). */
-  name: string;
-  /** Parsed `metrics.json`: one entry per eval interval. */
-  metrics: ReadonlyArray<unknown>;
-  /** Parsed `train_metrics.json`, or null when the run has none. */
-  trainMetrics: unknown;
-  /** The env the run trained on when it is not the driving env. */
-  env?: ReportEnv;
-}
+export type { ExpertNumbers, ReportEnv, ReportMetric, RunReportData } from "./_context.ts";
+export { COLORS };
 
 /**
- * The {@linkcode ReportEnv} of a non-driving env trained with a zero base policy
- * (plain PPO: the delta is the whole action), charting its declared `metrics`.
- *
- * @example
- * ```ts
- * zeroBaseEnv("mountain_car", [{ key: "max_position", mean: "max_position_mean", label: "max pos", sft: true }]).base;
- * // "zero base policy"
- * ```
- */
-export function zeroBaseEnv(name: string, metrics: ReportEnv["metrics"]): ReportEnv {
-  return { name, base: "zero base policy", refined: "PPO policy", deltaLabel: "|delta|", metrics };
-}
-
-// The driving env's wording (the SFT planner refined by the delta, in metres).
-const DRIVING = { base: "SFT planner", refined: "SFT + delta", deltaLabel: "|delta| (m)" };
-
-/** Palette of the report's lines. */
-export const COLORS = {
-  blue: "#1f77b4",
-  lightBlue: "#8fb8dc",
-  orange: "#ff7f0e",
-  green: "#2ca02c",
-  red: "#d62728",
-  purple: "#9467bd",
-  grey: "#555",
-};
-
-/**
- * The panels of a run's report: episode return, held-out eval return against the base
- * policy, approx KL and clip fraction, entropy, delta norm, and the env's metrics
- * (driving: ADE/FDE against the SFT planner's). For the driving env all six are drawn,
- * saying "no data" when empty; for another env, panels without data are left out.
+ * The panels of a run's report: episode return, held-out return and success rate (for an
+ * env with a goal) against the base policy and the expert, the env's metrics one panel per
+ * unit (each against the base policy's), the held-out return per episode, then approx KL
+ * and clip fraction, entropy and delta norm. Panels without data are left out, unless none
+ * has any (then all say "no data").
  *
  * @example
  * ```ts
  * const panels = reportPanels({ name: "run", metrics: [], trainMetrics: { rewards: [1, 2, 3] } });
- * panels.length; // 6
+ * panels.length; // 1
  * ```
  */
 export function reportPanels(data: RunReportData): Panel[] {
   const ctx = reportContext(data);
-  const panels = [
-    returnPanel(ctx),
-    heldoutReturnPanel(ctx),
-    klPanel(ctx),
-    entropyPanel(ctx),
-    deltaNormPanel(ctx),
-  ];
-  if (data.env === undefined) {
-    panels.push(waypointErrorPanel(ctx));
-    return panels;
+  const panels = [returnPanel(ctx), heldoutReturnPanel(ctx)];
+  if (data.env?.hasSuccess !== false) panels.push(successPanel(ctx));
+  const metrics = data.env?.metrics ?? [];
+  const units = [...new Set(metrics.map((m) => (m.rate ? "%" : m.unit ?? "")))];
+  for (const unit of units) {
+    const group = metrics.filter((m) => (m.rate ? "%" : m.unit ?? "") === unit);
+    panels.push(envMetricsPanel({ metrics: group, unit, base: ctx.wording.base }, ctx));
   }
-  // an env that reports collisions gets a panel of its own for the collision rate
-  const collisions = data.env.metrics.filter((m) => m.mean === "collision_rate");
-  const others = { ...data.env, metrics: data.env.metrics.filter((m) => !collisions.includes(m)) };
-  if (collisions.length > 0) {
-    const panel = envMetricsPanel({ ...data.env, metrics: collisions }, ctx);
-    panels.push({ ...panel, title: "Held-out collision rate", yLabel: "collision rate" });
+  const returns = data.episodes?.returns;
+  if (returns && returns.base.length + returns.refined.length > 0) {
+    const expert = data.expert?.final?.return_mean;
+    panels.push(returnDistributionPanel({
+      ...returns,
+      names: { base: ctx.wording.base, refined: ctx.wording.refined },
+      ...(expert === undefined ? {} : { expert }),
+    }));
   }
-  if (others.metrics.length > 0) panels.push(envMetricsPanel(others, ctx));
-  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
-}
-
-// What the panels of a run's report are made from: its entries and train metrics, the
-// env's wording, and reference lines across the entries' episodes.
-interface ReportContext {
-  entries: EntryNumbers[];
-  train: TrainNumbers;
-  wording: { base: string; refined: string; deltaLabel: string };
-  /** x of each entry: its episode (or its position) */
-  episodes: number[];
-  /** (episode, value) of every entry that has the value */
-  series: (value: (e: EntryNumbers) => number | null) => Point[];
-  /** what every panel has */
-  base: { xLabel: string; integerX: boolean };
-  /** the note of an empty panel */
-  missing: (keys: string, file?: string) => string;
-  /** the episodes reference lines span: the entries' (the episode count when there are none) */
-  span: number[];
-  /** a flat reference line across `span` */
-  sftLine: (value: number) => Point[];
-}
-
-function reportContext(data: RunReportData): ReportContext {
-  const entries = data.metrics.map(readEntry);
-  const train = readTrainMetrics(data.trainMetrics);
-  const episodes = entries.map((e, i) => e.episode ?? i + 1);
-  const series = (value: (e: EntryNumbers) => number | null): Point[] =>
-    entries.flatMap((e, i) => {
-      const v = value(e);
-      return v === null ? [] : [[episodes[i], v] as const];
-    });
-  const span = episodes.length > 0
-    ? extent(episodes)
-    : train.rewards.length > 0
-    ? [1, train.rewards.length]
-    : [];
-  const sftLine = (value: number): Point[] =>
-    span.length === 0
-      ? []
-      : span[0] === span[1]
-      ? [[span[0], value]]
-      : span.map((x) => [x, value] as const);
-  return {
-    ...{ entries, train, wording: data.env ?? DRIVING, episodes, series },
-    base: { xLabel: "episode", integerX: true },
-    missing: (keys, file = "metrics.json") => `no ${keys} in ${file}`,
-    ...{ span, sftLine },
-  };
-}
-
-// 1. Episode return, thin, with a moving average on top.
-function returnPanel(ctx: ReportContext): Panel {
-  const rewards = ctx.train.rewards;
-  const window = Math.max(5, Math.round(rewards.length / 20));
-  const returnSeries: Series[] = rewards.length > 0
-    ? [
-      {
-        metric: "reward",
-        label: "episode return",
-        points: rewards.map((r, i) => [i + 1, r ?? NaN] as const),
-        color: COLORS.lightBlue,
-        width: 1,
-        markers: false,
-      },
-      {
-        metric: "reward_ma",
-        label: `moving average (${window} episodes)`,
-        points: movingAverage(rewards, window).map((r, i) => [i + 1, r] as const),
-        color: COLORS.blue,
-        width: 2.5,
-        markers: false,
-      },
-    ]
-    : [{
-      // Older or interrupted runs: the per-interval mean from metrics.json.
-      metric: "mean_reward",
-      label: "mean return per eval interval",
-      points: ctx.series((e) => e.mean_reward),
-      color: COLORS.blue,
-      width: 2.5,
-    }];
-  return {
-    ...ctx.base,
-    title: "Episode return (training)",
-    yLabel: "return",
-    series: returnSeries,
-    emptyNote: ctx.missing("rewards", "train_metrics.json"),
-  };
-}
-
-// 2. Held-out return against the frozen base policy.
-function heldoutReturnPanel(ctx: ReportContext): Panel {
-  const { train, wording, span, sftLine } = ctx;
-  const sftPerEntry = ctx.series((e) => e.sft_heldout.return_mean ?? null);
-  const sftConstant = train.sft_eval.return_mean;
-  let sftPoints: Point[] = [];
-  if (sftPerEntry.length > 0) {
-    const same = sftPerEntry.every((p) => p[1] === sftPerEntry[0][1]);
-    sftPoints = same ? sftLine(sftPerEntry[0][1]) : sftPerEntry;
-  } else if (sftConstant !== null) {
-    sftPoints = sftLine(sftConstant);
-  }
-  const evalReturn = ctx.series((e) => e.heldout.return_mean ?? null);
-  // Runs without per-entry evals still have the final held-out evaluation: one point.
-  const heldoutReturn = train.heldout.refined?.return_mean ?? null;
-  const finalPoint: Series[] = evalReturn.length === 0 && heldoutReturn !== null && span.length > 0
-    ? [{
-      metric: "heldout_return",
-      label: `${wording.refined} (final held-out)`,
-      points: [[span[1], heldoutReturn]],
-      color: COLORS.red,
-      width: 9,
-      markers: false,
-    }]
-    : [];
-  return {
-    ...ctx.base,
-    title: `Held-out eval return vs ${wording.base}`,
-    yLabel: "mean return",
-    series: [
-      {
-        metric: "eval_return",
-        label: `${wording.refined} (eval)`,
-        points: evalReturn,
-        color: COLORS.red,
-      },
-      ...finalPoint,
-      {
-        metric: "sft_return",
-        label: wording.base,
-        points: sftPoints,
-        color: COLORS.grey,
-        dashed: true,
-      },
-    ],
-    emptyNote: ctx.missing("heldout.return_mean / sft_heldout.return_mean"),
-  };
+  panels.push(klPanel(ctx), entropyPanel(ctx), deltaNormPanel(ctx));
+  const withData = panels.filter((p) => p.series.some((s) => s.points.length > 0));
+  return withData.length > 0 ? withData : panels;
 }
 
 // 3. The update's approx KL, and its clip fraction on the right.
@@ -309,68 +122,49 @@ function deltaNormPanel(ctx: ReportContext): Panel {
   };
 }
 
-// The driving env's last panel: ADE / FDE in metres, with the SFT planner's as dashed
-// references when known.
-function waypointErrorPanel(ctx: ReportContext): Panel {
-  const { ade_mean: sftAde, fde_mean: sftFde } = ctx.train.sft_eval;
-  const ade = ctx.series((e) => envMetric(e, "ade_mean"));
-  const fde = ctx.series((e) => envMetric(e, "fde_mean"));
-  return {
-    ...ctx.base,
-    title: "Waypoint error: ADE / FDE",
-    yLabel: "error (m)",
-    series: [
-      { metric: "ade", label: "ADE", points: ade, color: COLORS.blue },
-      { metric: "fde", label: "FDE", points: fde, color: COLORS.red },
-      ...(sftAde !== null && ade.length > 0
-        ? [{
-          metric: "sft_ade",
-          label: "SFT ADE",
-          points: ctx.sftLine(sftAde),
-          color: COLORS.blue,
-          dashed: true,
-        }]
-        : []),
-      ...(sftFde !== null && fde.length > 0
-        ? [{
-          metric: "sft_fde",
-          label: "SFT FDE",
-          points: ctx.sftLine(sftFde),
-          color: COLORS.red,
-          dashed: true,
-        }]
-        : []),
-    ],
-    emptyNote: "no heldout.ade_mean / fde_mean in metrics.json",
-  };
-}
-
-// The last panel for an env other than driving: its logged metrics, the base policy's dashed.
-function envMetricsPanel(env: ReportEnv, ctx: ReportContext): Panel {
+// The env's logged metrics of one unit, each with the base policy's as a dashed line: its
+// value in every entry where the entries log it, else its value at the start of the run.
+// Rates are shown in percent, on a 0-100 axis.
+function envMetricsPanel(
+  group: { metrics: ReportEnv["metrics"]; unit: string; base: string },
+  ctx: ReportContext,
+): Panel {
   const palette = [COLORS.blue, COLORS.red, COLORS.green, COLORS.purple, COLORS.orange];
-  const lines: Series[] = env.metrics.flatMap((m, i) => {
+  const percent = group.unit === "%";
+  const k = percent ? 100 : 1;
+  const scaled = (points: ReturnType<ReportContext["series"]>) =>
+    points.map(([x, y]) => [x, k * y] as const);
+  const lines: Series[] = group.metrics.flatMap((m, i) => {
     const color = palette[i % palette.length];
-    const own = ctx.series((e) => envMetric(e, m.mean));
-    const sft = m.sft ? ctx.series((e) => envMetric(e, m.mean, { sft: true })) : [];
+    const own = scaled(ctx.series((e) => envMetric(e, m.mean)));
+    const perEntry = m.base ? scaled(ctx.series((e) => envMetric(e, m.mean, { sft: true }))) : [];
+    const start = ctx.train.sft_eval[m.mean];
+    const base = perEntry.length > 0
+      ? perEntry
+      : start !== undefined && own.length > 0
+      ? ctx.sftLine(k * start)
+      : [];
     return [
       { metric: m.key, label: m.label, points: own, color },
-      ...(sft.length > 0
+      ...(base.length > 0
         ? [{
           metric: `sft_${m.key}`,
-          label: `${env.base}: ${m.label}`,
-          points: sft,
+          label: `${group.base}: ${m.label}`,
+          points: base,
           color,
           dashed: true,
         }]
         : []),
     ];
   });
+  const labels = group.metrics.map((m) => m.label).join(" / ");
   return {
     ...ctx.base,
-    title: `Held-out metrics: ${env.metrics.map((m) => m.label).join(" / ")}`,
-    yLabel: "mean",
+    title: `Held-out ${labels}`,
+    yLabel: percent ? "rate (%)" : group.unit ? `mean (${group.unit})` : "mean",
+    ...(percent ? { yDomain: [0, 100] as const } : {}),
     series: lines,
-    emptyNote: `no heldout.${env.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
+    emptyNote: `no heldout.${group.metrics.map((m) => m.mean).join(" / ")} in metrics.json`,
   };
 }
 

@@ -17,7 +17,10 @@ export interface EntryNumbers {
    * env's, e.g. `ade_mean`); only finite numbers are kept.
    */
   heldout: Record<string, number>;
-  /** Held-out means of the base policy alone (`return_mean`, e.g. `ade_mean`). */
+  /**
+   * Held-out means of the base policy alone (`return_mean`, e.g. `ade_mean`): the entry's
+   * `sft_heldout`, or `base_heldout` (envs without an SFT planner).
+   */
   sft_heldout: Record<string, number>;
   /** The latest PPO update's statistics. */
   update: { kl: number | null; clip_fraction: number | null; entropy: number | null };
@@ -31,9 +34,12 @@ export interface EntryNumbers {
 export interface TrainNumbers {
   /** Return of every training episode. */
   rewards: (number | null)[];
-  /** The base policy's held-out means logged at the start of the run. */
-  sft_eval: { return_mean: number | null; ade_mean: number | null; fde_mean: number | null };
-  /** The final held-out evaluation: base alone and base + delta. */
+  /**
+   * The base policy's held-out means logged at the start of the run, by summary key
+   * (`sft_eval`, or `base_eval`; the names before eval's are read as eval's).
+   */
+  sft_eval: Record<string, number>;
+  /** The final held-out evaluation: base alone (`sft`, or `base`) and base + delta. */
   heldout: { sft: HeldoutNumbers | null; refined: HeldoutNumbers | null };
   /** First seed and episode count of the final held-out evaluation. */
   heldout_seeds: [first: number, count: number] | null;
@@ -109,9 +115,12 @@ function heldoutMeans(entry: unknown): Pick<EntryNumbers, "heldout" | "sft_heldo
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     return { heldout: {}, sft_heldout: {} };
   }
-  if (Object.hasOwn(entry, "heldout") || Object.hasOwn(entry, "sft_heldout")) {
-    const e = entry as { heldout?: unknown; sft_heldout?: unknown };
-    return { heldout: finiteNumbers(e.heldout), sft_heldout: finiteNumbers(e.sft_heldout) };
+  if (["heldout", "sft_heldout", "base_heldout"].some((k) => Object.hasOwn(entry, k))) {
+    const e = entry as { heldout?: unknown; sft_heldout?: unknown; base_heldout?: unknown };
+    return {
+      heldout: finiteNumbers(e.heldout),
+      sft_heldout: finiteNumbers(e.sft_heldout ?? e.base_heldout),
+    };
   }
   const heldout: Record<string, number> = {}, sft: Record<string, number> = {};
   for (const [k, v] of Object.entries(finiteNumbers(entry))) {
@@ -177,6 +186,7 @@ export function envMetric(
  * @example
  * ```ts
  * readTrainMetrics({ sft_eval: { return: -3 } }).sft_eval.return_mean; // -3
+ * readTrainMetrics({ base_eval: { return_mean: -3 } }).sft_eval.return_mean; // -3
  * ```
  */
 export function readTrainMetrics(train: unknown): TrainNumbers {
@@ -197,24 +207,35 @@ export function readTrainMetrics(train: unknown): TrainNumbers {
       }
       : null;
   const seeds = valueAt(train, "heldout.seeds");
+  const baseRow = row("sft") ?? row("base");
   return {
     rewards: Array.isArray(rewards)
       ? rewards.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null))
       : [],
-    sft_eval: {
-      return_mean: n(
-        "sft_eval.return_mean",
-        "sft_eval.return",
-        "heldout.sft.return_mean",
-        "heldout.sft.mean_return",
-      ),
-      ade_mean: n("sft_eval.ade_mean", "sft_eval.ade"),
-      fde_mean: n("sft_eval.fde_mean", "sft_eval.fde"),
-    },
-    heldout: { sft: row("sft"), refined: row("refined") },
+    sft_eval: baseEval(train, baseRow),
+    heldout: { sft: baseRow, refined: row("refined") },
     heldout_seeds:
       Array.isArray(seeds) && seeds.length === 2 && seeds.every((s) => typeof s === "number")
         ? [seeds[0], seeds[1]]
         : null,
   };
+}
+
+// The base policy's means at the start of the run (`sft_eval` or `base_eval`), older
+// names (`return`, `<key>`) read as eval's (`return_mean`, `<key>_mean`); the closing
+// held-out return where the file has no such block.
+function baseEval(train: unknown, closing: HeldoutNumbers | null): Record<string, number> {
+  const block = valueAt(train, "sft_eval") ?? valueAt(train, "base_eval");
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(finiteNumbers(block))) {
+    out[k === "return" || k.endsWith("_mean") || k.endsWith("_rate") ? k : `${k}_mean`] = v;
+  }
+  if (Object.hasOwn(out, "return")) {
+    out.return_mean ??= out.return;
+    delete out.return;
+  }
+  if (out.return_mean === undefined && closing?.return_mean != null) {
+    out.return_mean = closing.return_mean;
+  }
+  return out;
 }

@@ -6,12 +6,12 @@
  * @module
  */
 
-import { vecEnvFactory } from "../env/mod.ts";
-import type { VecEnv } from "../env/mod.ts";
+import { builtinEnv, loadEnvModule } from "../env/mod.ts";
+import type { EnvDefinition, VecEnv } from "../env/mod.ts";
 import type { ActorCritic } from "../nn/mod.ts";
 import { plannerFromSpec } from "../sft/mod.ts";
 import { evaluatePolicy } from "./evaluate.ts";
-import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
+import type { BasePlanner } from "../sft/mod.ts";
 import { modelFromSpec } from "./parallel_eval.ts";
 import type { EvalWorkerReply, EvalWorkerRequest } from "./parallel_eval.ts";
 
@@ -22,21 +22,25 @@ const scope = globalThis as unknown as {
 };
 
 let setup: {
-  env: Extract<EvalWorkerRequest, { type: "init" }>["env"];
   makeEnv: (numEnvs: number) => VecEnv;
-  planner: BasePlanner | WaypointPlanner;
+  planner: BasePlanner;
 } | null = null;
 let model: ActorCritic | undefined;
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const req = e.data;
   try {
     if (req.type === "init") {
       const { env, planner } = req;
+      // the module the main thread imported on the command line's word
+      const definition: EnvDefinition | undefined = env.module === null
+        ? builtinEnv(env.id)
+        : await loadEnvModule(env.module);
+      if (!definition) throw new Error(`no env ${env.id}`);
+      const { settings } = env;
       setup = {
-        env,
-        makeEnv: vecEnvFactory(env.name, env.config, env.traffic ? { traffic: env.traffic } : {}),
-        planner: plannerFromSpec(planner, env.config),
+        makeEnv: (n) => definition.make(settings, n),
+        planner: plannerFromSpec(planner, { definition, settings }),
       };
       scope.postMessage({ type: "ready" });
       return;
@@ -44,7 +48,6 @@ scope.onmessage = (e) => {
     if (setup === null) throw new Error("evaluation before init");
     if (req.model !== null) model = modelFromSpec(req.model, model);
     const { scenarios } = evaluatePolicy({
-      env: setup.env.config,
       planner: setup.planner,
       model: req.model === null ? null : model!,
       deltaClip: req.deltaClip,

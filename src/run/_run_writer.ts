@@ -1,8 +1,9 @@
 /**
- * What a training run writes while the schedule runs, as its hooks: `metrics.json` at
- * each entry, `best.pt` (taken at each new best, written with the next checkpoint),
- * `checkpoints/checkpoint_N.pt` every `save_interval`, and the progress display (a live
- * line on a terminal, else a line per entry on stderr).
+ * What a training run writes while the schedule runs, as its hooks: `metrics.json` and
+ * the TensorBoard / `progress.csv` scalars at each entry, `best.pt` (taken at each new
+ * best, written with the next checkpoint), `checkpoints/checkpoint_N.pt` every
+ * `save_interval`, and the progress display (a live line on a terminal, else a line per
+ * entry on stderr; the success rate for an env with a goal).
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { CheckpointOptions } from "./checkpoint.ts";
 import type { RunLog } from "./run_log.ts";
 import type { LoopHooks } from "./schedule.ts";
 import { progressLine } from "./train_metrics.ts";
+import type { RunScalars } from "./scalars.ts";
 
 /** Options of {@linkcode RunWriter}. */
 export interface RunWriterOptions {
@@ -32,6 +34,10 @@ export interface RunWriterOptions {
   log: (line: string) => void;
   /** The progress line is rewritten in place (a terminal, not `--quiet`). */
   live: boolean;
+  /** The env has a goal: progress lines show the success rate. */
+  hasSuccess: boolean;
+  /** The run's TensorBoard and `progress.csv` scalars, written at each entry. */
+  scalars: RunScalars;
 }
 
 /** The files of a run being trained, and the last complete checkpoint among them. */
@@ -73,13 +79,16 @@ export class RunWriter {
    * `performance.now()` the speed is measured from).
    */
   hooks(trainer: Trainer, t0: number): Omit<LoopHooks, "sft" | "shouldStop" | "evaluation"> {
-    const { runLog, paths, live, log } = this.#opts;
+    const { runLog, paths, live, log, hasSuccess, scalars } = this.#opts;
     const startEpisode = trainer.episode;
     return {
-      onMetrics: async (t, entry) => {
+      onMetrics: async (t, entry, at) => {
         await this.writeMetrics();
+        const fps = t.envStepsThisProcess / Math.max((performance.now() - t0) / 1000, 1e-9);
+        await scalars.add(entry, { at, fps });
         if (live) return;
-        const { mean_reward: meanReward, success_rate: successRate } = entry;
+        const { mean_reward: meanReward } = entry;
+        const successRate = hasSuccess ? entry.success_rate : null;
         log(progressLine(t, { log: runLog, meanReward, successRate, t0, startEpisode, entry }));
       },
       onBest: (t, _, captured) => {
@@ -97,7 +106,7 @@ export class RunWriter {
         const line = progressLine(t, {
           log: runLog,
           meanReward: finiteMean(runLog.rewards.slice(-n)),
-          successRate: finiteMean(runLog.successes.slice(-n)),
+          successRate: hasSuccess ? finiteMean(runLog.successes.slice(-n)) : null,
           t0,
           startEpisode,
         });

@@ -1,63 +1,85 @@
 /**
- * The base planner a run refines: on driving the SFT planner (built-in, or an
- * `--sft-model` file), on traffic that planner run on the observation's `z` part, blind
- * to the other vehicles, on any other env the zero action (plain PPO).
+ * The base policy a run refines, for any env: a planner file (`--sft-model`, `sft`'s MLP
+ * planner) as the env's entry fits it, else the env's own "sft" planner, else the zero
+ * action (plain PPO); and the env's other planners by name (`eval --policy expert`).
+ * Every planner made here carries its spec, so the evaluation Worker and the ONNX export
+ * can rebuild it.
  *
  * @module
  */
 
-import { ZPrefixPlanner } from "../env/mod.ts";
-import type { EnvConfig, VecEnv } from "../env/mod.ts";
-import { BuiltinSftPlanner, loadSftPlanner, TRAFFIC_SFT_OPTIONS, ZeroPlanner } from "../sft/mod.ts";
-import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
-import type { RunConfig } from "./run_config.ts";
+import { UserError } from "../errors.ts";
+import type { BasePlanner, EnvDefinition, EnvSettings } from "../env/mod.ts";
+import { loadSftPlanner, mlpSpec, withSpec, ZeroPlanner } from "../sft/mod.ts";
 
-/**
- * The traffic env's base planner: the SFT planner (`sftModel` file, else the built-in
- * one with {@linkcode TRAFFIC_SFT_OPTIONS}) on the `z` part of observations of
- * `obsDim` numbers.
- *
- * @example
- * ```ts ignore
- * const planner = await trafficBasePlanner(env, { sftModel: null, obsDim: 73 });
- * ```
- */
-export async function trafficBasePlanner(
-  env: EnvConfig,
-  opts: { sftModel: string | null; obsDim: number },
-): Promise<ZPrefixPlanner> {
-  const inner: WaypointPlanner = opts.sftModel === null
-    ? new BuiltinSftPlanner(env, TRAFFIC_SFT_OPTIONS)
-    : await loadSftPlanner(opts.sftModel, {
-      horizon: env.horizon_steps,
-      obsDim: 1 + 2 * env.horizon_steps,
-    });
-  return new ZPrefixPlanner(inner, { obsDim: opts.obsDim });
+/** An env with checked settings: what planners are made for. */
+export interface EnvWithSettings {
+  /** The env's registry entry. */
+  definition: EnvDefinition;
+  /** Its checked settings. */
+  settings: EnvSettings;
 }
 
 /**
- * The base planner a run refines: on driving the SFT planner (`sft_model` or built-in),
- * on traffic that planner on the observation's `z`, on any other env the zero action.
+ * Whether the env has a base planner of its own to refine (its "sft" planner, or a
+ * planner file it takes): its runs speak of an SFT planner; without, of a base policy.
  *
  * @example
  * ```ts ignore
- * const planner = await runBasePlanner(run, makeEnv);
+ * hasSftPlanner(MOUNTAIN_CAR_ENV); // false
+ * ```
+ */
+export function hasSftPlanner(def: EnvDefinition): boolean {
+  return def.planners?.sft !== undefined || def.plannerFile !== undefined;
+}
+
+/**
+ * The planner file at `path` as the env fits it (`plannerFile`: the part of the
+ * observation it reads, H, and the env's wrap). Refused in one line for an env that
+ * takes none, or a file whose shapes do not fit.
+ *
+ * @example
+ * ```ts ignore
+ * const planner = await plannerFromFile("out/sft/model.pt", { definition, settings });
+ * ```
+ */
+export async function plannerFromFile(path: string, env: EnvWithSettings): Promise<BasePlanner> {
+  const fit = env.definition.plannerFile;
+  if (!fit) throw new UserError(`--sft-model: --env ${env.definition.id} takes no planner file`);
+  const inner = await loadSftPlanner(path, {
+    horizon: fit.horizon(env.settings),
+    obsDim: fit.inDim(env.settings),
+  });
+  if (!fit.wrap) return inner;
+  return withSpec(fit.wrap(inner, env.settings), { kind: "file", inner: mlpSpec(inner) });
+}
+
+/**
+ * The env's planner `name` (`EnvDefinition.planners`), or undefined when it has none.
+ *
+ * @example
+ * ```ts ignore
+ * const expert = namedPlanner("expert", { definition, settings });
+ * ```
+ */
+export function namedPlanner(name: string, env: EnvWithSettings): BasePlanner | undefined {
+  const entry = env.definition.planners?.[name];
+  return entry && withSpec(entry.make(env.settings), { kind: "entry", name });
+}
+
+/**
+ * The base planner a run refines: the planner file `sftModel`, else the env's "sft"
+ * planner, else the zero action of `probe`'s sizes.
+ *
+ * @example
+ * ```ts ignore
+ * const planner = await runBasePlanner({ definition, settings }, { sftModel: null, probe });
  * ```
  */
 export async function runBasePlanner(
-  run: RunConfig,
-  makeEnv: ((n: number) => VecEnv) | undefined,
-): Promise<BasePlanner | WaypointPlanner> {
-  if (run.env_name === "traffic") {
-    return await trafficBasePlanner(run.env, {
-      sftModel: run.sft_model,
-      obsDim: makeEnv!(1).obsDim,
-    });
-  }
-  if (makeEnv) return new ZeroPlanner(makeEnv(1));
-  if (run.sft_model === null) return new BuiltinSftPlanner(run.env);
-  return await loadSftPlanner(run.sft_model, {
-    horizon: run.env.horizon_steps,
-    obsDim: 1 + 2 * run.env.horizon_steps,
-  });
+  env: EnvWithSettings,
+  opts: { sftModel: string | null; probe: { obsDim: number; actionDim: number } },
+): Promise<BasePlanner> {
+  if (opts.sftModel !== null) return await plannerFromFile(opts.sftModel, env);
+  return namedPlanner("sft", env) ?? new ZeroPlanner(opts.probe);
 }

@@ -7,14 +7,19 @@
 
 import { adamStateDict, stateDict } from "../nn/mod.ts";
 import { UserError } from "../errors.ts";
-import { DEFAULT_ENV_CONFIG, validateEnvConfig } from "../env/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
+import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
 import { jsonToPt, PtDict, ptToJson, PtTuple, Tensor, writePt } from "../io/mod.ts";
 import type { PtValue } from "../io/mod.ts";
 import type { PpoConfig, Trainer, TrainerProgress } from "../ppo/mod.ts";
 import { metricsEntryJson, parseMetricsEntry, renameOldBest } from "./run_log.ts";
 import type { BestRecord, MetricsEntry, RunLog, RunLogState } from "./run_log.ts";
 import { DEFAULT_PPO_CONFIG, validatePpoConfig } from "../ppo/mod.ts";
+import {
+  checkpointEnvSteps,
+  checkpointObsRms,
+  checkpointRetRms,
+  putNormalizers,
+} from "./checkpoint_norms.ts";
 
 /** Format tag stored in our checkpoints (absent in the Python trainer's). */
 export const CHECKPOINT_FORMAT = "delta-waypoint/1";
@@ -37,7 +42,8 @@ export interface CheckpointOptions {
  */
 export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}): PtDict {
   const { model, optimizer } = trainer;
-  const { episode, rng } = trainer.progress();
+  const progress = trainer.progress();
+  const { episode, rng } = progress;
   const log: RunLogState = opts.log?.state() ??
     { rewards: [], lengths: [], successes: [], metrics: [], best: null };
   const root = new PtDict();
@@ -45,10 +51,11 @@ export function trainerCheckpoint(trainer: Trainer, opts: CheckpointOptions = {}
   root.set("value_head", stateDict(model.value, model));
   root.set("optimizer", adamStateDict(optimizer, [model.delta, model.value], model));
   root.set("cfg", jsonToPt(trainer.ppo));
-  root.set("env_cfg", jsonToPt(trainer.env as EnvConfig));
+  root.set("env_cfg", jsonToPt(trainer.env));
   root.set("format", CHECKPOINT_FORMAT);
   root.set("episode", episode);
   root.set("rng", jsonToPt(rng));
+  putNormalizers(root, { progress, obsNorm: model.obsNorm });
   putRunLog(root, log);
   for (const [k, v] of Object.entries(opts.extra ?? {})) root.set(k, jsonToPt(v));
   return root;
@@ -67,7 +74,7 @@ export function putRunLog(root: PtDict, log: RunLogState): void {
   root.set("rewards", log.rewards);
   root.set("lengths", log.lengths);
   root.set("successes", log.successes);
-  root.set("metrics", jsonToPt(log.metrics.map(metricsEntryJson)));
+  root.set("metrics", jsonToPt(log.metrics.map((e) => metricsEntryJson(e, log.base))));
   root.set("best", jsonToPt(log.best));
 }
 
@@ -170,46 +177,21 @@ function kindOf(v: PtValue): string {
 }
 
 /**
- * The environment a checkpoint was trained in: the defaults overlaid with its
- * `env_cfg` (ours), or with the horizon of its `cfg` (the Python trainer's, which
- * stores no environment). Checked against the ranges the flags accept; a value out
- * of range is refused with a {@linkcode UserError} naming the file and the key.
- *
- * @example
- * ```ts ignore
- * const env = checkpointEnvConfig(parseTrainerCheckpoint(await readPt(p), p));
- * ```
- */
-export function checkpointEnvConfig(ckpt: LoadedCheckpoint): EnvConfig {
-  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-  const record = env as unknown as Record<string, unknown>;
-  if (ckpt.envCfg) {
-    for (const [k, v] of Object.entries(ckpt.envCfg)) if (k in env) record[k] = v;
-  } else if (ckpt.cfg && "horizon_steps" in ckpt.cfg) {
-    env.horizon_steps = ckpt.cfg.horizon_steps as number;
-  }
-  try {
-    validateEnvConfig(env);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const where = ckpt.envCfg ? "env_cfg." : "cfg.";
-    throw new UserError(`${ckpt.source}: ${e.message.replace(/^env\./, where)}`);
-  }
-  return env;
-}
-
-/**
  * The PPO configuration a checkpoint records (`cfg`) over the defaults, with
- * `encoder_out_dim` and `horizon_steps` following `env`. Every value must have the
- * type of its default and lie in the range the flags accept (the table of
- * `validatePpoConfig`); otherwise a {@linkcode UserError} names the file and the key.
+ * `encoder_out_dim` the observation size of the env `def` with `settings` and the keys
+ * its settings fix. Every value must have the type of its default and lie in the range
+ * the flags accept (the table of `validatePpoConfig`); otherwise a {@linkcode UserError}
+ * names the file and the key.
  *
  * @example
  * ```ts ignore
- * const ppo = checkpointPpoConfig(ckpt, checkpointEnvConfig(ckpt));
+ * const ppo = checkpointPpoConfig(ckpt, { definition, settings });
  * ```
  */
-export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): PpoConfig {
+export function checkpointPpoConfig(
+  ckpt: LoadedCheckpoint,
+  env: { definition: EnvDefinition; settings: EnvSettings },
+): PpoConfig {
   // a checkpoint from before obs_norm and value_scale (or the Python trainer's) had neither;
   // one without init_log_std (the Python trainer's) records the default of that time, -1
   const ppo: PpoConfig = {
@@ -236,8 +218,9 @@ export function checkpointPpoConfig(ckpt: LoadedCheckpoint, env: EnvConfig): Ppo
     }
     record[k] = v;
   }
-  ppo.encoder_out_dim = 1 + 2 * env.horizon_steps;
-  ppo.horizon_steps = env.horizon_steps;
+  const { definition, settings } = env;
+  ppo.encoder_out_dim = definition.make(settings, 1).obsDim;
+  Object.assign(ppo, definition.ppoFromSettings?.(settings) ?? {});
   try {
     validatePpoConfig(ppo);
   } catch (e) {
@@ -252,10 +235,11 @@ export interface CheckpointProgress extends TrainerProgress, RunLogState {}
 
 /**
  * The progress a checkpoint of ours holds for a resume (episode histories, metrics, RNG
- * streams, best record), checked: histories as long as `episode`, numbers where numbers
- * belong (NaN marks an unknown episode of a run resumed from the Python trainer), RNG
- * states of four uint32 words (not all zero), a best record with finite numbers. Null
- * when the file holds no RNG state (the Python trainer's). A violation is refused with a
+ * streams, best record, env steps, normaliser statistics), checked: histories as long as
+ * `episode`, numbers where numbers belong (NaN marks an unknown episode of a run resumed
+ * from the Python trainer), RNG states of four uint32 words (not all zero), a best record
+ * with finite numbers, `obs_rms` and `ret_rms` finite with variances ≥ 0. Null when the
+ * file holds no RNG state (the Python trainer's). A violation is refused with a
  * {@linkcode UserError} naming the file and the key.
  *
  * @example
@@ -348,6 +332,9 @@ export function checkpointProgress(
     metrics: entries,
     rng: { policy: words("policy"), shuffle: words("shuffle") },
     best,
+    envSteps: checkpointEnvSteps(ckpt, lengths),
+    obsRms: checkpointObsRms(ckpt, null),
+    retRms: checkpointRetRms(ckpt),
   };
 }
 

@@ -46,6 +46,7 @@ export function captureCheckpoint(
       successes: s.successes.slice(0, episode),
       metrics: s.metrics.filter((m) => m.episode <= episode),
       best: s.best,
+      base: s.base,
     });
     return root;
   };

@@ -40,29 +40,6 @@ export interface EpisodeRecord {
 }
 
 /**
- * An episode record of the driving env, its metrics typed (`DRIVING_METRICS`): the
- * research repo's evaluation schema's fields.
- */
-export interface DrivingEpisodeRecord extends EpisodeRecord {
-  /** Mean over steps of the plan's ADE against the expert plan, meters. */
-  ade: number;
-  /** Mean over steps of the plan's FDE (last waypoint), meters. */
-  fde: number;
-  /** Fraction of the route's targets reached or passed, 0..1. */
-  route_completion: number;
-  /** Collisions: always 0, the toy env has no other road users. */
-  collisions: number;
-  /** 1 if the episode ended by leaving the corridor or the world, else 0. */
-  offroad: number;
-  /** Red lights run: always 0, the toy env has no traffic lights. */
-  red_light: number;
-  /** Meters of route left when the episode ended. */
-  final_dist: number;
-  /** Peak |longitudinal acceleration| (m/s^2) and |change of acceleration| / dt (m/s^3). */
-  comfort: { max_accel: number; max_jerk: number };
-}
-
-/**
  * Averages over the evaluated episodes: the fields every env has, then each declared
  * metric's mean (and std) under the keys the env names (driving: `ade_mean`, `ade_std`,
  * `fde_mean`, `fde_std`, `route_completion_mean`, `offroad_rate`, `final_dist_mean`).

@@ -9,10 +9,10 @@
 
 import type { Rng } from "../math/mod.ts";
 import { type ActorCritic, sampleGaussian } from "../nn/mod.ts";
-import type { EnvConfig, VecEnv } from "../env/mod.ts";
+import type { VecEnv } from "../env/mod.ts";
 import { episodeRecord, summarize } from "./episode_records.ts";
 import type { EpisodeRecord, EvalResult } from "./episode_records.ts";
-import { Driving, EpisodeStatistics } from "../env/mod.ts";
+import { EpisodeStatistics } from "../env/mod.ts";
 import { runToEnd } from "../event_loop.ts";
 import type { Steps } from "../event_loop.ts";
 import { clipDelta, clippedDeltaNorm, composePlan } from "../sft/mod.ts";
@@ -20,8 +20,6 @@ import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 
 /** Options of {@linkcode evaluatePolicy}. */
 export interface EvaluateOptions {
-  /** Driving configuration of the episodes (used by the default `makeEnv`). */
-  env: EnvConfig;
   /** The base planner whose actions are taken (SFT, the expert, or zero). */
   planner: BasePlanner | WaypointPlanner;
   /** Delta head added to the planner's plan, clipped to ±deltaClip; null: the planner alone. */
@@ -37,11 +35,11 @@ export interface EvaluateOptions {
   /** Envs stepped together (results do not depend on it unless sampling). */
   numEnvs?: number;
   /**
-   * Builds the vector env of `numEnvs` envs (default: the toy driving env of `env`). The
-   * envs it builds for an evaluation of the delta's mean may be reused by a later one
-   * with the same `makeEnv` (after `reset`), so it should build the same env every time.
+   * Builds the vector env of `numEnvs` envs. The envs it builds for an evaluation may be
+   * reused by a later one with the same `makeEnv` (after `reset`), so it should build the
+   * same env every time.
    */
-  makeEnv?: (numEnvs: number) => VecEnv;
+  makeEnv: (numEnvs: number) => VecEnv;
 }
 
 /**
@@ -49,7 +47,7 @@ export interface EvaluateOptions {
  *
  * @example
  * ```ts ignore
- * const { summary } = evaluatePolicy({ env, planner, model: null, deltaClip: 2, firstSeed: 2 ** 30, count: 100 });
+ * const { summary } = evaluatePolicy({ makeEnv, planner, model: null, deltaClip: 2, firstSeed: 2 ** 30, count: 100 });
  * console.log(summary.success_rate, summary.ade_mean);
  * ```
  */
@@ -84,15 +82,13 @@ export function* evaluatePolicySteps(opts: EvaluateOptions): Steps<EvalResult> {
 const idleEnvs = new WeakMap<object, EpisodeStatistics[]>();
 
 function takeEnv(opts: EvaluateOptions, n: number): EpisodeStatistics {
-  const make = opts.makeEnv ?? ((k: number) => new Driving(opts.env, k));
-  const idle = opts.makeEnv ? idleEnvs.get(opts.makeEnv) : undefined;
+  const idle = idleEnvs.get(opts.makeEnv);
   const at = idle ? idle.findIndex((e) => e.numEnvs === n) : -1;
   if (idle && at >= 0) return idle.splice(at, 1)[0];
-  return new EpisodeStatistics(make(n));
+  return new EpisodeStatistics(opts.makeEnv(n));
 }
 
 function putBack(opts: EvaluateOptions, vec: EpisodeStatistics): void {
-  if (!opts.makeEnv) return;
   const idle = idleEnvs.get(opts.makeEnv) ?? [];
   idle.push(vec);
   idleEnvs.set(opts.makeEnv, idle);

@@ -32,7 +32,7 @@ export interface Heldout {
 /**
  * The numbers of `eval`'s summary the held-out block keeps, under the same names:
  * `return_mean`, `success_rate`, `steps_mean`, then the means of the env's metrics that
- * have an `entry` or `heldout` (driving: `ade_mean`, `fde_mean`, `offroad_rate`).
+ * are headline or `heldout` (driving: `ade_mean`, `fde_mean`, `offroad_rate`).
  */
 export type HeldoutSummary = Record<string, number>;
 
@@ -46,13 +46,14 @@ export type HeldoutSummary = Record<string, number>;
  * ```
  */
 export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
-  const kept = metrics.filter((m) => m.mean && (m.entry || m.heldout)).map((m) => m.mean!);
+  const kept = metrics.filter((m) => m.mean && (m.headline || m.heldout)).map((m) => m.mean!);
   return ["return_mean", "success_rate", "steps_mean", ...kept];
 }
 
 /**
  * Runs the held-out evaluation of `trainer` (its planner, env and model), giving the
  * event loop a turn about every 0.2 s; null as soon as `opts.shouldStop()` says so.
+ * `opts.onResults` gets both evaluations whole (every episode's record).
  *
  * @example
  * ```ts ignore
@@ -61,12 +62,15 @@ export function heldoutKeys(metrics: readonly EpisodeMetric[]): string[] {
  */
 export async function heldoutEvaluation(
   trainer: Trainer,
-  opts: { shouldStop: () => boolean; evaluate?: EvaluateUntil },
+  opts: {
+    shouldStop: () => boolean;
+    evaluate?: EvaluateUntil;
+    onResults?: (results: { sft: EvalResult; refined: EvalResult }) => void;
+  },
 ): Promise<Heldout | null> {
   const evaluate = opts.evaluate ?? evaluateHere;
   const count = trainer.ppo.heldout_episodes;
   const common = {
-    env: trainer.env,
     planner: trainer.planner,
     deltaClip: trainer.ppo.delta_clip,
     firstSeed: HELDOUT_SEED_BASE,
@@ -79,6 +83,7 @@ export async function heldoutEvaluation(
   if (sft === null) return null;
   const refined = await evaluate({ ...common, model: trainer.model }, opts);
   if (refined === null) return null;
+  opts.onResults?.({ sft, refined });
   const groups = (r: EvalResult) => {
     const g = summarizeGroups(r.scenarios, r.metrics);
     return g &&

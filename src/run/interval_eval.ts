@@ -87,7 +87,6 @@ export function intervalEvalOptions(
   model: Trainer["model"] | null,
 ): EvaluateOptions {
   return {
-    env: trainer.env,
     planner: trainer.planner,
     model,
     deltaClip: trainer.ppo.delta_clip,
@@ -170,7 +169,13 @@ export class InlineEvaluation implements IntervalEvaluation {
   /** Evaluates the policy now and enters the result; false (and undone) when stopped. */
   async evaluate(run: ScheduledRun, last: IterationResult): Promise<boolean> {
     const options = intervalEvalOptions(run.trainer, run.trainer.model);
-    const result = await evaluateHere(options, run.until);
+    let result: EvalResult | null;
+    try {
+      result = await evaluateHere(options, run.until);
+    } catch (e) {
+      this.#undo!(); // an env lost in the evaluation: the iteration is dropped, as for a stop
+      throw e;
+    }
     if (result === null) {
       this.#undo!();
       return false;

@@ -17,24 +17,28 @@
 
 import { fileURLToPath } from "node:url";
 import { Rng } from "../math/mod.ts";
-import { ActorCritic } from "../nn/mod.ts";
+import { ActorCritic, ObsNormalizer } from "../nn/mod.ts";
+import type { ObsRms } from "../nn/mod.ts";
 import { plannerSpec } from "../sft/mod.ts";
 import { evaluatePolicy, evaluatePolicySteps } from "./evaluate.ts";
 import { summarize } from "./episode_records.ts";
-import type { BasePlanner, PlannerSpec, WaypointPlanner } from "../sft/mod.ts";
+import type { BasePlanner, PlannerSpec } from "../sft/mod.ts";
 import type { EvaluateOptions } from "./evaluate.ts";
 import type { EpisodeRecord, EvalResult } from "./episode_records.ts";
-import type { EnvConfig, EnvName, EpisodeMetric, TrafficConfig, VecEnv } from "../env/mod.ts";
+import type { EnvSettings, EpisodeMetric, VecEnv } from "../env/mod.ts";
 import { runUntil } from "../event_loop.ts";
 
-/** The env an evaluation runs in, as data: `vecEnvFactory(name, config, { traffic })`. */
+/**
+ * The env an evaluation runs in, as data: a built-in env's id, or the module the command
+ * line named (`--env ./my_env.ts`), and the run's settings of it.
+ */
 export interface EvalEnvSpec {
-  /** One of `ENV_NAMES` (the default env is "driving"). */
-  name: EnvName;
-  /** The run's `env` section. */
-  config: EnvConfig;
-  /** The run's `traffic` section, if its env has one. */
-  traffic?: TrafficConfig;
+  /** The env's id. */
+  id: string;
+  /** The module to import for it (`--env` as given), or null for a built-in env. */
+  module: string | null;
+  /** The run's sections of that env. */
+  settings: EnvSettings;
 }
 
 /** The delta (and value) head as data: its sizes and a copy of its weights. */
@@ -48,6 +52,8 @@ export interface ModelSpec {
   delta: Float64Array;
   /** `model.value.data` */
   value: Float64Array;
+  /** The running observation normaliser's numbers (a copy), or null. */
+  obsRms: ObsRms | null;
 }
 
 /** Messages to the Worker. */
@@ -88,6 +94,11 @@ export function modelSpec(model: ActorCritic): ModelSpec {
     valueScale: model.valueScale,
     delta: model.delta.data.slice(),
     value: model.value.data.slice(),
+    obsRms: model.obsNorm === null ? null : {
+      ...model.obsNorm.state(),
+      epsilon: model.obsNorm.epsilon,
+      clip: model.obsNorm.clip,
+    },
   };
 }
 
@@ -108,6 +119,7 @@ export function modelFromSpec(spec: ModelSpec, reuse?: ActorCritic): ActorCritic
     inputScale: spec.inputScale ?? undefined,
     valueScale: spec.valueScale,
     rng: new Rng(0),
+    ...(spec.obsRms ? { obsNorm: ObsNormalizer.from(spec.obsRms) } : {}),
   });
   if (model.delta.data.length !== spec.delta.length) {
     throw new RangeError("modelFromSpec: the delta weights do not match the sizes");
@@ -117,13 +129,18 @@ export function modelFromSpec(spec: ModelSpec, reuse?: ActorCritic): ActorCritic
   }
   model.delta.data.set(spec.delta);
   model.value.data.set(spec.value);
+  if (spec.obsRms) model.obsNorm!.setState(spec.obsRms);
   return model;
 }
 
 function sameShape(model: ActorCritic, spec: ModelSpec): boolean {
   const scale = model.inputScale, want = spec.inputScale;
+  const norm = model.obsNorm, rms = spec.obsRms;
   return model.inDim === spec.inDim && model.hidden === spec.hidden &&
     model.valueScale === spec.valueScale &&
+    (norm === null
+      ? rms === null
+      : rms !== null && norm.epsilon === rms.epsilon && norm.clip === rms.clip) &&
     model.actionShape.join() === spec.actionShape.join() &&
     (scale === null ? want === null : want !== null && scale.join() === want.join());
 }
@@ -135,9 +152,11 @@ export interface ParallelEvaluatorOptions {
   /** The env factory of this thread's evaluations (`trainer.makeEnv`). */
   makeEnv: (numEnvs: number) => VecEnv;
   /** The base planner evaluated (`trainer.planner`). */
-  planner: BasePlanner | WaypointPlanner;
+  planner: BasePlanner;
   /** The Worker's module (default `_eval_worker.ts` beside this one). */
   workerUrl?: string;
+  /** Why the Worker cannot take this env (no Worker is started), if it cannot. */
+  unavailable?: string;
 }
 
 /**
@@ -147,7 +166,7 @@ export interface ParallelEvaluatorOptions {
  *
  * @example
  * ```ts ignore
- * const evaluator = new ParallelEvaluator({ env: { name: "driving", config: env }, makeEnv, planner });
+ * const evaluator = new ParallelEvaluator({ env: { id: "driving", module: null, settings }, makeEnv, planner });
  * try {
  *   const result = await evaluator.evaluate(opts, { shouldStop: () => false });
  * } finally {
@@ -159,7 +178,7 @@ export class ParallelEvaluator {
   /** Episodes the Worker has rolled out (for tests and diagnostics). */
   workerEpisodes = 0;
   readonly #makeEnv: (numEnvs: number) => VecEnv;
-  readonly #planner: BasePlanner | WaypointPlanner;
+  readonly #planner: BasePlanner;
   #worker: Worker | null = null;
   #failure: string | null = null;
   #metrics: readonly EpisodeMetric[] | null = null;
@@ -171,6 +190,10 @@ export class ParallelEvaluator {
   constructor(opts: ParallelEvaluatorOptions) {
     this.#makeEnv = opts.makeEnv;
     this.#planner = opts.planner;
+    if (opts.unavailable !== undefined) {
+      this.#failure = opts.unavailable;
+      return;
+    }
     const planner = plannerSpec(opts.planner);
     if (planner === null) {
       this.#failure = `the base planner (${opts.planner.constructor.name}) cannot be rebuilt there`;

@@ -9,22 +9,19 @@
 
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import type { EnvConfig, EnvName, TrafficConfig } from "../env/mod.ts";
-import { DEFAULT_TRAFFIC_CONFIG, ENV_NAMES, isEnvName, validateTrafficConfig } from "../env/mod.ts";
-import { ActorCritic, loadAdamState, loadStateDict } from "../nn/mod.ts";
+import { DEFAULT_ENV_ID } from "../env/mod.ts";
+import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
+import { ActorCritic, loadAdamState, loadStateDict, ObsNormalizer } from "../nn/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { readPt, Tensor } from "../io/mod.ts";
 import type { PtDict } from "../io/mod.ts";
 import type { PpoConfig, Trainer } from "../ppo/mod.ts";
 import type { RunLog } from "./run_log.ts";
 import type { RunConfig } from "./run_config.ts";
-import {
-  checkpointEnvConfig,
-  checkpointPpoConfig,
-  checkpointProgress,
-  parseTrainerCheckpoint,
-} from "./checkpoint.ts";
+import { checkpointPpoConfig, checkpointProgress, parseTrainerCheckpoint } from "./checkpoint.ts";
+import { checkpointEnvName, checkpointSettings } from "./checkpoint_env.ts";
 import type { CheckpointProgress, LoadedCheckpoint } from "./checkpoint.ts";
+import { checkpointEnvSteps, checkpointObsRms } from "./checkpoint_norms.ts";
 
 /** A checkpoint to continue from, and where it puts the run. */
 export interface ResumePoint {
@@ -36,27 +33,42 @@ export interface ResumePoint {
   episode: number;
   /** The run folder the checkpoint belongs to. */
   runDir: string;
-  /** Its configuration, checked (`cfg` over the defaults, `env_cfg`). */
+  /** Its configuration, checked (`cfg` over the defaults). */
   ppo: PpoConfig;
-  /** The environment it was trained in, checked. */
-  env: EnvConfig;
+  /** The env it was trained on (named on the command line, or a built-in one). */
+  definition: EnvDefinition;
+  /** The env's settings it recorded (`env_cfg`, `<key>_cfg`), checked. */
+  settings: EnvSettings;
   /** Its progress, checked; null for the Python trainer's files (no RNG state). */
   progress: CheckpointProgress | null;
 }
 
 /**
- * Reads and checks the checkpoint at `path` for a resume: its episode (from the file, or
- * for the Python trainer's files from the name `checkpoint_{N}.pt`), run folder,
- * configuration and progress. Bad content is refused with a {@linkcode UserError}
- * naming the file and the key.
+ * Reads the checkpoint at `path` and takes it apart, nothing checked yet beyond its
+ * shape: what `--resume` and `eval` read first, to learn which env it names.
  *
  * @example
  * ```ts ignore
- * const point = await loadResumePoint("out/run/checkpoints/checkpoint_250.pt");
+ * const ckpt = await readTrainerCheckpoint("out/run/final.pt");
  * ```
  */
-export async function loadResumePoint(path: string): Promise<ResumePoint> {
-  const ckpt = parseTrainerCheckpoint(await readPt(path), path);
+export async function readTrainerCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  return parseTrainerCheckpoint(await readPt(path), path);
+}
+
+/**
+ * Checks the checkpoint `ckpt` (read from `ckpt.source`) for a resume on env `def`: its
+ * episode (from the file, or for the Python trainer's files from the name
+ * `checkpoint_{N}.pt`), run folder, settings, configuration and progress. Bad content is
+ * refused with a {@linkcode UserError} naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const point = resumePoint(await readTrainerCheckpoint(path), DRIVING_ENV);
+ * ```
+ */
+export function resumePoint(ckpt: LoadedCheckpoint, def: EnvDefinition): ResumePoint {
+  const path = ckpt.source;
   let episode = ckpt.episode;
   if (episode === null) {
     // The Python trainer stored no episode; its file names carry it.
@@ -70,30 +82,33 @@ export async function loadResumePoint(path: string): Promise<ResumePoint> {
   }
   const dir = dirname(path);
   const runDir = basename(dir) === "checkpoints" ? dirname(dir) : dir;
-  const env = checkpointEnvConfig(ckpt);
-  const ppo = checkpointPpoConfig(ckpt, env);
+  const settings = checkpointSettings(ckpt, def);
+  const ppo = checkpointPpoConfig(ckpt, { definition: def, settings });
   const progress = checkpointProgress(ckpt, episode);
-  return { path, ckpt, episode, runDir, ppo, env, progress };
+  return { path, ckpt, episode, runDir, ppo, definition: def, settings, progress };
 }
 
 /**
- * The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, our
- * `env_cfg`, the SFT planner it refined) over the defaults, in its own run folder.
+ * The resumed run's base configuration: what the checkpoint recorded (ppo `cfg`, the
+ * env's sections, the planner file it refined) over the defaults, in its own run folder.
  *
  * @example
  * ```ts ignore
- * const base = resumedBaseConfig(await loadResumePoint(path));
+ * const base = resumedBaseConfig(point);
  * ```
  */
 export function resumedBaseConfig(point: ResumePoint): RunConfig {
   const sft = point.ckpt.extra.sft_model;
   const envName = checkpointEnvName(point.ckpt);
+  const sections = Object.fromEntries(
+    Object.entries(point.settings).map(([k, v]) => [k, { ...v }]),
+  );
   return {
     out_dir: point.runDir,
     sft_model: typeof sft === "string" ? sft : null,
-    ...(envName === "driving" ? {} : { env_name: envName }),
-    env: { ...point.env },
-    ...(envName === "traffic" ? { traffic: checkpointTrafficConfig(point.ckpt) } : {}),
+    ...(envName === DEFAULT_ENV_ID ? {} : { env_name: envName }),
+    ...sections,
+    env: sections.env,
     ppo: { ...point.ppo },
   };
 }
@@ -128,6 +143,7 @@ export function restoreTrainer(
     warn(`warning: ${path} holds no optimizer state; Adam starts afresh`);
   }
   if (point.progress) {
+    checkNormalizers(trainer, point);
     trainer.restoreProgress(point.progress);
     log.restore(point.progress);
   } else {
@@ -136,67 +152,39 @@ export function restoreTrainer(
         `episode ${episode} continues with fresh sampling and shuffling streams from seed ${trainer.ppo.seed}`,
     );
     trainer.episode = episode;
+    trainer.envSteps = checkpointEnvSteps(ckpt, []);
     log.fillUnknown(episode);
   }
 }
 
-/**
- * The traffic configuration a checkpoint of a traffic run recorded (`traffic_cfg`),
- * checked; the defaults when it has none, and `path_features` false when it does not
- * name it (a checkpoint from before the observation's path block).
- *
- * @example
- * ```ts ignore
- * checkpointTrafficConfig(ckpt).neighbors; // 8
- * ```
- */
-export function checkpointTrafficConfig(ckpt: LoadedCheckpoint): TrafficConfig {
-  const raw = ckpt.extra.traffic_cfg;
-  if (raw === undefined || raw === null) return { ...DEFAULT_TRAFFIC_CONFIG };
-  if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new UserError(`${ckpt.source}: traffic_cfg: expected an object`);
+// The checkpoint holds each normaliser's statistics exactly when the run has it on
+// (the heads of a run with `norm_obs` take normalised observations), of the right size.
+function checkNormalizers(trainer: Trainer, point: ResumePoint): void {
+  const { obsRms, retRms } = point.progress!;
+  const fault = (key: string, flag: string, on: boolean) =>
+    new UserError(
+      on
+        ? `${point.path}: ${key}: missing, but ppo.${flag} is true (the run's statistics are not in the file)`
+        : `${point.path}: ${key}: the run had ppo.${flag} on; resume it with ppo.${flag} true`,
+    );
+  if ((obsRms !== null) !== (trainer.model.obsNorm !== null)) {
+    throw fault("obs_rms", "norm_obs", trainer.model.obsNorm !== null);
   }
-  // checkpoints from before the path block recorded no path_features: they had none
-  const cfg = {
-    ...DEFAULT_TRAFFIC_CONFIG,
-    path_features: false,
-    ...(raw as Record<string, unknown>),
-  } as TrafficConfig;
-  try {
-    validateTrafficConfig(cfg);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UserError(`${ckpt.source}: ${e.message}`);
-    throw e;
+  if ((retRms !== null) !== (trainer.rewardScaler !== null)) {
+    throw fault("ret_rms", "norm_reward", trainer.rewardScaler !== null);
   }
-  return cfg;
-}
-
-/**
- * The env a checkpoint was trained on: its `env_name` (ours, written for envs other than
- * driving), else "driving".
- *
- * @example
- * ```ts ignore
- * checkpointEnvName(parseTrainerCheckpoint(await readPt(p), p)); // "mountain_car"
- * ```
- */
-export function checkpointEnvName(ckpt: LoadedCheckpoint): EnvName {
-  const name = ckpt.extra.env_name;
-  if (name === undefined || name === null) return "driving";
-  if (typeof name !== "string" || !isEnvName(name)) {
+  if (obsRms !== null && obsRms.mean.length !== trainer.model.inDim) {
     throw new UserError(
-      `${ckpt.source}: env_name: expected one of ${ENV_NAMES.join(", ")}, got ${
-        JSON.stringify(name)
-      }`,
+      `${point.path}: obs_rms.mean: has shape [${obsRms.mean.length}], expected [${trainer.model.inDim}] (the observation's size)`,
     );
   }
-  return name;
 }
 
 /**
  * The policy of a training checkpoint as an {@linkcode ActorCritic}, its sizes read
  * from the tensors (`log_std` [H, 2], `net.0.weight` [hidden, in]) and checked against
- * the environment's observation size.
+ * the environment's observation size; with the checkpoint's running observation
+ * normaliser (`obs_rms`, checked) when it has one, so it acts on raw observations.
  *
  * @example
  * ```ts ignore
@@ -232,14 +220,16 @@ export function modelFromCheckpoint(
     throw new UserError(
       `${ckpt.source}: delta_head.net.0.weight has shape [${first.join(", ")}], expected [${
         first[0]
-      }, ${obsDim}] (the environment's observation size${want ? "" : " 1 + 2 * horizon_steps"})`,
+      }, ${obsDim}] (the environment's observation size)`,
     );
   }
+  const obsRms = checkpointObsRms(ckpt, obsDim);
   const model = new ActorCritic({
     inDim: obsDim,
     hidden: first[0],
     actionShape: logStd,
     rng: new Rng(0),
+    ...(obsRms ? { obsNorm: ObsNormalizer.from(obsRms) } : {}),
   });
   loadStateDict(model.delta, ckpt.deltaHead, { where: `${ckpt.source}: delta_head` });
   loadStateDict(model.value, ckpt.valueHead, { where: `${ckpt.source}: value_head` });

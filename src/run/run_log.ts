@@ -51,11 +51,19 @@ export interface MetricsEntry {
    */
   heldout: HeldoutMeans;
   /**
-   * The base planner alone on the same seeds: `return_mean`, then the means of the
-   * metrics whose `entry` has `sft` (driving: `ade_mean`).
+   * The base policy alone on the same seeds: `return_mean`, then the means of the logged
+   * metrics measured on it too (driving: `ade_mean`). Written as `sft_heldout`, or as
+   * `base_heldout` for an env without an SFT planner.
    */
   sft_heldout: HeldoutMeans;
 }
+
+/**
+ * What the base policy's blocks are called in a run's files: "sft" (`sft_heldout`,
+ * `heldout.sft`, `sft_eval`) for an env with an SFT planner, "base" (`base_heldout`,
+ * `heldout.base`, `base_eval`) for one without.
+ */
+export type BaseName = "sft" | "base";
 
 /** `metrics.json`'s flat form of a {@linkcode MetricsEntry}. */
 export type MetricsEntryJson = Record<string, unknown>;
@@ -107,6 +115,8 @@ export interface RunLogState {
   metrics: MetricsEntry[];
   /** The best held-out evaluation so far (what `best.pt` holds), or null. */
   best: BestRecord | null;
+  /** The name of the base policy's blocks in the files (default "sft"). */
+  base?: BaseName;
 }
 
 const FIXED_HEAD = [
@@ -123,18 +133,19 @@ const FIXED_HEAD = [
 /**
  * The `metrics.json` object of an entry, keys in the order the file has them:
  * `episode` .. `timestamp`, then `heldout` {`return_mean`, `success_rate`, the env's
- * summary keys} and `sft_heldout` {`return_mean`, the env's summary keys}.
+ * summary keys} and `sft_heldout` (or `base_heldout`, see {@linkcode BaseName})
+ * {`return_mean`, the env's summary keys}.
  *
  * @example
  * ```ts ignore
  * const first = metricsEntryJson(log.metrics[0]);
  * ```
  */
-export function metricsEntryJson(entry: MetricsEntry): MetricsEntryJson {
+export function metricsEntryJson(entry: MetricsEntry, base: BaseName = "sft"): MetricsEntryJson {
   const out: MetricsEntryJson = {};
   for (const k of FIXED_HEAD) out[k] = entry[k];
   out.heldout = { ...entry.heldout };
-  out.sft_heldout = { ...entry.sft_heldout };
+  out[`${base}_heldout`] = { ...entry.sft_heldout };
   return out;
 }
 
@@ -229,7 +240,9 @@ export function parseMetricsEntry(
     ),
     timestamp: json.timestamp as string,
     heldout: means(json.heldout, "heldout", ["return_mean", "success_rate"]),
-    sft_heldout: means(json.sft_heldout, "sft_heldout", ["return_mean"]),
+    sft_heldout: Object.hasOwn(json, "base_heldout") && !Object.hasOwn(json, "sft_heldout")
+      ? means(json.base_heldout, "base_heldout", ["return_mean"])
+      : means(json.sft_heldout, "sft_heldout", ["return_mean"]),
   };
 }
 
@@ -265,6 +278,8 @@ export interface EvalNumbers {
  * ```
  */
 export class RunLog {
+  /** The name of the base policy's blocks in the files. */
+  readonly base: BaseName;
   /** Return of each training episode, by episode index. */
   readonly rewards: number[] = [];
   /** Length (steps) of each training episode. */
@@ -275,6 +290,11 @@ export class RunLog {
   readonly metrics: MetricsEntry[] = [];
   /** The best held-out evaluation so far (what `best.pt` holds), or null. */
   best: BestRecord | null = null;
+
+  /** An empty log; `opts.base` names the base policy's blocks in the files (default "sft"). */
+  constructor(opts: { base?: BaseName } = {}) {
+    this.base = opts.base ?? "sft";
+  }
 
   /** Appends the episodes of one iteration (they follow the history's last one). */
   record(result: IterationResult): void {
@@ -317,7 +337,7 @@ export class RunLog {
 
   /** The `metrics.json` document: every entry, flat ({@linkcode metricsEntryJson}). */
   metricsJson(): MetricsEntryJson[] {
-    return this.metrics.map(metricsEntryJson);
+    return this.metrics.map((e) => metricsEntryJson(e, this.base));
   }
 
   /** A copy of what a checkpoint stores. */
@@ -328,6 +348,7 @@ export class RunLog {
       successes: [...this.successes],
       metrics: structuredClone(this.metrics),
       best: this.best === null ? null : { ...this.best },
+      base: this.base,
     };
   }
 

@@ -1,23 +1,20 @@
 /**
- * The scenario sets of `train --scenarios DIR` and `eval --scenarios DIR`: reading the
- * set for a run, and keeping training and held-out sets apart. A training set holds no generated
- * scenario of a held-out seed (from `HELDOUT_SEED_BASE` on); a run records the content
- * fingerprint of every scenario it trained on in its checkpoints (`train_scenarios`),
- * and `eval --scenarios` refuses a set holding any of them for that run's policy.
+ * The scenario sets of `train --scenarios DIR` and `eval --scenarios DIR` (envs whose
+ * entry plays scenario files): reading the set for a run, and keeping training and
+ * held-out sets apart. A training set holds no generated scenario of a held-out seed
+ * (from `HELDOUT_SEED_BASE` on); a run records the content fingerprint of every scenario
+ * it trained on in its checkpoints (`train_scenarios`), and `eval --scenarios` refuses a
+ * set holding any of them for that run's policy.
  *
  * @module
  */
 
 import { UserError } from "../errors.ts";
-import { HELDOUT_SEED_BASE, scenarioDigest, vecEnvFactory } from "../env/mod.ts";
-import type { EnvName, Scenario, VecEnv } from "../env/mod.ts";
+import { HELDOUT_SEED_BASE } from "../env/mod.ts";
+import type { EnvDefinition, EnvSettings, ScenarioSupport, VecEnv } from "../env/mod.ts";
 import type { ResumePoint } from "./resume.ts";
-import type { RunConfig } from "./run_config.ts";
 import { readScenarioSet } from "./scenario_sets.ts";
 import type { ScenarioSet } from "./scenario_sets.ts";
-
-/** The generator tag of seeded scenarios (`generateScenario`'s `metadata.generator`). */
-const GENERATOR_TAG = "delta-waypoint traffic";
 
 /** What a checkpoint records of the set it was trained on (`train_scenarios`). */
 export interface TrainScenariosRecord {
@@ -40,16 +37,27 @@ export interface TrainScenarios {
 /** The generated scenarios of held-out seeds in `set`, as `file: seed`. */
 function heldoutSeeds(set: ScenarioSet): { file: string; seed: number }[] {
   return set.scenarios.flatMap((s, i) => {
-    const seed = s.metadata?.seed;
-    return s.metadata?.generator === GENERATOR_TAG && typeof seed === "number" &&
-        seed >= HELDOUT_SEED_BASE
-      ? [{ file: set.files[i], seed }]
-      : [];
+    const seed = set.support.generatedSeed(s);
+    return seed !== null && seed >= HELDOUT_SEED_BASE ? [{ file: set.files[i], seed }] : [];
   });
 }
 
-async function digests(scenarios: Scenario[]): Promise<string[]> {
-  return await Promise.all(scenarios.map(scenarioDigest));
+async function digests(set: ScenarioSet): Promise<string[]> {
+  return await Promise.all(set.scenarios.map((s) => set.support.digest(s)));
+}
+
+/**
+ * The scenario files of env `def`, or a one-line refusal naming `flag` for an env that
+ * plays none.
+ *
+ * @example
+ * ```ts ignore
+ * const support = scenarioSupport(definition, "--scenarios");
+ * ```
+ */
+export function scenarioSupport(def: EnvDefinition, flag: string): ScenarioSupport {
+  if (!def.scenarios) throw new UserError(`${flag}: --env ${def.id} plays no scenario files`);
+  return def.scenarios;
 }
 
 // The checkpoint `file`'s record of its training set: null when it has none; a bad one is refused.
@@ -75,30 +83,28 @@ function recordOf(
  * The scenario set `train --scenarios DIR` trains on (`given`: DIR, or null without the
  * flag; then none, unless the resumed checkpoint `point` trained on one: then its
  * recorded folder, which must still hold the same scenarios in the same order). Only
- * for `--env traffic`; a generated scenario of a held-out seed is refused.
+ * for an env that plays scenario files; a generated scenario of a held-out seed is
+ * refused.
  *
  * @example
  * ```ts ignore
- * const { makeTrainEnv, extra } = await trainScenarios("out/set", { run, point: null });
+ * const { makeTrainEnv, extra } = await trainScenarios("out/set", { definition, settings, point: null });
  * ```
  */
 export async function trainScenarios(
   given: string | null,
-  opts: { run: RunConfig; point: ResumePoint | null },
+  opts: { definition: EnvDefinition; settings: EnvSettings; point: ResumePoint | null },
 ): Promise<TrainScenarios> {
   const recorded = opts.point ? recordOf(opts.point.ckpt.extra, opts.point.path) : null;
   if (given !== null && given.trim() === "") throw new UserError("--scenarios: must not be empty");
   const dir = given ?? recorded?.dir ?? null;
   if (dir === null) return { extra: {} };
-  const envName: EnvName = opts.run.env_name ?? "driving";
-  if (envName !== "traffic") {
-    throw new UserError(`--scenarios: only for --env traffic, not ${envName}`);
-  }
+  const support = scenarioSupport(opts.definition, "--scenarios");
   // without --scenarios, the folder the resumed checkpoint recorded: messages say so
   const what = given !== null
     ? `--scenarios ${dir}`
     : `--resume ${opts.point!.path}: its scenario set ${dir}`;
-  const set = await readScenarioSet(dir, "--scenarios").catch((e) => {
+  const set = await readScenarioSet(dir, { flag: "--scenarios", support }).catch((e) => {
     if (
       given !== null || !(e instanceof UserError) || !e.message.startsWith(`--scenarios ${dir}: `)
     ) throw e;
@@ -113,15 +119,15 @@ export async function trainScenarios(
       } is a held-out seed (from ${HELDOUT_SEED_BASE} on); a training set's generated scenarios have seeds below it`,
     );
   }
-  const record = { dir, count: set.scenarios.length, digests: await digests(set.scenarios) };
+  const record = { dir, count: set.scenarios.length, digests: await digests(set) };
   if (recorded !== null && recorded.digests.join() !== record.digests.join()) {
     throw new UserError(
       `${what}: not the scenario set the resumed run trained on (${recorded.count} files from ${recorded.dir}, same content in the same order)`,
     );
   }
-  const options = { traffic: opts.run.traffic, scenarios: set.scenarios };
+  const { settings } = opts;
   return {
-    makeTrainEnv: vecEnvFactory(envName, opts.run.env, options),
+    makeTrainEnv: (n) => support.make(settings, n, set.scenarios),
     extra: { train_scenarios: record },
   };
 }
@@ -133,15 +139,15 @@ export async function trainScenarios(
  *
  * @example
  * ```ts ignore
- * const set = await heldoutScenarios("out/heldout", { checkpoints: new Map([[name, ckpt.extra]]) });
+ * const set = await heldoutScenarios("out/heldout", { support, checkpoints: new Map([[name, ckpt.extra]]) });
  * ```
  */
 export async function heldoutScenarios(
   dir: string,
-  opts: { checkpoints: Map<string, Record<string, unknown>> },
+  opts: { support: ScenarioSupport; checkpoints: Map<string, Record<string, unknown>> },
 ): Promise<ScenarioSet> {
-  const set = await readScenarioSet(dir, "--scenarios");
-  const ours = await digests(set.scenarios);
+  const set = await readScenarioSet(dir, { flag: "--scenarios", support: opts.support });
+  const ours = await digests(set);
   for (const [policy, extra] of opts.checkpoints) {
     const trained = new Set(recordOf(extra, policy)?.digests ?? []);
     const i = ours.findIndex((d) => trained.has(d));

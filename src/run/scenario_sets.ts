@@ -8,16 +8,7 @@
 
 import { basename, join } from "node:path";
 import { firstLine, isOsError, UserError } from "../errors.ts";
-import {
-  checkScenario,
-  MAX_SCENARIO_DEPTH,
-  MAX_SCENARIO_FILE_BYTES,
-  MAX_SCENARIO_STRING_BYTES,
-  SCENARIO_FORMAT,
-  scenarioFileName,
-  scenarioJson,
-} from "../env/mod.ts";
-import type { Scenario } from "../env/mod.ts";
+import type { ScenarioSupport } from "../env/mod.ts";
 import { FileReadError, jsonBudgetProblem, readBoundedJson, writeFileAtomic } from "../io/mod.ts";
 import type { JsonBudget } from "../io/mod.ts";
 
@@ -26,13 +17,17 @@ export const MAX_SET_FILES = 10_000;
 /** Most bytes of all files of a scenario or episode folder together: 128 MiB (a 248 MB set peaked at 1.8 GB RSS in eval). */
 export const MAX_SET_BYTES = 128 * 1024 * 1024;
 
-/** The budgets of one scenario file. */
-export const SCENARIO_BUDGET: Readonly<JsonBudget> = Object.freeze({
-  maxBytes: MAX_SCENARIO_FILE_BYTES,
-  maxDepth: MAX_SCENARIO_DEPTH,
-  maxStringBytes: MAX_SCENARIO_STRING_BYTES,
-  what: "a scenario file",
-});
+/**
+ * The budgets of one scenario file of an env.
+ *
+ * @example
+ * ```ts ignore
+ * const budget = scenarioBudget(definition.scenarios!);
+ * ```
+ */
+export function scenarioBudget(support: ScenarioSupport): JsonBudget {
+  return { ...support.budget, what: "a scenario file" };
+}
 
 /** A scenario set as read: `scenarios[i]` came from `files[i]` (sorted by name). */
 export interface ScenarioSet {
@@ -41,7 +36,9 @@ export interface ScenarioSet {
   /** Path of each file read. */
   files: string[];
   /** The checked scenarios. */
-  scenarios: Scenario[];
+  scenarios: unknown[];
+  /** The env's scenario files they are. */
+  support: ScenarioSupport;
 }
 
 // null when missing; any other OS fault (a file on the way, no permission) is one line
@@ -91,35 +88,40 @@ export function listJsonFiles(dir: string, what: string): string[] {
 }
 
 /**
- * Reads and checks every scenario file in `dir` (`flag` names the flag in errors): at
- * least one, scenario ids unique across the set. Any fault is one line naming the file
- * (and the field).
+ * Reads and checks every scenario file in `dir` as the env's (`opts.support`; `opts.flag`
+ * names the flag in errors): at least one, scenario ids unique across the set. Any
+ * fault is one line naming the file (and the field).
  *
  * @example
  * ```ts ignore
- * const set = await readScenarioSet("out/heldout", "--scenarios");
+ * const set = await readScenarioSet("out/heldout", { flag: "--scenarios", support });
  * ```
  */
-export async function readScenarioSet(dir: string, flag: string): Promise<ScenarioSet> {
+export async function readScenarioSet(
+  dir: string,
+  opts: { flag: string; support: ScenarioSupport },
+): Promise<ScenarioSet> {
+  const { flag, support } = opts;
   const files = listJsonFiles(dir, `${flag} ${dir}`);
   if (files.length === 0) throw new UserError(`${flag} ${dir}: holds no scenario files (*.json)`);
-  const scenarios: Scenario[] = [];
+  const scenarios: unknown[] = [];
   const byId = new Map<string, string>();
   for (const file of files) {
-    const s = checkScenario(await readBoundedJson(file, SCENARIO_BUDGET), file);
-    const other = byId.get(s.id);
-    if (other !== undefined) throw new UserError(`${file}: id: "${s.id}" is also ${other}'s id`);
-    byId.set(s.id, file);
+    const s = support.check(await readBoundedJson(file, scenarioBudget(support)), file);
+    const id = support.id(s);
+    const other = byId.get(id);
+    if (other !== undefined) throw new UserError(`${file}: id: "${id}" is also ${other}'s id`);
+    byId.set(id, file);
     scenarios.push(s);
   }
-  return { dir, files, scenarios };
+  return { dir, files, scenarios, support };
 }
 
 // Whether `file` is a scenario file (its `format` tag), for --overwrite to remove it.
-async function isScenarioFile(file: string): Promise<boolean> {
+async function isScenarioFile(file: string, support: ScenarioSupport): Promise<boolean> {
   try {
-    const v = await readBoundedJson(file, SCENARIO_BUDGET);
-    return typeof v === "object" && v !== null && "format" in v && v.format === SCENARIO_FORMAT;
+    const v = await readBoundedJson(file, scenarioBudget(support));
+    return typeof v === "object" && v !== null && "format" in v && v.format === support.format;
   } catch (e) {
     if (e instanceof FileReadError) return false;
     throw e;
@@ -128,9 +130,9 @@ async function isScenarioFile(file: string): Promise<boolean> {
 
 /**
  * Writes `scenarios` into folder `dir`, one file each (named after the scenario's id,
- * see `scenarioFileName`; `-2`, `-3`, ... added where names would clash); returns the
+ * the env's `fileName`; `-2`, `-3`, ... added where names would clash); returns the
  * paths. A scenario whose file would break the budgets it is read back with
- * ({@linkcode SCENARIO_BUDGET}: size, string length) is refused first, named by
+ * (the env's {@linkcode scenarioBudget}: size, string length) is refused first, named by
  * `sources[i]` (where it came from). A folder that already holds `*.json` files is
  * refused unless `overwrite`, and then only if every one is a scenario file.
  *
@@ -141,24 +143,27 @@ async function isScenarioFile(file: string): Promise<boolean> {
  *
  * @example
  * ```ts ignore
- * await writeScenarioSet("out/set", { scenarios, sources, overwrite: false });
+ * await writeScenarioSet("out/set", { support, scenarios, sources, overwrite: false });
  * ```
  */
 export async function writeScenarioSet(
   dir: string,
   opts: {
-    scenarios: Scenario[];
+    support: ScenarioSupport;
+    scenarios: unknown[];
     sources: string[];
     overwrite: boolean;
     write?: (path: string, bytes: Uint8Array) => Promise<void>;
   },
 ): Promise<string[]> {
   const encoder = new TextEncoder();
+  const { support } = opts;
+  const budget = scenarioBudget(support);
   const texts = opts.scenarios.map((s, i) => {
-    const bytes = encoder.encode(scenarioJson(s));
-    const problem = bytes.length > SCENARIO_BUDGET.maxBytes
-      ? `is ${bytes.length} bytes, over the limit of ${SCENARIO_BUDGET.maxBytes} bytes`
-      : jsonBudgetProblem(bytes, SCENARIO_BUDGET);
+    const bytes = encoder.encode(support.json(s));
+    const problem = bytes.length > budget.maxBytes
+      ? `is ${bytes.length} bytes, over the limit of ${budget.maxBytes} bytes`
+      : jsonBudgetProblem(bytes, budget);
     if (problem !== null) {
       throw new UserError(
         `${
@@ -183,7 +188,7 @@ export async function writeScenarioSet(
       );
     }
     for (const file of existing) {
-      if (!(await isScenarioFile(file))) {
+      if (!(await isScenarioFile(file, support))) {
         throw new UserError(
           `${what}: ${file} is not a scenario file; --overwrite removes only scenario files, so move it away first`,
         );
@@ -192,7 +197,7 @@ export async function writeScenarioSet(
   }
   const taken = new Set<string>();
   const names = opts.scenarios.map((s) => {
-    const base = scenarioFileName(s.id).slice(0, -".json".length);
+    const base = support.fileName(support.id(s)).slice(0, -".json".length);
     let name = `${base}.json`;
     for (let k = 2; taken.has(name); k++) name = `${base}-${k}.json`;
     taken.add(name);

@@ -9,6 +9,7 @@ import { finiteMean } from "../math/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import type { EvalSummary } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
+import { loggedMetrics } from "./metric_rules.ts";
 import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { Trainer } from "../ppo/mod.ts";
@@ -35,19 +36,20 @@ export interface TrainMetrics {
   lengths: number[];
   /** 1 when a training episode reached the goal, else 0. */
   successes: number[];
-  /** The closing held-out evaluation; absent when the run was interrupted before it. */
-  heldout?: Heldout;
   /**
-   * The SFT baseline on the per-interval evaluation seeds: return, success, and the means
-   * of the env's metrics that `metrics.json` logs (driving: `ade_mean`, `fde_mean`); null
-   * when stopped before it.
+   * The closing held-out evaluation (its base policy's block `sft`, or `base` for an env
+   * without an SFT planner); absent when the run was interrupted before it.
    */
-  sft_eval: {
-    seeds: [number, number];
-    return_mean: number;
-    success_rate: number;
-    [metricMean: string]: number | [number, number];
-  } | null;
+  heldout?: Record<string, unknown>;
+  /**
+   * The base policy on the per-interval evaluation seeds: return, success, and the means
+   * of the env's metrics that `metrics.json` logs (driving: `ade_mean`, `fde_mean`); null
+   * when stopped before it. Written as `sft_eval`, or `base_eval` for an env without an
+   * SFT planner.
+   */
+  sft_eval?: BaseEval | null;
+  /** `sft_eval` of an env without an SFT planner. */
+  base_eval?: BaseEval | null;
   /** Which evaluation `best.pt` holds, or null. */
   best: BestRecord | null;
   /** The checkpoint this process resumed from (absent: a fresh run). */
@@ -58,10 +60,18 @@ export interface TrainMetrics {
   interrupted: boolean;
   /** Seconds of this process's training. */
   wall_time_s: number;
-  /** Environment steps this process stepped. */
+  /** Environment steps of the whole run (a resumed run counts those before the resume). */
   env_steps: number;
-  /** `env_steps / wall_time_s`. */
+  /** Env steps this process stepped / `wall_time_s`. */
   env_steps_per_second: number;
+}
+
+/** The base policy on the per-interval evaluation seeds. */
+export interface BaseEval {
+  seeds: [number, number];
+  return_mean: number;
+  success_rate: number;
+  [metricMean: string]: number | [number, number];
 }
 
 /** What {@linkcode trainMetrics} summarises besides the run's configuration. */
@@ -96,6 +106,8 @@ export interface TrainMetricsOptions {
 export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMetrics {
   const { trainer, log } = opts;
   const last100 = (xs: number[]) => finiteMean(xs.slice(-100));
+  const base = log.base;
+  const h = opts.heldout;
   return {
     start_time: opts.startTime.toISOString(),
     end_time: new Date().toISOString(),
@@ -109,13 +121,13 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
     rewards: log.rewards,
     lengths: log.lengths,
     successes: log.successes,
-    ...(opts.heldout ? { heldout: opts.heldout } : {}),
-    sft_eval: opts.sft && {
+    ...(h ? { heldout: heldoutBlock(h, base) } : {}),
+    [`${base}_eval`]: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
       return_mean: opts.sft.return_mean,
       success_rate: opts.sft.success_rate,
       ...Object.fromEntries(
-        trainer.episodeMetrics.filter((m) => m.entry && m.mean).map((m) => [
+        loggedMetrics(trainer.episodeMetrics).map((m) => [
           m.mean!,
           opts.sft![m.mean!],
         ]),
@@ -127,7 +139,7 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
       : {}),
     interrupted: opts.interrupted,
     wall_time_s: opts.wallSeconds,
-    env_steps: trainer.envStepsThisProcess,
+    env_steps: trainer.envSteps,
     env_steps_per_second: trainer.envStepsThisProcess / Math.max(opts.wallSeconds, 1e-9),
   };
 }
@@ -147,8 +159,8 @@ export function progressLine(trainer: Trainer, opts: {
   log: RunLog;
   /** Mean return of the episodes the line reports. */
   meanReward: number;
-  /** Their success rate. */
-  successRate: number;
+  /** Their success rate; null for an env without a goal (left out of the line). */
+  successRate: number | null;
   /** `performance.now()` when this process started training. */
   t0: number;
   /** The trainer's episode then. */
@@ -159,15 +171,29 @@ export function progressLine(trainer: Trainer, opts: {
   const { entry } = opts;
   const elapsed = (performance.now() - opts.t0) / 1000;
   const sps = trainer.envStepsThisProcess / Math.max(elapsed, 1e-9);
-  const total = trainer.ppo.episodes;
-  const perEpisode = elapsed / Math.max(1, trainer.episode - opts.startEpisode);
-  const eta = Math.max(0, (total - trainer.episode) * perEpisode);
+  const byStep = trainer.ppo.total_steps > 0;
+  const total = byStep ? trainer.ppo.total_steps : trainer.ppo.episodes;
+  const done = byStep ? trainer.envSteps : trainer.episode;
+  const perUnit = elapsed /
+    Math.max(1, byStep ? trainer.envStepsThisProcess : trainer.episode - opts.startEpisode);
+  const eta = Math.max(0, (total - done) * perUnit);
   const kl = entry?.update.kl ?? opts.log.metrics.at(-1)?.update.kl ?? 0;
   const evalPart = entry ? `  eval ${entry.heldout.return_mean.toFixed(2)}` : "";
   // an entry's own episode: a pipelined evaluation's entry is made after training went on
-  return `episode ${entry?.episode ?? trainer.episode}/${total}  reward ${
-    opts.meanReward.toFixed(2)
-  }  success ${(100 * opts.successRate).toFixed(0)}%${evalPart}  kl ${kl.toFixed(4)}  ${
-    Math.round(sps)
-  } steps/s  eta ${eta.toFixed(0)} s`;
+  const where = byStep
+    ? `step ${done}/${total}  episode ${entry?.episode ?? trainer.episode}`
+    : `episode ${entry?.episode ?? trainer.episode}/${total}`;
+  const success = opts.successRate === null
+    ? ""
+    : `  success ${(100 * opts.successRate).toFixed(0)}%`;
+  return `${where}  reward ${opts.meanReward.toFixed(2)}${success}${evalPart}  kl ${
+    kl.toFixed(4)
+  }  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
+}
+
+// The held-out block: the base policy's numbers under `base`, with the groups' where the
+// env groups its episodes.
+function heldoutBlock(h: Heldout, base: string): Record<string, unknown> {
+  const groups = h.groups && { [base]: h.groups.sft, refined: h.groups.refined };
+  return { seeds: h.seeds, [base]: h.sft, refined: h.refined, ...(groups ? { groups } : {}) };
 }

@@ -1,32 +1,39 @@
 /**
  * One training run, from its checked configuration to the finished run folder: the env,
  * the base planner and the trainer (restored when resuming), the run folder taken and
- * prepared, then the SFT baseline, the schedule with its metrics, best and periodic
- * checkpoints, a clean stop on a signal, `final.pt` and the held-out evaluation. `train`
- * and each seed of `train --seeds` run through {@linkcode runTraining}.
+ * prepared, then the SFT baseline, the schedule with its metrics (and their TensorBoard
+ * and `progress.csv` scalars), best and periodic checkpoints, a clean stop on a signal
+ * (saying how to continue), `final.pt` and the held-out evaluation. `train` and each
+ * seed of `train --seeds` run through {@linkcode runTraining}.
  *
  * @module
  */
 
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
-import { vecEnvFactory } from "../env/mod.ts";
-import type { EnvName, EpisodeMetric } from "../env/mod.ts";
+import { EnvLostError, EnvPool } from "../env/mod.ts";
+import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, prepareResumeDir, prepareRunDir, writeJson } from "../io/mod.ts";
 import type { RunPaths } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
-import { runBasePlanner } from "./base_planner.ts";
+import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
+import { ENV_RECORD_FILE, envRecord } from "./env_record.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
+import { EPISODES_FILE, recordEpisodes } from "./episodes_file.ts";
+import type { EvalResult } from "./episode_records.ts";
 import type { Heldout } from "./heldout.ts";
 import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
 import { ParallelEvaluator } from "./parallel_eval.ts";
 import { restoreTrainer } from "./resume.ts";
 import type { ResumePoint } from "./resume.ts";
-import { runEnvParts } from "./run_config.ts";
+import { runEnvParts, runSettings } from "./run_config.ts";
 import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
+import type { BaseName } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
+import { RunScalars } from "./scalars.ts";
+import { stoppedRun } from "./stopped_run.ts";
 import { trainScenarios } from "./scenario_runs.ts";
 import { trainMetrics } from "./train_metrics.ts";
 import type { TrainMetricsOptions } from "./train_metrics.ts";
@@ -39,6 +46,8 @@ import type { StopRequest } from "./stop_signals.ts";
 export interface TrainingRequest {
   /** The whole configuration, checked; written to `config.json`. */
   run: RunConfig;
+  /** The env trained on, as the command line named it. */
+  env: EnvChoice;
   /** The checkpoint the run resumes from, or null for a fresh run. */
   point: ResumePoint | null;
   /** `--scenarios DIR`: the scenario set training plays, or null. */
@@ -54,8 +63,22 @@ export interface TrainingRequest {
    * folder call it "run folder".
    */
   outDirNamed: boolean;
-  /** Shows the closing held-out evaluation (the CLI prints its table on stdout). */
-  printHeldout(heldout: Heldout, metrics: readonly EpisodeMetric[]): void;
+  /** Warnings said on stderr once the run folder is taken (before training starts). */
+  warnings?: readonly string[];
+  /**
+   * Shows the closing held-out evaluation (the CLI prints its table on stdout): the env's
+   * `metrics`, whether its base policy is an SFT planner or not (`base`), and whether it
+   * has a goal (`hasSuccess`: else no success column).
+   */
+  printHeldout(
+    heldout: Heldout,
+    opts: { metrics: readonly EpisodeMetric[]; base: BaseName; hasSuccess: boolean },
+  ): void;
+  /**
+   * The command that continues the run from `checkpoint`, said at a stop and when the
+   * folder already holds a stopped run (default `train --resume <checkpoint>`).
+   */
+  resumeCommand?(checkpoint: string): string;
 }
 
 /**
@@ -66,14 +89,25 @@ export interface TrainingRequest {
  *
  * @example
  * ```ts ignore
- * const code = await runTraining({ run, point: null, scenarios: null, overwrite: false,
+ * const code = await runTraining({ run, env, point: null, scenarios: null, overwrite: false,
  *   quiet: true, evalWorker: false, outDirNamed: true, printHeldout: () => {} });
  * ```
  */
 export async function runTraining(request: TrainingRequest): Promise<number> {
+  const { run } = request;
+  const pool = new EnvPool(request.env.definition, runSettings(run, request.env.definition));
+  try {
+    return await trainWith(request, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+// The run with its envs made by `pool`: the trainer, the folder taken, then the training.
+async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<number> {
   const { run, point } = request;
   const log = request.quiet ? () => {} : (line: string) => console.error(line);
-  const { trainer, runLog, extra } = await buildTrainer(request);
+  const { trainer, runLog, extra } = await buildTrainer(request, pool);
   // resuming in place, the user named no folder: the messages say which one
   const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
@@ -81,41 +115,74 @@ export async function runTraining(request: TrainingRequest): Promise<number> {
     () => lockRunDir(run.out_dir, { flag, warn: (line) => console.error(line) }),
   );
   const stop = listenForStop({ onAbort: () => lock.release(), log });
+  const opened: { scalars?: RunScalars } = {};
   try {
+    const sameRun = point !== null && resolve(run.out_dir) === resolve(point.runDir);
+    if (!sameRun && !request.overwrite) refuseStoppedRun(request, flag);
+    const probe = pool.make(1);
+    const hasSuccess = probe.success !== undefined;
     const paths = await unusablePathIsBadInput(`${flag} ${run.out_dir}`, async () => {
+      // the scalars a resume keeps are read and checked before anything changes
+      if (sameRun) await RunScalars.check(run.out_dir, trainer.envSteps);
       const p = point
         ? prepareResumeDir(run.out_dir, {
           episode: point.episode,
           overwrite: request.overwrite,
-          sameRun: resolve(run.out_dir) === resolve(point.runDir),
+          sameRun,
           keep: resolve(point.path),
         })
         : prepareRunDir(run.out_dir, { overwrite: request.overwrite });
+      const warn = (line: string) => console.error(`warning: ${line}`);
+      const resumeStep = sameRun ? trainer.envSteps : null;
+      opened.scalars = await RunScalars.open(p.dir, { resumeStep, hasSuccess, warn });
       await writeJson(p.config, run);
+      await writeJson(join(p.dir, ENV_RECORD_FILE), envRecord(request.env, probe));
       return p;
     });
-    return await trainInFolder({ request, trainer, runLog, paths, stop, log, extra });
+    for (const line of request.warnings ?? []) console.error(`warning: ${line}`);
+    return await trainInFolder({
+      ...{ request, trainer, runLog, paths, stop, log, extra },
+      ...{ scalars: opened.scalars!, hasSuccess },
+    });
   } finally {
+    await opened.scalars?.close();
     stop.dispose();
     lock.release();
   }
 }
 
-// The env factory, the base planner and the trainer of the run (restored from the
-// checkpoint it resumes from), its log, and the keys its checkpoints add. On driving the
-// SFT planner and the default env; on traffic the SFT planner on its z; on any other
-// env plain PPO; a scenario set: training plays its files, evaluation stays on held-out
-// seeds.
+// A new run (or one resumed into another folder) in a folder that holds a stopped run:
+// refused, saying where that run stopped and the command that continues it.
+function refuseStoppedRun(request: TrainingRequest, flag: string): void {
+  const dir = request.run.out_dir;
+  const stopped = stoppedRun(dir);
+  if (stopped === null) return;
+  throw new UserError(
+    `${flag} ${dir} holds a run stopped at episode ${stopped.episode}; continue it with \`${
+      resumeCommand(request, stopped.checkpoint)
+    }\`, or pass --overwrite to replace it, or choose another folder`,
+  );
+}
+
+function resumeCommand(request: TrainingRequest, checkpoint: string): string {
+  return request.resumeCommand?.(checkpoint) ?? `train --resume ${checkpoint}`;
+}
+
+// The base planner and the trainer of the run (restored from the checkpoint it resumes
+// from), its envs made by `pool`, its log, and the keys its checkpoints add. The base
+// planner is the planner file, else the env's SFT planner, else zero (plain PPO); a
+// scenario set: training plays its files, evaluation stays on held-out seeds.
 async function buildTrainer(
   request: TrainingRequest,
+  pool: EnvPool,
 ): Promise<{ trainer: Trainer; runLog: RunLog; extra: Record<string, unknown> }> {
   const { run, point } = request;
-  const envOptions = runEnvParts(run).options;
-  const makeEnv = run.env_name ? vecEnvFactory(run.env_name, run.env, envOptions) : undefined;
-  const planner = await runBasePlanner(run, makeEnv);
-  const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { run, point });
+  const { definition, settings, make: makeEnv } = pool;
+  const env = { definition, settings };
+  const planner = await runBasePlanner(env, { sftModel: run.sft_model, probe: makeEnv(1) });
+  const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
-  const runLog = new RunLog();
+  const runLog = new RunLog({ base: hasSftPlanner(definition) ? "sft" : "base" });
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
   return { trainer, runLog, extra };
 }
@@ -130,6 +197,10 @@ interface InFolder {
   log: (line: string) => void;
   /** Checkpoint keys besides the run's own (`train_scenarios`). */
   extra: Record<string, unknown>;
+  /** The run's TensorBoard and `progress.csv` scalars, open. */
+  scalars: RunScalars;
+  /** The env has a goal (reports success). */
+  hasSuccess: boolean;
 }
 
 // The training itself, in a run folder already taken and prepared. A file-system fault
@@ -139,39 +210,52 @@ async function trainInFolder(f: InFolder): Promise<number> {
   const { request: { run, point }, trainer, runLog, paths, stop, log } = f;
   const startTime = new Date();
   const live = !f.request.quiet && Deno.stderr.isTerminal();
-  const extra = { sft_model: run.sft_model, ...runEnvParts(run).extra, ...f.extra };
+  const parts = runEnvParts(run, f.request.env.definition);
+  const extra = { sft_model: run.sft_model, ...parts.extra, ...f.extra };
+  const { scalars, hasSuccess } = f;
   const writer = new RunWriter({
-    runLog,
-    paths,
-    extra,
-    resumedFrom: point?.path ?? null,
-    log,
-    live,
+    ...{ runLog, paths, extra, resumedFrom: point?.path ?? null, log, live },
+    ...{ hasSuccess, scalars },
   });
   let evaluator: ParallelEvaluator | null = null;
   try {
+    await scalars.backfill(runLog, { episode: trainer.episode, envStepsNow: trainer.envSteps });
     const t0 = performance.now();
     const hooks = writer.hooks(trainer, t0);
-    log(
-      `train: episodes ${trainer.episode}..${run.ppo.episodes}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`,
-    );
+    const budget = run.ppo.total_steps > 0
+      ? `env steps ${trainer.envSteps}..${run.ppo.total_steps}`
+      : `episodes ${trainer.episode}..${run.ppo.episodes}`;
+    log(`train: ${budget}, ${run.ppo.num_envs} envs, seed ${run.ppo.seed} -> ${run.out_dir}`);
     const shouldStop = () => stop.code !== null;
-    evaluator = f.request.evalWorker ? startEvaluator(run, trainer) : null;
+    evaluator = f.request.evalWorker ? startEvaluator(f.request, trainer) : null;
+    if (evaluator?.failure && f.request.env.kind === "gym") {
+      // its evaluations run where its worker answers: not pipelined on a copy
+      console.error(
+        `train: --eval-worker: ${evaluator.failure}; the evaluations ran on the training thread`,
+      );
+      evaluator.close();
+      evaluator = null;
+    }
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
-    const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate });
+    const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate }).catch(envLost);
     const evaluation = evaluator
       ? new PipelinedEvaluation({
         start: evaluator.start.bind(evaluator),
         capture: (t) => captureCheckpoint(t, { extra }),
       })
       : undefined;
-    const outcome: LoopOutcome = sft === null
+    const outcome: LoopOutcome = sft instanceof EnvLostError
+      ? { stopped: true, dropped: false, lost: sft }
+      : sft === null
       ? { stopped: true, dropped: false }
       : await trainLoop(trainer, runLog, { ...hooks, sft, shouldStop, evaluation });
     if (live) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     await writer.best.flush();
     const wallSeconds = (performance.now() - t0) / 1000;
-    const summary = { trainer, log: runLog, startTime, wallSeconds, point, sft };
+    const summary = {
+      ...{ trainer, log: runLog, startTime, wallSeconds, point },
+      sft: sft instanceof EnvLostError ? null : sft,
+    };
     return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });
   } catch (e) {
     if (!isOsError(e)) throw e;
@@ -210,12 +294,26 @@ async function closeRun(f: InFolder, opts: {
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
     const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
     console.error(`train: interrupted at episode ${trainer.episode}${note}; saved ${path}`);
+    console.error(`train: continue with \`${resumeCommand(f.request, path)}\``);
+    if (outcome.lost) throw outcome.lost; // exit 4, with the worker's last stderr line
     return stop.code ?? EXIT.sigint;
   }
   await writer.save(trainer, paths.final);
   await writer.writeMetrics();
   const shouldStop = () => stop.code !== null;
-  const heldout = await heldoutEvaluation(trainer, { shouldStop, evaluate: opts.evaluate });
+  const kept: { results?: { sft: EvalResult; refined: EvalResult } } = {};
+  const onResults = (results: typeof kept.results) => (kept.results = results);
+  const heldout = await heldoutEvaluation(trainer, {
+    shouldStop,
+    evaluate: opts.evaluate,
+    onResults,
+  })
+    .catch(envLost);
+  if (heldout instanceof EnvLostError) {
+    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
+    console.error(`train: the env was lost in the held-out evaluation; ${paths.final} is complete`);
+    throw heldout;
+  }
   if (heldout === null) {
     // final.pt and metrics.json are complete; only the closing evaluation is missing
     await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
@@ -228,18 +326,66 @@ async function closeRun(f: InFolder, opts: {
     paths.trainMetrics,
     trainMetrics(run, { ...summary, heldout, interrupted: false }),
   );
-  f.request.printHeldout(heldout, trainer.episodeMetrics);
+  // a few held-out episodes drawn again (not for the Gymnasium bridge's: a worker each)
+  await recordEpisodes(trainer, {
+    results: kept.results!,
+    firstSeed: heldout.seeds[0],
+    env: f.request.env.kind === "gym" ? null : trainer.makeEnv(1),
+    path: join(paths.dir, EPISODES_FILE),
+  });
+  f.request.printHeldout(heldout, {
+    metrics: trainer.episodeMetrics,
+    base: f.runLog.base,
+    hasSuccess: f.hasSuccess,
+  });
   if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
   log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${paths.dir}`);
   return 0;
 }
 
 // The Worker that takes half of each held-out evaluation: the env the run evaluates on
-// (never a training scenario set) and its base planner.
-function startEvaluator(run: RunConfig, trainer: Trainer): ParallelEvaluator {
-  const name: EnvName = run.env_name ?? "driving";
-  const env = { name, config: run.env, traffic: run.traffic };
-  return new ParallelEvaluator({ env, makeEnv: trainer.makeEnv, planner: trainer.planner });
+// (never a training scenario set) and its base planner. The Gymnasium bridge's envs run
+// in a Python worker of this process: their evaluations stay on the training thread.
+function startEvaluator(request: TrainingRequest, trainer: Trainer): ParallelEvaluator {
+  const { kind, spec, definition } = request.env;
+  const env = {
+    id: definition.id,
+    module: kind === "module" ? spec : null,
+    settings: runSettings(request.run, definition),
+  };
+  return new ParallelEvaluator({
+    env,
+    makeEnv: trainer.makeEnv,
+    planner: trainer.planner,
+    ...(kind === "gym" ? { unavailable: "the Gymnasium bridge's envs run in this process" } : {}),
+  });
+}
+
+/**
+ * Why the run's updates hold fewer episodes than `--num-envs` says, or null: a rollout of
+ * one episode per env never crosses an eval or save point (nor the last episode), so
+ * each holds at most the smallest of those intervals.
+ *
+ * @example
+ * ```ts ignore
+ * rolloutCap(run); // "--num-envs 20 > --eval-interval 10: ..."
+ * ```
+ */
+export function rolloutCap(run: RunConfig): string | null {
+  const { num_envs: n, eval_interval: evalEvery, save_interval: saveEvery } = run.ppo;
+  // rollouts of a number of steps take episodes as their slots free up: not num_envs'
+  if (run.ppo.steps_per_update > 0) return null;
+  const [flag, cap] = evalEvery <= saveEvery
+    ? ["--eval-interval", evalEvery]
+    : ["--save-interval", saveEvery];
+  if (n <= cap || (run.ppo.total_steps === 0 && cap >= run.ppo.episodes)) return null;
+  return `--num-envs ${n} > ${flag} ${cap}: a rollout ends at every eval and save point, so each update holds at most ${cap} episodes`;
+}
+
+// An env that can no longer step, as a value (a stop of its own); any other error is thrown.
+function envLost(e: unknown): EnvLostError {
+  if (e instanceof EnvLostError) return e;
+  throw e;
 }
 
 // Before training, a folder that cannot be written (below a file, read-only, /proc,

@@ -13,9 +13,10 @@
 import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { Adam } from "../nn/mod.ts";
-import { Driving, type EnvConfig, EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import { EpisodeStatistics, HELDOUT_SEED_BASE } from "../env/mod.ts";
+import type { BasePlanner, VecEnv } from "../env/mod.ts";
 import { type MlpPlanner, MlpPlannerCache } from "./mlp_planner.ts";
-import { ExpertPlanner, type WaypointPlanner } from "./planner.ts";
+import { type WaypointPlanner } from "./planner.ts";
 import { DEFAULT_SFT_CONFIG } from "./config.ts";
 
 /** Options of {@linkcode collectDemonstrations}. */
@@ -51,8 +52,10 @@ export interface Demonstrations {
 }
 
 /** Shortest and longest stretch (steps) over which one lateral offset is held. */
-const SEGMENT_MIN_STEPS = 5;
-const SEGMENT_MAX_STEPS = 20;
+const SEGMENT_MIN_STEPS = 5, SEGMENT_MAX_STEPS = 20;
+
+/** Where demonstrations come from: N envs of waypoint plans (x, y per waypoint), the expert. */
+export type DemonstrationSource = { makeEnv(numEnvs: number): VecEnv; expert: BasePlanner };
 
 /**
  * Drives the expert on `episodes` seeded routes and records every (z, expert(z)) pair.
@@ -64,12 +67,16 @@ const SEGMENT_MAX_STEPS = 20;
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
- * const demos = collectDemonstrations(DEFAULT_ENV_CONFIG, { episodes: 20, seed: 42 });
+ * import { DEFAULT_ENV_CONFIG as cfg, Driving, ExpertPlanner } from "../env/mod.ts";
+ * const source = { makeEnv: (n: number) => new Driving(cfg, n), expert: new ExpertPlanner(cfg) };
+ * const demos = collectDemonstrations(source, { episodes: 20, seed: 42 });
  * demos.obs.length === demos.count * 41; // true
  * ```
  */
-export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions): Demonstrations {
+export function collectDemonstrations(
+  source: DemonstrationSource,
+  opts: DemonstrationOptions,
+): Demonstrations {
   const { episodes, seed } = opts;
   const noiseStd = opts.noiseStd ?? DEFAULT_SFT_CONFIG.noise_std;
   if (!Number.isSafeInteger(episodes) || episodes < 1 || episodes >= HELDOUT_SEED_BASE / 2) {
@@ -79,8 +86,8 @@ export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions
     throw new RangeError(`noiseStd: expected a number >= 0, got ${noiseStd}`);
   }
   const numEnvs = Math.min(opts.numEnvs ?? 16, episodes);
-  const venv = new EpisodeStatistics(new Driving(cfg, numEnvs), { autoReset: true });
-  const expert = new ExpertPlanner(cfg);
+  const venv = new EpisodeStatistics(source.makeEnv(numEnvs), { autoReset: true });
+  const expert = source.expert;
   const d = venv.obsDim, a = venv.actionDim;
   const firstSeed = hashSeeds(seed, 0xde30) % (HELDOUT_SEED_BASE - episodes);
   const lastSeed = firstSeed + episodes;
@@ -99,7 +106,7 @@ export function collectDemonstrations(cfg: EnvConfig, opts: DemonstrationOptions
   }
   venv.reset(seeds);
 
-  let capacity = Math.min(episodes * cfg.max_episode_steps, 1 << 14);
+  let capacity = Math.min(episodes * venv.maxEpisodeSteps, 1 << 14);
   let obsRows: Float64Array = new Float64Array(capacity * d);
   let expertRows: Float64Array = new Float64Array(capacity * a);
   const expertPlans = new Float64Array(numEnvs * a);

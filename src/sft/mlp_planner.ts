@@ -92,6 +92,10 @@ export class MlpPlannerCache {
  */
 export class MlpPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   /** Width of the hidden layer. */
   readonly hidden: number;

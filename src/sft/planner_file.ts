@@ -16,7 +16,6 @@
  */
 
 import { Rng } from "../math/mod.ts";
-import type { EnvConfig } from "../env/mod.ts";
 import { checkStateDict, loadStateDict, stateDict } from "../nn/mod.ts";
 import type { StateDictFault } from "../nn/mod.ts";
 import { jsonToPt, PtDict, PtFormatError, readPt, Tensor, writePt } from "../io/mod.ts";
@@ -28,8 +27,8 @@ export const SFT_CHECKPOINT_FORMAT = "delta-waypoint-sft/1";
 
 /** What an SFT checkpoint stores besides the weights. */
 export interface SftCheckpointMeta {
-  /** The environment the planner was trained on (stored as `env_cfg`). */
-  env: EnvConfig;
+  /** The env's main section the planner was trained on (stored as `env_cfg`). */
+  env: object;
   /** More top-level keys (plain JSON data), e.g. the training config and metrics. */
   extra?: Record<string, unknown>;
 }
@@ -38,7 +37,7 @@ export interface SftCheckpointMeta {
 export interface SftPlannerExpectation {
   /** H of the environment. */
   horizon: number;
-  /** Observation length of the environment (1 + 2H). */
+  /** The planner's input: the first numbers of an observation (1 + 2H: the driving z). */
   obsDim: number;
 }
 

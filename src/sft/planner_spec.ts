@@ -1,100 +1,143 @@
 /**
- * Base planners as plain data: what another thread (the evaluation Worker) needs to
- * build a planner that plans exactly as this one. Only the planner classes of this
- * project whose plan is a function of their fields have a spec; any other planner
- * (a subclass, a user's own) has none, and is evaluated where it lives.
+ * Base planners as plain data: what another thread (the evaluation Worker) or the ONNX
+ * export needs to know of a planner to build one that plans exactly as it does. The zero
+ * and MLP planners are data themselves; a planner an env's registry entry made (one of
+ * its `planners`, or its wrap of a planner file) is recorded as such when it is made
+ * ({@linkcode withSpec}); any other planner has no spec and is evaluated where it lives.
  *
  * @module
  */
 
-import type { EnvConfig } from "../env/mod.ts";
-import { ZPrefixPlanner } from "../env/mod.ts";
+import type { BasePlanner, EnvDefinition, EnvSettings, WaypointPlanner } from "../env/mod.ts";
 import { Rng } from "../math/mod.ts";
 import { MlpPlanner } from "./mlp_planner.ts";
-import { BuiltinSftPlanner, ZeroPlanner } from "./planner.ts";
-import type { BasePlanner, WaypointPlanner } from "./planner.ts";
+import { ZeroPlanner } from "./planner.ts";
+
+/** An MLP planner as data. */
+export interface MlpSpec {
+  kind: "mlp";
+  inDim: number;
+  hidden: number;
+  horizon: number;
+  params: Float64Array;
+}
 
 /** A base planner as data (structured-clone safe). */
 export type PlannerSpec =
   | { kind: "zero"; obsDim: number; actionDim: number }
-  | {
-    kind: "builtin";
-    /** `horizon_steps` of the env config it was built with. */
-    horizon: number;
-    lateralOffset: number;
-    curvatureScale: number;
-    noiseStd: number;
-  }
-  | { kind: "mlp"; inDim: number; hidden: number; horizon: number; params: Float64Array }
-  | { kind: "z_prefix"; obsDim: number; inner: PlannerSpec };
+  /** The env's planner of that name (`EnvDefinition.planners`). */
+  | { kind: "entry"; name: string }
+  | MlpSpec
+  /** An MLP planner file wrapped by the env (`EnvDefinition.plannerFile.wrap`). */
+  | { kind: "file"; inner: MlpSpec };
+
+// specs recorded when an env's entry made the planner
+const recorded = new WeakMap<object, PlannerSpec>();
 
 /**
- * The spec of `planner`, or null when it has none (not exactly one of the classes
- * above: a subclass may plan differently). The weights of an MLP planner are copied.
+ * Records that `planner` is what `spec` builds, and returns it.
+ *
+ * @example
+ * ```ts ignore
+ * const sft = withSpec(def.planners.sft.make(settings), { kind: "entry", name: "sft" });
+ * ```
+ */
+export function withSpec<P extends BasePlanner>(planner: P, spec: PlannerSpec): P {
+  recorded.set(planner, spec);
+  return planner;
+}
+
+/**
+ * The spec of `planner`, or null when it has none (not one of the cases above: a
+ * subclass may plan differently). The weights of an MLP planner are copied.
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
- * import { BuiltinSftPlanner } from "./planner.ts";
- * plannerSpec(new BuiltinSftPlanner(DEFAULT_ENV_CONFIG))?.kind; // "builtin"
+ * import { ZeroPlanner } from "./planner.ts";
+ * plannerSpec(new ZeroPlanner({ obsDim: 2, actionDim: 1 }))?.kind; // "zero"
  * ```
  */
-export function plannerSpec(planner: BasePlanner | WaypointPlanner): PlannerSpec | null {
+export function plannerSpec(planner: BasePlanner): PlannerSpec | null {
+  const known = recorded.get(planner);
+  if (known) return known.kind === "file" ? { kind: "file", inner: copyMlp(known.inner) } : known;
   switch (planner.constructor) {
-    case ZeroPlanner: {
-      const z = planner as ZeroPlanner;
-      return { kind: "zero", obsDim: z.obsDim, actionDim: z.actionDim };
-    }
-    case BuiltinSftPlanner: {
-      const b = planner as BuiltinSftPlanner;
-      const { horizon, lateralOffset, curvatureScale, noiseStd } = b;
-      return { kind: "builtin", horizon, lateralOffset, curvatureScale, noiseStd };
-    }
-    case MlpPlanner: {
-      const m = planner as MlpPlanner;
-      const { obsDim: inDim, hidden, horizon } = m;
-      return { kind: "mlp", inDim, hidden, horizon, params: m.params.data.slice() };
-    }
-    case ZPrefixPlanner: {
-      const p = planner as ZPrefixPlanner;
-      const inner = plannerSpec(p.inner);
-      return inner === null ? null : { kind: "z_prefix", obsDim: p.obsDim, inner };
-    }
+    case ZeroPlanner:
+      return { kind: "zero", obsDim: planner.obsDim, actionDim: planner.actionDim };
+    case MlpPlanner:
+      return mlpSpec(planner as MlpPlanner);
     default:
       return null;
   }
 }
 
 /**
- * Builds the planner `spec` describes (the inverse of {@linkcode plannerSpec}); `env`
- * is the env config the run plans for (the built-in planner checks it).
+ * The MLP planner `m` as data (a copy of its weights).
  *
  * @example
  * ```ts
- * import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
- * const zero = plannerFromSpec({ kind: "zero", obsDim: 2, actionDim: 1 }, DEFAULT_ENV_CONFIG);
- * zero.obsDim; // 2
+ * import { Rng } from "../math/mod.ts";
+ * import { MlpPlanner } from "./mlp_planner.ts";
+ * mlpSpec(new MlpPlanner({ inDim: 3, hidden: 2, horizon: 1, rng: new Rng(0) })).params.length; // 14
  * ```
  */
-export function plannerFromSpec(spec: PlannerSpec, env: EnvConfig): BasePlanner | WaypointPlanner {
+export function mlpSpec(m: MlpPlanner): MlpSpec {
+  const { obsDim: inDim, hidden, horizon } = m;
+  return { kind: "mlp", inDim, hidden, horizon, params: m.params.data.slice() };
+}
+
+function copyMlp(spec: MlpSpec): MlpSpec {
+  return { ...spec, params: spec.params.slice() };
+}
+
+/**
+ * Builds the planner `spec` describes (the inverse of {@linkcode plannerSpec}) for the
+ * env `env.definition` with the settings `env.settings`.
+ *
+ * @example
+ * ```ts ignore
+ * const zero = plannerFromSpec({ kind: "zero", obsDim: 2, actionDim: 1 }, { definition, settings });
+ * ```
+ */
+export function plannerFromSpec(
+  spec: PlannerSpec,
+  env: { definition: EnvDefinition; settings: EnvSettings },
+): BasePlanner {
+  const { definition, settings } = env;
   switch (spec.kind) {
     case "zero":
       return new ZeroPlanner(spec);
-    case "builtin":
-      return new BuiltinSftPlanner({ ...env, horizon_steps: spec.horizon }, spec);
-    case "mlp": {
-      const planner = new MlpPlanner({ ...spec, rng: new Rng(0) });
-      if (spec.params.length !== planner.params.data.length) {
-        throw new RangeError(
-          `plannerFromSpec: mlp params hold ${spec.params.length} numbers, the sizes need ${planner.params.data.length}`,
-        );
+    case "entry": {
+      const entry = definition.planners?.[spec.name];
+      if (!entry) {
+        throw new RangeError(`plannerFromSpec: ${definition.id} has no planner ${spec.name}`);
       }
-      planner.params.data.set(spec.params);
-      return planner;
+      return withSpec(entry.make(settings), spec);
     }
-    case "z_prefix": {
-      const inner = plannerFromSpec(spec.inner, env) as WaypointPlanner;
-      return new ZPrefixPlanner(inner, { obsDim: spec.obsDim });
+    case "mlp":
+      return mlpFromSpec(spec);
+    case "file": {
+      const inner: WaypointPlanner = mlpFromSpec(spec.inner);
+      const wrap = definition.plannerFile?.wrap;
+      return withSpec(wrap ? wrap(inner, settings) : inner, spec);
     }
   }
+}
+
+/**
+ * The MLP planner of `spec`, its weights copied in.
+ *
+ * @example
+ * ```ts ignore
+ * const planner = mlpFromSpec(mlpSpec(other));
+ * ```
+ */
+export function mlpFromSpec(spec: MlpSpec): MlpPlanner {
+  const planner = new MlpPlanner({ ...spec, rng: new Rng(0) });
+  if (spec.params.length !== planner.params.data.length) {
+    throw new RangeError(
+      `plannerFromSpec: mlp params hold ${spec.params.length} numbers, the sizes need ${planner.params.data.length}`,
+    );
+  }
+  planner.params.data.set(spec.params);
+  return planner;
 }

@@ -23,9 +23,9 @@ import { UserError } from "../errors.ts";
 import { GraphBuilder } from "../io/mod.ts";
 import type { OnnxModel, OnnxTensorData, OnnxValueInfo } from "../io/mod.ts";
 import type { ActorCritic, ParamSet } from "../nn/mod.ts";
-import type { MlpPlanner } from "./mlp_planner.ts";
-import { plannerSpec } from "./planner_spec.ts";
-import type { BasePlanner, WaypointPlanner } from "./planner.ts";
+import { MlpPlanner } from "./mlp_planner.ts";
+import { mlpFromSpec, plannerSpec } from "./planner_spec.ts";
+import type { BasePlanner } from "./planner.ts";
 
 /**
  * A running observation normaliser: the delta head sees
@@ -55,8 +55,8 @@ export interface PolicyToExport {
    * builds it: holding the stored weights (no input or value scale).
    */
   model: ActorCritic;
-  /** The base planner `eval` would use: MLP (in the graph), built-in (an input), or zero. */
-  planner: BasePlanner | WaypointPlanner;
+  /** The base planner `eval` would use: MLP (in the graph), the env's own (an input), or zero. */
+  planner: BasePlanner;
   /** The MLP planner's file, when `planner` is one (metadata). */
   plannerFile: string | null;
   /** Bound on |delta|. */
@@ -306,21 +306,19 @@ type Base =
   | { kind: "input" }
   | { kind: "mlp"; planner: MlpPlanner };
 
-// The base of `planner`, from its spec (a subclass of a planner class has none).
-function baseOf(planner: BasePlanner | WaypointPlanner, source: string): Base {
+// The base of `planner`, from its spec: zero, an MLP (alone or wrapped by the env: it reads
+// the first numbers of z), an env's own planner (its plans are an input), or none.
+function baseOf(planner: BasePlanner, source: string): Base {
   const spec = plannerSpec(planner);
-  const kind = spec?.kind === "z_prefix" ? spec.inner.kind : spec?.kind;
-  switch (kind) {
+  switch (spec?.kind) {
     case "zero":
       return { kind: "zero" };
-    case "builtin":
+    case "entry":
       return { kind: "input" };
-    case "mlp": {
-      const inner = spec!.kind === "z_prefix"
-        ? (planner as unknown as { inner: MlpPlanner }).inner
-        : planner;
-      return { kind: "mlp", planner: inner as MlpPlanner };
-    }
+    case "mlp":
+      return { kind: "mlp", planner: planner as MlpPlanner };
+    case "file":
+      return { kind: "mlp", planner: mlpFromSpec(spec.inner) };
     default:
       throw new UserError(
         `${source}: the base planner (${planner.constructor.name}) has no ONNX form; export --delta-only and add its plans yourself`,

@@ -1,58 +1,74 @@
 /**
  * The expert planner's return on a job's held-out seeds: what the share of the
  * SFT-to-expert gap a seed closes is measured against. Not in the run files, so it is
- * evaluated (once per env and seeds, cached), for the envs that have an expert planner.
+ * evaluated (once per env, settings and seeds, cached), for envs whose entry has an
+ * "expert" planner: by `train --seeds` for the env its command line names, by the
+ * aggregate itself only for a built-in env (it never loads a module).
  *
  * @module
  */
 
-import { DEFAULT_ENV_CONFIG } from "../env/mod.ts";
-import type { EnvConfig, EnvName } from "../env/mod.ts";
-import { ExpertPlanner } from "../sft/mod.ts";
-import type { WaypointPlanner } from "../sft/mod.ts";
-import { evaluatePolicy } from "../run/mod.ts";
+import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
+import { evaluatePolicy, namedPlanner } from "../run/mod.ts";
 
-/** The planner the SFT-to-expert gap is measured against, for the envs that have one. */
-export const EXPERT_PLANNERS: Partial<Record<EnvName, (env: EnvConfig) => WaypointPlanner>> = {
-  driving: (env) => new ExpertPlanner(env),
-};
-
-/** Expert returns on held-out seeds, by env and seeds (the cache `aggregateSeeds` takes). */
+/** Expert returns on held-out seeds, by env, settings and seeds (the cache `aggregateSeeds` takes). */
 export type ExpertReturns = Map<string, number>;
 
 /**
- * The expert planner's mean return on the held-out seeds `heldout` of `env`, from
- * `cache` or evaluated into it; undefined for an env without an expert planner. The
- * env is read as the aggregate reads a seed's `config.json` (over the defaults), so a
- * run's own configuration finds the entry its seeds' files will look for.
+ * The cache key of an env (its id), its settings and held-out seeds.
+ *
+ * @example
+ * ```ts ignore
+ * expertKey("driving", { settings, heldout: { first_seed: 2 ** 30, count: 200 } });
+ * ```
+ */
+export function expertKey(
+  id: string,
+  opts: { settings: EnvSettings; heldout: { first_seed: number; count: number } },
+): string {
+  const { settings, heldout } = opts;
+  return JSON.stringify([id, settings, heldout.first_seed, heldout.count]);
+}
+
+/**
+ * The expert planner's mean return on the held-out seeds `heldout` of `definition` with
+ * `settings`, from `cache` or evaluated into it; undefined when the env has no expert
+ * (or its episodes cannot be rolled out here: an env that answers asynchronously).
  *
  * @example
  * ```ts ignore
  * const experts: ExpertReturns = new Map();
- * expertReturn(experts, { envName: "driving", env: run.env, heldout: { first_seed: 2 ** 30, count: 200 } });
+ * expertReturn(experts, { definition, settings, heldout: { first_seed: 2 ** 30, count: 200 } });
  * await writeSummary(dir, { experts }); // not evaluated again
  * ```
  */
 export function expertReturn(
   cache: ExpertReturns,
-  opts: { envName: EnvName; env: EnvConfig; heldout: { first_seed: number; count: number } },
+  opts: {
+    definition: EnvDefinition;
+    settings: EnvSettings;
+    heldout: { first_seed: number; count: number };
+  },
 ): number | undefined {
-  const expertOf = EXPERT_PLANNERS[opts.envName];
-  if (!expertOf) return undefined;
-  const env: EnvConfig = Object.assign({ ...DEFAULT_ENV_CONFIG }, opts.env);
-  const { first_seed, count } = opts.heldout;
-  const key = JSON.stringify([env, { first_seed, count }]);
-  let value = cache.get(key);
-  if (value === undefined) {
+  const { definition, settings, heldout } = opts;
+  const key = expertKey(definition.id, { settings, heldout });
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const planner = namedPlanner("expert", { definition, settings });
+  if (!planner) return undefined;
+  let value: number;
+  try {
     value = evaluatePolicy({
-      env,
-      planner: expertOf(env),
+      makeEnv: (n) => definition.make(settings, n),
+      planner,
       model: null,
       deltaClip: 0,
-      firstSeed: first_seed,
-      count,
+      firstSeed: heldout.first_seed,
+      count: heldout.count,
     }).summary.return_mean;
-    cache.set(key, value);
+  } catch {
+    return undefined;
   }
+  cache.set(key, value);
   return value;
 }

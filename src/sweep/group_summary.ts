@@ -10,75 +10,65 @@ import { describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
 
 /**
- * The metrics compared across seeds per group of held-out episodes (traffic: per
- * scenario kind), where the held-out block has groups: return, success rate and, where
- * it has them, the collision rate and route completion.
+ * One seed's held-out results in one group of episodes: its episodes, return, success
+ * rate and the env's compared metrics, under the summary's keys (`ade`, ...).
  */
-export const GROUP_METRICS = [
-  "return",
-  "success_rate",
-  "collision_rate",
-  "route_completion",
-] as const;
-
-/** One of {@linkcode GROUP_METRICS}. */
-export type GroupMetric = typeof GROUP_METRICS[number];
-
-/** One seed's held-out results in one group of episodes. */
-export type GroupResult = { num_episodes: number } & Partial<Record<GroupMetric, number>>;
+export type GroupResult = { num_episodes: number; [metric: string]: number };
 
 /**
- * Per group (sorted) and metric, the statistics across the seeds that have it; null
- * when no seed has groups.
+ * Per group (sorted) and metric (in the seeds' order), the statistics across the seeds
+ * that have it; null when no seed has groups.
  *
  * @example
  * ```ts ignore
- * groupStats(summary.per_seed, DEFAULT_INTERVAL_METHOD)?.stopped_in_lane.collision_rate;
+ * groupStats(summary.per_seed, DEFAULT_INTERVAL_METHOD)?.stopped_in_lane.return;
  * ```
  */
 export function groupStats(
   perSeed: { groups?: Record<string, GroupResult> }[],
   method: IntervalMethod,
-): Record<string, Partial<Record<GroupMetric, SeedStats | null>>> | null {
+): Record<string, Record<string, SeedStats | null>> | null {
   const names = [...new Set(perSeed.flatMap((r) => Object.keys(r.groups ?? {})))].sort();
   if (names.length === 0) return null;
   return Object.fromEntries(names.map((g) => {
-    const metrics = GROUP_METRICS.filter((m) => perSeed.some((r) => r.groups?.[g]?.[m] != null));
-    const stats = metrics.map((m) => [
+    const rows = perSeed.map((r) => r.groups?.[g]);
+    const metrics = [...new Set(rows.flatMap((row) => Object.keys(row ?? {})))]
+      .filter((m) => m !== "num_episodes");
+    const stats = metrics.map((
       m,
-      describeSeeds(perSeed.map((r) => r.groups?.[g]?.[m] ?? null), method),
-    ]);
+    ) => [m, describeSeeds(rows.map((row) => row?.[m] ?? null), method)]);
     return [g, Object.fromEntries(stats)];
   }));
 }
 
 /**
  * The per-group results of a held-out block's `groups.refined` (`train_metrics.json`),
- * under the summary's names; undefined when it has none or they are malformed.
+ * under the summary's names: `return_mean` as `return`, `success_rate`, and each of
+ * `keys` ([summary key, the summary's name]); undefined when it has none or a group is
+ * malformed.
  *
  * @example
  * ```ts
- * readGroups({ groups: { refined: { cut_in: { num_episodes: 4, return_mean: 20 } } } });
- * // { cut_in: { num_episodes: 4, return: 20 } }
+ * readGroups({ groups: { refined: { a: { num_episodes: 4, return_mean: 20, success_rate: 1 } } } }, []);
+ * // { a: { num_episodes: 4, return: 20, success_rate: 1 } }
  * ```
  */
 export function readGroups(
   h: Record<string, unknown> | undefined,
+  keys: readonly [string, string][],
 ): Record<string, GroupResult> | undefined {
   const refined = (h?.groups as Record<string, unknown> | undefined)?.refined;
   if (typeof refined !== "object" || refined === null || Array.isArray(refined)) return undefined;
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
   const out: Record<string, GroupResult> = {};
+  const wanted: [string, string][] = [["return_mean", "return"], ["success_rate", "success_rate"]];
   for (const [name, g] of Object.entries(refined as Record<string, Record<string, unknown>>)) {
     const n = num(g?.num_episodes);
     if (n === undefined) return undefined;
     const row: GroupResult = { num_episodes: n };
-    const ret = num(g.return_mean), success = num(g.success_rate);
-    if (ret !== undefined) row.return = ret;
-    if (success !== undefined) row.success_rate = success;
-    for (const key of ["collision_rate", "route_completion"] as const) {
-      const v = num(g[key]);
-      if (v !== undefined) row[key] = v;
+    for (const [from, to] of [...wanted, ...keys]) {
+      const v = num(g[from]);
+      if (v !== undefined) row[to] = v;
     }
     out[name] = row;
   }
@@ -97,7 +87,7 @@ export function readGroups(
 export function acrossGroups(
   perSeed: { groups?: Record<string, GroupResult> }[],
   method: IntervalMethod,
-): { across_groups?: Record<string, Partial<Record<GroupMetric, SeedStats | null>>> } {
+): { across_groups?: Record<string, Record<string, SeedStats | null>> } {
   const stats = groupStats(perSeed, method);
   return stats ? { across_groups: stats } : {};
 }

@@ -15,7 +15,8 @@ import { DEBUG_ENV, UserError } from "../errors.ts";
 import { NO_SIMD_VAR } from "../math/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
 import { existingRunFiles } from "../io/mod.ts";
-import { loadSftPlanner } from "../sft/mod.ts";
+import type { EnvChoice } from "../env/mod.ts";
+import { plannerFromFile, runSettings } from "../run/mod.ts";
 import type { RunConfig } from "../run/mod.ts";
 import { parseEmitTargets, writeEmitted } from "./emit.ts";
 import { readManifest, seedDir, writeManifest } from "./seed_dirs.ts";
@@ -43,6 +44,8 @@ export interface SeedsJob {
   jobs: number | null;
   /** The configuration every seed's run has (the seed and the folder aside). */
   run: RunConfig;
+  /** The env the seeds train on, as the command line named it. */
+  env: EnvChoice;
   /** `--overwrite`: replace a job already in the folder, and each seed's run. */
   overwrite: boolean;
   /** `--quiet`: no progress output. */
@@ -59,23 +62,38 @@ export const V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
 
 /**
  * How to start this same program: the executable itself when it was built with
- * `deno compile`, else Deno running `main.ts` with the permissions a `train` run needs
- * (read, write, and the program's environment switches that this process may read).
+ * `deno compile`, else Deno running `main.ts` with the permissions a `train` run on
+ * `env` needs (read, write, the program's environment switches that this process may
+ * read; running the Python worker for `gym:ID`; importing an https module env).
  *
  * @example
  * ```ts
  * const [program, ...prefix] = selfCommand();
  * ```
  */
-export function selfCommand(): string[] {
+export function selfCommand(env?: EnvChoice): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
+  const extra = env?.kind === "gym"
+    ? ["--allow-run"]
+    : env?.kind === "module" && /^https?:/.test(env.spec)
+    ? [`--allow-import=${new URL(env.spec).host}`]
+    : [];
   const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
   // The program's own environment switches, as far as this process may read them.
-  const env = [DEBUG_ENV, NO_SIMD_VAR].filter((variable) =>
+  const vars = [DEBUG_ENV, NO_SIMD_VAR].filter((variable) =>
     Deno.permissions.querySync({ name: "env", variable }).state === "granted"
   );
-  const allowEnv = env.length > 0 ? [`--allow-env=${env.join(",")}`] : [];
-  return [Deno.execPath(), "run", V8_FLAGS, "--allow-read", "--allow-write", ...allowEnv, main];
+  const allowEnv = vars.length > 0 ? [`--allow-env=${vars.join(",")}`] : [];
+  return [
+    Deno.execPath(),
+    "run",
+    V8_FLAGS,
+    "--allow-read",
+    "--allow-write",
+    ...allowEnv,
+    ...extra,
+    main,
+  ];
 }
 
 /**
@@ -93,7 +111,8 @@ export async function emitSeedsJob(job: SeedsJob, targets: string): Promise<numb
   checkOutDir(outDir, { seeds, overwrite: job.overwrite });
   // Paths in the flags are the cluster's: an --sft-model need not exist here.
   const schedulers = parseEmitTargets(targets);
-  const emit = { seeds, list, outDir, flags, jobs, program: selfCommand(), cwd: Deno.cwd() };
+  const program = selfCommand(job.env);
+  const emit = { seeds, list, outDir, flags, jobs, program, cwd: Deno.cwd() };
   const paths = await writeEmitted(schedulers, { job: emit, overwrite: job.overwrite });
   await writeManifest(outDir, { seeds, list, flags });
   for (const p of paths) console.log(p);
@@ -119,14 +138,10 @@ export async function emitSeedsJob(job: SeedsJob, targets: string): Promise<numb
 export async function runSeedsJob(job: SeedsJob): Promise<number> {
   const { seeds, list, outDir, flags, run } = job;
   checkOutDir(outDir, { seeds, overwrite: job.overwrite });
-  if (run.sft_model !== null) {
-    // Once here rather than failing in every seed.
-    await loadSftPlanner(run.sft_model, {
-      horizon: run.env.horizon_steps,
-      obsDim: 1 + 2 * run.env.horizon_steps,
-    });
-  }
-  const program = selfCommand();
+  const env = { definition: job.env.definition, settings: runSettings(run, job.env.definition) };
+  // Once here rather than failing in every seed.
+  if (run.sft_model !== null) await plannerFromFile(run.sft_model, env);
+  const program = selfCommand(job.env);
   if (Deno.permissions.querySync({ name: "run", command: program[0] }).state !== "granted") {
     throw new UserError(
       "--seeds: starting one process per seed needs --allow-run (deno task train has it)",
@@ -139,7 +154,7 @@ export async function runSeedsJob(job: SeedsJob): Promise<number> {
   const heldout = { first_seed: HELDOUT_SEED_BASE, count: run.ppo.heldout_episodes };
   return await runChildren({
     whileRunning: () => {
-      expertReturn(experts, { envName: run.env_name ?? "driving", env: run.env, heldout });
+      expertReturn(experts, { ...env, heldout });
     },
     experts,
     seeds,

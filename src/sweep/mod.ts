@@ -17,6 +17,7 @@ export * from "./progress.ts";
 export * from "./emit.ts";
 export * from "./stats.ts";
 export * from "./expert_returns.ts";
+export * from "./run_env.ts";
 export * from "./summary.ts";
 export * from "./group_summary.ts";
 export * from "./table.ts";

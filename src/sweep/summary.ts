@@ -9,40 +9,27 @@
  */
 
 import { join } from "node:path";
-import { DEFAULT_ENV_CONFIG, ENV_NAMES, isEnvName, validateEnvConfig } from "../env/mod.ts";
-import { vecEnvFactory } from "../env/mod.ts";
-import type { EnvConfig, EnvName } from "../env/mod.ts";
-import { applyConfigFile, writeJson } from "../io/mod.ts";
+import { writeJson } from "../io/mod.ts";
+import { baselineMetrics, metricLabel } from "../run/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
-import { EXPERT_PLANNERS, expertReturn } from "./expert_returns.ts";
+import { expertKey, expertReturn } from "./expert_returns.ts";
 import { acrossGroups, readGroups } from "./group_summary.ts";
-import type { GroupMetric, GroupResult } from "./group_summary.ts";
+import type { GroupResult } from "./group_summary.ts";
 import type { ExpertReturns } from "./expert_returns.ts";
 import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./seed_dirs.ts";
+import { readRunEnv } from "./run_env.ts";
+import type { RunEnv } from "./run_env.ts";
 
 /**
  * The metrics compared across seeds, in table order: return and success rate for every
- * env, ADE where the run's env reports one (a metric named "ade": driving, traffic), the
- * collision rate and route completion where the held-out block has them (traffic), and the
- * share of the SFT-to-expert gap closed where the env has an expert planner (driving).
+ * env, then each logged metric the env also measures on its base policy (driving: ADE;
+ * traffic: ADE, route completion, collision rate), under its summary key without
+ * `_mean`, then the share of the SFT-to-expert gap closed where the env has an expert.
  */
-export const SEED_METRICS = [
-  "return",
-  "success_rate",
-  "ade",
-  "collision_rate",
-  "route_completion",
-  "gap_closed",
-] as const;
+export const FIXED_SEED_METRICS = ["return", "success_rate"] as const;
 
-/** The metrics a held-out block may hold or not (by env), read as they are. */
-const OPTIONAL_HELDOUT = ["collision_rate", "route_completion"] as const;
-
-/** One of {@linkcode SEED_METRICS}. */
-export type SeedMetric = typeof SEED_METRICS[number];
-
-/** One finished seed's held-out results (SFT + delta, mean action). */
+/** One finished seed's held-out results (base + delta, mean action). */
 export interface SeedResult {
   /** The training seed. */
   seed: number;
@@ -50,24 +37,35 @@ export interface SeedResult {
   return: number;
   /** Held-out success rate, 0..1. */
   success_rate: number;
-  /** Held-out ADE against the expert plan (m); only where the env reports ADE. */
-  ade?: number;
-  /** Share of held-out episodes that ended in a collision; only where the env reports it. */
-  collision_rate?: number;
-  /** Held-out mean route completion, 0..1; only where the held-out block has it. */
-  route_completion?: number;
   /**
    * Share of the SFT-to-expert return gap the delta closes:
    * (return - sft_return) / (expert_return - sft_return); null when the gap is 0. Only
    * where the env has an expert planner.
    */
   gap_closed?: number | null;
-  /** The base policy alone (SFT planner; zero for envs without one) on the same seeds. */
-  sft_return: number;
+  /** The SFT planner alone on the same seeds (envs with one; else `base_return`). */
+  sft_return?: number;
+  /** The zero base policy alone on the same seeds (envs without an SFT planner). */
+  base_return?: number;
   /** The expert planner on the same held-out seeds; only where the env has one. */
   expert_return?: number;
   /** Per group of held-out episodes (traffic: scenario kind); only where the env has groups. */
   groups?: Record<string, GroupResult>;
+  /** The env's compared metrics, by key (`ade`, `collision_rate`, ...; `seedValue`). */
+  [metric: string]: number | null | undefined | Record<string, GroupResult>;
+}
+
+/**
+ * A seed's number for metric key `m` of the summary (null where it has none).
+ *
+ * @example
+ * ```ts
+ * seedValue({ seed: 1, return: 20, success_rate: 1 }, "return"); // 20
+ * ```
+ */
+export function seedValue(r: SeedResult, m: string): number | null {
+  const v = r[m];
+  return typeof v === "number" ? v : null;
 }
 
 /** A seed without a result, and why. */
@@ -82,8 +80,8 @@ export interface MissingSeed {
 export interface SeedsSummary {
   /** The multi-seed folder. */
   out_dir: string;
-  /** The env the seeds were trained on; absent for driving (as in `config.json`). */
-  env_name?: Exclude<EnvName, "driving">;
+  /** The env the seeds were trained on; absent for the default env (as in `config.json`). */
+  env_name?: string;
   /** Seeds asked for (from `seeds.json`, else the `seed_N/` folders found). */
   seeds: number[];
   /** Seeds with results, in `seeds` order. */
@@ -94,16 +92,15 @@ export interface SeedsSummary {
   heldout: { first_seed: number; count: number } | null;
   /** Per seed, in `finished` order. */
   per_seed: SeedResult[];
-  /**
-   * Across finished seeds, per metric the env has (all four when no seed finished; null
-   * when no seed has a value).
-   */
-  across_seeds: Partial<Record<SeedMetric, SeedStats | null>>;
+  /** Across finished seeds, per metric compared, in table order (null: no seed has a value). */
+  across_seeds: Record<string, SeedStats | null>;
   /**
    * Across finished seeds, per group of held-out episodes (traffic: scenario kind) and
    * metric; only where the env has groups.
    */
-  across_groups?: Record<string, Partial<Record<GroupMetric, SeedStats | null>>>;
+  across_groups?: Record<string, Record<string, SeedStats | null>>;
+  /** The column heading of each compared metric of the env. */
+  labels: Record<string, string>;
   /** How the numbers were computed. */
   method: {
     std: string;
@@ -154,7 +151,7 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
   const missing: MissingSeed[] = [];
   let heldout: SeedsSummary["heldout"] = null;
   let reference: string | null = null;
-  let envName: EnvName | null = null;
+  let first: SeedRead | null = null;
   for (const seed of seeds) {
     const failure = opts.failures?.get(seed);
     const read = failure === undefined ? readSeed(seedDir(dir, seed)) : { missing: failure };
@@ -163,9 +160,13 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
       continue;
     }
     const { run, env } = read;
-    if (envName === null) envName = read.envName;
-    else if (read.envName !== envName) {
-      missing.push({ seed, reason: `trained on ${read.envName}, not ${envName} as the others` });
+    const envName = env.record.id;
+    if (first === null) first = read;
+    else if (envName !== first.env.record.id) {
+      missing.push({
+        seed,
+        reason: `trained on ${envName}, not ${first.env.record.id} as the others`,
+      });
       continue;
     }
     if (heldout === null) heldout = run.heldout;
@@ -185,47 +186,71 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
         }: configuration differs from the first seed's (beyond seed and out_dir)`,
       );
     }
-    const expert = expertReturn(experts, { envName: read.envName, env, heldout: run.heldout });
-    const gap = expert === undefined ? 0 : expert - run.sft_return;
-    perSeed.push({
-      seed,
-      return: run.return,
-      success_rate: run.success_rate,
-      ...(run.ade === undefined ? {} : { ade: run.ade }),
-      ...Object.fromEntries(
-        OPTIONAL_HELDOUT.flatMap((k) => run[k] === undefined ? [] : [[k, run[k]]]),
-      ),
-      ...(expert === undefined
-        ? {}
-        : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - run.sft_return) / gap : null }),
-      sft_return: run.sft_return,
-      ...(expert === undefined ? {} : { expert_return: expert }),
-      ...(run.groups ? { groups: run.groups } : {}),
-    });
+    perSeed.push(seedResult(seed, { read, experts }));
   }
-  // The metrics of the env trained on (all of them when no seed finished: unknown).
-  const metrics = envName === null
-    ? SEED_METRICS
-    : SEED_METRICS.filter((m) =>
-      m === "return" || m === "success_rate" ||
-      (m === "gap_closed"
-        ? EXPERT_PLANNERS[envName] !== undefined
-        : perSeed.length > 0 && perSeed[0][m] !== undefined)
-    );
-  const across = Object.fromEntries(
-    metrics.map((m) => [m, describeSeeds(perSeed.map((r) => r[m] ?? null), method)]),
-  ) as SeedsSummary["across_seeds"];
-  const hasExpert = envName === null || EXPERT_PLANNERS[envName] !== undefined;
+  return summaryOf({ dir, seeds, missing, heldout, perSeed, first, method });
+}
+
+// A finished seed's row: its numbers, and the gap it closes where the env's expert
+// return is known (cached by `train --seeds`, or evaluated here for a built-in env).
+function seedResult(seed: number, o: { read: SeedRead; experts: ExpertReturns }): SeedResult {
+  const { run, env } = o.read;
+  const { base, baseKey, heldout, metrics } = run;
+  const key = expertKey(env.record.id, { settings: env.settings, heldout });
+  const expert = o.experts.get(key) ??
+    (env.builtin
+      ? expertReturn(o.experts, { definition: env.builtin, settings: env.settings, heldout })
+      : undefined);
+  const gap = expert === undefined ? 0 : expert - base;
   return {
-    out_dir: dir,
-    ...(envName === null || envName === "driving" ? {} : { env_name: envName }),
-    seeds,
+    seed,
+    return: run.return,
+    success_rate: run.success_rate,
+    ...metrics,
+    ...(expert === undefined
+      ? {}
+      : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - base) / gap : null }),
+    [baseKey]: base,
+    ...(expert === undefined ? {} : { expert_return: expert }),
+    ...(run.groups ? { groups: run.groups } : {}),
+  };
+}
+
+// The summary of the rows: across seeds, per metric the env has (return and success
+// rate alone when no seed finished).
+function summaryOf(o: {
+  dir: string;
+  seeds: number[];
+  missing: MissingSeed[];
+  heldout: SeedsSummary["heldout"];
+  perSeed: SeedResult[];
+  first: SeedRead | null;
+  method: IntervalMethod;
+}): SeedsSummary {
+  const { perSeed, first, method } = o;
+  const compared = first === null ? [] : baselineMetrics(first.env.record.metrics);
+  const labels = Object.fromEntries(compared.map((m) => [seedKey(m.mean!), metricLabel(m)]));
+  const hasExpert = perSeed.some((r) => r.expert_return !== undefined);
+  const metrics = [
+    ...FIXED_SEED_METRICS,
+    ...compared.map((m) => seedKey(m.mean!)),
+    ...(hasExpert ? ["gap_closed"] : []),
+  ];
+  const across = Object.fromEntries(
+    metrics.map((m) => [m, describeSeeds(perSeed.map((r) => seedValue(r, m)), method)]),
+  );
+  const envName = first?.env.record.id;
+  return {
+    out_dir: o.dir,
+    ...(envName === undefined || first?.config.env_name === undefined ? {} : { env_name: envName }),
+    seeds: o.seeds,
     finished: perSeed.map((r) => r.seed),
-    missing,
-    heldout,
+    missing: o.missing,
+    heldout: o.heldout,
     per_seed: perSeed,
     across_seeds: across,
     ...acrossGroups(perSeed, method),
+    labels,
     method: {
       std: "sample standard deviation over seeds (n - 1)",
       iqm: "interquartile mean: mean of the seeds left after dropping floor(n/4) from each end " +
@@ -239,21 +264,40 @@ export function aggregateSeeds(dir: string, opts: AggregateOptions = {}): SeedsS
       ...(hasExpert
         ? {
           expert_return:
-            "the expert planner (exact route) evaluated by the aggregate on the same held-out seeds",
+            "the env's expert planner evaluated on the same held-out seeds (by train --seeds, or by the aggregate for a built-in env)",
         }
         : {}),
     },
   };
 }
 
-interface SeedRun extends Omit<SeedResult, "seed" | "gap_closed" | "expert_return"> {
+// A metric's key across seeds: its summary key without `_mean` (ade_mean -> ade).
+function seedKey(mean: string): string {
+  return mean.endsWith("_mean") ? mean.slice(0, -"_mean".length) : mean;
+}
+
+interface SeedRun {
   heldout: { first_seed: number; count: number };
+  return: number;
+  success_rate: number;
+  /** The base policy's held-out return, and the key it goes under. */
+  base: number;
+  baseKey: "sft_return" | "base_return";
+  /** The env's compared metrics, by key. */
+  metrics: Record<string, number>;
+  /** Per group of held-out episodes, where the held-out block has them. */
+  groups?: Record<string, GroupResult>;
+}
+
+interface SeedRead {
+  run: SeedRun;
+  env: RunEnv;
+  config: Record<string, unknown>;
+  comparable: string;
 }
 
 // A seed folder's results, or why it has none. Files are read as untrusted input.
-function readSeed(
-  path: string,
-): { run: SeedRun; env: EnvConfig; envName: EnvName; comparable: string } | { missing: string } {
+function readSeed(path: string): SeedRead | { missing: string } {
   const file = join(path, "train_metrics.json");
   const read = readJsonFile(file);
   if ("problem" in read) {
@@ -273,81 +317,54 @@ function readSeed(
     const at = (tm.final_metrics as Record<string, unknown> | undefined)?.total_episodes;
     return { missing: `interrupted${typeof at === "number" ? ` at episode ${at}` : ""}` };
   }
+  const env = readRunEnv(path);
+  if ("problem" in env) return { missing: env.problem };
+  const run = heldoutOf(tm, env);
+  if (run === null) return { missing: `${file}: no complete heldout block` };
+  const config = readJsonFile(join(path, "config.json"));
+  const c = ("value" in config ? config.value : {}) as Record<string, unknown>;
+  // What must agree between seeds: everything but the seed and where the run went.
+  const ppo = { ...(c?.ppo as Record<string, unknown>), seed: null, resume: null };
+  const comparable = JSON.stringify({ ...c, out_dir: null, ppo });
+  return { run, env, config: c, comparable };
+}
+
+// The held-out block of a seed's train_metrics.json, checked: eval's summary names (runs
+// from before them wrote mean_return and ade), the base policy's under `sft` or `base`.
+function heldoutOf(tm: Record<string, unknown>, env: RunEnv): SeedRun | null {
   const h = tm.heldout as Record<string, Record<string, unknown>> | undefined;
   const seeds = h?.seeds as unknown;
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const run = {
-    heldout: {
-      first_seed: Array.isArray(seeds) ? num(seeds[0]) : null,
-      count: Array.isArray(seeds) ? num(seeds[1]) : null,
-    },
-    // eval's summary names; runs from before them wrote mean_return and ade
-    return: num(h?.refined?.return_mean ?? h?.refined?.mean_return),
-    success_rate: num(h?.refined?.success_rate),
-    sft_return: num(h?.sft?.return_mean ?? h?.sft?.mean_return),
-  };
-  const { first_seed, count } = run.heldout;
-  const incomplete = { missing: `${file}: no complete heldout block` };
+  const baseBlock = h?.sft ?? h?.base;
+  const first_seed = Array.isArray(seeds) ? num(seeds[0]) : null;
+  const count = Array.isArray(seeds) ? num(seeds[1]) : null;
+  const ret = num(h?.refined?.return_mean ?? h?.refined?.mean_return);
+  const success = num(h?.refined?.success_rate);
+  const base = num(baseBlock?.return_mean ?? baseBlock?.mean_return);
   if (
     first_seed === null || count === null || !Number.isInteger(first_seed) ||
     !Number.isInteger(count) || first_seed < 0 || count < 1 || count > 1e6 ||
-    first_seed + count > 2 ** 32 || run.return === null || run.success_rate === null ||
-    run.sft_return === null
+    first_seed + count > 2 ** 32 || ret === null || success === null || base === null
   ) {
-    return incomplete;
+    return null;
   }
-  const env: EnvConfig = { ...DEFAULT_ENV_CONFIG };
-  const configPath = join(path, "config.json");
-  const configRead = readJsonFile(configPath);
-  if ("problem" in configRead) return { missing: configRead.problem };
-  const config = configRead.value as Record<string, unknown>;
-  const envName = config?.env_name ?? "driving";
-  if (typeof envName !== "string" || !isEnvName(envName)) {
-    return {
-      missing: `${configPath}: env_name: expected one of ${ENV_NAMES.join(", ")}, got ${
-        JSON.stringify(envName).slice(0, 40)
-      }`,
-    };
+  const compared = baselineMetrics(env.record.metrics);
+  const groups = readGroups(h, compared.map((m) => [m.mean!, seedKey(m.mean!)]));
+  const metrics: Record<string, number> = {};
+  for (const m of compared) {
+    const key = seedKey(m.mean!);
+    const value = num(h?.refined?.[m.mean!] ?? h?.refined?.[key]);
+    if (value === null) return null;
+    metrics[key] = value;
   }
-  try {
-    applyConfigFile(configPath, { env }, {
-      ignore: ["out_dir", "sft_model", "env_name", "ppo", "traffic"],
-    });
-    validateEnvConfig(env);
-  } catch (e) {
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) throw e;
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    return { missing: `config.json: ${why}` };
-  }
-  // ADE where the env reports it, under its summary key (older driving runs: "ade").
-  const adeKey = vecEnvFactory(envName, env)(1).metrics?.find((m) => m.name === "ade")?.mean;
-  let ade: number | undefined;
-  if (adeKey !== undefined) {
-    const value = num(h?.refined?.[adeKey] ?? h?.refined?.ade);
-    if (value === null) return incomplete;
-    ade = value;
-  }
-  const optional: Partial<Record<typeof OPTIONAL_HELDOUT[number], number>> = {};
-  for (const key of OPTIONAL_HELDOUT) {
-    if (h?.refined?.[key] === undefined) continue;
-    const value = num(h.refined[key]);
-    if (value === null) return incomplete;
-    optional[key] = value;
-  }
-  // What must agree between seeds: everything but the seed and where the run went.
-  const ppo = { ...(config?.ppo as Record<string, unknown>), seed: null, resume: null };
-  const comparable = JSON.stringify({ ...config, out_dir: null, ppo });
-  const groups = readGroups(h);
   return {
-    run: {
-      ...(run as SeedRun),
-      ...(ade === undefined ? {} : { ade }),
-      ...optional,
-      ...(groups ? { groups } : {}),
-    },
-    env,
-    envName,
-    comparable,
+    heldout: { first_seed, count },
+    return: ret,
+    success_rate: success,
+    base,
+    baseKey: env.record.base_policy === "sft" ? "sft_return" : "base_return",
+    metrics,
+    ...(groups ? { groups } : {}),
   };
 }
 

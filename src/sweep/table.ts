@@ -6,8 +6,8 @@
  * @module
  */
 
-import { SEED_METRICS } from "./summary.ts";
-import type { SeedMetric, SeedsSummary } from "./summary.ts";
+import { seedValue } from "./summary.ts";
+import type { SeedsSummary } from "./summary.ts";
 
 /**
  * The summary as a table: one row per finished seed, then mean, std, IQM and the
@@ -29,32 +29,26 @@ export function formatSummary(s: SeedsSummary): string {
   ];
   const first = s.per_seed[0];
   if (first) {
+    const sft = first.sft_return, base = first.base_return ?? sft ?? NaN;
     lines.push(
-      first.expert_return === undefined
-        ? `base policy alone: return ${first.sft_return.toFixed(2)}`
-        : `SFT alone: return ${first.sft_return.toFixed(2)}; expert: return ${
-          first.expert_return.toFixed(2)
-        } (evaluated on the same seeds)`,
+      first.expert_return == null
+        ? `${sft === undefined ? "base policy" : "SFT"} alone: return ${base.toFixed(2)}`
+        : `${sft === undefined ? "base policy" : "SFT"} alone: return ${
+          base.toFixed(2)
+        }; expert: return ${first.expert_return.toFixed(2)} (evaluated on the same seeds)`,
     );
   }
-  // The metrics the env has, in table order.
-  const metrics = SEED_METRICS.filter((m) => m in s.across_seeds);
-  const fmt: Record<SeedMetric, (v: number) => string> = {
-    return: (v) => v.toFixed(2),
-    success_rate: (v) => `${(100 * v).toFixed(1)}%`,
-    ade: (v) => v.toFixed(3),
-    collision_rate: (v) => `${(100 * v).toFixed(1)}%`,
-    route_completion: (v) => v.toFixed(3),
-    gap_closed: (v) => `${(100 * v).toFixed(1)}%`,
-  };
-  const show = (m: SeedMetric, v: number | null | undefined) => (v == null ? "-" : fmt[m](v));
-  const heads: Record<SeedMetric, string> = {
+  // The metrics compared, in table order; rates and the gap closed in percent.
+  const metrics = Object.keys(s.across_seeds);
+  const percent = (m: string) => m.endsWith("_rate") || m === "gap_closed";
+  const fmt = (m: string, v: number) =>
+    m === "return" ? v.toFixed(2) : percent(m) ? `${(100 * v).toFixed(1)}%` : v.toFixed(3);
+  const show = (m: string, v: number | null | undefined) => (v == null ? "-" : fmt(m, v));
+  const heads: Record<string, string> = {
     return: "return",
     success_rate: "success",
-    ade: "ADE m",
-    collision_rate: "collisions",
-    route_completion: "route",
     gap_closed: "gap closed",
+    ...(s.labels ?? {}),
   };
   const table = (rows: string[][]) => {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -66,8 +60,8 @@ export function formatSummary(s: SeedsSummary): string {
     lines.push(
       "",
       ...table([
-        ["seed", ...metrics.map((m) => heads[m])],
-        ...s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, r[m]))]),
+        ["seed", ...metrics.map((m) => (heads[m] ?? m))],
+        ...s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, seedValue(r, m)))]),
       ]),
     );
     const n = s.per_seed.length;
@@ -81,9 +75,9 @@ export function formatSummary(s: SeedsSummary): string {
         ["metric", "mean", "std", "IQM", level],
         ...metrics.map((m) => {
           const st = s.across_seeds[m];
-          if (st == null) return [heads[m], "-", "-", "-", "-"];
+          if (st == null) return [heads[m] ?? m, "-", "-", "-", "-"];
           return [
-            heads[m],
+            heads[m] ?? m,
             show(m, st.mean),
             show(m, st.std),
             show(m, st.iqm),
@@ -93,25 +87,25 @@ export function formatSummary(s: SeedsSummary): string {
       ]),
     );
   }
-  if (s.across_groups) lines.push("", ...groupTable(s, table));
+  if (s.across_groups) lines.push("", ...groupTable(s, { table, show }));
   for (const m of s.missing) lines.push(`missing: seed ${m.seed}: ${m.reason}`);
   return lines.join("\n");
 }
 
 // Per group of held-out episodes (traffic: scenario kind), one row per seed and the mean
-// across seeds: the collision rate and route completion where the groups have them,
-// else the success rate.
-function groupTable(s: SeedsSummary, table: (rows: string[][]) => string[]): string[] {
-  const across = s.across_groups!;
+// across seeds: each metric the env compares (else the success rate), one cell per group.
+function groupTable(
+  s: SeedsSummary,
+  o: { table: (rows: string[][]) => string[]; show: (m: string, v?: number | null) => string },
+): string[] {
+  const across = s.across_groups!, table = o.table;
   const names = Object.keys(across);
-  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  const shown = names.some((g) => across[g].collision_rate)
-    ? [["collision_rate", pct], ["route_completion", (v: number) => v.toFixed(3)]] as const
-    : [["success_rate", pct]] as const;
-  const cell = (at: Partial<Record<string, number | null | undefined>> | undefined) =>
-    shown.map(([m, f]) => (at?.[m] == null ? "-" : f(at[m]!))).join(" ");
+  const compared = Object.keys(s.labels ?? {});
+  const shown = compared.length > 0 ? compared : ["success_rate"];
+  const cell = (at: Partial<Record<string, number | null>> | undefined) =>
+    shown.map((m) => o.show(m, at?.[m])).join(" ");
   return [
-    `per group of held-out episodes: ${shown.map(([m]) => m.replace("_", " ")).join(", ")}`,
+    `per group of held-out episodes: ${shown.map((m) => s.labels?.[m] ?? m).join(", ")}`,
     ...table([
       ["seed", ...names],
       ...s.per_seed.map((r) => [String(r.seed), ...names.map((g) => cell(r.groups?.[g]))]),

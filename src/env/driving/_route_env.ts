@@ -13,6 +13,8 @@ import type { EnvConfig } from "./config.ts";
 import { Episodes } from "./_episodes.ts";
 import { PlanStats } from "./_plan_stats.ts";
 import type { EpisodeMetric, VecEnv } from "../contract.ts";
+import type { TopDownView } from "../top_down.ts";
+import { routeView } from "./top_down.ts";
 
 /**
  * N episodes of a driving task; see `Driving` and `Traffic`.
@@ -74,6 +76,7 @@ export abstract class RouteEnv implements VecEnv {
   /** The class name in "call reset() first". */
   readonly #name: string;
   #started = false;
+  #view: TopDownView | null = null;
 
   /**
    * Validates `cfg` and `numEnvs` and allocates every shared buffer once: the
@@ -105,6 +108,11 @@ export abstract class RouteEnv implements VecEnv {
     this.speed = e.speed;
     this.seeds = e.seeds;
     this.stats = new PlanStats(numEnvs);
+  }
+
+  /** The top-down view of its episodes (the report's pictures), made when first asked for. */
+  get view(): TopDownView {
+    return this.#view ??= this.makeView();
   }
 
   /** The (validated, frozen) driving configuration. */
@@ -156,6 +164,11 @@ export abstract class RouteEnv implements VecEnv {
   /** Sets env i's step outputs to those of a fresh episode (at `reset`). */
   protected clearOutputs(i: number): void {
     this.episodes.clearOutputs(i);
+  }
+
+  /** The env's top-down view (default: the route, the goal and the car). */
+  protected makeView(): TopDownView {
+    return routeView(this.episodes);
   }
 
   /** Runs once per step before any env moves (default nothing). */

@@ -21,28 +21,32 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
   {
     name: "ade",
     description: "mean over steps of the plan's ADE against the expert plan (m)",
+    unit: "m",
+    better: "lower",
     mean: "ade_mean",
     std: "ade_std",
-    entry: { sft: true, tieBreak: true },
-    label: "ADE m",
+    headline: { baseline: true },
   },
   {
     name: "fde",
     description: "mean over steps of the plan's FDE (last waypoint) against the expert plan (m)",
+    unit: "m",
+    better: "lower",
     mean: "fde_mean",
     std: "fde_std",
-    entry: {},
-    label: "FDE m",
+    headline: {},
   },
   {
     name: "route_completion",
     description: "fraction of the route's targets reached or passed, 0..1",
+    better: "higher",
     mean: "route_completion_mean",
   },
   { name: "collisions", description: "collisions: always 0, no other road users" },
   {
     name: "offroad",
     description: "1 if the episode ended by leaving the corridor or the world, else 0",
+    better: "lower",
     mean: "offroad_rate",
     heldout: true,
   },
@@ -50,10 +54,20 @@ export const DRIVING_METRICS: readonly EpisodeMetric[] = Object.freeze([
   {
     name: "final_dist",
     description: "distance (m) from the car to the goal when the episode ended",
+    unit: "m",
+    better: "lower",
     mean: "final_dist_mean",
   },
-  { name: "comfort.max_accel", description: "peak |longitudinal acceleration| (m/s^2)" },
-  { name: "comfort.max_jerk", description: "peak |change of acceleration| / dt (m/s^3)" },
+  {
+    name: "comfort.max_accel",
+    description: "peak |longitudinal acceleration| (m/s^2)",
+    unit: "m/s^2",
+  },
+  {
+    name: "comfort.max_jerk",
+    description: "peak |change of acceleration| / dt (m/s^3)",
+    unit: "m/s^3",
+  },
 ]);
 
 /**

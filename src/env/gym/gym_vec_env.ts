@@ -13,10 +13,16 @@
  * @module
  */
 
-import type { Box, VecEnv } from "../contract.ts";
-import { EXIT, UserError } from "../../errors.ts";
+import { type Box, EnvLostError, type VecEnv } from "../contract.ts";
+import { UserError } from "../../errors.ts";
 import { HEADER_BYTES, MSG, WorkerLost, type WorkerPipe, writeHeader } from "./_worker_pipe.ts";
-import { type GymVecEnvOptions, startWorker, type WorkerInfo, workerMessage } from "./handshake.ts";
+import {
+  GYM_TIMEOUT_MS,
+  type GymVecEnvOptions,
+  startWorker,
+  type WorkerInfo,
+  workerMessage,
+} from "./handshake.ts";
 
 /**
  * The worker stopped answering in the middle of a run: it exited, or it hung and was killed
@@ -29,13 +35,13 @@ import { type GymVecEnvOptions, startWorker, type WorkerInfo, workerMessage } fr
  * e.exitCode; // 4
  * ```
  */
-export class GymWorkerError extends UserError {
+export class GymWorkerError extends EnvLostError {
   /** What happened to the worker. */
   readonly reason: "exited" | "timeout" | "protocol";
 
   /** `message` is one line. */
   constructor(message: string, reason: "exited" | "timeout" | "protocol") {
-    super(message, { exitCode: EXIT.ioFault });
+    super(message);
     this.name = "GymWorkerError";
     this.reason = reason;
   }
@@ -80,7 +86,10 @@ export class GymVecEnv implements VecEnv {
   /** Versions the worker reported. */
   readonly versions: { readonly python: string; readonly gymnasium: string };
 
-  readonly #pipe: WorkerPipe;
+  #pipe: WorkerPipe | null;
+  // what starts the worker of a deferred env (its first reset), once
+  #starting: Promise<WorkerPipe> | null = null;
+  readonly #options: GymVecEnvOptions;
   readonly #timeoutMs: number;
   // requests, allocated once: header + payload in one buffer each
   readonly #resetFrame: Uint8Array;
@@ -98,12 +107,13 @@ export class GymVecEnv implements VecEnv {
   #failure: Error | null = null;
   #closed: Promise<void> | null = null;
 
-  private constructor(pipe: WorkerPipe, opts: GymVecEnvOptions, info: WorkerInfo) {
+  private constructor(pipe: WorkerPipe | null, opts: GymVecEnvOptions, info: WorkerInfo) {
     const n = opts.numEnvs;
     this.id = opts.id;
     this.numEnvs = n;
     this.#pipe = pipe;
-    this.#timeoutMs = pipe.timeoutMs;
+    this.#options = opts;
+    this.#timeoutMs = pipe?.timeoutMs ?? opts.timeoutMs ?? GYM_TIMEOUT_MS;
     this.observationShape = info.observationShape;
     this.actionShape = info.actionShape;
     const d = info.observationSpace.low.length, a = info.actionSpace.low.length;
@@ -146,14 +156,27 @@ export class GymVecEnv implements VecEnv {
     return new GymVecEnv(pipe, opts, info);
   }
 
-  /** Process id of the worker. */
+  /**
+   * A GymVecEnv whose worker starts at its first `reset`, its sizes and bounds taken from
+   * `info` (what another worker of the same id, modules and kwargs said: a probe's).
+   * Making one costs nothing, so a run can ask an env for its sizes without a process; a
+   * worker that then reports other shapes is refused.
+   */
+  static deferred(opts: GymVecEnvOptions, info: WorkerInfo): GymVecEnv {
+    if (!Number.isInteger(opts.numEnvs) || opts.numEnvs < 1) {
+      throw new RangeError(`numEnvs must be >= 1, got ${opts.numEnvs}`);
+    }
+    return new GymVecEnv(null, opts, info);
+  }
+
+  /** Process id of the worker (-1 while a deferred env's worker has not started). */
   get pid(): number {
-    return this.#pipe.pid;
+    return this.#pipe?.pid ?? -1;
   }
 
   /** The worker's last stderr lines (warnings, tracebacks), oldest first. */
   get stderrTail(): readonly string[] {
-    return this.#pipe.stderrTail;
+    return this.#pipe?.stderrTail ?? [];
   }
 
   /**
@@ -175,7 +198,7 @@ export class GymVecEnv implements VecEnv {
     this.#resetMask.set(rows);
     await this.#roundTrip(this.#resetFrame, MSG.obs, 8 * n * this.obsDim, "reset");
     const d = this.obsDim, obs = this.obs;
-    const f64 = new Float64Array(this.#pipe.reply.buffer, HEADER_BYTES, n * d);
+    const f64 = new Float64Array(this.#pipe!.reply.buffer, HEADER_BYTES, n * d);
     for (let i = 0; i < n; i++) {
       if (rows[i] === 0) continue;
       for (let j = i * d, end = j + d; j < end; j++) obs[j] = f64[j];
@@ -200,9 +223,9 @@ export class GymVecEnv implements VecEnv {
     this.#stepMask.set(rows);
     this.#steps++;
     await this.#roundTrip(this.#stepFrame, MSG.stepped, 8 * n * (d + 1) + 3 * n, "step");
-    const buffer = this.#pipe.reply.buffer;
+    const buffer = this.#pipe!.reply.buffer;
     const f64 = new Float64Array(buffer, HEADER_BYTES, n * (d + 1));
-    const u8 = this.#pipe.reply;
+    const u8 = this.#pipe!.reply;
     const flags = HEADER_BYTES + 8 * n * (d + 1);
     const obs = this.obs, rewards = this.rewards, terminated = this.terminated;
     const truncated = this.truncated, success = this.#successAll;
@@ -218,8 +241,33 @@ export class GymVecEnv implements VecEnv {
 
   /** Ends the worker (it closes its envs); never throws, idempotent. */
   close(): Promise<void> {
-    this.#closed ??= this.#pipe.end(this.#failure ? undefined : this.#closeFrame);
+    this.#closed ??= this.#end();
     return this.#closed;
+  }
+
+  async #end(): Promise<void> {
+    if (this.#starting) await this.#starting.catch(() => {});
+    await this.#pipe?.end(this.#failure ? undefined : this.#closeFrame);
+  }
+
+  // The worker, started now for a deferred env; its shapes must be the probe's.
+  async #worker(): Promise<WorkerPipe> {
+    if (this.#pipe) return this.#pipe;
+    this.#starting ??= startWorker(this.#options).then(async ({ pipe, info }) => {
+      const same = (a: readonly number[], b: readonly number[]) => a.join() === b.join();
+      if (
+        !same(info.observationShape, this.observationShape) ||
+        !same(info.actionShape, this.actionShape)
+      ) {
+        await pipe.end();
+        throw new UserError(
+          `gym:${this.id}: the worker's spaces are obs [${info.observationShape}], action [${info.actionShape}], not [${this.observationShape}], [${this.actionShape}] as before`,
+        );
+      }
+      this.#pipe = pipe;
+      return pipe;
+    });
+    return await this.#starting;
   }
 
   #rows(mask?: Uint8Array): Uint8Array {
@@ -235,12 +283,19 @@ export class GymVecEnv implements VecEnv {
     if (this.#closed) throw new Error(`GymVecEnv.${what}: the env is closed`);
     if (this.#pending) throw new Error(`GymVecEnv.${what}: the previous call has not resolved`);
     this.#pending = true;
+    let pipe: WorkerPipe;
+    try {
+      pipe = await this.#worker();
+    } catch (e) {
+      this.#pending = false;
+      this.#failure = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
     const seq = this.#seq = (this.#seq + 1) >>> 0;
     frame[12] = seq & 0xff; // the header's sequence field, u32 little-endian
     frame[13] = (seq >>> 8) & 0xff;
     frame[14] = (seq >>> 16) & 0xff;
     frame[15] = seq >>> 24;
-    const pipe = this.#pipe;
     try {
       await pipe.roundTrip(frame, seq);
       if (pipe.replyKind === MSG.error) throw new UserError(workerMessage(pipe));

@@ -103,7 +103,7 @@ function infoOf(ready: Ready, label: string): WorkerInfo {
   if (ready.max_episode_steps === null || ready.max_episode_steps === undefined) {
     throw new UserError(
       `${label} has no time limit (spec.max_episode_steps is None): give one with ` +
-        `--gym-kwargs '{"max_episode_steps": 1000}'`,
+        `--max-episode-steps 1000 or --gym-kwargs '{"max_episode_steps": 1000}'`,
     );
   }
   if (!Number.isInteger(ready.max_episode_steps) || ready.max_episode_steps < 1) {

@@ -15,4 +15,5 @@
  */
 
 export { GymVecEnv, GymWorkerError } from "./gym_vec_env.ts";
+export { gymEnvDefinition, type GymEnvOptions, type GymSection } from "./definition.ts";
 export { GYM_TIMEOUT_MS, GYM_WORKER_URL, type GymVecEnvOptions } from "./handshake.ts";

@@ -61,6 +61,8 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     type: "string",
     default: "idm",
     help: "other vehicles: idm (reactive, along their paths) or replay (their trajectories)",
+    flag: "vehicle-mode",
+    choices: VEHICLE_MODES,
   },
   collision_penalty: {
     type: "float",

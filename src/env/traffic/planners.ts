@@ -8,19 +8,11 @@
  */
 
 import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
+import type { BuiltinSftOptions } from "../driving/planners.ts";
+import type { WaypointPlanner } from "../contract.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
 import { PATH_FEATURES, projectOnPath } from "./_path_frame.ts";
-
-/** A planner of the driving observation `z` (1 + 2H) to plans (2H), as `sft` plans. */
-export interface ZPlanner {
-  /** H. */
-  readonly horizon: number;
-  /** 1 + 2H. */
-  readonly obsDim: number;
-  /** obs (rows, obsDim) -> out (rows, 2H). */
-  plan(obs: Float64Array, rows: number, out: Float64Array): void;
-}
 
 /**
  * Runs a driving planner on the first 1 + 2H numbers of each traffic observation row:
@@ -28,7 +20,7 @@ export interface ZPlanner {
  *
  * @example
  * ```ts
- * import { BuiltinSftPlanner } from "../../sft/planner.ts";
+ * import { BuiltinSftPlanner } from "../driving/planners.ts";
  * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
  * import { Traffic } from "./traffic_env.ts";
  * const env = TRAFFIC_ENV_DEFAULTS;
@@ -36,15 +28,19 @@ export interface ZPlanner {
  * const sft = new ZPrefixPlanner(new BuiltinSftPlanner(env), { obsDim: traffic.obsDim });
  * ```
  */
-export class ZPrefixPlanner implements ZPlanner {
+export class ZPrefixPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   /** The wrapped planner. */
-  readonly inner: ZPlanner;
+  readonly inner: WaypointPlanner;
   #scratch = new Float64Array(0);
 
   /** Wraps `inner` for observation rows of `opts.obsDim` numbers. */
-  constructor(inner: ZPlanner, opts: { obsDim: number }) {
+  constructor(inner: WaypointPlanner, opts: { obsDim: number }) {
     if (opts.obsDim < inner.obsDim) {
       throw new RangeError(`ZPrefixPlanner: obsDim ${opts.obsDim} < the planner's ${inner.obsDim}`);
     }
@@ -63,6 +59,24 @@ export class ZPrefixPlanner implements ZPlanner {
     this.inner.plan(s, rows, out);
   }
 }
+
+/**
+ * The built-in planner's error on the traffic env: the same lateral offset and noise,
+ * but a milder flattening of curves (so most of its failures there are collisions, which
+ * it does not see coming, rather than leaving the corridor).
+ *
+ * @example
+ * ```ts
+ * import { BuiltinSftPlanner } from "../driving/planners.ts";
+ * import { TRAFFIC_ENV_DEFAULTS } from "./config.ts";
+ * const sft = new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS);
+ * ```
+ */
+export const TRAFFIC_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object.freeze({
+  lateralOffset: 0.3,
+  curvatureScale: 0.7,
+  noiseStd: 0.1,
+});
 
 /** Lateral clearance the expert keeps to vehicles beside its path (m). */
 const MARGIN = 0.3;
@@ -90,8 +104,12 @@ const PREDICT = 1.5;
  * const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
  * ```
  */
-export class TrafficExpertPlanner implements ZPlanner {
+export class TrafficExpertPlanner implements WaypointPlanner {
   readonly horizon: number;
+  /** 2H. */
+  get actionDim(): number {
+    return 2 * this.horizon;
+  }
   readonly obsDim: number;
   readonly #cfg: EnvConfig;
   readonly #k: number;

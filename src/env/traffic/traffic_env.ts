@@ -12,6 +12,7 @@ import { observationScale } from "../driving/obs_scale.ts";
 import { rowPlanErrors } from "../driving/plan_metrics.ts";
 import { DRIVING_METRICS } from "../driving/vec_env.ts";
 import type { EpisodeMetric } from "../contract.ts";
+import type { TopDownView } from "../top_down.ts";
 import { VEHICLE_STATE_SIZE } from "../driving/vehicle.ts";
 import { compileActors, type CompiledActor } from "./actors.ts";
 import { DEFAULT_TRAFFIC_CONFIG, type TrafficConfig, validateTrafficConfig } from "./config.ts";
@@ -19,6 +20,7 @@ import { generateScenario } from "./generate.ts";
 import { TrafficExpertPlanner } from "./planners.ts";
 import type { Scenario } from "./scenario.ts";
 import { type EgoPose, NEIGHBOR_FEATURES, TrafficWorld } from "./_world.ts";
+import { trafficView } from "./top_down.ts";
 import { PATH_FEATURES, pathArcs, projectOnPath } from "./_path_frame.ts";
 
 /**
@@ -34,26 +36,30 @@ export const TRAFFIC_METRICS: readonly EpisodeMetric[] = Object.freeze([
   {
     name: "route_completion",
     description: "fraction of the route's targets reached or passed, 0..1",
+    better: "higher",
     mean: "route_completion",
-    entry: { sft: true },
-    label: "route",
+    headline: { baseline: true },
   },
   {
     name: "collisions",
     description: "1 if the episode ended in a collision with another vehicle, else 0",
+    better: "lower",
     mean: "collision_rate",
-    entry: { sft: true },
-    label: "collide",
+    headline: { baseline: true },
   },
   ...DRIVING_METRICS.slice(4, 9),
   {
     name: "min_ttc",
     description: "smallest time-to-collision at constant velocities (s, capped at traffic.ttc_cap)",
+    unit: "s",
+    better: "higher",
     mean: "min_ttc_mean",
   },
   {
     name: "min_gap",
     description: "smallest gap between the ego's box and another vehicle's (m, capped at 100)",
+    unit: "m",
+    better: "higher",
     mean: "min_gap_mean",
   },
 ]);
@@ -168,6 +174,13 @@ export class Traffic extends RouteEnv {
     const list = this.#scenarios;
     if (list) return list[seed % list.length];
     return generateScenario(seed, { env: this.episodes.cfg, traffic: this.traffic });
+  }
+
+  // the driving view with the other vehicles and collisions
+  protected override makeView(): TopDownView {
+    const { ego_length: length, ego_width: width } = this.traffic;
+    const { episodes, collided } = this;
+    return trafficView({ episodes, world: this.#world, collided, ego: { length, width } });
   }
 
   protected override clearOutputs(i: number): void {

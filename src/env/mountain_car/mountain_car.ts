@@ -11,8 +11,8 @@
  * @module
  */
 
-import { Rng } from "../math/mod.ts";
-import type { EpisodeMetric, VecEnv } from "./contract.ts";
+import { Rng } from "../../math/mod.ts";
+import type { EpisodeMetric, VecEnv } from "../contract.ts";
 
 /** Gymnasium's episode cap of `MountainCarContinuous-v0`. */
 export const MOUNTAIN_CAR_MAX_STEPS = 999;
@@ -21,9 +21,9 @@ export const MOUNTAIN_CAR_MAX_STEPS = 999;
 export const MOUNTAIN_CAR_METRICS: readonly EpisodeMetric[] = Object.freeze([{
   name: "max_position",
   description: "highest position reached in the episode (goal at 0.45)",
+  better: "higher",
   mean: "max_position_mean",
-  entry: { sft: true },
-  label: "max pos",
+  headline: { baseline: true },
 }]);
 
 /** N MountainCarContinuous envs. */
