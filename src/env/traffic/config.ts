@@ -36,6 +36,12 @@ export interface TrafficConfig {
   ego_width: number;
   /** Most parked vehicles a seeded scenario puts beside the route. */
   max_parked: number;
+  /**
+   * Odds of each scenario kind in seeded training scenarios (seeds below the held-out
+   * base), in `SCENARIO_KINDS` order, comma-separated ("1,1,1,1": equal odds, as held-out
+   * seeds always have): oversampling a rare manoeuvre gives it more experience.
+   */
+  train_kind_weights: string;
   /** Time-to-collision and gap are capped at these in the metrics (s, m). */
   ttc_cap: number;
 }
@@ -118,6 +124,12 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     default: 2,
     help: "parked vehicles beside the route, at most, per seeded scenario",
   },
+  train_kind_weights: {
+    type: "string",
+    default: "1,1,1,1",
+    help:
+      "odds of lead_brake,slow_lead,stopped_in_lane,cut_in in training scenarios (held-out: equal)",
+  },
   ttc_cap: {
     type: "float",
     range: [0, 1e6],
@@ -165,6 +177,7 @@ export function validateTrafficConfig(cfg: TrafficConfig): void {
     if (!(key in TRAFFIC_CONFIG_TABLE)) throw new RangeError(`traffic.${key}: unknown key`);
   }
   validateTable(cfg, { section: "traffic", table: TRAFFIC_CONFIG_TABLE });
+  kindWeights(cfg);
   if (!(VEHICLE_MODES as readonly string[]).includes(cfg.vehicle_mode)) {
     throw new RangeError(
       `traffic.vehicle_mode: expected one of ${VEHICLE_MODES.join(", ")}, got ${
@@ -173,3 +186,32 @@ export function validateTrafficConfig(cfg: TrafficConfig): void {
     );
   }
 }
+
+/**
+ * The kind odds of `cfg.train_kind_weights`, checked: one finite number >= 0 per scenario
+ * kind (4), not all 0. Throws a `RangeError` naming `traffic.train_kind_weights`.
+ *
+ * @example
+ * ```ts
+ * kindWeights({ ...DEFAULT_TRAFFIC_CONFIG, train_kind_weights: "1,1,3,1" }); // [1, 1, 3, 1]
+ * ```
+ */
+export function kindWeights(cfg: Pick<TrafficConfig, "train_kind_weights">): number[] {
+  const text = cfg.train_kind_weights;
+  const parts = text.split(",").map((p) => p.trim());
+  const weights = parts.map((p) => (/^[0-9]+(\.[0-9]*)?$/.test(p) ? Number(p) : NaN));
+  if (weights.length !== KIND_COUNT || weights.some((w) => !(w >= 0 && w < 1e6))) {
+    throw new RangeError(
+      `traffic.train_kind_weights: expected ${KIND_COUNT} comma-separated numbers >= 0, got ${
+        JSON.stringify(text).slice(0, 40)
+      }`,
+    );
+  }
+  if (weights.every((w) => w === 0)) {
+    throw new RangeError("traffic.train_kind_weights: at least one weight must be above 0");
+  }
+  return weights;
+}
+
+/** Scenario kinds of a seeded scenario (`SCENARIO_KINDS`' length). */
+const KIND_COUNT = 4;
