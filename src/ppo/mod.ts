@@ -10,6 +10,7 @@
  */
 
 export * from "./config.ts";
+export * from "./generic_defaults.ts";
 export * from "./gae.ts";
 export * from "./loss.ts";
 export * from "./rollout_buffer.ts";

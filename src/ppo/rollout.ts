@@ -73,6 +73,12 @@ export interface RolloutParts {
   seed: number;
   /** Bound on each delta component. */
   deltaClip: number;
+  /**
+   * Subtracted from each step's reward (before any scaling) per metre of the sampled,
+   * clipped delta's norm (0: none): a residual that costs, kept small where the env's
+   * reward does not ask for it. The episode returns reported stay the env's.
+   */
+  deltaCost?: number;
 }
 
 /**
@@ -103,6 +109,9 @@ export class RolloutCollector {
   readonly #plan: Float64Array;
   readonly #finalValue: Float64Array;
   readonly #reward: Float64Array;
+  // (N) the sampled clipped delta's norm, and the rewards less its cost (deltaCost)
+  readonly #sampledNorm: Float64Array;
+  readonly #costed: Float64Array;
 
   /** Allocates the per-step arrays for `parts.vec`'s N slots. */
   constructor(parts: RolloutParts) {
@@ -122,6 +131,8 @@ export class RolloutCollector {
     this.#plan = new Float64Array(n * a);
     this.#finalValue = new Float64Array(n);
     this.#reward = new Float64Array(n);
+    this.#sampledNorm = new Float64Array(n);
+    this.#costed = new Float64Array(n);
   }
 
   /**
@@ -209,6 +220,13 @@ export class RolloutCollector {
       b.logp[row] = this.#logp[i];
       b.val[row] = this.#value[i];
       b.deltaNorm[row] = clippedDeltaNorm(this.#mean, { row: i, actDim: a, deltaClip: clip });
+      if (this.#p.deltaCost) {
+        this.#sampledNorm[i] = clippedDeltaNorm(this.#action, {
+          row: i,
+          actDim: a,
+          deltaClip: clip,
+        });
+      }
     }
     return rows;
   }
@@ -223,6 +241,12 @@ export class RolloutCollector {
     // the value of each finished episode's last observation (bootstraps a truncation)
     if (anyDone) model.values(vec.finalObs, n, this.#finalValue);
     let rewards = vec.rewards;
+    const cost = this.#p.deltaCost ?? 0;
+    if (cost > 0) {
+      const costed = this.#costed;
+      for (let i = 0; i < n; i++) costed[i] = rewards[i] - cost * this.#sampledNorm[i];
+      rewards = costed;
+    }
     if (rewardScaler) {
       rewardScaler.scale(rewards, { active, done: vec.done, out: this.#reward });
       rewards = this.#reward;

@@ -216,6 +216,7 @@ export class Trainer {
       rewardScaler: this.rewardScaler,
       seed: ppo.seed,
       deltaClip: ppo.delta_clip,
+      deltaCost: ppo.delta_cost,
     });
   }
 
