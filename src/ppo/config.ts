@@ -59,6 +59,8 @@ export interface PpoConfig {
   init_log_std: number;
   /** Training reward less this per metre of the sampled clipped delta's norm, each step. */
   delta_cost: number;
+  /** ρ of the exploration noise between a slot's consecutive steps (0: independent). */
+  noise_correlation: number;
   /**
    * Upper bound on every log_std entry, projected after each optimiser step (20, the
    * default, is never reached: no bound).
@@ -255,6 +257,13 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: 0,
     help: "reward cost per step per m of the sampled delta's norm, in training (0: none)",
     flag: "delta-cost",
+  },
+  noise_correlation: {
+    type: "float",
+    range: [0, 0.999],
+    default: 0,
+    help: "correlation of the exploration noise between consecutive steps, AR(1) (0: none)",
+    flag: "noise-correlation",
   },
   max_log_std: {
     type: "float",

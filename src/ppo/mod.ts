@@ -16,5 +16,6 @@ export * from "./loss.ts";
 export * from "./rollout_buffer.ts";
 export * from "./reward_scaler.ts";
 export * from "./rollout.ts";
+export * from "./correlated_noise.ts";
 export * from "./update.ts";
 export * from "./trainer.ts";

@@ -217,6 +217,7 @@ export class Trainer {
       seed: ppo.seed,
       deltaClip: ppo.delta_clip,
       deltaCost: ppo.delta_cost,
+      noiseCorrelation: ppo.noise_correlation,
     });
   }
 
