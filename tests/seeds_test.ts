@@ -436,6 +436,13 @@ Deno.test("aggregate: a traffic folder adds ADE, route completion, the collision
       /^per group of held-out episodes: ADE m, route completion, collisions$/m,
     );
     assert.match(r.stdout, new RegExp(`^seed\\s+${kinds.join("\\s+")}$`, "m"));
+    // the mean row: each group's mean collision rate across the seeds, in percent
+    const meanRow = r.stdout.split("\n").filter((l) => l.startsWith("mean ")).at(-1)!;
+    const kindRates = kinds.map((k) =>
+      `${(100 * s.across_groups![k].collision_rate!.mean).toFixed(1)}%`
+    );
+    for (const rate of kindRates) assert.ok(meanRow.includes(rate), `${meanRow} lacks ${rate}`);
+    assert.ok(!/ - /.test(meanRow), meanRow);
   }));
 
 Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {

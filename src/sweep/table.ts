@@ -112,7 +112,7 @@ function groupTable(
       [
         "mean",
         ...names.map((g) =>
-          cell(Object.fromEntries(shown.map(([m]) => [m, across[g][m]?.mean ?? null])))
+          cell(Object.fromEntries(shown.map((m) => [m, across[g][m]?.mean ?? null])))
         ),
       ],
     ]),
