@@ -18,8 +18,9 @@ zero action: ``policy.final_actions(obs)`` -> (B, action_dim).
 
 Everything is read from the files themselves: the sizes from the tensors' shapes,
 ``delta_clip`` from ``cfg``, the env from ``env_name`` (traffic: the planner sees the
-first 1 + 2H numbers of the observation, the heads all of it, 1 + 2H + 8K with K =
-``traffic_cfg.neighbors``), and the running observation normaliser from ``obs_rms``
+first 1 + 2H numbers of the observation, the heads all of it, 1 + 2H + 10K with K =
+``traffic_cfg.neighbors``, or 1 + 2H + 8K when ``traffic_cfg.path_features`` is false or
+absent, a file from before the path block), and the running observation normaliser from ``obs_rms``
 when the checkpoint carries one (applied before both heads, never before the planner).
 A file that is not what it should be is refused with a ``ValueError`` naming the file
 and the key. The heads are stored for the raw observation (any fixed input scale the
@@ -57,6 +58,8 @@ WAYPOINT_ENVS = ("driving", "traffic")
 NEIGHBOR_FEATURES = 8
 #: ``delta_clip`` of a checkpoint whose ``cfg`` records none (the Python trainer's default)
 DEFAULT_DELTA_CLIP = 2.0
+#: numbers per neighbouring vehicle in the traffic observation's path block
+PATH_FEATURES = 2
 #: ``traffic_cfg.neighbors`` of a traffic checkpoint that records none
 DEFAULT_NEIGHBORS = 8
 
@@ -288,9 +291,11 @@ def load_policy(checkpoint, sft_model=None, *, dtype: torch.dtype = torch.float6
         z_dim = 1 + 2 * action_shape[0]
         want, why = z_dim, "1 + 2H: speed, then the H target waypoints"
         if env_name == "traffic":
-            k = _traffic_neighbors(root, path)
-            want = z_dim + NEIGHBOR_FEATURES * k
-            why = f"1 + 2H + {NEIGHBOR_FEATURES}K: z, then K = {k} neighbouring vehicles"
+            k, per = _traffic_neighbors(root, path)
+            want = z_dim + per * k
+            why = f"1 + 2H + {per}K: z, then K = {k} neighbouring vehicles"
+            if per > NEIGHBOR_FEATURES:
+                why += " and their place on the route path"
         if obs_dim != want:
             raise ValueError(f"{path}: delta_head.net.0.weight has shape {list(w0.shape)}, "
                              f"expected [{hidden}, {want}] ({why}, with H = {action_shape[0]})")
@@ -448,11 +453,16 @@ def _obs_normalizer(rms, obs_dim: int, path: str) -> ObsNormalizer:
     return ObsNormalizer(mean, var, epsilon, clip, count)
 
 
-def _traffic_neighbors(root: dict, path: str) -> int:
+def _traffic_neighbors(root: dict, path: str) -> tuple:
+    """K and the numbers per neighbour (8, plus 2 with ``traffic_cfg.path_features``)."""
     cfg = root.get("traffic_cfg")
     if cfg is None:
-        return DEFAULT_NEIGHBORS
+        return DEFAULT_NEIGHBORS, NEIGHBOR_FEATURES
     k = cfg.get("neighbors", DEFAULT_NEIGHBORS) if isinstance(cfg, dict) else None
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValueError(f"{path}: traffic_cfg.neighbors: expected an integer >= 0, got {k!r}")
-    return k
+    path_features = cfg.get("path_features", False)
+    if not isinstance(path_features, bool):
+        raise ValueError(f"{path}: traffic_cfg.path_features: expected a bool, "
+                         f"got {path_features!r}")
+    return k, NEIGHBOR_FEATURES + (PATH_FEATURES if path_features else 0)

@@ -156,7 +156,7 @@ Deno.test("every row of every table has a help line and a default of its type", 
     ...tableRows(PPO_CONFIG_TABLE),
     ...tableRows(SFT_CONFIG_TABLE),
   ];
-  assert.equal(rows.length, 26 + 36 + 9);
+  assert.equal(rows.length, 26 + 39 + 9);
   {
     for (const [key, row] of rows) {
       assert.ok(row.help.length > 0, key);

@@ -20,7 +20,7 @@ import {
   withTempDir,
 } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import { ExpertPlanner } from "../src/env/mod.ts";
+import { ExpertPlanner, SCENARIO_KINDS } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
 import { parseSeedList } from "../src/cli/_seed_flags.ts";
 import { describeSeeds, interquartileMean } from "../src/sweep/mod.ts";
@@ -171,7 +171,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
         assert.equal(row.seed, seed);
         assert.equal(row.expert_return, expert);
         for (const m of ["return", "success_rate", "ade", "gap_closed"] as const) {
-          assert.ok(Math.abs(row[m]! - rows[i][m]) < 1e-12, `seed ${seed} ${m}`);
+          assert.ok(Math.abs((row[m] as number) - rows[i][m]) < 1e-12, `seed ${seed} ${m}`);
         }
       }
       for (const m of ["return", "success_rate", "ade", "gap_closed"] as const) {
@@ -396,12 +396,50 @@ Deno.test("aggregate: a traffic folder adds ADE, route completion, the collision
       assert.equal(s.per_seed[i].collision_rate, refined.collision_rate);
       assert.equal(s.per_seed[i].route_completion, refined.route_completion);
     }
-    const rates = s.per_seed.map((row) => row.collision_rate!);
+    const rates = s.per_seed.map((row) => row.collision_rate as number);
     assert.equal(s.across_seeds.collision_rate!.mean, (rates[0] + rates[1]) / 2);
     assert.match(
       r.stdout,
       /^seed\s+return\s+success\s+ADE m\s+route completion\s+collisions\s+gap closed$/m,
     );
+    // per scenario kind: each seed's held-out groups, and their statistics across seeds
+    for (const [i, seed] of [1, 2].entries()) {
+      const groups = (readJson(join(out, `seed_${seed}`, "train_metrics.json")) as {
+        heldout: { groups: { refined: Record<string, Record<string, number>> } };
+      }).heldout.groups.refined;
+      for (const [kind, g] of Object.entries(groups)) {
+        assert.deepEqual(s.per_seed[i].groups![kind], {
+          num_episodes: g.num_episodes,
+          return: g.return_mean,
+          success_rate: g.success_rate,
+          ade: g.ade_mean,
+          route_completion: g.route_completion,
+          collision_rate: g.collision_rate,
+        });
+      }
+    }
+    const kinds = Object.keys(s.across_groups!);
+    assert.ok(
+      kinds.length > 0 && kinds.every((k) => SCENARIO_KINDS.includes(k as never)),
+      `${kinds}`,
+    );
+    for (const kind of kinds) {
+      const both = s.per_seed.map((row) => row.groups?.[kind]?.collision_rate);
+      if (both.some((x) => x === undefined)) continue;
+      assert.equal(s.across_groups![kind].collision_rate!.mean, (both[0]! + both[1]!) / 2);
+    }
+    assert.match(
+      r.stdout,
+      /^per group of held-out episodes: ADE m, route completion, collisions$/m,
+    );
+    assert.match(r.stdout, new RegExp(`^seed\\s+${kinds.join("\\s+")}$`, "m"));
+    // the mean row: each group's mean collision rate across the seeds, in percent
+    const meanRow = r.stdout.split("\n").filter((l) => l.startsWith("mean ")).at(-1)!;
+    const kindRates = kinds.map((k) =>
+      `${(100 * s.across_groups![k].collision_rate!.mean).toFixed(1)}%`
+    );
+    for (const rate of kindRates) assert.ok(meanRow.includes(rate), `${meanRow} lacks ${rate}`);
+    assert.ok(!/ - /.test(meanRow), meanRow);
   }));
 
 Deno.test("statistics across seeds: IQM trims a quarter from each end; bootstrap intervals are reproducible", () => {

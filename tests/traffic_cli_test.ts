@@ -190,7 +190,7 @@ Deno.test("resuming a traffic run: a moved set folder or other neighbours are on
     // how many vehicles it observes is the delta head's input size: kept
     const k = await cli(["train", "--resume", ckpt, "--scenarios", moved, "--neighbors", "4"]);
     assert.deepEqual(k.lines, [
-      `error: --resume ${ckpt}: its delta head takes observations of 73 numbers; the flags and --config make them 41, and a resumed run keeps its observation size`,
+      `error: --resume ${ckpt}: its delta head takes observations of 89 numbers; the flags and --config make them 49, and a resumed run keeps its observation size`,
     ]);
     assert.equal(k.code, 2);
     const there = await cli([

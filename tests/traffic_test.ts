@@ -14,6 +14,7 @@ import {
   EpisodeStatistics,
   generateScenario,
   NEIGHBOR_FEATURES,
+  PATH_FEATURES,
   SCENARIO_FORMAT,
   SCENARIO_KINDS,
   Traffic,
@@ -142,7 +143,7 @@ const parked = (id: string, x: number, y: number): Scenario["vehicles"][number] 
   trajectory: [{ t: 0, x, y, yaw: 0, speed: 0 }],
 });
 
-Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends the episode with the penalty", () => {
+Deno.test("Traffic: K nearest in the car frame, zero-padded, then their place on the path; a collision ends the episode with the penalty", () => {
   const traffic = { ...DEFAULT_TRAFFIC_CONFIG, neighbors: 3 };
   const scenarios = [
     straight([parked("far", 60, 50), parked("near", 30, 50), parked("side", 20, 56)]),
@@ -151,13 +152,29 @@ Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends th
     autoReset: true,
   });
   const z = 1 + 2 * TRAFFIC_ENV_DEFAULTS.horizon_steps;
-  assert.equal(venv.obsDim, z + 3 * NEIGHBOR_FEATURES);
+  assert.equal(venv.obsDim, z + 3 * (NEIGHBOR_FEATURES + PATH_FEATURES));
   venv.reset([7]);
   const slot = (q: number) => [...venv.obs.subarray(z + q * 8, z + q * 8 + 8)];
   // nearest first: side (10, 6) at 11.7 m, near (20, 0), far (50, 0); vx = -8 (ego at 8 m/s)
   assert.deepEqual(slot(0), [10, 6, -8, 0, 0, 4, 2, 1]);
   assert.deepEqual(slot(1), [20, 0, -8, 0, 0, 4, 2, 1]);
   assert.deepEqual(slot(2), [50, 0, -8, 0, 0, 4, 2, 1]);
+  // the path block, in slot order: along the (straight) route, and beside it
+  assert.deepEqual([...venv.obs.subarray(z + 24)], [10, 6, 20, 0, 50, 0]);
+  const plain = new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
+    traffic: { ...traffic, path_features: false },
+    scenarios,
+  });
+  plain.reset([7]);
+  assert.equal(plain.obsDim, z + 3 * NEIGHBOR_FEATURES);
+  assert.deepEqual([...plain.obs], [...venv.obs.subarray(0, plain.obsDim)]);
+  const plans = [traffic, plain.traffic].map((t) => {
+    const out = new Float64Array(2 * TRAFFIC_ENV_DEFAULTS.horizon_steps);
+    const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, t);
+    expert.plan(t.path_features ? venv.obs : plain.obs, 1, out);
+    return [...out];
+  });
+  assert.deepEqual(plans[0], plans[1], "the expert reads the same numbers in both layouts");
 
   const wide = new EpisodeStatistics(
     new Traffic(TRAFFIC_ENV_DEFAULTS, 1, {
@@ -167,7 +184,8 @@ Deno.test("Traffic: K nearest in the car frame, zero-padded; a collision ends th
     { autoReset: true },
   );
   wide.reset([0]);
-  assert.deepEqual([...wide.obs.subarray(z + 3 * 8)], new Array(16).fill(0));
+  assert.deepEqual([...wide.obs.subarray(z + 3 * 8, z + 5 * 8)], new Array(16).fill(0));
+  assert.deepEqual([...wide.obs.subarray(z + 5 * 8 + 6)], new Array(4).fill(0));
 
   // the SFT planner ignores the car 20 m ahead and drives into it
   const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
@@ -273,6 +291,8 @@ async function tensors(path: string): Promise<Map<string, Uint8Array>> {
   return out;
 }
 
+const GENERATED = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
+
 const SMALL = [
   "--env",
   "traffic",
@@ -346,14 +366,36 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
       output,
     ]);
     assert.equal(ev.code, 0, ev.stderr);
-    const docs = readJson(output) as Array<{ scenarios: Array<Record<string, unknown>> }>;
+    const docs = readJson(output) as Array<{
+      scenarios: Array<Record<string, unknown> & { raw: { seed: number; group: string } }>;
+      groups: Record<string, Record<string, number>>;
+    }>;
     for (const doc of docs) {
       for (const s of doc.scenarios) {
         for (const k of ["collisions", "offroad", "red_light"]) {
           assert.ok(Number.isInteger(s[k]), k);
         }
       }
+      // every episode's scenario kind, and the summary of each kind's episodes
+      const kinds = doc.scenarios.map((s) => s.raw.group);
+      assert.deepEqual(
+        kinds,
+        doc.scenarios.map((s) => generateScenario(s.raw.seed, GENERATED).kind),
+      );
+      assert.deepEqual(Object.keys(doc.groups), [...new Set(kinds)].sort());
+      for (const [kind, g] of Object.entries(doc.groups)) {
+        const own = doc.scenarios.filter((s) => s.raw.group === kind);
+        assert.equal(g.num_episodes, own.length);
+        const rate = own.reduce((sum, s) => sum + (s.collisions as number), 0) / own.length;
+        assert.equal(g.collision_rate, rate);
+      }
     }
+    assert.match(ev.stdout, /^per group of episodes:$/m);
+    assert.match(ev.stdout, /^expert\s+stopped_in_lane\s+\d+\s/m);
+    const groups = (readJson(join(a, "train_metrics.json")) as {
+      heldout: { groups: { sft: Record<string, unknown>; refined: Record<string, unknown> } };
+    }).heldout.groups;
+    assert.deepEqual(Object.keys(groups.refined), Object.keys(groups.sft));
 
     for (
       const [args, what] of [
@@ -371,20 +413,22 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
     assert.match(notTraffic.stderr, /only for --env traffic/);
   }));
 
-Deno.test("train --env traffic --max-log-std: log_std held at the bound, exact resume; a bound under init_log_std is refused", () =>
+Deno.test("train --env traffic --max-log-std(-end): log_std held at the falling bound, exact resume; a bound under init_log_std is refused", () =>
   withTempDir(async (dir) => {
     const a = join(dir, "a"), r = join(dir, "r");
-    const bound = ["--max-log-std", "0.55"]; // init_log_std 0.5; the entropy bonus pushes it up
+    // init_log_std 0.5; the bound falls from 0.6 to 0.45 over the 40 episodes
+    const bound = ["--max-log-std", "0.6", "--max-log-std-end", "0.45"];
     const res = await runCli(["train", ...SMALL, ...bound, "--out-dir", a]);
     assert.equal(res.code, 0, res.stderr);
     const ppo = (readJson(join(a, "config.json")) as { ppo: Record<string, unknown> }).ppo;
-    assert.equal(ppo.max_log_std, 0.55);
+    assert.equal(ppo.max_log_std, 0.6);
+    assert.equal(ppo.max_log_std_end, 0.45);
     const logStd = async (path: string) => {
       const bytes = (await tensors(path)).get(".delta_head.log_std")!;
       return [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)];
     };
     const held = await logStd(join(a, "final.pt"));
-    const top = Math.fround(0.55);
+    const top = Math.fround(0.45); // the bound after the last update
     assert.ok(held.every((x) => x <= top), `log_std ${held} above the bound`);
     assert.ok(held.some((x) => x === top), `log_std ${held} never reached the bound`);
 

@@ -33,34 +33,66 @@ export function formatTable(
     hasSuccess?: boolean;
   },
 ): string {
-  const { firstSeed, count, metrics } = opts;
-  const envCols: [string, (s: EvalSummary) => string][] = metrics.filter((m) => m.mean).map((m) => {
-    const mean = m.mean!, std = m.std;
-    if (isRate(mean)) return [metricLabel(m), (s) => `${(100 * s[mean]).toFixed(1)}%`];
-    if (std === undefined) return [metricLabel(m), (s) => s[mean].toFixed(3)];
-    return [metricLabel(m), (s) => `${s[mean].toFixed(3)}±${s[std].toFixed(3)}`];
-  });
-  const delta = opts.actionUnit ? `|delta| ${opts.actionUnit}` : "|delta|";
-  const success: [string, (s: EvalSummary) => string][] = opts.hasSuccess === false
-    ? []
-    : [["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`]];
-  const cols: [string, (s: EvalSummary) => string][] = [
-    ...success,
-    ["return", (s) => s.return_mean.toFixed(2)],
-    ["steps", (s) => s.steps_mean.toFixed(1)],
-    ...envCols,
-    [delta, (s) => s.delta_norm_mean.toFixed(3)],
-  ];
+  const { firstSeed, count } = opts;
+  const cols = columns(opts);
   const rows = docs.map((d) => [d.policy.name, ...cols.map(([, f]) => f(d.summary))]);
   const header = ["policy", ...cols.map(([h]) => h)];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = tableLine(header, rows);
   return [
     `eval: ${count} episodes per policy, ${
       opts.played ?? `seeds ${firstSeed}..${firstSeed + count - 1}`
     }`,
     line(header),
     ...rows.map(line),
+    ...groupLines(docs, cols),
   ].join("\n");
+}
+
+type Column = [string, (s: EvalSummary) => string];
+
+// The columns of a summary: success, return and steps, the env's metrics, |delta|.
+function columns(
+  opts: { metrics: readonly EpisodeMetric[]; actionUnit?: string; hasSuccess?: boolean },
+): Column[] {
+  const envCols: Column[] = opts.metrics.filter((m) => m.mean).map((m) => {
+    const mean = m.mean!, std = m.std;
+    if (isRate(mean)) return [metricLabel(m), (s) => `${(100 * s[mean]).toFixed(1)}%`];
+    if (std === undefined) return [metricLabel(m), (s) => s[mean].toFixed(3)];
+    return [metricLabel(m), (s) => `${s[mean].toFixed(3)}±${s[std].toFixed(3)}`];
+  });
+  const delta = opts.actionUnit ? `|delta| ${opts.actionUnit}` : "|delta|";
+  const success: Column[] = opts.hasSuccess === false
+    ? []
+    : [["success", (s) => `${(100 * s.success_rate).toFixed(1)}%`]];
+  return [
+    ...success,
+    ["return", (s) => s.return_mean.toFixed(2)],
+    ["steps", (s) => s.steps_mean.toFixed(1)],
+    ...envCols,
+    [delta, (s) => s.delta_norm_mean.toFixed(3)],
+  ];
+}
+
+// A row formatter: the first column left-aligned, the others right-aligned to the widest.
+function tableLine(header: string[], rows: string[][]): (r: string[]) => string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+}
+
+// The same columns per group of episodes (traffic: scenario kind), for the documents
+// that have groups: one row per policy and group.
+function groupLines(docs: EvalDocument[], cols: Column[]): string[] {
+  const grouped = docs.filter((d) => d.groups);
+  if (grouped.length === 0) return [];
+  const rows = grouped.flatMap((d) =>
+    Object.entries(d.groups!).map(([g, s]) => [
+      d.policy.name,
+      g,
+      String(s.num_episodes),
+      ...cols.map(([, f]) => f(s)),
+    ])
+  );
+  const header = ["policy", "group", "n", ...cols.map(([h]) => h)];
+  const line = tableLine(header, rows);
+  return ["", "per group of episodes:", line(header), ...rows.map(line)];
 }

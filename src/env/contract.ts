@@ -200,6 +200,12 @@ export interface VecEnv {
    * step, to `out` from `offset`. Called once per episode, before that copy is reset.
    */
   writeEpisodeMetrics?(i: number, out: Float64Array, offset: number): void;
+  /**
+   * The group copy i's episode, which ended at its latest step, belongs to (traffic: its
+   * scenario's kind); evaluation summarises each group apart as well. Called once per
+   * episode, before that copy is reset. Absent: no groups.
+   */
+  episodeGroup?(i: number): string;
   /** Frees what the env holds outside this process (a subprocess); idempotent. */
   close?(): void | Promise<void>;
 }

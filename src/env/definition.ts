@@ -26,6 +26,12 @@ export interface EnvSection {
    * `env_cfg`, traffic's `traffic_cfg`).
    */
   readonly checkpointKey?: string;
+  /**
+   * Values a checkpoint's section takes for keys it does not name, in place of the
+   * table's defaults: keys added later, which the older files did not have (traffic's
+   * `path_features`, off in files from before the path block).
+   */
+  readonly absentInCheckpoint?: Readonly<Record<string, unknown>>;
 }
 
 /** The checked values of an env's sections, by section key. */

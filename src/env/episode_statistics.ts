@@ -76,6 +76,8 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
   readonly success: Uint8Array;
   /** (N, metrics.length) its metrics (where `done`). */
   readonly episodeMetrics: Float64Array;
+  /** (N) its group (where `done`; undefined for envs without groups, `VecEnv.episodeGroup`). */
+  readonly episodeGroups: (string | undefined)[];
   /** (N) seed of each copy's current episode. */
   readonly seeds: Float64Array;
   /** (N) steps of each copy's current episode so far. */
@@ -113,6 +115,7 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
     this.episodeLengths = new Int32Array(n);
     this.success = new Uint8Array(n);
     this.episodeMetrics = new Float64Array(n * this.metrics.length);
+    this.episodeGroups = new Array(n).fill(undefined);
     this.seeds = new Float64Array(n);
     this.stepCount = new Int32Array(n);
     this.#running = new Float64Array(n);
@@ -211,6 +214,7 @@ export class EpisodeStatistics<E extends VecEnv = VecEnv> {
       this.episodeLengths[i] = steps;
       this.success[i] = success !== undefined ? success[i] : 0;
       if (m > 0) env.writeEpisodeMetrics?.(i, this.episodeMetrics, i * m);
+      if (env.episodeGroup) this.episodeGroups[i] = env.episodeGroup(i);
       if (this.#autoReset) {
         this.#restart[i] = 1;
         this.#nextSeeds[i] = this.seeds[i] + n;

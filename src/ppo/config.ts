@@ -57,11 +57,17 @@ export interface PpoConfig {
   delta_clip: number;
   /** Initial value of every log_std entry of the policy. */
   init_log_std: number;
+  /** Training reward less this per metre of the sampled clipped delta's norm, each step. */
+  delta_cost: number;
+  /** ρ of the exploration noise between a slot's consecutive steps (0: independent). */
+  noise_correlation: number;
   /**
    * Upper bound on every log_std entry, projected after each optimiser step (20, the
    * default, is never reached: no bound).
    */
   max_log_std: number;
+  /** The bound at the end of the budget, reached linearly from `max_log_std` when lower. */
+  max_log_std_end: number;
   /** Normalise advantages over each rollout's batch. */
   norm_adv: boolean;
   /**
@@ -245,14 +251,34 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: -0.5,
     help: "initial log_std of the policy (exploration noise)",
   },
+  delta_cost: {
+    type: "float",
+    range: [0, 1e6],
+    default: 0,
+    help: "reward cost per step per m of the sampled delta's norm, in training (0: none)",
+    flag: "delta-cost",
+  },
+  noise_correlation: {
+    type: "float",
+    range: [0, 0.999],
+    default: 0,
+    help: "correlation of the exploration noise between consecutive steps, AR(1) (0: none)",
+    flag: "noise-correlation",
+  },
   max_log_std: {
     type: "float",
     range: [-20, 20],
-    // 20 (std 5e8) is never reached: off. The traffic env bounds it (a clipped delta
-    // makes a wider spread free, and the entropy bonus grows it without limit; README)
+    // 20 (std 5e8) is never reached: off. The traffic env bounds it (docs/results.md)
     default: 20,
     help: "upper bound on log_std, projected after each optimiser step (20: none)",
     flag: "max-log-std",
+  },
+  max_log_std_end: {
+    type: "float",
+    range: [-20, 20],
+    default: 20,
+    help: "log_std bound at the end of the budget, linearly from max_log_std (20: constant)",
+    flag: "max-log-std-end",
   },
   norm_adv: { type: "bool", default: true, help: "normalise advantages per rollout" },
   obs_norm: { type: "bool", default: true, help: "scale observations by a power of two" },
@@ -353,40 +379,3 @@ export function validatePpoConfig(cfg: PpoConfig): void {
     throw new RangeError(`ppo.device: only "cpu" is supported, got ${JSON.stringify(cfg.device)}`);
   }
 }
-
-/**
- * PPO defaults for an env that registers none (a Gymnasium env through `gym:ID`), SB3's
- * `PPO` defaults: a 2x64 policy network, lr 3e-4 constant, 2048 steps per update (n_steps
- * 2048 × n_envs 1), 10 epochs of minibatches of 64, gamma 0.99, lambda 0.95, clip 0.2,
- * ent_coef 0, vf_coef 0.5, max_grad_norm 0.5, no KL early stop (target_kl 1e9: SB3's
- * None), log_std 0, no weight decay; plus observation normalisation and reward scaling
- * (RL Zoo's `normalize: true`, CleanRL's ppo_continuous_action: an unknown env's
- * observations and rewards come at unknown scales), neither of the driving env's fixed
- * scales (`obs_norm`, `value_scale`), no delta bound of its own (`delta_clip` 1e6: the
- * zero base policy's delta is the action, which reaches the env clipped to its Box, as
- * SB3 clips it), 1M env steps (CleanRL's budget), and evaluations every 50 episodes on
- * 10 held-out episodes (cheap beside training).
- *
- * The value head stays in -> hidden -> 1 (one hidden layer, where SB3's critic has two):
- * its layout is the checkpoint format the Python trainer's users load.
- */
-export const GENERIC_PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
-  ...DEFAULT_PPO_CONFIG, // hidden_dim 64, lr 3e-4, batch_size 64, gamma, lam, clip_ratio, vf_coef, ...
-  num_envs: 1,
-  steps_per_update: 2048,
-  total_steps: 1_000_000,
-  update_epochs: 10,
-  ent_coef: 0,
-  target_kl: 1e9,
-  weight_decay: 0,
-  init_log_std: 0,
-  obs_norm: false,
-  value_scale: 1,
-  norm_obs: true,
-  norm_reward: true,
-  delta_clip: 1e6,
-  eval_interval: 50,
-  save_interval: 500,
-  eval_episodes: 10,
-  heldout_episodes: 100,
-});

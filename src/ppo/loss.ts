@@ -117,6 +117,8 @@ export class PpoLearner {
   readonly logp: Float64Array;
   /** (n) r = exp(logp − logp_old), from the last call */
   readonly ratio: Float64Array;
+  /** The bound on log_std now: `cfg.maxLogStd`, moved by a noise schedule (absent: none). */
+  logStdBound: number | undefined;
   /** (n) ∂loss/∂logp */
   readonly #dLogp: Float64Array;
   readonly #logStd: Float64Array;
@@ -134,6 +136,7 @@ export class PpoLearner {
     this.model = model;
     this.optimizer = optimizer;
     this.cfg = { ...cfg };
+    this.logStdBound = cfg.maxLogStd;
     this.maxBatch = maxBatch;
     this.cache = new ActorCriticCache(model, maxBatch);
     this.logp = new Float64Array(maxBatch);
@@ -145,7 +148,7 @@ export class PpoLearner {
 
   /**
    * Forward, loss, backward, per-head gradient clipping and one optimiser step, then the
-   * log_std bound `maxLogStd` if set. Returns the minibatch's statistics (gradient norms
+   * log_std bound `logStdBound` if set. Returns the minibatch's statistics (gradient norms
    * before clipping).
    */
   update(batch: PpoBatch, n: number): MinibatchStats {
@@ -154,9 +157,9 @@ export class PpoLearner {
     clipGradNorm(this.model.delta, maxNorm, { norm: stats.grad_norm_delta });
     clipGradNorm(this.model.value, maxNorm, { norm: stats.grad_norm_value });
     this.optimizer.step();
-    if (this.cfg.maxLogStd !== undefined) {
+    if (this.logStdBound !== undefined) {
       // rounded as the optimiser rounds the parameters (a float32 checkpoint holds it exactly)
-      const bound = this.cfg.maxLogStd;
+      const bound = this.logStdBound;
       const max = this.optimizer.float32 ? Math.fround(bound) : bound;
       const logStd = this.#logStd;
       for (let j = 0; j < logStd.length; j++) if (logStd[j] > max) logStd[j] = max;

@@ -10,10 +10,12 @@
  */
 
 export * from "./config.ts";
+export * from "./generic_defaults.ts";
 export * from "./gae.ts";
 export * from "./loss.ts";
 export * from "./rollout_buffer.ts";
 export * from "./reward_scaler.ts";
 export * from "./rollout.ts";
+export * from "./correlated_noise.ts";
 export * from "./update.ts";
 export * from "./trainer.ts";

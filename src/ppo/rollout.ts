@@ -18,6 +18,7 @@ import { clippedDeltaNorm, composePlan } from "../sft/mod.ts";
 import type { BasePlanner, WaypointPlanner } from "../sft/mod.ts";
 import type { RolloutBuffer } from "./rollout_buffer.ts";
 import type { RewardScaler } from "./reward_scaler.ts";
+import { CorrelatedNoise } from "./correlated_noise.ts";
 
 /**
  * Seed of training episode `k` of a run: a hash of (run seed, k) below
@@ -73,6 +74,17 @@ export interface RolloutParts {
   seed: number;
   /** Bound on each delta component. */
   deltaClip: number;
+  /**
+   * Subtracted from each step's reward (before any scaling) per metre of the sampled,
+   * clipped delta's norm (0: none): a residual that costs, kept small where the env's
+   * reward does not ask for it. The episode returns reported stay the env's.
+   */
+  deltaCost?: number;
+  /**
+   * ρ of the exploration noise's correlation between a slot's consecutive steps
+   * ({@linkcode CorrelatedNoise}; 0 or absent: independent draws, `sampleGaussian`).
+   */
+  noiseCorrelation?: number;
 }
 
 /**
@@ -103,6 +115,10 @@ export class RolloutCollector {
   readonly #plan: Float64Array;
   readonly #finalValue: Float64Array;
   readonly #reward: Float64Array;
+  // (N) the sampled clipped delta's norm, and the rewards less its cost (deltaCost)
+  readonly #sampledNorm: Float64Array;
+  readonly #costed: Float64Array;
+  readonly #noise: CorrelatedNoise | null;
 
   /** Allocates the per-step arrays for `parts.vec`'s N slots. */
   constructor(parts: RolloutParts) {
@@ -122,6 +138,10 @@ export class RolloutCollector {
     this.#plan = new Float64Array(n * a);
     this.#finalValue = new Float64Array(n);
     this.#reward = new Float64Array(n);
+    this.#sampledNorm = new Float64Array(n);
+    this.#costed = new Float64Array(n);
+    const rho = parts.noiseCorrelation ?? 0;
+    this.#noise = rho > 0 ? new CorrelatedNoise(rho, { numEnvs: n, dim: a }) : null;
   }
 
   /**
@@ -180,6 +200,7 @@ export class RolloutCollector {
     this.#active[i] = 1;
     this.#seeds[i] = trainingEpisodeSeed(this.#p.seed, limits.firstEpisode + k);
     this.#slotEpisode[i] = k;
+    this.#noise?.restart(i);
     return k + 1;
   }
 
@@ -195,7 +216,13 @@ export class RolloutCollector {
     // every row is computed and drawn for, running or not: the draws of a row do not
     // depend on when the other episodes of the rollout end
     model.act(obs, n, this.#mean, this.#value);
-    sampleGaussian(this.#mean, model.delta.view("log_std"), n, policyRng, this.#action, this.#logp);
+    const logStd = model.delta.view("log_std");
+    if (this.#noise) {
+      const out = { actions: this.#action, logp: this.#logp };
+      this.#noise.sample({ mean: this.#mean, logStd, n, rng: policyRng }, out);
+    } else {
+      sampleGaussian(this.#mean, logStd, n, policyRng, this.#action, this.#logp);
+    }
     planner.plan(obs, n, this.#base);
     composePlan(this.#plan, { sft: this.#base, delta: this.#action, deltaClip: clip });
     let rows = 0;
@@ -209,6 +236,13 @@ export class RolloutCollector {
       b.logp[row] = this.#logp[i];
       b.val[row] = this.#value[i];
       b.deltaNorm[row] = clippedDeltaNorm(this.#mean, { row: i, actDim: a, deltaClip: clip });
+      if (this.#p.deltaCost) {
+        this.#sampledNorm[i] = clippedDeltaNorm(this.#action, {
+          row: i,
+          actDim: a,
+          deltaClip: clip,
+        });
+      }
     }
     return rows;
   }
@@ -223,6 +257,12 @@ export class RolloutCollector {
     // the value of each finished episode's last observation (bootstraps a truncation)
     if (anyDone) model.values(vec.finalObs, n, this.#finalValue);
     let rewards = vec.rewards;
+    const cost = this.#p.deltaCost ?? 0;
+    if (cost > 0) {
+      const costed = this.#costed;
+      for (let i = 0; i < n; i++) costed[i] = rewards[i] - cost * this.#sampledNorm[i];
+      rewards = costed;
+    }
     if (rewardScaler) {
       rewardScaler.scale(rewards, { active, done: vec.done, out: this.#reward });
       rewards = this.#reward;

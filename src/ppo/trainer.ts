@@ -216,6 +216,8 @@ export class Trainer {
       rewardScaler: this.rewardScaler,
       seed: ppo.seed,
       deltaClip: ppo.delta_clip,
+      deltaCost: ppo.delta_cost,
+      noiseCorrelation: ppo.noise_correlation,
     });
   }
 
@@ -262,6 +264,7 @@ export class Trainer {
     this.episode += episodes;
     const { gamma, lam, norm_adv: normAdv } = this.ppo;
     const rows = this.#buffer.finish({ gamma, lam, normAdv });
+    this.learner.logStdBound = this.logStdBound();
     const update = yield* ppoUpdate(this.#buffer, {
       rows,
       learner: this.learner,
@@ -302,6 +305,17 @@ export class Trainer {
     if (lr_schedule === "constant") return lr;
     const done = total_steps > 0 ? this.envSteps / total_steps : this.episode / episodes;
     return lr * Math.max(0, 1 - done);
+  }
+
+  /**
+   * The log_std bound of the next update: `max_log_std`, falling linearly to
+   * `max_log_std_end` over the budget (used after the update's rollout) when that is lower.
+   */
+  logStdBound(): number {
+    const { max_log_std: start, max_log_std_end: end, total_steps, episodes } = this.ppo;
+    if (end >= start) return start;
+    const done = total_steps > 0 ? this.envSteps / total_steps : this.episode / episodes;
+    return start + (end - start) * Math.min(1, done);
   }
 
   /** Whether the run's budget is spent: `total_steps` env steps when set, else `episodes`. */

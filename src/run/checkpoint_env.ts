@@ -63,6 +63,9 @@ export function checkpointSettings(ckpt: LoadedCheckpoint, def: EnvDefinition): 
       }
       // the Python trainer's cfg holds PPO keys too: only the section's own are taken
       const onlyKnown = main && ckpt.envCfg === null;
+      for (const [k, v] of Object.entries(section.absentInCheckpoint ?? {})) {
+        if (!(k in stored)) values[k] = v;
+      }
       for (const [k, v] of Object.entries(stored)) {
         if (!onlyKnown || k in values) values[k] = v;
       }

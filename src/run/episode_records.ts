@@ -32,6 +32,8 @@ export interface EpisodeRecord {
     truncated: boolean;
     /** Mean over steps of |clipped delta| (0 without a delta head). */
     mean_delta_norm: number;
+    /** The episode's group, for envs that group episodes (traffic: the scenario's kind). */
+    group?: string;
   };
   /** The env's metrics by name (a dotted name nests an object). */
   [metric: string]: unknown;
@@ -94,6 +96,8 @@ export function episodeRecord(
       mean_delta_norm: opts.meanDeltaNorm,
     },
   };
+  const group = vec.episodeGroups[i];
+  if (group !== undefined) record.raw.group = group;
   for (let k = 0; k < m; k++) setMetric(record, metrics[k].name, vec.episodeMetrics[i * m + k]);
   return record;
 }
@@ -156,4 +160,29 @@ export function summarize(
   delete (summary as Partial<EvalSummary>).delta_norm_mean;
   summary.delta_norm_mean = avg((r) => r.raw.mean_delta_norm);
   return summary;
+}
+
+/**
+ * The summary of each group of episode records (`raw.group`: traffic's scenario kinds),
+ * by group name in sorted order; null when no record has a group.
+ *
+ * @example
+ * ```ts ignore
+ * summarizeGroups(result.scenarios, result.metrics)?.stopped_in_lane.collision_rate;
+ * ```
+ */
+export function summarizeGroups(
+  records: EpisodeRecord[],
+  metrics: readonly EpisodeMetric[] = [],
+): Record<string, EvalSummary> | null {
+  const byGroup = new Map<string, EpisodeRecord[]>();
+  for (const r of records) {
+    if (r.raw.group === undefined) continue;
+    const list = byGroup.get(r.raw.group);
+    if (list) list.push(r);
+    else byGroup.set(r.raw.group, [r]);
+  }
+  if (byGroup.size === 0) return null;
+  const names = [...byGroup.keys()].sort();
+  return Object.fromEntries(names.map((g) => [g, summarize(byGroup.get(g)!, metrics)]));
 }

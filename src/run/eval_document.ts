@@ -6,6 +6,7 @@
  * @module
  */
 
+import { summarizeGroups } from "./episode_records.ts";
 import type { EvalResult, EvalSummary } from "./episode_records.ts";
 
 /** One evaluated policy, as written by `--output`. */
@@ -31,6 +32,11 @@ export interface EvalDocument {
   scenarios: EvalResult["scenarios"];
   /** Averages over `scenarios`. */
   summary: EvalSummary;
+  /**
+   * The same averages per group of episodes (`raw.group`), by group name; only for envs
+   * that group their episodes (traffic: by scenario kind).
+   */
+  groups?: Record<string, EvalSummary>;
 }
 
 /**
@@ -54,6 +60,7 @@ export function evalDocument(result: EvalResult, opts: {
   /** The delta was sampled. */
   stochastic: boolean;
 }): EvalDocument {
+  const groups = summarizeGroups(result.scenarios, result.metrics);
   return {
     run_id: opts.runId,
     domain: "rl",
@@ -61,5 +68,6 @@ export function evalDocument(result: EvalResult, opts: {
     episodes: { first_seed: opts.firstSeed, count: opts.count, stochastic: opts.stochastic },
     scenarios: result.scenarios,
     summary: result.summary,
+    ...(groups ? { groups } : {}),
   };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { summarizeGroups } from "./episode_records.ts";
 import type { EvalResult, EvalSummary } from "./episode_records.ts";
 import type { EpisodeMetric } from "../env/mod.ts";
 import { HELDOUT_SEED_BASE } from "../env/mod.ts";
@@ -21,6 +22,11 @@ export interface Heldout {
   sft: HeldoutSummary;
   /** Base planner + clipped delta. */
   refined: HeldoutSummary;
+  /**
+   * Both per group of episodes (traffic: by scenario kind), group names sorted; only for
+   * envs that group their episodes.
+   */
+  groups?: { sft: Record<string, HeldoutSummary>; refined: Record<string, HeldoutSummary> };
 }
 
 /**
@@ -78,9 +84,18 @@ export async function heldoutEvaluation(
   const refined = await evaluate({ ...common, model: trainer.model }, opts);
   if (refined === null) return null;
   opts.onResults?.({ sft, refined });
+  const groups = (r: EvalResult) => {
+    const g = summarizeGroups(r.scenarios, r.metrics);
+    return g &&
+      Object.fromEntries(
+        Object.entries(g).map(([name, s]) => [name, { num_episodes: s.num_episodes, ...pick(s) }]),
+      );
+  };
+  const sftGroups = groups(sft), refinedGroups = groups(refined);
   return {
     seeds: [HELDOUT_SEED_BASE, count],
     sft: pick(sft.summary),
     refined: pick(refined.summary),
+    ...(sftGroups && refinedGroups ? { groups: { sft: sftGroups, refined: refinedGroups } } : {}),
   };
 }

@@ -121,7 +121,7 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
     rewards: log.rewards,
     lengths: log.lengths,
     successes: log.successes,
-    ...(h ? { heldout: { seeds: h.seeds, [base]: h.sft, refined: h.refined } } : {}),
+    ...(h ? { heldout: heldoutBlock(h, base) } : {}),
     [`${base}_eval`]: opts.sft && {
       seeds: [HELDOUT_SEED_BASE, run.ppo.eval_episodes],
       return_mean: opts.sft.return_mean,
@@ -189,4 +189,11 @@ export function progressLine(trainer: Trainer, opts: {
   return `${where}  reward ${opts.meanReward.toFixed(2)}${success}${evalPart}  kl ${
     kl.toFixed(4)
   }  ${Math.round(sps)} steps/s  eta ${eta.toFixed(0)} s`;
+}
+
+// The held-out block: the base policy's numbers under `base`, with the groups' where the
+// env groups its episodes.
+function heldoutBlock(h: Heldout, base: string): Record<string, unknown> {
+  const groups = h.groups && { [base]: h.groups.sft, refined: h.groups.refined };
+  return { seeds: h.seeds, [base]: h.sft, refined: h.refined, ...(groups ? { groups } : {}) };
 }

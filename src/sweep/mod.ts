@@ -21,6 +21,7 @@ export * from "./stats.ts";
 export * from "./expert_returns.ts";
 export * from "./run_env.ts";
 export * from "./summary.ts";
+export * from "./group_summary.ts";
 export * from "./table.ts";
 export * from "./report.ts";
 export * from "./eval_policies.ts";

@@ -22,7 +22,7 @@ import {
 import type { Panel, Point, Series } from "../report/mod.ts";
 import type { ReportEnv } from "../report/mod.ts";
 import { mean, sampleStd } from "./stats.ts";
-import { aggregateSeeds } from "./summary.ts";
+import { aggregateSeeds, seedValue } from "./summary.ts";
 import type { SeedsSummary } from "./summary.ts";
 import { formatSummary } from "./table.ts";
 import { readJsonFile, seedFolders } from "./seed_dirs.ts";
@@ -287,7 +287,7 @@ function summaryHtml(s: SeedsSummary): string {
   if (s.per_seed.length > 0) {
     out.push(table(
       ["seed", ...metrics.map((m) => heads[m] ?? m)],
-      s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, r[m]))]),
+      s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, seedValue(r, m)))]),
     ));
     const level = `${100 * s.method.level}% CI of mean`;
     out.push(

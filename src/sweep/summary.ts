@@ -15,6 +15,8 @@ import { baselineMetrics, metricLabel } from "../run/mod.ts";
 import { DEFAULT_INTERVAL_METHOD, describeSeeds } from "./stats.ts";
 import type { IntervalMethod, SeedStats } from "./stats.ts";
 import { expertKey, expertReturn } from "./expert_returns.ts";
+import { acrossGroups, readGroups } from "./group_summary.ts";
+import type { GroupResult } from "./group_summary.ts";
 import type { ExpertReturns } from "./expert_returns.ts";
 import { readJsonFile, readManifest, seedDir, seedFolders, SUMMARY_FILE } from "./seed_dirs.ts";
 import { readRunEnv } from "./run_env.ts";
@@ -52,8 +54,23 @@ export interface SeedResult {
   base_return?: number;
   /** The expert planner on the same held-out seeds; only where the env has one. */
   expert_return?: number;
-  /** The env's compared metrics, by key (`ade`, `collision_rate`, ...). */
-  [metric: string]: number | null | undefined;
+  /** Per group of held-out episodes (traffic: scenario kind); only where the env has groups. */
+  groups?: Record<string, GroupResult>;
+  /** The env's compared metrics, by key (`ade`, `collision_rate`, ...; `seedValue`). */
+  [metric: string]: number | null | undefined | Record<string, GroupResult>;
+}
+
+/**
+ * A seed's number for metric key `m` of the summary (null where it has none).
+ *
+ * @example
+ * ```ts
+ * seedValue({ seed: 1, return: 20, success_rate: 1 }, "return"); // 20
+ * ```
+ */
+export function seedValue(r: SeedResult, m: string): number | null {
+  const v = r[m];
+  return typeof v === "number" ? v : null;
 }
 
 /** A seed without a result, and why. */
@@ -82,6 +99,11 @@ export interface SeedsSummary {
   per_seed: SeedResult[];
   /** Across finished seeds, per metric compared, in table order (null: no seed has a value). */
   across_seeds: Record<string, SeedStats | null>;
+  /**
+   * Across finished seeds, per group of held-out episodes (traffic: scenario kind) and
+   * metric; only where the env has groups.
+   */
+  across_groups?: Record<string, Record<string, SeedStats | null>>;
   /** The column heading of each compared metric of the env. */
   labels: Record<string, string>;
   /** How the numbers were computed. */
@@ -195,6 +217,7 @@ function seedResult(seed: number, o: { read: SeedRead; experts: ExpertReturns })
       : { gap_closed: Math.abs(gap) > 1e-12 ? (run.return - base) / gap : null }),
     [baseKey]: base,
     ...(expert === undefined ? {} : { expert_return: expert }),
+    ...(run.groups ? { groups: run.groups } : {}),
   };
 }
 
@@ -219,7 +242,7 @@ function summaryOf(o: {
     ...(hasExpert ? ["gap_closed"] : []),
   ];
   const across = Object.fromEntries(
-    metrics.map((m) => [m, describeSeeds(perSeed.map((r) => r[m] ?? null), method)]),
+    metrics.map((m) => [m, describeSeeds(perSeed.map((r) => seedValue(r, m)), method)]),
   );
   const envName = first?.env.record.id;
   return {
@@ -231,6 +254,7 @@ function summaryOf(o: {
     heldout: o.heldout,
     per_seed: perSeed,
     across_seeds: across,
+    ...acrossGroups(perSeed, method),
     labels,
     method: {
       std: "sample standard deviation over seeds (n - 1)",
@@ -266,6 +290,8 @@ interface SeedRun {
   baseKey: "sft_return" | "base_return";
   /** The env's compared metrics, by key. */
   metrics: Record<string, number>;
+  /** Per group of held-out episodes, where the held-out block has them. */
+  groups?: Record<string, GroupResult>;
 }
 
 interface SeedRead {
@@ -327,8 +353,10 @@ function heldoutOf(tm: Record<string, unknown>, env: RunEnv): SeedRun | null {
   ) {
     return null;
   }
+  const compared = baselineMetrics(env.record.metrics);
+  const groups = readGroups(h, compared.map((m) => [m.mean!, seedKey(m.mean!)]));
   const metrics: Record<string, number> = {};
-  for (const m of baselineMetrics(env.record.metrics)) {
+  for (const m of compared) {
     const key = seedKey(m.mean!);
     const value = num(h?.refined?.[m.mean!] ?? h?.refined?.[key]);
     if (value === null) return null;
@@ -341,6 +369,7 @@ function heldoutOf(tm: Record<string, unknown>, env: RunEnv): SeedRun | null {
     base,
     baseKey: env.record.base_policy === "sft" ? "sft_return" : "base_return",
     metrics,
+    ...(groups ? { groups } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { seedValue } from "./summary.ts";
 import type { SeedsSummary } from "./summary.ts";
 
 /**
@@ -60,7 +61,7 @@ export function formatSummary(s: SeedsSummary): string {
       "",
       ...table([
         ["seed", ...metrics.map((m) => (heads[m] ?? m))],
-        ...s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, r[m]))]),
+        ...s.per_seed.map((r) => [String(r.seed), ...metrics.map((m) => show(m, seedValue(r, m)))]),
       ]),
     );
     const n = s.per_seed.length;
@@ -86,6 +87,34 @@ export function formatSummary(s: SeedsSummary): string {
       ]),
     );
   }
+  if (s.across_groups) lines.push("", ...groupTable(s, { table, show }));
   for (const m of s.missing) lines.push(`missing: seed ${m.seed}: ${m.reason}`);
   return lines.join("\n");
+}
+
+// Per group of held-out episodes (traffic: scenario kind), one row per seed and the mean
+// across seeds: each metric the env compares (else the success rate), one cell per group.
+function groupTable(
+  s: SeedsSummary,
+  o: { table: (rows: string[][]) => string[]; show: (m: string, v?: number | null) => string },
+): string[] {
+  const across = s.across_groups!, table = o.table;
+  const names = Object.keys(across);
+  const compared = Object.keys(s.labels ?? {});
+  const shown = compared.length > 0 ? compared : ["success_rate"];
+  const cell = (at: Partial<Record<string, number | null>> | undefined) =>
+    shown.map((m) => o.show(m, at?.[m])).join(" ");
+  return [
+    `per group of held-out episodes: ${shown.map((m) => s.labels?.[m] ?? m).join(", ")}`,
+    ...table([
+      ["seed", ...names],
+      ...s.per_seed.map((r) => [String(r.seed), ...names.map((g) => cell(r.groups?.[g]))]),
+      [
+        "mean",
+        ...names.map((g) =>
+          cell(Object.fromEntries(shown.map((m) => [m, across[g][m]?.mean ?? null])))
+        ),
+      ],
+    ]),
+  ];
 }

@@ -8,7 +8,8 @@
 import { hashSeeds, Rng } from "../../math/mod.ts";
 import type { EnvConfig } from "../driving/config.ts";
 import { Route } from "../driving/route.ts";
-import type { TrafficConfig } from "./config.ts";
+import { HELDOUT_SEED_BASE } from "../driving/config.ts";
+import { kindWeights, type TrafficConfig } from "./config.ts";
 import {
   type IdmParams,
   type Scenario,
@@ -65,7 +66,7 @@ export function generateScenario(seed: number, cfg: ScenarioConfig): Scenario {
   route.generate(seed);
   const path = new ExtendedRoute(route);
   const rng = new Rng(hashSeeds(seed, 0x7aff1c));
-  const kind = SCENARIO_KINDS[rng.int(SCENARIO_KINDS.length)];
+  const kind = SCENARIO_KINDS[drawKind(rng, seed < HELDOUT_SEED_BASE ? traffic : null)];
   const steps = env.max_episode_steps;
   const vehicles: ScenarioVehicle[] = [];
   const size = () => ({ length: rng.range(4, 5), width: rng.range(1.8, 2) });
@@ -216,4 +217,20 @@ class ExtendedRoute {
     }
     return { x, y };
   }
+}
+
+// The kind index of a scenario: equal odds (held-out seeds, or equal weights), else by the
+// training odds; one uniform draw either way.
+function drawKind(rng: Rng, traffic: TrafficConfig | null): number {
+  const n = SCENARIO_KINDS.length;
+  const weights = traffic === null ? null : kindWeights(traffic);
+  if (weights === null || weights.every((w) => w === weights[0])) return rng.int(n);
+  const total = weights.reduce((a, w) => a + w, 0);
+  const u = rng.uniform() * total;
+  let cum = 0;
+  for (let k = 0; k < n; k++) {
+    cum += weights[k];
+    if (u < cum) return k;
+  }
+  return n - 1;
 }

@@ -13,3 +13,4 @@ export * from "./generate.ts";
 export * from "./planners.ts";
 export * from "./traffic_env.ts";
 export { NEIGHBOR_FEATURES } from "./_world.ts";
+export { PATH_FEATURES } from "./_path_frame.ts";

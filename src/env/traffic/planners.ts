@@ -12,6 +12,7 @@ import type { BuiltinSftOptions } from "../driving/planners.ts";
 import type { WaypointPlanner } from "../contract.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
+import { PATH_FEATURES, projectOnPath } from "./_path_frame.ts";
 
 /**
  * Runs a driving planner on the first 1 + 2H numbers of each traffic observation row:
@@ -123,7 +124,8 @@ export class TrafficExpertPlanner implements WaypointPlanner {
     this.#cfg = cfg;
     this.horizon = cfg.horizon_steps;
     this.#k = traffic.neighbors;
-    this.obsDim = 1 + 2 * cfg.horizon_steps + this.#k * NEIGHBOR_FEATURES;
+    const path = traffic.path_features ? PATH_FEATURES : 0;
+    this.obsDim = 1 + 2 * cfg.horizon_steps + this.#k * (NEIGHBOR_FEATURES + path);
     this.#egoHalfLength = 0.5 * traffic.ego_length;
     this.#egoHalfWidth = 0.5 * traffic.ego_width;
     this.#arc = new Float64Array(cfg.horizon_steps + 1);
@@ -154,7 +156,7 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         const len = obs[s + 5], wid = obs[s + 6];
         // out of reach: well behind, or beyond the range any leader matters at
         if (rx < -(len + 2 * ehl) || rx * rx + ry * ry > RANGE * RANGE) continue;
-        this.#project(obs, { row: o, x: rx, y: ry });
+        projectOnPath(obs, { row: o, horizon: h, arc, x: rx, y: ry, out: proj });
         const along = proj[0], lateral = proj[1];
         const rel = obs[s + 4] - Math.atan2(proj[3], proj[2]);
         const sr = Math.abs(Math.sin(rel)), cr = Math.abs(Math.cos(rel));
@@ -164,7 +166,8 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         let later = lateral;
         if (speed > 1e-6) {
           const tx = proj[2], ty = proj[3];
-          this.#project(obs, { row: o, x: rx + vx * PREDICT, y: ry + vy * PREDICT });
+          const x = rx + vx * PREDICT, y = ry + vy * PREDICT;
+          projectOnPath(obs, { row: o, horizon: h, arc, x, y, out: proj });
           later = proj[1];
           proj[2] = tx;
           proj[3] = ty;
@@ -234,54 +237,6 @@ export class TrafficExpertPlanner implements WaypointPlanner {
       out[o.at + 2 * j + 1] = y + o.by * ny;
       px = x;
       py = y;
-    }
-  }
-
-  // projects (x, y) (car frame) on the route path (car, targets...; the last segment
-  // extended): proj = [arc length, lateral offset (left +), unit tangent x, y]
-  #project(obs: Float64Array, o: { row: number; x: number; y: number }): void {
-    const h = this.horizon, arc = this.#arc, proj = this.#proj;
-    // the first and last segments of non-zero length are extended past their ends
-    let first = -1, last = -1, px = 0, py = 0;
-    for (let j = 0; j < h; j++) {
-      const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
-      if ((qx - px) * (qx - px) + (qy - py) * (qy - py) > 1e-12) {
-        if (first < 0) first = j;
-        last = j;
-      }
-      px = qx;
-      py = qy;
-    }
-    if (first < 0) {
-      proj[0] = o.x;
-      proj[1] = o.y;
-      proj[2] = 1;
-      proj[3] = 0;
-      return;
-    }
-    let best = Infinity;
-    px = first === 0 ? 0 : obs[o.row + 2 * first - 1];
-    py = first === 0 ? 0 : obs[o.row + 2 * first];
-    for (let j = first; j <= last; j++) {
-      const qx = obs[o.row + 1 + 2 * j], qy = obs[o.row + 2 + 2 * j];
-      const ex = qx - px, ey = qy - py, len2 = ex * ex + ey * ey;
-      if (len2 > 1e-12) {
-        let t = ((o.x - px) * ex + (o.y - py) * ey) / len2;
-        if (t < 0 && j > first) t = 0;
-        if (t > 1 && j < last) t = 1;
-        const dx = o.x - px - t * ex, dy = o.y - py - t * ey;
-        const d2 = dx * dx + dy * dy;
-        if (d2 < best) {
-          best = d2;
-          const side = ex * (o.y - py) - ey * (o.x - px), len = Math.sqrt(len2);
-          proj[0] = arc[j] + t * len;
-          proj[1] = side >= 0 ? Math.sqrt(d2) : -Math.sqrt(d2);
-          proj[2] = ex / len;
-          proj[3] = ey / len;
-        }
-      }
-      px = qx;
-      py = qy;
     }
   }
 }

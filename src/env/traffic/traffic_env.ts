@@ -21,6 +21,7 @@ import { TrafficExpertPlanner } from "./planners.ts";
 import type { Scenario } from "./scenario.ts";
 import { type EgoPose, NEIGHBOR_FEATURES, TrafficWorld } from "./_world.ts";
 import { trafficView } from "./top_down.ts";
+import { PATH_FEATURES, pathArcs, projectOnPath } from "./_path_frame.ts";
 
 /**
  * The traffic env's per-episode metrics: the driving ones (ADE/FDE against the traffic
@@ -66,6 +67,20 @@ export const TRAFFIC_METRICS: readonly EpisodeMetric[] = Object.freeze([
 /** Largest gap the `min_gap` metric reports (m). */
 const GAP_CAP = 100;
 
+/**
+ * Numbers a traffic observation holds beyond the driving `z`: K neighbour slots, and
+ * with `path_features` the path block.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TRAFFIC_CONFIG } from "./config.ts";
+ * trafficExtraObs(DEFAULT_TRAFFIC_CONFIG); // 8 * (8 + 2)
+ * ```
+ */
+export function trafficExtraObs(traffic: TrafficConfig): number {
+  return traffic.neighbors * (NEIGHBOR_FEATURES + (traffic.path_features ? PATH_FEATURES : 0));
+}
+
 /** Options of {@linkcode TrafficVecEnv}. */
 export interface TrafficEnvOptions {
   /** The traffic knobs (default {@linkcode DEFAULT_TRAFFIC_CONFIG}). */
@@ -105,6 +120,10 @@ export class Traffic extends RouteEnv {
   readonly #k: number;
   readonly #ego: EgoPose = { x: 0, y: 0, yaw: 0, speed: 0 };
   readonly #contact = new Float64Array(3);
+  /** Offset of the path block in a row (-1: none). */
+  readonly #pathAt: number;
+  readonly #arc: Float64Array;
+  readonly #proj = new Float64Array(4);
   // per-env accumulators of the running episode, besides the plan statistics
   readonly #minTtc: Float64Array;
   readonly #minGap: Float64Array;
@@ -122,7 +141,7 @@ export class Traffic extends RouteEnv {
     super(cfg, numEnvs, {
       name: "Traffic",
       metrics: TRAFFIC_METRICS,
-      extraObs: traffic.neighbors * NEIGHBOR_FEATURES,
+      extraObs: trafficExtraObs(traffic),
     });
     this.traffic = Object.freeze(traffic);
     const e = this.episodes;
@@ -132,6 +151,11 @@ export class Traffic extends RouteEnv {
     scale.set(observationScale(e.cfg));
     const slot = [16, 4, 8, 2, 1, 4, 2, 1];
     for (let q = 0; q < this.#k; q++) scale.set(slot, e.obsDim + q * NEIGHBOR_FEATURES);
+    this.#pathAt = traffic.path_features ? e.obsDim + this.#k * NEIGHBOR_FEATURES : -1;
+    for (let q = 0; q < this.#k && this.#pathAt >= 0; q++) {
+      scale.set([16, 2], this.#pathAt + q * PATH_FEATURES);
+    }
+    this.#arc = new Float64Array(e.horizon + 1);
     this.obsScale = scale;
     this.#world = new TrafficWorld(numEnvs, this.#k);
     this.#scenarios = opts.scenarios ? [...opts.scenarios] : null;
@@ -224,6 +248,7 @@ export class Traffic extends RouteEnv {
       obs: this.obs,
       offset: row + this.#zDim,
     });
+    if (this.#pathAt >= 0) this.#writePath(row);
     if (contact[1] < this.#minGap[i]) this.#minGap[i] = contact[1];
     if (contact[2] < this.#minTtc[i]) this.#minTtc[i] = contact[2];
   }
@@ -258,8 +283,32 @@ export class Traffic extends RouteEnv {
     ego.yaw = scenario.ego.yaw;
     ego.speed = scenario.ego.speed;
     this.#world.writeNeighbors(i, ego, { k: this.#k, obs, offset: row + this.#zDim });
+    if (this.#pathAt >= 0) this.#writePath(row);
     this.#minTtc[i] = this.traffic.ttc_cap;
     this.#minGap[i] = GAP_CAP;
+  }
+
+  // the path block of the row at `row`, from its targets and neighbour slots
+  #writePath(row: number): void {
+    const obs = this.obs, horizon = this.episodes.horizon, arc = this.#arc, out = this.#proj;
+    pathArcs(obs, { row, horizon, arc });
+    for (let q = 0; q < this.#k; q++) {
+      const slot = row + this.#zDim + q * NEIGHBOR_FEATURES,
+        at = row + this.#pathAt + q * PATH_FEATURES;
+      if (obs[slot + 7] === 0) {
+        obs[at] = 0;
+        obs[at + 1] = 0;
+        continue;
+      }
+      projectOnPath(obs, { row, horizon, arc, x: obs[slot], y: obs[slot + 1], out });
+      obs[at] = out[0];
+      obs[at + 1] = out[1];
+    }
+  }
+
+  /** The kind of env i's scenario ("lead_brake", ..., "log"; "none" when it has none). */
+  episodeGroup(i: number): string {
+    return this.current[i].kind ?? "none";
   }
 
   // in TRAFFIC_METRICS order
