@@ -249,8 +249,8 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
     const t = new Train(["--out-dir", out, ...long(dir), "--quiet"]);
     while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
     // While the first (endless) rollout runs, checkpoints/ becomes a regular file:
-    // the checkpoint the stop saves cannot be written (on a busy machine the stop may
-    // land after an episode or two).
+    // the checkpoint the stop saves cannot be written (the stop may land after a few
+    // episodes: the car can leave the road, which ends one).
     Deno.removeSync(join(out, "checkpoints"));
     Deno.writeTextFileSync(join(out, "checkpoints"), "not a folder");
     t.child.kill("SIGINT");
@@ -259,7 +259,7 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
     assert.equal(lines.length, 1, t.stderr);
     assert.match(
       lines[0],
-      /^error: I\/O error while writing the run in .*run: Not a directory \(os error 20\).*checkpoint_[0-3]\.pt.*; the last complete checkpoint is none$/,
+      /^error: I\/O error while writing the run in .*run: Not a directory \(os error 20\).*checkpoint_\d+\.pt.*; the last complete checkpoint is none$/,
     );
     const left = [...Deno.readDirSync(out)].map((e) => e.name).sort();
     assert.deepEqual(left.filter((f) => !f.includes("tfevents")), [
