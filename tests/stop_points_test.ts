@@ -123,3 +123,31 @@ Deno.test("a stop inside a rollout, an update or the evaluation after it leaves 
     assertSameState(run, straight);
   }
 });
+
+Deno.test("a snapshot slot reuses its buffers: its restore puts back the latest snapshot of the slot; others are unaffected", () => {
+  const run = newRun();
+  const { trainer } = run;
+  const state = () => ({
+    delta: trainer.model.delta.data.slice(),
+    m: trainer.optimizer.expAvg.map((x) => x.slice()),
+    progress: trainer.progress(),
+  });
+  const atStart = state();
+  const fresh = trainer.snapshot(); // no slot: a copy of its own
+  const first = trainer.snapshot("slot");
+  trainer.iterate(5);
+  const afterOne = state();
+  const second = trainer.snapshot("slot"); // overwrites the slot's buffers
+  const other = trainer.snapshot("other");
+  trainer.iterate(5);
+  assert.notDeepEqual(state().delta, afterOne.delta);
+  second();
+  assert.deepEqual(state(), afterOne);
+  first(); // the slot holds the later weights; its own counters are the start's
+  assert.deepEqual(state().delta, afterOne.delta);
+  assert.deepEqual(state().progress, atStart.progress);
+  other();
+  assert.deepEqual(state(), afterOne);
+  fresh();
+  assert.deepEqual(state(), atStart);
+});

@@ -129,6 +129,8 @@ export class Trainer {
   envStepsThisProcess = 0;
 
   #numEnvs: number;
+  // the buffers of each named snapshot slot (see snapshot)
+  readonly #snapshots = new Map<string, Float64Array[]>();
   #buffer: RolloutBuffer;
   #collector: RolloutCollector;
 
@@ -242,7 +244,7 @@ export class Trainer {
     count: number,
     opts: { shouldStop: () => boolean; yieldMs?: number },
   ): Promise<IterationResult | null> {
-    const restore = this.snapshot();
+    const restore = this.snapshot("iteration");
     const result = await runUntil(this.#iteration(count), opts.shouldStop, opts.yieldMs)
       .catch((e) => {
         restore(); // an env that failed mid-iteration (its worker died) leaves no trace either
@@ -342,20 +344,24 @@ export class Trainer {
   /**
    * The trainer's whole state now (weights, Adam state, both RNG streams, the episode
    * and env-step counters, the normalisers' statistics), and a function that puts it
-   * back.
+   * back. With a `slot` name the copy reuses that slot's buffers, so a later snapshot of
+   * the same slot overwrites it (one live restore per slot): taken per iteration and per
+   * eval point, fresh copies left V8 about 15 MB of garbage to collect in the default run.
    */
-  snapshot(): () => void {
+  snapshot(slot?: string): () => void {
     const opt = this.optimizer;
-    const params = opt.paramSets.map((set) => set.data.slice());
-    const m = opt.expAvg.map((x) => x.slice());
-    const v = opt.expAvgSq.map((x) => x.slice());
+    const live = () => [...opt.paramSets.map((set) => set.data), ...opt.expAvg, ...opt.expAvgSq];
+    let saved = slot === undefined ? undefined : this.#snapshots.get(slot);
+    if (saved === undefined) {
+      saved = live().map((x) => x.slice());
+      if (slot !== undefined) this.#snapshots.set(slot, saved);
+    } else live().forEach((x, i) => saved![i].set(x));
+    const copies = saved;
     const { stepCount: step, lr } = opt;
     const progress = this.progress();
     const envSteps = this.envStepsThisProcess;
     return () => {
-      opt.paramSets.forEach((set, i) => set.data.set(params[i]));
-      opt.expAvg.forEach((x, i) => x.set(m[i]));
-      opt.expAvgSq.forEach((x, i) => x.set(v[i]));
+      live().forEach((x, i) => x.set(copies[i]));
       opt.stepCount = step;
       opt.lr = lr;
       this.restoreProgress(progress);

@@ -158,7 +158,7 @@ export class InlineEvaluation implements IntervalEvaluation {
       this.#undo = null;
       return;
     }
-    const trainer = run.trainer.snapshot();
+    const trainer = run.trainer.snapshot("eval point");
     const log = run.log.snapshot();
     this.#undo = () => {
       trainer();
