@@ -8,7 +8,7 @@
  */
 
 import { formatNumber, niceTicks, r1, textWidth } from "./axes.ts";
-import { escapeXml } from "./chart.ts";
+import { escapeXml, FONT } from "./chart.ts";
 import type { EpisodeData, LineData, PointData, SeedData, ViewData } from "./episodes_data.ts";
 
 /** Colours of the pictures. */
@@ -242,4 +242,55 @@ export function sceneLegend(view: ViewData, o: {
     x += w;
   }
   return `<g class="legend">${out.join("")}</g>`;
+}
+
+/**
+ * The two panels of a seed's scene side by side, the base policy alone and the refined
+ * policy, each with its titles, the background, its episode as `draw` draws it (clipped to
+ * the panel) and a scale bar.
+ */
+export function scenePanels(
+  view: ViewData,
+  seed: SeedData,
+  o: { names: SceneNames; id: string; draw: (v: Viewport, e: EpisodeData) => string[] },
+): string[] {
+  const { panel, plotHeight, gap, header, titles } = SCENE_LAYOUT;
+  const v = viewportOf(seed, { width: panel, height: plotHeight });
+  return [
+    { e: seed.base, name: `${o.names.base} alone` },
+    { e: seed.refined, name: o.names.refined },
+  ].map(({ e, name }, k) => {
+    const clip = `${o.id}-clip-${k}`;
+    return [
+      `<g class="scene-panel" data-policy="${k === 0 ? "base" : "refined"}" transform="translate(${
+        k * (panel + gap)
+      },${header})">`,
+      ...panelTitles(name, e, view.secondsPerStep),
+      `<g transform="translate(0,${titles})">`,
+      `<clipPath id="${clip}"><rect width="${panel}" height="${plotHeight}"/></clipPath>`,
+      `<rect width="${panel}" height="${plotHeight}" fill="#fcfcfc" stroke="#ccc"/>`,
+      `<g clip-path="url(#${clip})">`,
+      ...background(v, seed.lines, seed.points),
+      ...o.draw(v, e),
+      "</g>",
+      scaleBar(v, view.unit),
+      "</g>",
+      "</g>",
+    ].join("\n");
+  });
+}
+
+/** A scene's SVG document: white, `title` on top, then `body`. */
+export function sceneSvg(
+  o: { cls: string; seed: number; width: number; height: number; title: string },
+  body: string[],
+): string {
+  const { width, height } = o;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="${o.cls}" data-seed="${o.seed}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="0" y="18" font-size="15" font-weight="bold" fill="#111">${escapeXml(o.title)}</text>`,
+    ...body,
+    "</svg>",
+  ].join("\n");
 }

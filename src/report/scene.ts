@@ -8,20 +8,17 @@
  */
 
 import { formatNumber, r1 } from "./axes.ts";
-import { escapeXml, FONT } from "./chart.ts";
 import type { EpisodeData, SeedData, ViewData } from "./episodes_data.ts";
 import {
-  background,
   boxPoints,
   endMarker,
-  panelTitles,
   pathD,
   poseAt,
-  scaleBar,
   SCENE_COLORS,
   SCENE_LAYOUT,
   sceneLegend,
-  viewportOf,
+  scenePanels,
+  sceneSvg,
 } from "./_scene_frame.ts";
 import type { SceneNames, Viewport } from "./_scene_frame.ts";
 
@@ -61,42 +58,19 @@ export function renderSeedPicture(
 ): string {
   const { panel, plotHeight, gap, header, titles } = SCENE_LAYOUT;
   const width = 2 * panel + gap, legendTop = header + titles + plotHeight + 22;
-  const height = legendTop + 40;
-  const v = viewportOf(seed, { width: panel, height: plotHeight });
-  const panels = [
-    { e: seed.base, name: `${o.names.base} alone` },
-    { e: seed.refined, name: o.names.refined },
-  ].map(({ e, name }, k) => {
-    const clip = `${o.id}-clip-${k}`;
-    return [
-      `<g class="scene-panel" data-policy="${k === 0 ? "base" : "refined"}" transform="translate(${
-        k * (panel + gap)
-      },${header})">`,
-      ...panelTitles(name, e, view.secondsPerStep),
-      `<g transform="translate(0,${titles})">`,
-      `<clipPath id="${clip}"><rect width="${panel}" height="${plotHeight}"/></clipPath>`,
-      `<rect width="${panel}" height="${plotHeight}" fill="#fcfcfc" stroke="#ccc"/>`,
-      `<g clip-path="url(#${clip})">`,
-      ...background(v, seed.lines, seed.points),
-      ...episodeStill(v, e, view.secondsPerStep),
-      "</g>",
-      scaleBar(v, view.unit),
-      "</g>",
-      "</g>",
-    ].join("\n");
-  });
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="episode-picture" data-seed="${seed.seed}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="0" y="18" font-size="15" font-weight="bold" fill="#111">${
-      escapeXml(`Held-out seed ${seed.seed}: ${seed.why}`)
-    }</text>`,
-    ...panels,
+  const draw = (v: Viewport, e: EpisodeData) => episodeStill(v, e, view.secondsPerStep);
+  return sceneSvg({
+    cls: "episode-picture",
+    seed: seed.seed,
+    width,
+    height: legendTop + 40,
+    title: `Held-out seed ${seed.seed}: ${seed.why}`,
+  }, [
+    ...scenePanels(view, seed, { ...o, draw }),
     `<g transform="translate(0,${legendTop})">${
       sceneLegend(view, { names: o.names, seed, width })
     }</g>`,
-    "</svg>",
-  ].join("\n");
+  ]);
 }
 
 // One episode as a still: the other bodies' paths and boxes, the agent's path, its box and

@@ -9,18 +9,15 @@
  */
 
 import { formatNumber, r1 } from "./axes.ts";
-import { escapeXml, FONT } from "./chart.ts";
 import type { EpisodeData, SeedData, ViewData } from "./episodes_data.ts";
 import {
-  background,
   endMarker,
-  panelTitles,
   pathD,
-  scaleBar,
   SCENE_COLORS,
   SCENE_LAYOUT,
   sceneLegend,
-  viewportOf,
+  scenePanels,
+  sceneSvg,
 } from "./_scene_frame.ts";
 import type { SceneNames, Viewport } from "./_scene_frame.ts";
 import { bodyPath } from "./scene.ts";
@@ -74,52 +71,25 @@ export function renderSeedAnimation(
 ): string {
   const { panel, plotHeight, gap, header, titles } = SCENE_LAYOUT;
   const width = 2 * panel + gap, clockTop = header + titles + plotHeight + 14;
-  const legendTop = clockTop + 34, height = legendTop + 40;
-  const v = viewportOf(seed, { width: panel, height: plotHeight });
-  const clock = animationClock(view.secondsPerStep, Math.max(seed.base.steps, seed.refined.steps));
+  const legendTop = clockTop + 34;
+  const steps = Math.max(seed.base.steps, seed.refined.steps);
+  const clock = animationClock(view.secondsPerStep, steps);
   const dur = `dur="${r1(clock.seconds * 1000) / 1000}s" repeatCount="indefinite"`;
-  const panels = [
-    { e: seed.base, name: `${o.names.base} alone` },
-    { e: seed.refined, name: o.names.refined },
-  ].map(({ e, name }, k) => {
-    const clip = `${o.id}-clip-${k}`;
-    return [
-      `<g class="scene-panel" data-policy="${k === 0 ? "base" : "refined"}" transform="translate(${
-        k * (panel + gap)
-      },${header})">`,
-      ...panelTitles(name, e, view.secondsPerStep),
-      `<g transform="translate(0,${titles})">`,
-      `<clipPath id="${clip}"><rect width="${panel}" height="${plotHeight}"/></clipPath>`,
-      `<rect width="${panel}" height="${plotHeight}" fill="#fcfcfc" stroke="#ccc"/>`,
-      `<g clip-path="url(#${clip})">`,
-      ...background(v, seed.lines, seed.points),
-      ...episodeMotion(v, e, { clock, dur }),
-      "</g>",
-      scaleBar(v, view.unit),
-      "</g>",
-      "</g>",
-    ].join("\n");
-  });
+  const draw = (v: Viewport, e: EpisodeData) => episodeMotion(v, e, { clock, dur });
   const pace = clock.speedup > 1 ? `${formatNumber(clock.speedup)}× real time` : "real time";
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="episode-animation" data-seed="${seed.seed}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="0" y="18" font-size="15" font-weight="bold" fill="#111">${
-      escapeXml(`Held-out seed ${seed.seed}, animated (${pace}, looping): ${seed.why}`)
-    }</text>`,
-    ...panels,
-    clockBar({
-      width,
-      top: clockTop,
-      clock,
-      dur,
-      steps: Math.max(seed.base.steps, seed.refined.steps),
-    }, view),
+  return sceneSvg({
+    cls: "episode-animation",
+    seed: seed.seed,
+    width,
+    height: legendTop + 40,
+    title: `Held-out seed ${seed.seed}, animated (${pace}, looping): ${seed.why}`,
+  }, [
+    ...scenePanels(view, seed, { ...o, draw }),
+    clockBar({ width, top: clockTop, clock, dur, steps }, view),
     `<g transform="translate(0,${legendTop})">${
       sceneLegend(view, { names: o.names, seed, width })
     }</g>`,
-    "</svg>",
-  ].join("\n");
+  ]);
 }
 
 // One episode in motion: the other bodies (faint paths, moving boxes), the agent's trail
