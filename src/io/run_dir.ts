@@ -77,14 +77,17 @@ function listCheckpoints(dir: string): string[] {
 }
 
 /**
- * The run artifacts already in `dir` (empty when the folder is new or holds none).
+ * The run artifacts already in `dir` (empty when the folder is new or holds none): those
+ * of `files` when given (the runs of other commands), else a training run's files, event
+ * files and checkpoints.
  *
  * @example
  * ```ts
  * if (existingRunFiles("out/run").length > 0) console.error("taken");
  * ```
  */
-export function existingRunFiles(dir: string): string[] {
+export function existingRunFiles(dir: string, files?: string[]): string[] {
+  if (files) return existingFiles(dir, files);
   return [
     ...existingFiles(dir, RUN_FILES),
     ...listEventFiles(dir),
@@ -138,7 +141,7 @@ export function prepareRunDir(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const existing = opts.files ? existingFiles(dir, opts.files) : existingRunFiles(dir);
+  const existing = existingRunFiles(dir, opts.files);
   if (existing.length > 0) {
     if (!opts.overwrite) {
       throw new UserError(

@@ -61,7 +61,7 @@ export function stageRunDir(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const existing = oldFiles(dir, opts.files);
+  const existing = existingRunFiles(dir, opts.files);
   const direct = { staged: false, commit: () => {}, discard: () => {} };
   if (existing.length === 0) {
     const paths = runPaths(dir);
@@ -89,7 +89,7 @@ export function stageRunDir(
       const commit = join(dir, COMMIT_DIR);
       Deno.writeTextFileSync(
         join(staging, REMOVE_LIST),
-        oldFiles(dir, opts.files).map((f) => relative(dir, f)).join("\n") + "\n",
+        existingRunFiles(dir, opts.files).map((f) => relative(dir, f)).join("\n") + "\n",
       );
       Deno.renameSync(staging, commit);
       finishCommit(dir);
@@ -100,19 +100,6 @@ export function stageRunDir(
       Deno.removeSync(staging, { recursive: true });
     },
   };
-}
-
-function oldFiles(dir: string, files: string[] | undefined): string[] {
-  if (!files) return existingRunFiles(dir);
-  return files.map((name) => join(dir, name)).filter((path) => {
-    try {
-      Deno.statSync(path);
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw e;
-    }
-  });
 }
 
 /**
