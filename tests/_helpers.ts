@@ -21,19 +21,36 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `deno run main.ts ...args` in `cwd` (default: the project root). */
-export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", join(ROOT, "main.ts"), ...args],
+/**
+ * Runs `cmd` (the program, then its arguments) in `cwd` (default: the project root) with
+ * `env` added to the environment (NO_COLOR set), stdin closed; collects both outputs.
+ */
+export async function runCommand(
+  cmd: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
     cwd: opts.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...opts.env },
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  });
-  const out = await cmd.output();
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Runs `deno run main.ts ...args` in `cwd` (default: the project root) with read and
+ * write permissions, and run permission too with `allowRun` (as `deno task train`).
+ */
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; allowRun?: boolean } = {},
+): Promise<CliResult> {
+  const perms = ["--allow-read", "--allow-write", ...(opts.allowRun ? ["--allow-run"] : [])];
+  return runCommand([Deno.execPath(), "run", ...perms, join(ROOT, "main.ts"), ...args], opts);
 }
 
 /**

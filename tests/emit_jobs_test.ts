@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { readJson, ROOT, SMOKE_ENV_FLAGS, waitFor, withTempDir } from "./_helpers.ts";
+import { readJson, ROOT, runCommand, SMOKE_ENV_FLAGS, waitFor, withTempDir } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 
@@ -36,22 +36,6 @@ const HOSTILE = [
   "per%cent %A_%a",
   "ünï ☃ 𝄞",
 ];
-
-async function run(
-  cmd: string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd: opts.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...opts.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-}
 
 // sbatch's reading of one #SBATCH line's arguments (src/sbatch/opt.c, _get_argument):
 // whitespace separates, quotes group, a backslash escapes the next character.
@@ -110,7 +94,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     const out = join(...HOSTILE); // relative to cwd
     const emit = ["train", "--seeds", "5,6", "--emit", "all", "--out-dir", out, ...FLAGS];
     const sched = ["--time", "1:00:00", "--mem", "3G", "--partition", "gpu-a", "--retries", "2"];
-    const e = await run([...DENO_RUN, "--allow-run", MAIN, ...emit, ...sched], { cwd });
+    const e = await runCommand([...DENO_RUN, "--allow-run", MAIN, ...emit, ...sched], { cwd });
     assert.equal(e.code, 0, e.stderr);
     const abs = join(cwd, out);
 
@@ -125,7 +109,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     for (const d of ["--time=0-01:00:00", "--mem=3072M", "--partition=gpu-a", "--array=0-1"]) {
       assert.ok(directives.includes(d), d);
     }
-    assert.equal((await run(["bash", "-n", join(abs, "slurm_array.sh")])).code, 0);
+    assert.equal((await runCommand(["bash", "-n", join(abs, "slurm_array.sh")])).code, 0);
 
     // Task 0 as Slurm runs it: stopped by SIGTERM midway, then run again.
     const slurmTask = (signal: Deno.Signal) =>
@@ -178,7 +162,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     // sh exec'd the wrapper, which exec'd deno: the one process is the trainer
     killed.kill("SIGKILL");
     await killed.status;
-    const again = await run(["sh", "-c", container.command[2]], { cwd, env: k8sEnv });
+    const again = await runCommand(["sh", "-c", container.command[2]], { cwd, env: k8sEnv });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /seed 6: resuming from .*checkpoint_\d+\.pt/);
 
@@ -187,7 +171,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     Deno.mkdirSync(stub);
     Deno.copyFileSync(join(ROOT, "tests", "_ray_stub.py"), join(stub, "ray.py"));
     const before = Deno.readFileSync(join(abs, "seed_5", "final.pt"));
-    const ray = await run([testPython(), join(abs, "ray_job.py")], {
+    const ray = await runCommand([testPython(), join(abs, "ray_job.py")], {
       cwd: dir,
       env: { PYTHONPATH: stub },
     });
@@ -199,7 +183,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     // Each seed equals the run never stopped.
     for (const seed of [5, 6]) {
       const single = join(dir, `single_${seed}`);
-      const s = await run([
+      const s = await runCommand([
         ...DENO_RUN,
         MAIN,
         "train",
@@ -223,7 +207,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
 Deno.test("a folder name with a line break is refused before anything is written", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "s\ntouch MARK;#");
-    const r = await run([
+    const r = await runCommand([
       ...DENO_RUN,
       "--allow-run",
       MAIN,

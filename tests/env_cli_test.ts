@@ -7,30 +7,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, withTempDir } from "./_helpers.ts";
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { readJson, runCli, withTempDir } from "./_helpers.ts";
+import type { CliResult } from "./_helpers.ts";
 
 /** `deno run main.ts ...args` with read, write and run permissions (as `deno task train`). */
-async function cli(args: string[]): Promise<Result> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cli = (args: string[]) => runCli(args, { allowRun: true });
 
 /** One line on stderr starting `error: ` and matching `pattern`, exit 2. */
-function assertRefused(r: Result, pattern: RegExp): void {
+function assertRefused(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, r.stderr);
   const lines = r.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, r.stderr);

@@ -8,30 +8,15 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { readJson, ROOT, waitFor, withTempDir } from "./_helpers.ts";
+import { readJson, ROOT, runCli, waitFor, withTempDir } from "./_helpers.ts";
+import type { CliResult } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const FIXTURES = join(ROOT, "tests", "fixtures", "gym_envs");
 
 /** `deno run main.ts ...args` with read, write and run permissions (as `deno task train`). */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { allowRun: true, env });
 
 /**
  * The test Python under a path of this test's own (the venv linked into `dir`), so that
@@ -55,7 +40,7 @@ async function workers(python: string): Promise<number> {
   return -1;
 }
 
-function assertRefused(r: Result, pattern: RegExp): void {
+function assertRefused(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, r.stderr);
   const lines = r.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, r.stderr);

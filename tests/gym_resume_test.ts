@@ -8,22 +8,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, withTempDir } from "./_helpers.ts";
+import { readJson, runCli, withTempDir } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const cli = (args: string[]) => runCli(args, { allowRun: true });
 
 // Every tensor of a checkpoint by its path in the tree, and the other leaves; timestamps
 // and the resume path (which legitimately differ) left out.

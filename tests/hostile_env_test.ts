@@ -11,25 +11,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { jsonToPt, PtDict, readPt, writePt } from "../src/io/mod.ts";
-import { ROOT, withTempDir } from "./_helpers.ts";
+import { runCli, withTempDir } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
 
-interface Result {
-  code: number;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string>): Promise<Result> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { allowRun: true, env });
 
 // The module, the Python package and the interpreter, each leaving a marker when run.
 function plantMarkers(dir: string): { module: string; interpreter: string; markers: string[] } {

@@ -13,12 +13,14 @@ import {
   drivingEnvs,
   readJson,
   ROOT,
+  runCommand,
   SMOKE_ENV,
   SMOKE_ENV_FLAGS,
   waitFor,
   withFlags,
   withTempDir,
 } from "./_helpers.ts";
+import type { CliResult } from "./_helpers.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import { ExpertPlanner, SCENARIO_KINDS } from "../src/env/mod.ts";
 import { evaluatePolicy } from "../src/run/mod.ts";
@@ -54,31 +56,9 @@ const DENO_RUN = [
   "--allow-env=DELTA_WAYPOINT_DEBUG",
 ];
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
-  cmd: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<Result> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd: opts.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...opts.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 /** `deno run` with run permission (for --seeds), as `deno task train` has it. */
-function cli(args: string[], opts: { env?: Record<string, string> } = {}): Promise<Result> {
-  return run([...DENO_RUN, "--allow-run", MAIN, ...args], opts);
+function cli(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runCommand([...DENO_RUN, "--allow-run", MAIN, ...args], opts);
 }
 
 async function assertSameTensors(a: string, b: string): Promise<void> {
@@ -230,7 +210,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
         );
 
         const slurm = join(jobs, "slurm_array.sh");
-        assert.equal((await run(["bash", "-n", slurm])).code, 0);
+        assert.equal((await runCommand(["bash", "-n", slurm])).code, 0);
         assert.match(Deno.readTextFileSync(slurm), /^#SBATCH "--array=0-1%1"$/m);
 
         const job = parseYaml(Deno.readTextFileSync(join(jobs, "k8s_indexed_job.yaml")));
@@ -245,7 +225,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
 
         // Task 0 as Slurm runs it, task 1 as the Kubernetes container does (with
         // `delta-waypoint` on PATH standing for the image's executable).
-        const t0 = await run(["bash", slurm], { env: { SLURM_ARRAY_TASK_ID: "0" } });
+        const t0 = await runCommand(["bash", slurm], { env: { SLURM_ARRAY_TASK_ID: "0" } });
         assert.equal(t0.code, 0, t0.stderr);
         // Half done: the summary has seed 3 and lists seed 1 as missing.
         const half = await cli(["aggregate", "--json", jobs]);
@@ -260,7 +240,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
           `#!/bin/sh\nexec ${[...DENO_RUN, MAIN].map((a) => `'${a}'`).join(" ")} "$@"\n`,
           { mode: 0o755 },
         );
-        const t1 = await run(["sh", "-c", container.command[2]], {
+        const t1 = await runCommand(["sh", "-c", container.command[2]], {
           env: { JOB_COMPLETION_INDEX: "1", PATH: `${bin}:${Deno.env.get("PATH")}` },
         });
         assert.equal(t1.code, 0, t1.stderr);
@@ -277,7 +257,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
 
         // The Ray entrypoint is Python whose task i runs the same command (checked with a
         // stand-in `ray` module, without running it), where python3 is installed.
-        const py = await run(["python3", "--version"]).catch(() => null);
+        const py = await runCommand(["python3", "--version"]).catch(() => null);
         if (py === null || py.code !== 0) {
           console.error("ray entrypoint check skipped: no python3");
           return;
@@ -293,7 +273,7 @@ Deno.test("train --seeds: per seed the single run; the summary is the seed files
           "job = importlib.util.module_from_spec(spec); spec.loader.exec_module(job)",
           "print(json.dumps([job.task_command(0), job.task_command(1), job.MAX_PARALLEL]))",
         ].join("\n");
-        const p = await run(["python3", "-c", probe], { env: { PYTHONPATH: fake } });
+        const p = await runCommand(["python3", "-c", probe], { env: { PYTHONPATH: fake } });
         assert.equal(p.code, 0, p.stderr);
         const [c0, c1, parallel] = JSON.parse(p.stdout);
         const task = (i: number) => [
@@ -599,7 +579,7 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const exe = join(dir, "delta-waypoint");
-      const build = await run([
+      const build = await runCommand([
         Deno.execPath(),
         "compile",
         "--allow-read",
@@ -611,14 +591,23 @@ Deno.test({
       ]);
       assert.equal(build.code, 0, build.stderr);
       const out = join(dir, "multi");
-      const r = await run([exe, "train", "--seeds", "1,2", "--out-dir", out, ...FLAGS]);
+      const r = await runCommand([exe, "train", "--seeds", "1,2", "--out-dir", out, ...FLAGS]);
       assert.equal(r.code, 0, r.stderr);
       const single = join(dir, "single");
       const s = await cli(["train", "--seed", "2", "--out-dir", single, ...FLAGS, "--quiet"]);
       assert.equal(s.code, 0, s.stderr);
       await assertSameTensors(join(out, "seed_2", "final.pt"), join(single, "final.pt"));
       const jobs = join(dir, "jobs");
-      const em = await run([exe, "train", "--seeds", "1,2", "--emit", "slurm", "--out-dir", jobs]);
+      const em = await runCommand([
+        exe,
+        "train",
+        "--seeds",
+        "1,2",
+        "--emit",
+        "slurm",
+        "--out-dir",
+        jobs,
+      ]);
       assert.equal(em.code, 0, em.stderr);
       assert.ok(Deno.readTextFileSync(join(jobs, "slurm_array.sh")).includes(`program=(${exe})`));
     }),
