@@ -10,6 +10,8 @@ import { main } from "../main.ts";
 import { DEFAULT_ENV_CONFIG, Driving, type EnvConfig, type VecEnv } from "../src/env/mod.ts";
 import { type WaypointPlanner } from "../src/sft/mod.ts";
 import { type EvalSummary, evaluatePolicy } from "../src/run/mod.ts";
+import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
+import type { PtValue } from "../src/io/torch_pt.ts";
 
 /** The project root (the folder holding main.ts). */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -246,4 +248,38 @@ export async function waitFor(path: string, child: Deno.ChildProcess): Promise<v
 /** The factory of N driving envs of `env`. */
 export function drivingEnvs(env: EnvConfig): (n: number) => VecEnv {
   return (n) => new Driving(env, n);
+}
+
+/**
+ * Every leaf of a `.pt` file by its path in the tree (`.key`, `[i]`): a tensor as its
+ * dtype, shape and raw bytes, any other value as it is.
+ */
+export async function ptLeaves(path: string): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  const walk = (v: PtValue, key: string) => {
+    if (v instanceof Tensor) {
+      out.set(key, { dtype: v.dtype, shape: v.shape, bytes: new Uint8Array(v.data.buffer) });
+    } else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
+    else out.set(key, v);
+  };
+  walk(await readPt(path), "");
+  return out;
+}
+
+/** The raw bytes of every tensor of a `.pt` file, by its path in the tree. */
+export async function ptTensors(path: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const [key, v] of await ptLeaves(path)) {
+    if (v !== null && typeof v === "object" && "bytes" in v) out.set(key, v.bytes as Uint8Array);
+  }
+  return out;
+}
+
+/**
+ * `leaves` without what legitimately differs between a resumed run's checkpoint and an
+ * uninterrupted one's: timestamps and the resume path (`cfg.resume`).
+ */
+export function resumeComparable(leaves: Map<string, unknown>): Map<string, unknown> {
+  return new Map([...leaves].filter(([k]) => !k.includes(".timestamp") && k !== ".cfg.resume"));
 }

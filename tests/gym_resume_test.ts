@@ -8,27 +8,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, runCli, withTempDir } from "./_helpers.ts";
+import { ptLeaves, readJson, resumeComparable, runCli, withTempDir } from "./_helpers.ts";
 import { testPython } from "./_python.ts";
-import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import type { PtValue } from "../src/io/torch_pt.ts";
 
 const cli = (args: string[]) => runCli(args, { allowRun: true });
-
-// Every tensor of a checkpoint by its path in the tree, and the other leaves; timestamps
-// and the resume path (which legitimately differ) left out.
-async function comparable(path: string): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) {
-      out.set(key, { dtype: v.dtype, shape: v.shape, bytes: new Uint8Array(v.data.buffer) });
-    } else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
-    else if (!key.includes(".timestamp") && key !== ".cfg.resume") out.set(key, v);
-  };
-  walk(await readPt(path), "");
-  return out;
-}
 
 const withoutTimestamps = (path: string) =>
   (readJson(path) as Record<string, unknown>[]).map(({ timestamp: _t, ...rest }) => rest);
@@ -69,8 +52,8 @@ Deno.test("gym:Pendulum-v1: a run resumed from a middle checkpoint equals the un
     const from = join(full, "checkpoints", "checkpoint_4.pt");
     const r2 = await cli(["train", ...gym, "--resume", from, "--out-dir", resumed, "--quiet"]);
     assert.equal(r2.code, 0, r2.stderr);
-    const a = await comparable(join(full, "final.pt"));
-    const b = await comparable(join(resumed, "final.pt"));
+    const a = resumeComparable(await ptLeaves(join(full, "final.pt")));
+    const b = resumeComparable(await ptLeaves(join(resumed, "final.pt")));
     assert.ok([...a.keys()].some((k) => k.startsWith(".obs_rms.mean")), "obs_rms is saved");
     assert.deepEqual(b, a);
     assert.deepEqual(

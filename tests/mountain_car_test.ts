@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, runCli, withTempDir } from "./_helpers.ts";
+import { ptTensors, readJson, ROOT, runCli, withTempDir } from "./_helpers.ts";
 import {
   EpisodeStatistics,
   HELDOUT_SEED_BASE,
@@ -19,8 +19,6 @@ import { evaluatePolicy, runConfigDefaults } from "../src/run/mod.ts";
 import { Trainer } from "../src/ppo/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import { Rng } from "../src/math/rng.ts";
-import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
-import type { PtValue } from "../src/io/torch_pt.ts";
 
 Deno.test("MountainCar: one step by Gymnasium's formulas, reward on the unclipped action", () => {
   const venv = new EpisodeStatistics(new MountainCar(2), { autoReset: true });
@@ -79,17 +77,6 @@ Deno.test("the example env's code holds no driving field", () => {
     assert.ok(!code.includes(word), `mountain_car.ts code mentions ${word}`);
   }
 });
-
-/** Every tensor of a .pt file, keyed by its path in the tree, as raw bytes. */
-async function tensors(path: string): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) out.set(key, new Uint8Array(v.data.buffer));
-    else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-  };
-  walk(await readPt(path), "");
-  return out;
-}
 
 Deno.test("train --env mountain_car: plain PPO learns, far above its random policy; eval and resume agree", () =>
   withTempDir(async (dir) => {
@@ -168,7 +155,7 @@ Deno.test("train --env mountain_car: plain PPO learns, far above its random poli
     ]);
     assert.equal(resume.code, 0, resume.stderr);
     assert.deepEqual(
-      await tensors(join(resumed, "final.pt")),
-      await tensors(join(out, "final.pt")),
+      await ptTensors(join(resumed, "final.pt")),
+      await ptTensors(join(out, "final.pt")),
     );
   }));

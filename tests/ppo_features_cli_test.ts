@@ -8,9 +8,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, runCli, withTempDir } from "./_helpers.ts";
+import { ptLeaves, readJson, resumeComparable, runCli, withTempDir } from "./_helpers.ts";
 import { PtDict, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
-import type { PtValue } from "../src/io/torch_pt.ts";
+
 import { buildRunConfig, parseTrainArgs } from "../src/cli/train.ts";
 import { DRIVING_ENV } from "../src/env/mod.ts";
 
@@ -42,19 +42,6 @@ const FLAGS = [
   "--quiet",
 ];
 
-// Every leaf of a .pt file by its path in the tree; tensors as their bytes.
-async function flatten(path: string): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) out.set(key, [v.dtype, v.shape, new Uint8Array(v.data.buffer)]);
-    else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
-    else out.set(key, v);
-  };
-  walk(await readPt(path), "");
-  return new Map([...out].filter(([k]) => !k.includes(".timestamp") && k !== ".cfg.resume"));
-}
-
 const entries = (path: string) =>
   (readJson(path) as Record<string, unknown>[]).map(({ timestamp: _t, ...rest }) => rest);
 
@@ -81,8 +68,8 @@ Deno.test("norm_obs, norm_reward, linear lr, total_steps, steps_per_update: a re
     const r2 = await runCli(["train", "--resume", middle, "--out-dir", resumed, "--quiet"]);
     assert.equal(r2.code, 0, r2.stderr);
     assert.deepEqual(
-      await flatten(join(resumed, "final.pt")),
-      await flatten(join(full, "final.pt")),
+      resumeComparable(await ptLeaves(join(resumed, "final.pt"))),
+      resumeComparable(await ptLeaves(join(full, "final.pt"))),
     );
     assert.deepEqual(entries(join(resumed, "metrics.json")), entries(join(full, "metrics.json")));
     const tr = readJson(join(resumed, "train_metrics.json")) as Record<string, unknown>;
@@ -96,7 +83,10 @@ Deno.test("norm_obs, norm_reward, linear lr, total_steps, steps_per_update: a re
     assert.deepEqual(entries(join(worker, "metrics.json")), entries(join(full, "metrics.json")));
     const tw = readJson(join(worker, "train_metrics.json")) as Record<string, unknown>;
     assert.deepEqual(tw.heldout, tm.heldout);
-    assert.deepEqual(await flatten(join(worker, "best.pt")), await flatten(join(full, "best.pt")));
+    assert.deepEqual(
+      resumeComparable(await ptLeaves(join(worker, "best.pt"))),
+      resumeComparable(await ptLeaves(join(full, "best.pt"))),
+    );
 
     // eval applies obs_rms: final.pt on the held-out seeds gives the run's own result
     const ev = await runCli([

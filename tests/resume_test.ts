@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   fixturePath,
+  ptLeaves,
   readJson,
+  resumeComparable,
   runCli,
   SMOKE_FLAGS,
   snapshot,
@@ -17,25 +19,6 @@ import {
 import { encodePt, PtDict, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
 import { writeZip, ZipReader } from "../src/io/_zip.ts";
-
-/** Every tensor of a file, keyed by its path in the tree; plus the non-tensor leaves. */
-async function flatten(path: string): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) {
-      out.set(key, { dtype: v.dtype, shape: v.shape, bytes: new Uint8Array(v.data.buffer) });
-    } else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
-    else out.set(key, v);
-  };
-  walk(await readPt(path), "");
-  return out;
-}
-
-/** Strips what legitimately differs between an uninterrupted and a resumed run. */
-function comparable(entries: Map<string, unknown>): Map<string, unknown> {
-  return new Map([...entries].filter(([k]) => !k.includes(".timestamp") && k !== ".cfg.resume"));
-}
 
 /** A checkpoint's metrics entries and best record under the names written before the rename. */
 function toOldNames(root: PtValue): PtDict {
@@ -96,11 +79,11 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(r2.stderr, "", "no warning for our own checkpoint");
     const [a, b] = [
-      await flatten(join(full, "final.pt")),
-      await flatten(join(resumed, "final.pt")),
+      await ptLeaves(join(full, "final.pt")),
+      await ptLeaves(join(resumed, "final.pt")),
     ];
     assert.ok([...a.keys()].some((k) => k.includes("optimizer.state.10.exp_avg_sq")));
-    assert.deepEqual(comparable(b), comparable(a));
+    assert.deepEqual(resumeComparable(b), resumeComparable(a));
     assert.deepEqual(
       withoutTimestamps(join(resumed, "metrics.json")),
       withoutTimestamps(join(full, "metrics.json")),
@@ -135,7 +118,10 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
     const fromOld = join(dir, "from_old");
     const r7 = await runCli(["train", "--resume", oldPath, "--out-dir", fromOld, "--quiet"]);
     assert.equal(r7.code, 0, r7.stderr);
-    assert.deepEqual(comparable(await flatten(join(fromOld, "final.pt"))), comparable(a));
+    assert.deepEqual(
+      resumeComparable(await ptLeaves(join(fromOld, "final.pt"))),
+      resumeComparable(a),
+    );
     assert.deepEqual(
       withoutTimestamps(join(fromOld, "metrics.json")),
       withoutTimestamps(join(full, "metrics.json")),
@@ -161,7 +147,10 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
       "--quiet",
     ]);
     assert.equal(r3.code, 0, r3.stderr);
-    assert.deepEqual(comparable(await flatten(join(inPlace, "final.pt"))), comparable(a));
+    assert.deepEqual(
+      resumeComparable(await ptLeaves(join(inPlace, "final.pt"))),
+      resumeComparable(a),
+    );
 
     // Resuming there again would replace final.pt and later checkpoints: refused.
     const before = snapshot(inPlace);
@@ -188,7 +177,10 @@ Deno.test("a run resumed from a middle checkpoint equals the uninterrupted run, 
       "--quiet",
     ]);
     assert.equal(r5.code, 0, r5.stderr);
-    assert.deepEqual(comparable(await flatten(join(inPlace, "final.pt"))), comparable(a));
+    assert.deepEqual(
+      resumeComparable(await ptLeaves(join(inPlace, "final.pt"))),
+      resumeComparable(a),
+    );
 
     // A checkpoint at the end of the run has only the closing evaluation left (a run
     // stopped during it is finished so); past --episodes it has nothing to do.

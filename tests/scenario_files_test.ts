@@ -9,9 +9,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkScenario, scenarioJson } from "../src/env/mod.ts";
 import type { Scenario } from "../src/env/mod.ts";
-import { jsonToPt, PtDict, ptToJson, readPt, Tensor, writePt } from "../src/io/mod.ts";
-import type { PtValue } from "../src/io/mod.ts";
-import { mainInProcess, readJson, runCli, withTempDir } from "./_helpers.ts";
+import { jsonToPt, PtDict, ptToJson, readPt, writePt } from "../src/io/mod.ts";
+import {
+  mainInProcess,
+  ptLeaves,
+  readJson,
+  resumeComparable,
+  runCli,
+  withTempDir,
+} from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------
 // A logged drive along a known curve
@@ -363,19 +369,6 @@ const TINY_TRAFFIC = [
   "--quiet",
 ];
 
-/** Every tensor and value of a checkpoint, keyed by its path, the resume path aside. */
-async function checkpointLeaves(path: string): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) out.set(key, [v.shape, [...new Uint8Array(v.data.buffer)]]);
-    else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}[${i}]`));
-    else if (key !== ".cfg.resume" && !key.includes("timestamp")) out.set(key, v);
-  };
-  walk(await readPt(path), "");
-  return out;
-}
-
 Deno.test("train --scenarios plays the set, evaluation stays held out; eval --scenarios refuses overlap", async () => {
   await withTempDir(async (dir) => {
     const at = (name: string) => join(dir, name);
@@ -419,8 +412,8 @@ Deno.test("train --scenarios plays the set, evaluation stays held out; eval --sc
     ]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual(
-      await checkpointLeaves(at("resumed/final.pt")),
-      await checkpointLeaves(at("run/final.pt")),
+      resumeComparable(await ptLeaves(at("resumed/final.pt"))),
+      resumeComparable(await ptLeaves(at("run/final.pt"))),
     );
     // ... and refuses a set that changed since
     Deno.writeTextFileSync(at("blocked/b3.json"), scenarioJson(blockedScenario("b3")));

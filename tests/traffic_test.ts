@@ -26,10 +26,7 @@ import {
 import type { Scenario } from "../src/env/mod.ts";
 import { Rng } from "../src/math/mod.ts";
 import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS } from "../src/env/mod.ts";
-import { readPt, Tensor } from "../src/io/mod.ts";
-import type { PtValue } from "../src/io/mod.ts";
-import { PtDict } from "../src/io/mod.ts";
-import { readJson, runCli, withTempDir } from "./_helpers.ts";
+import { ptTensors, readJson, runCli, withTempDir } from "./_helpers.ts";
 
 // Brute force: two convex quads overlap iff an edge of one crosses an edge of the
 // other or a corner of one lies inside the other.
@@ -281,16 +278,6 @@ Deno.test("seeded scenarios: deterministic, every kind; a list cycles by seed; r
   for (let j = 0; j < idm.length; j++) assert.ok(Math.abs(idm[j] - replay[j]) < 1e-9);
 });
 
-async function tensors(path: string): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const walk = (v: PtValue, key: string) => {
-    if (v instanceof Tensor) out.set(key, new Uint8Array(v.data.buffer));
-    else if (v instanceof PtDict) { for (const [k, x] of v.entries()) walk(x, `${key}.${k}`); }
-  };
-  walk(await readPt(path), "");
-  return out;
-}
-
 const GENERATED = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG };
 
 const SMALL = [
@@ -318,7 +305,7 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
       const res = await runCli(["train", ...SMALL, "--out-dir", out]);
       assert.equal(res.code, 0, res.stderr);
     }
-    assert.deepEqual(await tensors(join(a, "final.pt")), await tensors(join(b, "final.pt")));
+    assert.deepEqual(await ptTensors(join(a, "final.pt")), await ptTensors(join(b, "final.pt")));
     const strip = (p: string) =>
       JSON.stringify(readJson(p), (k, v) => (/time|wall/.test(k) ? 0 : v));
     assert.equal(strip(join(a, "metrics.json")), strip(join(b, "metrics.json")));
@@ -340,7 +327,7 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
       "--quiet",
     ]);
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(await tensors(join(r, "final.pt")), await tensors(join(a, "final.pt")));
+    assert.deepEqual(await ptTensors(join(r, "final.pt")), await ptTensors(join(a, "final.pt")));
 
     const report = await runCli(["report", a]);
     assert.equal(report.code, 0, report.stderr);
@@ -424,7 +411,7 @@ Deno.test("train --env traffic --max-log-std(-end): log_std held at the falling 
     assert.equal(ppo.max_log_std, 0.6);
     assert.equal(ppo.max_log_std_end, 0.45);
     const logStd = async (path: string) => {
-      const bytes = (await tensors(path)).get(".delta_head.log_std")!;
+      const bytes = (await ptTensors(path)).get(".delta_head.log_std")!;
       return [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)];
     };
     const held = await logStd(join(a, "final.pt"));
@@ -442,7 +429,7 @@ Deno.test("train --env traffic --max-log-std(-end): log_std held at the falling 
     ]);
     assert.equal(resumed.code, 0, resumed.stderr);
     // the first tensor that differs, if any (deepEqual's diff of the bytes takes minutes)
-    const [x, y] = [await tensors(join(r, "final.pt")), await tensors(join(a, "final.pt"))];
+    const [x, y] = [await ptTensors(join(r, "final.pt")), await ptTensors(join(a, "final.pt"))];
     const differ = [...y.keys()].find((k) => x.get(k)?.join() !== y.get(k)!.join());
     assert.equal(differ, undefined, `resumed run differs in ${differ}`);
     assert.equal(x.size, y.size);
