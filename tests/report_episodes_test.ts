@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { main } from "../main.ts";
 import { runReport } from "../src/cli/report.ts";
 import { UserError } from "../src/errors.ts";
-import { ROOT } from "./_helpers.ts";
+import { runCli } from "./_helpers.ts";
 
 const TEMP = Deno.makeTempDirSync({ prefix: "report_episodes_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TEMP, { recursive: true }));
@@ -168,15 +168,8 @@ Deno.test("report skips the episodes of another run's policy with a warning", as
 Deno.test("report through main.ts: a bad episodes.json is one line on stderr, exit 2", async () => {
   const dir = await copyOfRun("cli");
   Deno.writeTextFileSync(join(dir, "episodes.json"), `{"format": "delta-waypoint episodes"}`);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", join(ROOT, "main.ts"), "report", dir],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr).trim();
+  const out = await runCli(["report", dir]);
+  const stderr = out.stderr.trim();
   assert.equal(out.code, 2);
   assert.equal(stderr.split("\n").length, 1, stderr);
   assert.match(stderr, /^error: report: .*episodes\.json: format: expected/);

@@ -18,6 +18,7 @@ import {
   renderReportSvg,
 } from "../src/report/mod.ts";
 import { UserError } from "../src/errors.ts";
+import { ROOT, runCli } from "./_helpers.ts";
 
 const ENTRY_COUNT = 6;
 const REWARD_COUNT = 60;
@@ -460,20 +461,7 @@ Deno.test("src/report imports nothing outside itself; cli reaches it through its
   }
 });
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const registered = /\breport\b/.test(Deno.readTextFileSync(join(ROOT, "main.ts")));
-
-async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
 
 Deno.test({
   name: "report through main.ts: files written, errors as one line with exit code 2",
