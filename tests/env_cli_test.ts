@@ -136,9 +136,9 @@ Deno.test("train --env X --help shows X's own defaults and flags under its headi
   assert.match(car.stdout, /--episodes N +training episodes \(default 192\)/);
   assert.match(car.stdout, /^Mountain car \(--env mountain_car\):\n {2}--max-episode-steps N /m);
   assert.doesNotMatch(car.stdout, /--world-size|--neighbors/);
-  // every flag that takes a value shows its placeholder
+  // every flag that takes a value shows its placeholder (a long one ends its line)
   for (const help of [traffic.stdout, car.stdout]) {
-    for (const m of help.matchAll(/^ {2}(--[a-z-]+)( [A-Za-z][A-Za-z0-9,:|]*)? /gm)) {
+    for (const m of help.matchAll(/^ {2}(--[a-z-]+)( [A-Za-z][A-Za-z0-9,:|]*)?(?: |$)/gm)) {
       const boolean = ["--overwrite", "--quiet", "--eval-worker"].includes(m[1]);
       assert.ok(boolean || m[2], `${m[1]} has no placeholder`);
     }

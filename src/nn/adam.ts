@@ -85,8 +85,11 @@ export class Adam {
     this.float32 = opts.float32 ?? true;
   }
 
-  /** One update of every parameter from its current gradient. */
-  step(): void {
+  /**
+   * One update of every parameter from its current gradient; the set `frozen`, if given,
+   * is left as it is, parameters and moments (the step still counts).
+   */
+  step(frozen?: ParamSet): void {
     this.stepCount++;
     const [beta1, beta2] = this.betas;
     const { eps, weightDecay, float32 } = this;
@@ -97,6 +100,7 @@ export class Adam {
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
     for (let s = 0; s < this.paramSets.length; s++) {
+      if (this.paramSets[s] === frozen) continue;
       const { data: param, grad } = this.paramSets[s];
       const m = this.expAvg[s];
       const v = this.expAvgSq[s];

@@ -7,9 +7,10 @@
  */
 
 import { type ConfigTable, tableDefaults, validateTable } from "../config_table.ts";
+import { WARM_START_CONFIG_TABLE, type WarmStartConfig } from "./warm_start_config.ts";
 
 /** Every PPO hyperparameter of a run (snake_case: these are the `config.json` keys). */
-export interface PpoConfig {
+export interface PpoConfig extends WarmStartConfig {
   /** Size of the observation fed to both heads (the env's; 1 + 2H for driving's z). */
   encoder_out_dim: number;
   /** Waypoints per plan (H); the delta head outputs 2H numbers. */
@@ -349,6 +350,7 @@ export const PPO_CONFIG_TABLE: ConfigTable<PpoConfig> = {
     default: 10,
     help: "bound of a scaled reward",
   },
+  ...WARM_START_CONFIG_TABLE,
 };
 
 /** The defaults of {@linkcode PPO_CONFIG_TABLE}. */

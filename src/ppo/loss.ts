@@ -21,6 +21,7 @@ import {
   gaussianLogProbBackward,
   gradNorm,
 } from "../nn/mod.ts";
+import type { ImitationTerm } from "./imitation.ts";
 
 /** Coefficients of the PPO loss. */
 export interface PpoLossConfig {
@@ -119,6 +120,10 @@ export class PpoLearner {
   readonly ratio: Float64Array;
   /** The bound on log_std now: `cfg.maxLogStd`, moved by a noise schedule (absent: none). */
   logStdBound: number | undefined;
+  /** Kept in the loss of every minibatch (the warm start's rows), or null. */
+  imitation: ImitationTerm | null = null;
+  /** The delta head is held: only the value head learns (the updates after a warm start). */
+  deltaFrozen = false;
   /** (n) ∂loss/∂logp */
   readonly #dLogp: Float64Array;
   readonly #logStd: Float64Array;
@@ -153,10 +158,15 @@ export class PpoLearner {
    */
   update(batch: PpoBatch, n: number): MinibatchStats {
     const stats = this.lossAndGrad(batch, n);
+    const { model, optimizer } = this;
+    if (this.imitation && !this.deltaFrozen) {
+      this.imitation.addGradient(model, this.cache, n, optimizer.stepCount);
+      stats.grad_norm_delta = gradNorm(model.delta);
+    }
     const maxNorm = this.cfg.maxGradNorm;
-    clipGradNorm(this.model.delta, maxNorm, { norm: stats.grad_norm_delta });
-    clipGradNorm(this.model.value, maxNorm, { norm: stats.grad_norm_value });
-    this.optimizer.step();
+    clipGradNorm(model.delta, maxNorm, { norm: stats.grad_norm_delta });
+    clipGradNorm(model.value, maxNorm, { norm: stats.grad_norm_value });
+    optimizer.step(this.deltaFrozen ? model.delta : undefined);
     if (this.logStdBound !== undefined) {
       // rounded as the optimiser rounds the parameters (a float32 checkpoint holds it exactly)
       const bound = this.logStdBound;

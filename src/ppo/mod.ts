@@ -13,6 +13,7 @@ export * from "./config.ts";
 export * from "./generic_defaults.ts";
 export * from "./gae.ts";
 export * from "./loss.ts";
+export * from "./imitation.ts";
 export * from "./rollout_buffer.ts";
 export * from "./reward_scaler.ts";
 export * from "./rollout.ts";

@@ -267,6 +267,8 @@ export class Trainer {
     const { gamma, lam, norm_adv: normAdv } = this.ppo;
     const rows = this.#buffer.finish({ gamma, lam, normAdv });
     this.learner.logStdBound = this.logStdBound();
+    this.learner.deltaFrozen = this.ppo.warm_start_rounds > 0 &&
+      first < this.ppo.warm_start_value_episodes;
     const update = yield* ppoUpdate(this.#buffer, {
       rows,
       learner: this.learner,

@@ -14,6 +14,7 @@ import type { ResumePoint } from "./resume.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { Trainer } from "../ppo/mod.ts";
 import type { BestRecord, MetricsEntry, RunLog } from "./run_log.ts";
+import type { WarmStartRound } from "./warm_start.ts";
 
 /** The schema of `train_metrics.json`, keys in the order they are written. */
 export interface TrainMetrics {
@@ -52,6 +53,8 @@ export interface TrainMetrics {
   base_eval?: BaseEval | null;
   /** Which evaluation `best.pt` holds, or null. */
   best: BestRecord | null;
+  /** The warm start's rounds, when this process ran one (`ppo.warm_start_rounds`). */
+  warm_start?: WarmStartRound[];
   /** The checkpoint this process resumed from (absent: a fresh run). */
   resumed_from?: string;
   /** Its episode. */
@@ -92,6 +95,8 @@ export interface TrainMetricsOptions {
   heldout: Heldout | null;
   /** Stopped by a signal before the end. */
   interrupted: boolean;
+  /** The warm start's rounds, when this process ran one. */
+  warmStart?: WarmStartRound[];
 }
 
 /**
@@ -134,6 +139,7 @@ export function trainMetrics(run: RunConfig, opts: TrainMetricsOptions): TrainMe
       ),
     },
     best: log.best,
+    ...(opts.warmStart ? { warm_start: opts.warmStart } : {}),
     ...(opts.point
       ? { resumed_from: opts.point.path, resumed_at_episode: opts.point.episode }
       : {}),

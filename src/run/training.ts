@@ -16,7 +16,8 @@ import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, runPaths, writeJson } from "../io/mod.ts";
 import type { StagedRun } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
-import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
+import { hasSftPlanner, namedPlanner, runBasePlanner } from "./base_planner.ts";
+import { type WarmStarter, warmStarter } from "./warm_start.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
 import { EPISODES_FILE, recordEpisodes } from "./episodes_file.ts";
@@ -111,7 +112,7 @@ export async function runTraining(request: TrainingRequest): Promise<number> {
 async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<number> {
   const { run, point } = request;
   const log = request.quiet ? () => {} : (line: string) => console.error(line);
-  const { trainer, runLog, extra } = await buildTrainer(request, pool);
+  const { trainer, runLog, extra, warm } = await buildTrainer(request, pool);
   // resuming in place, the user named no folder: the messages say which one
   const flag = request.outDirNamed || !point ? "--out-dir" : "run folder";
   const lock = await unusablePathIsBadInput(
@@ -133,7 +134,7 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
     let code: number;
     try {
       code = await trainInFolder({
-        ...{ request, trainer, runLog, folder, stop, log, extra },
+        ...{ request, trainer, runLog, folder, stop, log, extra, warm },
         ...{ scalars, hasSuccess },
       });
     } catch (e) {
@@ -163,7 +164,7 @@ async function trainWith(request: TrainingRequest, pool: EnvPool): Promise<numbe
 async function buildTrainer(
   request: TrainingRequest,
   pool: EnvPool,
-): Promise<{ trainer: Trainer; runLog: RunLog; extra: Record<string, unknown> }> {
+): Promise<Pick<InFolder, "trainer" | "runLog" | "extra" | "warm">> {
   const { run, point } = request;
   const { definition, settings, make: makeEnv } = pool;
   const env = { definition, settings };
@@ -174,8 +175,10 @@ async function buildTrainer(
   const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog({ base: hasSftPlanner(definition) ? "sft" : "base" });
+  const expert = namedPlanner("expert", env), warmEnv = makeTrainEnv ?? makeEnv;
+  const warm = await warmStarter(trainer, { expert, makeEnv: warmEnv, resumed: point !== null });
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
-  return { trainer, runLog, extra };
+  return { trainer, runLog, extra, warm };
 }
 
 // What the training in a prepared run folder works with.
@@ -189,6 +192,8 @@ interface InFolder {
   log: (line: string) => void;
   /** Checkpoint keys besides the run's own (`train_scenarios`). */
   extra: Record<string, unknown>;
+  /** The warm start to run first, or null. */
+  warm: WarmStarter | null;
   /** The run's TensorBoard and `progress.csv` scalars, open. */
   scalars: RunScalars;
   /** The env has a goal (reports success). */
@@ -230,6 +235,7 @@ async function trainInFolder(f: InFolder): Promise<number> {
       evaluator = null;
     }
     const evaluate = evaluator ? evaluator.evaluate.bind(evaluator) : undefined;
+    const warmStart = f.warm ? await f.warm(log) : undefined;
     const sft = await sftBaselineUntil(trainer, { shouldStop, evaluate }).catch(envLost);
     const evaluation = evaluator
       ? new PipelinedEvaluation({
@@ -246,7 +252,7 @@ async function trainInFolder(f: InFolder): Promise<number> {
     await writer.best.flush();
     const wallSeconds = (performance.now() - t0) / 1000;
     const summary = {
-      ...{ trainer, log: runLog, startTime, wallSeconds, point },
+      ...{ trainer, log: runLog, startTime, wallSeconds, point, warmStart },
       sft: sft instanceof EnvLostError ? null : sft,
     };
     return await closeRun(f, { writer, outcome, summary, evaluate, evaluator });

@@ -33,6 +33,13 @@ export const MAX_RUN_ENV_BYTES = 96_000_000;
  */
 export const MAX_PARAMETERS = 6_000_000;
 
+/**
+ * Most bytes of the steps a warm start gathers: 1 GiB. Each step is a row of the
+ * observation and the label (float32), and the store doubles as it grows, so the most it
+ * may hold is counted twice: rounds x episodes x the episode cap rows.
+ */
+export const MAX_WARM_START_BYTES = 1024 * 1024 * 1024;
+
 // Envs an evaluation steps together (evaluatePolicy's default), and the pools of them a
 // run may hold at once (per-interval and closing evaluations, the eval Worker).
 const EVAL_ENVS = 16 * 2;
@@ -81,6 +88,7 @@ export function checkRunFits(
       } MiB, over the limit of ${MAX_ROLLOUT_BYTES / 2 ** 20} MiB; lower one of them`,
     );
   }
+  checkWarmStart(run, opts);
   const held = opts.env.definition.memoryPerEnv?.(opts.env.settings);
   if (held && (num_envs + EVAL_ENVS) * held.bytes > MAX_RUN_ENV_BYTES) {
     const total = (num_envs + EVAL_ENVS) * held.bytes;
@@ -99,4 +107,30 @@ export function checkRunFits(
 function capFlag(def: EnvDefinition, steps: number): string {
   const row = def.sections.find((s) => s.key === "env")?.table.max_episode_steps;
   return row?.flag ? `--${row.flag} ${steps}` : `episodes of ${steps} steps`;
+}
+
+// A warm start needs the env's expert planner, and its steps must fit MAX_WARM_START_BYTES.
+function checkWarmStart(
+  run: RunConfig,
+  opts: { env: { definition: EnvDefinition }; dims: RunDims },
+): void {
+  const { warm_start_rounds: rounds, warm_start_episodes: episodes } = run.ppo;
+  if (rounds === 0) return;
+  const def = opts.env.definition;
+  if (def.planners?.expert === undefined) {
+    throw new UserError(
+      `--warm-start-rounds ${rounds}: --env ${def.id} has no expert planner to learn from`,
+    );
+  }
+  const { obsDim, actionDim, maxEpisodeSteps } = opts.dims;
+  const bytes = 2 * rounds * episodes * maxEpisodeSteps * (obsDim + actionDim) * 4;
+  if (bytes > MAX_WARM_START_BYTES) {
+    throw new UserError(
+      `--warm-start-rounds ${rounds} x --warm-start-episodes ${episodes} x ${
+        capFlag(def, maxEpisodeSteps)
+      }: the warm start's steps of ${obsDim} observations and ${actionDim} actions could need ${
+        Math.ceil(bytes / 2 ** 20)
+      } MiB, over the limit of ${MAX_WARM_START_BYTES / 2 ** 20} MiB; lower one of them`,
+    );
+  }
 }
