@@ -256,8 +256,17 @@ export async function trainTinyRuns(dir: string): Promise<TinyRun[]> {
   const runs: [string, string[], string | null][] = [
     ["builtin", [], null],
     ["mlp", ["--sft-model", sft], sft],
-    ["traffic", ["--env", "traffic"], null],
-    ["traffic_mlp", ["--env", "traffic", "--sft-model", sftTraffic], sftTraffic],
+    // a warm start of one small round, the traffic default's path
+    [
+      "traffic",
+      ["--env", "traffic", "--warm-start-rounds", "1", "--warm-start-episodes", "10"],
+      null,
+    ],
+    [
+      "traffic_mlp",
+      ["--env", "traffic", "--warm-start-rounds", "0", "--sft-model", sftTraffic],
+      sftTraffic,
+    ],
     ["mountain_car", ["--env", "mountain_car"], null],
   ];
   const out: TinyRun[] = [];

@@ -78,8 +78,8 @@ Deno.test("--help: the env's defaults, a placeholder on every flag taking a valu
   const text = traffic.stdout;
   for (
     const want of [
-      /--episodes N +training episodes \(default 8000\)/,
-      /--lr X .*\(default 0\.001\)/,
+      /--episodes N +training episodes \(default 4000\)/,
+      /--lr X .*\(default 0\.0003\)/,
     ]
   ) {
     assert.match(text, want);

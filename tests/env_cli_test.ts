@@ -124,8 +124,8 @@ Deno.test("train --env X --help shows X's own defaults and flags under its headi
   assert.equal(traffic.code, 0, traffic.stderr);
   for (
     const line of [
-      /^ {2}--episodes N +training episodes \(default 8000\)$/m,
-      /^ {2}--lr X +Adam learning rate \(default 0\.001\)$/m,
+      /^ {2}--episodes N +training episodes \(default 4000\)$/m,
+      /^ {2}--lr X +Adam learning rate \(default 0\.0003\)$/m,
       /^ {2}--delta-clip X +bound on \|delta\|, meters \(default 10\)$/m,
       /^Traffic: the driving part .*\(--env traffic\):\n(.*\n)* {2}--horizon-steps N +waypoints per plan \(H\) \(default 4\)$/m,
       /^Traffic: the other vehicles \(--env traffic\):\n {2}--neighbors N /m,

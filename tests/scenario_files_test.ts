@@ -350,6 +350,8 @@ function blockedScenario(id: string): Scenario {
 const TINY_TRAFFIC = [
   "--env",
   "traffic",
+  "--warm-start-rounds",
+  "0",
   "--episodes",
   "20",
   "--num-envs",

@@ -355,7 +355,8 @@ Deno.test("aggregate: a mountain_car folder has return, success rate and its max
 Deno.test("aggregate: a traffic folder adds ADE, route completion, the collision rate and the gap its expert measures", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "traffic");
-    const tiny = "--env traffic --episodes 20 --num-envs 4 --hidden-dim 8 --eval-interval 10 " +
+    const tiny = "--env traffic --warm-start-rounds 0 --episodes 20 --num-envs 4 --hidden-dim 8 " +
+      "--eval-interval 10 " +
       "--save-interval 10 --heldout-episodes 6 --eval-episodes 2";
     const r = await cli(["train", "--seeds", "1-2", "--out-dir", out, ...tiny.split(" ")]);
     assert.equal(r.code, 0, r.stderr);

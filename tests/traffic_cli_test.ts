@@ -160,6 +160,7 @@ Deno.test("resuming a traffic run: a moved set folder or other neighbours are on
     const made = await cli(["scenarios", "--env", "traffic", "--count", "3", "--out-dir", set]);
     assert.equal(made.code, 0, made.lines.join("\n"));
     const small = ["--episodes", "20", "--num-envs", "5", "--eval-interval", "10"];
+    small.push("--warm-start-rounds", "1", "--warm-start-episodes", "10");
     const trained = await cli([
       "train",
       "--env",

@@ -283,6 +283,8 @@ const GENERATED = { env: TRAFFIC_ENV_DEFAULTS, traffic: DEFAULT_TRAFFIC_CONFIG }
 const SMALL = [
   "--env",
   "traffic",
+  "--warm-start-rounds",
+  "0",
   "--episodes",
   "40",
   "--num-envs",
@@ -403,8 +405,11 @@ Deno.test("train --env traffic: same seed, same bytes; exact resume; eval --outp
 Deno.test("train --env traffic --max-log-std(-end): log_std held at the falling bound, exact resume; a bound under init_log_std is refused", () =>
   withTempDir(async (dir) => {
     const a = join(dir, "a"), r = join(dir, "r");
-    // init_log_std 0.5; the bound falls from 0.6 to 0.45 over the 40 episodes
-    const bound = ["--max-log-std", "0.6", "--max-log-std-end", "0.45"];
+    // a spread that grows (init_log_std 0.5, the entropy bonus 0.02); the bound falls from
+    // 0.6 to 0.45 over the 40 episodes
+    const grows = join(dir, "grows.json");
+    Deno.writeTextFileSync(grows, JSON.stringify({ ppo: { init_log_std: 0.5, ent_coef: 0.02 } }));
+    const bound = ["--config", grows, "--max-log-std", "0.6", "--max-log-std-end", "0.45"];
     const res = await runCli(["train", ...SMALL, ...bound, "--out-dir", a]);
     assert.equal(res.code, 0, res.stderr);
     const ppo = (readJson(join(a, "config.json")) as { ppo: Record<string, unknown> }).ppo;
@@ -434,7 +439,9 @@ Deno.test("train --env traffic --max-log-std(-end): log_std held at the falling 
     assert.equal(differ, undefined, `resumed run differs in ${differ}`);
     assert.equal(x.size, y.size);
 
-    const bad = await runCli(["train", ...SMALL, "--max-log-std", "0.4", "--out-dir", r]);
+    const bad = await runCli([
+      ...["train", ...SMALL, "--config", grows, "--max-log-std", "0.4", "--out-dir", r],
+    ]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
     assert.match(bad.stderr, /init_log_std: must not exceed max_log_std/);
