@@ -51,26 +51,54 @@ export class ImitationTerm {
    * term's value.
    */
   addGradient(model: ActorCritic, cache: ActorCriticCache, n: number, step: number): number {
-    const { obs, label, rows, obsDim: d, actionDim: a } = this.#rows;
-    const raw = this.#raw, picked = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      const k = hashSeeds(this.#seed, step, r) % rows;
-      picked[r] = k;
-      for (let j = 0; j < d; j++) raw[r * d + j] = obs[k * d + j];
-    }
-    const x = model.normalizeObs(raw, n, this.#x);
-    cache.zeroGrad(n);
-    model.forward(x, n, cache);
-    let sq = 0;
+    const picked = new Int32Array(n);
+    for (let r = 0; r < n; r++) picked[r] = hashSeeds(this.#seed, step, r) % this.#rows.rows;
     const scale = (2 * this.coef) / n;
-    for (let r = 0; r < n; r++) {
-      for (let j = 0; j < a; j++) {
-        const err = cache.mean[r * a + j] - label[picked[r] * a + j];
-        sq += err * err;
-        cache.dMean[r * a + j] = scale * err;
-      }
-    }
-    model.backward(x, n, cache);
+    const buffers = { raw: this.#raw, x: this.#x };
+    const sq = addSquaredErrorGradient(model, cache, {
+      rows: this.#rows,
+      picked,
+      scale,
+      ...buffers,
+    });
     return (this.coef * sq) / n;
   }
+}
+
+/**
+ * The delta head's mean on rows `picked` of `rows` (their observations through the model's
+ * normaliser, via `raw` and `x`, each room for the picked rows), and `scale` times the
+ * gradient of its squared error against their labels added to `model.delta.grad`
+ * (backward through `cache`, whose activations are overwritten; the value head's gradient
+ * gets zeros). Returns the sum of the squared errors.
+ *
+ * @example
+ * ```ts ignore
+ * const sq = addSquaredErrorGradient(model, cache, { rows, picked, scale: 2 / n, raw, x });
+ * ```
+ */
+export function addSquaredErrorGradient(
+  model: ActorCritic,
+  cache: ActorCriticCache,
+  o: { rows: ImitationRows; picked: Int32Array; scale: number; raw: Float64Array; x: Float64Array },
+): number {
+  const { obs, label, obsDim: d, actionDim: a } = o.rows;
+  const { picked, scale, raw } = o, n = picked.length;
+  for (let r = 0; r < n; r++) {
+    const k = picked[r];
+    for (let j = 0; j < d; j++) raw[r * d + j] = obs[k * d + j];
+  }
+  const x = model.normalizeObs(raw, n, o.x);
+  cache.zeroGrad(n);
+  model.forward(x, n, cache);
+  let sq = 0;
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < a; j++) {
+      const err = cache.mean[r * a + j] - label[picked[r] * a + j];
+      sq += err * err;
+      cache.dMean[r * a + j] = scale * err;
+    }
+  }
+  model.backward(x, n, cache);
+  return sq;
 }

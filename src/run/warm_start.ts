@@ -15,7 +15,7 @@ import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { ActorCriticCache, Adam } from "../nn/mod.ts";
 import { EpisodeStatistics, HELDOUT_SEED_BASE, type VecEnv } from "../env/mod.ts";
-import { ImitationTerm, type Trainer } from "../ppo/mod.ts";
+import { addSquaredErrorGradient, ImitationTerm, type Trainer } from "../ppo/mod.ts";
 import { clipDelta } from "../sft/mod.ts";
 import type { BasePlanner } from "../sft/mod.ts";
 
@@ -235,25 +235,11 @@ class MeanFit {
       this.#rng.shuffle(order);
       sq = 0;
       for (let start = 0; start < rows; start += FIT_BATCH) {
-        const b = Math.min(FIT_BATCH, rows - start);
-        for (let r = 0; r < b; r++) {
-          const k = order[start + r];
-          for (let j = 0; j < d; j++) this.#raw[r * d + j] = data.obs[k * d + j];
-        }
-        const x = model.normalizeObs(this.#raw, b, this.#x);
+        const picked = order.subarray(start, Math.min(start + FIT_BATCH, rows));
+        const scale = 2 / (picked.length * a);
         model.zeroGrad();
-        cache.zeroGrad(b);
-        model.forward(x, b, cache);
-        const scale = 2 / (b * a);
-        for (let r = 0; r < b; r++) {
-          const k = order[start + r];
-          for (let j = 0; j < a; j++) {
-            const err = cache.mean[r * a + j] - data.label[k * a + j];
-            sq += err * err;
-            cache.dMean[r * a + j] = scale * err;
-          }
-        }
-        model.backward(x, b, cache);
+        const buffers = { raw: this.#raw, x: this.#x };
+        sq += addSquaredErrorGradient(model, cache, { rows: data, picked, scale, ...buffers });
         this.#adam.step();
       }
     }
