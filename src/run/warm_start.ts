@@ -1,10 +1,10 @@
 /**
  * A warm start of the delta head from the env's expert planner, before PPO: DAgger (Ross,
- * Gordon and Bagnell, 2011) on the residual. Round 0 drives training scenarios with the
- * expert's plans, every later round with the policy's (the base plan plus the clipped mean
- * delta); at every step the label is the expert's correction of the base plan,
- * clip(expert − base, ±delta_clip). After each round the delta head's mean is fitted to
- * all the steps gathered so far: mean squared error, Adam at 1e-3, minibatches of 256,
+ * Gordon and Bagnell, 2011) on the residual. The first round drives training scenarios
+ * with the expert's plans, every later round with the policy's (the base plan plus the
+ * clipped mean delta); at every step the label is the expert's correction of the base
+ * plan, clip(expert − base, ±delta_clip). After each round the delta head's mean is fitted
+ * to all the steps gathered so far: mean squared error, Adam at 1e-3, minibatches of 256,
  * `warm_start_epochs` passes. log_std and the value head stay as they are; the observation
  * normaliser, if any, sees every step as a rollout's would.
  *
