@@ -34,6 +34,7 @@ export class ImitationTerm {
   readonly #seed: number;
   readonly #raw: Float64Array;
   readonly #x: Float64Array;
+  readonly #picked: Int32Array;
 
   /** For minibatches of up to `maxBatch` rows. */
   constructor(rows: ImitationRows, opts: { coef: number; seed: number; maxBatch: number }) {
@@ -43,6 +44,7 @@ export class ImitationTerm {
     this.#seed = opts.seed;
     this.#raw = new Float64Array(opts.maxBatch * rows.obsDim);
     this.#x = new Float64Array(opts.maxBatch * rows.obsDim);
+    this.#picked = new Int32Array(opts.maxBatch);
   }
 
   /**
@@ -51,7 +53,7 @@ export class ImitationTerm {
    * term's value.
    */
   addGradient(model: ActorCritic, cache: ActorCriticCache, n: number, step: number): number {
-    const picked = new Int32Array(n);
+    const picked = this.#picked.subarray(0, n);
     for (let r = 0; r < n; r++) picked[r] = hashSeeds(this.#seed, step, r) % this.#rows.rows;
     const scale = (2 * this.coef) / n;
     const buffers = { raw: this.#raw, x: this.#x };

@@ -16,7 +16,7 @@ import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
 import { lockRunDir, runPaths, writeJson } from "../io/mod.ts";
 import type { StagedRun } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
-import { hasSftPlanner, namedPlanner, runBasePlanner } from "./base_planner.ts";
+import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
 import { type WarmStarter, warmStarter } from "./warm_start.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
 import { heldoutEvaluation } from "./heldout.ts";
@@ -175,8 +175,8 @@ async function buildTrainer(
   const { makeTrainEnv, extra } = await trainScenarios(request.scenarios, { ...env, point });
   const trainer = new Trainer({ env: run.env, ppo: run.ppo, planner, makeEnv, makeTrainEnv });
   const runLog = new RunLog({ base: hasSftPlanner(definition) ? "sft" : "base" });
-  const expert = namedPlanner("expert", env), warmEnv = makeTrainEnv ?? makeEnv;
-  const warm = await warmStarter(trainer, { expert, makeEnv: warmEnv, resumed: point !== null });
+  const warmEnv = makeTrainEnv ?? makeEnv;
+  const warm = await warmStarter(trainer, { env, makeEnv: warmEnv, resumed: point !== null });
   if (point) restoreTrainer(trainer, point, { log: runLog, warn: (line) => console.error(line) });
   return { trainer, runLog, extra, warm };
 }

@@ -18,6 +18,7 @@ import { EpisodeStatistics, HELDOUT_SEED_BASE, type VecEnv } from "../env/mod.ts
 import { addSquaredErrorGradient, ImitationTerm, type Trainer } from "../ppo/mod.ts";
 import { clipDelta } from "../sft/mod.ts";
 import type { BasePlanner } from "../sft/mod.ts";
+import { type EnvWithSettings, namedPlanner } from "./base_planner.ts";
 
 /** One round of a warm start, as `train_metrics.json` records it. */
 export interface WarmStartRound {
@@ -40,23 +41,24 @@ export type WarmStarter = (log: (line: string) => void) => Promise<WarmStartRoun
 
 /**
  * The warm start of a run of `trainer` (null when `ppo.warm_start_rounds` is 0): the
- * env's `expert` planner labels, `makeEnv` makes its training envs. A resumed run with
+ * expert planner of `env` labels (looked up only then; `checkRunFits` has refused an env
+ * without one), `makeEnv` makes its training envs. A resumed run with
  * `warm_start_bc_coef` gathers the warm start's steps again here, for its imitation term,
  * and returns null: call it before the checkpoint is restored, which replaces the weights
  * this leaves.
  *
  * @example
  * ```ts ignore
- * const warm = await warmStarter(trainer, { expert, makeEnv, resumed: false });
+ * const warm = await warmStarter(trainer, { env, makeEnv, resumed: false });
  * const rounds = await warm?.(console.error);
  * ```
  */
 export async function warmStarter(
   trainer: Trainer,
-  opts: { expert: BasePlanner | undefined; makeEnv: (n: number) => VecEnv; resumed: boolean },
+  opts: { env: EnvWithSettings; makeEnv: (n: number) => VecEnv; resumed: boolean },
 ): Promise<WarmStarter | null> {
-  const { expert, makeEnv } = opts;
   if (trainer.ppo.warm_start_rounds === 0) return null;
+  const { makeEnv } = opts, expert = namedPlanner("expert", opts.env);
   if (!expert) throw new UserError("--warm-start-rounds: the env has no expert planner");
   if (!opts.resumed) return (log) => warmStart(trainer, { expert, makeEnv, log });
   if (trainer.ppo.warm_start_bc_coef > 0) {
@@ -140,7 +142,7 @@ export async function warmStart(
       let restarts = 0;
       for (let i = 0; i < n; i++) {
         if (!active[i] || !vec.done[i]) continue;
-        if (vec.terminated[i] && vec.success?.[i] !== 1) failures++;
+        if (vec.terminated[i] && vec.success[i] !== 1) failures++;
         if (next < last) {
           seeds[i] = warmStartEpisodeSeed(ppo.seed, next++);
           restart[i] = 1;
