@@ -283,3 +283,33 @@ export async function ptTensors(path: string): Promise<Map<string, Uint8Array>> 
 export function resumeComparable(leaves: Map<string, unknown>): Map<string, unknown> {
   return new Map([...leaves].filter(([k]) => !k.includes(".timestamp") && k !== ".cfg.resume"));
 }
+
+/**
+ * Asserts that the `delta_head` and `value_head` tensors of the checkpoints at `a` and `b`
+ * hold the same numbers, naming the first that differs.
+ */
+export async function assertSameHeads(a: string, b: string): Promise<void> {
+  const [x, y] = [await readPt(a), await readPt(b)] as PtDict[];
+  for (const head of ["delta_head", "value_head"]) {
+    for (const [k, t] of (x.get(head) as PtDict).entries()) {
+      const u = (y.get(head) as PtDict).get(k) as Tensor;
+      assert.deepEqual((t as Tensor).data, u.data, `${a} vs ${b}: ${head}.${k}`);
+    }
+  }
+}
+
+/**
+ * Writes `dir/bin/delta-waypoint`, a shell script that runs `command` (e.g. `deno run ...
+ * main.ts`) with its arguments, as an installed executable would be on a cluster node;
+ * returns the `bin` folder to put first on PATH.
+ */
+export function writeCliShim(dir: string, command: string[]): string {
+  const bin = join(dir, "bin");
+  Deno.mkdirSync(bin);
+  Deno.writeTextFileSync(
+    join(bin, "delta-waypoint"),
+    `#!/bin/sh\nexec ${command.map((a) => `'${a}'`).join(" ")} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return bin;
+}

@@ -12,9 +12,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { readJson, ROOT, runCommand, SMOKE_ENV_FLAGS, waitFor, withTempDir } from "./_helpers.ts";
+import {
+  assertSameHeads,
+  readJson,
+  ROOT,
+  runCommand,
+  SMOKE_ENV_FLAGS,
+  waitFor,
+  withTempDir,
+  writeCliShim,
+} from "./_helpers.ts";
 import { testPython } from "./_python.ts";
-import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 
 const MAIN = join(ROOT, "main.ts");
 const DENO_RUN = [Deno.execPath(), "run", "--allow-read", "--allow-write"];
@@ -59,19 +67,6 @@ function sbatchArgs(line: string): string[] {
   return out;
 }
 
-async function sameTensors(a: string, b: string): Promise<void> {
-  const [x, y] = [await readPt(a), await readPt(b)] as PtDict[];
-  for (const head of ["delta_head", "value_head"]) {
-    for (const [k, t] of (x.get(head) as PtDict).entries()) {
-      assert.deepEqual(
-        (t as Tensor).data,
-        ((y.get(head) as PtDict).get(k) as Tensor).data,
-        String(k),
-      );
-    }
-  }
-}
-
 const noTimestamps = (path: string) =>
   (readJson(path) as Record<string, unknown>[]).map(({ timestamp: _, ...rest }) => rest);
 
@@ -112,7 +107,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     assert.equal((await runCommand(["bash", "-n", join(abs, "slurm_array.sh")])).code, 0);
 
     // Task 0 as Slurm runs it: stopped by SIGTERM midway, then run again.
-    const slurmTask = (signal: Deno.Signal) =>
+    const spawnSlurmTask = () =>
       new Deno.Command("bash", {
         args: [join(abs, "slurm_array.sh")],
         cwd: dir,
@@ -120,15 +115,9 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
         stdin: "null",
         stdout: "null",
         stderr: "null",
-      }).spawn().status.then(() => signal);
-    const first = new Deno.Command("bash", {
-      args: [join(abs, "slurm_array.sh")],
-      cwd: dir,
-      env: { SLURM_ARRAY_TASK_ID: "0" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+      }).spawn();
+    const slurmTask = (signal: Deno.Signal) => spawnSlurmTask().status.then(() => signal);
+    const first = spawnSlurmTask();
     await waitFor(join(abs, "seed_5", "checkpoints", "checkpoint_10.pt"), first);
     first.kill("SIGTERM");
     assert.equal((await first.status).code, 143);
@@ -142,13 +131,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
     assert.equal(job.metadata.labels["kueue.x-k8s.io/queue-name"], "gpu-a");
     const container = job.spec.template.spec.containers[0];
     assert.deepEqual(container.resources.limits, { memory: "3072Mi" });
-    const bin = join(dir, "bin");
-    Deno.mkdirSync(bin);
-    Deno.writeTextFileSync(
-      join(bin, "delta-waypoint"),
-      `#!/bin/sh\nexec ${[...DENO_RUN, MAIN].map((a) => `'${a}'`).join(" ")} "$@"\n`,
-      { mode: 0o755 },
-    );
+    const bin = writeCliShim(dir, [...DENO_RUN, MAIN]);
     const k8sEnv = { JOB_COMPLETION_INDEX: "1", PATH: `${bin}:${Deno.env.get("PATH")}` };
     const killed = new Deno.Command("sh", {
       args: ["-c", container.command[2]],
@@ -194,7 +177,7 @@ Deno.test("job files in hostile folders: Slurm, Kubernetes and Ray run only trai
         ...FLAGS,
       ]);
       assert.equal(s.code, 0, s.stderr);
-      await sameTensors(join(abs, `seed_${seed}`, "final.pt"), join(single, "final.pt"));
+      await assertSameHeads(join(abs, `seed_${seed}`, "final.pt"), join(single, "final.pt"));
       assert.deepEqual(
         noTimestamps(join(abs, `seed_${seed}`, "metrics.json")),
         noTimestamps(join(single, "metrics.json")),

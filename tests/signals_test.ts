@@ -7,8 +7,16 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readJson, ROOT, runCli, SMOKE_FLAGS, withFlags, withTempDir } from "./_helpers.ts";
-import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
+import { existsSync } from "node:fs";
+import {
+  assertSameHeads,
+  readJson,
+  ROOT,
+  runCli,
+  SMOKE_FLAGS,
+  withFlags,
+  withTempDir,
+} from "./_helpers.ts";
 
 /** A `train` child whose stderr is collected as it comes. */
 class Train {
@@ -47,35 +55,6 @@ class Train {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-}
-
-async function sameFinal(a: string, b: string): Promise<void> {
-  const [x, y] = [await readPt(join(a, "final.pt")), await readPt(join(b, "final.pt"))] as PtDict[];
-  for (const head of ["delta_head", "value_head"]) {
-    for (const [k, t] of (x.get(head) as PtDict).entries()) {
-      assert.deepEqual(
-        (t as Tensor).data,
-        ((y.get(head) as PtDict).get(k) as Tensor).data,
-        String(k),
-      );
-    }
-  }
-  const state = (p: PtDict) => (p.get("optimizer") as PtDict).get("state") as PtDict;
-  for (const [k, e] of state(x).entries()) {
-    for (const [n, t] of (e as PtDict).entries()) {
-      const u = (state(y).get(k) as PtDict).get(n) as Tensor;
-      assert.deepEqual((t as Tensor).data, u.data, `optimizer.state.${k}.${n}`);
-    }
-  }
-  const rewards = (p: string) =>
-    (readJson(join(p, "train_metrics.json")) as { rewards: number[] }).rewards;
-  assert.deepEqual(rewards(a), rewards(b));
-  const metrics = (p: string) =>
-    (readJson(join(p, "metrics.json")) as Record<string, unknown>[]).map((m) => ({
-      ...m,
-      timestamp: null,
-    }));
-  assert.deepEqual(metrics(a), metrics(b));
 }
 
 // Episodes that last up to a million steps: one rollout runs for minutes (some car of
@@ -150,7 +129,7 @@ Deno.test("Ctrl-C inside a long rollout is noticed, the rollout dropped, exit 13
     const straight = join(dir, "straight");
     const s = await runCli(["train", "--out-dir", straight, ...long(dir), ...SHORT]);
     assert.equal(s.code, 0, s.stderr);
-    await sameFinal(resumed, straight);
+    await assertSameHeads(join(resumed, "final.pt"), join(straight, "final.pt"));
   }));
 
 Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an uninterrupted run", () =>
@@ -163,7 +142,7 @@ Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an
       ...withFlags(flags, { "--episodes": "100000", "--save-interval": "100000" }),
     ]);
     // once training is under way (the first metrics are written)
-    while (!exists(join(out, "metrics.json"))) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(join(out, "metrics.json"))) await new Promise((r) => setTimeout(r, 20));
     t.child.kill("SIGTERM");
     assert.equal(await t.done, 143, t.stderr);
     const m =
@@ -191,7 +170,7 @@ Deno.test("SIGTERM saves a checkpoint and exits 143; resuming from it matches an
       ...withFlags(flags, { "--episodes": target, "--save-interval": "100000" }),
     ]);
     assert.equal(s.code, 0, s.stderr);
-    await sameFinal(out, straight);
+    await assertSameHeads(join(out, "final.pt"), join(straight, "final.pt"));
   }));
 
 Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", () =>
@@ -204,7 +183,7 @@ Deno.test("a second Ctrl-C quits at once with 130: no partial file, no lock", ()
     for (let attempt = 0; attempt < 3 && !quitAtOnce; attempt++) {
       const out = join(dir, `run${attempt}`);
       const t = new Train(["--out-dir", out, "--hidden-dim", "1700"]);
-      while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
+      while (!existsSync(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
       t.child.kill("SIGINT");
       let ended = false;
       t.done.then(() => ended = true);
@@ -252,7 +231,7 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
   withTempDir(async (dir) => {
     const out = join(dir, "run");
     const t = new Train(["--out-dir", out, ...long(dir), "--quiet"]);
-    while (!exists(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(join(out, "config.json"))) await new Promise((r) => setTimeout(r, 20));
     // While the first (endless) rollout runs, checkpoints/ becomes a regular file:
     // the checkpoint the stop saves cannot be written (the stop may land after a few
     // episodes: the car can leave the road, which ends one).
@@ -275,12 +254,3 @@ Deno.test("a file-system fault while the run writes ends with one line and exit 
     ]);
     assert.equal(left.filter((f) => f.includes("tfevents")).length, 1, `${left}`);
   }));
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
