@@ -11,6 +11,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,15 +19,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const VENV = join(ROOT, ".venv");
 const MARKER = join(VENV, ".delta-waypoint-requirements");
 const requirements = Deno.readTextFileSync(join(ROOT, "tests/requirements.txt"));
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function run(cmd: string, args: string[]): Promise<{ ok: boolean; text: string }> {
   try {
@@ -45,18 +37,18 @@ function fail(line: string): never {
 
 const lastLine = (text: string) => text.trim().split("\n").at(-1) ?? "";
 
-if (exists(MARKER) && Deno.readTextFileSync(MARKER) === requirements) Deno.exit(0);
+if (existsSync(MARKER) && Deno.readTextFileSync(MARKER) === requirements) Deno.exit(0);
 
 const python = Deno.env.get("DELTA_WAYPOINT_PYTHON") ?? "python3";
 const venvPython = join(VENV, "bin", "python");
-if (!exists(venvPython)) {
+if (!existsSync(venvPython)) {
   console.error(`setup_python: making ${VENV} with ${python}`);
   const made = await run(python, ["-m", "venv", VENV]);
   if (!made.ok) fail(`could not make a venv with ${python}: ${lastLine(made.text)}`);
 }
 const local = "/opt/pypi/simple";
-const indexArgs = exists(local) ? ["--index-url", `file://${local}`] : [];
-if (exists("/opt/pypi-more/simple")) {
+const indexArgs = existsSync(local) ? ["--index-url", `file://${local}`] : [];
+if (existsSync("/opt/pypi-more/simple")) {
   indexArgs.push("--extra-index-url", "file:///opt/pypi-more/simple");
 }
 console.error("setup_python: installing tests/requirements.txt (once; about a minute)");

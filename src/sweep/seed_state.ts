@@ -9,6 +9,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import type { EnvDefinition } from "../env/mod.ts";
@@ -48,7 +49,7 @@ export async function seedState(
 ): Promise<SeedFolderState> {
   const paths = runPaths(run.out_dir);
   checkSeedConfig(run, opts);
-  if (!exists(paths.config)) {
+  if (!existsSync(paths.config)) {
     return runFilesIn(run.out_dir).length > 0
       ? { kind: "restart", why: "no config.json" }
       : { kind: "new" };
@@ -57,7 +58,7 @@ export async function seedState(
   const done = "value" in tm && typeof tm.value === "object" && tm.value !== null &&
     (tm.value as Record<string, unknown>).interrupted !== true &&
     (tm.value as Record<string, unknown>).heldout != null;
-  if (done && exists(paths.final)) return { kind: "finished" };
+  if (done && existsSync(paths.final)) return { kind: "finished" };
   for (const path of checkpointsNewestFirst(run.out_dir)) {
     try {
       const point = resumePoint(await readTrainerCheckpoint(path), opts.definition);
@@ -140,15 +141,6 @@ function firstDifference(a: unknown, b: unknown, at: string): string | null {
     }`;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function runFilesIn(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => !n.startsWith("."));
@@ -161,7 +153,7 @@ function runFilesIn(dir: string): string[] {
 // from the highest N.
 function checkpointsNewestFirst(dir: string): string[] {
   const paths = runPaths(dir);
-  const out = exists(paths.final) ? [paths.final] : [];
+  const out = existsSync(paths.final) ? [paths.final] : [];
   let names: string[] = [];
   try {
     names = [...Deno.readDirSync(paths.checkpoints)].map((e) => e.name);
