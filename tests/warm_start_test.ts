@@ -1,6 +1,6 @@
 /**
  * The warm start from the env's expert planner (`ppo.warm_start_*`): the DAgger rounds
- * bring the refined plan near the expert's (ADE below the SFT planner's) and are recorded
+ * bring the refined plan nearer the expert's and its return up, and are recorded
  * in `train_metrics.json`; the run is reproducible and, with the imitation term and the
  * value-only episodes, resumes exactly from a middle checkpoint; an env without an expert
  * and a warm start over the memory limit are refused in one line before anything is
@@ -45,9 +45,10 @@ const FLAGS = [
 
 interface Group {
   ade_mean: number;
+  return_mean: number;
 }
 
-Deno.test("warm start: the rounds bring the plan near the expert's, are recorded, and a resumed run equals the whole one", () =>
+Deno.test("warm start: the rounds bring the plan nearer the expert's and raise the return, are recorded, and a resumed run equals the whole one", () =>
   withTempDir(async (dir) => {
     const full = join(dir, "full");
     const r = await runCli([...FLAGS, "--out-dir", full]);
@@ -62,9 +63,15 @@ Deno.test("warm start: the rounds bring the plan near the expert's, are recorded
     assert.ok(tm.warm_start.every((w) => Number.isFinite(w.mse) && w.mse > 0));
     assert.equal(tm.config.ppo.warm_start_rounds, 2);
     const { refined, sft } = tm.heldout;
+    // the traffic expert's corrections of the SFT plan: nearer the expert's plan, and better
+    // (without the warm start: ADE 2.46 m and a return of -34.0, the SFT planner's 2.47, -32.0)
     assert.ok(
-      refined.ade_mean < 0.8 * sft.ade_mean,
+      refined.ade_mean < 0.9 * sft.ade_mean,
       `ADE ${refined.ade_mean} after the warm start, the SFT planner's ${sft.ade_mean}`,
+    );
+    assert.ok(
+      refined.return_mean > sft.return_mean + 5,
+      `return ${refined.return_mean} after the warm start, the SFT planner's ${sft.return_mean}`,
     );
 
     // the same command: the same weights

@@ -90,6 +90,43 @@ export interface BasePlanner {
 }
 
 /**
+ * An expert that can also correct a given plan: `correct` writes the smallest change of
+ * the base plan `base` (rows, actionDim) it would make, and leaves `base` as it is where
+ * it needs no help. A warm start labels with it when the env's expert has it, so the delta
+ * head learns to stay at zero where the base planner does well (a residual's teacher).
+ *
+ * @example
+ * ```ts
+ * // brakes a plan of one number (a speed) to at most 5, and leaves slower plans alone
+ * const capped: CorrectingPlanner = {
+ *   obsDim: 1,
+ *   actionDim: 1,
+ *   plan: (_obs, rows, out) => out.fill(5, 0, rows),
+ *   correct: (_obs, base, rows, out) => {
+ *     for (let i = 0; i < rows; i++) out[i] = Math.min(base[i], 5);
+ *   },
+ * };
+ * ```
+ */
+export interface CorrectingPlanner extends BasePlanner {
+  /** obs (rows, obsDim) and base plans (rows, actionDim) -> corrected plans `out`. */
+  correct(obs: Float64Array, base: Float64Array, rows: number, out: Float64Array): void;
+}
+
+/**
+ * Whether `planner` can correct a given plan ({@linkcode CorrectingPlanner}).
+ *
+ * @example
+ * ```ts
+ * const zero = { obsDim: 1, actionDim: 1, plan: () => {} };
+ * canCorrect(zero); // false
+ * ```
+ */
+export function canCorrect(planner: BasePlanner): planner is CorrectingPlanner {
+  return typeof (planner as Partial<CorrectingPlanner>).correct === "function";
+}
+
+/**
  * A base planner whose actions are H waypoints `[x1, y1, ..., xH, yH]` (actionDim = 2H):
  * what waypoint envs plan and `sft` clones.
  *

@@ -3,7 +3,9 @@
  * Gordon and Bagnell, 2011) on the residual. The first round drives training scenarios
  * with the expert's plans, every later round with the policy's (the base plan plus the
  * clipped mean delta); at every step the label is the expert's correction of the base
- * plan, clip(expert − base, ±delta_clip). After each round the delta head's mean is fitted
+ * plan, clip(expert − base, ±delta_clip), or, for an expert that can correct a given plan
+ * (`CorrectingPlanner`), clip(correct(base) − base): zero where the base plan needs no help
+ * (and round 1 drives those corrections). After each round the delta head's mean is fitted
  * to all the steps gathered so far: mean squared error, Adam at 1e-3, minibatches of 256,
  * `warm_start_epochs` passes. log_std and the value head stay as they are; the observation
  * normaliser, if any, sees every step as a rollout's would.
@@ -14,7 +16,7 @@
 import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { ActorCriticCache, Adam } from "../nn/mod.ts";
-import { EpisodeStatistics, HELDOUT_SEED_BASE, type VecEnv } from "../env/mod.ts";
+import { canCorrect, EpisodeStatistics, HELDOUT_SEED_BASE, type VecEnv } from "../env/mod.ts";
 import { addSquaredErrorGradient, ImitationTerm, type Trainer } from "../ppo/mod.ts";
 import { clipDelta } from "../sft/mod.ts";
 import type { BasePlanner } from "../sft/mod.ts";
@@ -107,6 +109,7 @@ export async function warmStart(
   const vec = new EpisodeStatistics(opts.makeEnv(n));
   const d = vec.obsDim, a = vec.actionDim, clip = ppo.delta_clip;
   const data = new StepRows(d, a);
+  const correcting = canCorrect(opts.expert) ? opts.expert : null;
   const fit = new MeanFit(trainer, hashSeeds(ppo.seed, 0xda66e7));
   const base = new Float64Array(n * a), expert = new Float64Array(n * a);
   const mean = new Float64Array(n * a), plan = new Float64Array(n * a);
@@ -127,7 +130,8 @@ export async function warmStart(
       const obs = vec.obs;
       model.obsNorm?.update(obs, n, active);
       planner.plan(obs, n, base);
-      opts.expert.plan(obs, n, expert);
+      if (correcting) correcting.correct(obs, base, n, expert);
+      else opts.expert.plan(obs, n, expert);
       if (r > 0) model.actMean(obs, n, mean);
       for (let i = 0; i < n; i++) {
         if (!active[i]) continue;

@@ -45,6 +45,10 @@ export interface TrafficConfig {
   train_kind_weights: string;
   /** Time-to-collision and gap are capped at these in the metrics (s, m). */
   ttc_cap: number;
+  /** Time headway the expert keeps behind a lead (s): its IDM's T. */
+  expert_headway: number;
+  /** Gap the expert keeps behind a stopped lead (m): its IDM's s0. */
+  expert_min_gap: number;
 }
 
 /** The values `vehicle_mode` takes. */
@@ -139,6 +143,21 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     exclusiveMin: true,
     default: 10,
     help: "cap of the min time-to-collision metric, s",
+  },
+  expert_headway: {
+    type: "float",
+    range: [0, 10],
+    exclusiveMin: true,
+    default: 1,
+    help: "time headway the traffic expert keeps behind a lead, s (smaller: it brakes later)",
+    flag: "expert-headway",
+  },
+  expert_min_gap: {
+    type: "float",
+    range: [0, 100],
+    default: 2.5,
+    help: "gap the traffic expert keeps behind a stopped lead, m",
+    flag: "expert-min-gap",
   },
 };
 

@@ -89,7 +89,8 @@ const TRAFFIC_SCENARIOS: ScenarioSupport = Object.freeze({
  * to the car (the speed loop aims for sqrt(max_decel * reach)), so `delta_clip` is 10 m.
  * PPO alone finds braking and the way around a stopped vehicle slowly and by luck, and
  * drives the residual far from the SFT plan; so the delta head starts from the env's
- * expert (10 DAgger rounds of 400 episodes, `warm_start_*`), the value head learns alone
+ * expert's corrections of the SFT plan (10 DAgger rounds of 400 episodes, `warm_start_*`;
+ * zero where nothing is in the way), the value head learns alone
  * for the first 800 PPO episodes, and an imitation term on the warm start's steps stays in
  * the loss (`warm_start_bc_coef` 1). PPO then refines with a small fixed spread (log_std
  * −1, no entropy bonus, `lr` 3e-4) for 4000 episodes in rollouts of 20 (about 20 s in
@@ -110,8 +111,8 @@ export const TRAFFIC_ENV: EnvDefinition = Object.freeze({
       key: "traffic",
       title: "Traffic: the other vehicles",
       table: TRAFFIC_CONFIG_TABLE,
-      // files from before the observation's path block had none
-      absentInCheckpoint: { path_features: false },
+      // files from before the observation's path block had none, nor the expert's IDM keys
+      absentInCheckpoint: { path_features: false, expert_headway: 1, expert_min_gap: 2.5 },
     },
   ],
   validate: (settings: EnvSettings) => {

@@ -9,7 +9,7 @@
 
 import { type EnvConfig, validateEnvConfig } from "../driving/config.ts";
 import type { BuiltinSftOptions } from "../driving/planners.ts";
-import type { WaypointPlanner } from "../contract.ts";
+import type { CorrectingPlanner, WaypointPlanner } from "../contract.ts";
 import type { TrafficConfig } from "./config.ts";
 import { NEIGHBOR_FEATURES } from "./_world.ts";
 import { PATH_FEATURES, projectOnPath } from "./_path_frame.ts";
@@ -94,9 +94,12 @@ const PREDICT = 1.5;
  * (the driving expert's plan), finds the vehicles whose box is on its path now or in
  * 1.5 s at constant velocity, shifts the plan sideways around a stopped one when the
  * shift fits inside the corridor, and behind the nearest other one picks the IDM
- * acceleration (desired speed `cruise_speed`, headway 1 s, gap 2.5 m) and pulls the
- * plan in to the reach `v*^2 / max_decel` at which the speed loop aims for
- * `v* = v + a_idm / speed_gain`.
+ * acceleration (desired speed `cruise_speed`, headway `expert_headway` (1 s), gap
+ * `expert_min_gap` (2.5 m)) and pulls the plan in to the reach `v*^2 / max_decel` at
+ * which the speed loop aims for `v* = v + a_idm / speed_gain`.
+ *
+ * `correct` does the same to a given base plan instead of the route targets: the smallest
+ * change of it the expert would make (a warm start's labels, {@linkcode CorrectingPlanner}).
  *
  * @example
  * ```ts
@@ -104,7 +107,7 @@ const PREDICT = 1.5;
  * const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
  * ```
  */
-export class TrafficExpertPlanner implements WaypointPlanner {
+export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner {
   readonly horizon: number;
   /** 2H. */
   get actionDim(): number {
@@ -115,8 +118,13 @@ export class TrafficExpertPlanner implements WaypointPlanner {
   readonly #k: number;
   readonly #egoHalfLength: number;
   readonly #egoHalfWidth: number;
+  readonly #headway: number;
+  readonly #minGap: number;
   readonly #arc: Float64Array;
   readonly #proj = new Float64Array(4);
+  readonly #planArc: Float64Array;
+  readonly #baseLat: Float64Array;
+  readonly #baseAlong: Float64Array;
 
   /** For the env `cfg` and the traffic knobs `traffic` (K, ego size). */
   constructor(cfg: EnvConfig, traffic: TrafficConfig) {
@@ -128,12 +136,32 @@ export class TrafficExpertPlanner implements WaypointPlanner {
     this.obsDim = 1 + 2 * cfg.horizon_steps + this.#k * (NEIGHBOR_FEATURES + path);
     this.#egoHalfLength = 0.5 * traffic.ego_length;
     this.#egoHalfWidth = 0.5 * traffic.ego_width;
+    this.#headway = traffic.expert_headway;
+    this.#minGap = traffic.expert_min_gap;
     this.#arc = new Float64Array(cfg.horizon_steps + 1);
+    this.#planArc = new Float64Array(cfg.horizon_steps + 1);
+    this.#baseLat = new Float64Array(cfg.horizon_steps + 1);
+    this.#baseAlong = new Float64Array(cfg.horizon_steps + 1);
   }
 
   plan(obs: Float64Array, rows: number, out: Float64Array): void {
+    this.#plan(obs, rows, out, null);
+  }
+
+  /**
+   * The smallest correction of `base` (rows, 2H) the expert would make: the base plan
+   * shifted sideways just clear of a stopped vehicle in its way and pulled in behind the
+   * nearest other one, and left as it is where nothing is in its way. Clearances are taken
+   * from the base plan, not from the route.
+   */
+  correct(obs: Float64Array, base: Float64Array, rows: number, out: Float64Array): void {
+    this.#plan(obs, rows, out, base);
+  }
+
+  #plan(obs: Float64Array, rows: number, out: Float64Array, base: Float64Array | null): void {
     const h = this.horizon, d = this.obsDim, a = 2 * h, cfg = this.#cfg, proj = this.#proj;
     const arc = this.#arc, ehl = this.#egoHalfLength, ehw = this.#egoHalfWidth;
+    const planArc = this.#planArc, lat = this.#baseLat, along0 = this.#baseAlong;
     for (let r = 0; r < rows; r++) {
       const o = r * d, p = r * a;
       const v = obs[o];
@@ -147,6 +175,7 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         px = x;
         py = y;
       }
+      if (base) this.#takeBase(obs, { base, row: o, at: p, out });
       let gap = Infinity, leadSpeed = 0;
       let nudgeAt = Infinity, nudge = 0;
       for (let q = 0; q < this.#k; q++) {
@@ -157,7 +186,9 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         // out of reach: well behind, or beyond the range any leader matters at
         if (rx < -(len + 2 * ehl) || rx * rx + ry * ry > RANGE * RANGE) continue;
         projectOnPath(obs, { row: o, horizon: h, arc, x: rx, y: ry, out: proj });
-        const along = proj[0], lateral = proj[1];
+        const along = proj[0];
+        const offset = base ? offsetAt(along0, lat, h, along) : 0;
+        const lateral = proj[1] - offset;
         const rel = obs[s + 4] - Math.atan2(proj[3], proj[2]);
         const sr = Math.abs(Math.sin(rel)), cr = Math.abs(Math.cos(rel));
         const hw = 0.5 * (len * sr + wid * cr), hl = 0.5 * (len * cr + wid * sr);
@@ -168,7 +199,7 @@ export class TrafficExpertPlanner implements WaypointPlanner {
           const tx = proj[2], ty = proj[3];
           const x = rx + vx * PREDICT, y = ry + vy * PREDICT;
           projectOnPath(obs, { row: o, horizon: h, arc, x, y, out: proj });
-          later = proj[1];
+          later = proj[1] - offset;
           proj[2] = tx;
           proj[3] = ty;
         }
@@ -177,7 +208,7 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         if (speed < STOPPED) {
           const side = lateral >= 0 ? 1 : -1;
           const shift = lateral - side * (hw + ehw + NUDGE_MARGIN);
-          if (Math.abs(shift) <= cfg.corridor_half_width - 0.8) {
+          if (Math.abs(shift + offset) <= cfg.corridor_half_width - 0.8) {
             if (along < nudgeAt) {
               nudgeAt = along;
               nudge = shift;
@@ -193,14 +224,43 @@ export class TrafficExpertPlanner implements WaypointPlanner {
         }
       }
       if (nudge !== 0) this.#shift(out, { at: p, by: nudge });
-      if (gap < Infinity) this.#pullIn(out, { at: p, reach: this.#reach(v, gap, leadSpeed) });
+      if (gap < Infinity) {
+        const reach = this.#reach(v, gap, leadSpeed);
+        this.#pullIn(out, { at: p, reach, arc: base ? planArc : arc });
+      }
+    }
+  }
+
+  // copies the base plan at `at` into `out`, with its arc lengths, and the arc length along
+  // the route and offset from it of the car and of each of its points
+  #takeBase(
+    obs: Float64Array,
+    o: { base: Float64Array; row: number; at: number; out: Float64Array },
+  ) {
+    const h = this.horizon, arc = this.#arc, proj = this.#proj, { base, row, at, out } = o;
+    const planArc = this.#planArc, lat = this.#baseLat, along = this.#baseAlong;
+    projectOnPath(obs, { row, horizon: h, arc, x: 0, y: 0, out: proj });
+    along[0] = proj[0];
+    lat[0] = proj[1];
+    planArc[0] = 0;
+    let px = 0, py = 0;
+    for (let j = 0; j < h; j++) {
+      const x = base[at + 2 * j], y = base[at + 2 * j + 1];
+      out[at + 2 * j] = x;
+      out[at + 2 * j + 1] = y;
+      planArc[j + 1] = planArc[j] + Math.sqrt((x - px) * (x - px) + (y - py) * (y - py));
+      px = x;
+      py = y;
+      projectOnPath(obs, { row, horizon: h, arc, x, y, out: proj });
+      along[j + 1] = proj[0];
+      lat[j + 1] = proj[1];
     }
   }
 
   // reach (m) of a plan at which the speed loop aims for the IDM speed behind the leader
   #reach(v: number, gap: number, leadSpeed: number): number {
     const cfg = this.#cfg;
-    const a = cfg.max_accel, b = 3, headway = 1, minGap = 2.5;
+    const a = cfg.max_accel, b = 3, headway = this.#headway, minGap = this.#minGap;
     const dyn = v * headway + v * (v - leadSpeed) / (2 * Math.sqrt(a * b));
     const want = minGap + (dyn > 0 ? dyn : 0);
     const g = gap > 0.1 ? gap : 0.1;
@@ -211,9 +271,10 @@ export class TrafficExpertPlanner implements WaypointPlanner {
     return target * target / cfg.max_decel;
   }
 
-  // moves every waypoint of the plan at `at` farther along than `reach` back to it
-  #pullIn(out: Float64Array, o: { at: number; reach: number }): void {
-    const arc = this.#arc, h = this.horizon, { at, reach } = o;
+  // moves every waypoint of the plan at `at` (arc lengths `arc`) farther along than `reach`
+  // back to it
+  #pullIn(out: Float64Array, o: { at: number; reach: number; arc: Float64Array }): void {
+    const h = this.horizon, { at, reach, arc } = o;
     if (reach >= arc[h]) return;
     let j = 0;
     while (arc[j + 1] <= reach) j++;
@@ -239,4 +300,17 @@ export class TrafficExpertPlanner implements WaypointPlanner {
       py = y;
     }
   }
+}
+
+// the base plan's offset from the route at arc length `along`: linear between its points
+// (the car's and its H waypoints', `at`/`lat`), held beyond the first and the last
+function offsetAt(at: Float64Array, lat: Float64Array, h: number, along: number): number {
+  if (along <= at[0]) return lat[0];
+  for (let j = 0; j < h; j++) {
+    if (along <= at[j + 1]) {
+      const span = at[j + 1] - at[j];
+      return span > 1e-9 ? lat[j] + (along - at[j]) / span * (lat[j + 1] - lat[j]) : lat[j + 1];
+    }
+  }
+  return lat[h];
 }

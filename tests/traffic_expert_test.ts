@@ -1,0 +1,191 @@
+/**
+ * The traffic expert as a corrector of the base plan (`TrafficExpertPlanner.correct`):
+ * nothing in the way leaves the base plan as it is; a stopped vehicle is cleared by the
+ * same margin from the base plan as the expert keeps from the route, and not at all when
+ * the base plan already passes it; a vehicle it cannot get around pulls the base plan in
+ * as far as the expert's; driving the corrected SFT plans stops the car behind it. A warm
+ * start labels with `correct` when the expert has it.
+ */
+
+import assert from "node:assert/strict";
+import {
+  canCorrect,
+  DEFAULT_TRAFFIC_CONFIG,
+  EpisodeStatistics,
+  SCENARIO_FORMAT,
+  Traffic,
+  TRAFFIC_ENV_DEFAULTS,
+  TrafficExpertPlanner,
+} from "../src/env/mod.ts";
+import type { BasePlanner, CorrectingPlanner, Scenario } from "../src/env/mod.ts";
+import { BuiltinSftPlanner, TRAFFIC_SFT_OPTIONS, ZPrefixPlanner } from "../src/env/mod.ts";
+import { Trainer } from "../src/ppo/mod.ts";
+import { warmStart } from "../src/run/warm_start.ts";
+import { ZeroPlanner } from "../src/sft/mod.ts";
+import { RecordingEnv, WALK_PPO } from "./_walk_env.ts";
+
+const H = TRAFFIC_ENV_DEFAULTS.horizon_steps;
+
+// A straight route along +x at y = 50, the ego at its start at 8 m/s, and one stopped
+// vehicle (4 m by 2 m) at (x, y).
+function oneStopped(x: number, y: number): Scenario {
+  const xs = Array.from({ length: 121 }, (_, i) => 10 + i * 0.5);
+  return {
+    format: SCENARIO_FORMAT,
+    version: 1,
+    id: "one stopped",
+    route: { x: xs, y: xs.map(() => 50) },
+    ego: { x: 10, y: 50, yaw: 0, speed: 8 },
+    vehicles: [{
+      id: "stopped",
+      length: 4,
+      width: 2,
+      mode: "replay",
+      trajectory: [{ t: 0, x, y, yaw: 0, speed: 0 }],
+    }],
+  };
+}
+
+// The first observation of `scenario` (the car at (10, 50), heading +x).
+function firstObs(scenario: Scenario): Float64Array {
+  const env = new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] });
+  env.reset([0]);
+  return env.obs.slice();
+}
+
+// The route targets of `obs` moved `dy` metres sideways (left positive): a base plan.
+function beside(obs: Float64Array, dy: number): Float64Array {
+  const plan = new Float64Array(2 * H);
+  for (let j = 0; j < H; j++) {
+    plan[2 * j] = obs[1 + 2 * j];
+    plan[2 * j + 1] = obs[2 + 2 * j] + dy;
+  }
+  return plan;
+}
+
+const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
+// the clearance the expert keeps from a stopped vehicle's side: its half width, the ego's
+// and 0.5 m
+const CLEAR = 1 + 0.5 * DEFAULT_TRAFFIC_CONFIG.ego_width + 0.5;
+
+Deno.test("correct: with nothing in its way the base plan stays as it is, to the bit", () => {
+  const obs = firstObs(oneStopped(40, 57)); // 7 m beside the route
+  const base = beside(obs, -0.3);
+  base[5] += 0.7; // a kink: whatever the base plans
+  const out = new Float64Array(2 * H);
+  expert.correct(obs, base, 1, out);
+  assert.deepEqual([...out], [...base]);
+  expert.plan(obs, 1, out);
+  assert.deepEqual([...out], [...beside(obs, 0)], "the expert plans the route targets");
+});
+
+Deno.test("correct: around a stopped vehicle the base plan moves just clear of it, or not at all", () => {
+  // the vehicle's centre 1.9 m left of the route; the expert plans CLEAR m right of it
+  const obs = firstObs(oneStopped(40, 51.9));
+  const out = new Float64Array(2 * H);
+  expert.plan(obs, 1, out);
+  for (let j = 0; j < H; j++) assert.ok(Math.abs(out[2 * j + 1] - (1.9 - CLEAR)) < 1e-9);
+
+  // a base plan 0.3 m left of the route: moved right by 1.9 - 0.3 - CLEAR along its normals
+  // (the first segment slants from the car, so its waypoint moves a little less sideways),
+  // as clear of the vehicle as the expert's plan
+  const left = beside(obs, 0.3);
+  expert.correct(obs, left, 1, out);
+  for (let j = 0; j < H; j++) {
+    const y = out[2 * j + 1];
+    assert.ok(Math.abs(y - (1.9 - CLEAR)) < (j === 0 ? 0.01 : 1e-9), `waypoint ${j} at y = ${y}`);
+    assert.ok(Math.abs(out[2 * j] - left[2 * j]) < 0.15, `waypoint ${j} at x = ${out[2 * j]}`);
+  }
+
+  // a base plan 1 m right of the route is 2.9 m from the vehicle's centre: beside it with
+  // room to spare, so it stays (the expert would still move it to its own line)
+  const right = beside(obs, -1);
+  expert.correct(obs, right, 1, out);
+  assert.deepEqual([...out], [...right]);
+});
+
+Deno.test("correct: behind a vehicle it cannot get around, the base plan is pulled in as far as the expert's; the car stops", () => {
+  const scenario = oneStopped(30, 50); // dead ahead: no room on either side
+  const obs = firstObs(scenario);
+  const ex = new Float64Array(2 * H), out = new Float64Array(2 * H);
+  expert.plan(obs, 1, ex);
+  const base = beside(obs, 0.3);
+  expert.correct(obs, base, 1, out);
+  const reach = (p: Float64Array) => Math.max(...Array.from({ length: H }, (_, j) => p[2 * j]));
+  assert.ok(reach(ex) < reach(base) - 1, `the expert pulls in: reach ${reach(ex)}`);
+  // on a straight road the two plans' arc lengths differ only by the first segment's slant
+  assert.ok(Math.abs(reach(out) - reach(ex)) < 0.02, `reach ${reach(out)} vs ${reach(ex)}`);
+  for (let j = 0; j < H; j++) {
+    if (base[2 * j] <= reach(out)) assert.equal(out[2 * j], base[2 * j], `waypoint ${j} kept`);
+  }
+
+  // driving the corrected plans of the SFT planner (blind to the vehicle): it stops behind
+  const venv = new EpisodeStatistics(
+    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] }),
+  );
+  venv.reset([0]);
+  const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
+    obsDim: venv.obsDim,
+  });
+  const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
+  for (let t = 0; t < 60; t++) {
+    sft.plan(venv.obs, 1, plan);
+    expert.correct(venv.obs, plan, 1, fixed);
+    venv.step(fixed);
+    assert.equal(venv.terminated[0], 0, `step ${t}: no collision`);
+  }
+  assert.ok(venv.obs[0] < 0.5, `stopped: speed ${venv.obs[0]}`);
+});
+
+Deno.test("warm start: an expert that can correct the base plan labels with its correction, not its plan", async () => {
+  // base: zero; the expert plans 3, and corrects any base plan b to b + 1
+  const corrector: CorrectingPlanner = {
+    obsDim: 2,
+    actionDim: 1,
+    plan: (_obs, rows, out) => out.fill(3, 0, rows),
+    correct: (_obs, base, rows, out) => {
+      for (let i = 0; i < rows; i++) out[i] = base[i] + 1;
+    },
+  };
+  assert.ok(canCorrect(corrector));
+  const { correct: _, ...planOnly } = corrector;
+  assert.ok(!canCorrect(planOnly));
+  const fitted = async (teacher: BasePlanner) => {
+    const trainer = new Trainer({
+      env: TRAFFIC_ENV_DEFAULTS,
+      ppo: {
+        ...WALK_PPO,
+        delta_clip: 5,
+        warm_start_rounds: 1,
+        warm_start_episodes: 30,
+        warm_start_epochs: 400,
+      },
+      planner: new ZeroPlanner({ obsDim: 2, actionDim: 1 }),
+      makeEnv: (n) => new RecordingEnv(n),
+    });
+    await warmStart(trainer, {
+      expert: teacher,
+      makeEnv: (n) => new RecordingEnv(n),
+      log: () => {},
+    });
+    const mean = new Float64Array(2);
+    trainer.model.actMean(new Float64Array([0.5, 1, -0.5, 0.2]), 2, mean);
+    return [...mean];
+  };
+  for (const m of await fitted(corrector)) assert.ok(Math.abs(m - 1) < 0.2, `mean ${m}, label 1`);
+  for (const m of await fitted(planOnly)) assert.ok(Math.abs(m - 3) < 0.4, `mean ${m}, label 3`);
+});
+
+Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake later (a longer plan behind the same vehicle)", () => {
+  const obs = firstObs(oneStopped(30, 50));
+  const reach = (traffic: typeof DEFAULT_TRAFFIC_CONFIG) => {
+    const out = new Float64Array(2 * H);
+    new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, traffic).correct(obs, beside(obs, 0), 1, out);
+    return Math.max(...Array.from({ length: H }, (_, j) => out[2 * j]));
+  };
+  const standard = reach(DEFAULT_TRAFFIC_CONFIG);
+  const shorter = reach({ ...DEFAULT_TRAFFIC_CONFIG, expert_headway: 0.5 });
+  const closer = reach({ ...DEFAULT_TRAFFIC_CONFIG, expert_min_gap: 1 });
+  assert.ok(shorter > standard + 0.1, `reach ${shorter} vs ${standard}`);
+  assert.ok(closer > standard + 0.1, `reach ${closer} vs ${standard}`);
+});
