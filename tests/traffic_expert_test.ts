@@ -1,7 +1,7 @@
 /**
  * The traffic expert as a corrector of the base plan (`TrafficExpertPlanner.correct`):
- * nothing in the way leaves the base plan as it is; a stopped vehicle is cleared by the
- * same margin from the base plan as the expert keeps from the route, and not at all when
+ * nothing in the way leaves the base plan as it is; a stopped vehicle is cleared from the
+ * base plan by a wider margin than the expert keeps from the route, and not at all when
  * the base plan already passes it; a vehicle it cannot get around pulls the base plan in
  * as far as the expert's; driving the corrected SFT plans stops the car behind it. A warm
  * start labels with `correct` when the expert has it.
@@ -64,9 +64,10 @@ function beside(obs: Float64Array, dy: number): Float64Array {
 }
 
 const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
-// the clearance the expert keeps from a stopped vehicle's side: its half width, the ego's
-// and 0.5 m
+// the clearance the expert keeps from a stopped vehicle's centre line: its half width, the
+// ego's and 0.5 m; 0.7 m when it corrects a base plan
 const CLEAR = 1 + 0.5 * DEFAULT_TRAFFIC_CONFIG.ego_width + 0.5;
+const BASE_CLEAR = CLEAR + 0.2;
 
 Deno.test("correct: with nothing in its way the base plan stays as it is, to the bit", () => {
   const obs = firstObs(oneStopped(40, 57)); // 7 m beside the route
@@ -79,22 +80,26 @@ Deno.test("correct: with nothing in its way the base plan stays as it is, to the
   assert.deepEqual([...out], [...beside(obs, 0)], "the expert plans the route targets");
 });
 
-Deno.test("correct: around a stopped vehicle the base plan moves just clear of it, or not at all", () => {
+Deno.test("correct: around a stopped vehicle the base plan moves clear of it by its margin, or not at all", () => {
   // the vehicle's centre 1.9 m left of the route; the expert plans CLEAR m right of it
   const obs = firstObs(oneStopped(40, 51.9));
   const out = new Float64Array(2 * H);
   expert.plan(obs, 1, out);
   for (let j = 0; j < H; j++) assert.ok(Math.abs(out[2 * j + 1] - (1.9 - CLEAR)) < 1e-9);
 
-  // a base plan 0.3 m left of the route: moved right by 1.9 - 0.3 - CLEAR along its normals
-  // (the first segment slants from the car, so its waypoint moves a little less sideways),
-  // as clear of the vehicle as the expert's plan
-  const left = beside(obs, 0.3);
-  expert.correct(obs, left, 1, out);
-  for (let j = 0; j < H; j++) {
-    const y = out[2 * j + 1];
-    assert.ok(Math.abs(y - (1.9 - CLEAR)) < (j === 0 ? 0.01 : 1e-9), `waypoint ${j} at y = ${y}`);
-    assert.ok(Math.abs(out[2 * j] - left[2 * j]) < 0.15, `waypoint ${j} at x = ${out[2 * j]}`);
+  // base plans 0.3 m left of the route and 0.6 m right of it (2.5 m from the vehicle's
+  // centre: beside it by the expert's margin for a moving vehicle, not by the correction's
+  // for a stopped one): both move right along their normals to BASE_CLEAR m from it (the
+  // first segment slants from the car, so its waypoint moves a little less sideways)
+  for (const dy of [0.3, -0.6]) {
+    const base = beside(obs, dy);
+    expert.correct(obs, base, 1, out);
+    for (let j = 0; j < H; j++) {
+      const y = out[2 * j + 1];
+      const near = Math.abs(y - (1.9 - BASE_CLEAR)) < (j === 0 ? 0.01 : 1e-9);
+      assert.ok(near, `base ${dy} m: waypoint ${j} at y = ${y}`);
+      assert.ok(Math.abs(out[2 * j] - base[2 * j]) < 0.15, `waypoint ${j} at x = ${out[2 * j]}`);
+    }
   }
 
   // a base plan 1 m right of the route is 2.9 m from the vehicle's centre: beside it with

@@ -82,6 +82,11 @@ export const TRAFFIC_SFT_OPTIONS: Readonly<Required<BuiltinSftOptions>> = Object
 const MARGIN = 0.3;
 /** Extra clearance when it nudges around a stopped vehicle (m). */
 const NUDGE_MARGIN = 0.5;
+/**
+ * The same when it corrects a base plan (m): more, as the car follows a base plan less
+ * closely than the route (the SFT planner's noise and flattened curves).
+ */
+const BASE_NUDGE_MARGIN = 0.7;
 /** A vehicle slower than this (m/s) counts as stopped: the expert nudges around it. */
 const STOPPED = 0.5;
 /** Vehicles farther than this (m) are ignored. */
@@ -150,9 +155,9 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
 
   /**
    * The smallest correction of `base` (rows, 2H) the expert would make: the base plan
-   * shifted sideways just clear of a stopped vehicle in its way and pulled in behind the
-   * nearest other one, and left as it is where nothing is in its way. Clearances are taken
-   * from the base plan, not from the route.
+   * shifted sideways clear of a stopped vehicle in its way (by `BASE_NUDGE_MARGIN`) and
+   * pulled in behind the nearest other one, and left as it is where nothing is in its way.
+   * Clearances are taken from the base plan, not from the route.
    */
   correct(obs: Float64Array, base: Float64Array, rows: number, out: Float64Array): void {
     this.#plan(obs, rows, out, base);
@@ -204,10 +209,13 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
           proj[3] = ty;
         }
         const near = Math.min(Math.abs(lateral), Math.abs(later));
-        if (lateral * later > 0 && near >= hw + ehw + MARGIN) continue; // beside the path
+        // beside the path (a corrected base plan keeps its nudge's clearance from a stopped one)
+        const nudgeMargin = base ? BASE_NUDGE_MARGIN : NUDGE_MARGIN;
+        const margin = base && speed < STOPPED ? nudgeMargin : MARGIN;
+        if (lateral * later > 0 && near >= hw + ehw + margin) continue;
         if (speed < STOPPED) {
           const side = lateral >= 0 ? 1 : -1;
-          const shift = lateral - side * (hw + ehw + NUDGE_MARGIN);
+          const shift = lateral - side * (hw + ehw + nudgeMargin);
           if (Math.abs(shift + offset) <= cfg.corridor_half_width - 0.8) {
             if (along < nudgeAt) {
               nudgeAt = along;
