@@ -13,7 +13,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Rng } from "../src/math/mod.ts";
 import { ActorCritic, ActorCriticCache, Adam } from "../src/nn/mod.ts";
-import { ImitationTerm, PpoLearner } from "../src/ppo/mod.ts";
+import {
+  addSquaredErrorGradient,
+  ImitationTerm,
+  PpoLearner,
+  ROWS_PER_CHUNK,
+} from "../src/ppo/mod.ts";
 import { ptLeaves, readJson, resumeComparable, runCli, withTempDir } from "./_helpers.ts";
 
 const FLAGS = [
@@ -128,7 +133,7 @@ Deno.test("ImitationTerm: its gradient matches finite differences of its value",
   const obs = Float32Array.from({ length: rows * 3 }, () => rng.normal());
   const label = Float32Array.from({ length: rows * 2 }, () => rng.normal());
   const term = new ImitationTerm(
-    { obs, label, rows, obsDim: 3, actionDim: 2 },
+    { obs: [obs], label: [label], rows, obsDim: 3, actionDim: 2 },
     { coef: 0.7, seed: 9, maxBatch: 4 },
   );
   const cache = new ActorCriticCache(model, 4);
@@ -182,4 +187,29 @@ Deno.test("PpoLearner.deltaFrozen: the delta head and its moments stay, the valu
   learner.deltaFrozen = false;
   learner.update(batch, 8);
   assert.notDeepEqual(model.delta.data, delta);
+});
+
+Deno.test("imitation rows in chunks: a row past the first chunk is read from its own chunk", () => {
+  const model = new ActorCritic({ inDim: 3, hidden: 5, actionShape: [2], rng: new Rng(3) });
+  const rng = new Rng(5);
+  const chunk = (dim: number) =>
+    Float32Array.from({ length: ROWS_PER_CHUNK * dim }, () => rng.normal());
+  const rows = {
+    obs: [chunk(3), chunk(3)],
+    label: [chunk(2), chunk(2)],
+    rows: ROWS_PER_CHUNK + 5,
+    obsDim: 3,
+    actionDim: 2,
+  };
+  const cache = new ActorCriticCache(model, 2);
+  const buffers = { raw: new Float64Array(6), x: new Float64Array(6) };
+  const picked = Int32Array.from([ROWS_PER_CHUNK + 3, 3]);
+  const sq = addSquaredErrorGradient(model, cache, { rows, picked, scale: 1, ...buffers });
+  // by hand: row ROWS_PER_CHUNK + 3 is row 3 of chunk 1
+  const x = new Float64Array([...rows.obs[1].subarray(9, 12), ...rows.obs[0].subarray(9, 12)]);
+  const mean = new Float64Array(4);
+  model.actMean(x, 2, mean);
+  const want = [...rows.label[1].subarray(6, 8), ...rows.label[0].subarray(6, 8)];
+  const expected = mean.reduce((s, m, j) => s + (m - want[j]) ** 2, 0);
+  assert.ok(Math.abs(sq - expected) < 1e-9 * Math.max(1, expected), `${sq} vs ${expected}`);
 });

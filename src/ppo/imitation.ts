@@ -11,10 +11,20 @@
 import { hashSeeds } from "../math/mod.ts";
 import type { ActorCritic, ActorCriticCache } from "../nn/mod.ts";
 
-/** Observation and label rows, float32 (rows of `obsDim` and `actionDim` numbers). */
+/** log2 of {@linkcode ROWS_PER_CHUNK}. */
+const CHUNK_SHIFT = 12;
+
+/** Rows per chunk of {@linkcode ImitationRows}: 4096. */
+export const ROWS_PER_CHUNK = 1 << CHUNK_SHIFT;
+
+/**
+ * Observation and label rows, float32 (rows of `obsDim` and `actionDim` numbers), in chunks
+ * of {@linkcode ROWS_PER_CHUNK} rows: row k is row k mod ROWS_PER_CHUNK of chunk
+ * floor(k / ROWS_PER_CHUNK). A growing set adds chunks and copies nothing.
+ */
 export interface ImitationRows {
-  obs: Float32Array;
-  label: Float32Array;
+  obs: Float32Array[];
+  label: Float32Array[];
   rows: number;
   obsDim: number;
   actionDim: number;
@@ -86,17 +96,19 @@ export function addSquaredErrorGradient(
 ): number {
   const { obs, label, obsDim: d, actionDim: a } = o.rows;
   const { picked, scale, raw } = o, n = picked.length;
+  const mask = ROWS_PER_CHUNK - 1;
   for (let r = 0; r < n; r++) {
-    const k = picked[r];
-    for (let j = 0; j < d; j++) raw[r * d + j] = obs[k * d + j];
+    const k = picked[r], chunk = obs[k >>> CHUNK_SHIFT], at = (k & mask) * d;
+    for (let j = 0; j < d; j++) raw[r * d + j] = chunk[at + j];
   }
   const x = model.normalizeObs(raw, n, o.x);
   cache.zeroGrad(n);
   model.forward(x, n, cache);
   let sq = 0;
   for (let r = 0; r < n; r++) {
+    const labels = label[picked[r] >>> CHUNK_SHIFT];
     for (let j = 0; j < a; j++) {
-      const err = cache.mean[r * a + j] - label[picked[r] * a + j];
+      const err = cache.mean[r * a + j] - labels[(picked[r] & mask) * a + j];
       sq += err * err;
       cache.dMean[r * a + j] = scale * err;
     }

@@ -17,7 +17,13 @@ import { UserError } from "../errors.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
 import { ActorCriticCache, Adam } from "../nn/mod.ts";
 import { canCorrect, EpisodeStatistics, HELDOUT_SEED_BASE, type VecEnv } from "../env/mod.ts";
-import { addSquaredErrorGradient, ImitationTerm, type Trainer } from "../ppo/mod.ts";
+import {
+  addSquaredErrorGradient,
+  type ImitationRows,
+  ImitationTerm,
+  ROWS_PER_CHUNK,
+  type Trainer,
+} from "../ppo/mod.ts";
 import { clipDelta } from "../sft/mod.ts";
 import type { BasePlanner } from "../sft/mod.ts";
 import { type EnvWithSettings, namedPlanner } from "./base_planner.ts";
@@ -181,29 +187,24 @@ export async function warmStart(
   return out;
 }
 
-// The gathered steps: observation and label rows, float32, growing by doubling.
-class StepRows {
+// The gathered steps: observation and label rows, float32, in chunks of ROWS_PER_CHUNK
+// rows (a new chunk when the last is full; nothing is copied).
+class StepRows implements ImitationRows {
   rows = 0;
-  obs: Float32Array;
-  label: Float32Array;
-  constructor(readonly obsDim: number, readonly actionDim: number) {
-    this.obs = new Float32Array(1024 * obsDim);
-    this.label = new Float32Array(1024 * actionDim);
-  }
+  readonly obs: Float32Array[] = [];
+  readonly label: Float32Array[] = [];
+  constructor(readonly obsDim: number, readonly actionDim: number) {}
 
   // row i of `obs` (rows of obsDim), and its label label(j), j < actionDim
   add(obs: Float64Array, i: number, label: (j: number) => number): void {
-    const d = this.obsDim, a = this.actionDim;
-    if ((this.rows + 1) * d > this.obs.length) {
-      const grown = new Float32Array(this.obs.length * 2);
-      grown.set(this.obs);
-      this.obs = grown;
-      const labels = new Float32Array(this.label.length * 2);
-      labels.set(this.label);
-      this.label = labels;
+    const d = this.obsDim, a = this.actionDim, at = this.rows % ROWS_PER_CHUNK;
+    if (at === 0) {
+      this.obs.push(new Float32Array(ROWS_PER_CHUNK * d));
+      this.label.push(new Float32Array(ROWS_PER_CHUNK * a));
     }
-    this.obs.set(obs.subarray(i * d, (i + 1) * d), this.rows * d);
-    for (let j = 0; j < a; j++) this.label[this.rows * a + j] = label(j);
+    const chunk = this.obs.length - 1, labels = this.label[chunk];
+    this.obs[chunk].set(obs.subarray(i * d, (i + 1) * d), at * d);
+    for (let j = 0; j < a; j++) labels[at * a + j] = label(j);
     this.rows++;
   }
 }
@@ -232,8 +233,8 @@ class MeanFit {
   // `epochs` passes over the rows in a fresh order each; the last pass's mse
   fit(data: StepRows, epochs: number): number {
     const model = this.#trainer.model, cache = this.#cache;
-    const d = data.obsDim, a = data.actionDim, rows = data.rows;
-    if (this.#order.length < rows) this.#order = new Int32Array(data.obs.length / d);
+    const a = data.actionDim, rows = data.rows;
+    if (this.#order.length < rows) this.#order = new Int32Array(data.obs.length * ROWS_PER_CHUNK);
     const order = this.#order.subarray(0, rows);
     for (let k = 0; k < rows; k++) order[k] = k;
     let sq = 0;

@@ -9,6 +9,7 @@
 
 import { UserError } from "../errors.ts";
 import type { EnvDefinition, EnvSettings } from "../env/mod.ts";
+import { ROWS_PER_CHUNK } from "../ppo/mod.ts";
 import type { RunConfig } from "./run_config.ts";
 
 /**
@@ -35,8 +36,8 @@ export const MAX_PARAMETERS = 6_000_000;
 
 /**
  * Most bytes of the steps a warm start gathers: 1 GiB. Each step is a row of the
- * observation and the label (float32), and the store doubles as it grows, so the most it
- * may hold is counted twice: rounds x episodes x the episode cap rows.
+ * observation and the label (float32), held in chunks of `ROWS_PER_CHUNK` rows, so the most
+ * it may hold is rounds x episodes x the episode cap rows, and one chunk.
  */
 export const MAX_WARM_START_BYTES = 1024 * 1024 * 1024;
 
@@ -123,7 +124,7 @@ function checkWarmStart(
     );
   }
   const { obsDim, actionDim, maxEpisodeSteps } = opts.dims;
-  const bytes = 2 * rounds * episodes * maxEpisodeSteps * (obsDim + actionDim) * 4;
+  const bytes = (rounds * episodes * maxEpisodeSteps + ROWS_PER_CHUNK) * (obsDim + actionDim) * 4;
   if (bytes > MAX_WARM_START_BYTES) {
     throw new UserError(
       `--warm-start-rounds ${rounds} x --warm-start-episodes ${episodes} x ${
