@@ -18,7 +18,6 @@
 import { runToEnd, runUntil } from "../event_loop.ts";
 import type { Steps } from "../event_loop.ts";
 import { hashSeeds, Rng } from "../math/mod.ts";
-import type { MeanStdState } from "../math/mod.ts";
 import { UserError } from "../errors.ts";
 import { ActorCritic, Adam, ObsNormalizer } from "../nn/mod.ts";
 import type { EpisodeMetric, VecEnv } from "../env/mod.ts";
@@ -30,62 +29,12 @@ import { RolloutCollector } from "./rollout.ts";
 import type { EpisodeOutcomes } from "./rollout.ts";
 import { RewardScaler } from "./reward_scaler.ts";
 import { ppoUpdate } from "./update.ts";
-import type { UpdateStats } from "./update.ts";
 import { PpoLearner } from "./loss.ts";
 import { OBS_NORM_EPSILON, REWARD_SCALE_EPSILON } from "./config.ts";
 import type { PpoConfig } from "./config.ts";
+import type { IterationResult, TrainerOptions, TrainerProgress } from "./trainer_types.ts";
 
-/** What one rollout + update produced. */
-export interface IterationResult extends EpisodeOutcomes {
-  /** First episode index of the rollout. */
-  firstEpisode: number;
-  /** Whole episodes in the rollout. */
-  episodes: number;
-  /** Env steps of those episodes. */
-  envSteps: number;
-  /** Rows of the rollout buffer the update learned from (every one of those steps). */
-  rows: number;
-  /** The PPO update on the rollout. */
-  update: UpdateStats;
-  /** The learning rate of that update (`lr_schedule`). */
-  learningRate: number;
-  /** Norms of the clipped mean delta over every step of the rollout (m). */
-  deltaNorm: { mean: number; max: number; std: number };
-}
-
-/** Everything a checkpoint must hold of the trainer besides weights and Adam state. */
-export interface TrainerProgress {
-  /** Training episodes done. */
-  episode: number;
-  /** State (four uint32 words) of the policy-sampling and the minibatch-shuffling RNG. */
-  rng: { policy: number[]; shuffle: number[] };
-  /** Env steps of the run so far (all its processes). */
-  envSteps: number;
-  /** The observation normaliser's statistics (`norm_obs`), else null. */
-  obsRms: MeanStdState | null;
-  /** The return statistics of the reward scaling (`norm_reward`), else null. */
-  retRms: MeanStdState | null;
-}
-
-/** Options of {@linkcode Trainer}. */
-export interface TrainerOptions {
-  /** The env's main config section (what checkpoints record as `env_cfg`). */
-  env: object;
-  /** PPO hyperparameters; `encoder_out_dim` must equal the env's `obsDim`. */
-  ppo: PpoConfig;
-  /** The frozen base planner whose actions the delta corrects (SFT, or zero for plain PPO). */
-  planner: BasePlanner | WaypointPlanner;
-  /**
-   * Builds the vector env; the trainer takes observation and action sizes, action shape,
-   * episode cap and observation scale from it.
-   */
-  makeEnv: (numEnvs: number) => VecEnv;
-  /**
-   * Builds the vector env the training episodes run in when it is not `makeEnv`'s (a
-   * scenario set), with the same sizes; evaluation always uses `makeEnv`.
-   */
-  makeTrainEnv?: (numEnvs: number) => VecEnv;
-}
+export type { IterationResult, TrainerOptions, TrainerProgress } from "./trainer_types.ts";
 
 /**
  * PPO over rollouts of whole episodes; owns the model (and its observation normaliser),

@@ -9,82 +9,31 @@
  * @module
  */
 
-import { join } from "node:path";
 import { EXIT, firstLine, isOsError, UserError } from "../errors.ts";
 import { EnvLostError, EnvPool } from "../env/mod.ts";
-import type { EnvChoice, EpisodeMetric } from "../env/mod.ts";
-import { lockRunDir, runPaths, writeJson } from "../io/mod.ts";
-import type { StagedRun } from "../io/mod.ts";
+import { lockRunDir } from "../io/mod.ts";
 import { Trainer } from "../ppo/mod.ts";
 import { hasSftPlanner, runBasePlanner } from "./base_planner.ts";
-import { type WarmStarter, warmStarter } from "./warm_start.ts";
+import { warmStarter } from "./warm_start.ts";
 import { captureCheckpoint } from "./deferred_checkpoint.ts";
-import { heldoutEvaluation } from "./heldout.ts";
-import { EPISODES_FILE, recordEpisodes } from "./episodes_file.ts";
-import type { EvalResult } from "./episode_records.ts";
-import type { Heldout } from "./heldout.ts";
 import { PipelinedEvaluation, sftBaselineUntil } from "./interval_eval.ts";
 import { ParallelEvaluator } from "./parallel_eval.ts";
 import { restoreTrainer } from "./resume.ts";
-import type { ResumePoint } from "./resume.ts";
 import { runEnvParts, runSettings } from "./run_config.ts";
 import type { RunConfig } from "./run_config.ts";
 import { RunLog } from "./run_log.ts";
-import type { BaseName } from "./run_log.ts";
 import { RunWriter } from "./_run_writer.ts";
-import { prepareRunFolder, resumeCommand, unusablePathIsBadInput } from "./_run_folder.ts";
+import { prepareRunFolder, unusablePathIsBadInput } from "./_run_folder.ts";
 import type { RunScalars } from "./scalars.ts";
 import { trainScenarios } from "./scenario_runs.ts";
-import { trainMetrics } from "./train_metrics.ts";
-import type { TrainMetricsOptions } from "./train_metrics.ts";
 import type { LoopOutcome } from "./schedule.ts";
 import { trainLoop } from "./schedule.ts";
 import { listenForStop } from "./stop_signals.ts";
 import { checkRunFits } from "./work_limits.ts";
-import type { StopRequest } from "./stop_signals.ts";
+import { closeRun, envLost } from "./close_run.ts";
+import type { InFolder, TrainingRequest } from "./training_request.ts";
 
-/** A training run to make: its checked configuration and how the command line asked for it. */
-export interface TrainingRequest {
-  /** The whole configuration, checked; written to `config.json`. */
-  run: RunConfig;
-  /** The env trained on, as the command line named it. */
-  env: EnvChoice;
-  /** The checkpoint the run resumes from, or null for a fresh run. */
-  point: ResumePoint | null;
-  /** `--scenarios DIR`: the scenario set training plays, or null. */
-  scenarios: string | null;
-  /** `--overwrite`: replace the run already in the folder. */
-  overwrite: boolean;
-  /** `--quiet`: no progress output. */
-  quiet: boolean;
-  /** `--eval-worker`: split the evaluations with a Worker ({@linkcode ParallelEvaluator}). */
-  evalWorker: boolean;
-  /** `--keep-checkpoints N`: keep only the newest N periodic checkpoints (default: all). */
-  keepCheckpoints?: number | null;
-  /** True once the run should stop as for SIGTERM (a lane whose parent is gone). */
-  orphaned?: () => boolean;
-  /**
-   * The user named the run folder (`--out-dir`); else messages about a resumed run's own
-   * folder call it "run folder".
-   */
-  outDirNamed: boolean;
-  /** Warnings said on stderr once the run folder is taken (before training starts). */
-  warnings?: readonly string[];
-  /**
-   * Shows the closing held-out evaluation (the CLI prints its table on stdout): the env's
-   * `metrics`, whether its base policy is an SFT planner or not (`base`), and whether it
-   * has a goal (`hasSuccess`: else no success column).
-   */
-  printHeldout(
-    heldout: Heldout,
-    opts: { metrics: readonly EpisodeMetric[]; base: BaseName; hasSuccess: boolean },
-  ): void;
-  /**
-   * The command that continues the run from `checkpoint`, said at a stop and when the
-   * folder already holds a stopped run (default `train --resume <checkpoint>`).
-   */
-  resumeCommand?(checkpoint: string): string;
-}
+export type { TrainingRequest } from "./training_request.ts";
 
 /**
  * Trains the run `request` asks for into its folder; returns the exit code (0, or
@@ -181,25 +130,6 @@ async function buildTrainer(
   return { trainer, runLog, extra, warm };
 }
 
-// What the training in a prepared run folder works with.
-interface InFolder {
-  request: TrainingRequest;
-  trainer: Trainer;
-  runLog: RunLog;
-  /** Where the run writes (a staging folder when it replaces a run). */
-  folder: StagedRun;
-  stop: StopRequest;
-  log: (line: string) => void;
-  /** Checkpoint keys besides the run's own (`train_scenarios`). */
-  extra: Record<string, unknown>;
-  /** The warm start to run first, or null. */
-  warm: WarmStarter | null;
-  /** The run's TensorBoard and `progress.csv` scalars, open. */
-  scalars: RunScalars;
-  /** The env has a goal (reports success). */
-  hasSuccess: boolean;
-}
-
 // The training itself, in a run folder already taken and prepared. A file-system fault
 // from here on (disk full, say) ends the run with exit code 4; every file written before
 // it is complete (atomic writes), so the last checkpoint stands.
@@ -275,84 +205,6 @@ async function trainInFolder(f: InFolder): Promise<number> {
   }
 }
 
-// The end of a run once the schedule returned: stopped, a checkpoint of where it is;
-// else final.pt, the held-out evaluation and train_metrics.json.
-async function closeRun(f: InFolder, opts: {
-  writer: RunWriter;
-  outcome: LoopOutcome;
-  summary: Omit<TrainMetricsOptions, "heldout" | "interrupted">;
-  evaluate: ParallelEvaluator["evaluate"] | undefined;
-  evaluator: ParallelEvaluator | null;
-}): Promise<number> {
-  const { request: { run }, trainer, stop, log } = f;
-  const paths = f.folder.paths;
-  // where the files will be once a replacing run is in place, for messages
-  const shown = runPaths(run.out_dir);
-  const { writer, outcome, summary, evaluator } = opts;
-  const interrupted = { ...summary, heldout: null, interrupted: true };
-  if (outcome.stopped) {
-    const path = paths.checkpoint(trainer.episode);
-    await writer.checkpoint(trainer, path);
-    await writer.writeMetrics();
-    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-    const note = outcome.dropped ? " (the iteration in progress was dropped)" : "";
-    console.error(
-      `train: interrupted at episode ${trainer.episode}${note}; saved ${
-        shown.checkpoint(trainer.episode)
-      }`,
-    );
-    console.error(
-      `train: continue with \`${resumeCommand(f.request, shown.checkpoint(trainer.episode))}\``,
-    );
-    if (outcome.lost) throw outcome.lost; // exit 4, with the worker's last stderr line
-    return stop.code ?? EXIT.sigint;
-  }
-  await writer.save(trainer, paths.final);
-  await writer.writeMetrics();
-  const shouldStop = () => stop.code !== null;
-  const kept: { results?: { sft: EvalResult; refined: EvalResult } } = {};
-  const onResults = (results: typeof kept.results) => (kept.results = results);
-  const heldout = await heldoutEvaluation(trainer, {
-    shouldStop,
-    evaluate: opts.evaluate,
-    onResults,
-  })
-    .catch(envLost);
-  if (heldout instanceof EnvLostError) {
-    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-    console.error(`train: the env was lost in the held-out evaluation; ${shown.final} is complete`);
-    throw heldout;
-  }
-  if (heldout === null) {
-    // final.pt and metrics.json are complete; only the closing evaluation is missing
-    await writeJson(paths.trainMetrics, trainMetrics(run, interrupted));
-    console.error(
-      `train: interrupted during the held-out evaluation; ${shown.final} is complete`,
-    );
-    console.error(`train: continue with \`${resumeCommand(f.request, shown.final)}\``);
-    return stop.code ?? EXIT.sigint;
-  }
-  await writeJson(
-    paths.trainMetrics,
-    trainMetrics(run, { ...summary, heldout, interrupted: false }),
-  );
-  // a few held-out episodes drawn again (not for the Gymnasium bridge's: a worker each)
-  await recordEpisodes(trainer, {
-    results: kept.results!,
-    firstSeed: heldout.seeds[0],
-    env: f.request.env.kind === "gym" ? null : trainer.makeEnv(1),
-    path: join(paths.dir, EPISODES_FILE),
-  });
-  f.request.printHeldout(heldout, {
-    metrics: trainer.episodeMetrics,
-    base: f.runLog.base,
-    hasSuccess: f.hasSuccess,
-  });
-  if (evaluator) log(`train: the eval Worker rolled out ${evaluator.workerEpisodes} episodes`);
-  log(`train: done in ${summary.wallSeconds.toFixed(1)} s; wrote ${shown.dir}`);
-  return 0;
-}
-
 // The Worker that takes half of each held-out evaluation: the env the run evaluates on
 // (never a training scenario set) and its base planner. The Gymnasium bridge's envs run
 // in a Python worker of this process: their evaluations stay on the training thread.
@@ -390,10 +242,4 @@ export function rolloutCap(run: RunConfig): string | null {
     : ["--save-interval", saveEvery];
   if (n <= cap || (run.ppo.total_steps === 0 && cap >= run.ppo.episodes)) return null;
   return `--num-envs ${n} > ${flag} ${cap}: a rollout ends at every eval and save point, so each update holds at most ${cap} episodes`;
-}
-
-// An env that can no longer step, as a value (a stop of its own); any other error is thrown.
-function envLost(e: unknown): EnvLostError {
-  if (e instanceof EnvLostError) return e;
-  throw e;
 }
