@@ -10,7 +10,6 @@
  * @module
  */
 
-import type { Rng } from "../math/mod.ts";
 import { linearDefaultInit, xavierUniformInit } from "./init.ts";
 import {
   linearBackward,
@@ -22,44 +21,13 @@ import {
 } from "./layers.ts";
 import { ParamSet } from "./params.ts";
 import { ActorCriticCache } from "./actor_critic_cache.ts";
+import { type ActorCriticOptions, checkInputScale } from "./actor_critic_options.ts";
 import { isPowerOfTwo } from "./power_of_two.ts";
 import type { ObsNormalizer } from "./obs_normalizer.ts";
 
 export { ActorCriticCache } from "./actor_critic_cache.ts";
 export { isPowerOfTwo, scaleByFactors } from "./power_of_two.ts";
-
-/** Options of {@linkcode ActorCritic}. */
-export interface ActorCriticOptions {
-  /** observation size (encoder_out_dim, 1 + 2H) */
-  inDim: number;
-  /** hidden width of both heads */
-  hidden: number;
-  /** number of waypoints H: the action has 2H dims and log_std is [H, 2] (driving) */
-  horizon?: number;
-  /**
-   * instead of `horizon`, any env's action shape: log_std has this shape and the action
-   * its product of dims (e.g. [1] for a 1-D force)
-   */
-  actionShape?: readonly number[];
-  /** draws the initial weights */
-  rng: Rng;
-  /** initial value of every log_std entry (default 0) */
-  initLogStd?: number;
-  /** rows per chunk for {@linkcode ActorCritic.act} and {@linkcode ActorCritic.values} (default 256) */
-  maxBatch?: number;
-  /**
-   * (in) per-feature divisors applied to the observation before net.0 of both heads,
-   * powers of two (see {@linkcode ActorCritic.inputScale}); default none (raw input)
-   */
-  inputScale?: Float64Array;
-  /** the value head's output is multiplied by this power of two (default 1) */
-  valueScale?: number;
-  /**
-   * the running observation normaliser (see {@linkcode ActorCritic.obsNorm}); default
-   * none. Held by reference: the trainer updates its statistics.
-   */
-  obsNorm?: ObsNormalizer;
-}
+export type { ActorCriticOptions } from "./actor_critic_options.ts";
 
 /**
  * Delta head (Gaussian policy mean + log_std) and value head, with their parameters in
@@ -210,6 +178,37 @@ export class ActorCritic {
     this.#checkRows(obs, n, cache);
     const c = cache;
     const x = this.inputScale ? c.input : obs; // what forward fed net.0
+    this.#backwardDelta(x, n, c);
+    // value head
+    const vs = this.valueScale;
+    for (let r = 0; r < n; r++) c.dValueOut[r] = vs * c.dValue[r];
+    // (n,1) -> (n,h), then through the ReLU
+    linearBackwardRelu(c.dValuePre1, c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n);
+    linearBackward(null, c.dValuePre1, x, this.#value0, n); // (n,h) -> params only
+  }
+
+  /**
+   * The delta head alone of {@linkcode ActorCritic.forward}: `cache.mean` (and the delta
+   * head's activations); the value head's part of the cache is left as it was. For a loss
+   * on the mean only (the warm start's fit, the imitation term).
+   */
+  forwardDelta(obs: Float64Array, n: number, cache: ActorCriticCache): void {
+    this.#checkRows(obs, n, cache);
+    this.#forwardDelta(this.#scaleInput(obs, n, cache), n, cache);
+  }
+
+  /**
+   * Backward of {@linkcode ActorCritic.forwardDelta} from `cache.dMean`, accumulating into
+   * `delta.grad` (log_std excepted); the value head's gradient is left as it was. Expects
+   * the cache's delta-head gradients zeroed ({@linkcode ActorCriticCache.zeroGrad}).
+   */
+  backwardDelta(obs: Float64Array, n: number, cache: ActorCriticCache): void {
+    this.#checkRows(obs, n, cache);
+    this.#backwardDelta(this.inputScale ? cache.input : obs, n, cache);
+  }
+
+  // the delta head's backward from c.dMean; x is what forward fed net.0
+  #backwardDelta(x: Float64Array, n: number, c: ActorCriticCache): void {
     // delta head, last layer first
     // (n,2H) -> (n,h), then through the ReLU
     linearBackwardRelu(c.dDeltaPre2, c.dDeltaHidden2, c.dMean, c.deltaHidden2, this.#delta4, n);
@@ -223,12 +222,6 @@ export class ActorCritic {
       n,
     );
     linearBackward(null, c.dDeltaPre1, x, this.#delta0, n); // (n,h) -> params only
-    // value head
-    const vs = this.valueScale;
-    for (let r = 0; r < n; r++) c.dValueOut[r] = vs * c.dValue[r];
-    // (n,1) -> (n,h), then through the ReLU
-    linearBackwardRelu(c.dValuePre1, c.dValueHidden1, c.dValueOut, c.valueHidden1, this.#value2, n);
-    linearBackward(null, c.dValuePre1, x, this.#value0, n); // (n,h) -> params only
   }
 
   /** Zeroes the gradients of both heads. */
@@ -378,17 +371,4 @@ export class ActorCritic {
       throw new RangeError(`obs holds ${obs.length} numbers, need ${n} x ${this.inDim}`);
     }
   }
-}
-
-// Every scale entry must be a power of two (what makes folding exact).
-function checkInputScale(scale: Float64Array, inDim: number): Float64Array {
-  if (scale.length !== inDim) {
-    throw new RangeError(`inputScale has ${scale.length} entries, the input has ${inDim}`);
-  }
-  for (const s of scale) {
-    if (!isPowerOfTwo(s)) {
-      throw new RangeError(`inputScale entries must be powers of two, got ${s}`);
-    }
-  }
-  return Float64Array.from(scale);
 }

@@ -81,8 +81,8 @@ export class ImitationTerm {
  * The delta head's mean on rows `picked` of `rows` (their observations through the model's
  * normaliser, via `raw` and `x`, each room for the picked rows), and `scale` times the
  * gradient of its squared error against their labels added to `model.delta.grad`
- * (backward through `cache`, whose activations are overwritten; the value head's gradient
- * gets zeros). Returns the sum of the squared errors.
+ * (the delta head alone, through `cache`, whose delta-head activations are overwritten; the
+ * value head and its gradient are not touched). Returns the sum of the squared errors.
  *
  * @example
  * ```ts ignore
@@ -103,7 +103,7 @@ export function addSquaredErrorGradient(
   }
   const x = model.normalizeObs(raw, n, o.x);
   cache.zeroGrad(n);
-  model.forward(x, n, cache);
+  model.forwardDelta(x, n, cache);
   let sq = 0;
   for (let r = 0; r < n; r++) {
     const labels = label[picked[r] >>> CHUNK_SHIFT];
@@ -113,6 +113,6 @@ export function addSquaredErrorGradient(
       cache.dMean[r * a + j] = scale * err;
     }
   }
-  model.backward(x, n, cache);
+  model.backwardDelta(x, n, cache);
   return sq;
 }
