@@ -4,10 +4,13 @@
  * base plan by a wider margin than the expert keeps from the route, and not at all when
  * the base plan already passes it; a vehicle it cannot get around pulls the base plan in
  * as far as the expert's; driving the corrected SFT plans stops the car behind it. A warm
- * start labels with `correct` when the expert has it.
+ * start labels with `correct` when the expert has it. The expert's two IDM keys reach
+ * config.json and final.pt, and a headway of 0 is refused.
  */
 
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
   canCorrect,
   DEFAULT_TRAFFIC_CONFIG,
@@ -23,6 +26,7 @@ import { Trainer } from "../src/ppo/mod.ts";
 import { warmStart } from "../src/run/warm_start.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import { RecordingEnv, WALK_PPO } from "./_walk_env.ts";
+import { ptLeaves, readJson, runCli, withTempDir } from "./_helpers.ts";
 
 const H = TRAFFIC_ENV_DEFAULTS.horizon_steps;
 
@@ -194,3 +198,34 @@ Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake la
   assert.ok(shorter > standard + 0.1, `reach ${shorter} vs ${standard}`);
   assert.ok(closer > standard + 0.1, `reach ${closer} vs ${standard}`);
 });
+
+Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and final.pt, out of range refused in one line", () =>
+  withTempDir(async (dir) => {
+    const out = join(dir, "run");
+    const flags = ["train", "--env", "traffic", "--episodes", "20", "--eval-interval", "20"];
+    const small = ["--heldout-episodes", "4", "--warm-start-rounds", "0", "--quiet"];
+    const r = await runCli([
+      ...flags,
+      ...small,
+      "--expert-headway",
+      "0.5",
+      "--expert-min-gap",
+      "1.5",
+      "--out-dir",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const config = readJson(join(out, "config.json")) as { traffic: Record<string, unknown> };
+    assert.equal(config.traffic.expert_headway, 0.5);
+    assert.equal(config.traffic.expert_min_gap, 1.5);
+    const leaves = await ptLeaves(join(out, "final.pt"));
+    assert.equal(leaves.get(".traffic_cfg.expert_headway"), 0.5);
+    assert.equal(leaves.get(".traffic_cfg.expert_min_gap"), 1.5);
+
+    const bad = join(dir, "bad");
+    const refused = await runCli([...flags, ...small, "--expert-headway", "0", "--out-dir", bad]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /expert.headway/);
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    assert.ok(!existsSync(bad), "nothing written");
+  }));
