@@ -5,7 +5,8 @@
  * the base plan already passes it; a vehicle it cannot get around pulls the base plan in
  * as far as the expert's; driving the corrected SFT plans stops the car behind it. A warm
  * start labels with `correct` when the expert has it. The expert's two IDM keys reach
- * config.json and final.pt, and a headway of 0 is refused.
+ * config.json and final.pt, and a headway of 0 is refused; `eval` beside the SFT planner says
+ * the policy's |delta| on the episodes the SFT planner alone succeeds in.
  */
 
 import assert from "node:assert/strict";
@@ -199,7 +200,7 @@ Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake la
   assert.ok(closer > standard + 0.1, `reach ${closer} vs ${standard}`);
 });
 
-Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and final.pt, out of range refused in one line", () =>
+Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and final.pt, out of range refused in one line; eval says |delta| where sft alone succeeds", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "run");
     const flags = ["train", "--env", "traffic", "--episodes", "20", "--eval-interval", "20"];
@@ -221,6 +222,26 @@ Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and fi
     const leaves = await ptLeaves(join(out, "final.pt"));
     assert.equal(leaves.get(".traffic_cfg.expert_headway"), 0.5);
     assert.equal(leaves.get(".traffic_cfg.expert_min_gap"), 1.5);
+
+    // eval beside the SFT planner: the policy's |delta| where the SFT planner alone succeeds,
+    // the mean over those episodes of --output's mean_delta_norm
+    const json = join(dir, "eval.json");
+    const policy = join(out, "final.pt");
+    const ev = await runCli([
+      ...["eval", "--env", "traffic", "--policy", "sft", "--policy", policy],
+      ...["--episodes", "40", "--output", json],
+    ]);
+    assert.equal(ev.code, 0, ev.stderr);
+    type Doc = { scenarios: { success: boolean; raw: { mean_delta_norm: number } }[] };
+    const [sft, refined] = readJson(json) as Doc[];
+    const ok = sft.scenarios.map((e) => e.success), n = ok.filter(Boolean).length;
+    assert.ok(n > 0 && n < 40, `the SFT planner succeeds in ${n} of 40`);
+    const want = refined.scenarios.reduce((t, e, i) => t + (ok[i] ? e.raw.mean_delta_norm : 0), 0);
+    assert.ok(
+      ev.stdout.includes(`|delta| where sft alone succeeds (${n} of 40 episodes):`),
+      ev.stdout,
+    );
+    assert.ok(ev.stdout.includes(`${policy}: ${(want / n).toFixed(3)} m`), ev.stdout);
 
     const bad = join(dir, "bad");
     const refused = await runCli([...flags, ...small, "--expert-headway", "0", "--out-dir", bad]);

@@ -12,7 +12,8 @@ import type { EvalDocument, EvalSummary } from "../run/mod.ts";
  * The side-by-side table `eval` prints: one row per document, in the given order, with
  * a column per summarised metric of the env (`metrics`: mean ± std where the env gives a
  * std, rates in percent) and the delta's norm in the unit of the env's actions; the
- * success rate first, for an env with a goal.
+ * success rate first, for an env with a goal. With an `sft` row, each refined policy's mean
+ * |delta| on the episodes the SFT planner alone succeeds in follows.
  *
  * @example
  * ```ts ignore
@@ -45,7 +46,34 @@ export function formatTable(
     line(header),
     ...rows.map(line),
     ...groupLines(docs, cols),
+    ...whereSftSucceeds(docs, opts),
   ].join("\n");
+}
+
+// Each refined policy's mean |delta| on the episodes the SFT planner alone succeeds in (the
+// same seeds): how far it moves plans that needed no help. Only with an `sft` row, for an
+// env with a goal; not for `sft` and `expert`, which have no delta head.
+function whereSftSucceeds(
+  docs: EvalDocument[],
+  opts: { actionUnit?: string; hasSuccess?: boolean },
+): string[] {
+  const sft = docs.find((d) => d.policy.name === "sft");
+  if (!sft || opts.hasSuccess === false) return [];
+  const ok = sft.scenarios.map((e) => e.success);
+  const n = ok.filter(Boolean).length;
+  const refined = docs.filter((d) =>
+    d.policy.name !== "sft" && d.policy.name !== "expert" &&
+    d.episodes.first_seed === sft.episodes.first_seed && d.scenarios.length === ok.length
+  );
+  if (n === 0 || refined.length === 0) return [];
+  const unit = opts.actionUnit ? ` ${opts.actionUnit}` : "";
+  const mean = (d: EvalDocument) =>
+    d.scenarios.reduce((sum, e, i) => sum + (ok[i] ? e.raw.mean_delta_norm : 0), 0) / n;
+  return [
+    "",
+    `|delta| where sft alone succeeds (${n} of ${ok.length} episodes):`,
+    ...refined.map((d) => `  ${d.policy.name}: ${mean(d).toFixed(3)}${unit}`),
+  ];
 }
 
 type Column = [string, (s: EvalSummary) => string];
