@@ -12,6 +12,15 @@ import { type WaypointPlanner } from "../src/sft/mod.ts";
 import { type EvalSummary, evaluatePolicy } from "../src/run/mod.ts";
 import { PtDict, readPt, Tensor } from "../src/io/torch_pt.ts";
 import type { PtValue } from "../src/io/torch_pt.ts";
+import type { PpoLossConfig } from "../src/ppo/loss.ts";
+
+/** The PPO loss coefficients of the defaults (`clip_ratio`, `vf_coef`, `ent_coef`, `max_grad_norm`). */
+export const PPO_LOSS_DEFAULTS: Readonly<PpoLossConfig> = Object.freeze({
+  clipRatio: 0.2,
+  vfCoef: 0.5,
+  entCoef: 0.01,
+  maxGradNorm: 0.5,
+});
 
 /** The project root (the folder holding main.ts). */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -17,7 +17,7 @@ import {
   sampleGaussian,
 } from "../src/nn/mod.ts";
 import { type PpoBatch, PpoLearner } from "../src/ppo/loss.ts";
-import { worstRelError } from "./_helpers.ts";
+import { PPO_LOSS_DEFAULTS, worstRelError } from "./_helpers.ts";
 
 function normals(rng: Rng, len: number, scale = 1): Float64Array {
   const a = new Float64Array(len);
@@ -87,7 +87,7 @@ Deno.test("relu backward passes the gradient only where the output is positive",
 // ---------------------------------------------------------------------------------
 // Finite differences of the full PPO loss
 
-const FD_CFG = { clipRatio: 0.2, vfCoef: 0.5, entCoef: 0.01, maxGradNorm: 0.5 };
+const FD_CFG = PPO_LOSS_DEFAULTS;
 
 /** A small random net with every parameter O(1) (not the near-zero init) and a batch whose ratios straddle the clip range. */
 function smallProblem(seed: number) {

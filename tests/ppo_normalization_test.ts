@@ -14,6 +14,7 @@ import { PpoLearner, RewardScaler, Trainer } from "../src/ppo/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { RecordingEnv, WALK_PPO } from "./_walk_env.ts";
+import { PPO_LOSS_DEFAULTS } from "./_helpers.ts";
 
 // Mean and population variance of rows (n, d) with the prior (mean 0, var 1, count c0).
 function direct(rows: number[][], c0 = 1e-4): { mean: number[]; var: number[]; count: number } {
@@ -132,12 +133,7 @@ Deno.test("norm_obs: the PPO gradient through the normalised input matches finit
   });
   const model = new ActorCritic({ inDim: 2, hidden: 6, actionShape: [1], rng, obsNorm: norm });
   const adam = new Adam([model.delta, model.value], { lr: 1e-3, float32: false });
-  const learner = new PpoLearner(model, adam, {
-    clipRatio: 0.2,
-    vfCoef: 0.5,
-    entCoef: 0.01,
-    maxGradNorm: 0.5,
-  }, 8);
+  const learner = new PpoLearner(model, adam, PPO_LOSS_DEFAULTS, 8);
   const n = 8;
   const raw = new Float64Array(n * 2).map(() => 8 * rng.uniform() - 4);
   const batch = {

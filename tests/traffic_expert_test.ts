@@ -68,6 +68,10 @@ function beside(obs: Float64Array, dy: number): Float64Array {
   return plan;
 }
 
+// how far forward a plan reaches (its largest x): what sets the speed the car aims for
+const reachOf = (plan: Float64Array) =>
+  Math.max(...Array.from({ length: H }, (_, j) => plan[2 * j]));
+
 const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
 // the clearance the expert keeps from a stopped vehicle's centre line: its half width, the
 // ego's and 0.5 m; 0.7 m when it corrects a base plan
@@ -121,12 +125,11 @@ Deno.test("correct: behind a vehicle it cannot get around, the base plan is pull
   expert.plan(obs, 1, ex);
   const base = beside(obs, 0.3);
   expert.correct(obs, base, 1, out);
-  const reach = (p: Float64Array) => Math.max(...Array.from({ length: H }, (_, j) => p[2 * j]));
-  assert.ok(reach(ex) < reach(base) - 1, `the expert pulls in: reach ${reach(ex)}`);
+  assert.ok(reachOf(ex) < reachOf(base) - 1, `the expert pulls in: reach ${reachOf(ex)}`);
   // on a straight road the two plans' arc lengths differ only by the first segment's slant
-  assert.ok(Math.abs(reach(out) - reach(ex)) < 0.02, `reach ${reach(out)} vs ${reach(ex)}`);
+  assert.ok(Math.abs(reachOf(out) - reachOf(ex)) < 0.02, `reach ${reachOf(out)} vs ${reachOf(ex)}`);
   for (let j = 0; j < H; j++) {
-    if (base[2 * j] <= reach(out)) assert.equal(out[2 * j], base[2 * j], `waypoint ${j} kept`);
+    if (base[2 * j] <= reachOf(out)) assert.equal(out[2 * j], base[2 * j], `waypoint ${j} kept`);
   }
 
   // driving the corrected plans of the SFT planner (blind to the vehicle): it stops behind
@@ -191,7 +194,7 @@ Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake la
   const reach = (traffic: typeof DEFAULT_TRAFFIC_CONFIG) => {
     const out = new Float64Array(2 * H);
     new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, traffic).correct(obs, beside(obs, 0), 1, out);
-    return Math.max(...Array.from({ length: H }, (_, j) => out[2 * j]));
+    return reachOf(out);
   };
   const standard = reach(DEFAULT_TRAFFIC_CONFIG);
   const shorter = reach({ ...DEFAULT_TRAFFIC_CONFIG, expert_headway: 0.5 });

@@ -19,7 +19,14 @@ import {
   PpoLearner,
   ROWS_PER_CHUNK,
 } from "../src/ppo/mod.ts";
-import { ptLeaves, readJson, resumeComparable, runCli, withTempDir } from "./_helpers.ts";
+import {
+  PPO_LOSS_DEFAULTS,
+  ptLeaves,
+  readJson,
+  resumeComparable,
+  runCli,
+  withTempDir,
+} from "./_helpers.ts";
 
 const FLAGS = [
   "train",
@@ -164,12 +171,7 @@ Deno.test("ImitationTerm: its gradient matches finite differences of its value",
 Deno.test("PpoLearner.deltaFrozen: the delta head and its moments stay, the value head learns", () => {
   const model = new ActorCritic({ inDim: 3, hidden: 4, actionShape: [2], rng: new Rng(5) });
   const adam = new Adam([model.delta, model.value], { lr: 1e-2, weightDecay: 1e-4 });
-  const learner = new PpoLearner(model, adam, {
-    clipRatio: 0.2,
-    vfCoef: 0.5,
-    entCoef: 0.01,
-    maxGradNorm: 0.5,
-  }, 8);
+  const learner = new PpoLearner(model, adam, PPO_LOSS_DEFAULTS, 8);
   const rng = new Rng(6);
   const batch = {
     obs: Float64Array.from({ length: 24 }, () => rng.normal()),

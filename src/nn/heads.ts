@@ -177,7 +177,7 @@ export class ActorCritic {
   backward(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
     const c = cache;
-    const x = this.inputScale ? c.input : obs; // what forward fed net.0
+    const x = this.#fedInput(obs, c);
     this.#backwardDelta(x, n, c);
     // value head
     const vs = this.valueScale;
@@ -204,7 +204,12 @@ export class ActorCritic {
    */
   backwardDelta(obs: Float64Array, n: number, cache: ActorCriticCache): void {
     this.#checkRows(obs, n, cache);
-    this.#backwardDelta(this.inputScale ? cache.input : obs, n, cache);
+    this.#backwardDelta(this.#fedInput(obs, cache), n, cache);
+  }
+
+  // what forward fed net.0 of both heads: the scaled input in the cache, or obs itself
+  #fedInput(obs: Float64Array, c: ActorCriticCache): Float64Array {
+    return this.inputScale ? c.input : obs;
   }
 
   // the delta head's backward from c.dMean; x is what forward fed net.0
