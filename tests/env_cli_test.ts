@@ -126,7 +126,7 @@ Deno.test("train --env X --help shows X's own defaults and flags under its headi
     const line of [
       /^ {2}--episodes N +training episodes \(default 4000\)$/m,
       /^ {2}--lr X +Adam learning rate \(default 0\.0003\)$/m,
-      /^ {2}--delta-clip X +bound on \|delta\|, meters \(default 10\)$/m,
+      /^ {2}--delta-clip X +bound on \|delta\|, meters \(default 12\)$/m,
       /^Traffic: the driving part .*\(--env traffic\):\n(.*\n)* {2}--horizon-steps N +waypoints per plan \(H\) \(default 4\)$/m,
       /^Traffic: the other vehicles \(--env traffic\):\n {2}--neighbors N /m,
       /--vehicle-mode MODE /,

@@ -68,7 +68,7 @@ Deno.test("run defaults come from the entries: out dir, PPO defaults, the episod
     [traffic.out_dir, traffic.env_name, traffic.ppo.episodes, traffic.ppo.lr],
     ["out/traffic/run_001", "traffic", 4000, 3e-4],
   );
-  assert.deepEqual([traffic.ppo.delta_clip, traffic.ppo.num_envs], [10, 20]);
+  assert.deepEqual([traffic.ppo.delta_clip, traffic.ppo.num_envs], [12, 20]);
   assert.deepEqual(Object.keys(traffic), [
     "out_dir",
     "sft_model",

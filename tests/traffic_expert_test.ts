@@ -3,7 +3,9 @@
  * nothing in the way leaves the base plan as it is; a stopped vehicle is cleared from the
  * base plan by a wider margin than the expert keeps from the route, and not at all when
  * the base plan already passes it; a vehicle it cannot get around pulls the base plan in
- * as far as the expert's; driving the corrected SFT plans stops the car behind it. A warm
+ * as far as the expert's; driving the corrected SFT plans stops the car behind it, and where
+ * the expert stops, the correction asks for a plan 2 m behind the car, so that a follower
+ * falling 10% short of it still stops. A warm
  * start labels with `correct` when the expert has it. The expert's two IDM keys reach
  * config.json and final.pt, and a headway of 0 is refused; `eval` beside the SFT planner says
  * the policy's |delta| on the episodes the SFT planner alone succeeds in.
@@ -191,16 +193,49 @@ Deno.test("warm start: an expert that can correct the base plan labels with its 
 
 Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake later (a longer plan behind the same vehicle)", () => {
   const obs = firstObs(oneStopped(30, 50));
-  const reach = (traffic: typeof DEFAULT_TRAFFIC_CONFIG) => {
+  const reach = (keys: Partial<typeof DEFAULT_TRAFFIC_CONFIG>) => {
     const out = new Float64Array(2 * H);
+    const traffic = { ...DEFAULT_TRAFFIC_CONFIG, expert_headway: 1, expert_min_gap: 2.5, ...keys };
     new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, traffic).correct(obs, beside(obs, 0), 1, out);
     return reachOf(out);
   };
-  const standard = reach(DEFAULT_TRAFFIC_CONFIG);
-  const shorter = reach({ ...DEFAULT_TRAFFIC_CONFIG, expert_headway: 0.5 });
-  const closer = reach({ ...DEFAULT_TRAFFIC_CONFIG, expert_min_gap: 1 });
+  const standard = reach({});
+  const shorter = reach({ expert_headway: 0.4 });
+  const closer = reach({ expert_min_gap: 1 });
   assert.ok(shorter > standard + 0.1, `reach ${shorter} vs ${standard}`);
   assert.ok(closer > standard + 0.1, `reach ${closer} vs ${standard}`);
+  assert.equal(reach({ expert_headway: 0.4, expert_min_gap: 1 }), reach(DEFAULT_TRAFFIC_CONFIG));
+});
+
+Deno.test("correct: where the expert stops, the base plan goes 2 m behind the car, and a follower that pulls in 90% of the way still stops", () => {
+  // the car at 2 m/s, about 1 m behind a vehicle stopped dead ahead: the expert stops
+  const scenario = oneStopped(15.5, 50);
+  scenario.ego.speed = 2;
+  const obs = firstObs(scenario);
+  const ex = new Float64Array(2 * H), out = new Float64Array(2 * H);
+  expert.plan(obs, 1, ex);
+  assert.ok(reachOf(ex) <= 0, `the expert's own plan stops at the car: reach ${reachOf(ex)}`);
+  expert.correct(obs, beside(obs, 0.3), 1, out);
+  assert.deepEqual([...out], Array.from({ length: 2 * H }, (_, i) => i % 2 === 0 ? -2 : 0));
+
+  // SFT + 0.9 (correction - SFT): the delta falls 10% short everywhere; at the car, the
+  // plan's last 10% (about 1 m of reach) would creep on at sqrt(6 m/s^2 * 1 m) = 2.4 m/s
+  const venv = new EpisodeStatistics(
+    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [oneStopped(40, 50)] }),
+  );
+  venv.reset([0]);
+  const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
+    obsDim: venv.obsDim,
+  });
+  const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
+  for (let t = 0; t < 60; t++) {
+    sft.plan(venv.obs, 1, plan);
+    expert.correct(venv.obs, plan, 1, fixed);
+    for (let j = 0; j < 2 * H; j++) fixed[j] = plan[j] + 0.9 * (fixed[j] - plan[j]);
+    venv.step(fixed);
+    assert.equal(venv.terminated[0], 0, `step ${t}: no collision`);
+  }
+  assert.ok(venv.obs[0] < 0.5, `stopped: speed ${venv.obs[0]}`);
 });
 
 Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and final.pt, out of range refused in one line; eval says |delta| where sft alone succeeds", () =>

@@ -86,7 +86,8 @@ const TRAFFIC_SCENARIOS: ScenarioSupport = Object.freeze({
 /**
  * `--env traffic`: the driving world with other vehicles, over the SFT planner blind to
  * them. Its PPO defaults: to stop the car the delta must pull the 4-target plan (10 m) in
- * to the car (the speed loop aims for sqrt(max_decel * reach)), so `delta_clip` is 10 m.
+ * to the car (the speed loop aims for sqrt(max_decel * reach)), and the expert's
+ * corrections put a stop 2 m behind it, so `delta_clip` is 12 m.
  * PPO alone finds braking and the way around a stopped vehicle slowly and by luck, and
  * drives the residual far from the SFT plan; so the delta head starts from the env's
  * expert's corrections of the SFT plan (10 DAgger rounds of 400 episodes, `warm_start_*`;
@@ -125,7 +126,7 @@ export const TRAFFIC_ENV: EnvDefinition = Object.freeze({
   ppoDefaults: {
     episodes: 4000,
     num_envs: 20,
-    delta_clip: 10,
+    delta_clip: 12,
     warm_start_rounds: 10,
     warm_start_episodes: 400,
     warm_start_epochs: 2,

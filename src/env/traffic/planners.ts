@@ -87,6 +87,15 @@ const NUDGE_MARGIN = 0.5;
  * closely than the route (the SFT planner's noise and flattened curves).
  */
 const BASE_NUDGE_MARGIN = 0.7;
+/**
+ * Where the expert stops the car (the IDM's target speed is 0), a correction of a base plan
+ * puts every waypoint this far behind the car (m) rather than at it. The speed loop aims
+ * for `sqrt(max_decel * reach)`, so a learned delta that pulls a 10 m plan in 90% of the
+ * way leaves 1 m of reach and creeps on at 2.4 m/s into the vehicle it stopped for; pulled
+ * in 90% of the way to 2 m behind, it still stops. No plan the SFT planner alone drives
+ * safely needs a stop, so this costs |delta| only where braking to a stop is needed.
+ */
+const BASE_STOP_BEHIND = 2;
 /** A vehicle slower than this (m/s) counts as stopped: the expert nudges around it. */
 const STOPPED = 0.5;
 /** Vehicles farther than this (m) are ignored. */
@@ -99,12 +108,14 @@ const PREDICT = 1.5;
  * (the driving expert's plan), finds the vehicles whose box is on its path now or in
  * 1.5 s at constant velocity, shifts the plan sideways around a stopped one when the
  * shift fits inside the corridor, and behind the nearest other one picks the IDM
- * acceleration (desired speed `cruise_speed`, headway `expert_headway` (1 s), gap
- * `expert_min_gap` (2.5 m)) and pulls the plan in to the reach `v*^2 / max_decel` at
+ * acceleration (desired speed `cruise_speed`, headway `expert_headway` (0.4 s), gap
+ * `expert_min_gap` (1 m)) and pulls the plan in to the reach `v*^2 / max_decel` at
  * which the speed loop aims for `v* = v + a_idm / speed_gain`.
  *
  * `correct` does the same to a given base plan instead of the route targets: the smallest
- * change of it the expert would make (a warm start's labels, {@linkcode CorrectingPlanner}).
+ * change of it the expert would make (a warm start's labels, {@linkcode CorrectingPlanner}),
+ * with two margins for a follower less exact than the expert: 0.7 m instead of 0.5 m beside
+ * a stopped vehicle, and a stop commanded by a plan 2 m behind the car instead of at it.
  *
  * @example
  * ```ts
@@ -156,7 +167,8 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
   /**
    * The smallest correction of `base` (rows, 2H) the expert would make: the base plan
    * shifted sideways clear of a stopped vehicle in its way (by `BASE_NUDGE_MARGIN`) and
-   * pulled in behind the nearest other one, and left as it is where nothing is in its way.
+   * pulled in behind the nearest other one (all of it `BASE_STOP_BEHIND` behind the car
+   * where the expert stops), and left as it is where nothing is in its way.
    * Clearances are taken from the base plan, not from the route.
    */
   correct(obs: Float64Array, base: Float64Array, rows: number, out: Float64Array): void {
@@ -234,7 +246,8 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
       if (nudge !== 0) this.#shift(out, { at: p, by: nudge });
       if (gap < Infinity) {
         const reach = this.#reach(v, gap, leadSpeed);
-        this.#pullIn(out, { at: p, reach, arc: base ? planArc : arc });
+        if (base && reach === 0) this.#stopBehind(out, p);
+        else this.#pullIn(out, { at: p, reach, arc: base ? planArc : arc });
       }
     }
   }
@@ -292,6 +305,14 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
     for (let k = j; k < h; k++) {
       out[at + 2 * k] = x;
       out[at + 2 * k + 1] = y;
+    }
+  }
+
+  // puts every waypoint of the plan at `at` BASE_STOP_BEHIND straight behind the car
+  #stopBehind(out: Float64Array, at: number): void {
+    for (let j = 0; j < this.horizon; j++) {
+      out[at + 2 * j] = -BASE_STOP_BEHIND;
+      out[at + 2 * j + 1] = 0;
     }
   }
 
