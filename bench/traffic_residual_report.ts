@@ -8,9 +8,11 @@
  * mean per step of each delta on those and on all, and the collision rate of each drive.
  * It is the `mean_delta_norm` of an `eval --output` record, for the expert as if it were the
  * refined policy, and the yardstick of a bound on |delta| where the SFT planner alone
- * succeeds. The traffic keys (`--expert-headway S`, `--expert-min-gap M`) may follow.
+ * succeeds. The traffic keys (`--expert-headway S`, `--expert-min-gap M`,
+ * `--expert-stop-behind M`) may follow.
  *
  *   deno run -A bench/traffic_residual_report.ts [episodes] [--expert-headway S] [--expert-min-gap M]
+ *     [--expert-stop-behind M]
  */
 
 import { parseArgs } from "node:util";
@@ -26,13 +28,18 @@ import type { Traffic, TrafficConfig } from "../src/env/mod.ts";
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
-  options: { "expert-headway": { type: "string" }, "expert-min-gap": { type: "string" } },
+  options: {
+    "expert-headway": { type: "string" },
+    "expert-min-gap": { type: "string" },
+    "expert-stop-behind": { type: "string" },
+  },
 });
 const count = Number(positionals[0] ?? 400);
 const traffic = builtinEnv("traffic")!, settings = defaultSettings(traffic);
 const knobs = settings.traffic as unknown as TrafficConfig;
 if (values["expert-headway"]) knobs.expert_headway = Number(values["expert-headway"]);
 if (values["expert-min-gap"]) knobs.expert_min_gap = Number(values["expert-min-gap"]);
+if (values["expert-stop-behind"]) knobs.expert_stop_behind = Number(values["expert-stop-behind"]);
 const sft = traffic.planners!.sft.make(settings);
 const expert = traffic.planners!.expert.make(settings) as TrafficExpertPlanner;
 
@@ -89,7 +96,7 @@ for (let k = 0; k < count; k++) {
 }
 const f = (x: number) => x.toFixed(2).padStart(8);
 console.log(
-  `${count} held-out episodes, expert_headway ${knobs.expert_headway} s, expert_min_gap ${knobs.expert_min_gap} m`,
+  `${count} held-out episodes, expert_headway ${knobs.expert_headway} s, expert_min_gap ${knobs.expert_min_gap} m, expert_stop_behind ${knobs.expert_stop_behind} m`,
 );
 console.log("the expert's |expert - SFT| per step, m (L2 over 2H), and its collision rate:");
 console.log("                                       its plan                   its correction");

@@ -31,9 +31,11 @@ Deno.test("checkpointSettings: traffic files from before the path block load wit
   assert.equal(now.path_features, true);
   // no traffic_cfg at all: the env's defaults
   assert.equal(checkpointSettings(ckpt(undefined), traffic).traffic.path_features, true);
-  // files from before the expert's IDM keys: 1 s and 2.5 m; a stored value is kept
+  // files from before the expert's keys: 1 s, 2.5 m and a stop at the car (the defaults they
+  // were trained with); a stored value is kept
   assert.equal(old.expert_headway, 1);
   assert.equal(old.expert_min_gap, 2.5);
+  assert.equal(old.expert_stop_behind, 0);
   const lazy = checkpointSettings(ckpt({ expert_headway: 0.5 }), traffic).traffic;
   assert.equal(lazy.expert_headway, 0.5);
 });

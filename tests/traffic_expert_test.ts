@@ -207,7 +207,7 @@ Deno.test("expert_headway and expert_min_gap: a shorter headway and gap brake la
   assert.equal(reach({ expert_headway: 0.4, expert_min_gap: 1 }), reach(DEFAULT_TRAFFIC_CONFIG));
 });
 
-Deno.test("correct: where the expert stops, the base plan goes 2 m behind the car, and a follower that pulls in 90% of the way still stops", () => {
+Deno.test("correct: where the expert stops, the base plan goes expert_stop_behind (2 m) behind the car, and a follower that pulls in 90% of the way still stops; at the car it collides", () => {
   // the car at 2 m/s, about 1 m behind a vehicle stopped dead ahead: the expert stops
   const scenario = oneStopped(15.5, 50);
   scenario.ego.speed = 2;
@@ -217,28 +217,46 @@ Deno.test("correct: where the expert stops, the base plan goes 2 m behind the ca
   assert.ok(reachOf(ex) <= 0, `the expert's own plan stops at the car: reach ${reachOf(ex)}`);
   expert.correct(obs, beside(obs, 0.3), 1, out);
   assert.deepEqual([...out], Array.from({ length: 2 * H }, (_, i) => i % 2 === 0 ? -2 : 0));
-
-  // SFT + 0.9 (correction - SFT): the delta falls 10% short everywhere; at the car, the
-  // plan's last 10% (about 1 m of reach) would creep on at sqrt(6 m/s^2 * 1 m) = 2.4 m/s
-  const venv = new EpisodeStatistics(
-    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [oneStopped(40, 50)] }),
-  );
-  venv.reset([0]);
-  const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
-    obsDim: venv.obsDim,
+  const atCar = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, {
+    ...DEFAULT_TRAFFIC_CONFIG,
+    expert_stop_behind: 0,
   });
-  const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
-  for (let t = 0; t < 60; t++) {
-    sft.plan(venv.obs, 1, plan);
-    expert.correct(venv.obs, plan, 1, fixed);
-    for (let j = 0; j < 2 * H; j++) fixed[j] = plan[j] + 0.9 * (fixed[j] - plan[j]);
-    venv.step(fixed);
-    assert.equal(venv.terminated[0], 0, `step ${t}: no collision`);
-  }
-  assert.ok(venv.obs[0] < 0.5, `stopped: speed ${venv.obs[0]}`);
+  atCar.correct(obs, beside(obs, 0.3), 1, out);
+  assert.deepEqual(
+    [...out],
+    [...ex],
+    "with 0 the correction stops at the car, as the expert's plan",
+  );
+
+  // SFT + 0.9 (correction - SFT) behind a vehicle stopped dead ahead: the delta falls 10%
+  // short everywhere; stopping at the car, the plan's last 10% (about 1 m of reach) creeps on
+  // at sqrt(6 m/s^2 * 1 m) = 2.4 m/s
+  const drive = (corrector: TrafficExpertPlanner) => {
+    const venv = new EpisodeStatistics(
+      new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [oneStopped(40, 50)] }),
+    );
+    venv.reset([0]);
+    const sft = new ZPrefixPlanner(
+      new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS),
+      { obsDim: venv.obsDim },
+    );
+    const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
+    for (let t = 0; t < 60; t++) {
+      sft.plan(venv.obs, 1, plan);
+      corrector.correct(venv.obs, plan, 1, fixed);
+      for (let j = 0; j < 2 * H; j++) fixed[j] = plan[j] + 0.9 * (fixed[j] - plan[j]);
+      venv.step(fixed);
+      if (venv.terminated[0] === 1) return { collidedAt: t, speed: venv.obs[0] };
+    }
+    return { collidedAt: -1, speed: venv.obs[0] };
+  };
+  const behind = drive(expert);
+  assert.equal(behind.collidedAt, -1, "no collision");
+  assert.ok(behind.speed < 0.5, `stopped: speed ${behind.speed}`);
+  assert.ok(drive(atCar).collidedAt > 0, "stopping at the car, the follower creeps into it");
 });
 
-Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and final.pt, out of range refused in one line; eval says |delta| where sft alone succeeds", () =>
+Deno.test("--expert-headway, --expert-min-gap and --expert-stop-behind: recorded in config.json and final.pt, out of range refused in one line; eval says |delta| where sft alone succeeds", () =>
   withTempDir(async (dir) => {
     const out = join(dir, "run");
     const flags = ["train", "--env", "traffic", "--episodes", "20", "--eval-interval", "20"];
@@ -250,6 +268,8 @@ Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and fi
       "0.5",
       "--expert-min-gap",
       "1.5",
+      "--expert-stop-behind",
+      "3",
       "--out-dir",
       out,
     ]);
@@ -257,9 +277,11 @@ Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and fi
     const config = readJson(join(out, "config.json")) as { traffic: Record<string, unknown> };
     assert.equal(config.traffic.expert_headway, 0.5);
     assert.equal(config.traffic.expert_min_gap, 1.5);
+    assert.equal(config.traffic.expert_stop_behind, 3);
     const leaves = await ptLeaves(join(out, "final.pt"));
     assert.equal(leaves.get(".traffic_cfg.expert_headway"), 0.5);
     assert.equal(leaves.get(".traffic_cfg.expert_min_gap"), 1.5);
+    assert.equal(leaves.get(".traffic_cfg.expert_stop_behind"), 3);
 
     // eval beside the SFT planner: the policy's |delta| where the SFT planner alone succeeds,
     // the mean over those episodes of --output's mean_delta_norm
@@ -286,5 +308,10 @@ Deno.test("--expert-headway and --expert-min-gap: recorded in config.json and fi
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /expert.headway/);
     assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    assert.ok(!existsSync(bad), "nothing written");
+    const back = await runCli([...flags, ...small, "--expert-stop-behind", "-1", "--out-dir", bad]);
+    assert.equal(back.code, 2);
+    assert.match(back.stderr, /expert.stop.behind/);
+    assert.equal(back.stderr.trim().split("\n").length, 1, back.stderr);
     assert.ok(!existsSync(bad), "nothing written");
   }));

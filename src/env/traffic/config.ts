@@ -49,6 +49,12 @@ export interface TrafficConfig {
   expert_headway: number;
   /** Gap the expert keeps behind a stopped lead (m): its IDM's s0. */
   expert_min_gap: number;
+  /**
+   * Where the expert stops the car, its correction of a base plan (a warm start's label)
+   * puts every waypoint this far behind the car (m), so that a delta falling a little short
+   * of it still stops; 0: at the car, as the expert's own plan does.
+   */
+  expert_stop_behind: number;
 }
 
 /** The values `vehicle_mode` takes. */
@@ -158,6 +164,13 @@ export const TRAFFIC_CONFIG_TABLE: ConfigTable<TrafficConfig> = {
     default: 1,
     help: "gap the traffic expert keeps behind a stopped lead, m",
     flag: "expert-min-gap",
+  },
+  expert_stop_behind: {
+    type: "float",
+    range: [0, 100],
+    default: 2,
+    help: "how far behind the car the expert's corrections put a stop, m (0: at the car)",
+    flag: "expert-stop-behind",
   },
 };
 

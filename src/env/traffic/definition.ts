@@ -87,7 +87,7 @@ const TRAFFIC_SCENARIOS: ScenarioSupport = Object.freeze({
  * `--env traffic`: the driving world with other vehicles, over the SFT planner blind to
  * them. Its PPO defaults: to stop the car the delta must pull the 4-target plan (10 m) in
  * to the car (the speed loop aims for sqrt(max_decel * reach)), and the expert's
- * corrections put a stop 2 m behind it, so `delta_clip` is 12 m.
+ * corrections put a stop 2 m behind it (`expert_stop_behind`), so `delta_clip` is 12 m.
  * PPO alone finds braking and the way around a stopped vehicle slowly and by luck, and
  * drives the residual far from the SFT plan; so the delta head starts from the env's
  * expert's corrections of the SFT plan (10 DAgger rounds of 400 episodes, `warm_start_*`;
@@ -112,8 +112,13 @@ export const TRAFFIC_ENV: EnvDefinition = Object.freeze({
       key: "traffic",
       title: "Traffic: the other vehicles",
       table: TRAFFIC_CONFIG_TABLE,
-      // files from before the observation's path block had none, nor the expert's IDM keys
-      absentInCheckpoint: { path_features: false, expert_headway: 1, expert_min_gap: 2.5 },
+      // files from before the observation's path block had none, nor the expert's keys
+      absentInCheckpoint: {
+        path_features: false,
+        expert_headway: 1,
+        expert_min_gap: 2.5,
+        expert_stop_behind: 0,
+      },
     },
   ],
   validate: (settings: EnvSettings) => {

@@ -87,15 +87,6 @@ const NUDGE_MARGIN = 0.5;
  * closely than the route (the SFT planner's noise and flattened curves).
  */
 const BASE_NUDGE_MARGIN = 0.7;
-/**
- * Where the expert stops the car (the IDM's target speed is 0), a correction of a base plan
- * puts every waypoint this far behind the car (m) rather than at it. The speed loop aims
- * for `sqrt(max_decel * reach)`, so a learned delta that pulls a 10 m plan in 90% of the
- * way leaves 1 m of reach and creeps on at 2.4 m/s into the vehicle it stopped for; pulled
- * in 90% of the way to 2 m behind, it still stops. No plan the SFT planner alone drives
- * safely needs a stop, so this costs |delta| only where braking to a stop is needed.
- */
-const BASE_STOP_BEHIND = 2;
 /** A vehicle slower than this (m/s) counts as stopped: the expert nudges around it. */
 const STOPPED = 0.5;
 /** Vehicles farther than this (m) are ignored. */
@@ -115,7 +106,10 @@ const PREDICT = 1.5;
  * `correct` does the same to a given base plan instead of the route targets: the smallest
  * change of it the expert would make (a warm start's labels, {@linkcode CorrectingPlanner}),
  * with two margins for a follower less exact than the expert: 0.7 m instead of 0.5 m beside
- * a stopped vehicle, and a stop commanded by a plan 2 m behind the car instead of at it.
+ * a stopped vehicle, and a stop commanded by a plan `expert_stop_behind` (2 m) behind the
+ * car instead of at it. The speed loop aims for `sqrt(max_decel * reach)`, so a learned
+ * delta that pulls a 10 m plan in 90% of the way to the car leaves 1 m of reach and creeps
+ * on at 2.4 m/s into the vehicle it stopped for; 90% of the way to 2 m behind still stops.
  *
  * @example
  * ```ts
@@ -136,6 +130,7 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
   readonly #egoHalfWidth: number;
   readonly #headway: number;
   readonly #minGap: number;
+  readonly #stopBehind: number;
   readonly #arc: Float64Array;
   readonly #proj = new Float64Array(4);
   readonly #planArc: Float64Array;
@@ -154,6 +149,7 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
     this.#egoHalfWidth = 0.5 * traffic.ego_width;
     this.#headway = traffic.expert_headway;
     this.#minGap = traffic.expert_min_gap;
+    this.#stopBehind = traffic.expert_stop_behind;
     this.#arc = new Float64Array(cfg.horizon_steps + 1);
     this.#planArc = new Float64Array(cfg.horizon_steps + 1);
     this.#baseLat = new Float64Array(cfg.horizon_steps + 1);
@@ -167,7 +163,7 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
   /**
    * The smallest correction of `base` (rows, 2H) the expert would make: the base plan
    * shifted sideways clear of a stopped vehicle in its way (by `BASE_NUDGE_MARGIN`) and
-   * pulled in behind the nearest other one (all of it `BASE_STOP_BEHIND` behind the car
+   * pulled in behind the nearest other one (all of it `expert_stop_behind` behind the car
    * where the expert stops), and left as it is where nothing is in its way.
    * Clearances are taken from the base plan, not from the route.
    */
@@ -246,7 +242,7 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
       if (nudge !== 0) this.#shift(out, { at: p, by: nudge });
       if (gap < Infinity) {
         const reach = this.#reach(v, gap, leadSpeed);
-        if (base && reach === 0) this.#stopBehind(out, p);
+        if (base && reach === 0 && this.#stopBehind > 0) this.#stopAt(out, p);
         else this.#pullIn(out, { at: p, reach, arc: base ? planArc : arc });
       }
     }
@@ -308,10 +304,10 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
     }
   }
 
-  // puts every waypoint of the plan at `at` BASE_STOP_BEHIND straight behind the car
-  #stopBehind(out: Float64Array, at: number): void {
+  // puts every waypoint of the plan at `at` `expert_stop_behind` straight behind the car
+  #stopAt(out: Float64Array, at: number): void {
     for (let j = 0; j < this.horizon; j++) {
-      out[at + 2 * j] = -BASE_STOP_BEHIND;
+      out[at + 2 * j] = -this.#stopBehind;
       out[at + 2 * j + 1] = 0;
     }
   }
