@@ -189,6 +189,31 @@ export async function withTempDir<T>(
   }
 }
 
+/**
+ * The central difference (f(x + h) - f(x - h)) / 2h of `loss` in entry `i` of `data`, which
+ * is set back to its value after.
+ *
+ * @example
+ * ```ts
+ * const x = new Float64Array([3]);
+ * centralDifference(x, 0, 1e-3, () => x[0] * x[0]); // about 6
+ * ```
+ */
+export function centralDifference(
+  data: Float64Array | Float32Array,
+  i: number,
+  h: number,
+  loss: () => number,
+): number {
+  const keep = data[i];
+  data[i] = keep + h;
+  const up = loss();
+  data[i] = keep - h;
+  const down = loss();
+  data[i] = keep;
+  return (up - down) / (2 * h);
+}
+
 /** Max over elements of |a − b| / max(|b|, floor), with the index. */
 export function worstRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor: number) {
   assert.equal(a.length, b.length);

@@ -17,7 +17,7 @@ import {
   sampleGaussian,
 } from "../src/nn/mod.ts";
 import { type PpoBatch, PpoLearner } from "../src/ppo/loss.ts";
-import { PPO_LOSS_DEFAULTS, worstRelError } from "./_helpers.ts";
+import { centralDifference, PPO_LOSS_DEFAULTS, worstRelError } from "./_helpers.ts";
 
 function normals(rng: Rng, len: number, scale = 1): Float64Array {
   const a = new Float64Array(len);
@@ -143,15 +143,8 @@ Deno.test("PPO loss gradient matches central finite differences (both heads, log
   for (const [head, set] of [["delta", model.delta], ["value", model.value]] as const) {
     const analytic = set.grad.slice();
     const numeric = new Float64Array(set.size);
-    for (let i = 0; i < set.size; i++) {
-      const saved = set.data[i];
-      set.data[i] = saved + h;
-      const up = learner.lossAndGrad(batch, n).loss;
-      set.data[i] = saved - h;
-      const down = learner.lossAndGrad(batch, n).loss;
-      set.data[i] = saved;
-      numeric[i] = (up - down) / (2 * h);
-    }
+    const loss = () => learner.lossAndGrad(batch, n).loss;
+    for (let i = 0; i < set.size; i++) numeric[i] = centralDifference(set.data, i, h, loss);
     // Element-wise relative error; the floor only lets exact zeros (dead ReLU units) match.
     const { worst, at } = worstRelError(analytic, numeric, 1e-12);
     const name = set.specs.find((s) => at >= s.offset && at < s.offset + s.size)?.name;

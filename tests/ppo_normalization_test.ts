@@ -14,7 +14,7 @@ import { PpoLearner, RewardScaler, Trainer } from "../src/ppo/mod.ts";
 import { ZeroPlanner } from "../src/sft/mod.ts";
 import { DEFAULT_ENV_CONFIG } from "../src/env/mod.ts";
 import { RecordingEnv, WALK_PPO } from "./_walk_env.ts";
-import { PPO_LOSS_DEFAULTS } from "./_helpers.ts";
+import { centralDifference, PPO_LOSS_DEFAULTS } from "./_helpers.ts";
 
 // Mean and population variance of rows (n, d) with the prior (mean 0, var 1, count c0).
 function direct(rows: number[][], c0 = 1e-4): { mean: number[]; var: number[]; count: number } {
@@ -148,13 +148,7 @@ Deno.test("norm_obs: the PPO gradient through the normalised input matches finit
     const grad = set.gradView("net.0.weight").slice();
     const w = set.view("net.0.weight");
     for (const j of [0, 3, 7]) {
-      const h = 1e-6, w0 = w[j];
-      w[j] = w0 + h;
-      const up = learner.lossAndGrad(batch, n).loss;
-      w[j] = w0 - h;
-      const down = learner.lossAndGrad(batch, n).loss;
-      w[j] = w0;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(w, j, 1e-6, () => learner.lossAndGrad(batch, n).loss);
       assert.ok(Math.abs(fd - grad[j]) < 1e-6 * Math.max(1, Math.abs(fd)), `${fd} vs ${grad[j]}`);
     }
   }

@@ -27,6 +27,7 @@ import {
 } from "../src/sft/mod.ts";
 import { PtDict, PtFormatError, readPt, Tensor, writePt } from "../src/io/torch_pt.ts";
 import {
+  centralDifference,
   drivingEnvs,
   plannerSummary,
   readJson,
@@ -123,13 +124,7 @@ Deno.test("MlpPlanner: torch layout, init bounds, gradient matches finite differ
   const eps = 1e-6;
   let worst = 0;
   for (let i = 0; i < data.length; i++) {
-    const keep = data[i];
-    data[i] = keep + eps;
-    const up = loss();
-    data[i] = keep - eps;
-    const down = loss();
-    data[i] = keep;
-    const numeric = (up - down) / (2 * eps);
+    const numeric = centralDifference(data, i, eps, loss);
     const err = Math.abs(numeric - analytic[i]) / Math.max(Math.abs(numeric), 1e-4);
     worst = Math.max(worst, err);
   }

@@ -74,6 +74,30 @@ function beside(obs: Float64Array, dy: number): Float64Array {
 const reachOf = (plan: Float64Array) =>
   Math.max(...Array.from({ length: H }, (_, j) => plan[2 * j]));
 
+// Drives the SFT planner's plans (blind to the vehicles) corrected by `corrector`, only a
+// `share` of each correction taken, for 60 steps of `scenario`: the step of the collision
+// (-1: none) and the speed at the end.
+function driveCorrected(corrector: TrafficExpertPlanner, scenario: Scenario, share: number) {
+  const venv = new EpisodeStatistics(
+    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] }),
+  );
+  venv.reset([0]);
+  const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
+    obsDim: venv.obsDim,
+  });
+  const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
+  for (let t = 0; t < 60; t++) {
+    sft.plan(venv.obs, 1, plan);
+    corrector.correct(venv.obs, plan, 1, fixed);
+    if (share !== 1) {
+      for (let j = 0; j < 2 * H; j++) fixed[j] = plan[j] + share * (fixed[j] - plan[j]);
+    }
+    venv.step(fixed);
+    if (venv.terminated[0] === 1) return { collidedAt: t, speed: venv.obs[0] };
+  }
+  return { collidedAt: -1, speed: venv.obs[0] };
+}
+
 const expert = new TrafficExpertPlanner(TRAFFIC_ENV_DEFAULTS, DEFAULT_TRAFFIC_CONFIG);
 // the clearance the expert keeps from a stopped vehicle's centre line: its half width, the
 // ego's and 0.5 m; 0.7 m when it corrects a base plan
@@ -135,21 +159,9 @@ Deno.test("correct: behind a vehicle it cannot get around, the base plan is pull
   }
 
   // driving the corrected plans of the SFT planner (blind to the vehicle): it stops behind
-  const venv = new EpisodeStatistics(
-    new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [scenario] }),
-  );
-  venv.reset([0]);
-  const sft = new ZPrefixPlanner(new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS), {
-    obsDim: venv.obsDim,
-  });
-  const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
-  for (let t = 0; t < 60; t++) {
-    sft.plan(venv.obs, 1, plan);
-    expert.correct(venv.obs, plan, 1, fixed);
-    venv.step(fixed);
-    assert.equal(venv.terminated[0], 0, `step ${t}: no collision`);
-  }
-  assert.ok(venv.obs[0] < 0.5, `stopped: speed ${venv.obs[0]}`);
+  const driven = driveCorrected(expert, scenario, 1);
+  assert.equal(driven.collidedAt, -1, "no collision");
+  assert.ok(driven.speed < 0.5, `stopped: speed ${driven.speed}`);
 });
 
 Deno.test("warm start: an expert that can correct the base plan labels with its correction, not its plan", async () => {
@@ -231,29 +243,13 @@ Deno.test("correct: where the expert stops, the base plan goes expert_stop_behin
   // SFT + 0.9 (correction - SFT) behind a vehicle stopped dead ahead: the delta falls 10%
   // short everywhere; stopping at the car, the plan's last 10% (about 1 m of reach) creeps on
   // at sqrt(6 m/s^2 * 1 m) = 2.4 m/s
-  const drive = (corrector: TrafficExpertPlanner) => {
-    const venv = new EpisodeStatistics(
-      new Traffic(TRAFFIC_ENV_DEFAULTS, 1, { scenarios: [oneStopped(40, 50)] }),
-    );
-    venv.reset([0]);
-    const sft = new ZPrefixPlanner(
-      new BuiltinSftPlanner(TRAFFIC_ENV_DEFAULTS, TRAFFIC_SFT_OPTIONS),
-      { obsDim: venv.obsDim },
-    );
-    const plan = new Float64Array(2 * H), fixed = new Float64Array(2 * H);
-    for (let t = 0; t < 60; t++) {
-      sft.plan(venv.obs, 1, plan);
-      corrector.correct(venv.obs, plan, 1, fixed);
-      for (let j = 0; j < 2 * H; j++) fixed[j] = plan[j] + 0.9 * (fixed[j] - plan[j]);
-      venv.step(fixed);
-      if (venv.terminated[0] === 1) return { collidedAt: t, speed: venv.obs[0] };
-    }
-    return { collidedAt: -1, speed: venv.obs[0] };
-  };
-  const behind = drive(expert);
+  const behind = driveCorrected(expert, oneStopped(40, 50), 0.9);
   assert.equal(behind.collidedAt, -1, "no collision");
   assert.ok(behind.speed < 0.5, `stopped: speed ${behind.speed}`);
-  assert.ok(drive(atCar).collidedAt > 0, "stopping at the car, the follower creeps into it");
+  assert.ok(
+    driveCorrected(atCar, oneStopped(40, 50), 0.9).collidedAt > 0,
+    "stopping at the car, the follower creeps into it",
+  );
 });
 
 Deno.test("--expert-headway, --expert-min-gap and --expert-stop-behind: recorded in config.json and final.pt, out of range refused in one line; eval says |delta| where sft alone succeeds", () =>

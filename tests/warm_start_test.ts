@@ -20,6 +20,7 @@ import {
   ROWS_PER_CHUNK,
 } from "../src/ppo/mod.ts";
 import {
+  centralDifference,
   PPO_LOSS_DEFAULTS,
   ptLeaves,
   readJson,
@@ -155,13 +156,7 @@ Deno.test("ImitationTerm: its gradient matches finite differences of its value",
   };
   let checked = 0;
   for (let i = 0; i < data.length; i += 3) {
-    const keep = data[i], h = 1e-6;
-    data[i] = keep + h;
-    const up = value();
-    data[i] = keep - h;
-    const down = value();
-    data[i] = keep;
-    const numeric = (up - down) / (2 * h);
+    const numeric = centralDifference(data, i, 1e-6, value);
     assert.ok(Math.abs(numeric - grad[i]) <= 1e-6 + 1e-5 * Math.abs(numeric), `${i}`);
     if (grad[i] !== 0) checked++;
   }

@@ -66,13 +66,8 @@ export class ImitationTerm {
     const picked = this.#picked.subarray(0, n);
     for (let r = 0; r < n; r++) picked[r] = hashSeeds(this.#seed, step, r) % this.#rows.rows;
     const scale = (2 * this.coef) / n;
-    const buffers = { raw: this.#raw, x: this.#x };
-    const sq = addSquaredErrorGradient(model, cache, {
-      rows: this.#rows,
-      picked,
-      scale,
-      ...buffers,
-    });
+    const rows = this.#rows, raw = this.#raw, x = this.#x;
+    const sq = addSquaredErrorGradient(model, cache, { rows, picked, scale, raw, x });
     return (this.coef * sq) / n;
   }
 }

@@ -237,6 +237,7 @@ class MeanFit {
     if (this.#order.length < rows) this.#order = new Int32Array(data.obs.length * ROWS_PER_CHUNK);
     const order = this.#order.subarray(0, rows);
     for (let k = 0; k < rows; k++) order[k] = k;
+    const buffers = { raw: this.#raw, x: this.#x };
     let sq = 0;
     for (let e = 0; e < epochs; e++) {
       this.#rng.shuffle(order);
@@ -245,7 +246,6 @@ class MeanFit {
         const picked = order.subarray(start, Math.min(start + FIT_BATCH, rows));
         const scale = 2 / (picked.length * a);
         model.zeroGrad();
-        const buffers = { raw: this.#raw, x: this.#x };
         sq += addSquaredErrorGradient(model, cache, { rows: data, picked, scale, ...buffers });
         this.#adam.step();
       }

@@ -175,6 +175,7 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
     const h = this.horizon, d = this.obsDim, a = 2 * h, cfg = this.#cfg, proj = this.#proj;
     const arc = this.#arc, ehl = this.#egoHalfLength, ehw = this.#egoHalfWidth;
     const planArc = this.#planArc, lat = this.#baseLat, along0 = this.#baseAlong;
+    const nudgeMargin = base ? BASE_NUDGE_MARGIN : NUDGE_MARGIN;
     for (let r = 0; r < rows; r++) {
       const o = r * d, p = r * a;
       const v = obs[o];
@@ -218,7 +219,6 @@ export class TrafficExpertPlanner implements WaypointPlanner, CorrectingPlanner 
         }
         const near = Math.min(Math.abs(lateral), Math.abs(later));
         // beside the path (a corrected base plan keeps its nudge's clearance from a stopped one)
-        const nudgeMargin = base ? BASE_NUDGE_MARGIN : NUDGE_MARGIN;
         const margin = base && speed < STOPPED ? nudgeMargin : MARGIN;
         if (lateral * later > 0 && near >= hw + ehw + margin) continue;
         if (speed < STOPPED) {
